@@ -1,0 +1,63 @@
+"""Type stubs of the private native module `rfmkit._core` (src/python.rs)."""
+
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+class RfmkitError(ValueError): ...
+class ColumnNotFoundError(RfmkitError): ...
+class DtypeError(RfmkitError): ...
+class InvalidParameterError(RfmkitError): ...
+class InvalidRowError(RfmkitError): ...
+class InternalError(RfmkitError): ...
+
+class _Table(Protocol):
+    customer: npt.NDArray[np.int64]
+    n_customers: int
+    time: npt.NDArray[np.int64]
+    ticks_per_day: int
+    amount: npt.NDArray[np.float64] | None
+    order: npt.NDArray[np.int64] | None
+    n_orders: int
+    names: tuple[str, str, str, str]
+
+def factorize_int(
+    values: npt.NDArray[np.int64], validity: npt.NDArray[np.bool_] | None = None
+) -> dict[str, npt.NDArray[np.int64]]: ...
+def factorize_float(values: npt.NDArray[np.float64]) -> dict[str, npt.NDArray[np.int64]]: ...
+def factorize_utf8(
+    offsets: npt.NDArray[np.int64],
+    data: npt.NDArray[np.uint8],
+    validity: npt.NDArray[np.bool_] | None = None,
+) -> dict[str, npt.NDArray[np.int64]]: ...
+def rfm(
+    table: _Table,
+    *,
+    as_of_day: int | None,
+    window: int | None,
+    zero: str,
+    returns: str,
+    invalid: str,
+) -> dict[str, Any]: ...
+def summary(
+    table: _Table,
+    *,
+    freq: str,
+    observation_end: int | None,
+    include_first_transaction: bool,
+    zero: str,
+    returns: str,
+    invalid: str,
+) -> dict[str, Any]: ...
+def calibration_holdout(
+    table: _Table,
+    *,
+    calibration_end: int,
+    freq: str,
+    observation_end: int | None,
+    include_first_transaction: bool,
+    zero: str,
+    returns: str,
+    invalid: str,
+) -> dict[str, Any]: ...

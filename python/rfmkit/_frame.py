@@ -1,0 +1,521 @@
+"""The dataframe front: find the columns, coerce each once, hand numpy arrays to the core.
+
+Every supported input (pandas with numpy- or Arrow-backed columns, polars, pyarrow) is
+reduced here to the arrays the Rust core works on: dense int64 customer codes, int64
+wall-clock timestamps with their ticks per day, float64 amounts. Nothing here writes
+to the user's data: numpy views are only read, conversions make new arrays.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rfmkit import _core
+from rfmkit.exceptions import (
+    ColumnNotFoundError,
+    DataQualityWarning,
+    DtypeError,
+    InvalidParameterError,
+)
+
+NAT = np.iinfo(np.int64).min
+TICKS_PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
+
+
+def _pyarrow() -> Any:
+    try:
+        import pyarrow
+    except ImportError:  # pragma: no cover - exercised only without pyarrow
+        return None
+    return pyarrow
+
+
+def _is_polars(data: Any) -> bool:
+    return type(data).__module__.startswith("polars") and type(data).__name__ == "DataFrame"
+
+
+def _is_arrow_table(data: Any) -> bool:
+    pa = _pyarrow()
+    return pa is not None and isinstance(data, pa.Table)
+
+
+@dataclass
+class Column:
+    """One input column with where it came from, so results can be restored in its type."""
+
+    name: str
+    frontend: str  # "pandas", "polars" or "arrow"
+    values: Any  # pd.Series, pl.Series or pa.ChunkedArray
+
+    def to_arrow(self) -> Any:
+        if self.frontend == "polars":
+            return self.values.to_arrow()
+        if self.frontend == "arrow":
+            return self.values
+        return _pyarrow().array(self.values, from_pandas=True)
+
+    def take(self, rows: np.ndarray) -> Any:
+        """The values at `rows`, in the column's own type (pandas values for arrow input)."""
+        if self.frontend == "polars":
+            return self.values.gather(rows)
+        if self.frontend == "arrow":
+            return self.values.take(rows).to_pandas(date_as_object=False)
+        return self.values.array.take(rows)
+
+
+@dataclass
+class Frame:
+    """A user's table with its columns looked up by name."""
+
+    frontend: str
+    data: Any
+    names: list[str]
+    n_rows: int
+
+    @classmethod
+    def of(cls, data: Any) -> Frame:
+        if isinstance(data, pd.DataFrame):
+            return cls("pandas", data, [str(c) for c in data.columns], len(data))
+        if _is_polars(data):
+            return cls("polars", data, list(data.columns), data.height)
+        if _is_arrow_table(data):
+            return cls("arrow", data, list(data.column_names), data.num_rows)
+        raise DtypeError(
+            f"data must be a pandas DataFrame, a polars DataFrame or a pyarrow Table, "
+            f"got {type(data).__module__}.{type(data).__qualname__}; "
+            f"wrap it with pd.DataFrame(...) first"
+        )
+
+    def column(self, name: Any, role: str) -> Column:
+        if not isinstance(name, str):
+            if self.frontend == "pandas" and name in self.data.columns:
+                return Column(str(name), "pandas", self.data[name])
+            raise InvalidParameterError(f"{role}= must be a column name (a string), got {name!r}")
+        if name not in self.names:
+            shown = ", ".join(repr(n) for n in self.names[:30])
+            more = f" and {len(self.names) - 30} more" if len(self.names) > 30 else ""
+            hint = _close_match(name, self.names)
+            raise ColumnNotFoundError(
+                f"{role} column {name!r} is not in the data; its columns are: {shown}{more}"
+                + (f". Did you mean {hint!r}?" if hint else "")
+            )
+        if self.frontend == "pandas":
+            values = self.data[name]
+            if isinstance(values, pd.DataFrame):
+                raise ColumnNotFoundError(f"{role} column {name!r} appears more than once in the data")
+            return Column(name, "pandas", values)
+        if self.frontend == "polars":
+            return Column(name, "polars", self.data.get_column(name))
+        return Column(name, "arrow", self.data.column(name))
+
+
+def _close_match(name: str, names: list[str]) -> str | None:
+    import difflib
+
+    lowered = {n.lower(): n for n in names}
+    if name.lower() in lowered:
+        return lowered[name.lower()]
+    matches = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+    return matches[0] if matches else None
+
+
+# --------------------------------------------------------------------------- ids
+
+
+@dataclass
+class Codes:
+    """Dense codes of an id column and the row where each code first appears."""
+
+    codes: np.ndarray
+    first_rows: np.ndarray
+    column: Column
+
+    @property
+    def n(self) -> int:
+        return len(self.first_rows)
+
+    def ids(self, codes: np.ndarray) -> Any:
+        """The original ids of `codes`, in the column's type."""
+        rows = self.first_rows[codes]
+        values = self.column.take(rows)
+        if self.column.frontend != "polars":
+            values = _integral_floats_as_int(values)
+        return values
+
+
+def _integral_floats_as_int(values: Any) -> Any:
+    # An int id column with nulls arrives as float; its ids are still integers.
+    if not pd.api.types.is_float_dtype(getattr(values, "dtype", None)):
+        return values
+    as_float = np.asarray(values, dtype=np.float64)
+    if as_float.size and np.all(as_float == np.round(as_float)) and np.all(np.abs(as_float) < 2**53):
+        return as_float.astype(np.int64)
+    return values
+
+
+def _factorize_arrow(array: Any) -> dict:
+    """Codes of an Arrow array: ints and floats through numpy, strings from their buffers."""
+    pa = _pyarrow()
+    import pyarrow.compute as pc
+
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+    kind = array.type
+    if pa.types.is_dictionary(kind):
+        return _factorize_arrow(pc.cast(array, kind.value_type))
+    validity = None
+    if array.null_count:
+        validity = np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    if pa.types.is_integer(kind) or pa.types.is_boolean(kind):
+        values = np.asarray(pc.cast(array, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
+        return _core.factorize_int(values, validity)
+    if pa.types.is_floating(kind):
+        values = pc.cast(array, pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+        return _core.factorize_float(np.ascontiguousarray(values, dtype=np.float64))
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+        if not pa.types.is_large_string(kind):
+            array = pc.cast(array, pa.large_string())
+        _, offsets_buffer, data_buffer = array.buffers()
+        offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[array.offset : array.offset + len(array) + 1]
+        data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+        return _core.factorize_utf8(np.ascontiguousarray(offsets), data, validity)
+    return _factorize_generic(array.to_pandas())
+
+
+def _factorize_generic(values: Any) -> dict:
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes = np.ascontiguousarray(codes, dtype=np.int64)
+    first_rows = np.full(len(uniques), -1, dtype=np.int64)
+    present = codes >= 0
+    rows = np.nonzero(present)[0]
+    # Reversed assignment leaves the first row of each code.
+    first_rows[codes[rows[::-1]]] = rows[::-1]
+    return {"codes": codes, "first_rows": first_rows}
+
+
+def factorize(column: Column) -> Codes:
+    """Dense int64 codes (-1 for null) of an id column of any type."""
+    if column.frontend == "pandas":
+        result = _factorize_pandas(column.values)
+    else:
+        result = _factorize_arrow(column.to_arrow())
+    return Codes(result["codes"], result["first_rows"], column)
+
+
+def _factorize_pandas(series: pd.Series) -> dict:
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        codes = np.ascontiguousarray(series.cat.codes.to_numpy(), dtype=np.int64)
+        return _core.factorize_int(codes, codes >= 0)
+    if isinstance(dtype, np.dtype):
+        if dtype.kind in "iu" and not (dtype.kind == "u" and dtype.itemsize == 8):
+            return _core.factorize_int(np.ascontiguousarray(series.to_numpy(), dtype=np.int64), None)
+        if dtype.kind == "b":
+            return _core.factorize_int(series.to_numpy().astype(np.int64), None)
+        if dtype.kind == "f":
+            return _core.factorize_float(np.ascontiguousarray(series.to_numpy(), dtype=np.float64))
+    pa = _pyarrow()
+    if pa is not None:
+        is_arrow_backed = isinstance(dtype, pd.ArrowDtype) or (
+            isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+        )
+        if is_arrow_backed:
+            return _factorize_arrow(pa.array(series))
+        if dtype == object or isinstance(dtype, pd.StringDtype):
+            inferred = pd.api.types.infer_dtype(series, skipna=True)
+            if inferred == "string":
+                return _factorize_arrow(pa.array(series, from_pandas=True))
+    if pd.api.types.is_extension_array_dtype(dtype) and pd.api.types.is_integer_dtype(dtype):
+        values = series.to_numpy(dtype=np.int64, na_value=0)
+        return _core.factorize_int(np.ascontiguousarray(values), ~series.isna().to_numpy())
+    return _factorize_generic(series)
+
+
+# --------------------------------------------------------------------------- timestamps
+
+
+@dataclass
+class Times:
+    """Wall-clock timestamps as int64 ticks, and how to give back the original values."""
+
+    ticks: np.ndarray
+    ticks_per_day: int
+    tz: Any
+    output: Column  # datetime values to take first/last purchases from
+
+    def day(self, ticks: int) -> int:
+        return ticks // self.ticks_per_day
+
+    def take(self, rows: np.ndarray) -> Any:
+        return self.output.take(rows)
+
+
+def _date_hint(name: str, what: str) -> str:
+    return (
+        f"date column {name!r} holds {what}, not timestamps; convert it first, e.g. "
+        f"df[{name!r}] = pd.to_datetime(df[{name!r}]) (pandas) or "
+        f"pl.col({name!r}).str.to_datetime() (polars)"
+    )
+
+
+def timestamps(column: Column) -> Times:
+    if column.frontend == "pandas":
+        return _timestamps_pandas(column)
+    return _timestamps_arrow(column)
+
+
+def _timestamps_pandas(column: Column) -> Times:
+    series = column.values
+    dtype = series.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        wall = series.dt.tz_localize(None)
+        unit = np.datetime_data(wall.dtype)[0]
+        return Times(_ticks_of(wall), TICKS_PER_DAY[unit], dtype.tz, column)
+    if isinstance(dtype, np.dtype) and dtype.kind == "M":
+        unit = np.datetime_data(dtype)[0]
+        if unit not in TICKS_PER_DAY:
+            series = series.astype("datetime64[s]")
+            unit = "s"
+            column = Column(column.name, "pandas", series)
+        return Times(_ticks_of(series), TICKS_PER_DAY[unit], None, column)
+    if isinstance(dtype, pd.ArrowDtype):
+        return _timestamps_arrow(Column(column.name, "arrow", _pyarrow().chunked_array([_pyarrow().array(series)])))
+    if dtype == object:
+        inferred = pd.api.types.infer_dtype(series, skipna=True)
+        if inferred in ("date", "datetime", "datetime64", "empty"):
+            try:
+                converted = pd.to_datetime(series)
+            except (ValueError, TypeError) as error:
+                raise DtypeError(
+                    f"date column {column.name!r} mixes time zones or date types ({error}); "
+                    f"convert it with pd.to_datetime(df[{column.name!r}], utc=True)"
+                ) from None
+            if not isinstance(converted.dtype, (np.dtype, pd.DatetimeTZDtype)) or (
+                isinstance(converted.dtype, np.dtype) and converted.dtype.kind != "M"
+            ):
+                converted = converted.astype("datetime64[s]")
+            return _timestamps_pandas(Column(column.name, "pandas", converted))
+        if inferred == "string":
+            raise DtypeError(_date_hint(column.name, "strings"))
+        raise DtypeError(_date_hint(column.name, f"{inferred} values"))
+    if isinstance(dtype, pd.StringDtype):
+        raise DtypeError(_date_hint(column.name, "strings"))
+    if pd.api.types.is_numeric_dtype(dtype):
+        raise DtypeError(
+            f"date column {column.name!r} holds numbers (dtype {dtype}), not timestamps; if they are epoch "
+            f"seconds convert them first with pd.to_datetime(df[{column.name!r}], unit='s')"
+        )
+    raise DtypeError(_date_hint(column.name, f"values of dtype {dtype}"))
+
+
+def _ticks_of(series: pd.Series) -> np.ndarray:
+    values = series.to_numpy()
+    return np.ascontiguousarray(values.view(np.int64))
+
+
+def _timestamps_arrow(column: Column) -> Times:
+    pa = _pyarrow()
+    import pyarrow.compute as pc
+
+    array = column.to_arrow()
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+    kind = array.type
+    if pa.types.is_timestamp(kind):
+        tz = kind.tz
+        wall = pc.local_timestamp(array) if tz else array
+        ticks = pc.cast(wall, pa.int64()).fill_null(NAT).to_numpy(zero_copy_only=False)
+        return Times(np.ascontiguousarray(ticks, dtype=np.int64), TICKS_PER_DAY[kind.unit], tz, column)
+    if pa.types.is_date32(kind):
+        ticks = pc.cast(array, pa.int32()).cast(pa.int64()).fill_null(NAT).to_numpy(zero_copy_only=False)
+        return Times(np.ascontiguousarray(ticks, dtype=np.int64), 1, None, column)
+    if pa.types.is_date64(kind):
+        ticks = pc.cast(array, pa.int64()).fill_null(NAT).to_numpy(zero_copy_only=False)
+        return Times(np.ascontiguousarray(ticks, dtype=np.int64), TICKS_PER_DAY["ms"], None, column)
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+        raise DtypeError(_date_hint(column.name, "strings"))
+    raise DtypeError(_date_hint(column.name, f"values of type {kind}"))
+
+
+# --------------------------------------------------------------------------- amounts
+
+
+def amounts(column: Column) -> np.ndarray:
+    """float64 amounts, NaN for null."""
+    name = column.name
+    hint = (
+        f"amount column {name!r} holds {{what}}; convert it to numbers first, e.g. "
+        f"df[{name!r}] = pd.to_numeric(df[{name!r}], errors='coerce') (bad values become NaN and are counted)"
+    )
+    if column.frontend == "pandas":
+        series = column.values
+        dtype = series.dtype
+        if isinstance(dtype, np.dtype):
+            if dtype.kind in "iuf":
+                return np.ascontiguousarray(series.to_numpy(), dtype=np.float64)
+            if dtype.kind == "O":
+                inferred = pd.api.types.infer_dtype(series, skipna=True)
+                if inferred in ("integer", "floating", "mixed-integer-float", "decimal", "empty"):
+                    return np.ascontiguousarray(
+                        pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+                    )
+                raise DtypeError(hint.format(what=f"{inferred} values"))
+            raise DtypeError(hint.format(what=f"values of dtype {dtype}"))
+        if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+            if isinstance(dtype, pd.ArrowDtype):
+                return _amounts_arrow(_pyarrow().array(series), hint)
+            return np.ascontiguousarray(series.to_numpy(dtype=np.float64, na_value=np.nan))
+        if isinstance(dtype, pd.ArrowDtype):
+            return _amounts_arrow(_pyarrow().array(series), hint)
+        raise DtypeError(hint.format(what=f"values of dtype {dtype}"))
+    return _amounts_arrow(column.to_arrow(), hint)
+
+
+def _amounts_arrow(array: Any, hint: str) -> np.ndarray:
+    pa = _pyarrow()
+    import pyarrow.compute as pc
+
+    kind = array.type
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        values = pc.cast(array, pa.float64()).fill_null(np.nan)
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+        return np.ascontiguousarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
+    raise DtypeError(hint.format(what=f"values of type {kind}"))
+
+
+# --------------------------------------------------------------------------- dates given as parameters
+
+
+def to_timestamp(value: Any, name: str) -> pd.Timestamp:
+    if isinstance(value, str) or isinstance(value, (_dt.date, np.datetime64, pd.Timestamp)):
+        try:
+            stamp = pd.Timestamp(value)
+        except (ValueError, TypeError):
+            raise InvalidParameterError(
+                f"{name}={value!r} is not a date; pass a date such as '2024-06-30' or datetime.date(2024, 6, 30)"
+            ) from None
+        if pd.isna(stamp):
+            raise InvalidParameterError(f"{name} must be a date, got {value!r}")
+        return stamp
+    raise InvalidParameterError(
+        f"{name}={value!r} is not a date; pass a date such as '2024-06-30' or datetime.date(2024, 6, 30)"
+    )
+
+
+def wall_clock(stamp: pd.Timestamp, tz: Any) -> pd.Timestamp:
+    """The timestamp on the data's wall clock (naive)."""
+    if stamp.tzinfo is not None:
+        if tz is not None:
+            stamp = stamp.tz_convert(tz)
+        stamp = stamp.tz_localize(None)
+    return stamp
+
+
+def ticks_of_stamp(stamp: pd.Timestamp, ticks_per_day: int) -> int:
+    nanos = stamp.as_unit("ns").value
+    return nanos // (TICKS_PER_DAY["ns"] // ticks_per_day)
+
+
+def day_of_stamp(stamp: pd.Timestamp) -> int:
+    return int((stamp.normalize() - pd.Timestamp(0)).days)
+
+
+def stamp_of_day(day: int) -> pd.Timestamp:
+    return pd.Timestamp(0) + pd.Timedelta(days=int(day))
+
+
+# --------------------------------------------------------------------------- the core table
+
+
+@dataclass
+class CoreTable:
+    """The attributes the Rust binding reads (see `Table` in src/python.rs)."""
+
+    customer: np.ndarray
+    n_customers: int
+    time: np.ndarray
+    ticks_per_day: int
+    amount: np.ndarray | None
+    order: np.ndarray | None
+    n_orders: int
+    names: tuple[str, str, str, str]
+
+
+@dataclass
+class Prepared:
+    frame: Frame
+    customers: Codes
+    times: Times
+    table: CoreTable
+
+
+def prepare(
+    data: Any, *, customer: str, date: str, amount: str | None, order: str | None = None
+) -> Prepared:
+    """Looks up and converts the columns of a transaction table."""
+    frame = Frame.of(data)
+    customer_column = frame.column(customer, "customer")
+    date_column = frame.column(date, "date")
+    amount_column = frame.column(amount, "amount") if amount is not None else None
+    order_column = frame.column(order, "order") if order is not None else None
+    times = timestamps(date_column)
+    amount_values = amounts(amount_column) if amount_column is not None else None
+    customers = factorize(customer_column)
+    orders = factorize(order_column) if order_column is not None else None
+    table = CoreTable(
+        customer=customers.codes,
+        n_customers=customers.n,
+        time=times.ticks,
+        ticks_per_day=times.ticks_per_day,
+        amount=amount_values,
+        order=orders.codes if orders is not None else None,
+        n_orders=orders.n if orders is not None else 0,
+        names=(customer_column.name, date_column.name, amount or "", order or ""),
+    )
+    return Prepared(frame, customers, times, table)
+
+
+def quality(result: dict, function: str) -> dict:
+    """The accounting dict, with a warning when rows were dropped."""
+    info = {"rows_in": int(result["rows_in"]), "rows_used": int(result["rows_used"]), "dropped": dict(result["dropped"])}
+    dropped = sum(info["dropped"].values())
+    if dropped:
+        detail = ", ".join(f"{count} {reason}" for reason, count in info["dropped"].items())
+        warnings.warn(
+            f"{function} dropped {dropped} of {info['rows_in']} rows ({detail}); "
+            f"the counts are in result.attrs['rfmkit']",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+    return info
+
+
+def build(prepared: Prepared, index_codes: np.ndarray, columns: dict[str, Any], attrs: dict) -> Any:
+    """The result table in the input's frontend: indexed by customer id (pandas) or with
+    the customer id as the first column (polars)."""
+    ids = prepared.customers.ids(index_codes)
+    name = prepared.customers.column.name
+    if prepared.frame.frontend == "polars":
+        import polars as pl
+
+        out = pl.DataFrame({name: ids, **{key: value for key, value in columns.items()}})
+        out.attrs = {"rfmkit": attrs}  # type: ignore[attr-defined]
+        return out
+    index = pd.Index(ids, name=name, tupleize_cols=False)
+    out = pd.DataFrame({key: _as_pandas(value) for key, value in columns.items()}, index=index)
+    out.attrs["rfmkit"] = attrs
+    return out
+
+
+def _as_pandas(value: Any) -> Any:
+    if hasattr(value, "to_numpy") and type(value).__module__.startswith("polars"):
+        return value.to_pandas()
+    return value
+

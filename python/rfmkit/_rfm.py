@@ -1,0 +1,155 @@
+"""`rfmkit.rfm`: the per-customer RFM table."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rfmkit import _core
+from rfmkit import _frame
+from rfmkit.exceptions import InvalidParameterError
+
+RFM_COLUMNS = ("recency", "frequency", "monetary", "avg_order_value", "first_purchase", "last_purchase", "tenure")
+
+
+def _window_days(window: Any) -> int | None:
+    if window is None:
+        return None
+    if isinstance(window, (_dt.timedelta, pd.Timedelta, np.timedelta64)):
+        delta = pd.Timedelta(window)
+        if delta != delta.floor("D"):
+            raise InvalidParameterError(f"window={window!r} is not a whole number of days")
+        window = delta.days
+    if isinstance(window, (bool, np.bool_)) or not isinstance(window, (int, np.integer)):
+        raise InvalidParameterError(f"window must be a whole number of days (e.g. 365), got {window!r}")
+    if window <= 0:
+        raise InvalidParameterError(f"window must be a positive number of days, got {window}")
+    return int(window)
+
+
+def as_of_day(as_of: Any, tz: Any) -> int | None:
+    """The observation date as a day number on the data's wall clock."""
+    if as_of is None:
+        return None
+    stamp = _frame.wall_clock(_frame.to_timestamp(as_of, "as_of"), tz)
+    if stamp != stamp.normalize():
+        raise InvalidParameterError(
+            f"as_of={as_of!r} has a time of day; as_of is a date (rows on or after it are excluded): "
+            f"pass {stamp.normalize().date().isoformat()!r} or the next day"
+        )
+    return _frame.day_of_stamp(stamp)
+
+
+def rfm(
+    data: Any,
+    *,
+    customer: str,
+    date: str,
+    amount: str,
+    order: str | None = None,
+    as_of: Any = None,
+    window: Any = None,
+    zero: str = "drop",
+    returns: str = "net",
+    invalid: str = "drop",
+) -> Any:
+    """Per-customer RFM features of a transaction table.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, polars.DataFrame or pyarrow.Table
+        One row per transaction, or per order line when `order` is given. Never modified.
+    customer, date, amount : str
+        Column names. Customer ids may be of any type (int, string, categorical, float
+        with nulls); dates are timestamps of any resolution, tz-aware or naive, or
+        ``datetime.date`` objects. Day arithmetic uses the calendar days of the
+        timestamps on their own wall clock.
+    order : str, optional
+        Order (invoice) id column: order lines of one order count as one purchase.
+    as_of : date-like, optional
+        Observation date, exclusive: rows on or after it are excluded and counted.
+        Default: the day after the last valid transaction.
+    window : int or timedelta, optional
+        Only rows on days in ``[as_of - window, as_of)`` count; earlier ones are counted
+        as ``before_window``.
+    zero : {"drop", "keep"}
+        Zero amounts are dropped and counted, or kept as purchases.
+    returns : {"net", "drop", "raise"}
+        Negative amounts reduce monetary without being purchases (``"net"``), are dropped
+        and counted, or raise `InvalidRowError`.
+    invalid : {"drop", "raise"}
+        Rows with a null customer, a null date or a non-finite amount (or a null order)
+        are dropped and counted, or raise `InvalidRowError` naming the first one.
+
+    Returns
+    -------
+    pandas.DataFrame or polars.DataFrame
+        One row per customer with at least one purchase, in order of first appearance,
+        indexed by customer id (pandas; polars: a first column named like `customer`):
+
+        - ``recency``: whole days from the day of the last purchase to `as_of`
+          (1 for a purchase on the day before `as_of`);
+        - ``frequency``: number of purchases (distinct orders with `order`);
+        - ``monetary``: sum of the purchases, plus the returns under ``returns="net"``;
+        - ``avg_order_value``: ``monetary / frequency``;
+        - ``first_purchase``, ``last_purchase``: their timestamps;
+        - ``tenure``: whole days from the day of the first purchase to `as_of`.
+
+        ``.attrs["rfmkit"]`` holds ``rows_in``, ``rows_used``, ``dropped`` (reason ->
+        count, with ``rows_in == rows_used + sum(dropped.values())``) and ``as_of`` (an ISO
+        date string, so that the attrs survive ``to_parquet``).
+        A `DataQualityWarning` says what was dropped.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        A named column is missing; the message lists the columns there are.
+    DtypeError
+        A column cannot be used as it is; the message says how to convert it.
+    InvalidParameterError, InvalidRowError
+
+    Examples
+    --------
+    >>> import pandas as pd, rfmkit
+    >>> orders = pd.DataFrame({
+    ...     "customer_id": [1, 1, 2],
+    ...     "ordered_at": pd.to_datetime(["2024-01-01", "2024-01-10", "2024-01-05"]),
+    ...     "amount": [20.0, 30.0, 15.0],
+    ... })
+    >>> table = rfmkit.rfm(orders, customer="customer_id", date="ordered_at", amount="amount")
+    >>> table[["recency", "frequency", "monetary", "tenure"]]
+                 recency  frequency  monetary  tenure
+    customer_id
+    1                  1          2      50.0      10
+    2                  6          1      15.0       6
+    >>> table.attrs["rfmkit"]["as_of"]
+    '2024-01-11'
+    """
+    window_days = _window_days(window)
+    prepared = _frame.prepare(data, customer=customer, date=date, amount=amount, order=order)
+    result = _core.rfm(
+        prepared.table,
+        as_of_day=as_of_day(as_of, prepared.times.tz),
+        window=window_days,
+        zero=zero,
+        returns=returns,
+        invalid=invalid,
+    )
+    info = _frame.quality(result, "rfmkit.rfm")
+    day = result["as_of_day"]
+    info["as_of"] = _frame.stamp_of_day(day).date().isoformat() if day is not None else None
+    if window_days is not None:
+        info["window"] = window_days
+    columns = {
+        "recency": result["recency"],
+        "frequency": result["frequency"],
+        "monetary": result["monetary"],
+        "avg_order_value": result["avg_order_value"],
+        "first_purchase": prepared.times.take(result["first_row"]),
+        "last_purchase": prepared.times.take(result["last_row"]),
+        "tenure": result["tenure"],
+    }
+    return _frame.build(prepared, result["customer"], columns, info)

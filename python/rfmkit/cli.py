@@ -1,0 +1,179 @@
+"""The `rfmkit` command line: `rfmkit demo` and `rfmkit rfm INPUT OUTPUT ...` for ETL jobs.
+
+Exit codes: 0 success, 2 bad usage or bad data (one line on stderr), 1 unexpected error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+import rfmkit
+from rfmkit.exceptions import DataQualityWarning, RfmkitError
+
+
+class CliError(Exception):
+    """A problem with the command's input, reported as one line."""
+
+
+def _read(path: Path, date: str) -> pd.DataFrame:
+    if not path.exists():
+        raise CliError(f"input file {str(path)!r} does not exist")
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        try:
+            frame = pd.read_parquet(path)
+        except ImportError:
+            raise CliError("reading Parquet needs pyarrow: pip install 'rfmkit[parquet]'") from None
+    elif suffix in (".csv", ".txt", ".gz", ".tsv"):
+        frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", low_memory=False)
+    else:
+        raise CliError(f"cannot read {str(path)!r}: use a .csv, .tsv or .parquet file")
+    if date in frame.columns and not pd.api.types.is_datetime64_any_dtype(frame[date]):
+        parsed = pd.to_datetime(frame[date], errors="coerce", format="mixed")
+        unparsed = int(parsed.isna().sum() - frame[date].isna().sum())
+        if unparsed:
+            first = frame[date][parsed.isna() & frame[date].notna()].iloc[0]
+            print(
+                f"rfmkit: warning: {unparsed} values of date column {date!r} are not dates "
+                f"(first: {first!r}); they count as missing dates",
+                file=sys.stderr,
+            )
+        frame[date] = parsed
+    return frame
+
+
+def _write(table: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        try:
+            table.to_parquet(path)
+        except ImportError:
+            raise CliError("writing Parquet needs pyarrow: pip install 'rfmkit[parquet]'") from None
+    elif suffix == ".csv":
+        table.to_csv(path)
+    else:
+        raise CliError(f"cannot write {str(path)!r}: use a .csv or .parquet output file")
+
+
+def _quality_lines(info: dict) -> list[str]:
+    lines = [f"rows in: {info['rows_in']:,}   used: {info['rows_used']:,}"]
+    for reason, count in info["dropped"].items():
+        lines.append(f"  dropped {reason}: {count:,}")
+    return lines
+
+
+def _headline(table: pd.DataFrame) -> list[str]:
+    n = len(table)
+    if n == 0:
+        return ["no customers with a purchase"]
+    monetary = np.sort(table["monetary"].to_numpy())[::-1]
+    top = max(1, int(round(0.2 * n)))
+    revenue = monetary.sum()
+    share = monetary[:top].sum() / revenue if revenue > 0 else float("nan")
+    return [
+        f"customers: {n:,}",
+        f"revenue: {revenue:,.2f}",
+        f"repeat customers: {(table['frequency'] > 1).mean():.1%}",
+        f"median recency: {table['recency'].median():.0f} days   median frequency: "
+        f"{table['frequency'].median():.0f}   median monetary: {table['monetary'].median():,.2f}",
+        f"revenue share of the top 20% of customers: {share:.1%}",
+    ]
+
+
+def _demo(args: argparse.Namespace) -> int:
+    data = rfmkit.datasets.make_transactions(args.customers, seed=args.seed)
+    print(f"sample: {len(data):,} order lines of {args.customers:,} customers (rfmkit.datasets.make_transactions)")
+    print(data.head().to_string())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        table = rfmkit.rfm(data, customer="customer_id", date="ordered_at", amount="amount", order="order_id")
+        btyd = rfmkit.clv.summary(data, customer="customer_id", date="ordered_at", amount="amount")
+    info = table.attrs["rfmkit"]
+    print(f"\nRFM table as of {info['as_of']} (one row per customer; recency and tenure in days):")
+    with pd.option_context("display.width", 120, "display.max_columns", 20):
+        print(table.sort_values("monetary", ascending=False).head(10).to_string())
+    print("\ndata quality:")
+    print("\n".join(_quality_lines(info)))
+    print("\nheadline:")
+    print("\n".join(_headline(table)))
+    print("\nBTYD summary for the CLV models (lifetimes semantics; periods = days):")
+    print(btyd.head(5).to_string())
+    if args.out:
+        _write(table, Path(args.out))
+        print(f"\nwrote {args.out}")
+    return 0
+
+
+def _rfm(args: argparse.Namespace) -> int:
+    data = _read(Path(args.input), args.date)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        table = rfmkit.rfm(
+            data,
+            customer=args.customer,
+            date=args.date,
+            amount=args.amount,
+            order=args.order,
+            as_of=args.as_of,
+            window=args.window,
+            zero=args.zero,
+            returns=args.returns,
+            invalid=args.invalid,
+        )
+    _write(table, Path(args.output))
+    info = table.attrs["rfmkit"]
+    as_of = info["as_of"] or "-"
+    print(f"rfmkit: {len(table):,} customers as of {as_of} -> {args.output}", file=sys.stderr)
+    for line in _quality_lines(info):
+        print(f"rfmkit: {line}", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rfmkit", description="Customer-value analytics on transaction exports.")
+    parser.add_argument("--version", action="version", version=f"rfmkit {rfmkit.__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="run the analysis on a generated sample and print it")
+    demo.add_argument("--customers", type=int, default=2_000, help="customers in the sample (default 2000)")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--out", help="also write the customer table (.csv or .parquet)")
+    demo.set_defaults(run=_demo)
+
+    rfm = commands.add_parser("rfm", help="write the per-customer RFM table of a CSV or Parquet file")
+    rfm.add_argument("input", help="transactions: .csv, .tsv or .parquet")
+    rfm.add_argument("output", help="customer table: .csv or .parquet")
+    rfm.add_argument("--customer", required=True, help="customer id column")
+    rfm.add_argument("--date", required=True, help="timestamp column (CSV text is parsed as dates)")
+    rfm.add_argument("--amount", required=True, help="amount column")
+    rfm.add_argument("--order", help="order id column: order lines count as one purchase")
+    rfm.add_argument("--as-of", dest="as_of", help="observation date, exclusive (default: day after the last row)")
+    rfm.add_argument("--window", type=int, help="only the last WINDOW days before --as-of count")
+    rfm.add_argument("--zero", choices=("drop", "keep"), default="drop")
+    rfm.add_argument("--returns", choices=("net", "drop", "raise"), default="net")
+    rfm.add_argument("--invalid", choices=("drop", "raise"), default="drop")
+    rfm.set_defaults(run=_rfm)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except (RfmkitError, CliError) as error:
+        print(f"rfmkit: error: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `rfmkit demo | head`
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

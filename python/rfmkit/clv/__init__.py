@@ -1,0 +1,11 @@
+"""Customer-lifetime-value tools.
+
+The BTYD summary here uses the vocabulary of `lifetimes`: its ``frequency`` is the
+number of *repeat* purchase periods and its ``recency`` the age of the customer at the
+last purchase, in periods. Those are not the RFM ``frequency`` / ``recency`` of
+`rfmkit.rfm` (all purchases; days since the last purchase).
+"""
+
+from rfmkit.clv._summary import calibration_holdout, summary
+
+__all__ = ["summary", "calibration_holdout"]

@@ -1,0 +1,197 @@
+"""The lifetimes-compatible summary: `summary` and `calibration_holdout`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rfmkit import _core, _frame
+from rfmkit.exceptions import InvalidParameterError
+
+
+def _end_ticks(value: Any, name: str, times: _frame.Times) -> tuple[int, pd.Timestamp] | tuple[None, None]:
+    if value is None:
+        return None, None
+    stamp = _frame.wall_clock(_frame.to_timestamp(value, name), times.tz)
+    return _frame.ticks_of_stamp(stamp, times.ticks_per_day), stamp
+
+
+def _check_multiplier(freq_multiplier: Any) -> float:
+    if isinstance(freq_multiplier, bool) or not isinstance(freq_multiplier, (int, float)) or not freq_multiplier > 0:
+        raise InvalidParameterError(f"freq_multiplier must be a positive number, got {freq_multiplier!r}")
+    return float(freq_multiplier)
+
+
+def _stamp_of_ticks(ticks: int | None, times: _frame.Times) -> str | None:
+    """ISO text, so that the attrs stay JSON-serialisable (pandas writes them to Parquet)."""
+    if ticks is None:
+        return None
+    return pd.Timestamp(ticks * (_frame.TICKS_PER_DAY["ns"] // times.ticks_per_day)).isoformat()
+
+
+def summary(
+    data: Any,
+    *,
+    customer: str,
+    date: str,
+    amount: str | None = None,
+    freq: str = "D",
+    observation_period_end: Any = None,
+    freq_multiplier: float = 1,
+    include_first_transaction: bool = False,
+    zero: str = "drop",
+    returns: str = "drop",
+    invalid: str = "drop",
+) -> Any:
+    """The BTYD summary of `lifetimes.utils.summary_data_from_transaction_data`.
+
+    Timestamps are bucketed into periods of `freq` (``"h"``, ``"D"``, ``"W"`` — weeks
+    ending on Sunday, as pandas' ``"W"`` — or ``"M"``); for every customer with a purchase:
+
+    - ``frequency``: number of purchase periods after the first one (*repeat* periods,
+      not the RFM frequency);
+    - ``recency``: periods from the first to the last purchase period (the customer's
+      age at the last purchase, not the RFM recency);
+    - ``T``: periods from the first purchase period to `observation_period_end`'s period;
+    - ``monetary_value`` (with `amount`): mean spend of the repeat periods, 0 without any.
+
+    ``recency`` and ``T`` are divided by `freq_multiplier`. With `freq="M"` durations count
+    whole calendar months (lifetimes divided days by 30.44 and fails on pandas >= 2).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, polars.DataFrame or pyarrow.Table
+    customer, date : str
+        Column names, as for `rfmkit.rfm`.
+    amount : str, optional
+        Spend column; without it every valid row is a purchase.
+    freq : {"D", "W", "M", "h"}
+    observation_period_end : date-like, optional
+        Rows in later periods are excluded and counted; default the last valid timestamp.
+    freq_multiplier : float
+    include_first_transaction : bool
+        Count the first period in ``frequency`` and ``monetary_value``.
+    zero : {"drop", "keep"}
+        Zero amounts are dropped (default) or are purchases, as in lifetimes.
+    returns : {"drop", "net", "raise"}
+        Negative amounts are dropped (default: spend models need positive spend), netted
+        into the latest purchase period at or before them, or raise.
+    invalid : {"drop", "raise"}
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by customer id, float columns ``frequency, recency, T[, monetary_value]``;
+        ``.attrs["rfmkit"]`` holds the row accounting and ``observation_period_end``.
+
+    Examples
+    --------
+    >>> import pandas as pd, rfmkit
+    >>> orders = pd.DataFrame({
+    ...     "id": [1, 1, 1, 2],
+    ...     "day": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-05", "2024-01-03"]),
+    ...     "spend": [10.0, 5.0, 20.0, 8.0],
+    ... })
+    >>> rfmkit.clv.summary(orders, customer="id", date="day", amount="spend")
+        frequency  recency    T  monetary_value
+    id
+    1         1.0      4.0  4.0            20.0
+    2         0.0      0.0  2.0             0.0
+    """
+    multiplier = _check_multiplier(freq_multiplier)
+    prepared = _frame.prepare(data, customer=customer, date=date, amount=amount)
+    end_ticks, _ = _end_ticks(observation_period_end, "observation_period_end", prepared.times)
+    result = _core.summary(
+        prepared.table,
+        freq=freq,
+        observation_end=end_ticks,
+        include_first_transaction=bool(include_first_transaction),
+        zero=zero,
+        returns=returns,
+        invalid=invalid,
+    )
+    info = _frame.quality(result, "rfmkit.clv.summary")
+    info["observation_period_end"] = _stamp_of_ticks(result["observation_end"], prepared.times)
+    info["freq"] = freq
+    columns = {
+        "frequency": result["frequency"],
+        "recency": result["recency"] / multiplier,
+        "T": result["T"] / multiplier,
+    }
+    if amount is not None:
+        columns["monetary_value"] = result["monetary_value"]
+    return _frame.build(prepared, result["customer"], columns, info)
+
+
+def calibration_holdout(
+    data: Any,
+    *,
+    customer: str,
+    date: str,
+    calibration_period_end: Any,
+    observation_period_end: Any = None,
+    amount: str | None = None,
+    freq: str = "D",
+    freq_multiplier: float = 1,
+    include_first_transaction: bool = False,
+    zero: str = "drop",
+    returns: str = "drop",
+    invalid: str = "drop",
+) -> Any:
+    """Calibration summary and holdout counts, as `lifetimes.utils.calibration_and_holdout_data`.
+
+    Rows up to `calibration_period_end` (inclusive, compared as timestamps) form the
+    calibration summary (columns ``frequency_cal, recency_cal, T_cal[, monetary_value_cal]``,
+    see `summary`); rows after it and up to `observation_period_end` give, for the same
+    customers, ``frequency_holdout`` (distinct purchase periods), ``monetary_value_holdout``
+    (mean amount of the holdout purchase rows) and ``duration_holdout`` (periods between
+    the two ends, divided by `freq_multiplier`). Holdout rows of customers without a
+    calibration purchase are counted as ``holdout_without_calibration``.
+
+    Examples
+    --------
+    >>> import pandas as pd, rfmkit
+    >>> orders = pd.DataFrame({
+    ...     "id": [1, 1, 2, 3],
+    ...     "day": pd.to_datetime(["2024-01-01", "2024-01-20", "2024-01-03", "2024-01-25"]),
+    ... })
+    >>> rfmkit.clv.calibration_holdout(orders, customer="id", date="day",
+    ...     calibration_period_end="2024-01-10", observation_period_end="2024-01-31")
+        frequency_cal  recency_cal  T_cal  frequency_holdout  duration_holdout
+    id
+    1             0.0          0.0    9.0                1.0              21.0
+    2             0.0          0.0    7.0                0.0              21.0
+    """
+    multiplier = _check_multiplier(freq_multiplier)
+    prepared = _frame.prepare(data, customer=customer, date=date, amount=amount)
+    cal_ticks, _ = _end_ticks(calibration_period_end, "calibration_period_end", prepared.times)
+    if cal_ticks is None:
+        raise InvalidParameterError("calibration_period_end is required, e.g. '2024-06-30'")
+    end_ticks, _ = _end_ticks(observation_period_end, "observation_period_end", prepared.times)
+    result = _core.calibration_holdout(
+        prepared.table,
+        calibration_end=cal_ticks,
+        freq=freq,
+        observation_end=end_ticks,
+        include_first_transaction=bool(include_first_transaction),
+        zero=zero,
+        returns=returns,
+        invalid=invalid,
+    )
+    info = _frame.quality(result, "rfmkit.clv.calibration_holdout")
+    info["calibration_period_end"] = _stamp_of_ticks(cal_ticks, prepared.times)
+    info["freq"] = freq
+    columns = {
+        "frequency_cal": result["frequency"],
+        "recency_cal": result["recency"] / multiplier,
+        "T_cal": result["T"] / multiplier,
+    }
+    if amount is not None:
+        columns["monetary_value_cal"] = result["monetary_value"]
+    columns["frequency_holdout"] = result["frequency_holdout"]
+    if amount is not None:
+        columns["monetary_value_holdout"] = result["monetary_value_holdout"]
+    columns["duration_holdout"] = np.full(len(result["customer"]), result["duration_holdout"] / multiplier)
+    return _frame.build(prepared, result["customer"], columns, info)

@@ -1,0 +1,31 @@
+"""rfmkit's exceptions and warnings.
+
+Every error is a `RfmkitError`, itself a `ValueError`, so ``except ValueError`` keeps
+working; each kind of failure has its own class. The classes are defined in the native
+module so that the Rust core raises the same ones.
+"""
+
+from rfmkit._core import (
+    ColumnNotFoundError,
+    DtypeError,
+    InternalError,
+    InvalidParameterError,
+    InvalidRowError,
+    RfmkitError,
+)
+
+
+class DataQualityWarning(UserWarning):
+    """Rows were dropped (invalid, out of the observation, zero amounts, returns);
+    the counts by reason are in the result's ``attrs["rfmkit"]["dropped"]``."""
+
+
+__all__ = [
+    "RfmkitError",
+    "ColumnNotFoundError",
+    "DtypeError",
+    "InvalidParameterError",
+    "InvalidRowError",
+    "InternalError",
+    "DataQualityWarning",
+]

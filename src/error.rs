@@ -1,0 +1,63 @@
+//! The one error type of the core. Every variant names what was wrong and
+//! what to do; the Python binding maps each kind to its own exception class.
+
+use thiserror::Error;
+
+/// Which input column a row-level problem was found in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Customer,
+    Date,
+    Amount,
+    Order,
+}
+
+/// Everything that can go wrong in the core.
+#[derive(Debug, Error, PartialEq)]
+pub enum RfmError {
+    /// A parameter is out of its domain (`window <= 0`, an unknown period, ...).
+    #[error("invalid parameter `{name}`: {message}")]
+    Parameter { name: &'static str, message: String },
+
+    /// Input arrays of one table do not have the same length.
+    #[error("input columns have different lengths: {what} has {got} rows, expected {expected}")]
+    Length {
+        what: &'static str,
+        got: usize,
+        expected: usize,
+    },
+
+    /// A customer or order code outside `-1..n_codes`: the encoding step is broken.
+    #[error("{what} code {code} at row {row} is outside 0..{n_codes} (-1 marks a null)")]
+    Code {
+        what: &'static str,
+        row: usize,
+        code: i64,
+        n_codes: usize,
+    },
+
+    /// A row that is invalid (null id, null date, non-finite amount) under `invalid="raise"`.
+    #[error("row {row} (0-based position): {column} column '{name}' is {value}; drop or fill such rows, or pass invalid=\"drop\" to drop and count them")]
+    InvalidRow {
+        row: usize,
+        field: Field,
+        column: &'static str,
+        name: String,
+        value: String,
+    },
+
+    /// A negative amount under `returns="raise"`.
+    #[error("row {row} (0-based position): amount column '{name}' is {value} (a return); pass returns=\"net\" to net returns into monetary or returns=\"drop\" to drop and count them")]
+    ReturnRow { row: usize, name: String, value: f64 },
+}
+
+impl RfmError {
+    pub(crate) fn parameter(name: &'static str, message: impl Into<String>) -> Self {
+        RfmError::Parameter {
+            name,
+            message: message.into(),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, RfmError>;

@@ -1,0 +1,27 @@
+//! rfmkit: a customer-value analytics engine.
+//!
+//! The core works on dense integer codes, integer timestamps ("ticks") and float
+//! amounts, and knows nothing of Python: the binding lives in [`python`] behind the
+//! `python` cargo feature.
+//!
+//! - [`encode`]: ids of any type to dense codes;
+//! - [`aggregate`]: the per-customer RFM table;
+//! - [`summary`]: the lifetimes-style BTYD summary and calibration/holdout split.
+
+pub mod aggregate;
+pub mod encode;
+pub mod error;
+pub mod periods;
+pub mod rows;
+pub mod summary;
+
+#[cfg(feature = "python")]
+mod python;
+
+pub use aggregate::{rfm, RfmOptions, RfmTable};
+pub use error::{Field, Result, RfmError};
+pub use periods::Period;
+pub use rows::{
+    Accounting, ColumnNames, DropReason, InvalidPolicy, ReturnPolicy, RowPolicy, Transactions, ZeroPolicy,
+};
+pub use summary::{calibration_holdout, summary, CalibrationHoldout, Summary, SummaryOptions};

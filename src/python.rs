@@ -1,0 +1,328 @@
+//! The Python binding (`rfmkit._core`): the only module that knows pyo3 and numpy.
+//!
+//! Each function borrows its numpy arguments without copying, runs the core with
+//! the GIL released (through [`compute`]), and returns owned numpy arrays.
+
+use numpy::{IntoPyArray, PyReadonlyArray1};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::aggregate::{rfm as rfm_core, RfmOptions};
+use crate::encode::{encode_f64, encode_i64, encode_utf8, Encoded};
+use crate::error::RfmError;
+use crate::periods::Period;
+use crate::rows::{
+    Accounting, ColumnNames, InvalidPolicy, ReturnPolicy, RowPolicy, Transactions, ZeroPolicy,
+};
+use crate::summary::{
+    calibration_holdout as calibration_holdout_core, summary as summary_core, SummaryOptions,
+};
+
+pyo3::create_exception!(
+    rfmkit,
+    RfmkitError,
+    PyValueError,
+    "Base class of every rfmkit error."
+);
+pyo3::create_exception!(
+    rfmkit,
+    ColumnNotFoundError,
+    RfmkitError,
+    "A named column is not in the data."
+);
+pyo3::create_exception!(
+    rfmkit,
+    DtypeError,
+    RfmkitError,
+    "A column has a dtype rfmkit cannot use as it is."
+);
+pyo3::create_exception!(
+    rfmkit,
+    InvalidParameterError,
+    RfmkitError,
+    "A parameter is out of its domain."
+);
+pyo3::create_exception!(
+    rfmkit,
+    InvalidRowError,
+    RfmkitError,
+    "A row rejected by invalid=\"raise\" or returns=\"raise\"."
+);
+pyo3::create_exception!(
+    rfmkit,
+    InternalError,
+    RfmkitError,
+    "A bug in rfmkit: please report it."
+);
+
+fn to_py_err(error: RfmError) -> PyErr {
+    let message = error.to_string();
+    match error {
+        RfmError::Parameter { .. } => InvalidParameterError::new_err(message),
+        RfmError::InvalidRow { .. } | RfmError::ReturnRow { .. } => InvalidRowError::new_err(message),
+        RfmError::Length { .. } | RfmError::Code { .. } => InternalError::new_err(message),
+    }
+}
+
+/// Runs `work` with the GIL released; core errors become their Python classes and a
+/// panic (a bug: the core validates its inputs first) becomes `InternalError`, never
+/// a `PanicException`.
+fn compute<T: Send>(py: Python<'_>, work: impl FnOnce() -> Result<T, RfmError> + Send) -> PyResult<T> {
+    let outcome = py.detach(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)));
+    match outcome {
+        Ok(result) => result.map_err(to_py_err),
+        Err(panic) => {
+            let detail = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(InternalError::new_err(format!(
+                "internal error in the rfmkit core: {detail}"
+            )))
+        }
+    }
+}
+
+fn parse_policy(invalid: &str, zero: &str, returns: &str) -> PyResult<RowPolicy> {
+    let bad = |name: &str, value: &str, allowed: &str| {
+        InvalidParameterError::new_err(format!("{name}={value:?} is not one of {allowed}"))
+    };
+    Ok(RowPolicy {
+        invalid: match invalid {
+            "drop" => InvalidPolicy::Drop,
+            "raise" => InvalidPolicy::Raise,
+            other => return Err(bad("invalid", other, "\"drop\", \"raise\"")),
+        },
+        zero: match zero {
+            "drop" => ZeroPolicy::Drop,
+            "keep" => ZeroPolicy::Keep,
+            other => return Err(bad("zero", other, "\"drop\", \"keep\"")),
+        },
+        returns: match returns {
+            "net" => ReturnPolicy::Net,
+            "drop" => ReturnPolicy::Drop,
+            "raise" => ReturnPolicy::Raise,
+            other => return Err(bad("returns", other, "\"net\", \"drop\", \"raise\"")),
+        },
+    })
+}
+
+fn encoded_to_py(py: Python<'_>, encoded: Encoded) -> PyResult<Bound<'_, PyDict>> {
+    let out = PyDict::new(py);
+    out.set_item("codes", encoded.codes.into_pyarray(py))?;
+    out.set_item("first_rows", encoded.first_rows.into_pyarray(py))?;
+    Ok(out)
+}
+
+fn accounting_to_py<'py>(py: Python<'py>, out: &Bound<'py, PyDict>, accounting: &Accounting) -> PyResult<()> {
+    let dropped = PyDict::new(py);
+    for (reason, count) in accounting.dropped_counts() {
+        dropped.set_item(reason, count)?;
+    }
+    out.set_item("rows_in", accounting.rows_in)?;
+    out.set_item("rows_used", accounting.rows_used)?;
+    out.set_item("dropped", dropped)?;
+    Ok(())
+}
+
+/// Dense codes of integer ids (see `rfmkit::encode::encode_i64`).
+#[pyfunction]
+#[pyo3(signature = (values, validity=None))]
+fn factorize_int<'py>(
+    py: Python<'py>,
+    values: PyReadonlyArray1<'py, i64>,
+    validity: Option<PyReadonlyArray1<'py, bool>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let values = values.as_slice()?;
+    let validity = validity.as_ref().map(|v| v.as_slice()).transpose()?;
+    let encoded = compute(py, || encode_i64(values, validity))?;
+    encoded_to_py(py, encoded)
+}
+
+/// Dense codes of float ids; NaN is null.
+#[pyfunction]
+fn factorize_float<'py>(py: Python<'py>, values: PyReadonlyArray1<'py, f64>) -> PyResult<Bound<'py, PyDict>> {
+    let values = values.as_slice()?;
+    let encoded = compute(py, || encode_f64(values))?;
+    encoded_to_py(py, encoded)
+}
+
+/// Dense codes of strings in Arrow layout (int64 offsets, utf-8 data).
+#[pyfunction]
+#[pyo3(signature = (offsets, data, validity=None))]
+fn factorize_utf8<'py>(
+    py: Python<'py>,
+    offsets: PyReadonlyArray1<'py, i64>,
+    data: PyReadonlyArray1<'py, u8>,
+    validity: Option<PyReadonlyArray1<'py, bool>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let offsets = offsets.as_slice()?;
+    let data = data.as_slice()?;
+    let validity = validity.as_ref().map(|v| v.as_slice()).transpose()?;
+    let encoded = compute(py, || encode_utf8(offsets, data, validity))?;
+    encoded_to_py(py, encoded)
+}
+
+/// The transaction columns as the Python layer hands them over.
+#[derive(FromPyObject)]
+struct Table<'py> {
+    customer: PyReadonlyArray1<'py, i64>,
+    n_customers: usize,
+    time: PyReadonlyArray1<'py, i64>,
+    ticks_per_day: i64,
+    amount: Option<PyReadonlyArray1<'py, f64>>,
+    order: Option<PyReadonlyArray1<'py, i64>>,
+    n_orders: usize,
+    names: (String, String, String, String),
+}
+
+impl<'py> Table<'py> {
+    fn transactions(&self) -> PyResult<Transactions<'_>> {
+        let (customer, date, amount, order) = self.names.clone();
+        Ok(Transactions {
+            customer: self.customer.as_slice()?,
+            n_customers: self.n_customers,
+            time: self.time.as_slice()?,
+            ticks_per_day: self.ticks_per_day,
+            amount: self.amount.as_ref().map(|a| a.as_slice()).transpose()?,
+            order: self.order.as_ref().map(|o| o.as_slice()).transpose()?,
+            n_orders: self.n_orders,
+            names: ColumnNames {
+                customer,
+                date,
+                amount,
+                order,
+            },
+        })
+    }
+}
+
+/// The RFM table; `table` is a `rfmkit._frame.CoreTable`-like object.
+#[pyfunction]
+#[pyo3(signature = (table, *, as_of_day, window, zero, returns, invalid))]
+fn rfm<'py>(
+    py: Python<'py>,
+    table: Table<'py>,
+    as_of_day: Option<i64>,
+    window: Option<i64>,
+    zero: &str,
+    returns: &str,
+    invalid: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    let options = RfmOptions {
+        as_of_day,
+        window_days: window,
+        policy: parse_policy(invalid, zero, returns)?,
+    };
+    let tx = table.transactions()?;
+    let result = compute(py, || rfm_core(&tx, &options))?;
+    let out = PyDict::new(py);
+    out.set_item("customer", result.customer.into_pyarray(py))?;
+    out.set_item("recency", result.recency.into_pyarray(py))?;
+    out.set_item("frequency", result.frequency.into_pyarray(py))?;
+    out.set_item("monetary", result.monetary.into_pyarray(py))?;
+    out.set_item("avg_order_value", result.avg_order_value.into_pyarray(py))?;
+    out.set_item("first_row", result.first_row.into_pyarray(py))?;
+    out.set_item("last_row", result.last_row.into_pyarray(py))?;
+    out.set_item("tenure", result.tenure.into_pyarray(py))?;
+    out.set_item("as_of_day", result.as_of_day)?;
+    accounting_to_py(py, &out, &result.accounting)?;
+    Ok(out)
+}
+
+fn summary_options(
+    freq: &str,
+    observation_end: Option<i64>,
+    include_first_transaction: bool,
+    policy: RowPolicy,
+) -> PyResult<SummaryOptions> {
+    let period = Period::parse(freq).map_err(to_py_err)?;
+    Ok(SummaryOptions {
+        period,
+        observation_end,
+        include_first_transaction,
+        policy,
+    })
+}
+
+fn summary_to_py<'py>(py: Python<'py>, summary: crate::summary::Summary) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    out.set_item("customer", summary.customer.into_pyarray(py))?;
+    out.set_item("frequency", summary.frequency.into_pyarray(py))?;
+    out.set_item("recency", summary.recency.into_pyarray(py))?;
+    out.set_item("T", summary.t.into_pyarray(py))?;
+    out.set_item("monetary_value", summary.monetary_value.into_pyarray(py))?;
+    out.set_item("observation_end", summary.observation_end)?;
+    accounting_to_py(py, &out, &summary.accounting)?;
+    Ok(out)
+}
+
+/// The lifetimes-style summary.
+#[pyfunction]
+#[pyo3(signature = (table, *, freq, observation_end, include_first_transaction, zero, returns, invalid))]
+#[allow(clippy::too_many_arguments)]
+fn summary<'py>(
+    py: Python<'py>,
+    table: Table<'py>,
+    freq: &str,
+    observation_end: Option<i64>,
+    include_first_transaction: bool,
+    zero: &str,
+    returns: &str,
+    invalid: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    let policy = parse_policy(invalid, zero, returns)?;
+    let options = summary_options(freq, observation_end, include_first_transaction, policy)?;
+    let tx = table.transactions()?;
+    let result = compute(py, || summary_core(&tx, &options))?;
+    summary_to_py(py, result)
+}
+
+/// The lifetimes-style calibration summary with the holdout columns.
+#[pyfunction]
+#[pyo3(signature = (table, *, calibration_end, freq, observation_end, include_first_transaction, zero, returns, invalid))]
+#[allow(clippy::too_many_arguments)]
+fn calibration_holdout<'py>(
+    py: Python<'py>,
+    table: Table<'py>,
+    calibration_end: i64,
+    freq: &str,
+    observation_end: Option<i64>,
+    include_first_transaction: bool,
+    zero: &str,
+    returns: &str,
+    invalid: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    let policy = parse_policy(invalid, zero, returns)?;
+    let options = summary_options(freq, observation_end, include_first_transaction, policy)?;
+    let tx = table.transactions()?;
+    let result = compute(py, || calibration_holdout_core(&tx, calibration_end, &options))?;
+    let out = summary_to_py(py, result.calibration)?;
+    out.set_item("frequency_holdout", result.frequency_holdout.into_pyarray(py))?;
+    out.set_item(
+        "monetary_value_holdout",
+        result.monetary_value_holdout.into_pyarray(py),
+    )?;
+    out.set_item("duration_holdout", result.duration_holdout)?;
+    Ok(out)
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("RfmkitError", py.get_type::<RfmkitError>())?;
+    m.add("ColumnNotFoundError", py.get_type::<ColumnNotFoundError>())?;
+    m.add("DtypeError", py.get_type::<DtypeError>())?;
+    m.add("InvalidParameterError", py.get_type::<InvalidParameterError>())?;
+    m.add("InvalidRowError", py.get_type::<InvalidRowError>())?;
+    m.add("InternalError", py.get_type::<InternalError>())?;
+    m.add_function(wrap_pyfunction!(factorize_int, m)?)?;
+    m.add_function(wrap_pyfunction!(factorize_float, m)?)?;
+    m.add_function(wrap_pyfunction!(factorize_utf8, m)?)?;
+    m.add_function(wrap_pyfunction!(rfm, m)?)?;
+    m.add_function(wrap_pyfunction!(summary, m)?)?;
+    m.add_function(wrap_pyfunction!(calibration_holdout, m)?)?;
+    Ok(())
+}

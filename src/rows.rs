@@ -1,0 +1,382 @@
+//! The input table of the core and the rules that sort each row into
+//! "purchase", "return" or a counted reason to drop it (DESIGN.md, "Definitions").
+
+use crate::error::{Field, Result, RfmError};
+
+/// Code of a null customer or order id.
+pub const NULL_CODE: i64 = -1;
+/// numpy's `NaT`: the smallest `i64`.
+pub const NAT: i64 = i64::MIN;
+
+/// What to do with invalid rows (null id, null timestamp, non-finite amount).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvalidPolicy {
+    /// Drop them and count them by reason.
+    Drop,
+    /// Fail on the first one, naming its row, column and value.
+    Raise,
+}
+
+/// What to do with zero amounts (gifts, free items).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZeroPolicy {
+    /// Drop them and count them.
+    Drop,
+    /// Keep them: a zero-amount row is a purchase.
+    Keep,
+}
+
+/// What to do with negative amounts (returns).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReturnPolicy {
+    /// They reduce monetary but are not purchases and move no purchase date.
+    Net,
+    /// Drop them and count them.
+    Drop,
+    /// Fail on the first one.
+    Raise,
+}
+
+/// The policies shared by every aggregation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowPolicy {
+    pub invalid: InvalidPolicy,
+    pub zero: ZeroPolicy,
+    pub returns: ReturnPolicy,
+}
+
+impl Default for RowPolicy {
+    fn default() -> Self {
+        RowPolicy {
+            invalid: InvalidPolicy::Drop,
+            zero: ZeroPolicy::Drop,
+            returns: ReturnPolicy::Net,
+        }
+    }
+}
+
+/// Why a row was not used. The names are the keys users see in `dropped`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(usize)]
+pub enum DropReason {
+    MissingCustomer = 0,
+    MissingDate,
+    InvalidAmount,
+    MissingOrder,
+    AfterAsOf,
+    BeforeWindow,
+    AfterObservationEnd,
+    ZeroAmount,
+    Return,
+    ReturnWithoutPurchase,
+    HoldoutWithoutCalibration,
+}
+
+impl DropReason {
+    pub const COUNT: usize = 11;
+    pub const ALL: [DropReason; DropReason::COUNT] = [
+        DropReason::MissingCustomer,
+        DropReason::MissingDate,
+        DropReason::InvalidAmount,
+        DropReason::MissingOrder,
+        DropReason::AfterAsOf,
+        DropReason::BeforeWindow,
+        DropReason::AfterObservationEnd,
+        DropReason::ZeroAmount,
+        DropReason::Return,
+        DropReason::ReturnWithoutPurchase,
+        DropReason::HoldoutWithoutCalibration,
+    ];
+
+    /// The key of this reason in `attrs["rfmkit"]["dropped"]`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DropReason::MissingCustomer => "missing_customer",
+            DropReason::MissingDate => "missing_date",
+            DropReason::InvalidAmount => "invalid_amount",
+            DropReason::MissingOrder => "missing_order",
+            DropReason::AfterAsOf => "after_as_of",
+            DropReason::BeforeWindow => "before_window",
+            DropReason::AfterObservationEnd => "after_observation_end",
+            DropReason::ZeroAmount => "zero_amount",
+            DropReason::Return => "return",
+            DropReason::ReturnWithoutPurchase => "return_without_purchase",
+            DropReason::HoldoutWithoutCalibration => "holdout_without_calibration",
+        }
+    }
+}
+
+/// Where every input row went: `rows_in == rows_used + sum(dropped)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Accounting {
+    pub rows_in: usize,
+    pub rows_used: usize,
+    pub dropped: [usize; DropReason::COUNT],
+}
+
+impl Accounting {
+    pub(crate) fn add(&mut self, other: &Accounting) {
+        self.rows_used += other.rows_used;
+        for (mine, theirs) in self.dropped.iter_mut().zip(other.dropped.iter()) {
+            *mine += theirs;
+        }
+    }
+
+    pub(crate) fn drop_row(&mut self, reason: DropReason) {
+        self.dropped[reason as usize] += 1;
+    }
+
+    /// The reasons with a non-zero count, in a fixed order.
+    pub fn dropped_counts(&self) -> Vec<(&'static str, usize)> {
+        DropReason::ALL
+            .iter()
+            .filter(|reason| self.dropped[**reason as usize] > 0)
+            .map(|reason| (reason.name(), self.dropped[*reason as usize]))
+            .collect()
+    }
+
+    /// Total number of dropped rows.
+    pub fn dropped_total(&self) -> usize {
+        self.dropped.iter().sum()
+    }
+}
+
+/// Column names, only used to write error messages users can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnNames {
+    pub customer: String,
+    pub date: String,
+    pub amount: String,
+    pub order: String,
+}
+
+impl Default for ColumnNames {
+    fn default() -> Self {
+        ColumnNames {
+            customer: "customer".into(),
+            date: "date".into(),
+            amount: "amount".into(),
+            order: "order".into(),
+        }
+    }
+}
+
+/// A transaction table in the form the core works on: dense codes instead of
+/// ids, integer timestamps ("ticks", wall clock) instead of datetimes.
+#[derive(Debug, Clone)]
+pub struct Transactions<'a> {
+    /// Customer code per row, in `0..n_customers`, or [`NULL_CODE`].
+    pub customer: &'a [i64],
+    pub n_customers: usize,
+    /// Timestamp per row in ticks since the epoch (wall clock), or [`NAT`].
+    pub time: &'a [i64],
+    /// Ticks in one day: 86_400 for seconds, ..., 86_400e9 for nanoseconds, 1 for dates.
+    pub ticks_per_day: i64,
+    /// Amount per row; `None` when the table has no amount (every valid row is a purchase).
+    pub amount: Option<&'a [f64]>,
+    /// Order code per row in `0..n_orders`, or [`NULL_CODE`]; `None` when rows are orders.
+    pub order: Option<&'a [i64]>,
+    pub n_orders: usize,
+    pub names: ColumnNames,
+}
+
+/// What a row is, once it is known to be valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Purchase,
+    Return,
+    Dropped(DropReason),
+}
+
+impl<'a> Transactions<'a> {
+    /// Checks lengths, codes and units so that nothing later can index out of bounds.
+    ///
+    /// # Errors
+    /// [`RfmError::Length`], [`RfmError::Code`] or [`RfmError::Parameter`].
+    pub fn validate(&self) -> Result<()> {
+        let n = self.customer.len();
+        let check_len = |what: &'static str, got: usize| {
+            if got == n {
+                Ok(())
+            } else {
+                Err(RfmError::Length {
+                    what,
+                    got,
+                    expected: n,
+                })
+            }
+        };
+        check_len("date", self.time.len())?;
+        if let Some(amount) = self.amount {
+            check_len("amount", amount.len())?;
+        }
+        if let Some(order) = self.order {
+            check_len("order", order.len())?;
+            check_codes("order", order, self.n_orders)?;
+        }
+        check_codes("customer", self.customer, self.n_customers)?;
+        if self.ticks_per_day <= 0 {
+            return Err(RfmError::parameter(
+                "ticks_per_day",
+                format!("must be positive, got {}", self.ticks_per_day),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.customer.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.customer.is_empty()
+    }
+
+    /// Calendar day (days since 1970-01-01) of a timestamp.
+    #[inline]
+    pub fn day(&self, ticks: i64) -> i64 {
+        ticks.div_euclid(self.ticks_per_day)
+    }
+
+    /// The first reason that makes row `i` invalid, if any.
+    #[inline]
+    pub(crate) fn invalid_reason(&self, i: usize) -> Option<DropReason> {
+        if self.customer[i] < 0 {
+            return Some(DropReason::MissingCustomer);
+        }
+        if self.time[i] == NAT {
+            return Some(DropReason::MissingDate);
+        }
+        if let Some(amount) = self.amount {
+            if !amount[i].is_finite() {
+                return Some(DropReason::InvalidAmount);
+            }
+        }
+        if let Some(order) = self.order {
+            if order[i] < 0 {
+                return Some(DropReason::MissingOrder);
+            }
+        }
+        None
+    }
+
+    /// Purchase, return, or dropped by the zero and return policies (the row is valid).
+    #[inline]
+    pub(crate) fn amount_kind(&self, i: usize, policy: &RowPolicy) -> Kind {
+        let Some(amount) = self.amount else {
+            return Kind::Purchase;
+        };
+        let value = amount[i];
+        if value > 0.0 {
+            Kind::Purchase
+        } else if value == 0.0 {
+            match policy.zero {
+                ZeroPolicy::Keep => Kind::Purchase,
+                ZeroPolicy::Drop => Kind::Dropped(DropReason::ZeroAmount),
+            }
+        } else {
+            match policy.returns {
+                // Raise is checked up front by `check_rows`; counting is the safe fallback.
+                ReturnPolicy::Net => Kind::Return,
+                ReturnPolicy::Drop | ReturnPolicy::Raise => Kind::Dropped(DropReason::Return),
+            }
+        }
+    }
+
+    /// Enforces `invalid="raise"` and `returns="raise"` on the rows that `in_scope` keeps,
+    /// reporting the first offending row.
+    ///
+    /// # Errors
+    /// [`RfmError::InvalidRow`] or [`RfmError::ReturnRow`].
+    pub(crate) fn check_rows(&self, policy: &RowPolicy, in_scope: impl Fn(i64) -> bool) -> Result<()> {
+        if policy.invalid == InvalidPolicy::Raise {
+            if let Some(row) = (0..self.len()).find(|&i| self.invalid_reason(i).is_some()) {
+                return Err(self.invalid_row_error(row));
+            }
+        }
+        if policy.returns == ReturnPolicy::Raise {
+            if let Some(amount) = self.amount {
+                let first = (0..self.len())
+                    .find(|&i| self.invalid_reason(i).is_none() && in_scope(self.time[i]) && amount[i] < 0.0);
+                if let Some(row) = first {
+                    return Err(RfmError::ReturnRow {
+                        row,
+                        name: self.names.amount.clone(),
+                        value: amount[row],
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn invalid_row_error(&self, row: usize) -> RfmError {
+        let (field, column, name, value) = match self.invalid_reason(row) {
+            Some(DropReason::MissingCustomer) => (
+                Field::Customer,
+                "customer",
+                &self.names.customer,
+                "null".to_string(),
+            ),
+            Some(DropReason::MissingDate) => {
+                (Field::Date, "date", &self.names.date, "null (NaT)".to_string())
+            }
+            Some(DropReason::MissingOrder) => (Field::Order, "order", &self.names.order, "null".to_string()),
+            _ => {
+                let value = self.amount.map_or(f64::NAN, |amount| amount[row]);
+                let text = if value.is_nan() {
+                    "null (NaN)".to_string()
+                } else {
+                    format!("{value} (not finite)")
+                };
+                (Field::Amount, "amount", &self.names.amount, text)
+            }
+        };
+        RfmError::InvalidRow {
+            row,
+            field,
+            column,
+            name: name.clone(),
+            value,
+        }
+    }
+
+    /// Last valid timestamp (ticks), over every valid row whatever its amount.
+    pub(crate) fn max_valid_time(&self) -> Option<i64> {
+        use rayon::prelude::*;
+        (0..self.len())
+            .into_par_iter()
+            .with_min_len(1 << 16)
+            .filter(|&i| self.invalid_reason(i).is_none())
+            .map(|i| self.time[i])
+            .max()
+    }
+}
+
+fn check_codes(what: &'static str, codes: &[i64], n_codes: usize) -> Result<()> {
+    use rayon::prelude::*;
+    let bad = codes
+        .par_iter()
+        .with_min_len(1 << 16)
+        .position_first(|&code| code < NULL_CODE || (code >= 0 && code as u64 >= n_codes as u64));
+    match bad {
+        Some(row) => Err(RfmError::Code {
+            what,
+            row,
+            code: codes[row],
+            n_codes,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Splits `0..n` into contiguous chunks, one per worker, in row order.
+pub(crate) fn row_chunks(n: usize) -> Vec<std::ops::Range<usize>> {
+    const MIN_CHUNK: usize = 1 << 16;
+    let workers = rayon::current_num_threads().max(1);
+    let chunks = (n / MIN_CHUNK).clamp(1, workers);
+    let size = n.div_ceil(chunks).max(1);
+    (0..chunks)
+        .map(|c| (c * size).min(n)..((c + 1) * size).min(n))
+        .collect()
+}

@@ -1,0 +1,499 @@
+//! The BTYD ("buy till you die") summary that the CLV models are fitted on, with
+//! the semantics of `lifetimes.utils.summary_data_from_transaction_data` and
+//! `calibration_and_holdout_data`.
+//!
+//! Its `frequency` (repeat purchase periods) and `recency` (periods from the first to
+//! the last purchase) are *not* the RFM ones of [`crate::aggregate`]: see the README.
+
+use rayon::prelude::*;
+
+use crate::error::{Result, RfmError};
+use crate::periods::Period;
+use crate::rows::{
+    row_chunks, Accounting, DropReason, Kind, ReturnPolicy, RowPolicy, Transactions, ZeroPolicy,
+};
+
+/// Options of [`summary`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SummaryOptions {
+    pub period: Period,
+    /// Rows in periods after the period of this timestamp (ticks) are excluded;
+    /// `None`: the last valid timestamp.
+    pub observation_end: Option<i64>,
+    /// Count the first purchase period in `frequency` and in `monetary_value`.
+    pub include_first_transaction: bool,
+    pub policy: RowPolicy,
+}
+
+impl SummaryOptions {
+    /// Day periods, no cut-off, returns dropped (spend models need positive amounts).
+    pub fn new(period: Period) -> Self {
+        SummaryOptions {
+            period,
+            observation_end: None,
+            include_first_transaction: false,
+            policy: RowPolicy {
+                returns: ReturnPolicy::Drop,
+                zero: ZeroPolicy::Drop,
+                ..RowPolicy::default()
+            },
+        }
+    }
+}
+
+/// One row per customer with a purchase, in customer-code order. Durations are in whole periods.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    pub customer: Vec<i64>,
+    /// Number of purchase periods after the first (all of them with `include_first_transaction`).
+    pub frequency: Vec<f64>,
+    /// Periods from the first to the last purchase period.
+    pub recency: Vec<f64>,
+    /// Periods from the first purchase period to the end of the observation.
+    pub t: Vec<f64>,
+    /// Mean spend of the repeat periods, 0 when there are none; empty without amounts.
+    pub monetary_value: Vec<f64>,
+    /// The observation end used (ticks); `None` when no row is valid.
+    pub observation_end: Option<i64>,
+    pub accounting: Accounting,
+}
+
+/// [`Summary`] of the calibration period plus what the same customers did in the holdout.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CalibrationHoldout {
+    pub calibration: Summary,
+    /// Distinct purchase periods in the holdout, per calibration customer.
+    pub frequency_holdout: Vec<f64>,
+    /// Mean amount of the holdout purchase rows (returns netted in under `returns="net"`).
+    pub monetary_value_holdout: Vec<f64>,
+    /// Periods from the calibration end to the observation end.
+    pub duration_holdout: f64,
+}
+
+/// A counted row: its period, with returns ordered after the purchases of the same period.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    key: i64,
+    amount: f64,
+}
+
+impl Entry {
+    fn new(period: i64, is_return: bool, amount: f64) -> Self {
+        Entry {
+            key: period * 2 + i64::from(is_return),
+            amount,
+        }
+    }
+    fn period(self) -> i64 {
+        self.key >> 1
+    }
+    fn is_return(self) -> bool {
+        self.key & 1 == 1
+    }
+}
+
+/// What one customer's rows add up to.
+#[derive(Debug, Clone, Copy, Default)]
+struct PeriodStats {
+    periods: usize,
+    first: i64,
+    last: i64,
+    first_sum: f64,
+    repeat_sum: f64,
+    purchase_rows: usize,
+    return_rows: usize,
+}
+
+/// Walks one customer's entries in period order. A return is netted into the latest
+/// purchase period at or before it, or into the first one if it precedes them all.
+fn period_stats(entries: &mut [Entry]) -> PeriodStats {
+    entries.sort_unstable_by_key(|entry| entry.key);
+    let mut stats = PeriodStats::default();
+    let mut pending_returns = 0.0;
+    for entry in entries.iter() {
+        if entry.is_return() {
+            stats.return_rows += 1;
+            match stats.periods {
+                0 => pending_returns += entry.amount,
+                1 => stats.first_sum += entry.amount,
+                _ => stats.repeat_sum += entry.amount,
+            }
+            continue;
+        }
+        stats.purchase_rows += 1;
+        let period = entry.period();
+        if stats.periods == 0 || period != stats.last {
+            stats.periods += 1;
+            if stats.periods == 1 {
+                stats.first = period;
+            }
+            stats.last = period;
+        }
+        if stats.periods == 1 {
+            stats.first_sum += entry.amount;
+        } else {
+            stats.repeat_sum += entry.amount;
+        }
+    }
+    stats.first_sum += pending_returns;
+    stats
+}
+
+/// Groups entries by customer (a counting sort) and computes each customer's stats in parallel.
+fn stats_by_customer(n_customers: usize, entries: &[(usize, Entry)]) -> Vec<PeriodStats> {
+    let mut offsets = vec![0usize; n_customers + 1];
+    for (customer, _) in entries {
+        offsets[customer + 1] += 1;
+    }
+    for c in 0..n_customers {
+        offsets[c + 1] += offsets[c];
+    }
+    let mut cursor = offsets.clone();
+    let mut grouped = vec![Entry { key: 0, amount: 0.0 }; entries.len()];
+    for &(customer, entry) in entries {
+        grouped[cursor[customer]] = entry;
+        cursor[customer] += 1;
+    }
+    let mut slices: Vec<&mut [Entry]> = Vec::with_capacity(n_customers);
+    let mut rest: &mut [Entry] = &mut grouped;
+    for c in 0..n_customers {
+        let (head, tail) = std::mem::take(&mut rest).split_at_mut(offsets[c + 1] - offsets[c]);
+        slices.push(head);
+        rest = tail;
+    }
+    slices
+        .into_par_iter()
+        .with_min_len(1024)
+        .map(period_stats)
+        .collect()
+}
+
+/// Collects the counted rows that `select` keeps (in parallel, in row order), counting
+/// every other row's reason.
+fn collect_entries(
+    tx: &Transactions<'_>,
+    policy: &RowPolicy,
+    period: Period,
+    select: impl Fn(i64) -> std::result::Result<(), DropReason> + Sync,
+    accounting: &mut Accounting,
+) -> Vec<(usize, Entry)> {
+    let chunks: Vec<(Vec<(usize, Entry)>, Accounting)> = row_chunks(tx.len())
+        .into_par_iter()
+        .map(|range| {
+            let mut entries = Vec::with_capacity(range.len());
+            let mut counts = Accounting::default();
+            for i in range {
+                if let Some(reason) = tx.invalid_reason(i) {
+                    counts.drop_row(reason);
+                    continue;
+                }
+                let time = tx.time[i];
+                if let Err(reason) = select(time) {
+                    counts.drop_row(reason);
+                    continue;
+                }
+                let is_return = match tx.amount_kind(i, policy) {
+                    Kind::Purchase => false,
+                    Kind::Return => true,
+                    Kind::Dropped(reason) => {
+                        counts.drop_row(reason);
+                        continue;
+                    }
+                };
+                let amount = tx.amount.map_or(0.0, |a| a[i]);
+                let index = period.index(time, tx.ticks_per_day);
+                entries.push((tx.customer[i] as usize, Entry::new(index, is_return, amount)));
+            }
+            (entries, counts)
+        })
+        .collect();
+    let mut all = Vec::with_capacity(chunks.iter().map(|(entries, _)| entries.len()).sum());
+    for (entries, counts) in chunks {
+        accounting.add(&counts);
+        all.extend(entries);
+    }
+    all
+}
+
+fn resolve_end(tx: &Transactions<'_>, end: Option<i64>) -> Option<i64> {
+    end.or_else(|| tx.max_valid_time())
+}
+
+fn build_summary(
+    tx: &Transactions<'_>,
+    stats: &[PeriodStats],
+    end_period: i64,
+    include_first: bool,
+    accounting: &mut Accounting,
+) -> Summary {
+    let mut out = Summary::default();
+    let with_amount = tx.amount.is_some();
+    for (c, s) in stats.iter().enumerate() {
+        if s.periods == 0 {
+            accounting.dropped[DropReason::ReturnWithoutPurchase as usize] += s.return_rows;
+            continue;
+        }
+        accounting.rows_used += s.purchase_rows + s.return_rows;
+        let repeats = s.periods - 1;
+        out.customer.push(c as i64);
+        out.recency.push((s.last - s.first) as f64);
+        out.t.push((end_period - s.first) as f64);
+        if include_first {
+            out.frequency.push(s.periods as f64);
+            if with_amount {
+                out.monetary_value
+                    .push((s.first_sum + s.repeat_sum) / s.periods as f64);
+            }
+        } else {
+            out.frequency.push(repeats as f64);
+            if with_amount {
+                out.monetary_value.push(if repeats == 0 {
+                    0.0
+                } else {
+                    s.repeat_sum / repeats as f64
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The lifetimes-style summary of every customer with a purchase.
+///
+/// # Errors
+/// The errors of [`Transactions::validate`], and [`RfmError::InvalidRow`] /
+/// [`RfmError::ReturnRow`] under the `raise` policies.
+pub fn summary(tx: &Transactions<'_>, options: &SummaryOptions) -> Result<Summary> {
+    tx.validate()?;
+    let period = options.period;
+    let end = resolve_end(tx, options.observation_end);
+    let end_period = end.map(|t| period.index(t, tx.ticks_per_day));
+    let in_scope = |time: i64| end_period.is_some_and(|p| period.index(time, tx.ticks_per_day) <= p);
+    tx.check_rows(&options.policy, in_scope)?;
+    let mut accounting = Accounting {
+        rows_in: tx.len(),
+        ..Accounting::default()
+    };
+    let select = |time: i64| {
+        if in_scope(time) {
+            Ok(())
+        } else {
+            Err(DropReason::AfterObservationEnd)
+        }
+    };
+    let entries = collect_entries(tx, &options.policy, period, select, &mut accounting);
+    let Some(end_period) = end_period else {
+        return Ok(Summary {
+            accounting,
+            ..Summary::default()
+        });
+    };
+    let stats = stats_by_customer(tx.n_customers, &entries);
+    drop(entries);
+    let mut out = build_summary(
+        tx,
+        &stats,
+        end_period,
+        options.include_first_transaction,
+        &mut accounting,
+    );
+    out.observation_end = end;
+    out.accounting = accounting;
+    Ok(out)
+}
+
+/// Calibration summary up to `calibration_end` (inclusive, ticks) and, for the same
+/// customers, their purchases in `(calibration_end, observation_end]`.
+///
+/// # Errors
+/// [`RfmError::Parameter`] when the calibration end is not before the observation end,
+/// and the errors of [`summary`].
+pub fn calibration_holdout(
+    tx: &Transactions<'_>,
+    calibration_end: i64,
+    options: &SummaryOptions,
+) -> Result<CalibrationHoldout> {
+    tx.validate()?;
+    let period = options.period;
+    let Some(observation_end) = resolve_end(tx, options.observation_end) else {
+        return Err(RfmError::parameter(
+            "observation_period_end",
+            "the data has no valid row, so there is no holdout period",
+        ));
+    };
+    if calibration_end >= observation_end {
+        return Err(RfmError::parameter(
+            "calibration_period_end",
+            "must be before observation_period_end (and before the last transaction when that is not given)",
+        ));
+    }
+    let tpd = tx.ticks_per_day;
+    let cal_period = period.index(calibration_end, tpd);
+    tx.check_rows(&options.policy, |time| time <= observation_end)?;
+    let mut accounting = Accounting {
+        rows_in: tx.len(),
+        ..Accounting::default()
+    };
+    // Calibration rows are those up to the calibration end. The later ones are counted as
+    // `AfterObservationEnd` only provisionally: the holdout pass below decides.
+    let calibration_entries = collect_entries(
+        tx,
+        &options.policy,
+        period,
+        |time| {
+            if time <= calibration_end {
+                Ok(())
+            } else {
+                Err(DropReason::AfterObservationEnd)
+            }
+        },
+        &mut accounting,
+    );
+    accounting.dropped[DropReason::AfterObservationEnd as usize] = 0;
+    let stats = stats_by_customer(tx.n_customers, &calibration_entries);
+    drop(calibration_entries);
+    let calibration = build_summary(
+        tx,
+        &stats,
+        cal_period,
+        options.include_first_transaction,
+        &mut accounting,
+    );
+
+    let mut holdout_accounting = Accounting::default();
+    let holdout_entries = collect_entries(
+        tx,
+        &options.policy,
+        period,
+        |time| {
+            if time <= calibration_end {
+                // Already accounted for in the calibration pass.
+                Err(DropReason::MissingCustomer)
+            } else if time <= observation_end {
+                Ok(())
+            } else {
+                Err(DropReason::AfterObservationEnd)
+            }
+        },
+        &mut holdout_accounting,
+    );
+    accounting.dropped[DropReason::AfterObservationEnd as usize] +=
+        holdout_accounting.dropped[DropReason::AfterObservationEnd as usize];
+    // Zero-amount and return rows dropped by policy in the holdout.
+    for reason in [DropReason::ZeroAmount, DropReason::Return] {
+        accounting.dropped[reason as usize] += holdout_accounting.dropped[reason as usize];
+    }
+    let holdout_stats = stats_by_customer(tx.n_customers, &holdout_entries);
+    drop(holdout_entries);
+
+    let mut in_calibration = vec![false; tx.n_customers];
+    for &c in &calibration.customer {
+        in_calibration[c as usize] = true;
+    }
+    let mut frequency_holdout = Vec::with_capacity(calibration.customer.len());
+    let mut monetary_value_holdout = Vec::with_capacity(calibration.customer.len());
+    for (c, s) in holdout_stats.iter().enumerate() {
+        let rows = s.purchase_rows + s.return_rows;
+        if !in_calibration[c] {
+            accounting.dropped[DropReason::HoldoutWithoutCalibration as usize] += rows;
+            continue;
+        }
+        accounting.rows_used += rows;
+        frequency_holdout.push(s.periods as f64);
+        monetary_value_holdout.push(if s.purchase_rows == 0 {
+            0.0
+        } else {
+            (s.first_sum + s.repeat_sum) / s.purchase_rows as f64
+        });
+    }
+    let duration_holdout = (period.index(observation_end, tpd) - cal_period) as f64;
+    let mut calibration = calibration;
+    calibration.observation_end = Some(calibration_end);
+    calibration.accounting = accounting;
+    Ok(CalibrationHoldout {
+        calibration,
+        frequency_holdout,
+        monetary_value_holdout,
+        duration_holdout,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rows::ColumnNames;
+
+    fn table<'a>(customer: &'a [i64], day: &'a [i64], amount: &'a [f64]) -> Transactions<'a> {
+        Transactions {
+            customer,
+            n_customers: customer.iter().max().map_or(0, |&c| c.max(0) as usize + 1),
+            time: day,
+            ticks_per_day: 1,
+            amount: Some(amount),
+            order: None,
+            n_orders: 0,
+            names: ColumnNames::default(),
+        }
+    }
+
+    #[test]
+    fn lifetimes_summary_by_day() {
+        // Customer 0: days 0, 0, 4, 9 (two rows on day 0); customer 1: day 7 only.
+        let customer = [0, 0, 0, 0, 1];
+        let day = [0, 0, 4, 9, 7];
+        let amount = [1.0, 2.0, 10.0, 20.0, 5.0];
+        let out = summary(
+            &table(&customer, &day, &amount),
+            &SummaryOptions::new(Period::Day),
+        )
+        .unwrap();
+        assert_eq!(out.customer, vec![0, 1]);
+        assert_eq!(out.frequency, vec![2.0, 0.0]);
+        assert_eq!(out.recency, vec![9.0, 0.0]);
+        assert_eq!(out.t, vec![9.0, 2.0]);
+        assert_eq!(out.monetary_value, vec![15.0, 0.0]);
+        let first = SummaryOptions {
+            include_first_transaction: true,
+            ..SummaryOptions::new(Period::Day)
+        };
+        let out = summary(&table(&customer, &day, &amount), &first).unwrap();
+        assert_eq!(out.frequency, vec![3.0, 1.0]);
+        assert_eq!(out.monetary_value, vec![11.0, 5.0]);
+    }
+
+    #[test]
+    fn returns_net_into_the_latest_purchase_period() {
+        let customer = [0, 0, 0, 0];
+        let day = [0, 3, 5, 1];
+        let amount = [10.0, 20.0, -4.0, -1.0];
+        let options = SummaryOptions {
+            policy: RowPolicy::default(),
+            ..SummaryOptions::new(Period::Day)
+        };
+        let out = summary(&table(&customer, &day, &amount), &options).unwrap();
+        // The return on day 5 nets into day 3; the one on day 1 into day 0 (not a repeat).
+        assert_eq!(out.monetary_value, vec![16.0]);
+        assert_eq!(out.accounting.rows_used, 4);
+    }
+
+    #[test]
+    fn calibration_and_holdout() {
+        let customer = [0, 0, 0, 1, 2];
+        let day = [0, 3, 12, 2, 15];
+        let amount = [1.0, 2.0, 6.0, 4.0, 5.0];
+        let options = SummaryOptions {
+            observation_end: Some(20),
+            ..SummaryOptions::new(Period::Day)
+        };
+        let out = calibration_holdout(&table(&customer, &day, &amount), 10, &options).unwrap();
+        assert_eq!(out.calibration.customer, vec![0, 1]);
+        assert_eq!(out.calibration.t, vec![10.0, 8.0]);
+        assert_eq!(out.frequency_holdout, vec![1.0, 0.0]);
+        assert_eq!(out.monetary_value_holdout, vec![6.0, 0.0]);
+        assert_eq!(out.duration_holdout, 10.0);
+        let acc = &out.calibration.accounting;
+        assert_eq!(acc.dropped_counts(), vec![("holdout_without_calibration", 1)]);
+        assert_eq!(acc.rows_in, acc.rows_used + acc.dropped_total());
+        assert!(calibration_holdout(&table(&customer, &day, &amount), 20, &options).is_err());
+    }
+}

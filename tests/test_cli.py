@@ -1,0 +1,80 @@
+"""The command line end to end: CSV and Parquet in a temp dir, and its error paths."""
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+import rfmkit
+from rfmkit.cli import main
+
+ARGS = ["--customer", "customer_id", "--date", "ordered_at", "--amount", "amount"]
+
+
+@pytest.fixture
+def sample(tmp_path):
+    data = rfmkit.datasets.make_transactions(300, seed=3)
+    csv = tmp_path / "orders.csv"
+    data.to_csv(csv, index=False)
+    parquet = tmp_path / "orders.parquet"
+    data.to_parquet(parquet)
+    return data, csv, parquet
+
+
+@pytest.mark.filterwarnings("ignore::rfmkit.DataQualityWarning")
+def test_rfm_csv_to_parquet_matches_the_api(sample, tmp_path, capsys):
+    data, csv, _ = sample
+    out = tmp_path / "out" / "customers.parquet"
+    assert main(["rfm", str(csv), str(out), *ARGS, "--order", "order_id", "--as-of", "2025-01-01"]) == 0
+    written = pd.read_parquet(out)
+    expected = rfmkit.rfm(
+        data, customer="customer_id", date="ordered_at", amount="amount", order="order_id", as_of="2025-01-01"
+    )
+    pd.testing.assert_frame_equal(written[["recency", "frequency", "tenure"]], expected[["recency", "frequency", "tenure"]])
+    pd.testing.assert_series_equal(written["monetary"], expected["monetary"], rtol=1e-12)
+    err = capsys.readouterr().err
+    assert f"rfmkit: {len(expected):,} customers as of 2025-01-01" in err
+    assert "dropped missing_customer" in err
+
+
+@pytest.mark.filterwarnings("ignore::rfmkit.DataQualityWarning")
+def test_rfm_parquet_to_csv(sample, tmp_path):
+    _, _, parquet = sample
+    out = tmp_path / "customers.csv"
+    assert main(["rfm", str(parquet), str(out), *ARGS, "--window", "365"]) == 0
+    written = pd.read_csv(out, index_col="customer_id")
+    assert {"recency", "frequency", "monetary", "tenure"} <= set(written.columns)
+    assert (written["recency"] <= 365).all()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["rfm", "{csv}", "{out}", "--customer", "cust", "--date", "ordered_at", "--amount", "amount"],
+         "rfmkit: error: customer column 'cust' is not in the data"),
+        (["rfm", "{missing}", "{out}", *ARGS], "rfmkit: error: input file"),
+        (["rfm", "{csv}", "{tmp}/out.xlsx", *ARGS], "use a .csv or .parquet output file"),
+        (["rfm", "{csv}", "{out}", *ARGS, "--as-of", "soon"], "as_of='soon' is not a date"),
+        (["rfm", "{csv}", "{out}", *ARGS, "--invalid", "raise"], "(0-based position): customer column 'customer_id' is null"),
+    ],
+)
+def test_errors_are_one_line_and_exit_2(sample, tmp_path, capsys, argv, message):
+    _, csv, _ = sample
+    values = dict(csv=csv, out=tmp_path / "o.csv", missing=tmp_path / "nope.csv", tmp=tmp_path)
+    code = main([part.format(**values) for part in argv])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert err.count("\n") == 1
+
+
+def test_demo_runs_as_a_console_script():
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys; from rfmkit.cli import main; sys.exit(main())", "demo", "--customers", "200"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "RFM table as of" in result.stdout
+    assert "data quality:" in result.stdout
+    assert "revenue share of the top 20%" in result.stdout

@@ -1,0 +1,191 @@
+"""Every supported input form gives the same table: id types, timestamp types, frontends."""
+
+import datetime as dt
+import warnings
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import polars as pl
+import pytest
+
+import rfmkit
+
+COLS = dict(customer="cid", date="ts", amount="amt")
+
+BASE = pd.DataFrame(
+    {
+        "cid": [7, 3, 7, 9, 3, 7],
+        "ts": pd.to_datetime(
+            ["2024-03-01 10:00", "2024-03-02 23:59", "2024-03-05 00:00", "2024-03-05 08:00", "2024-03-09 00:00", "2024-03-10 12:00"]
+        ),
+        "amt": [10.0, 4.5, 2.0, 8.0, 1.5, -1.0],
+        "oid": ["a", "b", "c", "d", "e", "f"],
+    }
+)
+EXPECTED = pd.DataFrame(
+    {
+        "recency": [6, 2, 6],
+        "frequency": [2, 2, 1],
+        "monetary": [11.0, 6.0, 8.0],
+        "tenure": [10, 9, 6],
+    },
+    index=pd.Index([7, 3, 9], name="cid"),
+)
+
+
+def check(table, ids=None):
+    expected = EXPECTED if ids is None else EXPECTED.set_axis(pd.Index(ids, name="cid", tupleize_cols=False))
+    got = table[["recency", "frequency", "monetary", "tenure"]]
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True))
+    assert got.index.tolist() == expected.index.tolist()
+    assert got.index.name == "cid"
+    assert list(table.columns) == list(rfmkit._rfm.RFM_COLUMNS)
+    assert table.attrs["rfmkit"]["rows_used"] == 6
+
+
+@pytest.mark.parametrize(
+    "convert, ids",
+    [
+        (lambda s: s, None),
+        (lambda s: s.astype("int32"), None),
+        (lambda s: s.astype("uint16"), None),
+        (lambda s: s.astype("Int64"), None),
+        (lambda s: s.astype("int64[pyarrow]"), None),
+        (lambda s: s.astype(float), None),
+        (lambda s: s.astype("category"), None),
+        (lambda s: ("C" + s.astype(str)).astype(object), ["C7", "C3", "C9"]),
+        (lambda s: ("C" + s.astype(str)).astype("str"), ["C7", "C3", "C9"]),
+        (lambda s: ("C" + s.astype(str)).astype("string[python]"), ["C7", "C3", "C9"]),
+        (lambda s: ("C" + s.astype(str)).astype("string[pyarrow]"), ["C7", "C3", "C9"]),
+        (lambda s: ("C" + s.astype(str)).astype(pd.ArrowDtype(pa.string())), ["C7", "C3", "C9"]),
+        (lambda s: s.map(lambda v: (v, "x")), [(7, "x"), (3, "x"), (9, "x")]),
+    ],
+    ids=["int64", "int32", "uint16", "Int64", "arrow-int", "float", "category", "object-str", "str",
+         "string-python", "string-pyarrow", "arrow-string", "tuples"],
+)
+def test_customer_id_types(convert, ids):
+    frame = BASE.assign(cid=convert(BASE["cid"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = rfmkit.rfm(frame, **COLS)
+    if ids is None:
+        assert table.index.tolist() == [7, 3, 9]
+    check(table, ids)
+
+
+def test_float_ids_with_nulls_come_back_as_ints():
+    frame = BASE.assign(cid=BASE["cid"].astype(float))
+    frame.loc[5, "cid"] = np.nan
+    with pytest.warns(rfmkit.DataQualityWarning):
+        table = rfmkit.rfm(frame, **COLS)
+    assert table.index.dtype == np.int64
+    assert table.attrs["rfmkit"]["dropped"] == {"missing_customer": 1}
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+@pytest.mark.parametrize("tz", [None, "Asia/Shanghai", "America/New_York"])
+def test_timestamp_units_and_time_zones(unit, tz):
+    ts = BASE["ts"].astype(f"datetime64[{unit}]")
+    if tz:
+        # The same wall clock in another zone: the days, and so the table, do not change.
+        ts = ts.dt.tz_localize(tz)
+    table = rfmkit.rfm(BASE.assign(ts=ts), **COLS)
+    check(table)
+    assert table["first_purchase"].dtype == ts.dtype
+    assert table["last_purchase"].iloc[0] == ts.iloc[2]
+
+
+def test_date_objects_and_arrow_timestamps():
+    dates = BASE["ts"].dt.date
+    table = rfmkit.rfm(BASE.assign(ts=dates), **COLS)
+    check(table)
+    arrow_ts = BASE["ts"].astype(pd.ArrowDtype(pa.timestamp("ms", tz="Europe/Berlin")))
+    check(rfmkit.rfm(BASE.assign(ts=BASE["ts"].dt.tz_localize("Europe/Berlin").astype(arrow_ts.dtype)), **COLS))
+    date32 = pd.Series(pa.array(dates.tolist(), pa.date32()), dtype=pd.ArrowDtype(pa.date32()))
+    check(rfmkit.rfm(BASE.assign(ts=date32), **COLS))
+
+
+def test_utc_instants_use_their_own_wall_clock():
+    # 2024-03-01 23:30 in New York is 2024-03-02 04:30 UTC: the day is the local one.
+    ts = pd.Series(pd.to_datetime(["2024-03-02 04:30", "2024-03-03 12:00"], utc=True)).dt.tz_convert("America/New_York")
+    frame = pd.DataFrame({"cid": [1, 2], "ts": ts, "amt": [1.0, 1.0]})
+    table = rfmkit.rfm(frame, **COLS)
+    assert table.attrs["rfmkit"]["as_of"] == "2024-03-04"
+    assert table.loc[1, "recency"] == 3
+
+
+def test_amount_types():
+    for amounts in (BASE["amt"].astype("Float64"), BASE["amt"].astype("float32"), BASE["amt"].astype(object),
+                    BASE["amt"].astype(pd.ArrowDtype(pa.float64())),
+                    BASE["amt"].map(lambda v: __import__("decimal").Decimal(str(v)))):
+        check(rfmkit.rfm(BASE.assign(amt=amounts), **COLS))
+    ints = rfmkit.rfm(BASE.assign(amt=[10, 4, 2, 8, 1, -1]), **COLS)
+    assert ints["monetary"].tolist() == [11.0, 5.0, 8.0]
+
+
+def test_polars_in_polars_out():
+    frame = pl.from_pandas(BASE)
+    table = rfmkit.rfm(frame, **COLS)
+    assert isinstance(table, pl.DataFrame)
+    assert table.columns == ["cid", *rfmkit._rfm.RFM_COLUMNS]
+    assert table["cid"].to_list() == [7, 3, 9]
+    assert table["monetary"].to_list() == [11.0, 6.0, 8.0]
+    assert table["first_purchase"].dtype == frame["ts"].dtype
+    assert table.attrs["rfmkit"]["rows_in"] == 6
+    strings = rfmkit.rfm(frame.with_columns(pl.col("cid").cast(pl.String)), **COLS)
+    assert strings["cid"].to_list() == ["7", "3", "9"]
+    cats = rfmkit.rfm(frame.with_columns(pl.col("cid").cast(pl.String).cast(pl.Categorical)), **COLS)
+    assert cats["recency"].to_list() == [6, 2, 6]
+    tz = rfmkit.rfm(frame.with_columns(pl.col("ts").dt.replace_time_zone("Asia/Tokyo")), **COLS)
+    assert tz["tenure"].to_list() == [10, 9, 6]
+
+
+def test_pyarrow_table_in_pandas_out():
+    table = rfmkit.rfm(pa.Table.from_pandas(BASE, preserve_index=False), **COLS)
+    assert isinstance(table, pd.DataFrame)
+    check(table)
+
+
+def test_orders_of_any_type_collapse_lines():
+    frame = BASE.assign(oid=["a", "b", "a", "d", "e", "f"])
+    table = rfmkit.rfm(frame, **COLS, order="oid")
+    assert table.loc[7, "frequency"] == 1
+    assert table.loc[7, "avg_order_value"] == 11.0
+    frame = BASE.assign(oid=[1, 2, 1, 4, 5, 6])
+    assert rfmkit.rfm(frame, **COLS, order="oid").loc[7, "frequency"] == 1
+
+
+@pytest.mark.parametrize("frontend", ["pandas", "polars", "arrow"])
+def test_empty_input_gives_an_empty_typed_table(frontend):
+    frame = BASE.iloc[:0]
+    data = {"pandas": frame, "polars": pl.from_pandas(frame), "arrow": pa.Table.from_pandas(frame, preserve_index=False)}[frontend]
+    table = rfmkit.rfm(data, **COLS)
+    assert len(table) == 0
+    assert table.attrs["rfmkit"] == {"rows_in": 0, "rows_used": 0, "dropped": {}, "as_of": None}
+    if frontend == "pandas":
+        assert table.dtypes.to_dict() == {
+            "recency": np.int64, "frequency": np.int64, "monetary": np.float64, "avg_order_value": np.float64,
+            "first_purchase": frame["ts"].dtype, "last_purchase": frame["ts"].dtype, "tenure": np.int64,
+        }
+        assert table.index.name == "cid"
+
+
+def test_one_row():
+    table = rfmkit.rfm(BASE.iloc[:1], **COLS)
+    assert table.to_dict("list")["recency"] == [1]
+    assert table.attrs["rfmkit"]["as_of"] == "2024-03-02"
+
+
+def test_inputs_are_not_mutated():
+    frame = BASE.assign(cid=BASE["cid"].astype("category"), ts=BASE["ts"].dt.tz_localize("UTC"))
+    before = frame.copy(deep=True)
+    rfmkit.rfm(frame, **COLS, order="oid")
+    with pytest.warns(rfmkit.DataQualityWarning, match="1 return"):
+        rfmkit.clv.summary(frame, customer="cid", date="ts", amount="amt")
+    pd.testing.assert_frame_equal(frame, before)
+
+
+def test_as_of_accepts_dates_and_strings():
+    for as_of in ("2024-03-11", dt.date(2024, 3, 11), pd.Timestamp("2024-03-11"), np.datetime64("2024-03-11")):
+        assert rfmkit.rfm(BASE, **COLS, as_of=as_of)["recency"].tolist() == [6, 2, 6]
