@@ -1,4 +1,4 @@
-"""Type stubs of the private native module `rfmkit._core` (src/python.rs)."""
+"""Type stubs of the private native module `rfmkit._core` (src/python/mod.rs)."""
 
 from typing import Any, Protocol
 

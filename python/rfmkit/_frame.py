@@ -436,7 +436,7 @@ def stamp_of_day(day: int) -> pd.Timestamp:
 
 @dataclass
 class CoreTable:
-    """The attributes the Rust binding reads (see `Table` in src/python.rs)."""
+    """The attributes the Rust binding reads (see `Table` in src/python/mod.rs)."""
 
     customer: np.ndarray
     n_customers: int

@@ -1,7 +1,10 @@
 //! The Python binding (`rfmkit._core`): the only module that knows pyo3 and numpy.
 //!
 //! Each function borrows its numpy arguments without copying, runs the core with
-//! the GIL released (through [`compute`]), and returns owned numpy arrays.
+//! the GIL released (through [`compute`]), and returns owned numpy arrays. The
+//! bindings of each area of the core live in a submodule of this one with a
+//! `register` function that `_core` calls; all of them go through [`compute`] and
+//! [`to_py_err`] defined here.
 
 use numpy::{IntoPyArray, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
@@ -56,7 +59,7 @@ pyo3::create_exception!(
     "A bug in rfmkit: please report it."
 );
 
-fn to_py_err(error: RfmError) -> PyErr {
+pub(crate) fn to_py_err(error: RfmError) -> PyErr {
     let message = error.to_string();
     match error {
         RfmError::Parameter { .. } => InvalidParameterError::new_err(message),
@@ -68,7 +71,7 @@ fn to_py_err(error: RfmError) -> PyErr {
 /// Runs `work` with the GIL released; core errors become their Python classes and a
 /// panic (a bug: the core validates its inputs first) becomes `InternalError`, never
 /// a `PanicException`.
-fn compute<T: Send>(py: Python<'_>, work: impl FnOnce() -> Result<T, RfmError> + Send) -> PyResult<T> {
+pub(crate) fn compute<T: Send>(py: Python<'_>, work: impl FnOnce() -> Result<T, RfmError> + Send) -> PyResult<T> {
     let outcome = py.detach(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)));
     match outcome {
         Ok(result) => result.map_err(to_py_err),
