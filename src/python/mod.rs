@@ -71,7 +71,10 @@ pub(crate) fn to_py_err(error: RfmError) -> PyErr {
 /// Runs `work` with the GIL released; core errors become their Python classes and a
 /// panic (a bug: the core validates its inputs first) becomes `InternalError`, never
 /// a `PanicException`.
-pub(crate) fn compute<T: Send>(py: Python<'_>, work: impl FnOnce() -> Result<T, RfmError> + Send) -> PyResult<T> {
+pub(crate) fn compute<T: Send>(
+    py: Python<'_>,
+    work: impl FnOnce() -> Result<T, RfmError> + Send,
+) -> PyResult<T> {
     let outcome = py.detach(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)));
     match outcome {
         Ok(result) => result.map_err(to_py_err),
