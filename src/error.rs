@@ -46,6 +46,23 @@ pub enum RfmError {
         value: String,
     },
 
+    /// A value that scoring or segmenting cannot use (NaN, infinite, a score outside its range).
+    #[error("{column} is {value} at row {row} (0-based position): {hint}")]
+    BadValue {
+        column: String,
+        row: usize,
+        value: String,
+        hint: String,
+    },
+
+    /// A segment scheme that cannot be built or evaluated (a bad rule, a bad bound).
+    #[error("segment scheme: {message}")]
+    Scheme { message: String },
+
+    /// A state the core's own checks should have made impossible (a bug).
+    #[error("internal error: {0}")]
+    Internal(String),
+
     /// A negative amount under `returns="raise"`.
     #[error("row {row} (0-based position): amount column '{name}' is {value} (a return); pass returns=\"net\" to net returns into monetary or returns=\"drop\" to drop and count them")]
     ReturnRow { row: usize, name: String, value: f64 },

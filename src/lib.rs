@@ -6,13 +6,17 @@
 //!
 //! - [`encode`]: ids of any type to dense codes;
 //! - [`aggregate`]: the per-customer RFM table;
-//! - [`summary`]: the lifetimes-style BTYD summary and calibration/holdout split.
+//! - [`summary`]: the lifetimes-style BTYD summary and calibration/holdout split;
+//! - [`scores`]: quantile and threshold RFM scores;
+//! - [`segments`]: rule-based segment schemes (built-in and custom) and value tiers.
 
 pub mod aggregate;
 pub mod encode;
 pub mod error;
 pub mod periods;
 pub mod rows;
+pub mod scores;
+pub mod segments;
 pub mod summary;
 
 #[cfg(feature = "python")]

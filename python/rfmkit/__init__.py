@@ -7,7 +7,10 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from rfmkit import clv, datasets
+from rfmkit._reports import Migration, kpis, migration, segment_summary
 from rfmkit._rfm import rfm
+from rfmkit._scores import score
+from rfmkit._segments import SegmentScheme, segment, value_matrix, value_tiers
 from rfmkit.exceptions import (
     ColumnNotFoundError,
     DataQualityWarning,
@@ -15,7 +18,9 @@ from rfmkit.exceptions import (
     InternalError,
     InvalidParameterError,
     InvalidRowError,
+    InvalidValueError,
     RfmkitError,
+    SchemeError,
 )
 
 try:
@@ -25,6 +30,15 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "rfm",
+    "score",
+    "segment",
+    "SegmentScheme",
+    "value_tiers",
+    "value_matrix",
+    "segment_summary",
+    "migration",
+    "Migration",
+    "kpis",
     "clv",
     "datasets",
     "RfmkitError",
@@ -32,6 +46,8 @@ __all__ = [
     "DtypeError",
     "InvalidParameterError",
     "InvalidRowError",
+    "InvalidValueError",
+    "SchemeError",
     "InternalError",
     "DataQualityWarning",
     "__version__",

@@ -10,6 +10,8 @@ class ColumnNotFoundError(RfmkitError): ...
 class DtypeError(RfmkitError): ...
 class InvalidParameterError(RfmkitError): ...
 class InvalidRowError(RfmkitError): ...
+class InvalidValueError(RfmkitError): ...
+class SchemeError(RfmkitError): ...
 class InternalError(RfmkitError): ...
 
 class _Table(Protocol):
@@ -61,3 +63,49 @@ def calibration_holdout(
     returns: str,
     invalid: str,
 ) -> dict[str, Any]: ...
+
+# scores and segments (src/python/segments.rs)
+_Bound = tuple[float, bool] | None
+_Variable = tuple[str, bool, float, float]
+_Rule = tuple[int, list[tuple[int, _Bound, _Bound]]]
+
+def score(
+    recency: npt.NDArray[np.float64],
+    frequency: npt.NDArray[np.float64],
+    monetary: npt.NDArray[np.float64],
+    *,
+    bins: int,
+    thresholds: tuple[list[float], list[float], list[float]] | None,
+    weights: tuple[float, float, float],
+    names: tuple[str, str, str],
+) -> dict[str, Any]: ...
+def segment_scores(
+    scheme: str,
+    r: npt.NDArray[np.float64],
+    f: npt.NDArray[np.float64],
+    m: npt.NDArray[np.float64],
+    bins: int,
+) -> npt.NDArray[np.int64]: ...
+def classic8(
+    recency: npt.NDArray[np.float64],
+    frequency: npt.NDArray[np.float64],
+    monetary: npt.NDArray[np.float64],
+    split: tuple[float, float, float],
+) -> npt.NDArray[np.int64]: ...
+def value_matrix(
+    frequency: npt.NDArray[np.float64],
+    avg_order_value: npt.NDArray[np.float64],
+    split: tuple[float, float],
+) -> npt.NDArray[np.int64]: ...
+def value_tiers(values: npt.NDArray[np.float64], cuts: list[float], name: str) -> npt.NDArray[np.int64]: ...
+def scheme_labels(scheme: str, lang: str) -> list[str]: ...
+def analyze_scheme(
+    variables: list[_Variable], rules: list[_Rule], labels: list[str], other: int
+) -> dict[str, Any]: ...
+def segment_custom(
+    columns: list[npt.NDArray[np.float64]],
+    variables: list[_Variable],
+    rules: list[_Rule],
+    labels: list[str],
+    other: int,
+) -> npt.NDArray[np.int64]: ...

@@ -11,7 +11,9 @@ from rfmkit._core import (
     InternalError,
     InvalidParameterError,
     InvalidRowError,
+    InvalidValueError,
     RfmkitError,
+    SchemeError,
 )
 
 
@@ -26,6 +28,8 @@ __all__ = [
     "DtypeError",
     "InvalidParameterError",
     "InvalidRowError",
+    "InvalidValueError",
+    "SchemeError",
     "InternalError",
     "DataQualityWarning",
 ]

@@ -6,6 +6,8 @@
 //! `register` function that `_core` calls; all of them go through [`compute`] and
 //! [`to_py_err`] defined here.
 
+mod segments;
+
 use numpy::{IntoPyArray, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -54,6 +56,18 @@ pyo3::create_exception!(
 );
 pyo3::create_exception!(
     rfmkit,
+    InvalidValueError,
+    RfmkitError,
+    "A value in a table that scores or segments cannot use (NaN, a score out of range)."
+);
+pyo3::create_exception!(
+    rfmkit,
+    SchemeError,
+    RfmkitError,
+    "A segment scheme whose rules cannot be built or checked."
+);
+pyo3::create_exception!(
+    rfmkit,
     InternalError,
     RfmkitError,
     "A bug in rfmkit: please report it."
@@ -64,7 +78,11 @@ pub(crate) fn to_py_err(error: RfmError) -> PyErr {
     match error {
         RfmError::Parameter { .. } => InvalidParameterError::new_err(message),
         RfmError::InvalidRow { .. } | RfmError::ReturnRow { .. } => InvalidRowError::new_err(message),
-        RfmError::Length { .. } | RfmError::Code { .. } => InternalError::new_err(message),
+        RfmError::BadValue { .. } => InvalidValueError::new_err(message),
+        RfmError::Scheme { .. } => SchemeError::new_err(message),
+        RfmError::Length { .. } | RfmError::Code { .. } | RfmError::Internal(_) => {
+            InternalError::new_err(message)
+        }
     }
 }
 
@@ -323,6 +341,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DtypeError", py.get_type::<DtypeError>())?;
     m.add("InvalidParameterError", py.get_type::<InvalidParameterError>())?;
     m.add("InvalidRowError", py.get_type::<InvalidRowError>())?;
+    m.add("InvalidValueError", py.get_type::<InvalidValueError>())?;
+    m.add("SchemeError", py.get_type::<SchemeError>())?;
     m.add("InternalError", py.get_type::<InternalError>())?;
     m.add_function(wrap_pyfunction!(factorize_int, m)?)?;
     m.add_function(wrap_pyfunction!(factorize_float, m)?)?;
@@ -330,5 +350,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rfm, m)?)?;
     m.add_function(wrap_pyfunction!(summary, m)?)?;
     m.add_function(wrap_pyfunction!(calibration_holdout, m)?)?;
+    segments::register(m)?;
     Ok(())
 }

@@ -1,0 +1,324 @@
+"""Reports on scored and segmented tables: `segment_summary`, `migration`, `kpis`."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rfmkit import _frame
+from rfmkit._scores import numbers, score, table_frame
+from rfmkit._segments import segment
+from rfmkit.exceptions import DataQualityWarning, InvalidParameterError
+
+SUMMARY_METRICS = ("recency", "frequency", "monetary")
+
+
+def segment_summary(table: Any, by: str = "segment") -> Any:
+    """Customers, revenue and mean / median R, F, M per group.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or polars.DataFrame
+        With the `by` column and numeric ``recency``, ``frequency``, ``monetary``.
+    by : str, default "segment"
+        The group column (``segment``, ``tier``, ``quadrant``, a cluster label ...).
+        Categorical groups are listed in category order, all of them, empty ones with 0
+        customers; other groups in sorted order. Rows with a null group are counted in
+        a ``None`` group (pandas: NaN) rather than dropped.
+
+    Returns
+    -------
+    pandas.DataFrame or polars.DataFrame
+        One row per group (pandas: indexed by `by`; polars: `by` as first column):
+        ``customers``, ``customer_share`` (of all customers), ``revenue`` (sum of
+        ``monetary``), ``revenue_share`` (of the total revenue; NaN when it is 0),
+        ``recency_mean``, ``recency_median``, ``frequency_mean``, ``frequency_median``,
+        ``monetary_mean``, ``monetary_median`` (NaN for an empty group).
+
+    Examples
+    --------
+    >>> import pandas as pd, rfmkit
+    >>> table = pd.DataFrame({"recency": [5, 10, 300], "frequency": [4, 2, 1],
+    ...                       "monetary": [400.0, 100.0, 500.0],
+    ...                       "segment": ["A", "A", "B"]})
+    >>> rfmkit.segment_summary(table)[["customers", "customer_share", "revenue", "revenue_share", "recency_mean"]]
+             customers  customer_share  revenue  revenue_share  recency_mean
+    segment
+    A                2        0.666667    500.0            0.5           7.5
+    B                1        0.333333    500.0            0.5         300.0
+    """
+    if not isinstance(by, str):
+        raise InvalidParameterError(f"by= must be a column name, got {by!r}")
+    frame = table_frame(table)
+    group_column = frame.column(by, "by")
+    values = {name: numbers(frame, name, name) for name in SUMMARY_METRICS}
+    groups = group_column.values.to_pandas() if group_column.frontend == "polars" else group_column.values
+    groups = pd.Series(np.asarray(groups) if not isinstance(groups.dtype, pd.CategoricalDtype) else groups.array, name=by)
+    data = pd.DataFrame({name: column for name, column in values.items()})
+    data[by] = groups.array
+    grouped = data.groupby(by, observed=False, sort=True, dropna=False)
+    out = pd.DataFrame({"customers": grouped.size()})
+    n = len(data)
+    total = float(data["monetary"].sum())
+    out["customer_share"] = out["customers"] / n if n else np.nan
+    out["revenue"] = grouped["monetary"].sum()
+    out["revenue_share"] = out["revenue"] / total if total != 0 else np.nan
+    for name in SUMMARY_METRICS:
+        out[f"{name}_mean"] = grouped[name].mean()
+        out[f"{name}_median"] = grouped[name].median()
+    out["customers"] = out["customers"].astype(np.int64)
+    if frame.frontend == "polars":
+        import polars as pl
+
+        flat = out.reset_index()
+        if isinstance(flat[by].dtype, pd.CategoricalDtype):
+            flat[by] = flat[by].astype(object)
+        result = pl.from_pandas(flat)
+        group_dtype = group_column.values.dtype
+        if isinstance(group_dtype, (pl.Enum, pl.Categorical)):
+            result = result.with_columns(pl.col(by).cast(group_dtype))
+        return result
+    return out
+
+
+# --------------------------------------------------------------------------- migration
+
+
+@dataclass
+class Migration:
+    """Segments at two observation dates and the transitions between them.
+
+    Attributes
+    ----------
+    counts : pandas.DataFrame
+        Customers by segment at `earlier` (rows, plus ``new``: customers without a
+        purchase before `earlier`) and at `later` (columns, plus ``lapsed``: customers
+        absent at `later`, which happens only with a `window`). Row and column names are
+        the scheme's labels in category order.
+    shares : pandas.DataFrame
+        `counts` divided by its row sums (each row sums to 1; an empty row is NaN).
+    customers : pandas.DataFrame
+        One row per customer (indexed by customer id): ``earlier`` and ``later`` segment
+        (``new`` / ``lapsed`` where absent).
+    earlier, later : str
+        The two observation dates (ISO), exclusive as in `rfmkit.rfm`.
+    quality : dict
+        The accounting of both `rfmkit.rfm` calls (``attrs["rfmkit"]``).
+    """
+
+    counts: pd.DataFrame
+    shares: pd.DataFrame
+    customers: pd.DataFrame
+    earlier: str
+    later: str
+    quality: dict = field(default_factory=dict)
+
+
+def _snapshot(data: Any, as_of: Any, rfm_options: dict, score_options: dict, scheme: Any, lang: str, split: Any) -> tuple[pd.Series, dict, list[str]]:
+    from rfmkit._rfm import rfm
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataQualityWarning)
+        table = rfm(data, as_of=as_of, **rfm_options)
+    others = [w for w in caught if not issubclass(w.category, DataQualityWarning)]
+    for w in others:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if hasattr(table, "to_pandas"):
+        info = table.attrs["rfmkit"]  # type: ignore[attr-defined]
+        table = table.to_pandas().set_index(rfm_options["customer"])
+        table.attrs["rfmkit"] = info
+    if scheme != "classic8":
+        table = score(table, **score_options)
+    segmented = segment(table, scheme, lang=lang, split=split)
+    column = segmented["segment"]
+    return column, table.attrs["rfmkit"], list(column.cat.categories)
+
+
+def migration(
+    data: Any,
+    *,
+    customer: str,
+    date: str,
+    amount: str,
+    as_of: tuple[Any, Any],
+    scheme: Any = "rfm11",
+    lang: str = "en",
+    split: Any = "mean",
+    bins: int = 5,
+    method: str = "quantile",
+    thresholds: Any = None,
+    weights: Any = (1, 1, 1),
+    order: str | None = None,
+    window: Any = None,
+    zero: str = "drop",
+    returns: str = "net",
+    invalid: str = "drop",
+) -> Migration:
+    """Segment transitions between two observation dates (the quarterly re-scoring).
+
+    At each date of ``as_of = (earlier, later)`` the transactions before it are turned
+    into an RFM table (`rfmkit.rfm` with `order`, `window`, `zero`, `returns`,
+    `invalid`), scored afresh (`rfmkit.score` with `bins`, `method`, `thresholds`,
+    `weights`; not for classic8) and segmented (`rfmkit.segment` with `scheme`, `lang`,
+    `split`); then each customer's two segments are crossed.
+
+    Returns
+    -------
+    Migration
+        ``counts`` and ``shares`` (row shares) of the transition matrix, with ``new``
+        as an extra row and ``lapsed`` as an extra column, and the per-customer
+        ``customers`` table. Rows dropped by the `rfmkit.rfm` calls are in ``quality``;
+        a `DataQualityWarning` is raised only for invalid rows (rows on or after a date
+        are expected here and not announced).
+
+    Examples
+    --------
+    >>> import pandas as pd, rfmkit
+    >>> orders = pd.DataFrame({
+    ...     "customer_id": [1, 2, 3, 1, 2, 4],
+    ...     "ordered_at": pd.to_datetime(["2024-01-05", "2024-02-01", "2024-03-20",
+    ...                                   "2024-04-02", "2024-05-01", "2024-06-15"]),
+    ...     "amount": [100.0, 20.0, 30.0, 80.0, 10.0, 60.0],
+    ... })
+    >>> moves = rfmkit.migration(orders, customer="customer_id", date="ordered_at", amount="amount",
+    ...                          as_of=("2024-04-01", "2024-07-01"), scheme="value4")
+    >>> moves.customers
+                   earlier      later
+    customer_id
+    1             Sleeping   Sleeping
+    2                 Lost  Potential
+    3            Potential       Lost
+    4                  new  Potential
+    >>> moves.counts.loc[["Potential", "Lost", "new"], ["Potential", "Lost"]]
+    later      Potential  Lost
+    earlier
+    Potential          0     1
+    Lost               1     0
+    new                1     0
+    """
+    if not (isinstance(as_of, (tuple, list)) and len(as_of) == 2):
+        raise InvalidParameterError(f"as_of must be a pair of dates (earlier, later), got {as_of!r}")
+    stamps = [_frame.to_timestamp(value, "as_of") for value in as_of]
+    if not stamps[0] < stamps[1]:
+        raise InvalidParameterError(f"as_of=({as_of[0]!r}, {as_of[1]!r}): the first date must be before the second")
+    rfm_options = dict(customer=customer, date=date, amount=amount, order=order, window=window, zero=zero, returns=returns, invalid=invalid)
+    score_options = dict(bins=bins, method=method, thresholds=thresholds, weights=weights)
+    before, info_before, labels = _snapshot(data, as_of[0], rfm_options, score_options, scheme, lang, split)
+    after, info_after, _ = _snapshot(data, as_of[1], rfm_options, score_options, scheme, lang, split)
+    invalid_drops = {
+        reason: count
+        for info in (info_before, info_after)
+        for reason, count in info.get("dropped", {}).items()
+        if reason not in ("after_as_of", "before_window") and count
+    }
+    if invalid_drops:
+        detail = ", ".join(f"{count} {reason}" for reason, count in invalid_drops.items())
+        warnings.warn(f"rfmkit.migration dropped rows ({detail}, summed over both dates); the counts are in result.quality", DataQualityWarning, stacklevel=2)
+    new_label, lapsed_label = ("新客户(期初无)", "流失(期末无)") if lang == "zh" else ("new", "lapsed")
+    rows = labels + [new_label]
+    columns = labels + [lapsed_label]
+    ids = before.index.union(after.index, sort=False)
+    earlier = before.astype(object).reindex(ids).fillna(new_label)
+    later = after.astype(object).reindex(ids).fillna(lapsed_label)
+    customers = pd.DataFrame(
+        {
+            "earlier": pd.Categorical(earlier.to_numpy(), categories=rows),
+            "later": pd.Categorical(later.to_numpy(), categories=columns),
+        },
+        index=ids,
+    )
+    counts = pd.crosstab(customers["earlier"], customers["later"], dropna=False).reindex(index=rows, columns=columns, fill_value=0)
+    counts.index.name, counts.columns.name = "earlier", "later"
+    counts = counts.astype(np.int64)
+    totals = counts.sum(axis=1)
+    shares = counts.div(totals.where(totals > 0), axis=0)
+    dates = [s.date().isoformat() for s in stamps]
+    return Migration(counts, shares, customers, dates[0], dates[1], {"earlier": info_before, "later": info_after})
+
+
+# --------------------------------------------------------------------------- KPIs
+
+
+def _days(value: Any, name: str) -> int:
+    if isinstance(value, (_dt.timedelta, pd.Timedelta, np.timedelta64)):
+        delta = pd.Timedelta(value)
+        if delta != delta.floor("D"):
+            raise InvalidParameterError(f"{name}={value!r} is not a whole number of days")
+        value = delta.days
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise InvalidParameterError(f"{name} must be a positive whole number of days (e.g. 180), got {value!r}")
+    return int(value)
+
+
+def kpis(table: Any, *, churn_after: Any) -> dict[str, float]:
+    """Headline customer KPIs of an RFM table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or polars.DataFrame
+        With ``recency`` (days), ``frequency`` and ``monetary`` (`rfmkit.rfm`'s result).
+    churn_after : int or timedelta
+        Days without a purchase after which a customer counts as churned.
+
+    Returns
+    -------
+    dict
+        - ``customers``: rows of the table;
+        - ``active_customers``: customers with ``recency <= churn_after``;
+        - ``churn_rate``: share with ``recency > churn_after``;
+        - ``repeat_purchase_rate``: share with ``frequency >= 2``;
+        - ``top20_revenue_share``: the revenue of the ``ceil(0.2 * n)`` customers with
+          the largest ``monetary``, over the total;
+        - ``gini_monetary``: the Gini coefficient of ``monetary``,
+          ``sum((2 i - n - 1) * x_(i)) / (n * sum(x))`` over the values sorted
+          ascending (0: everyone spends the same; towards 1: one customer spends all).
+
+        Rates are NaN for an empty table; the revenue share and the Gini are NaN when
+        the total revenue is not positive.
+
+    Examples
+    --------
+    >>> import pandas as pd, rfmkit
+    >>> table = pd.DataFrame({"recency": [5, 40, 400, 20, 700], "frequency": [3, 1, 2, 1, 1],
+    ...                       "monetary": [300.0, 50.0, 100.0, 30.0, 20.0]})
+    >>> rfmkit.kpis(table, churn_after=365)
+    {'customers': 5, 'active_customers': 3, 'churn_rate': 0.4, 'repeat_purchase_rate': 0.4, 'top20_revenue_share': 0.6, 'gini_monetary': 0.504}
+    """
+    days = _days(churn_after, "churn_after")
+    frame = table_frame(table)
+    recency = numbers(frame, "recency", "recency")
+    frequency = numbers(frame, "frequency", "frequency")
+    monetary = numbers(frame, "monetary", "monetary")
+    n = len(recency)
+    for name, values in (("recency", recency), ("frequency", frequency), ("monetary", monetary)):
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            from rfmkit.exceptions import InvalidValueError
+
+            raise InvalidValueError(
+                f"column {name!r} is {values[bad[0]]} at row {bad[0]} (0-based position): KPIs need finite numbers; drop or fill such rows first"
+            )
+    active = int(np.count_nonzero(recency <= days))
+    ordered = np.sort(monetary)
+    total = float(ordered.sum())
+    top = math.ceil(0.2 * n)
+    if total > 0:
+        top_share = float(ordered[n - top :].sum()) / total
+        ranks = np.arange(1, n + 1, dtype=np.float64)
+        gini = float(((2 * ranks - n - 1) * ordered).sum()) / (n * total)
+    else:
+        top_share = gini = float("nan")
+    return {
+        "customers": n,
+        "active_customers": active,
+        "churn_rate": (n - active) / n if n else float("nan"),
+        "repeat_purchase_rate": int(np.count_nonzero(frequency >= 2)) / n if n else float("nan"),
+        "top20_revenue_share": top_share,
+        "gini_monetary": gini,
+    }

@@ -1,0 +1,265 @@
+"""`rfmkit.score`: R, F and M scores, the rfm code and the weighted score.
+
+Also the small table helpers the scores, segments and reports share: numeric columns
+as float64 arrays, a copy of the table with new columns (pandas or polars), and
+ordered categorical columns.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rfmkit import _core
+from rfmkit import _frame
+from rfmkit.exceptions import DtypeError, InvalidParameterError
+
+METRICS = ("recency", "frequency", "monetary")
+SCORE_COLUMNS = ("r_score", "f_score", "m_score")
+LANGS = ("en", "zh")
+
+
+# --------------------------------------------------------------------------- table helpers
+
+
+def table_frame(table: Any) -> _frame.Frame:
+    """The table as a `_frame.Frame` (pandas or polars; pyarrow is read as pandas)."""
+    if _frame._is_arrow_table(table):
+        table = table.to_pandas()
+    return _frame.Frame.of(table)
+
+
+def numbers(frame: _frame.Frame, name: str, role: str) -> np.ndarray:
+    """A numeric column as a contiguous float64 array (nulls become NaN)."""
+    column = frame.column(name, role)
+    values = column.values
+    if column.frontend == "polars":
+        if not values.dtype.is_numeric():
+            raise DtypeError(
+                f"{role} column {name!r} has dtype {values.dtype}, not numbers; cast it first, "
+                f"e.g. pl.col({name!r}).cast(pl.Float64)"
+            )
+        return np.ascontiguousarray(values.cast(_polars().Float64).to_numpy(), dtype=np.float64)
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
+        raise DtypeError(
+            f"{role} column {name!r} has dtype {dtype}, not numbers; convert it first, "
+            f"e.g. df[{name!r}] = pd.to_numeric(df[{name!r}])"
+        )
+    return np.ascontiguousarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
+
+
+def _polars() -> Any:
+    import polars
+
+    return polars
+
+
+def categorical(codes: np.ndarray, labels: Sequence[str], frontend: str, ordered: bool = True) -> Any:
+    """An ordered categorical (pandas) or Enum (polars) column from label codes."""
+    if frontend == "polars":
+        pl = _polars()
+        values = np.asarray(labels, dtype=object)[codes] if len(codes) else np.array([], dtype=object)
+        return pl.Series(values, dtype=pl.String).cast(pl.Enum(list(labels)))
+    return pd.Categorical.from_codes(codes, categories=list(labels), ordered=ordered)
+
+
+def with_columns(frame: _frame.Frame, columns: dict[str, Any], info: dict[str, Any]) -> Any:
+    """A copy of the table with `columns` added (or replaced) and `info` merged into
+    ``attrs["rfmkit"]``; the input is not modified."""
+    table = frame.data
+    attrs = copy.deepcopy(dict(getattr(table, "attrs", {}) or {}))
+    attrs.setdefault("rfmkit", {})
+    attrs["rfmkit"] = {**attrs["rfmkit"], **info}
+    if frame.frontend == "polars":
+        pl = _polars()
+        out = table.with_columns([pl.Series(name, values) for name, values in columns.items()])
+        out.attrs = attrs  # type: ignore[attr-defined]
+        return out
+    out = table.copy(deep=False)
+    for name, values in columns.items():
+        out[name] = values.to_numpy() if isinstance(values, pd.Series) else values
+    out.attrs = attrs
+    return out
+
+
+def check_lang(lang: Any) -> str:
+    if lang not in LANGS:
+        raise InvalidParameterError(f"lang={lang!r} is not one of 'en' (English labels), 'zh' (Chinese labels)")
+    return lang
+
+
+def check_bins(bins: Any) -> int:
+    if isinstance(bins, (bool, np.bool_)) or not isinstance(bins, (int, np.integer)) or not 2 <= bins <= 9:
+        raise InvalidParameterError(
+            f"bins={bins!r} is out of range: pass a whole number from 2 to 9 (5 is the usual choice)"
+        )
+    return int(bins)
+
+
+def _real(value: Any, what: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InvalidParameterError(f"{what} must be a number, got {value!r}")
+    return float(value)
+
+
+# --------------------------------------------------------------------------- score
+
+
+def _thresholds(thresholds: Any) -> tuple[list[float], list[float], list[float]]:
+    if not isinstance(thresholds, Mapping):
+        raise InvalidParameterError(
+            "thresholds must be a mapping of edges per metric, e.g. "
+            "{'recency': [30, 60, 90, 180], 'frequency': [1, 2, 4, 8], 'monetary': [50, 100, 250, 1000]}"
+        )
+    unknown = [key for key in thresholds if key not in METRICS]
+    missing = [key for key in METRICS if key not in thresholds]
+    if unknown or missing:
+        raise InvalidParameterError(
+            f"thresholds needs exactly the keys 'recency', 'frequency', 'monetary'"
+            + (f"; unknown: {unknown}" if unknown else "")
+            + (f"; missing: {missing}" if missing else "")
+        )
+    edges = []
+    for key in METRICS:
+        value = thresholds[key]
+        if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
+            raise InvalidParameterError(f"thresholds[{key!r}] must be a list of numbers, got {value!r}")
+        edges.append([_real(edge, f"thresholds[{key!r}] entries") for edge in value])
+    return edges[0], edges[1], edges[2]
+
+
+def _weights(weights: Any) -> tuple[float, float, float]:
+    if isinstance(weights, (str, bytes)) or not isinstance(weights, (Sequence, np.ndarray)) or len(weights) != 3:
+        raise InvalidParameterError(f"weights must be three numbers (recency, frequency, monetary), got {weights!r}")
+    values = tuple(_real(w, "weights") for w in weights)
+    return values[0], values[1], values[2]
+
+
+def code_labels(bins: int) -> list[str]:
+    """All ``bins**3`` rfm codes ("111" ... "555") in the order of the core's code index."""
+    digits = [str(d) for d in range(1, bins + 1)]
+    return [r + f + m for r in digits for f in digits for m in digits]
+
+
+def score(
+    table: Any,
+    *,
+    bins: int = 5,
+    method: str = "quantile",
+    thresholds: Mapping[str, Sequence[float]] | None = None,
+    weights: Sequence[float] = (1, 1, 1),
+) -> Any:
+    """R, F and M scores of an RFM table, its rfm code and weighted score.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or polars.DataFrame
+        A table with numeric ``recency``, ``frequency`` and ``monetary`` columns, such
+        as `rfmkit.rfm`'s result. Never modified.
+    bins : int, default 5
+        Number of scores per metric, 2 to 9 (each score is one digit of the code).
+    method : {"quantile", "thresholds"}
+        ``"quantile"``: mid-rank quantile scores. With ``n`` customers, ties given their
+        average rank, a value's percentile is ``p = (avg_rank - 0.5) / n`` and its score
+        ``floor(p * bins) + 1``. Recency is ranked on its negated values, so a short
+        recency scores high. Equal values always get equal scores; the row order never
+        matters. ``"thresholds"``: scores from the edges in `thresholds`.
+    thresholds : mapping, optional
+        With ``method="thresholds"``: ``bins - 1`` strictly increasing edges for each of
+        ``"recency"``, ``"frequency"`` and ``"monetary"``. Intervals are closed on the
+        right, ``(-inf, e1], (e1, e2], ..., (e_last, inf)``, scored ``1..bins`` from the
+        lowest up for frequency and monetary and ``bins..1`` for recency: recency edges
+        ``[30, 60, 90, 180]`` give 5 to recency <= 30, 4 to 31..60, ..., 1 above 180.
+    weights : three numbers, default (1, 1, 1)
+        Non-negative weights of R, F and M in ``rfm_score``.
+
+    Returns
+    -------
+    pandas.DataFrame or polars.DataFrame
+        A copy of `table` with ``r_score``, ``f_score``, ``m_score`` (int64),
+        ``rfm_code`` (e.g. ``"545"``: a categorical over all ``bins**3`` codes; polars:
+        Enum) and ``rfm_score = wr * r_score + wf * f_score + wm * m_score`` (int64 when
+        the weights are whole numbers, else float64). ``attrs["rfmkit"]["score"]`` records
+        bins, method, thresholds and weights.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        ``recency``, ``frequency`` or ``monetary`` is missing.
+    InvalidParameterError
+        Bad `bins`, `method`, `thresholds` (unsorted, duplicate or missing edges) or
+        `weights` (negative, all zero).
+    InvalidValueError
+        A NaN or infinite value in a scored column.
+
+    Examples
+    --------
+    >>> import pandas as pd, rfmkit
+    >>> table = pd.DataFrame({"recency": [3, 40, 200, 10], "frequency": [5, 1, 1, 2],
+    ...                       "monetary": [500.0, 20.0, 35.0, 80.0]})
+    >>> rfmkit.score(table, bins=4)[["r_score", "f_score", "m_score", "rfm_code", "rfm_score"]]
+       r_score  f_score  m_score rfm_code  rfm_score
+    0        4        4        4      444         12
+    1        2        2        1      221          5
+    2        1        2        2      122          5
+    3        3        3        3      333          9
+    >>> edges = {"recency": [30, 60, 90, 180], "frequency": [1, 2, 4, 8],
+    ...          "monetary": [50, 100, 250, 1000]}
+    >>> rfmkit.score(table, method="thresholds", thresholds=edges)["rfm_code"].tolist()
+    ['544', '411', '111', '522']
+    """
+    bins = check_bins(bins)
+    if method not in ("quantile", "thresholds"):
+        raise InvalidParameterError(f"method={method!r} is not one of 'quantile', 'thresholds'")
+    if method == "thresholds" and thresholds is None:
+        raise InvalidParameterError(
+            "method='thresholds' needs thresholds=, e.g. "
+            "{'recency': [30, 60, 90, 180], 'frequency': [1, 2, 4, 8], 'monetary': [50, 100, 250, 1000]}"
+        )
+    if method == "quantile" and thresholds is not None:
+        raise InvalidParameterError("thresholds= is given but method='quantile'; pass method='thresholds' to use them")
+    edges = _thresholds(thresholds) if thresholds is not None else None
+    weight_values = _weights(weights)
+    frame = table_frame(table)
+    values = [numbers(frame, name, name) for name in METRICS]
+    result = _core.score(
+        values[0], values[1], values[2], bins=bins, thresholds=edges, weights=weight_values, names=METRICS
+    )
+    total = result["total"]
+    if all(float(w).is_integer() for w in weight_values):
+        total = total.astype(np.int64)
+    columns = {
+        "r_score": result["r_score"],
+        "f_score": result["f_score"],
+        "m_score": result["m_score"],
+        "rfm_code": categorical(result["code"], code_labels(bins), frame.frontend, ordered=False),
+        "rfm_score": total,
+    }
+    info = {
+        "score": {
+            "bins": bins,
+            "method": method,
+            "thresholds": dict(zip(METRICS, edges)) if edges is not None else None,
+            "weights": list(weight_values),
+        }
+    }
+    return with_columns(frame, columns, info)
+
+
+def scored_bins(frame: _frame.Frame, bins: Any) -> int:
+    """`bins` as given, else the one recorded by `score`, else 5."""
+    if bins is not None:
+        return check_bins(bins)
+    recorded = (getattr(frame.data, "attrs", None) or {}).get("rfmkit", {}).get("score", {})
+    value = recorded.get("bins") if isinstance(recorded, Mapping) else None
+    return check_bins(value) if value is not None else 5
+
+
+def finite_or_nan(value: float) -> float:
+    return value if math.isfinite(value) else float("nan")

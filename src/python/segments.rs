@@ -1,0 +1,228 @@
+//! Bindings of the scores and segments (`src/scores.rs`, `src/segments.rs`).
+
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use super::{compute, to_py_err};
+use crate::scores::{score as score_core, Direction, Method, Metric};
+use crate::segments::{
+    builtin_labels, classic8 as classic8_core, evaluate, segment_scores as segment_scores_core,
+    value_matrix as value_matrix_core, value_tiers as value_tiers_core, Bound as RuleBound, Condition, Label,
+    Rule, Scheme, Variable,
+};
+
+fn method(edges: Option<Vec<f64>>) -> Method {
+    edges.map_or(Method::Quantile, Method::Thresholds)
+}
+
+/// R, F, M scores, the code index and the weighted score.
+#[pyfunction]
+#[pyo3(signature = (recency, frequency, monetary, *, bins, thresholds, weights, names))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn score<'py>(
+    py: Python<'py>,
+    recency: PyReadonlyArray1<'py, f64>,
+    frequency: PyReadonlyArray1<'py, f64>,
+    monetary: PyReadonlyArray1<'py, f64>,
+    bins: u32,
+    thresholds: Option<(Vec<f64>, Vec<f64>, Vec<f64>)>,
+    weights: (f64, f64, f64),
+    names: (String, String, String),
+) -> PyResult<Bound<'py, PyDict>> {
+    let (r_edges, f_edges, m_edges) = match thresholds {
+        Some((r, f, m)) => (Some(r), Some(f), Some(m)),
+        None => (None, None, None),
+    };
+    let recency = Metric {
+        values: recency.as_slice()?,
+        name: &names.0,
+        direction: Direction::LowerIsBetter,
+        method: method(r_edges),
+    };
+    let frequency = Metric {
+        values: frequency.as_slice()?,
+        name: &names.1,
+        direction: Direction::HigherIsBetter,
+        method: method(f_edges),
+    };
+    let monetary = Metric {
+        values: monetary.as_slice()?,
+        name: &names.2,
+        direction: Direction::HigherIsBetter,
+        method: method(m_edges),
+    };
+    let weights = [weights.0, weights.1, weights.2];
+    let scores = compute(py, || score_core(&recency, &frequency, &monetary, bins, weights))?;
+    let out = PyDict::new(py);
+    out.set_item("r_score", scores.r.into_pyarray(py))?;
+    out.set_item("f_score", scores.f.into_pyarray(py))?;
+    out.set_item("m_score", scores.m.into_pyarray(py))?;
+    out.set_item("code", scores.code.into_pyarray(py))?;
+    out.set_item("total", scores.total.into_pyarray(py))?;
+    Ok(out)
+}
+
+/// Label indices of a named score scheme (rfm11, rfm10, value4).
+#[pyfunction]
+fn segment_scores<'py>(
+    py: Python<'py>,
+    scheme: &str,
+    r: PyReadonlyArray1<'py, f64>,
+    f: PyReadonlyArray1<'py, f64>,
+    m: PyReadonlyArray1<'py, f64>,
+    bins: u32,
+) -> PyResult<Bound<'py, PyArray1<i64>>> {
+    let (r, f, m) = (r.as_slice()?, f.as_slice()?, m.as_slice()?);
+    let labels = compute(py, || segment_scores_core(scheme, r, f, m, bins))?;
+    Ok(labels.into_pyarray(py))
+}
+
+/// Label indices of classic8 on raw recency, frequency, monetary against split values.
+#[pyfunction]
+fn classic8<'py>(
+    py: Python<'py>,
+    recency: PyReadonlyArray1<'py, f64>,
+    frequency: PyReadonlyArray1<'py, f64>,
+    monetary: PyReadonlyArray1<'py, f64>,
+    split: (f64, f64, f64),
+) -> PyResult<Bound<'py, PyArray1<i64>>> {
+    let columns = [recency.as_slice()?, frequency.as_slice()?, monetary.as_slice()?];
+    let scheme = classic8_core([split.0, split.1, split.2]).map_err(to_py_err)?;
+    let labels = compute(py, || evaluate(&scheme, &columns))?;
+    Ok(labels.into_pyarray(py))
+}
+
+/// Label indices of the value matrix on frequency and average order value.
+#[pyfunction]
+fn value_matrix<'py>(
+    py: Python<'py>,
+    frequency: PyReadonlyArray1<'py, f64>,
+    avg_order_value: PyReadonlyArray1<'py, f64>,
+    split: (f64, f64),
+) -> PyResult<Bound<'py, PyArray1<i64>>> {
+    let columns = [frequency.as_slice()?, avg_order_value.as_slice()?];
+    let scheme = value_matrix_core([split.0, split.1]).map_err(to_py_err)?;
+    let labels = compute(py, || evaluate(&scheme, &columns))?;
+    Ok(labels.into_pyarray(py))
+}
+
+/// Tier indices (0 = top) by cumulative cuts.
+#[pyfunction]
+fn value_tiers<'py>(
+    py: Python<'py>,
+    values: PyReadonlyArray1<'py, f64>,
+    cuts: Vec<f64>,
+    name: &str,
+) -> PyResult<Bound<'py, PyArray1<i64>>> {
+    let values = values.as_slice()?;
+    let tiers = compute(py, || value_tiers_core(values, &cuts, name))?;
+    Ok(tiers.into_pyarray(py))
+}
+
+/// Labels of a built-in scheme in one language, in category order.
+#[pyfunction]
+fn scheme_labels(scheme: &str, lang: &str) -> PyResult<Vec<String>> {
+    let labels = builtin_labels(scheme).map_err(to_py_err)?;
+    Ok(labels
+        .into_iter()
+        .map(|label| if lang == "zh" { label.zh } else { label.en })
+        .collect())
+}
+
+/// A condition as the Python layer hands it over: (variable, lower, upper), each end
+/// `None` or `(value, inclusive)`.
+type ConditionSpec = (usize, Option<(f64, bool)>, Option<(f64, bool)>);
+/// A variable: (name, integer, min, max).
+type VariableSpec = (String, bool, f64, f64);
+
+fn custom_scheme(
+    variables: Vec<VariableSpec>,
+    rules: Vec<(usize, Vec<ConditionSpec>)>,
+    labels: Vec<String>,
+    other: usize,
+) -> Scheme {
+    let bound = |end: Option<(f64, bool)>| end.map(|(value, inclusive)| RuleBound { value, inclusive });
+    Scheme {
+        variables: variables
+            .into_iter()
+            .map(|(name, integer, min, max)| Variable {
+                name,
+                integer,
+                min,
+                max,
+            })
+            .collect(),
+        labels: labels
+            .into_iter()
+            .map(|name| Label {
+                en: name.clone(),
+                zh: name,
+            })
+            .collect(),
+        rules: rules
+            .into_iter()
+            .map(|(label, conditions)| Rule {
+                label,
+                conditions: conditions
+                    .into_iter()
+                    .map(|(variable, lower, upper)| Condition {
+                        variable,
+                        lower: bound(lower),
+                        upper: bound(upper),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        other: Some(other),
+    }
+}
+
+/// Overlaps, unreachable rules and uncovered values of a custom scheme.
+#[pyfunction]
+fn analyze_scheme<'py>(
+    py: Python<'py>,
+    variables: Vec<VariableSpec>,
+    rules: Vec<(usize, Vec<ConditionSpec>)>,
+    labels: Vec<String>,
+    other: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let scheme = custom_scheme(variables, rules, labels, other);
+    let analysis = compute(py, || scheme.analyze())?;
+    let out = PyDict::new(py);
+    out.set_item("overlaps", PyList::new(py, analysis.overlaps)?)?;
+    out.set_item("unreachable", PyList::new(py, analysis.unreachable)?)?;
+    out.set_item("uncovered", analysis.uncovered)?;
+    Ok(out)
+}
+
+/// Label indices of a custom scheme on its columns (one per variable).
+#[pyfunction]
+fn segment_custom<'py>(
+    py: Python<'py>,
+    columns: Vec<PyReadonlyArray1<'py, f64>>,
+    variables: Vec<VariableSpec>,
+    rules: Vec<(usize, Vec<ConditionSpec>)>,
+    labels: Vec<String>,
+    other: usize,
+) -> PyResult<Bound<'py, PyArray1<i64>>> {
+    let scheme = custom_scheme(variables, rules, labels, other);
+    let slices = columns
+        .iter()
+        .map(|c| c.as_slice())
+        .collect::<Result<Vec<_>, _>>()?;
+    let labels = compute(py, || evaluate(&scheme, &slices))?;
+    Ok(labels.into_pyarray(py))
+}
+
+pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(score, m)?)?;
+    m.add_function(wrap_pyfunction!(segment_scores, m)?)?;
+    m.add_function(wrap_pyfunction!(classic8, m)?)?;
+    m.add_function(wrap_pyfunction!(value_matrix, m)?)?;
+    m.add_function(wrap_pyfunction!(value_tiers, m)?)?;
+    m.add_function(wrap_pyfunction!(scheme_labels, m)?)?;
+    m.add_function(wrap_pyfunction!(analyze_scheme, m)?)?;
+    m.add_function(wrap_pyfunction!(segment_custom, m)?)?;
+    Ok(())
+}
