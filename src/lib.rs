@@ -6,11 +6,16 @@
 //!
 //! - [`encode`]: ids of any type to dense codes;
 //! - [`aggregate`]: the per-customer RFM table;
-//! - [`summary`]: the lifetimes-style BTYD summary and calibration/holdout split.
+//! - [`summary`]: the lifetimes-style BTYD summary and calibration/holdout split;
+//! - [`kmeans`]: k-means (rfmkit's own Hamerly-accelerated Lloyd, or linfa's);
+//! - [`metrics`]: clustering metrics (silhouette, Calinski-Harabasz, Davies-Bouldin)
+//!   and label comparisons (ARI, NMI, homogeneity, completeness, V-measure).
 
 pub mod aggregate;
 pub mod encode;
 pub mod error;
+pub mod kmeans;
+pub mod metrics;
 pub mod periods;
 pub mod rows;
 pub mod summary;
@@ -20,6 +25,7 @@ mod python;
 
 pub use aggregate::{rfm, RfmOptions, RfmTable};
 pub use error::{Field, Result, RfmError};
+pub use kmeans::{Backend, KMeansModel, KMeansParams};
 pub use periods::Period;
 pub use rows::{
     Accounting, ColumnNames, DropReason, InvalidPolicy, ReturnPolicy, RowPolicy, Transactions, ZeroPolicy,

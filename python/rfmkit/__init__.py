@@ -7,14 +7,18 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from rfmkit import clv, datasets
+from rfmkit._cluster import KMeans, choose_k
+from rfmkit._compare import Comparison, compare
 from rfmkit._rfm import rfm
 from rfmkit.exceptions import (
     ColumnNotFoundError,
     DataQualityWarning,
     DtypeError,
     InternalError,
+    InvalidDataError,
     InvalidParameterError,
     InvalidRowError,
+    NotFittedError,
     RfmkitError,
 )
 
@@ -25,6 +29,10 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "rfm",
+    "KMeans",
+    "choose_k",
+    "compare",
+    "Comparison",
     "clv",
     "datasets",
     "RfmkitError",
@@ -32,6 +40,8 @@ __all__ = [
     "DtypeError",
     "InvalidParameterError",
     "InvalidRowError",
+    "InvalidDataError",
+    "NotFittedError",
     "InternalError",
     "DataQualityWarning",
     "__version__",

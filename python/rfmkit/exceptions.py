@@ -9,8 +9,10 @@ from rfmkit._core import (
     ColumnNotFoundError,
     DtypeError,
     InternalError,
+    InvalidDataError,
     InvalidParameterError,
     InvalidRowError,
+    NotFittedError,
     RfmkitError,
 )
 
@@ -26,6 +28,8 @@ __all__ = [
     "DtypeError",
     "InvalidParameterError",
     "InvalidRowError",
+    "InvalidDataError",
+    "NotFittedError",
     "InternalError",
     "DataQualityWarning",
 ]

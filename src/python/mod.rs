@@ -6,6 +6,8 @@
 //! `register` function that `_core` calls; all of them go through [`compute`] and
 //! [`to_py_err`] defined here.
 
+mod cluster;
+
 use numpy::{IntoPyArray, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -54,6 +56,18 @@ pyo3::create_exception!(
 );
 pyo3::create_exception!(
     rfmkit,
+    InvalidDataError,
+    RfmkitError,
+    "Data that cannot be clustered or compared as it is (empty, non-finite, constant, too few distinct points)."
+);
+pyo3::create_exception!(
+    rfmkit,
+    NotFittedError,
+    RfmkitError,
+    "An estimator was used before `fit`."
+);
+pyo3::create_exception!(
+    rfmkit,
     InternalError,
     RfmkitError,
     "A bug in rfmkit: please report it."
@@ -64,7 +78,10 @@ pub(crate) fn to_py_err(error: RfmError) -> PyErr {
     match error {
         RfmError::Parameter { .. } => InvalidParameterError::new_err(message),
         RfmError::InvalidRow { .. } | RfmError::ReturnRow { .. } => InvalidRowError::new_err(message),
-        RfmError::Length { .. } | RfmError::Code { .. } => InternalError::new_err(message),
+        RfmError::Data { .. } => InvalidDataError::new_err(message),
+        RfmError::Length { .. } | RfmError::Code { .. } | RfmError::Backend { .. } => {
+            InternalError::new_err(message)
+        }
     }
 }
 
@@ -323,6 +340,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DtypeError", py.get_type::<DtypeError>())?;
     m.add("InvalidParameterError", py.get_type::<InvalidParameterError>())?;
     m.add("InvalidRowError", py.get_type::<InvalidRowError>())?;
+    m.add("InvalidDataError", py.get_type::<InvalidDataError>())?;
+    m.add("NotFittedError", py.get_type::<NotFittedError>())?;
     m.add("InternalError", py.get_type::<InternalError>())?;
     m.add_function(wrap_pyfunction!(factorize_int, m)?)?;
     m.add_function(wrap_pyfunction!(factorize_float, m)?)?;
@@ -330,5 +349,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rfm, m)?)?;
     m.add_function(wrap_pyfunction!(summary, m)?)?;
     m.add_function(wrap_pyfunction!(calibration_holdout, m)?)?;
+    cluster::register(m)?;
     Ok(())
 }
