@@ -132,7 +132,8 @@ def _features(data: Any, names: list[str]) -> _Features:
 
 def _row_name(features: _Features, row: int) -> str:
     if features.index is not None:
-        return f"customer {features.index[row]!r}"
+        value = features.index[row]
+        return f"customer {value.item() if isinstance(value, np.generic) else value!r}"
     return f"row {row}"
 
 
@@ -189,12 +190,13 @@ class _Preprocessing:
         if scale == "standard":
             mean = values.mean(axis=0)
             std = values.std(axis=0)
-            constant = np.nonzero(std == 0)[0]
+            # Test the raw values: the std of a constant column can round to a tiny non-zero.
+            constant = np.nonzero((features.values.max(axis=0) == features.values.min(axis=0)) | (std == 0))[0]
             if len(constant):
                 name = features.names[constant[0]]
                 raise InvalidDataError(
                     f"feature {name!r} is constant (every one of the {len(values)} customers has "
-                    f"{features.values[0, constant[0]]!r}), so it cannot be standardised and carries no "
+                    f"{features.values[0, constant[0]].item()!r}), so it cannot be standardised and carries no "
                     f"information: drop it from features=, or pass scale=None"
                 )
         else:

@@ -96,10 +96,10 @@ def _as_labels(values: Any, role: str) -> tuple[Any, bool]:
         return values.to_pandas(), True
     if isinstance(values, (pd.DataFrame,)) or _frame._is_polars(values):
         raise DtypeError(f"{role} must be one column of labels (a Series or an array), got a DataFrame; pick its column, e.g. df['segment']")
-    array = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
+    array = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
     if array.ndim != 1:
         raise DtypeError(f"{role} must be 1-D (one label per customer), got an array of shape {array.shape}")
-    return pd.Series(array), False
+    return pd.Series(values if isinstance(values, np.ndarray) else list(values)), False
 
 
 def _codes(labels: pd.Series) -> tuple[np.ndarray, pd.Index]:
