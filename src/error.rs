@@ -66,6 +66,15 @@ pub enum RfmError {
     /// A negative amount under `returns="raise"`.
     #[error("row {row} (0-based position): amount column '{name}' is {value} (a return); pass returns=\"net\" to net returns into monetary or returns=\"drop\" to drop and count them")]
     ReturnRow { row: usize, name: String, value: f64 },
+
+    /// Data that cannot be clustered or compared as it is: no rows, a non-finite
+    /// feature, fewer distinct points than clusters, label arrays of different lengths.
+    #[error("{message}")]
+    Data { message: String },
+
+    /// An error reported by a backend library (linfa); a bug in rfmkit's checks.
+    #[error("the {backend} backend failed: {message}")]
+    Backend { backend: &'static str, message: String },
 }
 
 impl RfmError {
@@ -73,6 +82,21 @@ impl RfmError {
         RfmError::Parameter {
             name,
             message: message.into(),
+        }
+    }
+
+    pub(crate) fn data(message: impl Into<String>) -> Self {
+        RfmError::Data {
+            message: message.into(),
+        }
+    }
+}
+
+impl From<linfa::error::Error> for RfmError {
+    fn from(error: linfa::error::Error) -> Self {
+        RfmError::Backend {
+            backend: "linfa",
+            message: error.to_string(),
         }
     }
 }

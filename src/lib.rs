@@ -8,11 +8,16 @@
 //! - [`aggregate`]: the per-customer RFM table;
 //! - [`summary`]: the lifetimes-style BTYD summary and calibration/holdout split;
 //! - [`scores`]: quantile and threshold RFM scores;
-//! - [`segments`]: rule-based segment schemes (built-in and custom) and value tiers.
+//! - [`segments`]: rule-based segment schemes (built-in and custom) and value tiers;
+//! - [`kmeans`]: k-means (rfmkit's own Hamerly-accelerated Lloyd, or linfa's);
+//! - [`metrics`]: clustering metrics (silhouette, Calinski-Harabasz, Davies-Bouldin)
+//!   and label comparisons (ARI, NMI, homogeneity, completeness, V-measure).
 
 pub mod aggregate;
 pub mod encode;
 pub mod error;
+pub mod kmeans;
+pub mod metrics;
 pub mod periods;
 pub mod rows;
 pub mod scores;
@@ -24,6 +29,7 @@ mod python;
 
 pub use aggregate::{rfm, RfmOptions, RfmTable};
 pub use error::{Field, Result, RfmError};
+pub use kmeans::{Backend, KMeansModel, KMeansParams};
 pub use periods::Period;
 pub use rows::{
     Accounting, ColumnNames, DropReason, InvalidPolicy, ReturnPolicy, RowPolicy, Transactions, ZeroPolicy,

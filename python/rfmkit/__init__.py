@@ -8,6 +8,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 from rfmkit import clv, datasets
 from rfmkit._reports import Migration, kpis, migration, segment_summary
+from rfmkit._cluster import KMeans, choose_k
+from rfmkit._compare import Comparison, compare
 from rfmkit._rfm import rfm
 from rfmkit._scores import score
 from rfmkit._segments import SegmentScheme, segment, value_matrix, value_tiers
@@ -16,9 +18,11 @@ from rfmkit.exceptions import (
     DataQualityWarning,
     DtypeError,
     InternalError,
+    InvalidDataError,
     InvalidParameterError,
     InvalidRowError,
     InvalidValueError,
+    NotFittedError,
     RfmkitError,
     SchemeError,
 )
@@ -39,6 +43,10 @@ __all__ = [
     "migration",
     "Migration",
     "kpis",
+    "KMeans",
+    "choose_k",
+    "compare",
+    "Comparison",
     "clv",
     "datasets",
     "RfmkitError",
@@ -48,6 +56,8 @@ __all__ = [
     "InvalidRowError",
     "InvalidValueError",
     "SchemeError",
+    "InvalidDataError",
+    "NotFittedError",
     "InternalError",
     "DataQualityWarning",
     "__version__",

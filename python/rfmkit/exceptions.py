@@ -9,9 +9,11 @@ from rfmkit._core import (
     ColumnNotFoundError,
     DtypeError,
     InternalError,
+    InvalidDataError,
     InvalidParameterError,
     InvalidRowError,
     InvalidValueError,
+    NotFittedError,
     RfmkitError,
     SchemeError,
 )
@@ -30,6 +32,8 @@ __all__ = [
     "InvalidRowError",
     "InvalidValueError",
     "SchemeError",
+    "InvalidDataError",
+    "NotFittedError",
     "InternalError",
     "DataQualityWarning",
 ]

@@ -6,6 +6,7 @@
 //! `register` function that `_core` calls; all of them go through [`compute`] and
 //! [`to_py_err`] defined here.
 
+mod cluster;
 mod segments;
 
 use numpy::{IntoPyArray, PyReadonlyArray1};
@@ -68,6 +69,18 @@ pyo3::create_exception!(
 );
 pyo3::create_exception!(
     rfmkit,
+    InvalidDataError,
+    RfmkitError,
+    "Data that cannot be clustered or compared as it is (empty, non-finite, constant, too few distinct points)."
+);
+pyo3::create_exception!(
+    rfmkit,
+    NotFittedError,
+    RfmkitError,
+    "An estimator was used before `fit`."
+);
+pyo3::create_exception!(
+    rfmkit,
     InternalError,
     RfmkitError,
     "A bug in rfmkit: please report it."
@@ -80,9 +93,11 @@ pub(crate) fn to_py_err(error: RfmError) -> PyErr {
         RfmError::InvalidRow { .. } | RfmError::ReturnRow { .. } => InvalidRowError::new_err(message),
         RfmError::BadValue { .. } => InvalidValueError::new_err(message),
         RfmError::Scheme { .. } => SchemeError::new_err(message),
-        RfmError::Length { .. } | RfmError::Code { .. } | RfmError::Internal(_) => {
-            InternalError::new_err(message)
-        }
+        RfmError::Data { .. } => InvalidDataError::new_err(message),
+        RfmError::Length { .. }
+        | RfmError::Code { .. }
+        | RfmError::Internal(_)
+        | RfmError::Backend { .. } => InternalError::new_err(message),
     }
 }
 
@@ -343,6 +358,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("InvalidRowError", py.get_type::<InvalidRowError>())?;
     m.add("InvalidValueError", py.get_type::<InvalidValueError>())?;
     m.add("SchemeError", py.get_type::<SchemeError>())?;
+    m.add("InvalidDataError", py.get_type::<InvalidDataError>())?;
+    m.add("NotFittedError", py.get_type::<NotFittedError>())?;
     m.add("InternalError", py.get_type::<InternalError>())?;
     m.add_function(wrap_pyfunction!(factorize_int, m)?)?;
     m.add_function(wrap_pyfunction!(factorize_float, m)?)?;
@@ -351,5 +368,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(summary, m)?)?;
     m.add_function(wrap_pyfunction!(calibration_holdout, m)?)?;
     segments::register(m)?;
+    cluster::register(m)?;
     Ok(())
 }

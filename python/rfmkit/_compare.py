@@ -1,0 +1,254 @@
+"""`rfmkit.compare`: how data-driven clusters relate to rule-based segments."""
+
+from __future__ import annotations
+
+import html
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rfmkit import _core
+from rfmkit import _frame
+from rfmkit.exceptions import DataQualityWarning, DtypeError, InvalidDataError
+
+SCORES = ("adjusted_rand", "normalized_mutual_info", "homogeneity", "completeness", "v_measure")
+
+
+@dataclass(repr=False)
+class Comparison:
+    """Segments (the reference labelling) against clusters (the prediction).
+
+    Attributes
+    ----------
+    crosstab : DataFrame
+        Customers per segment (rows) and cluster (columns).
+    row_shares : DataFrame
+        Each segment's split over the clusters (rows sum to 1).
+    column_shares : DataFrame
+        Each cluster's composition by segment (columns sum to 1).
+    clusters : DataFrame
+        Per cluster: ``customers``, ``dominant_segment`` (its most common segment; the
+        first in segment order on a tie) and ``purity`` (that segment's share of it).
+    adjusted_rand, normalized_mutual_info, homogeneity, completeness, v_measure : float
+        As scikit-learn's ``adjusted_rand_score``, ``normalized_mutual_info_score``
+        (arithmetic mean normalisation), ``homogeneity_score``, ``completeness_score``
+        and ``v_measure_score`` with ``labels_true=segments``, ``labels_pred=clusters``.
+    n : int
+        Customers compared.
+    dropped : dict
+        Customers left out, by reason (``missing_segment``, ``missing_cluster``).
+    """
+
+    crosstab: Any
+    row_shares: Any
+    column_shares: Any
+    clusters: Any
+    adjusted_rand: float
+    normalized_mutual_info: float
+    homogeneity: float
+    completeness: float
+    v_measure: float
+    n: int
+    dropped: dict = field(default_factory=dict)
+
+    def scores(self) -> dict[str, float]:
+        """The five agreement scores as a dict.
+
+        Examples
+        --------
+        >>> import numpy as np, rfmkit
+        >>> sorted(rfmkit.compare(["a", "a", "b"], [0, 0, 1]).scores().values())
+        [1.0, 1.0, 1.0, 1.0, 1.0]
+        """
+        return {name: getattr(self, name) for name in SCORES}
+
+    def __repr__(self) -> str:
+        scores = ", ".join(f"{name}={value:.4f}" for name, value in self.scores().items())
+        shape = getattr(self.crosstab, "shape", (0, 0))
+        return f"Comparison(n={self.n}, segments={shape[0]}, clusters={shape[1] - (1 if _is_polars(self.crosstab) else 0)}, {scores})"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><th>{html.escape(name)}</th><td>{value:.4f}</td></tr>" for name, value in self.scores().items())
+        crosstab = self.crosstab.to_pandas() if _is_polars(self.crosstab) else self.crosstab
+        clusters = self.clusters.to_pandas() if _is_polars(self.clusters) else self.clusters
+        dropped = sum(self.dropped.values())
+        note = f"<p>{dropped} customer(s) left out: {html.escape(str(self.dropped))}</p>" if dropped else ""
+        return (
+            f"<div><h4>Segments vs clusters ({self.n} customers)</h4>{note}"
+            f"<table><tbody>{rows}</tbody></table>"
+            f"<h5>Customers per segment (rows) and cluster (columns)</h5>{crosstab.to_html()}"
+            f"<h5>Clusters</h5>{clusters.to_html()}</div>"
+        )
+
+
+def _is_polars(value: Any) -> bool:
+    return type(value).__module__.startswith("polars")
+
+
+def _as_labels(values: Any, role: str) -> tuple[Any, bool]:
+    """A pandas Series of labels (and whether it came from polars)."""
+    if isinstance(values, pd.Series):
+        return values, False
+    if _is_polars(values) and type(values).__name__ == "Series":
+        return values.to_pandas(), True
+    if isinstance(values, (pd.DataFrame,)) or _frame._is_polars(values):
+        raise DtypeError(f"{role} must be one column of labels (a Series or an array), got a DataFrame; pick its column, e.g. df['segment']")
+    array = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
+    if array.ndim != 1:
+        raise DtypeError(f"{role} must be 1-D (one label per customer), got an array of shape {array.shape}")
+    return pd.Series(values if isinstance(values, np.ndarray) else list(values)), False
+
+
+def _codes(labels: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Dense codes in label order (categories in their order; otherwise sorted when the
+    labels sort, else in order of appearance)."""
+    try:
+        codes, uniques = pd.factorize(labels, sort=True)
+    except TypeError:
+        codes, uniques = pd.factorize(labels, sort=False)
+    return np.ascontiguousarray(codes, dtype=np.int64), pd.Index(uniques)
+
+
+def compare(segments: Any, clusters: Any) -> Comparison:
+    """Compares rule-based segments (the reference) with clusters (the prediction).
+
+    Parameters
+    ----------
+    segments, clusters : Series (pandas or polars), array or list
+        One label per customer, of any type. When both are pandas Series they are
+        aligned on their index (the same customers, in any order); otherwise by position.
+        Customers with a null label are left out and counted (``Comparison.dropped``,
+        with a `DataQualityWarning`).
+
+    Returns
+    -------
+    Comparison
+        The crosstab (counts, row and column shares), each cluster's dominant segment
+        and purity, and the adjusted Rand index, NMI, homogeneity, completeness and
+        V-measure (equal to scikit-learn's). Tables are polars when an input is polars.
+
+    Raises
+    ------
+    InvalidDataError
+        Lengths differ, the Series hold different customers or repeat one, or no
+        customer is left.
+
+    Examples
+    --------
+    >>> import rfmkit
+    >>> segments = ["loyal", "loyal", "loyal", "new", "new", "lost"]
+    >>> clusters = [0, 0, 1, 1, 1, 2]
+    >>> result = rfmkit.compare(segments, clusters)
+    >>> result.crosstab
+    cluster  0  1  2
+    segment
+    lost     0  0  1
+    loyal    2  1  0
+    new      0  2  0
+    >>> round(result.adjusted_rand, 4), round(result.homogeneity, 4)
+    (0.3182, 0.6853)
+    >>> result.clusters
+             customers dominant_segment    purity
+    cluster
+    0                2            loyal  1.000000
+    1                3              new  0.666667
+    2                1             lost  1.000000
+    """
+    true, true_polars = _as_labels(segments, "segments")
+    pred, pred_polars = _as_labels(clusters, "clusters")
+    if isinstance(segments, pd.Series) and isinstance(clusters, pd.Series):
+        true, pred = _align(true, pred)
+    elif len(true) != len(pred):
+        raise InvalidDataError(
+            f"segments has {len(true)} labels and clusters {len(pred)}; pass one label of each per customer"
+        )
+    else:
+        true = true.reset_index(drop=True)
+        pred = pred.reset_index(drop=True)
+    missing_true = true.isna().to_numpy()
+    missing_pred = pred.isna().to_numpy() & ~missing_true
+    dropped = {}
+    if missing_true.any():
+        dropped["missing_segment"] = int(missing_true.sum())
+    if missing_pred.any():
+        dropped["missing_cluster"] = int(missing_pred.sum())
+    keep = ~(missing_true | missing_pred)
+    if dropped:
+        warnings.warn(
+            f"rfmkit.compare left out {sum(dropped.values())} of {len(keep)} customers with a null label "
+            f"({', '.join(f'{c} {r}' for r, c in dropped.items())}); the counts are in result.dropped",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+        true, pred = true[keep], pred[keep]
+    if len(true) == 0:
+        raise InvalidDataError("there are no customers to compare: the labels are empty (or all null)")
+    true_codes, true_names = _codes(true)
+    pred_codes, pred_names = _codes(pred)
+    result = _core.compare_labels(true_codes, pred_codes)
+    counts = pd.DataFrame(
+        result["crosstab"],
+        index=pd.Index(true_names, name="segment"),
+        columns=pd.Index(pred_names, name="cluster"),
+    )
+    row_shares = counts.div(counts.sum(axis=1), axis=0)
+    column_shares = counts.div(counts.sum(axis=0), axis=1)
+    dominant = counts.to_numpy().argmax(axis=0)
+    sizes = counts.sum(axis=0)
+    per_cluster = pd.DataFrame(
+        {
+            "customers": sizes.to_numpy(dtype=np.int64),
+            "dominant_segment": true_names.take(dominant),
+            "purity": counts.to_numpy().max(axis=0) / sizes.to_numpy(),
+        },
+        index=pd.Index(pred_names, name="cluster"),
+    )
+    tables = [counts, row_shares, column_shares, per_cluster]
+    if true_polars or pred_polars:
+        tables = [_to_polars(table) for table in tables]
+    return Comparison(
+        *tables,
+        adjusted_rand=float(result["adjusted_rand"]),
+        normalized_mutual_info=float(result["normalized_mutual_info"]),
+        homogeneity=float(result["homogeneity"]),
+        completeness=float(result["completeness"]),
+        v_measure=float(result["v_measure"]),
+        n=int(len(true)),
+        dropped=dropped,
+    )
+
+
+def _align(true: pd.Series, pred: pd.Series) -> tuple[pd.Series, pd.Series]:
+    for role, series in (("segments", true), ("clusters", pred)):
+        if not series.index.is_unique:
+            repeated = series.index[series.index.duplicated()][0]
+            raise InvalidDataError(
+                f"{role} has customer {repeated!r} more than once in its index; pass one label per customer"
+            )
+    if true.index.equals(pred.index):
+        return true, pred
+    only_true = true.index.difference(pred.index)
+    only_pred = pred.index.difference(true.index)
+    if len(only_true) or len(only_pred):
+        detail = []
+        if len(only_true):
+            detail.append(f"{len(only_true)} only in segments (e.g. {only_true[0]!r})")
+        if len(only_pred):
+            detail.append(f"{len(only_pred)} only in clusters (e.g. {only_pred[0]!r})")
+        raise InvalidDataError(
+            f"segments and clusters are Series over different customers: {'; '.join(detail)}. "
+            f"Pass labels for the same customers (e.g. clusters.reindex(segments.index)), "
+            f"or arrays to compare by position"
+        )
+    return true, pred.reindex(true.index)
+
+
+def _to_polars(table: pd.DataFrame) -> Any:
+    import polars as pl
+
+    out = table.copy()
+    out.columns = [str(c) for c in out.columns]
+    return pl.from_pandas(out.reset_index())

@@ -1,0 +1,877 @@
+//! K-means on customer features: k-means++ seeding, `n_init` restarts, and Lloyd's
+//! iterations accelerated with Hamerly's bounds, parallel over points with rayon.
+//!
+//! The stopping rule is scikit-learn's (`sklearn.cluster.KMeans`, algorithm "lloyd"):
+//! stop when an iteration changes no label ("strict convergence") or when the summed
+//! squared shift of the centres is at most `tol × mean feature variance`; after a stop
+//! on the tolerance the points are assigned once more to the final centres. So from the
+//! same start the iterations, labels and inertia are those of scikit-learn.
+//!
+//! Hamerly's bounds (an upper bound on the distance of each point to its centre and a
+//! lower bound on its distance to every other centre) skip the distance computations
+//! of points that cannot change cluster: in 3 dimensions most of them after the first
+//! few iterations. The assignment is exact: the bounds only skip work whose result is
+//! known.
+//!
+//! Both backends, rfmkit's own ([`Backend::Rfmkit`]) and linfa-clustering's
+//! ([`Backend::Linfa`]), sit behind linfa's traits: [`KMeansParams`] implements
+//! [`linfa::traits::Fit`] on a linfa dataset and [`KMeansModel`] implements
+//! [`linfa::traits::PredictInplace`] (hence `Predict`).
+
+use hashbrown::HashSet;
+use linfa::traits::{Fit, PredictInplace};
+use linfa::DatasetBase;
+use ndarray::{Array1, Array2, ArrayBase, ArrayView2, Data, Ix2};
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::{Xoshiro256Plus, Xoshiro256PlusPlus};
+use rayon::prelude::*;
+
+use crate::error::{Result, RfmError};
+
+/// Points per parallel work item. Fixed (not derived from the thread count) so that
+/// the sums, and so the results, do not depend on the number of threads.
+const CHUNK: usize = 4096;
+
+/// Which implementation fits the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// rfmkit's own: k-means++ then Lloyd with Hamerly's bounds, parallel.
+    Rfmkit,
+    /// linfa-clustering 0.8.1's `KMeans` (k-means++ then plain Lloyd), with its
+    /// tolerance rescaled to scikit-learn's stopping rule.
+    Linfa,
+}
+
+/// The parameters of a k-means fit, as a builder; [`KMeansParams::check`] validates
+/// them (and `fit` calls it first).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KMeansParams {
+    n_clusters: usize,
+    n_init: usize,
+    max_iter: usize,
+    tol: f64,
+    seed: u64,
+    backend: Backend,
+}
+
+impl KMeansParams {
+    /// `n_clusters` clusters, with scikit-learn's defaults: 10 restarts, at most 300
+    /// iterations, `tol = 1e-4`; seed 0; rfmkit's backend.
+    pub fn new(n_clusters: usize) -> Self {
+        KMeansParams {
+            n_clusters,
+            n_init: 10,
+            max_iter: 300,
+            tol: 1e-4,
+            seed: 0,
+            backend: Backend::Rfmkit,
+        }
+    }
+
+    /// Number of k-means++ restarts; the run with the lowest inertia is kept.
+    pub fn n_init(mut self, n_init: usize) -> Self {
+        self.n_init = n_init;
+        self
+    }
+
+    /// Maximum number of Lloyd iterations of one run.
+    pub fn max_iter(mut self, max_iter: usize) -> Self {
+        self.max_iter = max_iter;
+        self
+    }
+
+    /// Relative tolerance: a run stops when the summed squared centre shift is at most
+    /// `tol` times the mean variance of the features.
+    pub fn tol(mut self, tol: f64) -> Self {
+        self.tol = tol;
+        self
+    }
+
+    /// Seed of the random number generator: equal seeds give equal results.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The implementation to fit with.
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    pub fn n_clusters(&self) -> usize {
+        self.n_clusters
+    }
+
+    /// Checks the parameters.
+    ///
+    /// # Errors
+    /// [`RfmError::Parameter`] naming the parameter when `n_clusters`, `n_init` or
+    /// `max_iter` is 0, or `tol` is negative or not finite.
+    pub fn check(&self) -> Result<()> {
+        if self.n_clusters == 0 {
+            return Err(RfmError::parameter(
+                "n_clusters",
+                "n_clusters=0: ask for at least 1 cluster".to_string(),
+            ));
+        }
+        if self.n_init == 0 {
+            return Err(RfmError::parameter(
+                "n_init",
+                "n_init=0: run at least 1 initialisation",
+            ));
+        }
+        if self.max_iter == 0 {
+            return Err(RfmError::parameter(
+                "max_iter",
+                "max_iter=0: allow at least 1 iteration",
+            ));
+        }
+        if !(self.tol.is_finite() && self.tol >= 0.0) {
+            return Err(RfmError::parameter(
+                "tol",
+                format!("tol={} must be a finite number >= 0 (e.g. 1e-4)", self.tol),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Fits on the rows of `points` (one row per customer, one column per feature).
+    ///
+    /// # Errors
+    /// [`RfmError::Parameter`] for bad parameters (see [`KMeansParams::check`]);
+    /// [`RfmError::Data`] when `points` has no rows or no columns, holds a NaN or an
+    /// infinity, or has fewer distinct rows than `n_clusters`.
+    pub fn fit_points(&self, points: ArrayView2<'_, f64>) -> Result<KMeansModel> {
+        self.check()?;
+        let standard = points.as_standard_layout();
+        let (n, d) = standard.dim();
+        let flat = standard
+            .as_slice()
+            .ok_or_else(|| RfmError::data("the points are not contiguous"))?;
+        validate_points(flat, n, d, self.n_clusters)?;
+        let tol = scaled_tolerance(flat, n, d, self.tol);
+        match self.backend {
+            Backend::Rfmkit => Ok(fit_rfmkit(flat, n, d, self, tol)),
+            Backend::Linfa => fit_linfa(&standard.view(), flat, n, d, self, tol),
+        }
+    }
+}
+
+impl<D: Data<Elem = f64>, T> Fit<ArrayBase<D, Ix2>, T, RfmError> for KMeansParams {
+    type Object = KMeansModel;
+
+    /// See [`KMeansParams::fit_points`].
+    fn fit(&self, dataset: &DatasetBase<ArrayBase<D, Ix2>, T>) -> Result<KMeansModel> {
+        self.fit_points(dataset.records.view())
+    }
+}
+
+/// A fitted k-means model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KMeansModel {
+    centroids: Array2<f64>,
+    labels: Array1<usize>,
+    inertia: f64,
+    n_iter: Option<usize>,
+}
+
+impl KMeansModel {
+    /// The cluster centres, one row per cluster.
+    pub fn centroids(&self) -> &Array2<f64> {
+        &self.centroids
+    }
+
+    /// The cluster of each training point.
+    pub fn labels(&self) -> &Array1<usize> {
+        &self.labels
+    }
+
+    /// Sum of squared distances of the training points to their centres.
+    pub fn inertia(&self) -> f64 {
+        self.inertia
+    }
+
+    /// Iterations of the best run; `None` for the linfa backend, which does not say.
+    pub fn n_iter(&self) -> Option<usize> {
+        self.n_iter
+    }
+
+    /// The model with the given centres (e.g. restored from a pickle), for `predict`.
+    ///
+    /// # Errors
+    /// [`RfmError::Data`] when there are no centres or one is not finite.
+    pub fn from_centroids(centroids: Array2<f64>) -> Result<KMeansModel> {
+        if centroids.nrows() == 0 || centroids.ncols() == 0 {
+            return Err(RfmError::data(
+                "a k-means model needs at least one centre of at least one feature",
+            ));
+        }
+        if centroids.iter().any(|v| !v.is_finite()) {
+            return Err(RfmError::data("the cluster centres hold a NaN or an infinity"));
+        }
+        Ok(KMeansModel {
+            centroids,
+            labels: Array1::zeros(0),
+            inertia: 0.0,
+            n_iter: None,
+        })
+    }
+
+    fn check_points(&self, points: &ArrayView2<'_, f64>) -> Result<()> {
+        if points.ncols() != self.centroids.ncols() {
+            return Err(RfmError::data(format!(
+                "the points have {} features but the model was fitted on {}; pass the same features",
+                points.ncols(),
+                self.centroids.ncols()
+            )));
+        }
+        if let Some(((row, col), value)) = points.indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(RfmError::data(format!(
+                "feature {col} of row {row} (0-based) is {value}; k-means needs finite values"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The nearest centre of each row of `points`.
+    ///
+    /// # Errors
+    /// [`RfmError::Data`] when the number of features differs from the model's or a
+    /// value is not finite.
+    pub fn predict_checked(&self, points: ArrayView2<'_, f64>) -> Result<Array1<usize>> {
+        self.check_points(&points)?;
+        let standard = points.as_standard_layout();
+        let flat = standard.as_slice().unwrap_or(&[]);
+        let centers = self.centroids.as_standard_layout();
+        let centers = centers.as_slice().unwrap_or(&[]);
+        let d = self.centroids.ncols();
+        let labels: Vec<usize> = flat
+            .par_chunks(CHUNK * d)
+            .flat_map_iter(|chunk| chunk.chunks_exact(d).map(|x| nearest(x, centers, d).0))
+            .collect();
+        Ok(Array1::from(labels))
+    }
+
+    /// Euclidean distances of each row of `points` to each centre (`n × k`).
+    ///
+    /// # Errors
+    /// As [`KMeansModel::predict_checked`].
+    pub fn distances(&self, points: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+        self.check_points(&points)?;
+        let k = self.centroids.nrows();
+        let mut out = Array2::zeros((points.nrows(), k));
+        for (mut row, x) in out.outer_iter_mut().zip(points.outer_iter()) {
+            for (slot, c) in row.iter_mut().zip(self.centroids.outer_iter()) {
+                *slot = x
+                    .iter()
+                    .zip(c.iter())
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum::<f64>()
+                    .sqrt();
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl<D: Data<Elem = f64>> PredictInplace<ArrayBase<D, Ix2>, Array1<usize>> for KMeansModel {
+    /// The nearest centre of each row. Rows with a non-finite value or a wrong number of
+    /// features are a programming error here: `y` is then left as it is; use
+    /// [`KMeansModel::predict_checked`] for an error instead.
+    fn predict_inplace(&self, x: &ArrayBase<D, Ix2>, y: &mut Array1<usize>) {
+        if let Ok(labels) = self.predict_checked(x.view()) {
+            if labels.len() == y.len() {
+                y.assign(&labels);
+            }
+        }
+    }
+
+    fn default_target(&self, x: &ArrayBase<D, Ix2>) -> Array1<usize> {
+        Array1::zeros(x.nrows())
+    }
+}
+
+// ------------------------------------------------------------------ validation
+
+fn validate_points(flat: &[f64], n: usize, d: usize, k: usize) -> Result<()> {
+    if n == 0 {
+        return Err(RfmError::data(
+            "there are no points (customers) to cluster: the table is empty",
+        ));
+    }
+    if d == 0 {
+        return Err(RfmError::data(
+            "the points have no features: pass at least one feature",
+        ));
+    }
+    if let Some(position) = flat.iter().position(|v| !v.is_finite()) {
+        return Err(RfmError::data(format!(
+            "feature {} of row {} (0-based) is {}; k-means needs finite values: drop or fill such rows",
+            position % d,
+            position / d,
+            flat[position]
+        )));
+    }
+    let distinct = count_distinct_rows(flat, d, k);
+    if distinct < k {
+        return Err(RfmError::parameter(
+            "n_clusters",
+            format!(
+                "n_clusters={k} is more than the {distinct} distinct points in the data; ask for at most {distinct} clusters"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Distinct rows, counting up to `limit` only (enough to check `k`).
+fn count_distinct_rows(flat: &[f64], d: usize, limit: usize) -> usize {
+    // -0.0 and 0.0 are the same point.
+    let key = |row: &[f64]| -> Vec<u64> {
+        row.iter()
+            .map(|v| if *v == 0.0 { 0 } else { v.to_bits() })
+            .collect()
+    };
+    let mut seen: HashSet<Vec<u64>> = HashSet::new();
+    for row in flat.chunks_exact(d) {
+        seen.insert(key(row));
+        if seen.len() >= limit {
+            break;
+        }
+    }
+    seen.len()
+}
+
+/// scikit-learn's `_tolerance`: `tol` times the mean of the features' variances.
+fn scaled_tolerance(flat: &[f64], n: usize, d: usize, tol: f64) -> f64 {
+    let mut means = vec![0.0; d];
+    for row in flat.chunks_exact(d) {
+        for (m, v) in means.iter_mut().zip(row) {
+            *m += v;
+        }
+    }
+    means.iter_mut().for_each(|m| *m /= n as f64);
+    let mut variances = vec![0.0; d];
+    for row in flat.chunks_exact(d) {
+        for ((s, v), m) in variances.iter_mut().zip(row).zip(&means) {
+            *s += (v - m) * (v - m);
+        }
+    }
+    variances.iter().sum::<f64>() / (n as f64) / (d as f64) * tol
+}
+
+// ------------------------------------------------------------------ distances
+
+#[inline]
+fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// Index and squared distance of the nearest centre.
+#[inline]
+fn nearest(x: &[f64], centers: &[f64], d: usize) -> (usize, f64) {
+    let mut best = (0, f64::INFINITY);
+    for (c, center) in centers.chunks_exact(d).enumerate() {
+        let dist = squared_distance(x, center);
+        if dist < best.1 {
+            best = (c, dist);
+        }
+    }
+    best
+}
+
+// ------------------------------------------------------------------ k-means++
+
+/// scikit-learn's greedy k-means++: each new centre is the best (lowest potential) of
+/// `2 + ln k` candidates drawn with probability proportional to the squared distance
+/// to the nearest chosen centre.
+fn kmeans_plusplus(flat: &[f64], n: usize, d: usize, k: usize, rng: &mut impl Rng) -> Vec<f64> {
+    let trials = 2 + (k as f64).ln() as usize;
+    let mut centers = Vec::with_capacity(k * d);
+    let first = rng.gen_range(0..n);
+    centers.extend_from_slice(&flat[first * d..(first + 1) * d]);
+    let mut closest: Vec<f64> = flat
+        .par_chunks(d)
+        .map(|x| squared_distance(x, &centers[0..d]))
+        .collect();
+    let mut cumulative = vec![0.0; n];
+    for _ in 1..k {
+        let mut running = 0.0;
+        for (c, v) in cumulative.iter_mut().zip(&closest) {
+            running += v;
+            *c = running;
+        }
+        let potential = running;
+        let candidates: Vec<usize> = (0..trials)
+            .map(|_| {
+                let target = rng.gen::<f64>() * potential;
+                cumulative.partition_point(|&c| c <= target).min(n - 1)
+            })
+            .collect();
+        // Potential after adding each candidate, summed per chunk in a fixed order.
+        let partial: Vec<Vec<f64>> = flat
+            .par_chunks(CHUNK * d)
+            .zip(closest.par_chunks(CHUNK))
+            .map(|(points, best)| {
+                candidates
+                    .iter()
+                    .map(|&cand| {
+                        let center = &flat[cand * d..(cand + 1) * d];
+                        points
+                            .chunks_exact(d)
+                            .zip(best)
+                            .map(|(x, b)| squared_distance(x, center).min(*b))
+                            .sum::<f64>()
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut potentials = vec![0.0; trials];
+        for chunk in &partial {
+            for (p, v) in potentials.iter_mut().zip(chunk) {
+                *p += v;
+            }
+        }
+        let mut best = 0;
+        for (t, p) in potentials.iter().enumerate() {
+            if *p < potentials[best] {
+                best = t;
+            }
+        }
+        let chosen = candidates[best];
+        let center = flat[chosen * d..(chosen + 1) * d].to_vec();
+        closest
+            .par_iter_mut()
+            .zip(flat.par_chunks(d))
+            .for_each(|(b, x)| *b = b.min(squared_distance(x, &center)));
+        centers.extend_from_slice(&center);
+    }
+    centers
+}
+
+// ------------------------------------------------------------------ Lloyd + Hamerly
+
+struct Run {
+    centers: Vec<f64>,
+    labels: Vec<usize>,
+    inertia: f64,
+    n_iter: usize,
+}
+
+/// Per-chunk results of one assignment pass.
+struct ChunkStats {
+    sums: Vec<f64>,
+    counts: Vec<usize>,
+    changed: usize,
+}
+
+struct Bounds {
+    labels: Vec<usize>,
+    upper: Vec<f64>,
+    lower: Vec<f64>,
+}
+
+/// Assigns every point to its nearest centre, skipping points whose bounds prove they
+/// keep their centre, and returns the per-cluster sums and counts.
+fn assign(flat: &[f64], d: usize, centers: &[f64], bounds: &mut Bounds, first: bool) -> ChunkStats {
+    let k = centers.len() / d;
+    // Half the distance of each centre to its nearest other centre: a point closer
+    // than that to its centre cannot be closer to any other.
+    let half_gap: Vec<f64> = (0..k)
+        .map(|c| {
+            let own = &centers[c * d..(c + 1) * d];
+            let mut gap = f64::INFINITY;
+            for (o, other) in centers.chunks_exact(d).enumerate() {
+                if o != c {
+                    gap = gap.min(squared_distance(own, other));
+                }
+            }
+            0.5 * gap.sqrt()
+        })
+        .collect();
+    let partial: Vec<ChunkStats> = flat
+        .par_chunks(CHUNK * d)
+        .zip(bounds.labels.par_chunks_mut(CHUNK))
+        .zip(bounds.upper.par_chunks_mut(CHUNK))
+        .zip(bounds.lower.par_chunks_mut(CHUNK))
+        .map(|(((points, labels), upper), lower)| {
+            let mut stats = ChunkStats {
+                sums: vec![0.0; k * d],
+                counts: vec![0; k],
+                changed: 0,
+            };
+            for (((x, label), up), low) in points
+                .chunks_exact(d)
+                .zip(labels.iter_mut())
+                .zip(upper.iter_mut())
+                .zip(lower.iter_mut())
+            {
+                let old = *label;
+                let mut must_scan = first;
+                if !first {
+                    let bound = half_gap[old].max(*low);
+                    if *up > bound {
+                        *up = squared_distance(x, &centers[old * d..(old + 1) * d]).sqrt();
+                        must_scan = *up > bound;
+                    }
+                }
+                if must_scan {
+                    let (mut best, mut best_dist, mut second) = (0, f64::INFINITY, f64::INFINITY);
+                    for (c, center) in centers.chunks_exact(d).enumerate() {
+                        let dist = squared_distance(x, center);
+                        if dist < best_dist {
+                            second = best_dist;
+                            best_dist = dist;
+                            best = c;
+                        } else if dist < second {
+                            second = dist;
+                        }
+                    }
+                    *label = best;
+                    *up = best_dist.sqrt();
+                    *low = second.sqrt();
+                }
+                if *label != old {
+                    stats.changed += 1;
+                }
+                stats.counts[*label] += 1;
+                for (s, v) in stats.sums[*label * d..(*label + 1) * d].iter_mut().zip(x) {
+                    *s += v;
+                }
+            }
+            stats
+        })
+        .collect();
+    let mut total = ChunkStats {
+        sums: vec![0.0; k * d],
+        counts: vec![0; k],
+        changed: 0,
+    };
+    for chunk in partial {
+        total.changed += chunk.changed;
+        for (t, v) in total.counts.iter_mut().zip(&chunk.counts) {
+            *t += v;
+        }
+        for (t, v) in total.sums.iter_mut().zip(&chunk.sums) {
+            *t += v;
+        }
+    }
+    total
+}
+
+/// New centres from the sums; an empty cluster takes the point farthest from its
+/// centre (as scikit-learn's `_relocate_empty_clusters`).
+fn update_centers(
+    flat: &[f64],
+    d: usize,
+    centers: &[f64],
+    labels: &[usize],
+    stats: &mut ChunkStats,
+) -> Vec<f64> {
+    let k = stats.counts.len();
+    let empty: Vec<usize> = (0..k).filter(|&c| stats.counts[c] == 0).collect();
+    if !empty.is_empty() {
+        let distances: Vec<f64> = flat
+            .par_chunks(d)
+            .zip(labels.par_iter())
+            .map(|(x, &l)| squared_distance(x, &centers[l * d..(l + 1) * d]))
+            .collect();
+        let mut order: Vec<usize> = (0..distances.len()).collect();
+        order.sort_by(|a, b| distances[*b].total_cmp(&distances[*a]).then(a.cmp(b)));
+        for (&cluster, &point) in empty.iter().zip(&order) {
+            let old = labels[point];
+            let x = &flat[point * d..(point + 1) * d];
+            if stats.counts[old] > 1 {
+                stats.counts[old] -= 1;
+                for (s, v) in stats.sums[old * d..(old + 1) * d].iter_mut().zip(x) {
+                    *s -= v;
+                }
+            }
+            stats.counts[cluster] = 1;
+            stats.sums[cluster * d..(cluster + 1) * d].copy_from_slice(x);
+        }
+    }
+    let mut next = vec![0.0; k * d];
+    for c in 0..k {
+        let count = stats.counts[c].max(1) as f64;
+        for j in 0..d {
+            next[c * d + j] = stats.sums[c * d + j] / count;
+        }
+    }
+    next
+}
+
+fn lloyd(flat: &[f64], n: usize, d: usize, mut centers: Vec<f64>, max_iter: usize, tol: f64) -> Run {
+    let k = centers.len() / d;
+    let mut bounds = Bounds {
+        labels: vec![0; n],
+        upper: vec![f64::INFINITY; n],
+        lower: vec![0.0; n],
+    };
+    let mut strict = false;
+    let mut n_iter = 0;
+    for iteration in 0..max_iter {
+        let mut stats = assign(flat, d, &centers, &mut bounds, iteration == 0);
+        let next = update_centers(flat, d, &centers, &bounds.labels, &mut stats);
+        let shifts: Vec<f64> = (0..k)
+            .map(|c| squared_distance(&centers[c * d..(c + 1) * d], &next[c * d..(c + 1) * d]).sqrt())
+            .collect();
+        let total_shift: f64 = shifts.iter().map(|s| s * s).sum();
+        centers = next;
+        n_iter = iteration + 1;
+        // The first pass has no previous labels to compare with (scikit-learn starts
+        // from -1), so it cannot converge strictly.
+        if iteration > 0 && stats.changed == 0 {
+            strict = true;
+            break;
+        }
+        // Keep the bounds valid for the moved centres.
+        let (mut top, mut top_at, mut second) = (0.0_f64, 0, 0.0_f64);
+        for (c, s) in shifts.iter().enumerate() {
+            if *s > top {
+                second = top;
+                top = *s;
+                top_at = c;
+            } else if *s > second {
+                second = *s;
+            }
+        }
+        bounds
+            .labels
+            .par_iter()
+            .zip(bounds.upper.par_iter_mut())
+            .zip(bounds.lower.par_iter_mut())
+            .for_each(|((label, up), low)| {
+                *up += shifts[*label];
+                *low -= if *label == top_at { second } else { top };
+            });
+        if total_shift <= tol {
+            break;
+        }
+    }
+    if !strict {
+        assign(flat, d, &centers, &mut bounds, false);
+    }
+    let inertia = inertia_of(flat, d, &centers, &bounds.labels);
+    Run {
+        centers,
+        labels: bounds.labels,
+        inertia,
+        n_iter,
+    }
+}
+
+fn inertia_of(flat: &[f64], d: usize, centers: &[f64], labels: &[usize]) -> f64 {
+    let partial: Vec<f64> = flat
+        .par_chunks(CHUNK * d)
+        .zip(labels.par_chunks(CHUNK))
+        .map(|(points, labels)| {
+            points
+                .chunks_exact(d)
+                .zip(labels)
+                .map(|(x, &l)| squared_distance(x, &centers[l * d..(l + 1) * d]))
+                .sum::<f64>()
+        })
+        .collect();
+    partial.iter().sum()
+}
+
+fn fit_rfmkit(flat: &[f64], n: usize, d: usize, params: &KMeansParams, tol: f64) -> KMeansModel {
+    let mut seeds = Xoshiro256PlusPlus::seed_from_u64(params.seed);
+    let mut best: Option<Run> = None;
+    for _ in 0..params.n_init {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds.gen());
+        let start = kmeans_plusplus(flat, n, d, params.n_clusters, &mut rng);
+        let run = lloyd(flat, n, d, start, params.max_iter, tol);
+        if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
+            best = Some(run);
+        }
+    }
+    let run = best.unwrap_or(Run {
+        centers: vec![0.0; params.n_clusters * d],
+        labels: vec![0; n],
+        inertia: f64::NAN,
+        n_iter: 0,
+    });
+    KMeansModel {
+        centroids: Array2::from_shape_vec((params.n_clusters, d), run.centers)
+            .unwrap_or_else(|_| Array2::zeros((params.n_clusters, d))),
+        labels: Array1::from(run.labels),
+        inertia: run.inertia,
+        n_iter: Some(run.n_iter),
+    }
+}
+
+fn fit_linfa(
+    points: &ArrayView2<'_, f64>,
+    flat: &[f64],
+    n: usize,
+    d: usize,
+    params: &KMeansParams,
+    tol: f64,
+) -> Result<KMeansModel> {
+    // linfa stops when the (non-squared) Frobenius norm of the centre shift is below
+    // its tolerance; scikit-learn compares the squared shift with `tol`.
+    let linfa_tol = tol.sqrt().max(f64::MIN_POSITIVE);
+    let rng = Xoshiro256Plus::seed_from_u64(params.seed);
+    let dataset = DatasetBase::from(points.to_owned());
+    let model = linfa_clustering::KMeans::params_with_rng(params.n_clusters, rng)
+        .n_runs(params.n_init)
+        .tolerance(linfa_tol)
+        .max_n_iterations(params.max_iter as u64)
+        .fit(&dataset)
+        .map_err(|error| RfmError::Backend {
+            backend: "linfa",
+            message: error.to_string(),
+        })?;
+    let centroids = model.centroids().to_owned();
+    let centers = centroids
+        .as_standard_layout()
+        .as_slice()
+        .map(<[f64]>::to_vec)
+        .unwrap_or_default();
+    let labels: Vec<usize> = flat.par_chunks(d).map(|x| nearest(x, &centers, d).0).collect();
+    debug_assert_eq!(labels.len(), n);
+    let inertia = inertia_of(flat, d, &centers, &labels);
+    Ok(KMeansModel {
+        centroids,
+        labels: Array1::from(labels),
+        inertia,
+        n_iter: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use linfa::traits::Predict;
+    use ndarray::array;
+
+    fn blobs() -> Array2<f64> {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+        let centres = [[0.0, 0.0, 0.0], [5.0, 5.0, 0.0], [0.0, 5.0, 5.0]];
+        let mut data = Vec::new();
+        for i in 0..3000 {
+            let c = centres[i % 3];
+            for v in c {
+                data.push(v + rng.gen::<f64>() - 0.5);
+            }
+        }
+        Array2::from_shape_vec((3000, 3), data).unwrap()
+    }
+
+    /// Plain Lloyd without bounds, for comparison with the Hamerly version.
+    fn plain_lloyd(flat: &[f64], d: usize, mut centers: Vec<f64>, iterations: usize) -> Vec<usize> {
+        let mut labels = Vec::new();
+        for _ in 0..iterations {
+            labels = flat.chunks_exact(d).map(|x| nearest(x, &centers, d).0).collect();
+            let k = centers.len() / d;
+            let mut sums = vec![0.0; k * d];
+            let mut counts = vec![0usize; k];
+            for (x, &l) in flat.chunks_exact(d).zip(&labels) {
+                counts[l] += 1;
+                for j in 0..d {
+                    sums[l * d + j] += x[j];
+                }
+            }
+            for c in 0..k {
+                for j in 0..d {
+                    centers[c * d + j] = sums[c * d + j] / counts[c].max(1) as f64;
+                }
+            }
+        }
+        labels
+    }
+
+    #[test]
+    fn finds_separated_blobs_and_predicts_them() {
+        let data = blobs();
+        let model = KMeansParams::new(3)
+            .seed(1)
+            .fit(&DatasetBase::from(data.clone()))
+            .unwrap();
+        let labels = model.labels();
+        for i in 0..3 {
+            assert!((i..3000).step_by(3).all(|j| labels[j] == labels[i]));
+        }
+        assert_eq!(model.predict(&data), labels.clone());
+        assert!(model.inertia() < 3000.0 * 3.0 / 12.0 * 1.2);
+    }
+
+    #[test]
+    fn hamerly_matches_plain_lloyd() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        let data: Vec<f64> = (0..6000).map(|_| rng.gen::<f64>()).collect();
+        let start = kmeans_plusplus(&data, 2000, 3, 6, &mut rng);
+        let run = lloyd(&data, 2000, 3, start.clone(), 300, 0.0);
+        let plain = plain_lloyd(&data, 3, start, run.n_iter);
+        assert_eq!(run.labels, plain);
+    }
+
+    #[test]
+    fn same_seed_same_result_and_backends_agree() {
+        let data = blobs();
+        let a = KMeansParams::new(3).seed(5).fit_points(data.view()).unwrap();
+        let b = KMeansParams::new(3).seed(5).fit_points(data.view()).unwrap();
+        assert_eq!(a, b);
+        let linfa = KMeansParams::new(3)
+            .seed(5)
+            .backend(Backend::Linfa)
+            .fit_points(data.view())
+            .unwrap();
+        assert!((linfa.inertia() - a.inertia()).abs() <= 1e-3 * a.inertia());
+        assert_eq!(linfa.n_iter(), None);
+    }
+
+    #[test]
+    fn bad_parameters_and_data_are_errors() {
+        let data = array![[0.0, 1.0], [0.0, 1.0], [2.0, 3.0]];
+        let too_many = KMeansParams::new(3).fit_points(data.view()).unwrap_err();
+        assert!(too_many.to_string().contains("2 distinct points"), "{too_many}");
+        assert!(matches!(
+            KMeansParams::new(0).fit_points(data.view()),
+            Err(RfmError::Parameter {
+                name: "n_clusters",
+                ..
+            })
+        ));
+        assert!(matches!(
+            KMeansParams::new(1).n_init(0).check(),
+            Err(RfmError::Parameter { name: "n_init", .. })
+        ));
+        assert!(matches!(
+            KMeansParams::new(1).max_iter(0).check(),
+            Err(RfmError::Parameter { name: "max_iter", .. })
+        ));
+        assert!(matches!(
+            KMeansParams::new(1).tol(f64::NAN).check(),
+            Err(RfmError::Parameter { name: "tol", .. })
+        ));
+        let empty = Array2::<f64>::zeros((0, 3));
+        assert!(matches!(
+            KMeansParams::new(1).fit_points(empty.view()),
+            Err(RfmError::Data { .. })
+        ));
+        let infinite = array![[0.0, f64::INFINITY], [1.0, 1.0]];
+        for backend in [Backend::Rfmkit, Backend::Linfa] {
+            let error = KMeansParams::new(1)
+                .backend(backend)
+                .fit_points(infinite.view())
+                .unwrap_err();
+            assert!(error.to_string().contains("feature 1 of row 0"), "{error}");
+        }
+        let model = KMeansParams::new(1).fit_points(data.view()).unwrap();
+        assert!(model.predict_checked(array![[1.0]].view()).is_err());
+    }
+
+    #[test]
+    fn one_cluster_is_the_mean() {
+        let data = array![[0.0, 0.0], [2.0, 4.0]];
+        let model = KMeansParams::new(1).fit_points(data.view()).unwrap();
+        assert_eq!(model.centroids(), &array![[1.0, 2.0]]);
+        assert_eq!(model.inertia(), 10.0);
+        let distances = model.distances(data.view()).unwrap();
+        assert!((distances[[0, 0]] - 5f64.sqrt()).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,192 @@
+//! Bindings of the clustering core: k-means ([`crate::kmeans`]) and the clustering
+//! metrics and label comparisons ([`crate::metrics`]).
+
+use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use super::{compute, to_py_err};
+use crate::error::RfmError;
+use crate::kmeans::{Backend, KMeansModel, KMeansParams};
+use crate::metrics;
+
+fn codes(labels: &[i64], name: &'static str) -> Result<Vec<usize>, RfmError> {
+    labels
+        .iter()
+        .map(|&l| {
+            usize::try_from(l).map_err(|_| {
+                RfmError::parameter(name, format!("label code {l} is negative: codes are 0..n_labels"))
+            })
+        })
+        .collect()
+}
+
+fn parse_backend(backend: &str) -> PyResult<Backend> {
+    match backend {
+        "rfmkit" => Ok(Backend::Rfmkit),
+        "linfa" => Ok(Backend::Linfa),
+        other => Err(to_py_err(RfmError::parameter(
+            "backend",
+            format!("backend={other:?} is not one of \"auto\", \"rfmkit\", \"linfa\""),
+        ))),
+    }
+}
+
+/// Fits k-means on the rows of `points`.
+#[pyfunction]
+#[pyo3(signature = (points, *, n_clusters, n_init, max_iter, tol, seed, backend))]
+#[allow(clippy::too_many_arguments)]
+fn kmeans_fit<'py>(
+    py: Python<'py>,
+    points: PyReadonlyArray2<'py, f64>,
+    n_clusters: usize,
+    n_init: usize,
+    max_iter: usize,
+    tol: f64,
+    seed: u64,
+    backend: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    let params = KMeansParams::new(n_clusters)
+        .n_init(n_init)
+        .max_iter(max_iter)
+        .tol(tol)
+        .seed(seed)
+        .backend(parse_backend(backend)?);
+    let view = points.as_array();
+    let model = compute(py, || params.fit_points(view))?;
+    let labels: Vec<i64> = model.labels().iter().map(|&l| l as i64).collect();
+    let out = PyDict::new(py);
+    out.set_item("centers", model.centroids().clone().into_pyarray(py))?;
+    out.set_item("labels", labels.into_pyarray(py))?;
+    out.set_item("inertia", model.inertia())?;
+    out.set_item("n_iter", model.n_iter())?;
+    Ok(out)
+}
+
+/// The nearest of `centers` for each row of `points`.
+#[pyfunction]
+fn kmeans_predict<'py>(
+    py: Python<'py>,
+    points: PyReadonlyArray2<'py, f64>,
+    centers: PyReadonlyArray2<'py, f64>,
+) -> PyResult<Bound<'py, numpy::PyArray1<i64>>> {
+    let (points, centers) = (points.as_array(), centers.as_array());
+    let labels = compute(py, || {
+        let model = KMeansModel::from_centroids(centers.to_owned())?;
+        model.predict_checked(points)
+    })?;
+    let labels: Vec<i64> = labels.iter().map(|&l| l as i64).collect();
+    Ok(labels.into_pyarray(py))
+}
+
+/// Euclidean distances of each row of `points` to each of `centers`.
+#[pyfunction]
+fn kmeans_distances<'py>(
+    py: Python<'py>,
+    points: PyReadonlyArray2<'py, f64>,
+    centers: PyReadonlyArray2<'py, f64>,
+) -> PyResult<Bound<'py, numpy::PyArray2<f64>>> {
+    let (points, centers) = (points.as_array(), centers.as_array());
+    let distances = compute(py, || {
+        KMeansModel::from_centroids(centers.to_owned())?.distances(points)
+    })?;
+    Ok(distances.into_pyarray(py))
+}
+
+/// Silhouette, Calinski-Harabasz and Davies-Bouldin of `points` labelled `labels`;
+/// `silhouette_rows` (optional) restricts the silhouette to those rows (a sample).
+#[pyfunction]
+#[pyo3(signature = (points, labels, silhouette_rows=None))]
+fn internal_scores<'py>(
+    py: Python<'py>,
+    points: PyReadonlyArray2<'py, f64>,
+    labels: PyReadonlyArray1<'py, i64>,
+    silhouette_rows: Option<PyReadonlyArray1<'py, i64>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let points = points.as_array();
+    let labels = labels.as_slice()?;
+    let rows = silhouette_rows.as_ref().map(|r| r.as_slice()).transpose()?;
+    let (silhouette, calinski, davies) = compute(py, || {
+        let labels = codes(labels, "labels")?;
+        let silhouette = match rows {
+            None => metrics::silhouette_score(points, &labels)?,
+            Some(rows) => {
+                let rows = codes(rows, "silhouette_rows")?;
+                if rows.iter().any(|&r| r >= labels.len()) {
+                    return Err(RfmError::parameter(
+                        "silhouette_rows",
+                        "a sampled row is out of range",
+                    ));
+                }
+                let sample = points.select(ndarray::Axis(0), &rows);
+                let sample_labels: Vec<usize> = rows.iter().map(|&r| labels[r]).collect();
+                metrics::silhouette_score(sample.view(), &sample_labels)?
+            }
+        };
+        Ok((
+            silhouette,
+            metrics::calinski_harabasz_score(points, &labels)?,
+            metrics::davies_bouldin_score(points, &labels)?,
+        ))
+    })?;
+    let out = PyDict::new(py);
+    out.set_item("silhouette", silhouette)?;
+    out.set_item("calinski_harabasz", calinski)?;
+    out.set_item("davies_bouldin", davies)?;
+    Ok(out)
+}
+
+/// One of the internal metrics by name (for tests and direct use).
+#[pyfunction]
+fn internal_score<'py>(
+    py: Python<'py>,
+    name: &str,
+    points: PyReadonlyArray2<'py, f64>,
+    labels: PyReadonlyArray1<'py, i64>,
+) -> PyResult<f64> {
+    let metric = match name {
+        "silhouette" => metrics::silhouette_score,
+        "calinski_harabasz" => metrics::calinski_harabasz_score,
+        "davies_bouldin" => metrics::davies_bouldin_score,
+        other => {
+            return Err(to_py_err(RfmError::parameter(
+                "name",
+                format!("{other:?} is not one of \"silhouette\", \"calinski_harabasz\", \"davies_bouldin\""),
+            )))
+        }
+    };
+    let points = points.as_array();
+    let labels = labels.as_slice()?;
+    compute(py, || metric(points, &codes(labels, "labels")?))
+}
+
+/// Crosstab and agreement scores of a reference and a predicted labelling (codes).
+#[pyfunction]
+fn compare_labels<'py>(
+    py: Python<'py>,
+    labels_true: PyReadonlyArray1<'py, i64>,
+    labels_pred: PyReadonlyArray1<'py, i64>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let (labels_true, labels_pred) = (labels_true.as_slice()?, labels_pred.as_slice()?);
+    let result = compute(py, || {
+        metrics::compare_labels(&codes(labels_true, "segments")?, &codes(labels_pred, "clusters")?)
+    })?;
+    let out = PyDict::new(py);
+    out.set_item("crosstab", result.crosstab.mapv(|c| c as i64).into_pyarray(py))?;
+    out.set_item("adjusted_rand", result.adjusted_rand)?;
+    out.set_item("normalized_mutual_info", result.normalized_mutual_info)?;
+    out.set_item("homogeneity", result.homogeneity)?;
+    out.set_item("completeness", result.completeness)?;
+    out.set_item("v_measure", result.v_measure)?;
+    Ok(out)
+}
+
+pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(kmeans_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(kmeans_predict, m)?)?;
+    m.add_function(wrap_pyfunction!(kmeans_distances, m)?)?;
+    m.add_function(wrap_pyfunction!(internal_scores, m)?)?;
+    m.add_function(wrap_pyfunction!(internal_score, m)?)?;
+    m.add_function(wrap_pyfunction!(compare_labels, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,94 @@
+"""Pure numpy/pandas references of the cluster definitions (the oracles of test_cluster.py).
+
+Each function restates one definition of README "Clusters and comparison" as directly
+as possible, without rfmkit: the feature transform, the classic8 naming of a centre,
+the cluster profile, the crosstab with dominant segment and purity, and the silhouette.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+CLASSIC8_EN = {
+    "R↑F↑M↑": "important value",
+    "R↑F↓M↑": "important develop",
+    "R↓F↑M↑": "important retain",
+    "R↓F↓M↑": "important win-back",
+    "R↑F↑M↓": "general value",
+    "R↑F↓M↓": "general develop",
+    "R↓F↑M↓": "general retain",
+    "R↓F↓M↓": "general win-back",
+}
+CLASSIC8_ZH = {
+    "R↑F↑M↑": "重要价值客户",
+    "R↑F↓M↑": "重要发展客户",
+    "R↓F↑M↑": "重要保持客户",
+    "R↓F↓M↑": "重要挽留客户",
+    "R↑F↑M↓": "一般价值客户",
+    "R↑F↓M↓": "一般发展客户",
+    "R↓F↑M↓": "一般保持客户",
+    "R↓F↓M↓": "一般挽留客户",
+}
+
+
+def transformed(table: pd.DataFrame, features=("recency", "frequency", "monetary")) -> np.ndarray:
+    """log1p, then standardised with the population std."""
+    values = np.log1p(table[list(features)].to_numpy(dtype=float))
+    return (values - values.mean(axis=0)) / values.std(axis=0)
+
+
+def profile(table: pd.DataFrame, labels: np.ndarray, centres: pd.DataFrame) -> pd.DataFrame:
+    """The profile of the clusters `labels` of `table` with centres in original units."""
+    frame = table[["recency", "frequency", "monetary"]].astype(float).assign(cluster=labels)
+    rows = []
+    for cluster in range(len(centres)):
+        members = frame[frame["cluster"] == cluster]
+        centre = centres.loc[cluster]
+        pattern = (
+            ("R↑" if centre["recency"] < frame["recency"].mean() else "R↓")
+            + ("F↑" if centre["frequency"] > frame["frequency"].mean() else "F↓")
+            + ("M↑" if centre["monetary"] > frame["monetary"].mean() else "M↓")
+        )
+        rows.append(
+            {
+                "cluster": cluster,
+                "customers": len(members),
+                "share": len(members) / len(frame),
+                "revenue": members["monetary"].sum(),
+                "revenue_share": members["monetary"].sum() / frame["monetary"].sum(),
+                "recency_mean": members["recency"].mean(),
+                "frequency_mean": members["frequency"].mean(),
+                "monetary_mean": members["monetary"].mean(),
+                "recency_median": members["recency"].median(),
+                "frequency_median": members["frequency"].median(),
+                "monetary_median": members["monetary"].median(),
+                "pattern": pattern,
+                "name_zh": CLASSIC8_ZH[pattern],
+                "name_en": CLASSIC8_EN[pattern],
+            }
+        )
+    return pd.DataFrame(rows).set_index("cluster")
+
+
+def crosstab(segments, clusters) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Counts per segment × cluster, and per cluster its dominant segment and purity."""
+    counts = pd.crosstab(pd.Series(list(segments), name="segment"), pd.Series(list(clusters), name="cluster"))
+    dominant = counts.idxmax(axis=0)
+    purity = counts.max(axis=0) / counts.sum(axis=0)
+    return counts, pd.DataFrame({"dominant_segment": dominant, "purity": purity})
+
+
+def silhouette(points: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette with exact Euclidean distances."""
+    distances = np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(axis=2))
+    values = []
+    for i, own in enumerate(labels):
+        same = labels == own
+        if same.sum() == 1:
+            values.append(0.0)
+            continue
+        a = distances[i, same].sum() / (same.sum() - 1)
+        b = min(distances[i, labels == other].mean() for other in np.unique(labels) if other != own)
+        values.append((b - a) / max(a, b) if max(a, b) > 0 else 0.0)
+    return float(np.mean(values))
