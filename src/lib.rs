@@ -6,9 +6,11 @@
 //!
 //! - [`encode`]: ids of any type to dense codes;
 //! - [`aggregate`]: the per-customer RFM table;
-//! - [`summary`]: the lifetimes-style BTYD summary and calibration/holdout split.
+//! - [`summary`]: the lifetimes-style BTYD summary and calibration/holdout split;
+//! - [`clv`]: the BG/NBD and Gamma-Gamma models (fit, predictions, lifetime value).
 
 pub mod aggregate;
+pub mod clv;
 pub mod encode;
 pub mod error;
 pub mod periods;

@@ -6,6 +6,8 @@
 //! `register` function that `_core` calls; all of them go through [`compute`] and
 //! [`to_py_err`] defined here.
 
+mod clv;
+
 use numpy::{IntoPyArray, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -54,6 +56,12 @@ pyo3::create_exception!(
 );
 pyo3::create_exception!(
     rfmkit,
+    ConvergenceError,
+    RfmkitError,
+    "A model fit stopped before reaching an optimum (the message gives the last parameters and gradient norm)."
+);
+pyo3::create_exception!(
+    rfmkit,
     InternalError,
     RfmkitError,
     "A bug in rfmkit: please report it."
@@ -62,7 +70,8 @@ pyo3::create_exception!(
 pub(crate) fn to_py_err(error: RfmError) -> PyErr {
     let message = error.to_string();
     match error {
-        RfmError::Parameter { .. } => InvalidParameterError::new_err(message),
+        RfmError::Parameter { .. } | RfmError::InvalidValue { .. } => InvalidParameterError::new_err(message),
+        RfmError::Convergence { .. } => ConvergenceError::new_err(message),
         RfmError::InvalidRow { .. } | RfmError::ReturnRow { .. } => InvalidRowError::new_err(message),
         RfmError::Length { .. } | RfmError::Code { .. } => InternalError::new_err(message),
     }
@@ -323,6 +332,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DtypeError", py.get_type::<DtypeError>())?;
     m.add("InvalidParameterError", py.get_type::<InvalidParameterError>())?;
     m.add("InvalidRowError", py.get_type::<InvalidRowError>())?;
+    m.add("ConvergenceError", py.get_type::<ConvergenceError>())?;
     m.add("InternalError", py.get_type::<InternalError>())?;
     m.add_function(wrap_pyfunction!(factorize_int, m)?)?;
     m.add_function(wrap_pyfunction!(factorize_float, m)?)?;
@@ -330,5 +340,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rfm, m)?)?;
     m.add_function(wrap_pyfunction!(summary, m)?)?;
     m.add_function(wrap_pyfunction!(calibration_holdout, m)?)?;
+    clv::register(m)?;
     Ok(())
 }
