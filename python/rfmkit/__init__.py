@@ -10,12 +10,15 @@ from rfmkit import clv, datasets
 from rfmkit._rfm import rfm
 from rfmkit.exceptions import (
     ColumnNotFoundError,
+    ConvergenceError,
     DataQualityWarning,
     DtypeError,
     InternalError,
     InvalidParameterError,
     InvalidRowError,
+    NotFittedError,
     RfmkitError,
+    TimeUnitWarning,
 )
 
 try:
@@ -33,6 +36,9 @@ __all__ = [
     "InvalidParameterError",
     "InvalidRowError",
     "InternalError",
+    "ConvergenceError",
+    "NotFittedError",
     "DataQualityWarning",
+    "TimeUnitWarning",
     "__version__",
 ]

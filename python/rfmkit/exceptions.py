@@ -7,6 +7,7 @@ module so that the Rust core raises the same ones.
 
 from rfmkit._core import (
     ColumnNotFoundError,
+    ConvergenceError,
     DtypeError,
     InternalError,
     InvalidParameterError,
@@ -20,7 +21,19 @@ class DataQualityWarning(UserWarning):
     the counts by reason are in the result's ``attrs["rfmkit"]["dropped"]``."""
 
 
+class TimeUnitWarning(UserWarning):
+    """A time unit or rate looks inconsistent with the data (e.g. ``freq="D"`` while every
+    ``T`` is under four weeks, or a "monthly" discount rate that looks annual)."""
+
+
+class NotFittedError(InvalidParameterError):
+    """A model method was called before ``fit``."""
+
+
 __all__ = [
+    "ConvergenceError",
+    "NotFittedError",
+    "TimeUnitWarning",
     "RfmkitError",
     "ColumnNotFoundError",
     "DtypeError",
