@@ -83,7 +83,7 @@ def summary_columns(frame: Any, wanted: tuple[str, ...]) -> dict[str, Any]:
                 break
         else:
             hint = ""
-            if want in ("recency", "frequency") and "tenure" in names:
+            if "tenure" in names:
                 hint = (
                     "; this looks like the RFM table of rfmkit.rfm, whose recency and frequency are not the BTYD "
                     "ones: use rfmkit.clv.summary(...)"
