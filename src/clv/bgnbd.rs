@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use super::optimize::{finite_difference_hessian, minimize, norm_inf, Objective};
-use super::special::{digamma, hyp2f1_minus_one, ln_gamma};
+use super::special::{digamma, hyp2f1_minus_one, ln_gamma, ln_hyp2f1_positive};
 use super::{
     check_customer, check_lengths, check_weights, compress, covariance, distinct_frequencies, format_params,
     invalid, FitOptions, FitReport, CHUNK,
@@ -353,12 +353,26 @@ fn conditional_expected_one(p: &BgNbdParams, t: f64, x: f64, recency: f64, age: 
     }
     let c = p.a + p.b + x - 1.0;
     let z = t / (p.alpha + age + t);
-    let Some(tail) = hyp2f1_minus_one(p.a + p.b - 1.0 - p.r, p.a - 1.0, c, z) else {
-        return f64::NAN;
+    let euler_a = p.a + p.b - 1.0 - p.r;
+    let euler = if euler_a > -1.0 {
+        // (α₁)_n and (a−1)_n keep one sign: the series does not cancel.
+        hyp2f1_minus_one(euler_a, p.a - 1.0, c, z).map(|tail| {
+            // 1 − (1−z)^(a−1) (1 + tail), without cancellation for small t.
+            let power_minus_one = ((p.a - 1.0) * (-z).ln_1p()).exp_m1();
+            -power_minus_one - (1.0 + power_minus_one) * tail
+        })
+    } else {
+        None
     };
-    // 1 − (1−z)^(a−1) (1 + tail), without cancellation for small t.
-    let power_minus_one = ((p.a - 1.0) * (-z).ln_1p()).exp_m1();
-    let one_minus_f = -power_minus_one - (1.0 + power_minus_one) * tail;
+    let one_minus_f = if let Some(value) = euler.filter(|v| v.is_finite()) {
+        value
+    } else {
+        // r > a + b: the transformed series alternates; the original one has positive terms.
+        let Some(ln_series) = ln_hyp2f1_positive(p.r + x, p.b + x, c, z) else {
+            return f64::NAN;
+        };
+        -((p.r + x) * (-z).ln_1p() + ln_series).exp_m1()
+    };
     c / (p.a - 1.0) * one_minus_f * probability_alive_one(p, x, recency, age)
 }
 
@@ -578,6 +592,40 @@ mod tests {
         let mean: f64 = p.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
         let expected = expected_purchases(&CDNOW, &[20.0]).unwrap()[0];
         assert!((mean - expected).abs() < 1e-3, "{mean} {expected}");
+    }
+
+    #[test]
+    fn both_series_forms_agree() {
+        // Around r = a + b − 1 + 1 the evaluation switches form; the values must agree.
+        let below = BgNbdParams {
+            r: 2.0 - 1e-9,
+            alpha: 3.0,
+            a: 1.5,
+            b: 1.5,
+        };
+        let above = BgNbdParams {
+            r: 2.0 + 1e-9,
+            ..below
+        };
+        for (t, x, recency, age) in [
+            (1.0, 0.0, 0.0, 5.0),
+            (30.0, 3.0, 4.0, 6.0),
+            (200.0, 10.0, 9.0, 10.0),
+        ] {
+            let lo = conditional_expected_one(&below, t, x, recency, age);
+            let hi = conditional_expected_one(&above, t, x, recency, age);
+            assert!((lo - hi).abs() <= 1e-7 * lo.abs(), "{lo} {hi}");
+        }
+        // A degenerate fit (r and alpha huge) still gives a finite, increasing expectation.
+        let huge = BgNbdParams {
+            r: 1.8e7,
+            alpha: 1.8e7,
+            a: 1.105,
+            b: 1.105,
+        };
+        let short = conditional_expected_one(&huge, 10.0, 1.0, 1.0, 1.0);
+        let long = conditional_expected_one(&huge, 100.0, 1.0, 1.0, 1.0);
+        assert!(short.is_finite() && long > short && long > 0.0, "{short} {long}");
     }
 
     #[test]

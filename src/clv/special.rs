@@ -66,6 +66,30 @@ fn series_tail(a: f64, b: f64, c: f64, z: f64, max_terms: usize) -> Option<f64> 
     None
 }
 
+/// `ln 2F1(a, b; c; z)` for `a, b, c > 0` and `0 <= z < 1`, where every term of the
+/// power series is positive (no cancellation), rescaled so that it never overflows.
+pub(crate) fn ln_hyp2f1_positive(a: f64, b: f64, c: f64, z: f64) -> Option<f64> {
+    if !(a > 0.0 && b > 0.0 && c > 0.0 && (0.0..1.0).contains(&z)) {
+        return None;
+    }
+    let (mut term, mut sum, mut ln_scale) = (1.0_f64, 1.0_f64, 0.0_f64);
+    for n in 0..5_000_000_usize {
+        let k = n as f64;
+        let ratio = (a + k) * (b + k) / ((c + k) * (k + 1.0)) * z;
+        term *= ratio;
+        sum += term;
+        if ratio < 1.0 && term * ratio / (1.0 - ratio) <= 1e-16 * sum {
+            return Some(ln_scale + sum.ln());
+        }
+        if sum > 1e250 {
+            ln_scale += sum.ln();
+            term /= sum;
+            sum = 1.0;
+        }
+    }
+    None
+}
+
 /// 2F1(a, b; c; z) for `0 <= z < 1`, `c` not a non-positive integer; `None` when no
 /// method converges (a caller turns that into NaN).
 ///
