@@ -62,6 +62,25 @@ pub enum RfmError {
     /// A state the core's own checks should have made impossible (a bug).
     #[error("internal error: {0}")]
     Internal(String),
+    /// A value of a model input (frequency, recency, T, spend, weights) that the model
+    /// cannot use, found at a 0-based position.
+    #[error("{argument}[{row}] is {value}: {message}")]
+    InvalidValue {
+        argument: &'static str,
+        row: usize,
+        value: f64,
+        message: String,
+    },
+
+    /// The maximum-likelihood fit stopped before reaching an optimum.
+    #[error("the {model} fit did not converge after {iterations} iterations ({reason}); last parameters {params}, gradient norm {gradient_norm:.3e}. Check that the inputs are a BTYD summary in one time unit, or add a penalty (penalizer_coef=0.001 or more) to keep the parameters finite")]
+    Convergence {
+        model: &'static str,
+        iterations: usize,
+        reason: &'static str,
+        params: String,
+        gradient_norm: f64,
+    },
 
     /// A negative amount under `returns="raise"`.
     #[error("row {row} (0-based position): amount column '{name}' is {value} (a return); pass returns=\"net\" to net returns into monetary or returns=\"drop\" to drop and count them")]

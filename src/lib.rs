@@ -12,8 +12,10 @@
 //! - [`kmeans`]: k-means (rfmkit's own Hamerly-accelerated Lloyd, or linfa's);
 //! - [`metrics`]: clustering metrics (silhouette, Calinski-Harabasz, Davies-Bouldin)
 //!   and label comparisons (ARI, NMI, homogeneity, completeness, V-measure).
+//! - [`clv`]: the BG/NBD and Gamma-Gamma models (fit, predictions, lifetime value).
 
 pub mod aggregate;
+pub mod clv;
 pub mod encode;
 pub mod error;
 pub mod kmeans;

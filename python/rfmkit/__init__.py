@@ -6,15 +6,17 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from rfmkit import clv, datasets
-from rfmkit._reports import Migration, kpis, migration, segment_summary
+from rfmkit import clv, datasets, plot
 from rfmkit._cluster import KMeans, choose_k
 from rfmkit._compare import Comparison, compare
+from rfmkit._report import Report, analyze
+from rfmkit._reports import Migration, kpis, migration, segment_summary
 from rfmkit._rfm import rfm
 from rfmkit._scores import score
 from rfmkit._segments import SegmentScheme, segment, value_matrix, value_tiers
 from rfmkit.exceptions import (
     ColumnNotFoundError,
+    ConvergenceError,
     DataQualityWarning,
     DtypeError,
     InternalError,
@@ -25,6 +27,7 @@ from rfmkit.exceptions import (
     NotFittedError,
     RfmkitError,
     SchemeError,
+    TimeUnitWarning,
 )
 
 try:
@@ -33,7 +36,9 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
+    # the RFM table
     "rfm",
+    # scores and segments
     "score",
     "segment",
     "SegmentScheme",
@@ -43,22 +48,31 @@ __all__ = [
     "migration",
     "Migration",
     "kpis",
+    # clusters and the comparison
     "KMeans",
     "choose_k",
     "compare",
     "Comparison",
+    # the whole analysis
+    "analyze",
+    "Report",
+    # modules
     "clv",
     "datasets",
+    "plot",
+    # errors and warnings
     "RfmkitError",
     "ColumnNotFoundError",
     "DtypeError",
     "InvalidParameterError",
     "InvalidRowError",
     "InvalidValueError",
-    "SchemeError",
     "InvalidDataError",
+    "SchemeError",
     "NotFittedError",
+    "ConvergenceError",
     "InternalError",
     "DataQualityWarning",
+    "TimeUnitWarning",
     "__version__",
 ]

@@ -132,3 +132,49 @@ def internal_scores(
 ) -> dict[str, float]: ...
 def internal_score(name: str, points: npt.NDArray[np.float64], labels: npt.NDArray[np.int64]) -> float: ...
 def compare_labels(labels_true: npt.NDArray[np.int64], labels_pred: npt.NDArray[np.int64]) -> dict[str, Any]: ...
+class ConvergenceError(RfmkitError): ...
+
+_BgParams = tuple[float, float, float, float]
+_GgParams = tuple[float, float, float]
+_F64 = npt.NDArray[np.float64]
+
+def bgnbd_fit(
+    frequency: _F64,
+    recency: _F64,
+    T: _F64,
+    weights: _F64 | None = None,
+    *,
+    penalizer_coef: float,
+    initial_params: list[float] | None,
+    tol: float,
+    max_iterations: int,
+) -> dict[str, Any]: ...
+def bgnbd_log_likelihood(
+    params: _BgParams, frequency: _F64, recency: _F64, T: _F64, weights: _F64 | None = None
+) -> float: ...
+def bgnbd_conditional_expected(params: _BgParams, t: _F64, frequency: _F64, recency: _F64, T: _F64) -> _F64: ...
+def bgnbd_probability_alive(params: _BgParams, frequency: _F64, recency: _F64, T: _F64) -> _F64: ...
+def bgnbd_expected(params: _BgParams, t: _F64) -> _F64: ...
+def bgnbd_probability_of_n(params: _BgParams, t: _F64, n: _F64) -> _F64: ...
+def bgnbd_lifetime_value(
+    params: _BgParams,
+    frequency: _F64,
+    recency: _F64,
+    T: _F64,
+    spend: _F64,
+    *,
+    horizon: int,
+    step: float,
+    discount_rate: float,
+) -> _F64: ...
+def gamma_gamma_fit(
+    frequency: _F64,
+    monetary_value: _F64,
+    weights: _F64 | None = None,
+    *,
+    penalizer_coef: float,
+    initial_params: list[float] | None,
+    tol: float,
+    max_iterations: int,
+) -> dict[str, Any]: ...
+def gamma_gamma_expected_spend(params: _GgParams, frequency: _F64, monetary_value: _F64) -> _F64: ...

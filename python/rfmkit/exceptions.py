@@ -7,6 +7,7 @@ module so that the Rust core raises the same ones.
 
 from rfmkit._core import (
     ColumnNotFoundError,
+    ConvergenceError,
     DtypeError,
     InternalError,
     InvalidDataError,
@@ -24,7 +25,15 @@ class DataQualityWarning(UserWarning):
     the counts by reason are in the result's ``attrs["rfmkit"]["dropped"]``."""
 
 
+class TimeUnitWarning(UserWarning):
+    """A time unit or rate looks inconsistent with the data (e.g. ``freq="D"`` while every
+    ``T`` is under four weeks, or a "monthly" discount rate that looks annual)."""
+
+
 __all__ = [
+    "ConvergenceError",
+    "NotFittedError",
+    "TimeUnitWarning",
     "RfmkitError",
     "ColumnNotFoundError",
     "DtypeError",
@@ -33,7 +42,6 @@ __all__ = [
     "InvalidValueError",
     "SchemeError",
     "InvalidDataError",
-    "NotFittedError",
     "InternalError",
     "DataQualityWarning",
 ]

@@ -7,6 +7,7 @@
 //! [`to_py_err`] defined here.
 
 mod cluster;
+mod clv;
 mod segments;
 
 use numpy::{IntoPyArray, PyReadonlyArray1};
@@ -81,6 +82,12 @@ pyo3::create_exception!(
 );
 pyo3::create_exception!(
     rfmkit,
+    ConvergenceError,
+    RfmkitError,
+    "A model fit stopped before reaching an optimum (the message gives the last parameters and gradient norm)."
+);
+pyo3::create_exception!(
+    rfmkit,
     InternalError,
     RfmkitError,
     "A bug in rfmkit: please report it."
@@ -89,7 +96,8 @@ pyo3::create_exception!(
 pub(crate) fn to_py_err(error: RfmError) -> PyErr {
     let message = error.to_string();
     match error {
-        RfmError::Parameter { .. } => InvalidParameterError::new_err(message),
+        RfmError::Parameter { .. } | RfmError::InvalidValue { .. } => InvalidParameterError::new_err(message),
+        RfmError::Convergence { .. } => ConvergenceError::new_err(message),
         RfmError::InvalidRow { .. } | RfmError::ReturnRow { .. } => InvalidRowError::new_err(message),
         RfmError::BadValue { .. } => InvalidValueError::new_err(message),
         RfmError::Scheme { .. } => SchemeError::new_err(message),
@@ -360,6 +368,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SchemeError", py.get_type::<SchemeError>())?;
     m.add("InvalidDataError", py.get_type::<InvalidDataError>())?;
     m.add("NotFittedError", py.get_type::<NotFittedError>())?;
+    m.add("ConvergenceError", py.get_type::<ConvergenceError>())?;
     m.add("InternalError", py.get_type::<InternalError>())?;
     m.add_function(wrap_pyfunction!(factorize_int, m)?)?;
     m.add_function(wrap_pyfunction!(factorize_float, m)?)?;
@@ -369,5 +378,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(calibration_holdout, m)?)?;
     segments::register(m)?;
     cluster::register(m)?;
+    clv::register(m)?;
     Ok(())
 }

@@ -6,6 +6,8 @@ last purchase, in periods. Those are not the RFM ``frequency`` / ``recency`` of
 `rfmkit.rfm` (all purchases; days since the last purchase).
 """
 
+from rfmkit.clv._models import BetaGeoFitter, GammaGammaFitter
 from rfmkit.clv._summary import calibration_holdout, summary
+from rfmkit.clv._value import historical, simple
 
-__all__ = ["summary", "calibration_holdout"]
+__all__ = ["summary", "calibration_holdout", "historical", "simple", "BetaGeoFitter", "GammaGammaFitter"]

@@ -115,6 +115,7 @@ def summary(
     info = _frame.quality(result, "rfmkit.clv.summary")
     info["observation_period_end"] = _stamp_of_ticks(result["observation_end"], prepared.times)
     info["freq"] = freq
+    info["freq_multiplier"] = multiplier
     columns = {
         "frequency": result["frequency"],
         "recency": result["recency"] / multiplier,
@@ -184,6 +185,7 @@ def calibration_holdout(
     info = _frame.quality(result, "rfmkit.clv.calibration_holdout")
     info["calibration_period_end"] = _stamp_of_ticks(cal_ticks, prepared.times)
     info["freq"] = freq
+    info["freq_multiplier"] = multiplier
     columns = {
         "frequency_cal": result["frequency"],
         "recency_cal": result["recency"] / multiplier,

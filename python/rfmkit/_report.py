@@ -1,0 +1,489 @@
+"""`rfmkit.analyze`: one call from a transaction export to a `Report`."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rfmkit import _frame
+from rfmkit._progress import Steps
+from rfmkit.exceptions import DataQualityWarning, InvalidParameterError, RfmkitError
+
+CUSTOMER_TABLES = ("customers", "segments", "clusters", "choose_k", "tiers", "kpis", "quality", "comparison")
+
+
+@dataclass
+class Report:
+    """Everything `rfmkit.analyze` computed, as tables.
+
+    Attributes
+    ----------
+    customers : pandas.DataFrame
+        One row per customer, indexed by customer id: the RFM features (`rfmkit.rfm`),
+        the scores (`rfmkit.score`), ``segment``, ``tier``, ``cluster`` and
+        ``cluster_name`` (when clustered) and, with CLV, ``p_alive``,
+        ``expected_purchases`` (over the CLV horizon) and ``clv``.
+    segments : pandas.DataFrame
+        `rfmkit.segment_summary` by segment.
+    clusters : pandas.DataFrame or None
+        `KMeans.profile`: per cluster size, shares, R/F/M and a suggested name.
+    choose_k : pandas.DataFrame or None
+        `rfmkit.choose_k` when ``k="auto"``.
+    comparison : rfmkit.Comparison or None
+        Segments (reference) against clusters.
+    tiers : pandas.DataFrame
+        `rfmkit.segment_summary` by value tier.
+    kpis : dict
+        `rfmkit.kpis`.
+    quality : pandas.DataFrame
+        Rows in, used and dropped by reason (``rows`` column), from the RFM table.
+    clv_model : dict
+        The fitted BG/NBD and Gamma-Gamma models (``"bgnbd"``, ``"gamma_gamma"``) and
+        the CLV settings, or the reason CLV was skipped (``"skipped"``).
+    settings : dict
+        The arguments of the call.
+    """
+
+    customers: pd.DataFrame
+    segments: pd.DataFrame
+    clusters: pd.DataFrame | None
+    choose_k: pd.DataFrame | None
+    comparison: Any
+    tiers: pd.DataFrame
+    kpis: dict
+    quality: pd.DataFrame
+    clv_model: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+
+    # ------------------------------------------------------------------ figures
+
+    def plot(self, *, figsize: tuple[float, float] = (16, 10)) -> Any:
+        """A dashboard figure: segments, the R×F heat map, the choose-k curves, the
+        cluster centres, the segment × cluster crosstab and the CLV distribution
+        (panels without data are left out). Needs matplotlib (``rfmkit[plot]``).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from rfmkit import plot
+
+        plt = plot._pyplot()
+        panels = [lambda ax: plot.segments(self.segments, ax=ax), lambda ax: plot.rf_heatmap(self.customers, ax=ax)]
+        if self.choose_k is not None:
+            panels.append(lambda ax: plot.choose_k(self.choose_k, ax=ax))
+        if self.clusters is not None:
+            panels.append(lambda ax: plot.cluster_centers(self._centres(), ax=ax))
+        if self.comparison is not None:
+            panels.append(lambda ax: plot.crosstab(self.comparison, ax=ax))
+        if "clv" in self.customers.columns:
+            panels.append(lambda ax: plot.clv_distribution(self.customers["clv"], ax=ax))
+        rows = math.ceil(len(panels) / 3)
+        figure, axes = plt.subplots(rows, 3, figsize=(figsize[0], figsize[1] * rows / 2), layout="constrained")
+        axes = np.atleast_1d(axes).ravel()
+        for draw, ax in zip(panels, axes):
+            draw(ax)
+        for ax in axes[len(panels):]:
+            ax.set_visible(False)
+        figure.suptitle(self._title())
+        return figure
+
+    def _centres(self) -> pd.DataFrame:
+        assert self.clusters is not None
+        columns = [c for c in ("recency_mean", "frequency_mean", "monetary_mean") if c in self.clusters.columns]
+        centres = self.clusters[columns].rename(columns=lambda c: c.removesuffix("_mean"))
+        name = "name_zh" if self.settings.get("lang") == "zh" else "name_en"
+        if name in self.clusters.columns:
+            centres.index = [f"{i} {n}" for i, n in zip(self.clusters.index, self.clusters[name])]
+        return centres
+
+    def _title(self) -> str:
+        info = self.customers.attrs.get("rfmkit", {})
+        return f"rfmkit report: {len(self.customers):,} customers as of {info.get('as_of')}"
+
+    # ------------------------------------------------------------------ HTML
+
+    def _headline(self) -> list[tuple[str, str]]:
+        k = self.kpis
+        info = self.customers.attrs.get("rfmkit", {})
+        revenue = float(self.customers["monetary"].sum()) if len(self.customers) else 0.0
+        items = [
+            ("customers", f"{len(self.customers):,}"),
+            ("as of", str(info.get("as_of"))),
+            ("revenue", f"{revenue:,.2f}"),
+            ("active customers", f"{k.get('active_customers', 0):,}"),
+            ("repeat-purchase rate", _pct(k.get("repeat_purchase_rate"))),
+            ("churn rate", _pct(k.get("churn_rate"))),
+            ("revenue share of the top 20 %", _pct(k.get("top20_revenue_share"))),
+            ("rows used / in", f"{info.get('rows_used', 0):,} / {info.get('rows_in', 0):,}"),
+        ]
+        if "clv" in self.customers.columns:
+            horizon = self.clv_model.get("horizon_months")
+            items.append((f"expected {horizon}-month CLV, all customers", f"{self.customers['clv'].sum():,.2f}"))
+        if self.clusters is not None:
+            items.append(("clusters", str(len(self.clusters))))
+        return items
+
+    def to_html(self, path: str | Path | None = None) -> str:
+        """A self-contained HTML report (figures embedded as PNG when matplotlib is
+        installed); written to `path` when given. Returns the HTML."""
+        parts = [f"<h1>{html.escape(self._title())}</h1>", self._html_body(figure=True, full=True)]
+        page = (
+            "<!DOCTYPE html><html><head><meta charset='utf-8'><title>rfmkit report</title>"
+            f"<style>{_CSS}</style></head><body class='rfmkit'>" + "".join(parts) + "</body></html>"
+        )
+        if path is not None:
+            Path(path).write_text(page, encoding="utf-8")
+        return page
+
+    def _repr_html_(self) -> str:
+        return f"<div class='rfmkit'><style>{_CSS}</style><h3>{html.escape(self._title())}</h3>" + self._html_body(
+            figure=True, full=False
+        ) + "</div>"
+
+    def _html_body(self, *, figure: bool, full: bool) -> str:
+        out = ["<table class='headline'>"]
+        for name, value in self._headline():
+            out.append(f"<tr><th>{html.escape(name)}</th><td>{html.escape(value)}</td></tr>")
+        out.append("</table>")
+        if figure:
+            out.append(self._figure_html(full))
+        out.append("<h4>Segments</h4>" + _table_html(self.segments))
+        if self.clusters is not None:
+            out.append("<h4>Clusters</h4>" + _table_html(self.clusters))
+        if self.comparison is not None:
+            scores = ", ".join(f"{k} {v:.3f}" for k, v in self.comparison.scores().items())
+            out.append(f"<h4>Segments vs clusters</h4><p>{html.escape(scores)}</p>")
+            out.append(_table_html(self.comparison.crosstab))
+        out.append("<h4>Value tiers</h4>" + _table_html(self.tiers))
+        out.append("<h4>Data quality</h4>" + _table_html(self.quality))
+        if full:
+            out.append("<h4>Top customers by value</h4>" + _table_html(self._top_customers(20)))
+        for note in self.notes:
+            out.append(f"<p class='note'>{html.escape(note)}</p>")
+        return "".join(out)
+
+    def _top_customers(self, n: int) -> pd.DataFrame:
+        by = "clv" if "clv" in self.customers.columns else "monetary"
+        return self.customers.sort_values(by, ascending=False).head(n)
+
+    def _figure_html(self, full: bool) -> str:
+        try:
+            from rfmkit import plot
+
+            plt = plot._pyplot()
+        except ImportError:
+            return "<p class='note'>install matplotlib (pip install 'rfmkit[plot]') to see the charts</p>"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", plot.PlotFontWarning)
+            if full:
+                figure = self.plot()
+            else:
+                figure, ax = plt.subplots(figsize=(6, 0.3 * len(self.segments) + 1.5), layout="constrained")
+                plot.segments(self.segments, ax=ax)
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format="png", dpi=80)
+            plt.close(figure)
+        encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+        return f"<img alt='rfmkit charts' src='data:image/png;base64,{encoded}'/>"
+
+    # ------------------------------------------------------------------ files
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The report's tables by name (those that exist)."""
+        out: dict[str, pd.DataFrame] = {
+            "customers": self.customers,
+            "segments": self.segments,
+            "tiers": self.tiers,
+            "kpis": pd.DataFrame({"value": pd.Series(self.kpis, dtype=object)}),
+            "quality": self.quality,
+        }
+        if self.clusters is not None:
+            out["clusters"] = self.clusters
+        if self.choose_k is not None:
+            out["choose_k"] = self.choose_k
+        if self.comparison is not None:
+            out["crosstab"] = self.comparison.crosstab
+        return out
+
+    def to_csv(self, directory: str | Path) -> list[Path]:
+        """Writes each table as ``DIRECTORY/<name>.csv``; returns the paths."""
+        return self._write(directory, "csv")
+
+    def to_parquet(self, directory: str | Path) -> list[Path]:
+        """Writes each table as ``DIRECTORY/<name>.parquet`` (needs pyarrow); returns the paths."""
+        return self._write(directory, "parquet")
+
+    def to_excel(self, path: str | Path) -> Path:
+        """Writes every table to one workbook, a sheet per table (needs openpyxl)."""
+        path = Path(path)
+        try:
+            with pd.ExcelWriter(path) as writer:
+                for name, table in self.tables().items():
+                    _plain(table).to_excel(writer, sheet_name=name)
+        except ImportError:
+            raise ImportError("writing Excel needs openpyxl: pip install openpyxl") from None
+        return path
+
+    def _write(self, directory: str | Path, kind: str) -> list[Path]:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for name, table in self.tables().items():
+            path = directory / f"{name}.{kind}"
+            plain = _plain(table)
+            if kind == "csv":
+                plain.to_csv(path)
+            else:
+                try:
+                    plain.to_parquet(path)
+                except ImportError:
+                    raise ImportError("writing Parquet needs pyarrow: pip install 'rfmkit[parquet]'") from None
+            paths.append(path)
+        return paths
+
+
+def _plain(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy fit for files: JSON-safe attrs, string column names."""
+    out = table.copy()
+    out.attrs = {}
+    out.columns = [str(c) for c in out.columns]
+    return out
+
+
+def _pct(value: Any) -> str:
+    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.1%}"
+
+
+def _table_html(table: pd.DataFrame, max_rows: int = 30) -> str:
+    return table.head(max_rows).to_html(float_format=lambda v: f"{v:,.3f}", border=0, classes="rfmkit-table")
+
+
+_CSS = (
+    ".rfmkit table{border-collapse:collapse;font-size:12px;margin:4px 0 12px}"
+    ".rfmkit th,.rfmkit td{padding:2px 8px;text-align:right;border-bottom:1px solid #ddd}"
+    ".rfmkit table.headline th{text-align:left}.rfmkit .note{color:#666;font-style:italic}"
+    ".rfmkit img{max-width:100%}"
+)
+
+
+# --------------------------------------------------------------------------- analyze
+
+
+def analyze(
+    data: Any,
+    *,
+    customer: str,
+    date: str,
+    amount: str,
+    order: str | None = None,
+    as_of: Any = None,
+    window: Any = None,
+    scheme: Any = "rfm11",
+    bins: int = 5,
+    k: Any = "auto",
+    k_range: Any = range(2, 9),
+    clv: bool = True,
+    margin: float = 1.0,
+    clv_horizon: int = 12,
+    discount_rate: float = 0.01,
+    churn_after: int = 365,
+    lang: str = "en",
+    random_state: int | None = 0,
+    progress: bool = True,
+    zero: str = "drop",
+    returns: str = "net",
+    invalid: str = "drop",
+) -> Report:
+    """From a transaction table to a `Report`: RFM, scores, segments, value tiers, K-means
+    clusters with a chosen k, segments vs clusters, KPIs and CLV — in one call.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, polars.DataFrame or pyarrow.Table
+        One row per transaction (or order line with `order`), as for `rfmkit.rfm`.
+    customer, date, amount, order, as_of, window, zero, returns, invalid
+        As for `rfmkit.rfm`.
+    scheme : str or SegmentScheme, default "rfm11"
+        The segment scheme (`rfmkit.segment`).
+    bins : int, default 5
+        Quantile score bins (`rfmkit.score`).
+    k : "auto", int or None, default "auto"
+        Clusters: ``"auto"`` picks k with `rfmkit.choose_k` over `k_range`; an int fits
+        that many; ``None`` (or 0) skips clustering.
+    clv : bool, default True
+        Fit BG/NBD + Gamma-Gamma on the daily BTYD summary (`rfmkit.clv`) and add
+        ``p_alive``, ``expected_purchases`` and ``clv`` per customer. When the models
+        cannot be fitted (too few repeat customers, no convergence) the report says so in
+        ``notes`` and the tiers use monetary instead.
+    margin : float, default 1.0
+        Profit margin applied to CLV (1.0: CLV in revenue).
+    clv_horizon : int, default 12
+        CLV horizon in months; ``expected_purchases`` is over the same horizon.
+    discount_rate : float, default 0.01
+        Monthly discount rate of the CLV.
+    churn_after : int, default 365
+        Days without a purchase after which a customer counts as churned (`rfmkit.kpis`).
+    lang : {"en", "zh"}
+        Labels of segments, tiers and cluster names.
+    random_state : int or None, default 0
+        Seed of the clustering (the same seed gives the same report).
+    progress : bool, default True
+        A progress bar over the steps (when tqdm is installed).
+
+    Returns
+    -------
+    Report
+
+    Examples
+    --------
+    >>> import rfmkit
+    >>> orders = rfmkit.datasets.make_transactions(400, seed=2)
+    >>> report = rfmkit.analyze(orders, customer="customer_id", date="ordered_at", amount="amount",
+    ...                         order="order_id", k=3, progress=False)  # doctest: +SKIP
+    >>> report.customers.columns.tolist()[:3]  # doctest: +SKIP
+    ['recency', 'frequency', 'monetary']
+    """
+    import rfmkit
+
+    if lang not in ("en", "zh"):
+        raise InvalidParameterError(f"lang={lang!r} is not one of 'en', 'zh'")
+    if k == 0:
+        k = None
+    if not (k is None or k == "auto" or (isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 1)):
+        raise InvalidParameterError(f"k must be 'auto', a positive number of clusters or None, got {k!r}")
+    if not isinstance(clv, bool):
+        raise InvalidParameterError(f"clv must be True or False, got {clv!r}")
+    settings = {
+        "customer": customer, "date": date, "amount": amount, "order": order, "as_of": as_of, "window": window,
+        "scheme": scheme if isinstance(scheme, str) else repr(scheme), "bins": bins, "k": k, "clv": clv,
+        "margin": margin, "clv_horizon": clv_horizon, "discount_rate": discount_rate, "churn_after": churn_after,
+        "lang": lang, "random_state": random_state,
+    }
+    names = ["RFM table", "scores and segments"]
+    if clv:
+        names.append("CLV models")
+    if k is not None:
+        names += ["choosing k"] * (k == "auto") + ["clusters", "comparison"]
+    steps = Steps(names, enabled=progress)
+    notes: list[str] = []
+    try:
+        steps.start("RFM table")
+        table = rfmkit.rfm(
+            data, customer=customer, date=date, amount=amount, order=order, as_of=as_of, window=window,
+            zero=zero, returns=returns, invalid=invalid,
+        )
+        if _frame._is_polars(table):
+            table = _polars_to_pandas(table, customer)
+        info = table.attrs["rfmkit"]
+        steps.start("scores and segments")
+        scored = rfmkit.score(table, bins=bins)
+        customers = rfmkit.segment(scored, scheme, lang=lang)
+        clv_model: dict[str, Any] = {}
+        if clv:
+            steps.start("CLV models")
+            clv_columns, clv_model = _clv(data, customer, date, amount, info, margin, clv_horizon, discount_rate,
+                                          zero, returns, invalid, notes)
+            if clv_columns is not None:
+                customers = customers.join(clv_columns)
+        tier_by = "clv" if "clv" in customers.columns else "monetary"
+        customers = rfmkit.value_tiers(customers, by=tier_by, lang=lang)
+        clusters = choose = comparison = None
+        if k is not None and len(customers) > 0:
+            if k == "auto":
+                steps.start("choosing k")
+                k_values = [value for value in k_range if value <= len(customers)]
+                if not k_values:
+                    raise InvalidParameterError(f"k_range={k_range!r} has no k up to the {len(customers)} customers")
+                choose = rfmkit.choose_k(customers, k=k_values, random_state=random_state)
+                n_clusters = int(choose.attrs["rfmkit"]["suggested_k"])
+            else:
+                n_clusters = int(k)
+            steps.start("clusters")
+            model = rfmkit.KMeans(n_clusters, random_state=random_state).fit(customers)
+            labels = model.labels_
+            clusters = model.profile(customers)
+            name_column = "name_zh" if lang == "zh" else "name_en"
+            customers["cluster"] = labels
+            customers["cluster_name"] = clusters[name_column].to_numpy()[labels]
+            steps.start("comparison")
+            comparison = rfmkit.compare(customers["segment"], customers["cluster"])
+        segments = rfmkit.segment_summary(customers, by="segment")
+        tiers = rfmkit.segment_summary(customers, by="tier")
+        kpis = rfmkit.kpis(customers, churn_after=churn_after)
+    finally:
+        steps.close()
+    customers.attrs["rfmkit"] = info
+    quality = pd.DataFrame(
+        {"rows": [info["rows_in"], info["rows_used"], *info["dropped"].values()]},
+        index=pd.Index(["rows_in", "rows_used", *(f"dropped: {r}" for r in info["dropped"])], name="rows"),
+    )
+    return Report(
+        customers=customers, segments=segments, clusters=clusters, choose_k=choose, comparison=comparison,
+        tiers=tiers, kpis=kpis, quality=quality, clv_model=clv_model, settings=settings, notes=notes,
+    )
+
+
+def _polars_to_pandas(table: Any, customer: str) -> pd.DataFrame:
+    attrs = getattr(table, "attrs", {})
+    out = table.to_pandas().set_index(customer)
+    out.attrs = dict(attrs)
+    return out
+
+
+def _clv(
+    data: Any, customer: str, date: str, amount: str, info: dict, margin: float, horizon: int,
+    discount_rate: float, zero: str, returns: str, invalid: str, notes: list[str],
+) -> tuple[pd.DataFrame | None, dict]:
+    """BG/NBD + Gamma-Gamma on the daily BTYD summary up to the day before `as_of`."""
+    import rfmkit
+
+    if info.get("as_of") is None:
+        return None, {"skipped": "no valid rows"}
+    end = (pd.Timestamp(info["as_of"]) - pd.Timedelta(days=1)).date().isoformat()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        summary = rfmkit.clv.summary(
+            data, customer=customer, date=date, amount=amount, freq="D", observation_period_end=end,
+            zero=zero, returns=returns, invalid=invalid,
+        )
+    if _frame._is_polars(summary):
+        summary = _polars_to_pandas(summary, customer)
+    repeat = summary["frequency"] > 0
+    if repeat.sum() < 10 or len(summary) < 20:
+        note = (f"CLV skipped: {int(repeat.sum())} repeat customers of {len(summary)} are too few to fit "
+                "BG/NBD + Gamma-Gamma (need at least 10 of 20)")
+        notes.append(note)
+        return None, {"skipped": note}
+    try:
+        bgf = rfmkit.clv.BetaGeoFitter().fit(summary)
+        spenders = repeat & (summary["monetary_value"] > 0)
+        ggf = rfmkit.clv.GammaGammaFitter().fit(summary.loc[spenders, "frequency"], summary.loc[spenders, "monetary_value"])
+        t = horizon * 30
+        f, r, big_t = summary["frequency"], summary["recency"], summary["T"]
+        columns = pd.DataFrame(index=summary.index)
+        columns["p_alive"] = np.asarray(bgf.conditional_probability_alive(f, r, big_t), dtype=np.float64)
+        columns["expected_purchases"] = np.asarray(
+            bgf.conditional_expected_number_of_purchases_up_to_time(t, f, r, big_t), dtype=np.float64
+        )
+        value = ggf.customer_lifetime_value(
+            bgf, f, r, big_t, summary["monetary_value"], time=horizon, discount_rate=discount_rate, freq="D"
+        )
+        columns["clv"] = margin * np.asarray(value, dtype=np.float64)
+    except RfmkitError as error:
+        note = f"CLV skipped: {error}"
+        notes.append(note)
+        return None, {"skipped": note}
+    model = {"bgnbd": bgf, "gamma_gamma": ggf, "horizon_months": horizon, "discount_rate_per_month": discount_rate,
+             "margin": margin, "time_unit": "D", "observation_period_end": end}
+    return columns, model

@@ -1,0 +1,105 @@
+"""Model inputs: columns of any array-like to float64 numpy arrays, results back in the
+caller's container, and the time unit a BTYD summary carries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rfmkit import _frame
+from rfmkit.exceptions import ColumnNotFoundError, DtypeError, InvalidParameterError
+
+#: Length of a month in each time unit, as lifetimes' ``customer_lifetime_value``.
+PERIODS_PER_MONTH = {"h": 30.0 * 24.0, "D": 30.0, "W": 4.345, "M": 1.0}
+_FREQ_ALIASES = {"H": "h", "h": "h", "D": "D", "W": "W", "M": "M"}
+
+
+def normalize_freq(freq: Any, name: str = "freq") -> str:
+    if isinstance(freq, str) and freq in _FREQ_ALIASES:
+        return _FREQ_ALIASES[freq]
+    raise InvalidParameterError(
+        f"{name}={freq!r} is not a time unit; pass the unit of recency and T: "
+        f"'D' (days), 'W' (weeks), 'M' (months) or 'h' (hours), as in rfmkit.clv.summary(freq=...)"
+    )
+
+
+def is_polars_series(value: Any) -> bool:
+    return type(value).__module__.startswith("polars") and type(value).__name__ == "Series"
+
+
+def column(value: Any, name: str) -> np.ndarray:
+    """A float64 1-d array (a copy when the input is not already one); never writes to it."""
+    if is_polars_series(value):
+        value = value.to_numpy()
+    elif isinstance(value, pd.Series):
+        if not (pd.api.types.is_numeric_dtype(value.dtype) and not pd.api.types.is_bool_dtype(value.dtype)):
+            raise DtypeError(f"{name} must hold numbers, got dtype {value.dtype}")
+        value = value.to_numpy(dtype=np.float64, na_value=np.nan)
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DtypeError(f"{name} must hold numbers, got {type(value).__name__} {value!r:.80}") from None
+    if array.ndim == 0:
+        array = array.reshape(1)
+    if array.ndim != 1:
+        raise DtypeError(f"{name} must be one-dimensional, got shape {array.shape}")
+    return np.ascontiguousarray(array)
+
+
+def broadcast(**columns: Any) -> dict[str, np.ndarray]:
+    """Columns (or scalars) of one length, contiguous float64."""
+    arrays = {name: column(value, name) for name, value in columns.items()}
+    lengths = {len(a) for a in arrays.values() if len(a) != 1}
+    if len(lengths) > 1:
+        shown = ", ".join(f"{name} has {len(a)}" for name, a in arrays.items())
+        raise InvalidParameterError(f"the inputs have different lengths ({shown}); pass columns of one summary")
+    n = lengths.pop() if lengths else 1
+    return {name: np.ascontiguousarray(np.broadcast_to(a, (n,)), dtype=np.float64) for name, a in arrays.items()}
+
+
+def like(template: Any, values: np.ndarray, name: str) -> Any:
+    """`values` in the container of `template`: a pandas Series keeps its index, a polars
+    Series gives a polars Series, anything else a numpy array."""
+    if isinstance(template, pd.Series) and len(template) == len(values):
+        return pd.Series(values, index=template.index, name=name)
+    if is_polars_series(template) and len(template) == len(values):
+        import polars as pl
+
+        return pl.Series(name, values)
+    return values
+
+
+def summary_columns(frame: Any, wanted: tuple[str, ...]) -> dict[str, Any]:
+    """The BTYD columns of a summary frame (pandas or polars); the calibration frame of
+    `calibration_holdout` works too (``frequency_cal``, ...)."""
+    names = [str(c) for c in frame.columns]
+    out = {}
+    for want in wanted:
+        for candidate in (want, f"{want}_cal"):
+            if candidate in names:
+                out[want] = frame[candidate]
+                break
+        else:
+            hint = ""
+            if "tenure" in names:
+                hint = (
+                    "; this looks like the RFM table of rfmkit.rfm, whose recency and frequency are not the BTYD "
+                    "ones: use rfmkit.clv.summary(...)"
+                )
+            raise ColumnNotFoundError(
+                f"column {want!r} is not in the summary (its columns are: {', '.join(map(repr, names))}){hint}"
+            )
+    return out
+
+
+def summary_unit(frame: Any) -> tuple[str | None, float]:
+    """(freq, freq_multiplier) recorded by `rfmkit.clv.summary` in the frame's attrs."""
+    info = (getattr(frame, "attrs", None) or {}).get("rfmkit", {})
+    freq = info.get("freq")
+    return (normalize_freq(freq) if freq is not None else None), float(info.get("freq_multiplier", 1.0))
+
+
+def is_frame(value: Any) -> bool:
+    return isinstance(value, pd.DataFrame) or _frame._is_polars(value)

@@ -1,0 +1,185 @@
+"""Rule-based customer value on the RFM table of `rfmkit.rfm`: `historical` and `simple`."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rfmkit import _frame
+from rfmkit.exceptions import ColumnNotFoundError, InvalidParameterError
+
+#: Days in one period of `simple` ("M" is 30 days, as lifetimes' CLV month).
+PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 30.0}
+
+
+def _number(value: Any, name: str, *, low: float, high: float = math.inf, example: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InvalidParameterError(f"{name} must be a number such as {example}, got {value!r}")
+    if not (math.isfinite(value) and low <= value <= high):
+        bounds = f"in [{low:g}, {high:g}]" if math.isfinite(high) else f">= {low:g}"
+        raise InvalidParameterError(f"{name} must be a finite number {bounds} (e.g. {example}), got {value!r}")
+    return float(value)
+
+
+def _rfm_columns(table: Any, wanted: tuple[str, ...], function: str) -> tuple[dict[str, np.ndarray], Any, bool]:
+    """The wanted columns as float arrays, the customer ids (pandas index or polars first
+    column) and whether the table is polars."""
+    frame = _frame.Frame.of(table)
+    missing = [name for name in wanted if name not in frame.names]
+    if missing:
+        hint = ""
+        if "T" in frame.names:
+            hint = " This looks like a BTYD summary (rfmkit.clv.summary); use the fitters on it instead."
+        raise ColumnNotFoundError(
+            f"{function} takes the RFM table of rfmkit.rfm; column(s) {', '.join(map(repr, missing))} are missing "
+            f"(its columns are: {', '.join(map(repr, frame.names))}).{hint}"
+        )
+    polars = frame.frontend == "polars"
+    if frame.frontend == "arrow":
+        table = table.to_pandas()
+    columns = {name: np.asarray(table[name].to_numpy(), dtype=np.float64) for name in wanted}
+    ids = table[:, 0] if polars else table.index
+    return columns, ids, polars
+
+
+def _result(values: np.ndarray, ids: Any, polars: bool, name: str, info: dict) -> Any:
+    if polars:
+        import polars as pl
+
+        out = pl.DataFrame({ids.name: ids, name: values})
+        out.attrs = {"rfmkit": info}  # type: ignore[attr-defined]
+        return out
+    series = pd.Series(values, index=ids, name=name)
+    series.attrs["rfmkit"] = info
+    return series
+
+
+def historical(table: Any, *, margin: float = 1.0) -> Any:
+    """Value to date: ``margin × monetary`` of each customer of the RFM table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or polars.DataFrame
+        The result of `rfmkit.rfm` (``monetary`` is net of returns under ``returns="net"``).
+    margin : float, default 1.0
+        Share of revenue that is profit (1.0 gives revenue).
+
+    Returns
+    -------
+    pandas.Series named ``historical_clv`` indexed by customer (polars: a DataFrame with
+    the customer id and ``historical_clv``), in the currency of the amounts.
+
+    Examples
+    --------
+    >>> import pandas as pd, rfmkit
+    >>> orders = pd.DataFrame({"id": [1, 1, 2], "day": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-01-15"]),
+    ...                        "spend": [100.0, 50.0, 80.0]})
+    >>> rfmkit.clv.historical(rfmkit.rfm(orders, customer="id", date="day", amount="spend"), margin=0.3)
+    id
+    1    45.0
+    2    24.0
+    Name: historical_clv, dtype: float64
+    """
+    margin = _number(margin, "margin", low=0.0, example="0.3")
+    columns, ids, polars = _rfm_columns(table, ("monetary",), "rfmkit.clv.historical")
+    return _result(margin * columns["monetary"], ids, polars, "historical_clv", {"margin": margin})
+
+
+def simple(
+    table: Any,
+    *,
+    margin: float,
+    discount_rate: float,
+    horizon: int,
+    period: str = "M",
+    retention: float | None = None,
+) -> Any:
+    """Simple predictive value: average order value × purchase rate × margin × the
+    discounted retention curve over `horizon` periods.
+
+    For customer *i*, with ``P`` the period length in days (``"D"`` 1, ``"W"`` 7,
+    ``"M"`` 30) and the RFM columns of `rfmkit.rfm`::
+
+        rate_i  = frequency_i / max(tenure_i / P, 1)          # purchases per period
+        value_i = margin × avg_order_value_i × rate_i × sum_{k=1..horizon} retention^k / (1 + discount_rate)^k
+
+    ``retention`` is the probability that a customer still buys in the next period.
+    When not given it is estimated from the table as the period-over-period repeat rate:
+    among the customers whose first purchase is more than one period before ``as_of``
+    (``tenure > P``), the share who bought in the last period (``recency <= P``).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or polars.DataFrame
+        The result of `rfmkit.rfm`.
+    margin : float
+        Share of revenue that is profit.
+    discount_rate : float
+        Discount rate **per period** (0.01 with ``period="M"`` is 1 % a month).
+    horizon : int
+        Number of future periods.
+    period : {"M", "W", "D"}
+    retention : float in [0, 1], optional
+
+    Returns
+    -------
+    pandas.Series named ``simple_clv`` (polars: a DataFrame with the id and the value); its
+    ``attrs["rfmkit"]`` records ``retention`` (and whether it was estimated), the period,
+    the horizon, the discount rate and ``discounted_retention`` (the sum above).
+
+    Examples
+    --------
+    >>> import pandas as pd, rfmkit
+    >>> orders = pd.DataFrame({
+    ...     "id": [1, 1, 1, 2, 3, 3],
+    ...     "day": pd.to_datetime(["2024-01-05", "2024-03-01", "2024-05-20", "2024-02-10", "2024-01-20", "2024-04-01"]),
+    ...     "spend": [100.0, 50.0, 60.0, 80.0, 30.0, 30.0]})
+    >>> table = rfmkit.rfm(orders, customer="id", date="day", amount="spend", as_of="2024-06-01")
+    >>> value = rfmkit.clv.simple(table, margin=0.3, discount_rate=0.01, horizon=12)
+    >>> value.round(2)
+    id
+    1    6.29
+    2    3.17
+    3    2.00
+    Name: simple_clv, dtype: float64
+    >>> round(value.attrs["rfmkit"]["retention"], 4)
+    0.3333
+    """
+    margin = _number(margin, "margin", low=0.0, example="0.3")
+    discount_rate = _number(discount_rate, "discount_rate", low=0.0, example="0.01")
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+        raise InvalidParameterError(f"horizon must be a whole number of periods >= 1 (e.g. 12), got {horizon!r}")
+    if period not in PERIOD_DAYS:
+        raise InvalidParameterError(f"period={period!r} is not one of 'M' (30 days), 'W' (7 days), 'D'")
+    days = PERIOD_DAYS[period]
+    wanted = ("recency", "frequency", "avg_order_value", "tenure")
+    columns, ids, polars = _rfm_columns(table, wanted, "rfmkit.clv.simple")
+    estimated = retention is None
+    if retention is None:
+        eligible = columns["tenure"] > days
+        if not eligible.any():
+            raise InvalidParameterError(
+                f"cannot estimate retention: no customer's first purchase is more than one period ({days:g} days) "
+                f"before as_of; pass retention= (e.g. 0.8)"
+            )
+        retention = float(np.mean(columns["recency"][eligible] <= days))
+    else:
+        retention = _number(retention, "retention", low=0.0, high=1.0, example="0.8")
+    k = np.arange(1, int(horizon) + 1, dtype=np.float64)
+    discounted_retention = float(np.sum((retention / (1.0 + discount_rate)) ** k))
+    rate = columns["frequency"] / np.maximum(columns["tenure"] / days, 1.0)
+    values = margin * columns["avg_order_value"] * rate * discounted_retention
+    info = {
+        "retention": retention,
+        "retention_estimated": estimated,
+        "period": period,
+        "period_days": days,
+        "horizon": int(horizon),
+        "discount_rate": discount_rate,
+        "margin": margin,
+        "discounted_retention": discounted_retention,
+    }
+    return _result(values, ids, polars, "simple_clv", info)

@@ -1,0 +1,252 @@
+//! Customer lifetime value: the BG/NBD purchase model ([`bgnbd`]) and the Gamma-Gamma
+//! spend model ([`gamma_gamma`]), fitted by maximum likelihood with analytic gradients,
+//! with the semantics of `lifetimes` 0.11.3 (same objective, penalty and starting point).
+//!
+//! Inputs are the BTYD summary of [`crate::summary`]: per customer `frequency` (repeat
+//! purchase periods), `recency` (age at the last purchase) and `T` (age), all in one time
+//! unit, and for Gamma-Gamma `monetary_value` (mean spend of the repeat periods).
+//! Customers with identical inputs are compressed into weighted patterns before fitting.
+
+// `!(x > 0.0)` is meant: it also rejects NaN, which `x <= 0.0` would let through.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
+pub mod bgnbd;
+pub mod gamma_gamma;
+mod optimize;
+mod special;
+
+use hashbrown::HashMap;
+
+use crate::error::{Result, RfmError};
+
+/// Options of a maximum-likelihood fit.
+#[derive(Debug, Clone)]
+pub struct FitOptions {
+    /// `penalizer_coef`: the objective adds `penalizer_coef * sum(params²)`, as lifetimes
+    /// does (for BG/NBD on the parameters with `alpha` in the scaled time unit).
+    pub penalizer_coef: f64,
+    /// Starting point in log-parameters; default `0.1` for each, as lifetimes.
+    pub initial_log_params: Option<Vec<f64>>,
+    /// Stop when the largest absolute gradient component is below this.
+    pub gradient_tolerance: f64,
+    /// Most BFGS iterations before giving up with [`RfmError::Convergence`].
+    pub max_iterations: usize,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            penalizer_coef: 0.0,
+            initial_log_params: None,
+            gradient_tolerance: 1e-10,
+            max_iterations: 2000,
+        }
+    }
+}
+
+impl FitOptions {
+    fn check<const N: usize>(&self) -> Result<[f64; N]> {
+        if !(self.penalizer_coef.is_finite() && self.penalizer_coef >= 0.0) {
+            return Err(RfmError::parameter(
+                "penalizer_coef",
+                format!("must be a finite number >= 0, got {}", self.penalizer_coef),
+            ));
+        }
+        if !(self.gradient_tolerance > 0.0) {
+            return Err(RfmError::parameter(
+                "tol",
+                format!("must be > 0, got {}", self.gradient_tolerance),
+            ));
+        }
+        match &self.initial_log_params {
+            None => Ok([0.1; N]),
+            Some(values) => {
+                if values.len() != N || values.iter().any(|v| !v.is_finite()) {
+                    return Err(RfmError::parameter(
+                        "initial_params",
+                        format!("must be {N} finite log-parameters, got {values:?}"),
+                    ));
+                }
+                Ok(std::array::from_fn(|i| values[i]))
+            }
+        }
+    }
+}
+
+/// The result of a maximum-likelihood fit with `N` parameters.
+#[derive(Debug, Clone)]
+pub struct FitReport<const N: usize> {
+    /// The parameters in the data's time unit (BG/NBD: r, alpha, a, b; Gamma-Gamma: p, q, v).
+    pub params: [f64; N],
+    /// Total log-likelihood of the data (sum over customers, weights applied, no penalty),
+    /// in the data's time unit.
+    pub log_likelihood: f64,
+    /// The minimised objective, as lifetimes' `_negative_log_likelihood_`: mean negative
+    /// log-likelihood plus the penalty (BG/NBD: in the scaled time unit).
+    pub objective: f64,
+    /// Hessian of the objective in log-parameters at the optimum (lifetimes' `_hessian_`).
+    pub hessian: [[f64; N]; N],
+    /// Covariance of the parameters by the delta method, `p_i p_j (H⁻¹)_ij / n`; `None`
+    /// when the Hessian is singular.
+    pub covariance: Option<[[f64; N]; N]>,
+    /// BFGS iterations.
+    pub iterations: usize,
+    /// Largest absolute gradient component at the optimum.
+    pub gradient_norm: f64,
+    /// Distinct input patterns the likelihood was evaluated on.
+    pub n_patterns: usize,
+    /// Sum of the weights (customers) fitted.
+    pub total_weight: f64,
+}
+
+fn covariance<const N: usize>(
+    params: &[f64; N],
+    hessian: &[[f64; N]; N],
+    total_weight: f64,
+) -> Option<[[f64; N]; N]> {
+    let inverse = optimize::invert(hessian)?;
+    Some(std::array::from_fn(|i| {
+        std::array::from_fn(|j| params[i] * params[j] * inverse[i][j] / total_weight)
+    }))
+}
+
+fn format_params<const N: usize>(names: [&str; N], params: &[f64; N]) -> String {
+    let parts: Vec<String> = names
+        .iter()
+        .zip(params)
+        .map(|(n, v)| format!("{n}={v:.6e}"))
+        .collect();
+    parts.join(", ")
+}
+
+/// Checks equal lengths of the input columns.
+fn check_lengths(columns: &[(&'static str, usize)]) -> Result<usize> {
+    let expected = columns.first().map_or(0, |c| c.1);
+    for &(what, got) in columns {
+        if got != expected {
+            return Err(RfmError::Length { what, got, expected });
+        }
+    }
+    Ok(expected)
+}
+
+fn invalid(argument: &'static str, row: usize, value: f64, message: impl Into<String>) -> RfmError {
+    RfmError::InvalidValue {
+        argument,
+        row,
+        value,
+        message: message.into(),
+    }
+}
+
+/// Checks one customer's BTYD inputs: `frequency` a whole number >= 0, `0 <= recency <= T`,
+/// `recency == 0` when `frequency == 0`, all finite.
+fn check_customer(row: usize, frequency: f64, recency: f64, age: f64) -> Result<()> {
+    if !frequency.is_finite() || frequency < 0.0 || frequency != frequency.floor() {
+        return Err(invalid(
+            "frequency",
+            row,
+            frequency,
+            "frequency (repeat purchase periods) must be a whole number >= 0; compute the inputs with rfmkit.clv.summary",
+        ));
+    }
+    if !age.is_finite() || age < 0.0 {
+        return Err(invalid(
+            "T",
+            row,
+            age,
+            "T (periods from the first purchase to the end of the observation) must be a finite number >= 0",
+        ));
+    }
+    if !recency.is_finite() || recency < 0.0 {
+        return Err(invalid(
+            "recency",
+            row,
+            recency,
+            "recency (periods from the first to the last purchase) must be a finite number >= 0",
+        ));
+    }
+    if recency > age {
+        return Err(invalid(
+            "recency",
+            row,
+            recency,
+            format!("recency is greater than T ({age}); recency is the customer's age at the last purchase, not the RFM recency (days since the last purchase): use rfmkit.clv.summary"),
+        ));
+    }
+    if frequency == 0.0 && recency != 0.0 {
+        return Err(invalid(
+            "recency",
+            row,
+            recency,
+            "recency must be 0 when frequency is 0 (no repeat purchase)",
+        ));
+    }
+    Ok(())
+}
+
+fn check_weights(weights: Option<&[f64]>, n: usize) -> Result<()> {
+    if let Some(weights) = weights {
+        check_lengths(&[("frequency", n), ("weights", weights.len())])?;
+        for (row, &w) in weights.iter().enumerate() {
+            if !w.is_finite() || w < 0.0 {
+                return Err(invalid(
+                    "weights",
+                    row,
+                    w,
+                    "weights (customers per pattern) must be finite and >= 0",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Identical rows merged with their weights summed: the likelihood of a pattern is the
+/// same for every customer that has it. `key` gives the (bit-exact) identity of a row.
+struct Patterns<const K: usize> {
+    values: Vec<[f64; K]>,
+    weights: Vec<f64>,
+}
+
+fn compress<const K: usize>(rows: impl Iterator<Item = ([f64; K], f64)>) -> Patterns<K> {
+    let mut index: HashMap<[u64; K], usize> = HashMap::new();
+    let mut values = Vec::new();
+    let mut weights: Vec<f64> = Vec::new();
+    for (row, weight) in rows {
+        if weight == 0.0 {
+            continue;
+        }
+        // +0.0 and -0.0 are one pattern.
+        let key = row.map(|v| (v + 0.0).to_bits());
+        match index.get(&key) {
+            Some(&i) => weights[i] += weight,
+            None => {
+                index.insert(key, values.len());
+                values.push(row);
+                weights.push(weight);
+            }
+        }
+    }
+    Patterns { values, weights }
+}
+
+/// Distinct values of the `frequency` column of the patterns and, for each pattern, the
+/// position of its frequency among them: the gamma-function terms depend on the
+/// frequency only, so they are computed once per distinct frequency.
+fn distinct_frequencies(frequencies: impl Iterator<Item = f64>) -> (Vec<f64>, Vec<usize>) {
+    let mut index: HashMap<u64, usize> = HashMap::new();
+    let mut distinct = Vec::new();
+    let positions = frequencies
+        .map(|x| {
+            *index.entry(x.to_bits()).or_insert_with(|| {
+                distinct.push(x);
+                distinct.len() - 1
+            })
+        })
+        .collect();
+    (distinct, positions)
+}
+
+/// Rows per parallel chunk of a likelihood evaluation (fixed, so sums are reproducible).
+const CHUNK: usize = 4096;
