@@ -322,7 +322,8 @@ def analyze(
         Clusters: ``"auto"`` picks k with `rfmkit.choose_k` over `k_range`; an int fits
         that many; ``None`` (or 0) skips clustering.
     clv : bool, default True
-        Fit BG/NBD + Gamma-Gamma on the daily BTYD summary (`rfmkit.clv`) and add
+        Fit BG/NBD + Gamma-Gamma on the daily BTYD summary (`rfmkit.clv.summary` up to
+        the day before `as_of`, returns left out as that summary does by default) and add
         ``p_alive``, ``expected_purchases`` and ``clv`` per customer. When the models
         cannot be fitted (too few repeat customers, no convergence) the report says so in
         ``notes`` and the tiers use monetary instead.
@@ -393,7 +394,7 @@ def analyze(
         if clv:
             steps.start("CLV models")
             clv_columns, clv_model = _clv(data, customer, date, amount, info, margin, clv_horizon, discount_rate,
-                                          zero, returns, invalid, notes)
+                                          zero, invalid, notes)
             if clv_columns is not None:
                 customers = customers.join(clv_columns)
         tier_by = "clv" if "clv" in customers.columns else "monetary"
@@ -443,9 +444,12 @@ def _polars_to_pandas(table: Any, customer: str) -> pd.DataFrame:
 
 def _clv(
     data: Any, customer: str, date: str, amount: str, info: dict, margin: float, horizon: int,
-    discount_rate: float, zero: str, returns: str, invalid: str, notes: list[str],
+    discount_rate: float, zero: str, invalid: str, notes: list[str],
 ) -> tuple[pd.DataFrame | None, dict]:
-    """BG/NBD + Gamma-Gamma on the daily BTYD summary up to the day before `as_of`."""
+    """BG/NBD + Gamma-Gamma on the daily BTYD summary up to the day before `as_of`.
+
+    The summary keeps its own default for returns (dropped and counted): BG/NBD counts
+    purchases and Gamma-Gamma needs the positive spend of each purchase."""
     import rfmkit
 
     if info.get("as_of") is None:
@@ -455,7 +459,7 @@ def _clv(
         warnings.simplefilter("ignore", DataQualityWarning)
         summary = rfmkit.clv.summary(
             data, customer=customer, date=date, amount=amount, freq="D", observation_period_end=end,
-            zero=zero, returns=returns, invalid=invalid,
+            zero=zero, invalid=invalid,
         )
     if _frame._is_polars(summary):
         summary = _polars_to_pandas(summary, customer)

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from contextlib import contextmanager
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -75,6 +74,8 @@ def cjk_font() -> str | None:
     )
     probe = ord("客")
     for entry in candidates:
+        if entry.name.startswith("Last Resort"):  # matplotlib's placeholder glyphs for every code point
+            continue
         try:
             if probe in ft2font.FT2Font(entry.fname).get_charmap():
                 return str(entry.name)
@@ -83,33 +84,55 @@ def cjk_font() -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1)
+def _zh_to_en() -> dict[str, str]:
+    from rfmkit._segments import labels
+
+    pairs: dict[str, str] = {}
+    for scheme in ("rfm11", "rfm10", "classic8", "value4", "value_matrix", "tiers"):
+        pairs.update(zip(labels(scheme, "zh"), labels(scheme, "en")))
+    return pairs
+
+
 def _english(label: str) -> str:
-    from rfmkit import _labels
+    """`label` with every built-in Chinese label in it replaced by its English name
+    (``"0 重要价值客户"`` -> ``"0 important value"``)."""
+    pairs = _zh_to_en()
+    if label in pairs:
+        return pairs[label]
+    for zh in sorted(pairs, key=len, reverse=True):
+        label = label.replace(zh, pairs[zh])
+    return label
 
-    return _labels.to_english(label)
 
-
-@contextmanager
-def _cjk_context(labels: Sequence[str]) -> Iterator[Any]:
-    """Yields the function that turns each label into a drawable one: Chinese labels
-    are kept when a CJK font exists (and that font is used), else drawn in English."""
+def _cjk_labels(labels: Sequence[Any]) -> tuple[Any, str | None]:
+    """How to draw `labels`: a function turning each label into a drawable one and the
+    font to draw them with (None: the default font). Chinese labels are kept when a
+    CJK font exists, and drawn with their English names (with a warning) when none does."""
     if not any(_has_cjk(str(label)) for label in labels):
-        yield str
-        return
+        return str, None
     font = cjk_font()
     if font is None:
         warnings.warn(
             "no font with Chinese glyphs is installed, so the labels are drawn in English; "
             "install one (e.g. apt install fonts-noto-cjk) to see the Chinese labels",
             PlotFontWarning,
-            stacklevel=4,
+            stacklevel=3,
         )
-        yield lambda label: _english(str(label))
-        return
-    import matplotlib as mpl
+        return (lambda label: _english(str(label))), None
+    return str, font
 
-    with mpl.rc_context({"font.sans-serif": [font, *mpl.rcParams["font.sans-serif"]], "font.family": "sans-serif"}):
-        yield str
+
+def _use_font(ax: Any, font: str | None) -> None:
+    """Draws the tick labels and the legend of `ax` with `font` (tick labels are made at
+    draw time, so the font is set on the axes, not on today's tick objects)."""
+    if font is None:
+        return
+    ax.tick_params(labelfontfamily=font)
+    legend = ax.get_legend()
+    if legend is not None:
+        for text in legend.get_texts():
+            text.set_fontfamily(font)
 
 
 # --------------------------------------------------------------------------- heat maps
@@ -120,14 +143,11 @@ def _heatmap(ax: Any, frame: pd.DataFrame, *, fmt: str, cmap: str, label: Any, c
     image = ax.imshow(values, cmap=cmap, aspect="auto")
     ax.set_xticks(range(frame.shape[1]), [label(c) for c in frame.columns], rotation=45, ha="right")
     ax.set_yticks(range(frame.shape[0]), [label(r) for r in frame.index])
-    finite = values[np.isfinite(values)]
-    middle = (finite.min() + finite.max()) / 2 if finite.size else 0.0
     for (i, j), value in np.ndenumerate(values):
         if np.isfinite(value):
-            ax.text(
-                j, i, format(value, fmt), ha="center", va="center", fontsize=8,
-                color="white" if value > middle else "black",
-            )
+            red, green, blue, _ = image.cmap(image.norm(value))
+            dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
+            ax.text(j, i, format(value, fmt), ha="center", va="center", fontsize=8, color="white" if dark else "black")
     ax.figure.colorbar(image, ax=ax, label=colorbar)
     return ax
 
@@ -183,14 +203,15 @@ def segments(summary: Any, *, ax: Any = None, by: str = "segment") -> Any:
     ax = _axes(ax, (7, 0.45 * len(frame) + 1.5))
     positions = np.arange(len(frame))
     height = 0.4
-    with _cjk_context([str(i) for i in frame.index]) as label:
-        ax.barh(positions - height / 2, frame["customer_share"] * 100, height, label="customers %", color="#4c72b0")
-        ax.barh(positions + height / 2, frame["revenue_share"] * 100, height, label="revenue %", color="#dd8452")
-        ax.set_yticks(positions, [label(i) for i in frame.index])
+    label, font = _cjk_labels(frame.index)
+    ax.barh(positions - height / 2, frame["customer_share"] * 100, height, label="customers %", color="#4c72b0")
+    ax.barh(positions + height / 2, frame["revenue_share"] * 100, height, label="revenue %", color="#dd8452")
+    ax.set_yticks(positions, [label(i) for i in frame.index])
     ax.invert_yaxis()
     ax.set_xlabel("share (%)")
     ax.set_title("Segments: share of customers and of revenue")
     ax.legend(loc="lower right")
+    _use_font(ax, font)
     return ax
 
 
@@ -262,11 +283,12 @@ def cluster_centers(centers: Any, *, ax: Any = None) -> Any:
     scaled = (frame - frame.mean()) / spread
     ax = _axes(ax, (7, 4))
     positions = np.arange(frame.shape[1])
-    with _cjk_context([str(i) for i in frame.index]) as label:
-        for name, row in scaled.iterrows():
-            raw = ", ".join(f"{c}={v:,.3g}" for c, v in frame.loc[name].items())
-            ax.plot(positions, row.to_numpy(), marker="o", label=f"{label(name)}: {raw}")
-        ax.legend(fontsize=7, loc="best")
+    label, font = _cjk_labels(frame.index)
+    for name, row in scaled.iterrows():
+        raw = ", ".join(f"{c}={v:,.3g}" for c, v in frame.loc[name].items())
+        ax.plot(positions, row.to_numpy(), marker="o", label=f"{label(name)}: {raw}")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=1, frameon=False)
+    _use_font(ax, font)
     ax.set_xticks(positions, [str(c) for c in frame.columns])
     ax.axhline(0.0, color="grey", linewidth=0.8)
     ax.set_ylabel("centre (z-score across clusters)")
@@ -313,8 +335,8 @@ def choose_k(curves: Any, *, ax: Any = None) -> Any:
         twin.set_ylabel("silhouette", color="#dd8452")
     suggested = frame.attrs.get("rfmkit", {}).get("suggested_k")
     if suggested is not None:
-        ax.axvline(suggested, color="grey", linestyle="--", linewidth=1)
-        ax.annotate(f"suggested k = {suggested}", (suggested, ax.get_ylim()[1]), ha="left", va="top", fontsize=8)
+        ax.axvline(suggested, color="grey", linestyle="--", linewidth=1, label=f"suggested k = {suggested}")
+        ax.legend(loc="upper right", fontsize=8)
     ax.set_xticks(ks)
     ax.set_title("Choosing k")
     return ax
@@ -337,7 +359,7 @@ def clv_distribution(values: Any, *, ax: Any = None, bins: int = 50, column: str
     >>> import numpy as np, rfmkit.plot
     >>> ax = rfmkit.plot.clv_distribution(np.array([10.0, 20.0, 35.0, 400.0]))
     >>> ax.get_xlabel()
-    'customer lifetime value'
+    'customer lifetime value (axis cut at the 99th percentile, 389; 1 customers above)'
     """
     if isinstance(values, pd.DataFrame) or (hasattr(values, "columns") and hasattr(values, "to_pandas")):
         frame = _frame_of(values, "customers")
@@ -346,12 +368,19 @@ def clv_distribution(values: Any, *, ax: Any = None, bins: int = 50, column: str
     data = np.asarray(values, dtype=np.float64)
     data = data[np.isfinite(data)]
     ax = _axes(ax, (6, 4))
+    xlabel = "customer lifetime value"
     if data.size:
-        ax.hist(data, bins=bins, color="#4c72b0", alpha=0.85)
+        # CLV is heavily skewed: the axis stops at the 99th percentile, and says so.
+        cut = float(np.quantile(data, 0.99))
+        shown = data[data <= cut]
+        ax.hist(shown, bins=bins, color="#4c72b0", alpha=0.85)
         ax.axvline(np.mean(data), color="#c44e52", linestyle="--", label=f"mean {np.mean(data):,.2f}")
         ax.axvline(np.median(data), color="#55a868", linestyle=":", label=f"median {np.median(data):,.2f}")
         ax.legend()
-    ax.set_xlabel("customer lifetime value")
+        above = data.size - shown.size
+        if above:
+            xlabel += f" (axis cut at the 99th percentile, {cut:,.0f}; {above:,} customers above)"
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("customers")
     ax.set_title("CLV distribution")
     return ax
@@ -393,8 +422,9 @@ def crosstab(comparison: Any, *, ax: Any = None, normalize: str = "columns") -> 
     else:
         raise InvalidParameterError(f"normalize={normalize!r} is not one of 'columns', 'index', 'none'")
     ax = _axes(ax, (1.0 * frame.shape[1] + 4, 0.45 * frame.shape[0] + 2))
-    with _cjk_context([str(i) for i in frame.index]) as label:
-        _heatmap(ax, frame, fmt=fmt, cmap="Blues", label=label, colorbar=bar)
+    label, font = _cjk_labels(frame.index)
+    _heatmap(ax, frame, fmt=fmt, cmap="Blues", label=label, colorbar=bar)
+    _use_font(ax, font)
     ax.set_xticks(range(frame.shape[1]), [str(c) for c in frame.columns], rotation=0, ha="center")
     ax.set_xlabel("cluster")
     ax.set_ylabel("segment")
@@ -427,8 +457,9 @@ def migration(matrix: Any, *, ax: Any = None) -> Any:
     frame = _frame_of(matrix, "shares").astype(np.float64)
     frame = frame.div(frame.sum(axis=1).replace(0.0, np.nan), axis=0)
     ax = _axes(ax, (0.9 * frame.shape[1] + 4, 0.45 * frame.shape[0] + 2))
-    with _cjk_context([str(i) for i in (*frame.index, *frame.columns)]) as label:
-        _heatmap(ax, frame, fmt=".0%", cmap="Purples", label=label, colorbar="share of the earlier segment")
+    label, font = _cjk_labels([*frame.index, *frame.columns])
+    _heatmap(ax, frame, fmt=".0%", cmap="Purples", label=label, colorbar="share of the earlier segment")
+    _use_font(ax, font)
     ax.set_xlabel("segment at the later date")
     ax.set_ylabel("segment at the earlier date")
     ax.set_title("Segment migration")
