@@ -9,6 +9,8 @@
 
 // `!(x > 0.0)` is meant: it also rejects NaN, which `x <= 0.0` would let through.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
+// Small fixed-size matrices (Hessians, Cholesky factors) read best with index loops.
+#![allow(clippy::needless_range_loop)]
 
 pub mod bgnbd;
 pub mod gamma_gamma;
@@ -246,6 +248,62 @@ fn distinct_frequencies(frequencies: impl Iterator<Item = f64>) -> (Vec<f64>, Ve
         })
         .collect();
     (distinct, positions)
+}
+
+/// The objective of lifetimes in log-parameters θ = ln p from the data's totals in p:
+/// `f = −ll/W + λ Σ p²`, with its gradient and Hessian by the chain rule
+/// (`∂f/∂θ_i = p_i ∂f/∂p_i`, `∂²f/∂θ_i∂θ_j = p_i p_j ∂²f/∂p_i∂p_j + δ_ij p_i ∂f/∂p_i`).
+fn log_space_objective<const N: usize>(
+    p: &[f64; N],
+    totals: (f64, [f64; N], [[f64; N]; N]),
+    total_weight: f64,
+    penalizer: f64,
+) -> (f64, [f64; N], [[f64; N]; N]) {
+    let (ll, grad, hess) = totals;
+    let penalty: f64 = p.iter().map(|v| v * v).sum();
+    let value = -ll / total_weight + penalizer * penalty;
+    let g_p: [f64; N] = std::array::from_fn(|j| -grad[j] / total_weight + 2.0 * penalizer * p[j]);
+    let gradient = std::array::from_fn(|j| p[j] * g_p[j]);
+    let hessian = std::array::from_fn(|i| {
+        std::array::from_fn(|j| {
+            let h_p = -hess[i][j] / total_weight + if i == j { 2.0 * penalizer } else { 0.0 };
+            p[i] * p[j] * h_p + if i == j { p[i] * g_p[i] } else { 0.0 }
+        })
+    });
+    (value, gradient, hessian)
+}
+
+/// Fills the lower triangle of a Hessian accumulated in its upper triangle.
+fn symmetrize<const N: usize>(h: &mut [[f64; N]; N]) {
+    for i in 0..N {
+        for j in 0..i {
+            h[i][j] = h[j][i];
+        }
+    }
+}
+
+/// Sums the per-chunk partial totals of `chunk_sum` over `0..n` in chunk order (in
+/// parallel when there are several chunks): the same result on every run.
+fn chunked_sum<T: Send + Copy + Default, const K: usize>(
+    n: usize,
+    chunk_sum: impl Fn(usize, usize) -> [T; K] + Sync + Send,
+    add: impl Fn(&mut T, T),
+) -> [T; K] {
+    use rayon::prelude::*;
+    let starts: Vec<usize> = (0..n).step_by(CHUNK).collect();
+    let one = |&s: &usize| chunk_sum(s, (s + CHUNK).min(n));
+    let parts: Vec<[T; K]> = if starts.len() > 1 {
+        starts.par_iter().map(one).collect()
+    } else {
+        starts.iter().map(one).collect()
+    };
+    let mut total = [T::default(); K];
+    for part in parts {
+        for (t, v) in total.iter_mut().zip(part) {
+            add(t, v);
+        }
+    }
+    total
 }
 
 /// Rows per parallel chunk of a likelihood evaluation (fixed, so sums are reproducible).
