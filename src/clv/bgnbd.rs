@@ -415,15 +415,31 @@ fn b_plus(b: f64, x: f64) -> f64 {
 }
 
 /// E[repeat purchases in (T, T+t]] of one customer given it is alive, times
-/// P(alive): equation (10) of Fader, Hardie & Lee (2005), with 2F1 through Euler's
-/// transformation `(1−z)^(r+x) 2F1(r+x, b+x; c; z) = (1−z)^(a−1) 2F1(a+b−1−r, a−1; c; z)`,
-/// `c = a+b+x−1`, `z = t/(alpha+T+t)`, whose series converges fast for large x.
+/// P(alive): equation (10) of Fader, Hardie & Lee (2005).
 fn conditional_expected_one(p: &BgNbdParams, t: f64, x: f64, recency: f64, age: f64) -> f64 {
+    if t == 0.0 {
+        return 0.0;
+    }
+    expected_if_alive(p, t, x, age) * probability_alive_one(p, x, recency, age)
+}
+
+/// E[repeat purchases in (T, T+t] | alive] of a customer with x repeat purchases and age
+/// T (it does not depend on the recency), with 2F1 through Euler's transformation
+/// `(1−z)^(r+x) 2F1(r+x, b+x; c; z) = (1−z)^(a−1) 2F1(a+b−1−r, a−1; c; z)`,
+/// `c = a+b+x−1`, `z = t/(alpha+T+t)`, whose series converges fast for large x. For
+/// `c < 1` (x = 0 and a + b < 2, or x = 1 and a + b < 1: the closed form's 2F1 has
+/// poles at c = 0, −1, ... that the factor c/(a−1) cancels only in exact arithmetic)
+/// and whenever the closed form is not finite, the positive series of
+/// [`expected_if_alive_series`].
+fn expected_if_alive(p: &BgNbdParams, t: f64, x: f64, age: f64) -> f64 {
     if t == 0.0 {
         return 0.0;
     }
     let c = p.a + p.b + x - 1.0;
     let z = t / (p.alpha + age + t);
+    if !(c >= 1.0) {
+        return expected_if_alive_series(p, x, z).unwrap_or(f64::NAN);
+    }
     let euler_a = p.a + p.b - 1.0 - p.r;
     let euler = if euler_a > -1.0 {
         // (α₁)_n and (a−1)_n keep one sign: the series does not cancel.
@@ -436,15 +452,78 @@ fn conditional_expected_one(p: &BgNbdParams, t: f64, x: f64, recency: f64, age: 
         None
     };
     let one_minus_f = if let Some(value) = euler.filter(|v| v.is_finite()) {
-        value
+        Some(value)
     } else {
         // r > a + b: the transformed series alternates; the original one has positive terms.
-        let Some(ln_series) = ln_hyp2f1_positive(p.r + x, p.b + x, c, z) else {
-            return f64::NAN;
-        };
-        -((p.r + x) * (-z).ln_1p() + ln_series).exp_m1()
+        ln_hyp2f1_positive(p.r + x, p.b + x, c, z)
+            .map(|ln_series| -((p.r + x) * (-z).ln_1p() + ln_series).exp_m1())
     };
-    c / (p.a - 1.0) * one_minus_f * probability_alive_one(p, x, recency, age)
+    match one_minus_f.map(|v| c / (p.a - 1.0) * v).filter(|v| v.is_finite()) {
+        Some(value) => value,
+        None => expected_if_alive_series(p, x, z).unwrap_or(f64::NAN),
+    }
+}
+
+/// E[repeat purchases in (T, T+t] | alive] as a series of positive terms, valid for
+/// every a, b > 0 (no pole, no cancellation). With s = r + x, w = t/(alpha+T) and
+/// p ~ Beta(a, b+x) the drop-out probability, the expectation is
+/// `E_p[(1 − (1 + p w)^−s) / p]`; its derivative in w is `s 2F1(s+1, a; a+b+x; −w)`,
+/// by Pfaff's transformation `s (1+w)^−(s+1) 2F1(s+1, b+x; a+b+x; w/(1+w))`, and
+/// integrating term by term with v = u/(1+u):
+///
+/// `E = s Σ_m (s+1)_m (b+x)_m / ((a+b+x)_m m!) · I_m`, `I_m = ∫_0^z v^m (1−v)^(s−1) dv`,
+///
+/// z = w/(1+w). The I_m come from the backward recurrence
+/// `I_(m−1) = ((s+m) I_m + z^m (1−z)^s) / m` (every term positive, errors shrink by ~z per
+/// step), started far enough beyond the last term needed. `None` if the series needs
+/// more than a million terms.
+fn expected_if_alive_series(p: &BgNbdParams, x: f64, z: f64) -> Option<f64> {
+    if z == 0.0 {
+        return Some(0.0);
+    }
+    if !(z > 0.0 && z < 1.0) {
+        return None;
+    }
+    let s = p.r + x;
+    let first = -(s * (-z).ln_1p()).exp_m1() / s; // I_0
+                                                  // Coefficients until the bound coef_m z^m ρ/(1−ρ) on the tail (relative to I_0, a
+                                                  // lower bound of the sum) is negligible; I_m <= z I_(m−1) since v <= z.
+    let mut coefficients = vec![1.0_f64];
+    let (mut coefficient, mut power) = (1.0_f64, 1.0_f64);
+    let mut m = 0.0_f64;
+    loop {
+        m += 1.0;
+        let ratio = (s + m) * (p.b + x + m - 1.0) / ((p.a + p.b + x + m - 1.0) * m);
+        coefficient *= ratio;
+        power *= z;
+        coefficients.push(coefficient);
+        let rho = ratio * z;
+        if rho < 1.0 && coefficient * power * rho / (1.0 - rho) <= 1e-17 {
+            break;
+        }
+        if coefficients.len() > 1_000_000 || !coefficient.is_finite() {
+            return None;
+        }
+    }
+    let last = coefficients.len() - 1;
+    let extra = (40.0 / -z.ln()).ceil().min(1e6) as usize;
+    let start = last + extra;
+    let ln_z = z.ln();
+    let ln_tail = s * (-z).ln_1p();
+    // Backward from I_start = 0.
+    let mut integrals = vec![0.0_f64; last + 1];
+    let mut current = 0.0_f64;
+    for step in (1..=start).rev() {
+        let mf = step as f64;
+        current = ((s + mf) * current + (mf * ln_z + ln_tail).exp()) / mf;
+        if step - 1 <= last {
+            integrals[step - 1] = current;
+        }
+    }
+    integrals[0] = first;
+    let sum: f64 = coefficients.iter().zip(&integrals).map(|(c, i)| c * i).sum();
+    let value = s * sum;
+    value.is_finite().then_some(value)
 }
 
 fn map_rows(n: usize, f: impl Fn(usize) -> f64 + Sync + Send) -> Vec<f64> {
@@ -600,16 +679,43 @@ pub fn lifetime_value(
     let discounts: Vec<f64> = (1..=horizon)
         .map(|k| (1.0 + discount_rate).powi(k as i32).recip())
         .collect();
-    Ok(map_rows(n, |i| {
+    // The value is spend · P(alive) · K(x, T) with K the discounted sum of the monthly
+    // increments of E[purchases | alive], which depends on (x, T) only: K is computed
+    // once per distinct (x, T) (a few thousand on a daily summary of any size).
+    let mut index: hashbrown::HashMap<[u64; 2], usize> = hashbrown::HashMap::new();
+    let mut groups: Vec<(f64, f64)> = Vec::new();
+    let group: Vec<usize> = (0..n)
+        .map(|i| {
+            let key = [(frequency[i] + 0.0).to_bits(), (age[i] + 0.0).to_bits()];
+            *index.entry(key).or_insert_with(|| {
+                groups.push((frequency[i], age[i]));
+                groups.len() - 1
+            })
+        })
+        .collect();
+    // Each group costs `horizon` 2F1 series: parallel from a few dozen groups on.
+    let one_group = |g: usize| {
+        let (x, t_age) = groups[g];
         let mut previous = 0.0;
         let mut value = 0.0;
         for (k, discount) in discounts.iter().enumerate() {
-            let cumulative =
-                conditional_expected_one(params, (k + 1) as f64 * step, frequency[i], recency[i], age[i]);
-            value += spend[i] * (cumulative - previous) * discount;
+            let cumulative = expected_if_alive(params, (k + 1) as f64 * step, x, t_age);
+            value += (cumulative - previous) * discount;
             previous = cumulative;
         }
         value
+    };
+    let discounted: Vec<f64> = if groups.len() >= 64 {
+        (0..groups.len())
+            .into_par_iter()
+            .with_min_len(16)
+            .map(one_group)
+            .collect()
+    } else {
+        (0..groups.len()).map(one_group).collect()
+    };
+    Ok(map_rows(n, |i| {
+        spend[i] * discounted[group[i]] * probability_alive_one(params, frequency[i], recency[i], age[i])
     }))
 }
 
