@@ -3,11 +3,12 @@
 
 use rayon::prelude::*;
 
-use super::optimize::{minimize, norm_inf, Objective};
+use super::optimize::{norm_inf, Objective};
 use super::special::{digamma, hyp2f1_minus_one, ln_gamma, ln_hyp2f1_positive, trigamma};
 use super::{
     check_customer, check_lengths, check_weights, chunked_sum, compress, covariance, distinct_frequencies,
-    format_params, invalid, log_space_objective, symmetrize, FitOptions, FitReport, CHUNK,
+    format_params, invalid, log_space_objective, symmetrize, warm_minimize, warm_subsample, FitOptions,
+    FitReport, CHUNK,
 };
 use crate::error::{Result, RfmError};
 
@@ -287,19 +288,26 @@ pub fn fit(
             "the weights sum to 0: there is nothing to fit",
         ));
     }
+    let column = |k: usize| -> Vec<f64> { patterns.values.iter().map(|v| v[k]).collect() };
+    let (pattern_frequency, pattern_recency, pattern_age) = (column(0), column(1), column(2));
+    let subsample = warm_subsample(pattern_frequency.len()).map(|rows| {
+        let pick = |values: &[f64]| -> Vec<f64> { rows.iter().map(|&i| values[i]).collect() };
+        Likelihood::new(
+            pick(&pattern_frequency),
+            &pick(&pattern_recency),
+            &pick(&pattern_age),
+            pick(&patterns.weights),
+            options.penalizer_coef,
+        )
+    });
     let likelihood = Likelihood::new(
-        patterns.values.iter().map(|v| v[0]).collect(),
-        &patterns.values.iter().map(|v| v[1]).collect::<Vec<_>>(),
-        &patterns.values.iter().map(|v| v[2]).collect::<Vec<_>>(),
+        pattern_frequency,
+        &pattern_recency,
+        &pattern_age,
         patterns.weights,
         options.penalizer_coef,
     );
-    let found = minimize(
-        &likelihood,
-        start,
-        options.gradient_tolerance,
-        options.max_iterations,
-    );
+    let found = warm_minimize(&likelihood, subsample.as_ref(), start, options);
     let scaled = found.x.map(f64::exp);
     let params = [scaled[0], scaled[1] / scale, scaled[2], scaled[3]];
     let gradient_norm = norm_inf(&found.gradient);
@@ -312,8 +320,14 @@ pub fn fit(
             gradient_norm,
         });
     }
-    let (_, _, hessian) = likelihood.value_gradient_hessian(&found.x);
-    let (ll_scaled, _, _) = likelihood.totals(scaled[0], scaled[1], scaled[2], scaled[3]);
+    let hessian = match found.hessian {
+        Some(hessian) => hessian,
+        None => likelihood.value_gradient_hessian(&found.x).2,
+    };
+    // The objective is −ll/W + λ Σp² (p in the scaled unit): the log-likelihood without
+    // another pass.
+    let penalty: f64 = scaled.iter().map(|v| v * v).sum();
+    let ll_scaled = -(found.value - options.penalizer_coef * penalty) * total_weight;
     // Scaling time by s changes each customer's log-density by −x ln s.
     let frequency_total: f64 = likelihood
         .frequency

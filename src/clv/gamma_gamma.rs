@@ -4,11 +4,11 @@
 
 use rayon::prelude::*;
 
-use super::optimize::{minimize, norm_inf, Objective};
+use super::optimize::{norm_inf, Objective};
 use super::special::{digamma, ln_gamma, trigamma};
 use super::{
     check_lengths, check_weights, chunked_sum, compress, covariance, distinct_frequencies, format_params,
-    invalid, log_space_objective, symmetrize, FitOptions, FitReport, CHUNK,
+    invalid, log_space_objective, symmetrize, warm_minimize, warm_subsample, FitOptions, FitReport, CHUNK,
 };
 use crate::error::{Result, RfmError};
 
@@ -201,18 +201,24 @@ pub fn fit(
             format!("none of the {n} customers has a repeat purchase (frequency > 0) with a weight > 0: the spend model needs repeat customers"),
         ));
     }
+    let pattern_frequency: Vec<f64> = patterns.values.iter().map(|v| v[0]).collect();
+    let pattern_spend: Vec<f64> = patterns.values.iter().map(|v| v[1]).collect();
+    let subsample = warm_subsample(pattern_frequency.len()).map(|rows| {
+        let pick = |values: &[f64]| -> Vec<f64> { rows.iter().map(|&i| values[i]).collect() };
+        Likelihood::new(
+            pick(&pattern_frequency),
+            pick(&pattern_spend),
+            pick(&patterns.weights),
+            options.penalizer_coef,
+        )
+    });
     let likelihood = Likelihood::new(
-        patterns.values.iter().map(|v| v[0]).collect(),
-        patterns.values.iter().map(|v| v[1]).collect(),
+        pattern_frequency,
+        pattern_spend,
         patterns.weights,
         options.penalizer_coef,
     );
-    let found = minimize(
-        &likelihood,
-        start,
-        options.gradient_tolerance,
-        options.max_iterations,
-    );
+    let found = warm_minimize(&likelihood, subsample.as_ref(), start, options);
     let params = found.x.map(f64::exp);
     let gradient_norm = norm_inf(&found.gradient);
     if !found.converged || params.iter().any(|p| !(p.is_finite() && *p > 0.0)) {
@@ -224,8 +230,13 @@ pub fn fit(
             gradient_norm,
         });
     }
-    let (_, _, hessian) = likelihood.value_gradient_hessian(&found.x);
-    let (log_likelihood, _, _) = likelihood.totals(params[0], params[1], params[2]);
+    let hessian = match found.hessian {
+        Some(hessian) => hessian,
+        None => likelihood.value_gradient_hessian(&found.x).2,
+    };
+    // The objective is −ll/W + λ Σp²: the log-likelihood without another pass.
+    let penalty: f64 = params.iter().map(|v| v * v).sum();
+    let log_likelihood = -(found.value - options.penalizer_coef * penalty) * total_weight;
     Ok(GammaGammaFit {
         report: FitReport {
             params,

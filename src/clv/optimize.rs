@@ -25,6 +25,8 @@ pub(crate) struct Minimum<const N: usize> {
     pub iterations: usize,
     pub converged: bool,
     pub reason: &'static str,
+    /// The Hessian at `x` when the last step computed it.
+    pub hessian: Option<[[f64; N]; N]>,
 }
 
 pub(crate) fn norm_inf<const N: usize>(v: &[f64; N]) -> f64 {
@@ -274,6 +276,7 @@ fn damped_newton<const N: usize, F: Objective<N>>(
         iterations,
         converged,
         reason,
+        hessian: Some(h),
     }
 }
 
@@ -293,6 +296,7 @@ fn bfgs_then_newton<const N: usize, F: Objective<N>>(
         iterations,
         converged,
         reason,
+        hessian: None,
     };
     if !f0.is_finite() || g0.iter().any(|g| !g.is_finite()) {
         return stopped(
