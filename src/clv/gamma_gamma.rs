@@ -191,8 +191,12 @@ pub fn fit(
     check_weights(weights, n)?;
     let start = options.check::<3>()?;
     check_spend(frequency, spend)?;
-    let repeat = (0..n).filter(|&i| frequency[i] > 0.0);
-    let patterns = compress(repeat.map(|i| ([frequency[i], spend[i]], weights.map_or(1.0, |w| w[i]))));
+    let repeat: Vec<usize> = (0..n).filter(|&i| frequency[i] > 0.0).collect();
+    let patterns = compress(
+        repeat
+            .iter()
+            .map(|&i| ([frequency[i], spend[i]], weights.map_or(1.0, |w| w[i]))),
+    );
     let n_without_repeat = frequency.iter().filter(|&&x| x == 0.0).count();
     let total_weight: f64 = patterns.weights.iter().sum();
     if !(total_weight > 0.0) {

@@ -212,9 +212,11 @@ struct Patterns<const K: usize> {
 }
 
 fn compress<const K: usize>(rows: impl Iterator<Item = ([f64; K], f64)>) -> Patterns<K> {
-    let mut index: HashMap<[u64; K], usize> = HashMap::new();
-    let mut values = Vec::new();
-    let mut weights: Vec<f64> = Vec::new();
+    // Sized for the rows up front: growing the table rehashes every pattern several times.
+    let capacity = rows.size_hint().0;
+    let mut index: HashMap<[u64; K], usize> = HashMap::with_capacity(capacity);
+    let mut values = Vec::with_capacity(capacity);
+    let mut weights: Vec<f64> = Vec::with_capacity(capacity);
     for (row, weight) in rows {
         if weight == 0.0 {
             continue;
