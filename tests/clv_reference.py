@@ -82,12 +82,16 @@ def reference_conditional_expected(params, t: float, x: float, recency: float, a
 
     r, alpha, a, b = (float(params[k]) for k in ("r", "alpha", "a", "b"))
     w = t / (alpha + age)
+    s = r + x
 
-    def integrand(p: float) -> float:
-        return p ** (a - 2) * (1 - p) ** (b + x - 1) * -np.expm1(-(r + x) * np.log1p(p * w))
+    def smooth(p: float) -> float:
+        # (1 − (1 + p w)^−s) / p, bounded on [0, 1] (s w at 0).
+        return s * w if p == 0.0 else float(-np.expm1(-s * np.log1p(p * w)) / p)
 
-    value, _ = integrate.quad(integrand, 0.0, 1.0, epsabs=0, epsrel=1e-11, limit=200)
-    value /= special.beta(a, b + x)
+    # The Beta(a, b+x) density's endpoint singularities p^(a−1) (1−p)^(b+x−1) are the
+    # algebraic weight of QUADPACK's QAWS: exact for every a, b > 0, however small.
+    value, _ = integrate.quad(smooth, 0.0, 1.0, weight="alg", wvar=(a - 1.0, b + x - 1.0), epsabs=0, epsrel=1e-12, limit=200)
+    value /= np.exp(special.betaln(a, b + x))
     if x > 0:
         value /= 1 + a / (b + x - 1) * ((alpha + age) / (alpha + recency)) ** (r + x)
     return float(value)

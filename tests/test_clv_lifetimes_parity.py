@@ -156,6 +156,22 @@ def test_bgnbd_and_clv_on_simulated_days():
         assert_close(ours, want, PRED_RTOL, f"CLV time={time} rate={rate}")
 
 
+def test_bgnbd_and_gamma_gamma_warm_started_fits():
+    """Over 16,384 patterns the fits start from the optimum of a subsample: they must still
+    land on lifetimes' optimum (continuous times, so every customer is a pattern)."""
+    data = simulate_bgnbd(20_000, r=0.8, alpha=5.0, a=0.9, b=2.5, seed=11, max_age=52.0)
+    data["monetary_value"] = simulate_spend(data["frequency"].values, 6.0, 4.0, 15.0, seed=12)
+    theirs = quiet(lifetimes.BetaGeoFitter().fit, data["frequency"], data["recency"], data["T"])
+    ours = rfmkit.clv.BetaGeoFitter().fit(data["frequency"], data["recency"], data["T"], freq="W")
+    assert ours.n_patterns_ > 16_384
+    assert_close(ours.params_[["r", "alpha", "a", "b"]], theirs.params_[["r", "alpha", "a", "b"]], PARAM_RTOL, "params")
+    assert_close(ours.log_likelihood_, lifetimes_log_likelihood(theirs.params_, data), LL_RTOL, "log-likelihood")
+    repeat = data["frequency"] > 0
+    many = pd.concat([data[repeat]] * 2, ignore_index=True)  # > 16,384 repeat customers
+    many["monetary_value"] *= np.where(np.arange(len(many)) < repeat.sum(), 1.0, 1.01)
+    check_gamma_gamma(many["frequency"], many["monetary_value"])
+
+
 def test_example_transactions_end_to_end():
     """lifetimes' example transactions (no amounts: a deterministic amount per row is
     added) → summary → BG/NBD and Gamma-Gamma → 12-month CLV, with both libraries."""

@@ -13,7 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rfmkit
-from clv_reference import reference_historical, reference_simple, simulate_bgnbd, simulate_spend
+from clv_reference import (
+    reference_conditional_expected,
+    reference_historical,
+    reference_simple,
+    simulate_bgnbd,
+    simulate_spend,
+)
 
 SETTINGS = dict(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 
@@ -251,11 +257,23 @@ def test_fit_never_crashes_and_predictions_are_sane(data, penalizer):
     alive = model.conditional_probability_alive(f, r, t_age)
     assert ((alive >= 0) & (alive <= 1)).all()
     assert (alive[f == 0] == 1).all()
-    if min(model.params_["a"], model.params_["b"]) < 1e-3:
-        return  # known gap: a + b − 1 near a negative integer (a, b → 0) gives NaN expectations
     short = model.conditional_expected_number_of_purchases_up_to_time(10, f, r, t_age)
     long = model.conditional_expected_number_of_purchases_up_to_time(100, f, r, t_age)
     assert (short >= -1e-12).all() and (long >= short - 1e-9).all()
+
+
+@pytest.mark.parametrize("a, b", [(1e-4, 2e-4), (1e-3, 1e-3), (0.02, 0.03), (0.3, 0.2), (0.5, 0.5), (0.3, 0.4), (2.5, 0.05)])
+def test_degenerate_fits_give_finite_expectations_equal_to_the_integral(a, b):
+    """a, b near 0 (a + b − 1 near −1, or the pole of the closed form at a + b = 1 for
+    x = 0): the expectations are finite and match the numerical integral."""
+    model = rfmkit.clv.BetaGeoFitter()
+    model.params_ = pd.Series([0.5, 3.0, a, b], index=["r", "alpha", "a", "b"])
+    rows = [(0.0, 0.0, 30.0), (0.0, 0.0, 2.0), (1.0, 5.0, 40.0), (3.0, 20.0, 40.0)]
+    for t in (1.0, 10.0, 100.0):
+        for x, recency, age in rows:
+            got = model.conditional_expected_number_of_purchases_up_to_time(t, x, recency, age)[0]
+            want = reference_conditional_expected(model.params_, t, x, recency, age)
+            assert np.isfinite(got) and abs(got / want - 1) < 1e-9, (t, x, got, want)
 
 
 @settings(**SETTINGS)

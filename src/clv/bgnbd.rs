@@ -3,11 +3,12 @@
 
 use rayon::prelude::*;
 
-use super::optimize::{finite_difference_hessian, minimize, norm_inf, Objective};
-use super::special::{digamma, hyp2f1_minus_one, ln_gamma, ln_hyp2f1_positive};
+use super::optimize::{norm_inf, Objective};
+use super::special::{digamma, hyp2f1_minus_one, ln_gamma, ln_hyp2f1_positive, trigamma};
 use super::{
-    check_customer, check_lengths, check_weights, compress, covariance, distinct_frequencies, format_params,
-    invalid, FitOptions, FitReport, CHUNK,
+    check_customer, check_lengths, check_weights, chunked_sum, compress, covariance, distinct_frequencies,
+    format_params, invalid, log_space_objective, symmetrize, warm_minimize, warm_subsample, FitOptions,
+    FitReport, CHUNK,
 };
 use crate::error::{Result, RfmError};
 
@@ -43,116 +44,196 @@ impl BgNbdParams {
 }
 
 /// The penalised mean negative log-likelihood of lifetimes, on compressed patterns.
+///
+/// Per customer, `ln L = A(x) + ln(e^{a3} + e^{a4})` with
+/// `A(x) = lnΓ(r+x) − lnΓ(r) + r ln alpha + lnΓ(b+x) − lnΓ(b) − lnΓ(a+b+x) + lnΓ(a+b)`,
+/// `a3 = −(r+x) ln(alpha+T)` and, when x > 0, `a4 = ln a − ln(b+x−1) − (r+x) ln(alpha+t_x)`.
+/// `A` depends on x only: it is summed once per distinct x with its total weight. The
+/// logarithms of `alpha + T` and `alpha + t_x` are taken once per distinct time, so a
+/// pass over the patterns evaluates one `exp` and one `ln_1p` each.
 struct Likelihood {
     frequency: Vec<f64>,
-    recency: Vec<f64>,
-    age: Vec<f64>,
     weight: Vec<f64>,
+    /// Index of the pattern's frequency in `distinct`.
+    position: Vec<u32>,
+    /// Indices of the pattern's recency and T in `times`.
+    recency_index: Vec<u32>,
+    age_index: Vec<u32>,
     distinct: Vec<f64>,
-    position: Vec<usize>,
+    distinct_weight: Vec<f64>,
+    times: Vec<f64>,
     total_weight: f64,
     penalizer: f64,
 }
 
-/// Gamma-function terms of one distinct frequency x.
-#[derive(Clone, Copy)]
-struct FrequencyTerms {
-    ln_rx: f64, // lnΓ(r+x) − lnΓ(r)
-    dg_rx: f64, // ψ(r+x) − ψ(r)
-    ln_bx: f64, // lnΓ(b+x) − lnΓ(b)
-    dg_bx: f64,
-    ln_abx: f64, // lnΓ(a+b+x) − lnΓ(a+b)
-    dg_abx: f64,
+/// Distinct values (bit-exact) of the recencies and ages, with each row's indices.
+fn distinct_times(recency: &[f64], age: &[f64]) -> (Vec<f64>, Vec<u32>, Vec<u32>) {
+    let mut index: hashbrown::HashMap<u64, u32> = hashbrown::HashMap::new();
+    let mut times = Vec::new();
+    let mut find = |t: f64| {
+        *index.entry((t + 0.0).to_bits()).or_insert_with(|| {
+            times.push(t);
+            (times.len() - 1) as u32
+        })
+    };
+    let recency_index = recency.iter().map(|&t| find(t)).collect();
+    let age_index = age.iter().map(|&t| find(t)).collect();
+    (times, recency_index, age_index)
 }
 
 impl Likelihood {
-    /// Sum of `weight * log-likelihood` and of its gradient in (r, alpha, a, b).
-    fn totals(&self, r: f64, alpha: f64, a: f64, b: f64) -> (f64, [f64; 4]) {
-        let (lg_r, dg_r, lg_b, dg_b, lg_ab, dg_ab) = (
-            ln_gamma(r),
-            digamma(r),
-            ln_gamma(b),
-            digamma(b),
-            ln_gamma(a + b),
-            digamma(a + b),
-        );
-        let terms: Vec<FrequencyTerms> = self
-            .distinct
-            .iter()
-            .map(|&x| FrequencyTerms {
-                ln_rx: ln_gamma(r + x) - lg_r,
-                dg_rx: digamma(r + x) - dg_r,
-                ln_bx: ln_gamma(b + x) - lg_b,
-                dg_bx: digamma(b + x) - dg_b,
-                ln_abx: ln_gamma(a + b + x) - lg_ab,
-                dg_abx: digamma(a + b + x) - dg_ab,
-            })
-            .collect();
-        let (ln_alpha, ln_a) = (alpha.ln(), a.ln());
-        let chunk_sum = |start: usize| {
-            let end = (start + CHUNK).min(self.frequency.len());
-            let mut ll = 0.0;
-            let mut grad = [0.0; 4];
-            for i in start..end {
-                let x = self.frequency[i];
-                let w = self.weight[i];
-                let k = terms[self.position[i]];
-                let ln3 = (alpha + self.age[i]).ln();
-                let a3 = -(r + x) * ln3;
-                let (lse, w3, w4, ln4) = if x > 0.0 {
-                    let ln4 = (alpha + self.recency[i]).ln();
-                    let a4 = ln_a - (b + x - 1.0).ln() - (r + x) * ln4;
-                    let top = a3.max(a4);
-                    let (e3, e4) = ((a3 - top).exp(), (a4 - top).exp());
-                    let total = e3 + e4;
-                    (top + total.ln(), e3 / total, e4 / total, ln4)
-                } else {
-                    (a3, 1.0, 0.0, 0.0)
-                };
-                ll += w * (k.ln_rx + r * ln_alpha + k.ln_bx - k.ln_abx + lse);
-                grad[0] += w * (k.dg_rx + ln_alpha - w3 * ln3 - w4 * ln4);
-                let inv4 = if x > 0.0 {
-                    w4 / (alpha + self.recency[i])
-                } else {
-                    0.0
-                };
-                grad[1] += w * (r / alpha - (r + x) * (w3 / (alpha + self.age[i]) + inv4));
-                grad[2] += w * (-k.dg_abx + w4 / a);
-                let db4 = if x > 0.0 { w4 / (b + x - 1.0) } else { 0.0 };
-                grad[3] += w * (k.dg_bx - k.dg_abx - db4);
-            }
-            (ll, grad)
-        };
-        let starts: Vec<usize> = (0..self.frequency.len()).step_by(CHUNK).collect();
-        let parts: Vec<(f64, [f64; 4])> = if starts.len() > 1 {
-            starts.par_iter().map(|&s| chunk_sum(s)).collect()
-        } else {
-            starts.iter().map(|&s| chunk_sum(s)).collect()
-        };
+    fn new(
+        frequency: Vec<f64>,
+        recency: &[f64],
+        age: &[f64],
+        weight: Vec<f64>,
+        penalizer: f64,
+    ) -> Likelihood {
+        let (distinct, position) = distinct_frequencies(frequency.iter().copied());
+        let mut distinct_weight = vec![0.0; distinct.len()];
+        for (&at, &w) in position.iter().zip(&weight) {
+            distinct_weight[at] += w;
+        }
+        let (times, recency_index, age_index) = distinct_times(recency, age);
+        Likelihood {
+            total_weight: weight.iter().sum(),
+            position: position.iter().map(|&p| p as u32).collect(),
+            frequency,
+            weight,
+            recency_index,
+            age_index,
+            distinct,
+            distinct_weight,
+            times,
+            penalizer,
+        }
+    }
+
+    /// Sum of `weight * log-likelihood`, of its gradient and of its Hessian in
+    /// (r, alpha, a, b).
+    fn totals(&self, r: f64, alpha: f64, a: f64, b: f64) -> (f64, [f64; 4], [[f64; 4]; 4]) {
+        let (lg_r, dg_r, tg_r) = (ln_gamma(r), digamma(r), trigamma(r));
+        let (lg_b, dg_b, tg_b) = (ln_gamma(b), digamma(b), trigamma(b));
+        let (lg_ab, dg_ab, tg_ab) = (ln_gamma(a + b), digamma(a + b), trigamma(a + b));
+        let ln_alpha = alpha.ln();
         let mut ll = 0.0;
-        let mut grad = [0.0; 4];
-        for (part_ll, part_grad) in parts {
-            ll += part_ll;
-            for j in 0..4 {
-                grad[j] += part_grad[j];
+        let mut g = [0.0; 4];
+        let mut h = [[0.0; 4]; 4];
+        // A(x), once per distinct x; ln(b+x−1) and 1/(b+x−1) for the pattern pass.
+        let mut ln_b1 = vec![0.0; self.distinct.len()];
+        let mut inv_b1 = vec![0.0; self.distinct.len()];
+        for (k, (&x, &w)) in self.distinct.iter().zip(&self.distinct_weight).enumerate() {
+            let tg_abx = trigamma(a + b + x) - tg_ab;
+            let dg_abx = digamma(a + b + x) - dg_ab;
+            ll += w
+                * (ln_gamma(r + x) - lg_r + r * ln_alpha + ln_gamma(b + x) - lg_b - ln_gamma(a + b + x)
+                    + lg_ab);
+            g[0] += w * (digamma(r + x) - dg_r + ln_alpha);
+            g[1] += w * r / alpha;
+            g[2] -= w * dg_abx;
+            g[3] += w * (digamma(b + x) - dg_b - dg_abx);
+            h[0][0] += w * (trigamma(r + x) - tg_r);
+            h[0][1] += w / alpha;
+            h[1][1] -= w * r / (alpha * alpha);
+            h[2][2] -= w * tg_abx;
+            h[2][3] -= w * tg_abx;
+            h[3][3] += w * (trigamma(b + x) - tg_b - tg_abx);
+            if x > 0.0 {
+                ln_b1[k] = (b + x - 1.0).ln();
+                inv_b1[k] = 1.0 / (b + x - 1.0);
             }
         }
-        (ll, grad)
+        let ln_t: Vec<f64> = self.times.iter().map(|&t| (alpha + t).ln()).collect();
+        let inv_t: Vec<f64> = self.times.iter().map(|&t| 1.0 / (alpha + t)).collect();
+        let (ln_a, inv_a) = (a.ln(), 1.0 / a);
+        // The pattern pass: ln(e^{a3} + e^{a4}) and its derivatives. Accumulators:
+        // 0 value; 1..5 gradient (r, alpha, a, b); 5..15 Hessian upper triangle
+        // (rr, rα, ra, rb, αα, αa, αb, aa, ab, bb).
+        let sums = chunked_sum(
+            self.frequency.len(),
+            |start, end| {
+                let mut acc = [0.0; 15];
+                for i in start..end {
+                    let (x, w) = (self.frequency[i], self.weight[i]);
+                    let s = r + x;
+                    let it = self.age_index[i] as usize;
+                    let (l3, i3) = (ln_t[it], inv_t[it]);
+                    let a3 = -s * l3;
+                    if x == 0.0 {
+                        acc[0] += w * a3;
+                        acc[1] -= w * l3;
+                        acc[2] -= w * s * i3;
+                        acc[6] -= w * i3;
+                        acc[9] += w * s * i3 * i3;
+                        continue;
+                    }
+                    let k = self.position[i] as usize;
+                    let ir = self.recency_index[i] as usize;
+                    let (l4, i4, ib) = (ln_t[ir], inv_t[ir], inv_b1[k]);
+                    // d = a4 − a3; lse = a3 + softplus(d), w4 = sigmoid(d), w3 = 1 − w4.
+                    let d = ln_a - ln_b1[k] + s * (l3 - l4);
+                    let e = (-d.abs()).exp();
+                    let (w3, w4) = if d >= 0.0 {
+                        (e / (1.0 + e), 1.0 / (1.0 + e))
+                    } else {
+                        (1.0 / (1.0 + e), e / (1.0 + e))
+                    };
+                    acc[0] += w * (a3 + d.max(0.0) + e.ln_1p());
+                    acc[1] -= w * (w3 * l3 + w4 * l4);
+                    acc[2] -= w * s * (w3 * i3 + w4 * i4);
+                    acc[3] += w * w4 * inv_a;
+                    acc[4] -= w * w4 * ib;
+                    // Σ w_k ∇²a_k + w3 w4 δδᵀ with δ = ∇a3 − ∇a4.
+                    let c = w * w3 * w4;
+                    let delta = [l4 - l3, -s * (i3 - i4), -inv_a, ib];
+                    acc[5] += c * delta[0] * delta[0];
+                    acc[6] += c * delta[0] * delta[1] - w * (w3 * i3 + w4 * i4);
+                    acc[7] += c * delta[0] * delta[2];
+                    acc[8] += c * delta[0] * delta[3];
+                    acc[9] += c * delta[1] * delta[1] + w * s * (w3 * i3 * i3 + w4 * i4 * i4);
+                    acc[10] += c * delta[1] * delta[2];
+                    acc[11] += c * delta[1] * delta[3];
+                    acc[12] += c * delta[2] * delta[2] - w * w4 * inv_a * inv_a;
+                    acc[13] += c * delta[2] * delta[3];
+                    acc[14] += c * delta[3] * delta[3] + w * w4 * ib * ib;
+                }
+                acc
+            },
+            |t, v| *t += v,
+        );
+        ll += sums[0];
+        for j in 0..4 {
+            g[j] += sums[1 + j];
+        }
+        let mut next = 5;
+        for i in 0..4 {
+            for j in i..4 {
+                h[i][j] += sums[next];
+                next += 1;
+            }
+        }
+        symmetrize(&mut h);
+        (ll, g, h)
     }
 }
 
 impl Objective<4> for Likelihood {
     fn value_and_gradient(&self, log_params: &[f64; 4]) -> (f64, [f64; 4]) {
+        let (f, g, _) = self.value_gradient_hessian(log_params);
+        (f, g)
+    }
+
+    fn value_gradient_hessian(&self, log_params: &[f64; 4]) -> (f64, [f64; 4], [[f64; 4]; 4]) {
         let p = log_params.map(f64::exp);
         if p.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
-            return (f64::NAN, [f64::NAN; 4]);
+            return (f64::NAN, [f64::NAN; 4], [[f64::NAN; 4]; 4]);
         }
-        let (ll, grad) = self.totals(p[0], p[1], p[2], p[3]);
-        let penalty: f64 = p.iter().map(|v| v * v).sum();
-        let value = -ll / self.total_weight + self.penalizer * penalty;
-        let gradient =
-            std::array::from_fn(|j| p[j] * (-grad[j] / self.total_weight + 2.0 * self.penalizer * p[j]));
-        (value, gradient)
+        log_space_objective(
+            &p,
+            self.totals(p[0], p[1], p[2], p[3]),
+            self.total_weight,
+            self.penalizer,
+        )
     }
 }
 
@@ -207,23 +288,26 @@ pub fn fit(
             "the weights sum to 0: there is nothing to fit",
         ));
     }
-    let (distinct, position) = distinct_frequencies(patterns.values.iter().map(|v| v[0]));
-    let likelihood = Likelihood {
-        frequency: patterns.values.iter().map(|v| v[0]).collect(),
-        recency: patterns.values.iter().map(|v| v[1]).collect(),
-        age: patterns.values.iter().map(|v| v[2]).collect(),
-        weight: patterns.weights,
-        distinct,
-        position,
-        total_weight,
-        penalizer: options.penalizer_coef,
-    };
-    let found = minimize(
-        &likelihood,
-        start,
-        options.gradient_tolerance,
-        options.max_iterations,
+    let column = |k: usize| -> Vec<f64> { patterns.values.iter().map(|v| v[k]).collect() };
+    let (pattern_frequency, pattern_recency, pattern_age) = (column(0), column(1), column(2));
+    let subsample = warm_subsample(pattern_frequency.len()).map(|rows| {
+        let pick = |values: &[f64]| -> Vec<f64> { rows.iter().map(|&i| values[i]).collect() };
+        Likelihood::new(
+            pick(&pattern_frequency),
+            &pick(&pattern_recency),
+            &pick(&pattern_age),
+            pick(&patterns.weights),
+            options.penalizer_coef,
+        )
+    });
+    let likelihood = Likelihood::new(
+        pattern_frequency,
+        &pattern_recency,
+        &pattern_age,
+        patterns.weights,
+        options.penalizer_coef,
     );
+    let found = warm_minimize(&likelihood, subsample.as_ref(), start, options);
     let scaled = found.x.map(f64::exp);
     let params = [scaled[0], scaled[1] / scale, scaled[2], scaled[3]];
     let gradient_norm = norm_inf(&found.gradient);
@@ -236,8 +320,14 @@ pub fn fit(
             gradient_norm,
         });
     }
-    let hessian = finite_difference_hessian(&likelihood, &found.x);
-    let (ll_scaled, _) = likelihood.totals(scaled[0], scaled[1], scaled[2], scaled[3]);
+    let hessian = match found.hessian {
+        Some(hessian) => hessian,
+        None => likelihood.value_gradient_hessian(&found.x).2,
+    };
+    // The objective is −ll/W + λ Σp² (p in the scaled unit): the log-likelihood without
+    // another pass.
+    let penalty: f64 = scaled.iter().map(|v| v * v).sum();
+    let ll_scaled = -(found.value - options.penalizer_coef * penalty) * total_weight;
     // Scaling time by s changes each customer's log-density by −x ln s.
     let frequency_total: f64 = likelihood
         .frequency
@@ -281,18 +371,13 @@ pub fn log_likelihood(
     }
     let patterns =
         compress((0..n).map(|i| ([frequency[i], recency[i], age[i]], weights.map_or(1.0, |w| w[i]))));
-    let (distinct, position) = distinct_frequencies(patterns.values.iter().map(|v| v[0]));
-    let total_weight = patterns.weights.iter().sum();
-    let likelihood = Likelihood {
-        frequency: patterns.values.iter().map(|v| v[0]).collect(),
-        recency: patterns.values.iter().map(|v| v[1]).collect(),
-        age: patterns.values.iter().map(|v| v[2]).collect(),
-        weight: patterns.weights,
-        distinct,
-        position,
-        total_weight,
-        penalizer: 0.0,
-    };
+    let likelihood = Likelihood::new(
+        patterns.values.iter().map(|v| v[0]).collect(),
+        &patterns.values.iter().map(|v| v[1]).collect::<Vec<_>>(),
+        &patterns.values.iter().map(|v| v[2]).collect::<Vec<_>>(),
+        patterns.weights,
+        0.0,
+    );
     Ok(likelihood.totals(params.r, params.alpha, params.a, params.b).0)
 }
 
@@ -344,15 +429,31 @@ fn b_plus(b: f64, x: f64) -> f64 {
 }
 
 /// E[repeat purchases in (T, T+t]] of one customer given it is alive, times
-/// P(alive): equation (10) of Fader, Hardie & Lee (2005), with 2F1 through Euler's
-/// transformation `(1−z)^(r+x) 2F1(r+x, b+x; c; z) = (1−z)^(a−1) 2F1(a+b−1−r, a−1; c; z)`,
-/// `c = a+b+x−1`, `z = t/(alpha+T+t)`, whose series converges fast for large x.
+/// P(alive): equation (10) of Fader, Hardie & Lee (2005).
 fn conditional_expected_one(p: &BgNbdParams, t: f64, x: f64, recency: f64, age: f64) -> f64 {
+    if t == 0.0 {
+        return 0.0;
+    }
+    expected_if_alive(p, t, x, age) * probability_alive_one(p, x, recency, age)
+}
+
+/// E[repeat purchases in (T, T+t] | alive] of a customer with x repeat purchases and age
+/// T (it does not depend on the recency), with 2F1 through Euler's transformation
+/// `(1−z)^(r+x) 2F1(r+x, b+x; c; z) = (1−z)^(a−1) 2F1(a+b−1−r, a−1; c; z)`,
+/// `c = a+b+x−1`, `z = t/(alpha+T+t)`, whose series converges fast for large x. For
+/// `c < 1` (x = 0 and a + b < 2, or x = 1 and a + b < 1: the closed form's 2F1 has
+/// poles at c = 0, −1, ... that the factor c/(a−1) cancels only in exact arithmetic)
+/// and whenever the closed form is not finite, the positive series of
+/// [`expected_if_alive_series`].
+fn expected_if_alive(p: &BgNbdParams, t: f64, x: f64, age: f64) -> f64 {
     if t == 0.0 {
         return 0.0;
     }
     let c = p.a + p.b + x - 1.0;
     let z = t / (p.alpha + age + t);
+    if !(c >= 1.0) {
+        return expected_if_alive_series(p, x, z).unwrap_or(f64::NAN);
+    }
     let euler_a = p.a + p.b - 1.0 - p.r;
     let euler = if euler_a > -1.0 {
         // (α₁)_n and (a−1)_n keep one sign: the series does not cancel.
@@ -365,15 +466,78 @@ fn conditional_expected_one(p: &BgNbdParams, t: f64, x: f64, recency: f64, age: 
         None
     };
     let one_minus_f = if let Some(value) = euler.filter(|v| v.is_finite()) {
-        value
+        Some(value)
     } else {
         // r > a + b: the transformed series alternates; the original one has positive terms.
-        let Some(ln_series) = ln_hyp2f1_positive(p.r + x, p.b + x, c, z) else {
-            return f64::NAN;
-        };
-        -((p.r + x) * (-z).ln_1p() + ln_series).exp_m1()
+        ln_hyp2f1_positive(p.r + x, p.b + x, c, z)
+            .map(|ln_series| -((p.r + x) * (-z).ln_1p() + ln_series).exp_m1())
     };
-    c / (p.a - 1.0) * one_minus_f * probability_alive_one(p, x, recency, age)
+    match one_minus_f.map(|v| c / (p.a - 1.0) * v).filter(|v| v.is_finite()) {
+        Some(value) => value,
+        None => expected_if_alive_series(p, x, z).unwrap_or(f64::NAN),
+    }
+}
+
+/// E[repeat purchases in (T, T+t] | alive] as a series of positive terms, valid for
+/// every a, b > 0 (no pole, no cancellation). With s = r + x, w = t/(alpha+T) and
+/// p ~ Beta(a, b+x) the drop-out probability, the expectation is
+/// `E_p[(1 − (1 + p w)^−s) / p]`; its derivative in w is `s 2F1(s+1, a; a+b+x; −w)`,
+/// by Pfaff's transformation `s (1+w)^−(s+1) 2F1(s+1, b+x; a+b+x; w/(1+w))`, and
+/// integrating term by term with v = u/(1+u):
+///
+/// `E = s Σ_m (s+1)_m (b+x)_m / ((a+b+x)_m m!) · I_m`, `I_m = ∫_0^z v^m (1−v)^(s−1) dv`,
+///
+/// z = w/(1+w). The I_m come from the backward recurrence
+/// `I_(m−1) = ((s+m) I_m + z^m (1−z)^s) / m` (every term positive, errors shrink by ~z per
+/// step), started far enough beyond the last term needed. `None` if the series needs
+/// more than a million terms.
+fn expected_if_alive_series(p: &BgNbdParams, x: f64, z: f64) -> Option<f64> {
+    if z == 0.0 {
+        return Some(0.0);
+    }
+    if !(z > 0.0 && z < 1.0) {
+        return None;
+    }
+    let s = p.r + x;
+    let first = -(s * (-z).ln_1p()).exp_m1() / s; // I_0
+                                                  // Coefficients until the bound coef_m z^m ρ/(1−ρ) on the tail (relative to I_0, a
+                                                  // lower bound of the sum) is negligible; I_m <= z I_(m−1) since v <= z.
+    let mut coefficients = vec![1.0_f64];
+    let (mut coefficient, mut power) = (1.0_f64, 1.0_f64);
+    let mut m = 0.0_f64;
+    loop {
+        m += 1.0;
+        let ratio = (s + m) * (p.b + x + m - 1.0) / ((p.a + p.b + x + m - 1.0) * m);
+        coefficient *= ratio;
+        power *= z;
+        coefficients.push(coefficient);
+        let rho = ratio * z;
+        if rho < 1.0 && coefficient * power * rho / (1.0 - rho) <= 1e-17 {
+            break;
+        }
+        if coefficients.len() > 1_000_000 || !coefficient.is_finite() {
+            return None;
+        }
+    }
+    let last = coefficients.len() - 1;
+    let extra = (40.0 / -z.ln()).ceil().min(1e6) as usize;
+    let start = last + extra;
+    let ln_z = z.ln();
+    let ln_tail = s * (-z).ln_1p();
+    // Backward from I_start = 0.
+    let mut integrals = vec![0.0_f64; last + 1];
+    let mut current = 0.0_f64;
+    for step in (1..=start).rev() {
+        let mf = step as f64;
+        current = ((s + mf) * current + (mf * ln_z + ln_tail).exp()) / mf;
+        if step - 1 <= last {
+            integrals[step - 1] = current;
+        }
+    }
+    integrals[0] = first;
+    let sum: f64 = coefficients.iter().zip(&integrals).map(|(c, i)| c * i).sum();
+    let value = s * sum;
+    value.is_finite().then_some(value)
 }
 
 fn map_rows(n: usize, f: impl Fn(usize) -> f64 + Sync + Send) -> Vec<f64> {
@@ -529,16 +693,43 @@ pub fn lifetime_value(
     let discounts: Vec<f64> = (1..=horizon)
         .map(|k| (1.0 + discount_rate).powi(k as i32).recip())
         .collect();
-    Ok(map_rows(n, |i| {
+    // The value is spend · P(alive) · K(x, T) with K the discounted sum of the monthly
+    // increments of E[purchases | alive], which depends on (x, T) only: K is computed
+    // once per distinct (x, T) (a few thousand on a daily summary of any size).
+    let mut index: hashbrown::HashMap<[u64; 2], usize> = hashbrown::HashMap::new();
+    let mut groups: Vec<(f64, f64)> = Vec::new();
+    let group: Vec<usize> = (0..n)
+        .map(|i| {
+            let key = [(frequency[i] + 0.0).to_bits(), (age[i] + 0.0).to_bits()];
+            *index.entry(key).or_insert_with(|| {
+                groups.push((frequency[i], age[i]));
+                groups.len() - 1
+            })
+        })
+        .collect();
+    // Each group costs `horizon` 2F1 series: parallel from a few dozen groups on.
+    let one_group = |g: usize| {
+        let (x, t_age) = groups[g];
         let mut previous = 0.0;
         let mut value = 0.0;
         for (k, discount) in discounts.iter().enumerate() {
-            let cumulative =
-                conditional_expected_one(params, (k + 1) as f64 * step, frequency[i], recency[i], age[i]);
-            value += spend[i] * (cumulative - previous) * discount;
+            let cumulative = expected_if_alive(params, (k + 1) as f64 * step, x, t_age);
+            value += (cumulative - previous) * discount;
             previous = cumulative;
         }
         value
+    };
+    let discounted: Vec<f64> = if groups.len() >= 64 {
+        (0..groups.len())
+            .into_par_iter()
+            .with_min_len(16)
+            .map(one_group)
+            .collect()
+    } else {
+        (0..groups.len()).map(one_group).collect()
+    };
+    Ok(map_rows(n, |i| {
+        spend[i] * discounted[group[i]] * probability_alive_one(params, frequency[i], recency[i], age[i])
     }))
 }
 
@@ -555,16 +746,13 @@ mod tests {
 
     #[test]
     fn gradient_matches_finite_differences() {
-        let likelihood = Likelihood {
-            frequency: vec![0.0, 2.0, 5.0, 1.0],
-            recency: vec![0.0, 0.3, 0.8, 0.1],
-            age: vec![0.5, 0.9, 1.0, 0.2],
-            weight: vec![3.0, 1.0, 2.0, 1.0],
-            distinct: vec![0.0, 2.0, 5.0, 1.0],
-            position: vec![0, 1, 2, 3],
-            total_weight: 7.0,
-            penalizer: 0.1,
-        };
+        let likelihood = Likelihood::new(
+            vec![0.0, 2.0, 5.0, 1.0, 2.0],
+            &[0.0, 0.3, 0.8, 0.1, 0.3],
+            &[0.5, 0.9, 1.0, 0.2, 0.5],
+            vec![3.0, 1.0, 2.0, 1.0, 0.5],
+            0.1,
+        );
         let x = [-0.3, 0.2, 0.4, 1.1];
         let (_, g) = likelihood.value_and_gradient(&x);
         for j in 0..4 {
@@ -576,6 +764,18 @@ mod tests {
             let numeric =
                 (likelihood.value_and_gradient(&up).0 - likelihood.value_and_gradient(&down).0) / (2.0 * h);
             assert!((numeric - g[j]).abs() < 1e-7, "{j}: {numeric} {}", g[j]);
+        }
+        for x in [x, [2.0, -1.0, -3.0, 0.5], [-4.0, 3.0, 1.0, -2.0]] {
+            let (_, _, h) = likelihood.value_gradient_hessian(&x);
+            let numeric = crate::clv::optimize::finite_difference_hessian(&likelihood, &x);
+            for i in 0..4 {
+                for j in 0..4 {
+                    assert!(
+                        (numeric[i][j] - h[i][j]).abs() < 1e-6 * (1.0 + h[i][j].abs()),
+                        "{i}{j}: {numeric:?} {h:?}"
+                    );
+                }
+            }
         }
     }
 

@@ -4,11 +4,11 @@
 
 use rayon::prelude::*;
 
-use super::optimize::{finite_difference_hessian, minimize, norm_inf, Objective};
-use super::special::{digamma, ln_gamma};
+use super::optimize::{norm_inf, Objective};
+use super::special::{digamma, ln_gamma, trigamma};
 use super::{
-    check_lengths, check_weights, compress, covariance, distinct_frequencies, format_params, invalid,
-    FitOptions, FitReport, CHUNK,
+    check_lengths, check_weights, chunked_sum, compress, covariance, distinct_frequencies, format_params,
+    invalid, log_space_objective, symmetrize, warm_minimize, warm_subsample, FitOptions, FitReport, CHUNK,
 };
 use crate::error::{Result, RfmError};
 
@@ -41,81 +41,124 @@ impl GammaGammaParams {
     }
 }
 
+/// The penalised mean negative log-likelihood of lifetimes, on compressed patterns.
+///
+/// Per customer, `ln L = lnΓ(px+q) − lnΓ(px) − lnΓ(q) + q ln v + (px−1) ln m + p x ln x
+/// − (px+q) ln(xm+v)`: the gamma-function terms depend on x only (summed once per distinct
+/// x with its total weight), the `ln m` and `x ln x` terms on no parameter but p linearly
+/// (summed once per fit), so a pass over the patterns evaluates one `ln(xm+v)` each.
 struct Likelihood {
     frequency: Vec<f64>,
     spend: Vec<f64>,
-    ln_spend: Vec<f64>,
     weight: Vec<f64>,
+    /// Distinct frequencies and their total weights.
     distinct: Vec<f64>,
-    position: Vec<usize>,
+    distinct_weight: Vec<f64>,
+    /// Σ w ln m, Σ w x ln m, Σ w x ln x.
+    sum_ln_m: f64,
+    sum_x_ln_m: f64,
+    sum_x_ln_x: f64,
     total_weight: f64,
     penalizer: f64,
 }
 
 impl Likelihood {
-    /// Sum of `weight * log-likelihood` and of its gradient in (p, q, v).
-    fn totals(&self, p: f64, q: f64, v: f64) -> (f64, [f64; 3]) {
-        let (lg_q, dg_q, ln_v) = (ln_gamma(q), digamma(q), v.ln());
-        // Per distinct x: lnΓ(px+q) − lnΓ(px), ψ(px+q), ψ(px), x ln x.
-        let terms: Vec<[f64; 4]> = self
-            .distinct
-            .iter()
-            .map(|&x| {
-                let px = p * x;
-                [
-                    ln_gamma(px + q) - ln_gamma(px),
-                    digamma(px + q),
-                    digamma(px),
-                    x * x.ln(),
-                ]
-            })
-            .collect();
-        let chunk_sum = |start: usize| {
-            let end = (start + CHUNK).min(self.frequency.len());
-            let mut ll = 0.0;
-            let mut grad = [0.0; 3];
-            for i in start..end {
-                let (x, m, ln_m, w) = (self.frequency[i], self.spend[i], self.ln_spend[i], self.weight[i]);
-                let [lg, dg_pxq, dg_px, x_ln_x] = terms[self.position[i]];
-                let px = p * x;
-                let ln_xmv = (x * m + v).ln();
-                ll += w * (lg - lg_q + q * ln_v + (px - 1.0) * ln_m + p * x_ln_x - (px + q) * ln_xmv);
-                grad[0] += w * x * (dg_pxq - dg_px + ln_m + x.ln() - ln_xmv);
-                grad[1] += w * (dg_pxq - dg_q + ln_v - ln_xmv);
-                grad[2] += w * (q / v - (px + q) / (x * m + v));
-            }
-            (ll, grad)
-        };
-        let starts: Vec<usize> = (0..self.frequency.len()).step_by(CHUNK).collect();
-        let parts: Vec<(f64, [f64; 3])> = if starts.len() > 1 {
-            starts.par_iter().map(|&s| chunk_sum(s)).collect()
-        } else {
-            starts.iter().map(|&s| chunk_sum(s)).collect()
-        };
-        let mut ll = 0.0;
-        let mut grad = [0.0; 3];
-        for (part_ll, part_grad) in parts {
-            ll += part_ll;
-            for j in 0..3 {
-                grad[j] += part_grad[j];
-            }
+    fn new(frequency: Vec<f64>, spend: Vec<f64>, weight: Vec<f64>, penalizer: f64) -> Likelihood {
+        let (distinct, position) = distinct_frequencies(frequency.iter().copied());
+        let mut distinct_weight = vec![0.0; distinct.len()];
+        let (mut sum_ln_m, mut sum_x_ln_m, mut sum_x_ln_x) = (0.0, 0.0, 0.0);
+        for i in 0..frequency.len() {
+            let (x, w, ln_m) = (frequency[i], weight[i], spend[i].ln());
+            distinct_weight[position[i]] += w;
+            sum_ln_m += w * ln_m;
+            sum_x_ln_m += w * x * ln_m;
+            sum_x_ln_x += w * x * x.ln();
         }
-        (ll, grad)
+        Likelihood {
+            total_weight: weight.iter().sum(),
+            frequency,
+            spend,
+            weight,
+            distinct,
+            distinct_weight,
+            sum_ln_m,
+            sum_x_ln_m,
+            sum_x_ln_x,
+            penalizer,
+        }
+    }
+
+    /// Sum of `weight * log-likelihood`, of its gradient and of its Hessian in (p, q, v).
+    fn totals(&self, p: f64, q: f64, v: f64) -> (f64, [f64; 3], [[f64; 3]; 3]) {
+        let mut ll = p * (self.sum_x_ln_m + self.sum_x_ln_x) - self.sum_ln_m;
+        let mut g = [self.sum_x_ln_m + self.sum_x_ln_x, 0.0, 0.0];
+        let mut h = [[0.0; 3]; 3];
+        for (&x, &w) in self.distinct.iter().zip(&self.distinct_weight) {
+            let px = p * x;
+            let (dg_pxq, tg_pxq) = (digamma(px + q), trigamma(px + q));
+            ll += w * (ln_gamma(px + q) - ln_gamma(px));
+            g[0] += w * x * (dg_pxq - digamma(px));
+            g[1] += w * dg_pxq;
+            h[0][0] += w * x * x * (tg_pxq - trigamma(px));
+            h[0][1] += w * x * tg_pxq;
+            h[1][1] += w * tg_pxq;
+        }
+        let (total, ln_v) = (self.total_weight, v.ln());
+        ll += total * (q * ln_v - ln_gamma(q));
+        g[1] += total * (ln_v - digamma(q));
+        g[2] += total * q / v;
+        h[1][1] -= total * trigamma(q);
+        h[1][2] += total / v;
+        h[2][2] -= total * q / (v * v);
+        // Per pattern, u = xm + v: Σ w x ln u, Σ w ln u, Σ w x/u, Σ w/u, Σ w x/u², Σ w/u².
+        let sums = chunked_sum(
+            self.frequency.len(),
+            |start, end| {
+                let mut acc = [0.0; 6];
+                for i in start..end {
+                    let (x, w) = (self.frequency[i], self.weight[i]);
+                    let u = x * self.spend[i] + v;
+                    let (ln_u, inv) = (u.ln(), 1.0 / u);
+                    acc[0] += w * x * ln_u;
+                    acc[1] += w * ln_u;
+                    acc[2] += w * x * inv;
+                    acc[3] += w * inv;
+                    acc[4] += w * x * inv * inv;
+                    acc[5] += w * inv * inv;
+                }
+                acc
+            },
+            |t, v| *t += v,
+        );
+        ll -= p * sums[0] + q * sums[1];
+        g[0] -= sums[0];
+        g[1] -= sums[1];
+        g[2] -= p * sums[2] + q * sums[3];
+        h[0][2] -= sums[2];
+        h[1][2] -= sums[3];
+        h[2][2] += p * sums[4] + q * sums[5];
+        symmetrize(&mut h);
+        (ll, g, h)
     }
 }
 
 impl Objective<3> for Likelihood {
     fn value_and_gradient(&self, log_params: &[f64; 3]) -> (f64, [f64; 3]) {
+        let (f, g, _) = self.value_gradient_hessian(log_params);
+        (f, g)
+    }
+
+    fn value_gradient_hessian(&self, log_params: &[f64; 3]) -> (f64, [f64; 3], [[f64; 3]; 3]) {
         let p = log_params.map(f64::exp);
         if p.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
-            return (f64::NAN, [f64::NAN; 3]);
+            return (f64::NAN, [f64::NAN; 3], [[f64::NAN; 3]; 3]);
         }
-        let (ll, grad) = self.totals(p[0], p[1], p[2]);
-        let penalty: f64 = p.iter().map(|v| v * v).sum();
-        let value = -ll / self.total_weight + self.penalizer * penalty;
-        let gradient =
-            std::array::from_fn(|j| p[j] * (-grad[j] / self.total_weight + 2.0 * self.penalizer * p[j]));
-        (value, gradient)
+        log_space_objective(
+            &p,
+            self.totals(p[0], p[1], p[2]),
+            self.total_weight,
+            self.penalizer,
+        )
     }
 }
 
@@ -148,8 +191,12 @@ pub fn fit(
     check_weights(weights, n)?;
     let start = options.check::<3>()?;
     check_spend(frequency, spend)?;
-    let repeat = (0..n).filter(|&i| frequency[i] > 0.0);
-    let patterns = compress(repeat.map(|i| ([frequency[i], spend[i]], weights.map_or(1.0, |w| w[i]))));
+    let repeat: Vec<usize> = (0..n).filter(|&i| frequency[i] > 0.0).collect();
+    let patterns = compress(
+        repeat
+            .iter()
+            .map(|&i| ([frequency[i], spend[i]], weights.map_or(1.0, |w| w[i]))),
+    );
     let n_without_repeat = frequency.iter().filter(|&&x| x == 0.0).count();
     let total_weight: f64 = patterns.weights.iter().sum();
     if !(total_weight > 0.0) {
@@ -158,23 +205,24 @@ pub fn fit(
             format!("none of the {n} customers has a repeat purchase (frequency > 0) with a weight > 0: the spend model needs repeat customers"),
         ));
     }
-    let (distinct, position) = distinct_frequencies(patterns.values.iter().map(|v| v[0]));
-    let likelihood = Likelihood {
-        frequency: patterns.values.iter().map(|v| v[0]).collect(),
-        spend: patterns.values.iter().map(|v| v[1]).collect(),
-        ln_spend: patterns.values.iter().map(|v| v[1].ln()).collect(),
-        weight: patterns.weights,
-        distinct,
-        position,
-        total_weight,
-        penalizer: options.penalizer_coef,
-    };
-    let found = minimize(
-        &likelihood,
-        start,
-        options.gradient_tolerance,
-        options.max_iterations,
+    let pattern_frequency: Vec<f64> = patterns.values.iter().map(|v| v[0]).collect();
+    let pattern_spend: Vec<f64> = patterns.values.iter().map(|v| v[1]).collect();
+    let subsample = warm_subsample(pattern_frequency.len()).map(|rows| {
+        let pick = |values: &[f64]| -> Vec<f64> { rows.iter().map(|&i| values[i]).collect() };
+        Likelihood::new(
+            pick(&pattern_frequency),
+            pick(&pattern_spend),
+            pick(&patterns.weights),
+            options.penalizer_coef,
+        )
+    });
+    let likelihood = Likelihood::new(
+        pattern_frequency,
+        pattern_spend,
+        patterns.weights,
+        options.penalizer_coef,
     );
+    let found = warm_minimize(&likelihood, subsample.as_ref(), start, options);
     let params = found.x.map(f64::exp);
     let gradient_norm = norm_inf(&found.gradient);
     if !found.converged || params.iter().any(|p| !(p.is_finite() && *p > 0.0)) {
@@ -186,8 +234,13 @@ pub fn fit(
             gradient_norm,
         });
     }
-    let hessian = finite_difference_hessian(&likelihood, &found.x);
-    let (log_likelihood, _) = likelihood.totals(params[0], params[1], params[2]);
+    let hessian = match found.hessian {
+        Some(hessian) => hessian,
+        None => likelihood.value_gradient_hessian(&found.x).2,
+    };
+    // The objective is −ll/W + λ Σp²: the log-likelihood without another pass.
+    let penalty: f64 = params.iter().map(|v| v * v).sum();
+    let log_likelihood = -(found.value - options.penalizer_coef * penalty) * total_weight;
     Ok(GammaGammaFit {
         report: FitReport {
             params,
@@ -272,16 +325,12 @@ mod tests {
 
     #[test]
     fn gradient_matches_finite_differences() {
-        let likelihood = Likelihood {
-            frequency: vec![1.0, 2.0, 7.0],
-            spend: vec![10.0, 35.5, 3.2],
-            ln_spend: vec![10f64.ln(), 35.5f64.ln(), 3.2f64.ln()],
-            weight: vec![2.0, 1.0, 1.0],
-            distinct: vec![1.0, 2.0, 7.0],
-            position: vec![0, 1, 2],
-            total_weight: 4.0,
-            penalizer: 0.01,
-        };
+        let likelihood = Likelihood::new(
+            vec![1.0, 2.0, 7.0, 2.0],
+            vec![10.0, 35.5, 3.2, 8.0],
+            vec![2.0, 1.0, 1.0, 0.5],
+            0.01,
+        );
         let x = [0.9, 1.3, 2.2];
         let (_, g) = likelihood.value_and_gradient(&x);
         for j in 0..3 {
@@ -293,6 +342,16 @@ mod tests {
             let numeric =
                 (likelihood.value_and_gradient(&up).0 - likelihood.value_and_gradient(&down).0) / (2.0 * h);
             assert!((numeric - g[j]).abs() < 1e-7, "{j}: {numeric} {}", g[j]);
+        }
+        let (_, _, h) = likelihood.value_gradient_hessian(&x);
+        let numeric = crate::clv::optimize::finite_difference_hessian(&likelihood, &x);
+        for i in 0..3 {
+            for j in 0..3 {
+                assert!(
+                    (numeric[i][j] - h[i][j]).abs() < 1e-6 * (1.0 + h[i][j].abs()),
+                    "{i}{j}: {numeric:?} {h:?}"
+                );
+            }
         }
     }
 

@@ -1,6 +1,7 @@
-//! A small BFGS minimiser with a strong-Wolfe line search (Nocedal & Wright,
-//! *Numerical Optimization*, algorithms 6.1, 3.5 and 3.6), followed by Newton steps
-//! on a finite-difference Hessian of the analytic gradient.
+//! A small minimiser for smooth objectives with analytic Hessians: damped Newton
+//! (Levenberg shift when the Hessian is not positive definite, backtracking line search)
+//! and, when that fails, BFGS with a strong-Wolfe line search (Nocedal & Wright,
+//! *Numerical Optimization*, algorithms 6.1, 3.5 and 3.6) followed by Newton steps.
 //!
 //! Hand-written rather than `argmin`: the models have 3 or 4 parameters, so fixed
 //! arrays and a few dozen lines keep the core free of another dependency tree, and we
@@ -11,6 +12,8 @@
 /// domain" and make the line search step back.
 pub(crate) trait Objective<const N: usize> {
     fn value_and_gradient(&self, x: &[f64; N]) -> (f64, [f64; N]);
+    /// Value, gradient and Hessian at `x` (one pass over the data).
+    fn value_gradient_hessian(&self, x: &[f64; N]) -> (f64, [f64; N], [[f64; N]; N]);
 }
 
 /// Where the minimiser stopped.
@@ -22,6 +25,8 @@ pub(crate) struct Minimum<const N: usize> {
     pub iterations: usize,
     pub converged: bool,
     pub reason: &'static str,
+    /// The Hessian at `x` when the last step computed it.
+    pub hessian: Option<[[f64; N]; N]>,
 }
 
 pub(crate) fn norm_inf<const N: usize>(v: &[f64; N]) -> f64 {
@@ -145,8 +150,138 @@ fn zoom<const N: usize, F: Objective<N>>(
     (low.1 > 0.0).then_some(low.0)
 }
 
-/// Minimises `objective` from `x0` by BFGS, then polishes with Newton steps.
+/// Minimises `objective` from `x0`: damped Newton on the analytic Hessian, which needs a
+/// dozen passes over the data where BFGS needs several dozen; when Newton does not
+/// converge (flat or degenerate objectives), BFGS from `x0` followed by Newton steps.
 pub(crate) fn minimize<const N: usize, F: Objective<N>>(
+    objective: &F,
+    x0: [f64; N],
+    gradient_tolerance: f64,
+    max_iterations: usize,
+) -> Minimum<N> {
+    let newton = damped_newton(objective, x0, gradient_tolerance, max_iterations.min(100));
+    if newton.converged {
+        return newton;
+    }
+    bfgs_then_newton(objective, x0, gradient_tolerance, max_iterations)
+}
+
+/// Cholesky solve of `(a + shift I) x = b`; `None` when not positive definite.
+fn cholesky_solve<const N: usize>(a: &[[f64; N]; N], shift: f64, b: &[f64; N]) -> Option<[f64; N]> {
+    let mut l = [[0.0; N]; N];
+    for i in 0..N {
+        for j in 0..=i {
+            let mut sum = a[i][j] + if i == j { shift } else { 0.0 };
+            for k in 0..j {
+                sum -= l[i][k] * l[j][k];
+            }
+            if i == j {
+                if !(sum > 0.0) || !sum.is_finite() {
+                    return None;
+                }
+                l[i][i] = sum.sqrt();
+            } else {
+                l[i][j] = sum / l[j][j];
+            }
+        }
+    }
+    let mut y = [0.0; N];
+    for i in 0..N {
+        let tail: f64 = (0..i).map(|k| l[i][k] * y[k]).sum();
+        y[i] = (b[i] - tail) / l[i][i];
+    }
+    let mut x = [0.0; N];
+    for i in (0..N).rev() {
+        let tail: f64 = (i + 1..N).map(|k| l[k][i] * x[k]).sum();
+        x[i] = (y[i] - tail) / l[i][i];
+    }
+    x.iter().all(|v| v.is_finite()).then_some(x)
+}
+
+/// Newton steps `−(H + μI)⁻¹ g` (μ = 0 when H is positive definite, else the smallest
+/// of 10⁻⁸·s, 10⁻⁷·s, ... that makes it so, s = 1 + max|H_ii|), at most 3 log-units
+/// long, with a backtracking Armijo line search.
+fn damped_newton<const N: usize, F: Objective<N>>(
+    objective: &F,
+    x0: [f64; N],
+    gradient_tolerance: f64,
+    max_iterations: usize,
+) -> Minimum<N> {
+    const MAX_STEP: f64 = 3.0;
+    let (mut f, mut g, mut h) = objective.value_gradient_hessian(&x0);
+    let mut x = x0;
+    let mut iterations = 0;
+    let mut reason = "the iteration limit was reached";
+    let finite = |f: f64, g: &[f64; N]| f.is_finite() && g.iter().all(|v| v.is_finite());
+    if !finite(f, &g) {
+        reason = "the objective is not finite at the initial parameters";
+    }
+    while finite(f, &g) && iterations < max_iterations {
+        if norm_inf(&g) <= gradient_tolerance {
+            break;
+        }
+        iterations += 1;
+        let minus_g = g.map(|v| -v);
+        let scale = 1.0 + (0..N).fold(0.0_f64, |m, i| m.max(h[i][i].abs()));
+        let mut direction = cholesky_solve(&h, 0.0, &minus_g);
+        let mut shift = 1e-8 * scale;
+        while direction.is_none() && shift < 1e12 * scale {
+            direction = cholesky_solve(&h, shift, &minus_g);
+            shift *= 10.0;
+        }
+        let Some(mut d) = direction else {
+            reason = "the Hessian is not finite";
+            break;
+        };
+        let longest = norm_inf(&d);
+        if longest > MAX_STEP {
+            d = d.map(|v| v * MAX_STEP / longest);
+        }
+        let slope = dot(&g, &d);
+        if !(slope < 0.0) {
+            reason = "no descent direction (precision limit)";
+            break;
+        }
+        let mut step = 1.0;
+        let mut accepted = None;
+        for _ in 0..40 {
+            let trial = axpy(&x, step, &d);
+            let (ft, gt, ht) = objective.value_gradient_hessian(&trial);
+            if finite(ft, &gt) {
+                let armijo = ft <= f + 1e-4 * step * slope;
+                // At the optimum the objective is flat to rounding: a smaller gradient
+                // at an equal value is progress.
+                let flat = ft <= f + 1e-13 * f.abs() && norm_inf(&gt) < norm_inf(&g);
+                if armijo || flat {
+                    accepted = Some((trial, ft, gt, ht));
+                    break;
+                }
+            }
+            step *= 0.5;
+        }
+        let Some((xt, ft, gt, ht)) = accepted else {
+            reason = "the line search found no lower point (precision limit)";
+            break;
+        };
+        (x, f, g, h) = (xt, ft, gt, ht);
+    }
+    let converged = finite(f, &g) && norm_inf(&g) <= gradient_tolerance.max(1e-6);
+    if converged {
+        reason = "converged";
+    }
+    Minimum {
+        x,
+        value: f,
+        gradient: g,
+        iterations,
+        converged,
+        reason,
+        hessian: Some(h),
+    }
+}
+
+/// Minimises `objective` from `x0` by BFGS, then polishes with Newton steps.
+fn bfgs_then_newton<const N: usize, F: Objective<N>>(
     objective: &F,
     x0: [f64; N],
     gradient_tolerance: f64,
@@ -161,6 +296,7 @@ pub(crate) fn minimize<const N: usize, F: Objective<N>>(
         iterations,
         converged,
         reason,
+        hessian: None,
     };
     if !f0.is_finite() || g0.iter().any(|g| !g.is_finite()) {
         return stopped(
@@ -215,7 +351,7 @@ pub(crate) fn minimize<const N: usize, F: Objective<N>>(
         if !current.g.iter().all(|g| g.is_finite()) {
             break;
         }
-        let hessian = finite_difference_hessian(objective, &current.x);
+        let (_, _, hessian) = objective.value_gradient_hessian(&current.x);
         let Some(step) = solve(&hessian, &current.g.map(|g| -g)) else {
             break;
         };
@@ -253,7 +389,8 @@ fn bfgs_update<const N: usize>(h: &[[f64; N]; N], s: &[f64; N], y: &[f64; N], sy
     })
 }
 
-/// Central differences of the analytic gradient, symmetrised.
+/// Central differences of the analytic gradient, symmetrised (checks the analytic Hessians).
+#[cfg(test)]
 pub(crate) fn finite_difference_hessian<const N: usize, F: Objective<N>>(
     objective: &F,
     x: &[f64; N],
@@ -324,6 +461,27 @@ mod tests {
             let g = [-2.0 * (1.0 - a) - 400.0 * a * (b - a * a), 200.0 * (b - a * a)];
             (f, g)
         }
+        fn value_gradient_hessian(&self, x: &[f64; 2]) -> (f64, [f64; 2], [[f64; 2]; 2]) {
+            let (f, g) = self.value_and_gradient(x);
+            let (a, b) = (x[0], x[1]);
+            let h = [[2.0 - 400.0 * (b - 3.0 * a * a), -400.0 * a], [-400.0 * a, 200.0]];
+            (f, g, h)
+        }
+    }
+
+    #[test]
+    fn bfgs_path_finds_the_rosenbrock_minimum() {
+        let found = bfgs_then_newton(&Rosenbrock, [-1.2, 1.0], 1e-10, 500);
+        assert!(found.converged, "{found:?}");
+        assert!((found.x[0] - 1.0).abs() < 1e-8, "{found:?}");
+    }
+
+    #[test]
+    fn cholesky_solves_and_rejects_indefinite() {
+        let x = cholesky_solve(&[[4.0, 1.0], [1.0, 3.0]], 0.0, &[1.0, 2.0]).unwrap();
+        assert!((4.0 * x[0] + x[1] - 1.0).abs() < 1e-14 && (x[0] + 3.0 * x[1] - 2.0).abs() < 1e-14);
+        assert!(cholesky_solve(&[[1.0, 2.0], [2.0, 1.0]], 0.0, &[1.0, 1.0]).is_none());
+        assert!(cholesky_solve(&[[1.0, 2.0], [2.0, 1.0]], 2.0, &[1.0, 1.0]).is_some());
     }
 
     #[test]

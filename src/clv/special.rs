@@ -41,6 +41,33 @@ pub(crate) fn digamma(mut x: f64) -> f64 {
     shift + x.ln() - 0.5 * inv - series
 }
 
+/// The trigamma function ψ₁(x) = dψ(x)/dx for `x > 0`: the recurrence
+/// ψ₁(x) = ψ₁(x + 1) + 1/x² up to x ≥ 10, then the asymptotic series (error < 1e-15).
+pub(crate) fn trigamma(mut x: f64) -> f64 {
+    if !(x > 0.0) || !x.is_finite() {
+        return f64::NAN;
+    }
+    let mut shift = 0.0;
+    while x < 10.0 {
+        shift += 1.0 / (x * x);
+        x += 1.0;
+    }
+    let inv = 1.0 / x;
+    let inv2 = inv * inv;
+    // 1/x + 1/(2x²) + Σ B_2k / x^(2k+1), k = 1..6.
+    let series = inv
+        * (1.0
+            + inv * 0.5
+            + inv2
+                * (1.0 / 6.0
+                    - inv2
+                        * (1.0 / 30.0
+                            - inv2
+                                * (1.0 / 42.0
+                                    - inv2 * (1.0 / 30.0 - inv2 * (5.0 / 66.0 - inv2 * 691.0 / 2730.0))))));
+    shift + series
+}
+
 /// Sum of the terms n ≥ 1 of the power series of 2F1(a, b; c; z), or `None` when it
 /// does not converge within `max_terms` terms.
 fn series_tail(a: f64, b: f64, c: f64, z: f64, max_terms: usize) -> Option<f64> {
@@ -152,6 +179,23 @@ mod tests {
         assert!(close(digamma(0.5), -euler - 2.0 * 2f64.ln(), 1e-14));
         for x in [0.01, 0.3, 2.5, 17.0, 1234.5] {
             assert!(close(digamma(x + 1.0), digamma(x) + 1.0 / x, 1e-13), "{x}");
+        }
+    }
+
+    #[test]
+    fn trigamma_known_values() {
+        // ψ₁(1) = π²/6, ψ₁(1/2) = π²/2, ψ₁(x+1) = ψ₁(x) − 1/x², and ψ₁ = ψ′.
+        let pi2 = std::f64::consts::PI * std::f64::consts::PI;
+        assert!(close(trigamma(1.0), pi2 / 6.0, 1e-14));
+        assert!(close(trigamma(0.5), pi2 / 2.0, 1e-14));
+        for x in [0.01, 0.3, 2.5, 17.0, 1234.5] {
+            assert!(
+                close(trigamma(x + 1.0), trigamma(x) - 1.0 / (x * x), 1e-12),
+                "{x}"
+            );
+            let h = 1e-5 * x;
+            let numeric = (digamma(x + h) - digamma(x - h)) / (2.0 * h);
+            assert!(close(trigamma(x), numeric, 1e-7), "{x}");
         }
     }
 
