@@ -13,6 +13,7 @@
 //!   negated values (quantile) and the interval scores are reversed (thresholds), so a
 //!   short recency scores high.
 
+use hashbrown::HashMap;
 use rayon::prelude::*;
 
 use crate::error::{Result, RfmError};
@@ -99,25 +100,70 @@ pub fn check_finite(values: &[f64], column: &str) -> Result<()> {
 pub fn quantile_scores(values: &[f64], bins: u32, direction: Direction, column: &str) -> Result<Vec<i64>> {
     check_bins(bins)?;
     check_finite(values, column)?;
-    // Lower is better: score the negated values. `+ 0.0` turns -0.0 into 0.0, so that
-    // total_cmp orders them as equal, as `>=` does.
+    // Lower is better: score the negated values. Values become order-preserving integer
+    // keys (-0.0 and 0.0 share one), which select and compare faster than floats.
     let sign = match direction {
         Direction::HigherIsBetter => 1.0,
         Direction::LowerIsBetter => -1.0,
     };
-    let mut work: Vec<f64> = values.iter().map(|v| sign * v + 0.0).collect();
+    let key = |v: f64| sort_key(sign * v);
+    let mut work: Vec<u64> = values.par_iter().map(|&v| key(v)).collect();
+    if let Some(scores) = few_values_scores(&work, bins) {
+        return Ok(scores);
+    }
     let steps = score_steps(&mut work, bins);
-    let scores = values
-        .par_iter()
-        .map(|&v| {
-            let x = sign * v + 0.0;
-            1 + steps.iter().filter(|&&step| x >= step).count() as i64
-        })
-        .collect();
+    let scores = work_scores(values, &steps, key);
     Ok(scores)
 }
 
-/// The smallest value of each score 2..=bins (fewer when no value reaches a score).
+/// Scores by counting, when the keys take at most `LIMIT` distinct values (recency in
+/// days, frequency): each distinct key is scored once from its cumulative counts.
+/// `None` as soon as there are more distinct keys.
+fn few_values_scores(keys: &[u64], bins: u32) -> Option<Vec<i64>> {
+    const LIMIT: usize = 4096;
+    let mut counts: HashMap<u64, u64> = HashMap::with_capacity(LIMIT);
+    for &key in keys {
+        *counts.entry(key).or_insert(0) += 1;
+        if counts.len() > LIMIT {
+            return None;
+        }
+    }
+    let mut distinct: Vec<(u64, u64)> = counts.into_iter().collect();
+    distinct.sort_unstable();
+    let n = keys.len() as u128;
+    let bins = u128::from(bins);
+    let mut below = 0u128;
+    let mut score_of: HashMap<u64, i64> = HashMap::with_capacity(distinct.len());
+    for (key, count) in distinct {
+        let up_to = below + u128::from(count);
+        // floor(p * bins) + 1 with p = (avg_rank - 1/2) / n and 2 * avg_rank - 1 = below + up_to
+        score_of.insert(key, ((below + up_to) * bins / (2 * n)) as i64 + 1);
+        below = up_to;
+    }
+    keys.par_iter().map(|key| score_of.get(key).copied()).collect()
+}
+
+fn work_scores(values: &[f64], steps: &[u64], key: impl Fn(f64) -> u64 + Sync) -> Vec<i64> {
+    values
+        .par_iter()
+        .map(|&v| {
+            let k = key(v);
+            1 + steps.iter().filter(|&&step| k >= step).count() as i64
+        })
+        .collect()
+}
+
+/// An order-preserving unsigned key of a finite float (-0.0 and 0.0 share one).
+fn sort_key(value: f64) -> u64 {
+    let bits = (value + 0.0).to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+/// The smallest key of each score 2..=bins (fewer when no value reaches a score).
 ///
 /// The score `floor((below + up_to) * bins / (2n)) + 1` of a value (`below` values
 /// strictly smaller, `up_to` smaller or equal) grows with the value, so it is a step
@@ -128,11 +174,11 @@ pub fn quantile_scores(values: &[f64], bins: u32, direction: Direction, column: 
 /// has `below >= q + 1`, so `f(u) >= 2q + 3 > t`: the step is `x_q` when `f(x_q) >= t`,
 /// else `u`. The order statistics come from successive selections and `f(x_q)` and `u`
 /// from one counting pass, all O(n), instead of a sort.
-fn score_steps(work: &mut [f64], bins: u32) -> Vec<f64> {
+fn score_steps(work: &mut [u64], bins: u32) -> Vec<u64> {
     let n = work.len() as i128;
     let bins = i128::from(bins);
     // (2n(k - 1), x_q) for each score k that some position reaches
-    let mut candidates: Vec<(i128, f64)> = Vec::new();
+    let mut candidates: Vec<(i128, u64)> = Vec::new();
     let mut done = 0usize;
     for k in 2..=bins {
         let target = 2 * n * (k - 1);
@@ -149,12 +195,12 @@ fn score_steps(work: &mut [f64], bins: u32) -> Vec<f64> {
         let q = q as usize;
         // positions before `done` hold values <= work[done]: select within the rest
         let Some(rest) = work.get_mut(done..) else { break };
-        let (_, nth, _) = rest.select_nth_unstable_by(q - done, f64::total_cmp);
+        let (_, nth, _) = rest.select_nth_unstable(q - done);
         candidates.push((target, *nth));
         done = q;
     }
     // for each candidate: values below it, values equal to it, the least value above it
-    let empty = vec![(0i128, 0i128, f64::INFINITY); candidates.len()];
+    let empty = vec![(0u64, 0u64, u64::MAX); candidates.len()];
     let stats = work
         .par_iter()
         .fold(
@@ -183,9 +229,10 @@ fn score_steps(work: &mut [f64], bins: u32) -> Vec<f64> {
         );
     let mut steps = Vec::with_capacity(candidates.len());
     for ((target, candidate), (below, equal, above)) in candidates.into_iter().zip(stats) {
-        if (2 * below + equal) * bins >= target {
+        if i128::from(2 * below + equal) * bins >= target {
             steps.push(candidate);
-        } else if above.is_finite() {
+        } else if above != u64::MAX {
+            // u64::MAX is the key of no finite value
             steps.push(above);
         } else {
             break;
