@@ -86,9 +86,18 @@ pub fn check_finite(values: &[f64], column: &str) -> Result<()> {
         Some(row) => Err(RfmError::BadValue {
             column: format!("column '{column}'"),
             row,
-            value: values[row].to_string(),
+            value: shown_value(values[row]),
             hint: "scores and segments need finite numbers; drop or fill such rows first".to_string(),
         }),
+    }
+}
+
+/// A bad value as messages show it: NaN is also how a null arrives from Python.
+pub(crate) fn shown_value(value: f64) -> String {
+    if value.is_nan() {
+        "NaN (or null)".to_string()
+    } else {
+        value.to_string()
     }
 }
 
@@ -492,7 +501,7 @@ mod tests {
         let err = quantile_scores(&[1.0, f64::NAN], 5, Direction::HigherIsBetter, "monetary").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "column 'monetary' is NaN at row 1 (0-based position): scores and segments need finite numbers; drop or fill such rows first"
+            "column 'monetary' is NaN (or null) at row 1 (0-based position): scores and segments need finite numbers; drop or fill such rows first"
         );
         for weights in [[-1.0, 1.0, 1.0], [0.0, 0.0, 0.0], [f64::INFINITY, 1.0, 1.0]] {
             assert!(matches!(

@@ -392,7 +392,7 @@ fn check_domain(variable: &Variable, column: &[f64]) -> Result<()> {
         Err(RfmError::BadValue {
             column: format!("column '{}'", variable.name),
             row,
-            value: column[row].to_string(),
+            value: crate::scores::shown_value(column[row]),
             hint,
         })
     };

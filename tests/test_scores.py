@@ -520,7 +520,7 @@ def test_bad_method_and_weights():
 def test_bad_values_name_the_column_row_and_value(scored):
     table = rfm_table(10)
     table.iloc[3, table.columns.get_loc("monetary")] = np.nan
-    with pytest.raises(InvalidValueError, match=r"column 'monetary' is NaN at row 3 \(0-based position\): .*drop or fill"):
+    with pytest.raises(InvalidValueError, match=r"column 'monetary' is NaN \(or null\) at row 3 \(0-based position\): .*drop or fill"):
         rfmkit.score(table)
     bad = scored.copy()
     bad.iloc[2, bad.columns.get_loc("r_score")] = 6
@@ -543,3 +543,22 @@ def test_bad_scheme_lang_and_split(scored):
         rfmkit.segment(scored, "classic8", split={"recency": 1, "frequency": 2})
     with pytest.raises(InvalidParameterError, match=r"split\['recency'\] is nan"):
         rfmkit.segment(scored, "classic8", split={"recency": float("nan"), "frequency": 2, "monetary": 3})
+
+
+def test_kpis_name_a_bad_value():
+    table = rfm_table(10)
+    table.iloc[4, table.columns.get_loc("recency")] = np.nan
+    with pytest.raises(InvalidValueError, match=r"column 'recency' is NaN \(or null\) at row 4"):
+        rfmkit.kpis(table, churn_after=90)
+
+
+def test_migration_from_polars_equals_pandas():
+    pl = pytest.importorskip("polars")
+    orders = rfmkit.datasets.make_transactions(150, seed=5)
+    kwargs = dict(customer="customer_id", date="ordered_at", amount="amount", as_of=("2024-06-01", "2024-12-01"), scheme="value4")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rfmkit.DataQualityWarning)
+        a = rfmkit.migration(orders, **kwargs)
+        b = rfmkit.migration(pl.from_pandas(orders), **kwargs)
+    pd.testing.assert_frame_equal(a.counts, b.counts)
+    assert a.quality["earlier"]["rows_in"] == len(orders)

@@ -302,7 +302,8 @@ def kpis(table: Any, *, churn_after: Any) -> dict[str, float]:
             from rfmkit.exceptions import InvalidValueError
 
             raise InvalidValueError(
-                f"column {name!r} is {values[bad[0]]} at row {bad[0]} (0-based position): KPIs need finite numbers; drop or fill such rows first"
+                f"column {name!r} is {'NaN (or null)' if np.isnan(values[bad[0]]) else values[bad[0]]} at row {bad[0]} "
+                f"(0-based position): KPIs need finite numbers; drop or fill such rows first"
             )
     active = int(np.count_nonzero(recency <= days))
     ordered = np.sort(monetary)
