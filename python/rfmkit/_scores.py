@@ -46,6 +46,8 @@ def numbers(frame: _frame.Frame, name: str, role: str) -> np.ndarray:
             )
         return np.ascontiguousarray(values.cast(_polars().Float64).to_numpy(), dtype=np.float64)
     dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iuf":
+        return np.ascontiguousarray(values.to_numpy(), dtype=np.float64)  # no copy for float64
     if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
         raise DtypeError(
             f"{role} column {name!r} has dtype {dtype}, not numbers; convert it first, "
@@ -81,9 +83,12 @@ def with_columns(frame: _frame.Frame, columns: dict[str, Any], info: dict[str, A
         out = table.with_columns([pl.Series(name, values) for name, values in columns.items()])
         out.attrs = attrs  # type: ignore[attr-defined]
         return out
-    out = table.copy(deep=False)
-    for name, values in columns.items():
-        out[name] = values.to_numpy() if isinstance(values, pd.Series) else values
+    # one concat instead of a setitem per column: pandas copies every array it sets,
+    # while concat of the new arrays is lazy (copy-on-write); replaced columns move last
+    replaced = [name for name in columns if name in table.columns]
+    kept = table.drop(columns=replaced) if replaced else table
+    added = pd.DataFrame(columns, index=table.index, copy=False)
+    out = pd.concat([kept, added], axis=1)
     out.attrs = attrs
     return out
 
