@@ -223,6 +223,9 @@ def main() -> None:
         base = medians["rfmkit score" if "segment" not in name else "rfmkit score + segment"]
         ratio = "1.0x (base)" if name.startswith("rfmkit") else f"{median / base:.1f}x rfmkit"
         print(f"{name:34s} {median:9.3f} {min(times[name]):8.3f} {max(times[name]):8.3f}  {ratio}")
+    target = medians["pandas qcut score"] / medians["rfmkit score + segment"]
+    print(f"\nissue 3 target (rfmkit score + segment vs pandas qcut score alone, >= 10x): {target:.1f}x "
+          f"-> {'met' if target >= 10 else 'NOT met'} in this run")
 
 
 if __name__ == "__main__":
