@@ -341,10 +341,6 @@ def _timestamps_arrow(column: Column) -> Times:
     if pa.types.is_date64(kind):
         ticks = pc.cast(array, pa.int64()).fill_null(NAT).to_numpy(zero_copy_only=False)
         return Times(np.ascontiguousarray(ticks, dtype=np.int64), TICKS_PER_DAY["ms"], None, column)
-    if pa.types.is_null(kind):
-        # an empty or all-null column of date objects arrives typed as null: no timestamps at all
-        nulls = pa.chunked_array([pa.nulls(len(array), pa.timestamp("s"))])
-        return _timestamps_arrow(Column(column.name, "arrow", nulls))
     if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
         raise DtypeError(_date_hint(column.name, "strings"))
     raise DtypeError(_date_hint(column.name, f"values of type {kind}"))
