@@ -13,6 +13,7 @@
 //!   negated values (quantile) and the interval scores are reversed (thresholds), so a
 //!   short recency scores high.
 
+use hashbrown::HashMap;
 use rayon::prelude::*;
 
 use crate::error::{Result, RfmError};
@@ -85,9 +86,18 @@ pub fn check_finite(values: &[f64], column: &str) -> Result<()> {
         Some(row) => Err(RfmError::BadValue {
             column: format!("column '{column}'"),
             row,
-            value: values[row].to_string(),
+            value: shown_value(values[row]),
             hint: "scores and segments need finite numbers; drop or fill such rows first".to_string(),
         }),
+    }
+}
+
+/// A bad value as messages show it: NaN is also how a null arrives from Python.
+pub(crate) fn shown_value(value: f64) -> String {
+    if value.is_nan() {
+        "NaN (or null)".to_string()
+    } else {
+        value.to_string()
     }
 }
 
@@ -99,27 +109,145 @@ pub fn check_finite(values: &[f64], column: &str) -> Result<()> {
 pub fn quantile_scores(values: &[f64], bins: u32, direction: Direction, column: &str) -> Result<Vec<i64>> {
     check_bins(bins)?;
     check_finite(values, column)?;
-    // `+ 0.0` turns -0.0 into 0.0, so that total_cmp ties them as `==` does.
-    let mut sorted: Vec<f64> = values.iter().map(|v| v + 0.0).collect();
-    sorted.par_sort_unstable_by(f64::total_cmp);
-    let n = sorted.len() as u128;
-    let bins = u128::from(bins);
-    let scores = values
-        .par_iter()
-        .map(|&value| {
-            let value = value + 0.0;
-            let below = sorted.partition_point(|x| x.total_cmp(&value).is_lt()) as u128;
-            let up_to = sorted.partition_point(|x| x.total_cmp(&value).is_le()) as u128;
-            let twice_rank_minus_one = match direction {
-                Direction::HigherIsBetter => below + up_to,
-                // ranks of the negated values: `n - up_to` strictly larger, `n - below` larger or equal
-                Direction::LowerIsBetter => 2 * n - below - up_to,
-            };
-            // twice_rank_minus_one <= 2n - 1, so the score is at most `bins`
-            (twice_rank_minus_one * bins / (2 * n)) as i64 + 1
-        })
-        .collect();
+    // Lower is better: score the negated values. Values become order-preserving integer
+    // keys (-0.0 and 0.0 share one), which select and compare faster than floats.
+    let sign = match direction {
+        Direction::HigherIsBetter => 1.0,
+        Direction::LowerIsBetter => -1.0,
+    };
+    let key = |v: f64| sort_key(sign * v);
+    let mut work: Vec<u64> = values.par_iter().map(|&v| key(v)).collect();
+    if let Some(scores) = few_values_scores(&work, bins) {
+        return Ok(scores);
+    }
+    let steps = score_steps(&mut work, bins);
+    let scores = work_scores(values, &steps, key);
     Ok(scores)
+}
+
+/// Scores by counting, when the keys take at most `LIMIT` distinct values (recency in
+/// days, frequency): each distinct key is scored once from its cumulative counts.
+/// `None` as soon as there are more distinct keys.
+fn few_values_scores(keys: &[u64], bins: u32) -> Option<Vec<i64>> {
+    const LIMIT: usize = 4096;
+    let mut counts: HashMap<u64, u64> = HashMap::with_capacity(LIMIT);
+    for &key in keys {
+        *counts.entry(key).or_insert(0) += 1;
+        if counts.len() > LIMIT {
+            return None;
+        }
+    }
+    let mut distinct: Vec<(u64, u64)> = counts.into_iter().collect();
+    distinct.sort_unstable();
+    let n = keys.len() as u128;
+    let bins = u128::from(bins);
+    let mut below = 0u128;
+    let mut score_of: HashMap<u64, i64> = HashMap::with_capacity(distinct.len());
+    for (key, count) in distinct {
+        let up_to = below + u128::from(count);
+        // floor(p * bins) + 1 with p = (avg_rank - 1/2) / n and 2 * avg_rank - 1 = below + up_to
+        score_of.insert(key, ((below + up_to) * bins / (2 * n)) as i64 + 1);
+        below = up_to;
+    }
+    keys.par_iter().map(|key| score_of.get(key).copied()).collect()
+}
+
+fn work_scores(values: &[f64], steps: &[u64], key: impl Fn(f64) -> u64 + Sync) -> Vec<i64> {
+    values
+        .par_iter()
+        .map(|&v| {
+            let k = key(v);
+            1 + steps.iter().filter(|&&step| k >= step).count() as i64
+        })
+        .collect()
+}
+
+/// An order-preserving unsigned key of a finite float (-0.0 and 0.0 share one).
+fn sort_key(value: f64) -> u64 {
+    let bits = (value + 0.0).to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+/// The smallest key of each score 2..=bins (fewer when no value reaches a score).
+///
+/// The score `floor((below + up_to) * bins / (2n)) + 1` of a value (`below` values
+/// strictly smaller, `up_to` smaller or equal) grows with the value, so it is a step
+/// function: score `k` starts at the first value `v` with `f(v) = below + up_to >= t`,
+/// `t = 2n(k - 1) / bins`. Let `q` be the least integer with `2q + 1 >= t` and `x_q` the
+/// order statistic at position `q`. Every value `w < x_q` has `up_to <= q`, so
+/// `f(w) <= 2q - 1 < t`: the step is at `x_q` or later. The next distinct value `u > x_q`
+/// has `below >= q + 1`, so `f(u) >= 2q + 3 > t`: the step is `x_q` when `f(x_q) >= t`,
+/// else `u`. The order statistics come from successive selections and `f(x_q)` and `u`
+/// from one counting pass, all O(n), instead of a sort.
+fn score_steps(work: &mut [u64], bins: u32) -> Vec<u64> {
+    let n = work.len() as i128;
+    let bins = i128::from(bins);
+    // (2n(k - 1), x_q) for each score k that some position reaches
+    let mut candidates: Vec<(i128, u64)> = Vec::new();
+    let mut done = 0usize;
+    for k in 2..=bins {
+        let target = 2 * n * (k - 1);
+        // least q with (2q + 1) * bins >= target
+        let excess = target - bins;
+        let q = if excess <= 0 {
+            0
+        } else {
+            (excess + 2 * bins - 1) / (2 * bins)
+        };
+        if q >= n {
+            break;
+        }
+        let q = q as usize;
+        // positions before `done` hold values <= work[done]: select within the rest
+        let Some(rest) = work.get_mut(done..) else { break };
+        let (_, nth, _) = rest.select_nth_unstable(q - done);
+        candidates.push((target, *nth));
+        done = q;
+    }
+    // for each candidate: values below it, values equal to it, the least value above it
+    let empty = vec![(0u64, 0u64, u64::MAX); candidates.len()];
+    let stats = work
+        .par_iter()
+        .fold(
+            || empty.clone(),
+            |mut acc, &x| {
+                for ((_, candidate), (below, equal, above)) in candidates.iter().zip(acc.iter_mut()) {
+                    if x < *candidate {
+                        *below += 1;
+                    } else if x == *candidate {
+                        *equal += 1;
+                    } else if x < *above {
+                        *above = x;
+                    }
+                }
+                acc
+            },
+        )
+        .reduce(
+            || empty.clone(),
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x = (x.0 + y.0, x.1 + y.1, x.2.min(y.2));
+                }
+                a
+            },
+        );
+    let mut steps = Vec::with_capacity(candidates.len());
+    for ((target, candidate), (below, equal, above)) in candidates.into_iter().zip(stats) {
+        if i128::from(2 * below + equal) * bins >= target {
+            steps.push(candidate);
+        } else if above != u64::MAX {
+            // u64::MAX is the key of no finite value
+            steps.push(above);
+        } else {
+            break;
+        }
+    }
+    steps
 }
 
 /// Checks threshold edges: finite, strictly increasing, `bins - 1` of them.
@@ -291,6 +419,28 @@ mod tests {
     }
 
     #[test]
+    fn quantile_scores_match_the_definition_on_tied_samples() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for case in 0..400 {
+            let n = (next() % 40) as usize + 1;
+            let distinct = next() % 12 + 1;
+            let values: Vec<f64> = (0..n).map(|_| (next() % distinct) as f64 - 3.0).collect();
+            let bins = (case % 8) as u32 + 2;
+            let got = quantile_scores(&values, bins, Direction::HigherIsBetter, "m").unwrap();
+            assert_eq!(got, reference(&values, bins), "{values:?} bins={bins}");
+            let negated: Vec<f64> = values.iter().map(|v| -v).collect();
+            let lower = quantile_scores(&values, bins, Direction::LowerIsBetter, "r").unwrap();
+            assert_eq!(lower, reference(&negated, bins), "{values:?} bins={bins}");
+        }
+    }
+
+    #[test]
     fn quantile_edge_cases() {
         assert_eq!(
             quantile_scores(&[], 5, Direction::HigherIsBetter, "m").unwrap(),
@@ -351,7 +501,7 @@ mod tests {
         let err = quantile_scores(&[1.0, f64::NAN], 5, Direction::HigherIsBetter, "monetary").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "column 'monetary' is NaN at row 1 (0-based position): scores and segments need finite numbers; drop or fill such rows first"
+            "column 'monetary' is NaN (or null) at row 1 (0-based position): scores and segments need finite numbers; drop or fill such rows first"
         );
         for weights in [[-1.0, 1.0, 1.0], [0.0, 0.0, 0.0], [f64::INFINITY, 1.0, 1.0]] {
             assert!(matches!(

@@ -392,7 +392,7 @@ fn check_domain(variable: &Variable, column: &[f64]) -> Result<()> {
         Err(RfmError::BadValue {
             column: format!("column '{}'", variable.name),
             row,
-            value: column[row].to_string(),
+            value: crate::scores::shown_value(column[row]),
             hint,
         })
     };
@@ -835,12 +835,49 @@ pub fn segment_scores(name: &str, r: &[f64], f: &[f64], m: &[f64], bins: u32) ->
         }
         check_domain(&variable, column)?;
     }
-    if name == "rfm10" {
-        evaluate(&scheme, &[r, f])
-    } else {
-        let fm = fm_score(f, m);
-        evaluate(&scheme, &[r, &fm])
+    // The scores are whole numbers in 1..=bins now: label every cell of the bins x bins
+    // grid once, then look each row up.
+    let b = bins as usize;
+    let mut grid = Vec::with_capacity(b * b);
+    for x in 1..=b {
+        for y in 1..=b {
+            let label = first_match(&scheme, &[x as f64, y as f64]).ok_or_else(|| {
+                RfmError::Internal(format!(
+                    "scheme {name} leaves the cell ({x}, {y}) without a segment"
+                ))
+            })?;
+            grid.push(label as i64);
+        }
     }
+    let uses_fm = name != "rfm10";
+    let labels: Option<Vec<i64>> = (0..r.len())
+        .into_par_iter()
+        .map(|row| {
+            let x = r[row] as usize;
+            // fm = ceil((f + m) / 2) on whole scores
+            let y = if uses_fm {
+                (f[row] as usize + m[row] as usize).div_ceil(2)
+            } else {
+                f[row] as usize
+            };
+            grid.get((x.checked_sub(1)?) * b + y.checked_sub(1)?).copied()
+        })
+        .collect();
+    labels.ok_or_else(|| RfmError::Internal("a checked score fell outside the grid".to_string()))
+}
+
+/// The label of the first rule that `point` (one value per variable) satisfies.
+fn first_match(scheme: &Scheme, point: &[f64]) -> Option<usize> {
+    scheme
+        .rules
+        .iter()
+        .find(|rule| {
+            rule.conditions
+                .iter()
+                .all(|c| point.get(c.variable).is_some_and(|&x| c.holds(x)))
+        })
+        .map(|rule| rule.label)
+        .or(scheme.other)
 }
 
 /// The labels of a built-in scheme (`"rfm11"`, `"rfm10"`, `"classic8"`, `"value4"`,

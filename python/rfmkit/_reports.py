@@ -110,6 +110,18 @@ class Migration:
         The two observation dates (ISO), exclusive as in `rfmkit.rfm`.
     quality : dict
         The accounting of both `rfmkit.rfm` calls (``attrs["rfmkit"]``).
+
+    Examples
+    --------
+    >>> import pandas as pd, rfmkit
+    >>> orders = pd.DataFrame({"customer_id": [1, 2, 1], "amount": [10.0, 20.0, 30.0],
+    ...                        "ordered_at": pd.to_datetime(["2024-01-02", "2024-02-01", "2024-03-01"])})
+    >>> moves = rfmkit.migration(orders, customer="customer_id", date="ordered_at", amount="amount",
+    ...                          as_of=("2024-01-15", "2024-04-01"), scheme="classic8")
+    >>> moves.earlier, moves.later, int(moves.counts.to_numpy().sum())
+    ('2024-01-15', '2024-04-01', 2)
+    >>> moves.customers["earlier"].tolist()
+    ['General Win-back', 'new']
     """
 
     counts: pd.DataFrame
@@ -302,7 +314,8 @@ def kpis(table: Any, *, churn_after: Any) -> dict[str, float]:
             from rfmkit.exceptions import InvalidValueError
 
             raise InvalidValueError(
-                f"column {name!r} is {values[bad[0]]} at row {bad[0]} (0-based position): KPIs need finite numbers; drop or fill such rows first"
+                f"column {name!r} is {'NaN (or null)' if np.isnan(values[bad[0]]) else values[bad[0]]} at row {bad[0]} "
+                f"(0-based position): KPIs need finite numbers; drop or fill such rows first"
             )
     active = int(np.count_nonzero(recency <= days))
     ordered = np.sort(monetary)

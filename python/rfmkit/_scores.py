@@ -46,6 +46,8 @@ def numbers(frame: _frame.Frame, name: str, role: str) -> np.ndarray:
             )
         return np.ascontiguousarray(values.cast(_polars().Float64).to_numpy(), dtype=np.float64)
     dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iuf":
+        return np.ascontiguousarray(values.to_numpy(), dtype=np.float64)  # no copy for float64
     if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
         raise DtypeError(
             f"{role} column {name!r} has dtype {dtype}, not numbers; convert it first, "
@@ -81,9 +83,12 @@ def with_columns(frame: _frame.Frame, columns: dict[str, Any], info: dict[str, A
         out = table.with_columns([pl.Series(name, values) for name, values in columns.items()])
         out.attrs = attrs  # type: ignore[attr-defined]
         return out
-    out = table.copy(deep=False)
-    for name, values in columns.items():
-        out[name] = values.to_numpy() if isinstance(values, pd.Series) else values
+    # one concat instead of a setitem per column: pandas copies every array it sets,
+    # while concat of the new arrays is lazy (copy-on-write); replaced columns move last
+    replaced = [name for name in columns if name in table.columns]
+    kept = table.drop(columns=replaced) if replaced else table
+    added = pd.DataFrame(columns, index=table.index, copy=False)
+    out = pd.concat([kept, added], axis=1)
     out.attrs = attrs
     return out
 
@@ -102,10 +107,23 @@ def check_bins(bins: Any) -> int:
     return int(bins)
 
 
-def _real(value: Any, what: str) -> float:
+def number(value: Any, what: str) -> float:
+    """`value` as a float, or `InvalidParameterError` naming `what`."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise InvalidParameterError(f"{what} must be a number, got {value!r}")
     return float(value)
+
+
+def check_keys(mapping: Mapping, names: Sequence[str], what: str) -> None:
+    """`InvalidParameterError` unless `mapping` has exactly the keys `names`."""
+    unknown = [key for key in mapping if key not in names]
+    missing = [name for name in names if name not in mapping]
+    if unknown or missing:
+        raise InvalidParameterError(
+            f"{what} needs exactly the keys {list(names)}"
+            + (f"; unknown: {unknown}" if unknown else "")
+            + (f"; missing: {missing}" if missing else "")
+        )
 
 
 # --------------------------------------------------------------------------- score
@@ -117,27 +135,20 @@ def _thresholds(thresholds: Any) -> tuple[list[float], list[float], list[float]]
             "thresholds must be a mapping of edges per metric, e.g. "
             "{'recency': [30, 60, 90, 180], 'frequency': [1, 2, 4, 8], 'monetary': [50, 100, 250, 1000]}"
         )
-    unknown = [key for key in thresholds if key not in METRICS]
-    missing = [key for key in METRICS if key not in thresholds]
-    if unknown or missing:
-        raise InvalidParameterError(
-            f"thresholds needs exactly the keys 'recency', 'frequency', 'monetary'"
-            + (f"; unknown: {unknown}" if unknown else "")
-            + (f"; missing: {missing}" if missing else "")
-        )
+    check_keys(thresholds, METRICS, "thresholds")
     edges = []
     for key in METRICS:
         value = thresholds[key]
         if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
             raise InvalidParameterError(f"thresholds[{key!r}] must be a list of numbers, got {value!r}")
-        edges.append([_real(edge, f"thresholds[{key!r}] entries") for edge in value])
+        edges.append([number(edge, f"thresholds[{key!r}] entries") for edge in value])
     return edges[0], edges[1], edges[2]
 
 
 def _weights(weights: Any) -> tuple[float, float, float]:
     if isinstance(weights, (str, bytes)) or not isinstance(weights, (Sequence, np.ndarray)) or len(weights) != 3:
         raise InvalidParameterError(f"weights must be three numbers (recency, frequency, monetary), got {weights!r}")
-    values = tuple(_real(w, "weights") for w in weights)
+    values = tuple(number(w, "weights") for w in weights)
     return values[0], values[1], values[2]
 
 

@@ -22,7 +22,9 @@ from rfmkit._scores import (
     METRICS,
     SCORE_COLUMNS,
     categorical,
+    check_keys,
     check_lang,
+    number,
     numbers,
     scored_bins,
     table_frame,
@@ -74,22 +76,13 @@ def split_values(columns: Mapping[str, np.ndarray], split: Any) -> dict[str, flo
         return {name: float(statistic(values)) if len(values) else 0.0 for name, values in columns.items()}
     if not isinstance(split, Mapping):
         raise InvalidParameterError(f"split must be 'mean', 'median' or a mapping of numbers, got {split!r}")
-    unknown = [key for key in split if key not in names]
-    missing = [name for name in names if name not in split]
-    if unknown or missing:
-        raise InvalidParameterError(
-            f"split needs a number for exactly {names}"
-            + (f"; unknown: {unknown}" if unknown else "")
-            + (f"; missing: {missing}" if missing else "")
-        )
+    check_keys(split, names, "split")
     out = {}
     for name in names:
-        value = split[name]
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise InvalidParameterError(f"split[{name!r}] must be a number, got {value!r}")
+        value = number(split[name], f"split[{name!r}]")
         if not math.isfinite(value):
             raise InvalidParameterError(f"split[{name!r}] is {value}; pass a finite number")
-        out[name] = float(value)
+        out[name] = value
     return out
 
 
@@ -306,7 +299,14 @@ class SegmentScheme:
         return out
 
     def labels(self, lang: str = "en") -> list[str]:
-        """The segment labels in category order (rule order, `other` last)."""
+        """The segment labels in category order (rule order, `other` last).
+
+        Examples
+        --------
+        >>> import rfmkit
+        >>> rfmkit.SegmentScheme([(("Recent", "近期"), {"recency": "< 30"})]).labels("zh")
+        ['近期', '其他']
+        """
         return list(self.labels_zh if check_lang(lang) == "zh" else self.labels_en)
 
     def __repr__(self) -> str:
@@ -490,11 +490,7 @@ def value_tiers(
     lang = check_lang(lang)
     if isinstance(cuts, (str, bytes)) or not isinstance(cuts, (Sequence, np.ndarray)):
         raise InvalidParameterError(f"cuts must be a sequence of shares such as (0.01, 0.05, 0.20), got {cuts!r}")
-    cut_values = []
-    for cut in cuts:
-        if isinstance(cut, (bool, np.bool_)) or not isinstance(cut, (int, float, np.integer, np.floating)):
-            raise InvalidParameterError(f"cuts must be numbers, got {cut!r} in {cuts!r}")
-        cut_values.append(float(cut))
+    cut_values = [number(cut, f"cuts entries ({cuts!r})") for cut in cuts]
     if labels is None:
         if len(cut_values) != 3:
             raise InvalidParameterError(
