@@ -11,14 +11,14 @@ import numpy as np
 import pandas as pd
 
 CLASSIC8_EN = {
-    "R↑F↑M↑": "important value",
-    "R↑F↓M↑": "important develop",
-    "R↓F↑M↑": "important retain",
-    "R↓F↓M↑": "important win-back",
-    "R↑F↑M↓": "general value",
-    "R↑F↓M↓": "general develop",
-    "R↓F↑M↓": "general retain",
-    "R↓F↓M↓": "general win-back",
+    "R↑F↑M↑": "Important Value",
+    "R↑F↓M↑": "Important Develop",
+    "R↓F↑M↑": "Important Retain",
+    "R↓F↓M↑": "Important Win-back",
+    "R↑F↑M↓": "General Value",
+    "R↑F↓M↓": "General Develop",
+    "R↓F↑M↓": "General Retain",
+    "R↓F↓M↓": "General Win-back",
 }
 CLASSIC8_ZH = {
     "R↑F↑M↑": "重要价值客户",
@@ -54,7 +54,7 @@ def profile(table: pd.DataFrame, labels: np.ndarray, centres: pd.DataFrame) -> p
             {
                 "cluster": cluster,
                 "customers": len(members),
-                "share": len(members) / len(frame),
+                "customer_share": len(members) / len(frame),
                 "revenue": members["monetary"].sum(),
                 "revenue_share": members["monetary"].sum() / frame["monetary"].sum(),
                 "recency_mean": members["recency"].mean(),

@@ -27,7 +27,6 @@ from rfmkit import (
     RfmkitError,
 )
 from rfmkit import _core
-from rfmkit._cluster import _classic8_name
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
@@ -165,13 +164,6 @@ def test_custom_features_and_unfitted(table):
 
 
 # --------------------------------------------------------------------------- profile and names
-
-
-def test_classic8_names():
-    for pattern, name in ref.CLASSIC8_EN.items():
-        flags = [pattern[i + 1] == "↑" for i in (0, 2, 4)]
-        assert _classic8_name(*flags, "en") == name
-        assert _classic8_name(*flags, "zh") == ref.CLASSIC8_ZH[pattern]
 
 
 @pytest.mark.parametrize("k", [2, 5])

@@ -18,8 +18,8 @@ import rfmkit
 from rfmkit import (
     ColumnNotFoundError,
     DtypeError,
+    InvalidDataError,
     InvalidParameterError,
-    InvalidValueError,
     SchemeError,
 )
 from rfmkit._segments import classic8_segments
@@ -520,11 +520,11 @@ def test_bad_method_and_weights():
 def test_bad_values_name_the_column_row_and_value(scored):
     table = rfm_table(10)
     table.iloc[3, table.columns.get_loc("monetary")] = np.nan
-    with pytest.raises(InvalidValueError, match=r"column 'monetary' is NaN \(or null\) at row 3 \(0-based position\): .*drop or fill"):
+    with pytest.raises(InvalidDataError, match=r"column 'monetary' is NaN \(or null\) at row 3 \(0-based position\): .*drop or fill"):
         rfmkit.score(table)
     bad = scored.copy()
     bad.iloc[2, bad.columns.get_loc("r_score")] = 6
-    with pytest.raises(InvalidValueError, match=r"column 'r_score' is 6 at row 2.*whole numbers from 1 to 5"):
+    with pytest.raises(InvalidDataError, match=r"column 'r_score' is 6 at row 2.*whole numbers from 1 to 5"):
         rfmkit.segment(bad, "rfm11")
     with pytest.raises(InvalidParameterError, match=r"scheme \"rfm10\" is defined on scores 1..5 but the table has bins=4"):
         rfmkit.segment(rfmkit.score(rfm_table(20), bins=4), "rfm10")
@@ -548,7 +548,7 @@ def test_bad_scheme_lang_and_split(scored):
 def test_kpis_name_a_bad_value():
     table = rfm_table(10)
     table.iloc[4, table.columns.get_loc("recency")] = np.nan
-    with pytest.raises(InvalidValueError, match=r"column 'recency' is NaN \(or null\) at row 4"):
+    with pytest.raises(InvalidDataError, match=r"column 'recency' is NaN \(or null\) at row 4"):
         rfmkit.kpis(table, churn_after=90)
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from rfmkit import _core
 from rfmkit import _frame
+from rfmkit._segments import classic8_segments
 from rfmkit.exceptions import DtypeError, InvalidDataError, InvalidParameterError, NotFittedError
 
 RFM_FEATURES = ("recency", "frequency", "monetary")
@@ -21,29 +22,6 @@ SUGGESTION_RULE = (
     "the k with the highest mean silhouette (the smallest such k on a tie); "
     "read it together with the inertia elbow and the business use"
 )
-
-_CLASSIC8 = {
-    # (R high, F high, M high): (zh, en); "R high" means a recent customer.
-    (True, True, True): ("重要价值客户", "important value"),
-    (True, False, True): ("重要发展客户", "important develop"),
-    (False, True, True): ("重要保持客户", "important retain"),
-    (False, False, True): ("重要挽留客户", "important win-back"),
-    (True, True, False): ("一般价值客户", "general value"),
-    (True, False, False): ("一般发展客户", "general develop"),
-    (False, True, False): ("一般保持客户", "general retain"),
-    (False, False, False): ("一般挽留客户", "general win-back"),
-}
-
-
-def _classic8_name(recency_high: bool, frequency_high: bool, monetary_high: bool, lang: str) -> str:
-    """The classic8 segment label (DESIGN.md) of one R/F/M high/low pattern.
-
-    ``recency_high`` means "R↑": a recency strictly below the split (a recent customer);
-    ``frequency_high`` and ``monetary_high`` mean strictly above the split.
-    """
-    zh, en = _CLASSIC8[(bool(recency_high), bool(frequency_high), bool(monetary_high))]
-    return zh if lang == "zh" else en
-
 
 # --------------------------------------------------------------------------- inputs
 
@@ -526,7 +504,7 @@ class KMeans:
         -------
         pandas.DataFrame or polars.DataFrame
             Indexed by ``cluster`` (polars: a first ``cluster`` column): ``customers``,
-            ``share``, ``revenue``, ``revenue_share``, ``recency_mean``,
+            ``customer_share``, ``revenue``, ``revenue_share``, ``recency_mean``,
             ``frequency_mean``, ``monetary_mean``, ``recency_median``,
             ``frequency_median``, ``monetary_median``, ``pattern`` (e.g. ``"R↑F↓M↑"``),
             ``name_zh``, ``name_en``.
@@ -554,7 +532,7 @@ class KMeans:
         total_revenue = values["monetary"].sum()
         out = pd.DataFrame(index=clusters)
         out["customers"] = sizes.to_numpy(dtype=np.int64)
-        out["share"] = sizes.to_numpy() / max(len(values), 1)
+        out["customer_share"] = sizes.to_numpy() / max(len(values), 1)
         out["revenue"] = revenue.to_numpy(dtype=np.float64)
         out["revenue_share"] = revenue.to_numpy() / total_revenue if total_revenue != 0 else np.nan
         means = grouped.mean().reindex(clusters)
@@ -571,8 +549,10 @@ class KMeans:
         out["pattern"] = [
             f"R{'↑' if r else '↓'}F{'↑' if f else '↓'}M{'↑' if m else '↓'}" for r, f, m in zip(recent, frequent, valuable)
         ]
-        out["name_zh"] = [_classic8_name(r, f, m, "zh") for r, f, m in zip(recent, frequent, valuable)]
-        out["name_en"] = [_classic8_name(r, f, m, "en") for r, f, m in zip(recent, frequent, valuable)]
+        split = {name: float(overall[name]) for name in RFM_FEATURES}
+        for lang in ("zh", "en"):
+            names = classic8_segments(centres["recency"], centres["frequency"], centres["monetary"], split=split, lang=lang)
+            out[f"name_{lang}"] = np.asarray(names, dtype=object)
         if _frame._is_polars(table):
             import polars as pl
 

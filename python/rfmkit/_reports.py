@@ -14,7 +14,7 @@ import pandas as pd
 from rfmkit import _frame
 from rfmkit._scores import numbers, score, table_frame
 from rfmkit._segments import segment
-from rfmkit.exceptions import DataQualityWarning, InvalidParameterError
+from rfmkit.exceptions import DataQualityWarning, InvalidDataError, InvalidParameterError
 
 SUMMARY_METRICS = ("recency", "frequency", "monetary")
 
@@ -311,9 +311,7 @@ def kpis(table: Any, *, churn_after: Any) -> dict[str, float]:
     for name, values in (("recency", recency), ("frequency", frequency), ("monetary", monetary)):
         bad = np.flatnonzero(~np.isfinite(values))
         if bad.size:
-            from rfmkit.exceptions import InvalidValueError
-
-            raise InvalidValueError(
+            raise InvalidDataError(
                 f"column {name!r} is {'NaN (or null)' if np.isnan(values[bad[0]]) else values[bad[0]]} at row {bad[0]} "
                 f"(0-based position): KPIs need finite numbers; drop or fill such rows first"
             )

@@ -206,7 +206,7 @@ def score(
     InvalidParameterError
         Bad `bins`, `method`, `thresholds` (unsorted, duplicate or missing edges) or
         `weights` (negative, all zero).
-    InvalidValueError
+    InvalidDataError
         A NaN or infinite value in a scored column.
 
     Examples

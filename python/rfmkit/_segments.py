@@ -370,7 +370,7 @@ def segment(table: Any, scheme: Any = "rfm11", *, lang: str = "en", split: Any =
     ------
     ColumnNotFoundError
         A score or raw column the scheme needs is missing.
-    InvalidValueError
+    InvalidDataError
         A score outside 1..`bins` or fractional, or a NaN value.
     InvalidParameterError, SchemeError
 

@@ -272,8 +272,8 @@ def cluster_centers(centers: Any, *, ax: Any = None) -> Any:
     >>> import pandas as pd, rfmkit.plot
     >>> centers = pd.DataFrame({"recency": [10.0, 200.0], "frequency": [8.0, 1.0], "monetary": [900.0, 40.0]})
     >>> ax = rfmkit.plot.cluster_centers(centers)
-    >>> len(ax.get_lines())
-    2
+    >>> [text.get_text()[:12] for text in ax.get_legend().get_texts()]
+    ['0: recency=1', '1: recency=2']
     """
     frame = _frame_of(centers, "cluster_centers_")
     frame = frame.select_dtypes("number")

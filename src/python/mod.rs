@@ -58,12 +58,6 @@ pyo3::create_exception!(
 );
 pyo3::create_exception!(
     rfmkit,
-    InvalidValueError,
-    RfmkitError,
-    "A value in a table that scores or segments cannot use (NaN, a score out of range)."
-);
-pyo3::create_exception!(
-    rfmkit,
     SchemeError,
     RfmkitError,
     "A segment scheme whose rules cannot be built or checked."
@@ -72,7 +66,7 @@ pyo3::create_exception!(
     rfmkit,
     InvalidDataError,
     RfmkitError,
-    "Data that cannot be clustered or compared as it is (empty, non-finite, constant, too few distinct points)."
+    "Data that cannot be used as it is: a NaN or infinite value, a score out of range, an empty table, a constant feature, too few distinct points."
 );
 pyo3::create_exception!(
     rfmkit,
@@ -99,9 +93,8 @@ pub(crate) fn to_py_err(error: RfmError) -> PyErr {
         RfmError::Parameter { .. } | RfmError::InvalidValue { .. } => InvalidParameterError::new_err(message),
         RfmError::Convergence { .. } => ConvergenceError::new_err(message),
         RfmError::InvalidRow { .. } | RfmError::ReturnRow { .. } => InvalidRowError::new_err(message),
-        RfmError::BadValue { .. } => InvalidValueError::new_err(message),
+        RfmError::BadValue { .. } | RfmError::Data { .. } => InvalidDataError::new_err(message),
         RfmError::Scheme { .. } => SchemeError::new_err(message),
-        RfmError::Data { .. } => InvalidDataError::new_err(message),
         RfmError::Length { .. }
         | RfmError::Code { .. }
         | RfmError::Internal(_)
@@ -364,7 +357,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DtypeError", py.get_type::<DtypeError>())?;
     m.add("InvalidParameterError", py.get_type::<InvalidParameterError>())?;
     m.add("InvalidRowError", py.get_type::<InvalidRowError>())?;
-    m.add("InvalidValueError", py.get_type::<InvalidValueError>())?;
     m.add("SchemeError", py.get_type::<SchemeError>())?;
     m.add("InvalidDataError", py.get_type::<InvalidDataError>())?;
     m.add("NotFittedError", py.get_type::<NotFittedError>())?;
