@@ -51,6 +51,19 @@ class Report:
         the CLV settings, or the reason CLV was skipped (``"skipped"``).
     settings : dict
         The arguments of the call.
+    notes : list of str
+        What the analysis left out and why (e.g. CLV without enough repeat customers).
+
+    Examples
+    --------
+    >>> import rfmkit
+    >>> orders = rfmkit.datasets.make_transactions(300, seed=1)
+    >>> report = rfmkit.analyze(orders, customer="customer_id", date="ordered_at", amount="amount",
+    ...                         k=None, clv=False, progress=False)
+    >>> sorted(report.tables())
+    ['customers', 'kpis', 'quality', 'segments', 'tiers']
+    >>> report.quality.loc["rows_in", "rows"] == len(orders)
+    True
     """
 
     customers: pd.DataFrame
@@ -292,7 +305,7 @@ def analyze(
     scheme: Any = "rfm11",
     bins: int = 5,
     k: Any = "auto",
-    k_range: Any = range(2, 9),
+    k_range: Any = range(3, 9),
     clv: bool = True,
     margin: float = 1.0,
     clv_horizon: int = 12,
@@ -319,8 +332,12 @@ def analyze(
     bins : int, default 5
         Quantile score bins (`rfmkit.score`).
     k : "auto", int or None, default "auto"
-        Clusters: ``"auto"`` picks k with `rfmkit.choose_k` over `k_range`; an int fits
-        that many; ``None`` (or 0) skips clustering.
+        Clusters: ``"auto"`` picks k with `rfmkit.choose_k` over `k_range` (the k with the
+        highest silhouette); an int fits that many; ``None`` (or 0) skips clustering.
+    k_range : iterable of int, default range(3, 9)
+        The k tried by ``k="auto"``. It starts at 3: RFM features often split best into
+        "active" and "lapsed", which is too coarse to act on; pass ``range(2, 9)`` to
+        let 2 win.
     clv : bool, default True
         Fit BG/NBD + Gamma-Gamma on the daily BTYD summary (`rfmkit.clv.summary` up to
         the day before `as_of`, returns left out as that summary does by default) and add
@@ -351,9 +368,13 @@ def analyze(
     >>> import rfmkit
     >>> orders = rfmkit.datasets.make_transactions(400, seed=2)
     >>> report = rfmkit.analyze(orders, customer="customer_id", date="ordered_at", amount="amount",
-    ...                         order="order_id", k=3, progress=False)  # doctest: +SKIP
-    >>> report.customers.columns.tolist()[:3]  # doctest: +SKIP
+    ...                         order="order_id", k=3, progress=False)
+    >>> report.customers.columns.tolist()[:3]
     ['recency', 'frequency', 'monetary']
+    >>> len(report.clusters), int(report.segments["customers"].sum()) == len(report.customers)
+    (3, True)
+    >>> sorted(report.kpis)[:3]
+    ['active_customers', 'churn_rate', 'customers']
     """
     import rfmkit
 
