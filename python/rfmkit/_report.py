@@ -62,7 +62,7 @@ class Report:
     ...                         k=None, clv=False, progress=False)
     >>> sorted(report.tables())
     ['customers', 'kpis', 'quality', 'segments', 'tiers']
-    >>> report.quality.loc["rows_in", "rows"] == len(orders)
+    >>> int(report.quality.loc["rows_in", "rows"]) == len(orders)
     True
     """
 
