@@ -45,10 +45,12 @@ def profile(table: pd.DataFrame, labels: np.ndarray, centres: pd.DataFrame) -> p
     for cluster in range(len(centres)):
         members = frame[frame["cluster"] == cluster]
         centre = centres.loc[cluster]
+        # the centres are log1p means mapped back, so the split is too
+        split = np.expm1(np.log1p(frame[["recency", "frequency", "monetary"]]).mean())
         pattern = (
-            ("R↑" if centre["recency"] < frame["recency"].mean() else "R↓")
-            + ("F↑" if centre["frequency"] > frame["frequency"].mean() else "F↓")
-            + ("M↑" if centre["monetary"] > frame["monetary"].mean() else "M↓")
+            ("R↑" if centre["recency"] < split["recency"] else "R↓")
+            + ("F↑" if centre["frequency"] > split["frequency"] else "F↓")
+            + ("M↑" if centre["monetary"] > split["monetary"] else "M↓")
         )
         rows.append(
             {

@@ -166,6 +166,13 @@ def test_custom_features_and_unfitted(table):
 # --------------------------------------------------------------------------- profile and names
 
 
+def test_one_cluster_of_everyone_sits_on_every_split(table):
+    # centre and split are the same average, so the whole base is neither above nor below
+    # itself: R is not "recent" (strictly below), F and M not "high" (strictly above)
+    profile = rfmkit.KMeans(1, random_state=0).fit(table).profile(table)
+    assert profile["pattern"].tolist() == ["R↓F↓M↓"]
+
+
 @pytest.mark.parametrize("k", [2, 5])
 def test_profile_matches_the_pandas_reference(table, k):
     model = rfmkit.KMeans(k, random_state=3).fit(table)

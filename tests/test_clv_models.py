@@ -150,6 +150,10 @@ def test_bad_inputs_have_clear_errors():
         fit([0, 2], [0, 1.0], [np.nan, 10.0], freq="D")
     with pytest.raises(rfmkit.InvalidParameterError, match="different lengths"):
         fit([0, 2], [0, 1.0, 3.0], [10.0, 10.0], freq="D")
+    with pytest.raises(rfmkit.InvalidParameterError, match="weights has 2"):
+        fit([1, 2, 3], [1.0, 2.0, 3.0], [4.0, 5.0, 6.0], weights=[1, 2], freq="D")
+    with pytest.raises(rfmkit.InvalidParameterError, match="weights has 3"):
+        rfmkit.clv.GammaGammaFitter().fit([1, 2], [10.0, 12.0], weights=[1, 1, 1])
     with pytest.raises(rfmkit.InvalidParameterError, match="penalizer_coef"):
         rfmkit.clv.BetaGeoFitter(penalizer_coef=-1).fit([0, 2], [0, 1.0], [10.0, 10.0])
     with pytest.raises(rfmkit.InvalidParameterError, match="no customer with T > 0"):
@@ -227,6 +231,10 @@ def test_simple_and_historical_errors():
         rfmkit.clv.simple(table, margin=0.3, discount_rate=0.01, horizon=0, retention=0.5)
     with pytest.raises(rfmkit.InvalidParameterError, match="margin"):
         rfmkit.clv.historical(table, margin=float("nan"))
+    with pytest.raises(rfmkit.DtypeError, match="'monetary'"):
+        rfmkit.clv.historical(table.assign(monetary=["10", "5"]))
+    with pytest.raises(rfmkit.InvalidDataError, match=r"column 'monetary' is NaN \(or null\) at row 1"):
+        rfmkit.clv.historical(table.assign(monetary=[10.0, np.nan]))
 
 
 # --------------------------------------------------------------------------- properties
@@ -271,7 +279,7 @@ def test_degenerate_fits_give_finite_expectations_equal_to_the_integral(a, b):
     rows = [(0.0, 0.0, 30.0), (0.0, 0.0, 2.0), (1.0, 5.0, 40.0), (3.0, 20.0, 40.0)]
     for t in (1.0, 10.0, 100.0):
         for x, recency, age in rows:
-            got = model.conditional_expected_number_of_purchases_up_to_time(t, x, recency, age)[0]
+            got = model.conditional_expected_number_of_purchases_up_to_time(t, x, recency, age)
             want = reference_conditional_expected(model.params_, t, x, recency, age)
             assert np.isfinite(got) and abs(got / want - 1) < 1e-9, (t, x, got, want)
 

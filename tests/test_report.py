@@ -284,3 +284,23 @@ def test_cli_analyze_errors_are_one_line_and_exit_2(orders, tmp_path, capsys, ar
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("rfmkit: error:") and message in err[0]
     assert not (tmp_path / "x" / "customers.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "orders, reason",
+    [
+        # every customer bought once: frequency is constant and cannot be standardised
+        (pd.DataFrame({"customer_id": range(30), "ordered_at": pd.date_range("2024-01-01", periods=30),
+                       "amount": np.linspace(5.0, 80.0, 30)}), "'frequency' is constant"),
+        # one customer only
+        (pd.DataFrame({"customer_id": [1, 1], "ordered_at": pd.to_datetime(["2024-01-01", "2024-02-01"]),
+                       "amount": [5.0, 8.0]}), "below the 1 customers"),
+    ],
+)
+def test_data_that_cannot_be_clustered_still_gets_a_report(orders, reason):
+    report = rfmkit.analyze(orders, customer="customer_id", date="ordered_at", amount="amount", progress=False)
+    assert report.clusters is None and report.comparison is None
+    assert any(note.startswith("clusters skipped") and reason in note for note in report.notes)
+    assert len(report.customers) == orders["customer_id"].nunique()
+    assert "segment" in report.customers and "tier" in report.customers
+    assert "clusters skipped" in report._repr_html_()

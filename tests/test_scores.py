@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -468,7 +469,7 @@ def scored():
 
 
 def test_missing_columns_are_named(scored):
-    with pytest.raises(ColumnNotFoundError, match=r"m_score column 'm_score' is not in the data"):
+    with pytest.raises(ColumnNotFoundError, match=r"the table has no 'm_score': score it first"):
         rfmkit.segment(scored.drop(columns="m_score"), "rfm11")
     with pytest.raises(ColumnNotFoundError, match=r"monetary column 'monetary' is not in the data.*"):
         rfmkit.score(scored.drop(columns="monetary"))
@@ -562,3 +563,35 @@ def test_migration_from_polars_equals_pandas():
         b = rfmkit.migration(pl.from_pandas(orders), **kwargs)
     pd.testing.assert_frame_equal(a.counts, b.counts)
     assert a.quality["earlier"]["rows_in"] == len(orders)
+
+
+def test_segment_asks_for_bins_when_the_scoring_is_not_recorded():
+    table = rfm_table(300, seed=5)
+    scored = rfmkit.score(table, bins=4)
+    expected = rfmkit.segment(scored, "value4")["segment"]
+    # a polars filter (or a pandas merge) drops the attrs that record bins=4
+    filtered = pl.from_pandas(scored.reset_index()).filter(pl.col("monetary") > -1e18)
+    assert not getattr(filtered, "attrs", {}).get("rfmkit")
+    with pytest.raises(InvalidParameterError, match=r"highest score is 4, not 5: pass bins= .*bins=4"):
+        rfmkit.segment(filtered, "value4")
+    got = rfmkit.segment(filtered, "value4", bins=4)["segment"].to_list()
+    assert got == expected.astype(str).tolist()
+    # scores that reach 5 are taken as 5 bins, as before
+    plain = pd.DataFrame(rfmkit.score(table)[["r_score", "f_score", "m_score"]].to_numpy(), columns=["r_score", "f_score", "m_score"])
+    assert rfmkit.segment(plain, "rfm11")["segment"].tolist() == rfmkit.segment(rfmkit.score(table), "rfm11")["segment"].tolist()
+
+
+@pytest.mark.parametrize("bins", [2, 5, 9])
+def test_large_tables_take_the_selection_path_and_match_the_reference(bins):
+    # Above 4096 distinct values the core finds the score steps by selection instead of
+    # counting every distinct value (src/scores.rs, score_steps): same scores.
+    rng = np.random.default_rng(bins)
+    n = 12_000
+    monetary = np.round(rng.lognormal(4, 1.2, n), 2)
+    monetary[rng.integers(0, n, 3000)] = 25.0  # a heavy tie inside the range
+    table = pd.DataFrame({"recency": rng.integers(1, 9000, n), "frequency": rng.geometric(0.3, n), "monetary": monetary})
+    assert table["monetary"].nunique() > 4096 and table["recency"].nunique() > 4096
+    got = rfmkit.score(table, bins=bins)
+    want = ref.score_table(table, bins)
+    for column in ("r_score", "f_score", "m_score"):
+        np.testing.assert_array_equal(got[column].to_numpy(), want[column].to_numpy())

@@ -495,10 +495,14 @@ class KMeans:
         The customers of `table` (an `rfmkit.rfm` table, with ``recency``, ``frequency``
         and ``monetary`` columns) are assigned with `predict`. The suggested name applies
         the classic8 rule to the cluster centre: R↑ when the centre's recency is strictly
-        below the mean recency of the customers of `table`, F↑ / M↑ when its frequency /
-        monetary is strictly above their mean (a value equal to the mean is low). The
-        centre is `cluster_centers_` in original units for a clustered feature, and the
-        cluster's mean for one that was not clustered on.
+        below the split, F↑ / M↑ when its frequency / monetary is strictly above it (a
+        value equal to the split is low). Centre and split are the same kind of average,
+        so that a cluster holding every customer sits exactly on the split: for a
+        clustered feature, the centre is `cluster_centers_` (the mean in the transformed
+        space, mapped back to original units) and the split is the mean of all customers
+        of `table` in that space, mapped back the same way (with ``log1p``: the
+        ``expm1`` of the mean ``log1p``); for a feature not clustered on, the cluster's
+        mean against the mean of all customers.
 
         Returns
         -------
@@ -542,7 +546,7 @@ class KMeans:
         for name in RFM_FEATURES:
             out[f"{name}_median"] = medians[name].to_numpy(dtype=np.float64)
         centres = self._centre_values(means)
-        overall = values.mean()
+        overall = self._split_values(table, values)
         recent = centres["recency"] < overall["recency"]
         frequent = centres["frequency"] > overall["frequency"]
         valuable = centres["monetary"] > overall["monetary"]
@@ -558,6 +562,18 @@ class KMeans:
 
             return pl.from_pandas(out.reset_index())
         return out
+
+    def _split_values(self, table: Any, values: pd.DataFrame) -> pd.Series:
+        """The classic8 split of each of R, F, M, on the scale of the centres (see `profile`)."""
+        overall = values.mean()
+        clustered = self._preprocessing.names
+        if all(name in values.columns for name in clustered):
+            transformed = self._preprocessing.apply(_features(table, clustered)).mean(axis=0)
+            back = self._preprocessing.invert(transformed[None, :])[0]
+            for name, value in zip(clustered, back):
+                if name in overall.index:
+                    overall[name] = value
+        return overall
 
     def _centre_values(self, cluster_means: pd.DataFrame) -> pd.DataFrame:
         """R/F/M of each centre in original units: the fitted centre for a clustered

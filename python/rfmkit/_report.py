@@ -16,7 +16,7 @@ import pandas as pd
 
 from rfmkit import _frame
 from rfmkit._progress import Steps
-from rfmkit.exceptions import DataQualityWarning, InvalidParameterError, RfmkitError
+from rfmkit.exceptions import DataQualityWarning, InvalidDataError, InvalidParameterError, RfmkitError
 
 CUSTOMER_TABLES = ("customers", "segments", "clusters", "choose_k", "tiers", "kpis", "quality", "comparison")
 
@@ -422,24 +422,33 @@ def analyze(
         customers = rfmkit.value_tiers(customers, by=tier_by, lang=lang)
         clusters = choose = comparison = None
         if k is not None and len(customers) > 0:
-            if k == "auto":
-                steps.start("choosing k")
-                k_values = [value for value in k_range if value <= len(customers)]
-                if not k_values:
-                    raise InvalidParameterError(f"k_range={k_range!r} has no k up to the {len(customers)} customers")
-                choose = rfmkit.choose_k(customers, k=k_values, random_state=random_state)
-                n_clusters = int(choose.attrs["rfmkit"]["suggested_k"])
+            try:
+                if k == "auto":
+                    steps.start("choosing k")
+                    k_values = [value for value in k_range if value < len(customers)]
+                    if not k_values:
+                        raise InvalidDataError(
+                            f"no k of k_range={k_range!r} is below the {len(customers)} customers"
+                        )
+                    choose = rfmkit.choose_k(customers, k=k_values, random_state=random_state)
+                    n_clusters = int(choose.attrs["rfmkit"]["suggested_k"])
+                else:
+                    n_clusters = int(k)
+                steps.start("clusters")
+                model = rfmkit.KMeans(n_clusters, random_state=random_state).fit(customers)
+            except InvalidDataError as error:
+                # Data that cannot be clustered (one customer, every customer with one
+                # purchase, returns above purchases under log1p) still gets its report.
+                choose = None
+                notes.append(f"clusters skipped: {error}")
             else:
-                n_clusters = int(k)
-            steps.start("clusters")
-            model = rfmkit.KMeans(n_clusters, random_state=random_state).fit(customers)
-            labels = model.labels_
-            clusters = model.profile(customers)
-            name_column = "name_zh" if lang == "zh" else "name_en"
-            customers["cluster"] = labels
-            customers["cluster_name"] = clusters[name_column].to_numpy()[labels]
-            steps.start("comparison")
-            comparison = rfmkit.compare(customers["segment"], customers["cluster"])
+                labels = model.labels_
+                clusters = model.profile(customers)
+                name_column = "name_zh" if lang == "zh" else "name_en"
+                customers["cluster"] = labels
+                customers["cluster_name"] = clusters[name_column].to_numpy()[labels]
+                steps.start("comparison")
+                comparison = rfmkit.compare(customers["segment"], customers["cluster"])
         segments = rfmkit.segment_summary(customers, by="segment")
         tiers = rfmkit.segment_summary(customers, by="tier")
         kpis = rfmkit.kpis(customers, churn_after=churn_after)

@@ -263,13 +263,28 @@ def score(
     return with_columns(frame, columns, info)
 
 
-def scored_bins(frame: _frame.Frame, bins: Any) -> int:
-    """`bins` as given, else the one recorded by `score`, else 5."""
+def scored_bins(frame: _frame.Frame, bins: Any, scores: Sequence[np.ndarray] = ()) -> int:
+    """`bins` as given, else the one recorded by `score`, else 5 when the `scores` reach 5.
+
+    A table whose attrs were lost (a polars filter, a pandas merge) and whose highest
+    score is not 5 may have been scored with other bins: guessing 5 would shift every
+    "above the middle" rule, so it is an error that asks for `bins=`.
+    """
     if bins is not None:
         return check_bins(bins)
     recorded = (getattr(frame.data, "attrs", None) or {}).get("rfmkit", {}).get("score", {})
     value = recorded.get("bins") if isinstance(recorded, Mapping) else None
-    return check_bins(value) if value is not None else 5
+    if value is not None:
+        return check_bins(value)
+    finite = [values[np.isfinite(values)] for values in scores]
+    top = max((float(values.max()) for values in finite if values.size), default=5.0)
+    if top != 5.0:
+        raise InvalidParameterError(
+            f"the table does not record how many bins it was scored with (rfmkit.score keeps it in "
+            f"attrs, which filters and merges drop) and its highest score is {top:g}, not 5: pass bins= "
+            f"(the bins given to rfmkit.score, e.g. bins={max(2, min(9, int(top)))})"
+        )
+    return 5
 
 
 def finite_or_nan(value: float) -> float:

@@ -30,7 +30,7 @@ from rfmkit._scores import (
     table_frame,
     with_columns,
 )
-from rfmkit.exceptions import InvalidParameterError, SchemeError
+from rfmkit.exceptions import ColumnNotFoundError, InvalidParameterError, SchemeError
 
 SCORE_SCHEMES = ("rfm11", "rfm10", "value4")
 SCHEMES = ("rfm11", "rfm10", "classic8", "value4")
@@ -390,8 +390,14 @@ def segment(table: Any, scheme: Any = "rfm11", *, lang: str = "en", split: Any =
         names = scheme.labels(lang)
         info: dict[str, Any] = {"scheme": "custom", "labels": scheme.labels("en")}
     elif scheme in SCORE_SCHEMES:
-        n_bins = scored_bins(frame, bins)
+        missing = [name for name in SCORE_COLUMNS if name not in frame.names]
+        if missing:
+            raise ColumnNotFoundError(
+                f"scheme {scheme!r} reads the scores {', '.join(SCORE_COLUMNS)}, and the table has no "
+                f"{', '.join(map(repr, missing))}: score it first, rfmkit.segment(rfmkit.score(table), {scheme!r})"
+            )
         r, f, m = (numbers(frame, name, name) for name in SCORE_COLUMNS)
+        n_bins = scored_bins(frame, bins, (r, f, m))
         codes = _core.segment_scores(scheme, r, f, m, n_bins)
         names = labels(scheme, lang)
         info = {"scheme": scheme, "bins": n_bins}

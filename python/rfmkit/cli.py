@@ -12,7 +12,6 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 import pandas as pd
 
 import rfmkit
@@ -75,17 +74,14 @@ def _headline(table: pd.DataFrame) -> list[str]:
     n = len(table)
     if n == 0:
         return ["no customers with a purchase"]
-    monetary = np.sort(table["monetary"].to_numpy())[::-1]
-    top = max(1, int(round(0.2 * n)))
-    revenue = monetary.sum()
-    share = monetary[:top].sum() / revenue if revenue > 0 else float("nan")
+    kpis = rfmkit.kpis(table, churn_after=365)
     return [
         f"customers: {n:,}",
-        f"revenue: {revenue:,.2f}",
-        f"repeat customers: {(table['frequency'] > 1).mean():.1%}",
+        f"revenue: {table['monetary'].sum():,.2f}",
+        f"repeat customers: {kpis['repeat_purchase_rate']:.1%}",
         f"median recency: {table['recency'].median():.0f} days   median frequency: "
         f"{table['frequency'].median():.0f}   median monetary: {table['monetary'].median():,.2f}",
-        f"revenue share of the top 20% of customers: {share:.1%}",
+        f"revenue share of the top 20% of customers: {kpis['top20_revenue_share']:.1%}",
     ]
 
 

@@ -61,7 +61,10 @@ def broadcast(**columns: Any) -> dict[str, np.ndarray]:
 
 def like(template: Any, values: np.ndarray, name: str) -> Any:
     """`values` in the container of `template`: a pandas Series keeps its index, a polars
-    Series gives a polars Series, anything else a numpy array."""
+    Series gives a polars Series, a scalar (with scalar other inputs) a float, anything
+    else a numpy array."""
+    if np.ndim(template) == 0 and len(values) == 1 and not isinstance(template, (pd.Series, np.ndarray)):
+        return float(values[0])
     if isinstance(template, pd.Series) and len(template) == len(values):
         return pd.Series(values, index=template.index, name=name)
     if is_polars_series(template) and len(template) == len(values):

@@ -213,8 +213,9 @@ class BetaGeoFitter(_Fitter):
                     f"freq={freq!r} but the summary was made with freq={unit!r}; drop freq= or rebuild the summary"
                 )
             unit = freq
-        data = _inputs.broadcast(frequency=frequency, recency=recency, T=T)
-        weight_array = None if weights is None else _inputs.column(weights, "weights")
+        extra = {} if weights is None else {"weights": weights}
+        data = _inputs.broadcast(frequency=frequency, recency=recency, T=T, **extra)
+        weight_array = data.get("weights")
         out = _core.bgnbd_fit(
             data["frequency"],
             data["recency"],
@@ -246,8 +247,8 @@ class BetaGeoFitter(_Fitter):
         >>> import rfmkit
         >>> model = rfmkit.clv.BetaGeoFitter()
         >>> model.params_ = rfmkit.clv.BetaGeoFitter.cdnow_params()
-        >>> model.conditional_expected_number_of_purchases_up_to_time(39, 2, 30.43, 38.86).round(4)
-        array([1.2259])
+        >>> round(model.conditional_expected_number_of_purchases_up_to_time(39, 2, 30.43, 38.86), 4)
+        1.2259
         """
         data = _inputs.broadcast(t=t, frequency=frequency, recency=recency, T=T)
         out = _core.bgnbd_conditional_expected(
@@ -408,8 +409,9 @@ class GammaGammaFitter(_Fitter):
             frequency, monetary_value = columns["frequency"], columns["monetary_value"]
         elif monetary_value is None:
             raise InvalidParameterError("fit needs frequency and monetary_value (or a summary frame with both)")
-        data = _inputs.broadcast(frequency=frequency, monetary_value=monetary_value)
-        weight_array = None if weights is None else _inputs.column(weights, "weights")
+        extra = {} if weights is None else {"weights": weights}
+        data = _inputs.broadcast(frequency=frequency, monetary_value=monetary_value, **extra)
+        weight_array = data.get("weights")
         out = _core.gamma_gamma_fit(
             data["frequency"],
             data["monetary_value"],

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from rfmkit import _frame
-from rfmkit.exceptions import ColumnNotFoundError, InvalidParameterError
+from rfmkit._scores import numbers
+from rfmkit.exceptions import ColumnNotFoundError, InvalidDataError, InvalidParameterError
 
 #: Days in one period of `simple` ("M" is 30 days, as lifetimes' CLV month).
 PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 30.0}
@@ -40,7 +41,16 @@ def _rfm_columns(table: Any, wanted: tuple[str, ...], function: str) -> tuple[di
     polars = frame.frontend == "polars"
     if frame.frontend == "arrow":
         table = table.to_pandas()
-    columns = {name: np.asarray(table[name].to_numpy(), dtype=np.float64) for name in wanted}
+    frame = _frame.Frame.of(table)
+    columns = {name: numbers(frame, name, name) for name in wanted}
+    for name, values in columns.items():
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            shown = "NaN (or null)" if np.isnan(values[bad[0]]) else values[bad[0]]
+            raise InvalidDataError(
+                f"column {name!r} is {shown} at row {bad[0]} (0-based position): {function} needs finite "
+                f"numbers; drop or fill such rows first"
+            )
     ids = table[:, 0] if polars else table.index
     return columns, ids, polars
 
