@@ -64,7 +64,8 @@ pub struct CalibrationHoldout {
     pub calibration: Summary,
     /// Distinct purchase periods in the holdout, per calibration customer.
     pub frequency_holdout: Vec<f64>,
-    /// Mean amount of the holdout purchase rows (returns netted in under `returns="net"`).
+    /// Mean amount of the holdout purchase rows (returns are counted as used rows but not
+    /// averaged in, as in the reference of `tests/reference.py`).
     pub monetary_value_holdout: Vec<f64>,
     /// Periods from the calibration end to the observation end.
     pub duration_holdout: f64,
@@ -100,6 +101,8 @@ struct PeriodStats {
     last: i64,
     first_sum: f64,
     repeat_sum: f64,
+    /// Purchases only, without the returns netted into `first_sum` and `repeat_sum`.
+    purchase_sum: f64,
     purchase_rows: usize,
     return_rows: usize,
 }
@@ -121,6 +124,7 @@ fn period_stats(entries: &mut [Entry]) -> PeriodStats {
             continue;
         }
         stats.purchase_rows += 1;
+        stats.purchase_sum += entry.amount;
         let period = entry.period();
         if stats.periods == 0 || period != stats.last {
             stats.periods += 1;
@@ -403,7 +407,7 @@ pub fn calibration_holdout(
         monetary_value_holdout.push(if s.purchase_rows == 0 {
             0.0
         } else {
-            (s.first_sum + s.repeat_sum) / s.purchase_rows as f64
+            s.purchase_sum / s.purchase_rows as f64
         });
     }
     let duration_holdout = (period.index(observation_end, tpd) - cal_period) as f64;
