@@ -5,9 +5,10 @@
 use std::hash::BuildHasher;
 
 use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
+use rayon::prelude::*;
 
 use crate::error::{Result, RfmError};
-use crate::rows::NULL_CODE;
+use crate::rows::{prefetch, NULL_CODE, PREFETCH_AHEAD};
 
 /// Codes per row and, per code, the row where it first appears.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,58 +41,189 @@ fn check_validity(validity: Option<&[bool]>, n: usize) -> Result<()> {
 /// Encodes integer ids; `validity[i] == false` marks a null.
 ///
 /// Ids that fill a dense range (the usual case for customer numbers) are looked up
-/// in a table instead of a hash map.
+/// in a table instead of a hash map; on big inputs the table lookups run in parallel.
 ///
 /// # Errors
 /// [`RfmError::Length`] when `validity` does not match `values`.
 pub fn encode_i64(values: &[i64], validity: Option<&[bool]>) -> Result<Encoded> {
+    encode_i64_in_chunks(values, validity, parallel_chunks(values.len()))
+}
+
+/// Number of row chunks to encode in parallel: one below `1 << 16` rows.
+fn parallel_chunks(n: usize) -> usize {
+    if n < 1 << 16 {
+        1
+    } else {
+        rayon::current_num_threads().max(1)
+    }
+}
+
+fn encode_i64_in_chunks(values: &[i64], validity: Option<&[bool]>, chunks: usize) -> Result<Encoded> {
     check_validity(validity, values.len())?;
-    let mut bounds: Option<(i64, i64)> = None;
-    for (i, &v) in values.iter().enumerate() {
-        if is_valid(validity, i) {
-            bounds = Some(bounds.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))));
+    let bounds = values
+        .par_iter()
+        .enumerate()
+        .with_min_len(1 << 16)
+        .filter(|&(i, _)| is_valid(validity, i))
+        .map(|(_, &v)| (v, v))
+        .reduce_with(|(lo, hi), (a, b)| (lo.min(a), hi.max(b)));
+    let Some((lo, hi)) = bounds else {
+        return Ok(Encoded {
+            codes: vec![NULL_CODE; values.len()],
+            first_rows: Vec::new(),
+        });
+    };
+    let span = (hi as i128 - lo as i128 + 1) as u128;
+    let n = values.len() as u128;
+    // Dense tables hold one u32 slot per possible id (and u32 codes): up to 16 bytes per
+    // row on one thread, up to 4 bytes per row and thread in parallel.
+    let fits_u32 = n < u128::from(EMPTY_SLOT);
+    if fits_u32 && chunks > 1 && span <= n {
+        Ok(encode_dense_parallel(values, validity, lo, span as usize, chunks))
+    } else if fits_u32 && span <= (n * 4).max(1 << 16) {
+        // Zeroed memory comes lazily from the OS; every code is written below.
+        let mut codes = vec![0; values.len()];
+        let first_rows = encode_dense(values, validity, lo, span as usize, 0, &mut codes).first_rows;
+        Ok(Encoded { codes, first_rows })
+    } else {
+        Ok(encode_sparse(values, validity))
+    }
+}
+
+/// Marks an empty slot of a dense table.
+const EMPTY_SLOT: u32 = u32::MAX;
+
+/// A chunk of rows encoded on its own: codes numbered from 0 in order of first
+/// appearance in the chunk, the rows where they appear, and the table that maps
+/// `id - lo` to them.
+struct DenseChunk {
+    table: Vec<u32>,
+    first_rows: Vec<i64>,
+}
+
+/// Slot of `value` in a table of slots from `lo`.
+#[inline]
+fn slot_of(value: i64, lo: i64) -> usize {
+    (value as i128 - lo as i128) as usize
+}
+
+/// Encodes the rows `start..start + codes.len()` into `codes`.
+fn encode_dense(
+    values: &[i64],
+    validity: Option<&[bool]>,
+    lo: i64,
+    span: usize,
+    start: usize,
+    codes: &mut [i64],
+) -> DenseChunk {
+    let mut chunk = DenseChunk {
+        table: vec![EMPTY_SLOT; span],
+        first_rows: Vec::new(),
+    };
+    for (offset, code) in codes.iter_mut().enumerate() {
+        let i = start + offset;
+        if let Some(&ahead) = values.get(i + PREFETCH_AHEAD) {
+            prefetch(&chunk.table, slot_of(ahead, lo));
+        }
+        // The bounds pass guarantees a slot for every valid value.
+        let slot = match values.get(i) {
+            Some(&v) if is_valid(validity, i) => chunk.table.get_mut(slot_of(v, lo)),
+            _ => None,
+        };
+        let Some(slot) = slot else {
+            *code = NULL_CODE;
+            continue;
+        };
+        if *slot == EMPTY_SLOT {
+            *slot = chunk.first_rows.len() as u32;
+            chunk.first_rows.push(i as i64);
+        }
+        *code = i64::from(*slot);
+    }
+    chunk
+}
+
+/// Encodes contiguous chunks of rows in parallel, each with its own table, then numbers
+/// the ids new in each chunk after those of the chunks before it (so codes stay in order
+/// of first appearance) and renumbers each chunk's codes in place.
+fn encode_dense_parallel(
+    values: &[i64],
+    validity: Option<&[bool]>,
+    lo: i64,
+    span: usize,
+    chunks: usize,
+) -> Encoded {
+    let size = values.len().div_ceil(chunks).max(1);
+    // Zeroed memory comes lazily from the OS; every code is written below.
+    let mut codes = vec![0; values.len()];
+    let parts: Vec<DenseChunk> = codes
+        .par_chunks_mut(size)
+        .enumerate()
+        .map(|(c, chunk_codes)| encode_dense(values, validity, lo, span, c * size, chunk_codes))
+        .collect();
+    let mut parts = parts.into_iter();
+    let Some(DenseChunk {
+        mut table,
+        mut first_rows,
+    }) = parts.next()
+    else {
+        return Encoded::default();
+    };
+    for (c, part) in parts.enumerate() {
+        drop(part.table);
+        // The global code of each of the chunk's local codes.
+        let renumber: Vec<i64> = part
+            .first_rows
+            .iter()
+            .map(|&row| {
+                let slot = values
+                    .get(row as usize)
+                    .and_then(|&v| table.get_mut(slot_of(v, lo)));
+                match slot {
+                    Some(slot) => {
+                        if *slot == EMPTY_SLOT {
+                            *slot = first_rows.len() as u32;
+                            first_rows.push(row);
+                        }
+                        i64::from(*slot)
+                    }
+                    None => NULL_CODE,
+                }
+            })
+            .collect();
+        let start = (c + 1) * size;
+        let end = (start + size).min(codes.len());
+        if let Some(chunk_codes) = codes.get_mut(start..end) {
+            chunk_codes.par_iter_mut().with_min_len(1 << 14).for_each(|code| {
+                if *code >= 0 {
+                    *code = renumber.get(*code as usize).copied().unwrap_or(NULL_CODE);
+                }
+            });
         }
     }
+    drop(table);
+    Encoded { codes, first_rows }
+}
+
+fn encode_sparse(values: &[i64], validity: Option<&[bool]>) -> Encoded {
     let mut out = Encoded {
         codes: Vec::with_capacity(values.len()),
         first_rows: Vec::new(),
     };
-    let Some((lo, hi)) = bounds else {
-        out.codes.resize(values.len(), NULL_CODE);
-        return Ok(out);
-    };
-    let span = (hi as i128 - lo as i128 + 1) as u128;
-    let dense_limit = (values.len() as u128 * 4).max(1 << 16);
-    if span <= dense_limit {
-        let mut table = vec![NULL_CODE; span as usize];
-        for (i, &v) in values.iter().enumerate() {
-            if !is_valid(validity, i) {
-                out.codes.push(NULL_CODE);
-                continue;
-            }
-            let slot = &mut table[(v as i128 - lo as i128) as usize];
-            if *slot == NULL_CODE {
-                *slot = out.first_rows.len() as i64;
-                out.first_rows.push(i as i64);
-            }
-            out.codes.push(*slot);
+    let mut map: HashMap<i64, i64> = HashMap::new();
+    for (i, &v) in values.iter().enumerate() {
+        if !is_valid(validity, i) {
+            out.codes.push(NULL_CODE);
+            continue;
         }
-    } else {
-        let mut map: HashMap<i64, i64> = HashMap::new();
-        for (i, &v) in values.iter().enumerate() {
-            if !is_valid(validity, i) {
-                out.codes.push(NULL_CODE);
-                continue;
-            }
-            let next = out.first_rows.len() as i64;
-            let code = *map.entry(v).or_insert_with(|| {
-                out.first_rows.push(i as i64);
-                next
-            });
-            out.codes.push(code);
-        }
+        let next = out.first_rows.len() as i64;
+        let code = *map.entry(v).or_insert_with(|| {
+            out.first_rows.push(i as i64);
+            next
+        });
+        out.codes.push(code);
     }
-    Ok(out)
+    out
 }
 
 /// Encodes float ids (an integer id column with nulls arrives as float): NaN is null,
@@ -221,6 +353,24 @@ mod tests {
         let sparse = encode_i64(&[i64::MAX, i64::MIN, i64::MAX, 0, i64::MIN], None).unwrap();
         assert_eq!(sparse.codes, dense.codes);
         assert_eq!(sparse.first_rows, dense.first_rows);
+    }
+
+    #[test]
+    fn parallel_chunks_keep_first_appearance_order() {
+        // Ids repeat across chunk boundaries, some are new in later chunks, some rows are null.
+        let values: Vec<i64> = (0..1000i64).map(|i| (i * 7919) % 97 + (i / 400) * 50).collect();
+        let validity: Vec<bool> = (0..1000).map(|i| i % 13 != 0).collect();
+        let sparse_values: Vec<i64> = values.iter().map(|&v| v * 1_000_000_007).collect();
+        let reference = encode_sparse(&sparse_values, Some(&validity));
+        for chunks in [1, 2, 3, 7, 999, 1000, 1500] {
+            let dense = encode_i64_in_chunks(&values, Some(&validity), chunks).unwrap();
+            assert_eq!(dense, reference, "chunks {chunks}");
+        }
+        // More chunks than rows, and a span too wide for the dense tables.
+        assert_eq!(
+            encode_i64_in_chunks(&[4, 4, 2], None, 8).unwrap(),
+            encode_i64_in_chunks(&[i64::MIN, i64::MIN, i64::MAX], None, 8).unwrap()
+        );
     }
 
     #[test]

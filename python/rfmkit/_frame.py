@@ -338,6 +338,9 @@ def _timestamps_arrow(column: Column) -> Times:
     if pa.types.is_date64(kind):
         ticks = pc.cast(array, pa.int64()).fill_null(NAT).to_numpy(zero_copy_only=False)
         return Times(np.ascontiguousarray(ticks, dtype=np.int64), TICKS_PER_DAY["ms"], None, column)
+    if pa.types.is_null(kind):
+        # No value at all (an empty or all-None column of dates converted by pyarrow): every row is NaT.
+        return Times(np.full(len(array), NAT, dtype=np.int64), 1, None, column)
     if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
         raise DtypeError(_date_hint(column.name, "strings"))
     raise DtypeError(_date_hint(column.name, f"values of type {kind}"))
