@@ -123,7 +123,11 @@ fn encode_dense(
     for (offset, code) in codes.iter_mut().enumerate() {
         let i = start + offset;
         if let Some(&ahead) = values.get(i + PREFETCH_AHEAD) {
-            prefetch(&chunk.table, slot_of(ahead, lo));
+            // Null rows may hold any value: only slots inside the table are prefetched.
+            let slot = slot_of(ahead, lo);
+            if slot < span {
+                prefetch(&chunk.table, slot);
+            }
         }
         // The bounds pass guarantees a slot for every valid value.
         let slot = match values.get(i) {

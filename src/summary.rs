@@ -526,18 +526,22 @@ fn stream_customers(
     #[allow(clippy::needless_range_loop)]
     for i in 0..tx.len() {
         if let Some(&ahead) = tx.customer.get(i + PREFETCH_AHEAD) {
-            prefetch(&states, (ahead as usize).wrapping_sub(first));
-        }
-        let local = match tx.customer_index(i)? {
-            Some(c) if c.wrapping_sub(first) < width => c - first,
-            Some(_) => continue,
-            None => {
-                if counts_nulls {
-                    counts.drop_row(DropReason::MissingCustomer);
-                }
-                continue;
+            // Only the states of this range: a prefetch of an address outside the
+            // allocation costs a page-table walk for nothing.
+            let local = (ahead as usize).wrapping_sub(first);
+            if local < width {
+                prefetch(&states, local);
             }
-        };
+        }
+        // One comparison on the common path: the ranges lie within `0..n_customers`, so a
+        // code inside this one is valid; a null or a bad code falls outside every range.
+        let local = (tx.customer[i] as usize).wrapping_sub(first);
+        if local >= width {
+            if tx.customer_index(i)?.is_none() && counts_nulls {
+                counts.drop_row(DropReason::MissingCustomer);
+            }
+            continue;
+        }
         if let Some(reason) = tx.invalid_reason(i) {
             counts.drop_row(reason);
             continue;
