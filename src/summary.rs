@@ -10,8 +10,8 @@ use rayon::prelude::*;
 use crate::error::{Result, RfmError};
 use crate::periods::{Period, PeriodCache};
 use crate::rows::{
-    customer_ranges, parallel_parts, prefetch, row_chunks, Accounting, DropReason, InvalidPolicy, Kind,
-    ReturnPolicy, RowPolicy, Transactions, ZeroPolicy, NAT, PREFETCH_AHEAD,
+    customer_ranges, prefetch, row_chunks, Accounting, DropReason, InvalidPolicy, Kind, ReturnPolicy,
+    RowPolicy, Transactions, ZeroPolicy, NAT, PREFETCH_AHEAD,
 };
 
 /// Options of [`summary`].
@@ -270,7 +270,10 @@ fn build_summary(
 /// The errors of [`Transactions::validate`], and [`RfmError::InvalidRow`] /
 /// [`RfmError::ReturnRow`] under the `raise` policies.
 pub fn summary(tx: &Transactions<'_>, options: &SummaryOptions) -> Result<Summary> {
-    summary_with(tx, options, parallel_parts(tx.len()), None)
+    // One customer range: splitting customers across threads makes every thread read
+    // every row (1.5x the CPU), which pays only when the second core is free. Measured at
+    // 10M rows with the other core busy (load 3): 0.21 s on one thread, 0.30 s on two.
+    summary_with(tx, options, 1, None)
 }
 
 /// [`summary`] with `parts` customer ranges for the streaming path; `force_sorting`
