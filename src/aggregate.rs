@@ -4,7 +4,10 @@ use hashbrown::HashSet;
 use rayon::prelude::*;
 
 use crate::error::{Result, RfmError};
-use crate::rows::{row_chunks, Accounting, DropReason, Kind, RowPolicy, Transactions};
+use crate::rows::{
+    parallel_parts, prefetch, Accounting, DropReason, InvalidPolicy, Kind, ReturnPolicy, RowPolicy,
+    Transactions, PREFETCH_AHEAD,
+};
 
 /// Options of [`rfm`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,33 +41,24 @@ pub struct RfmTable {
     pub accounting: Accounting,
 }
 
-/// Running state of one customer. One struct per customer (not one array per field):
-/// each row then touches one cache line, which is what the aggregation's speed hangs on.
+/// Running state of one customer. One small struct per customer (not one array per
+/// field): each row then touches one state, mostly within one cache line, which is what
+/// the aggregation's speed hangs on. Rows are `u32` to keep it at 40 bytes.
 #[derive(Debug, Clone, Copy)]
 struct CustomerState {
     first_time: i64,
-    first_row: i64,
     last_time: i64,
-    last_row: i64,
-    purchase_sum: f64,
-    return_sum: f64,
+    /// Purchases and, under `returns="net"`, returns, summed in row order.
+    sum: f64,
+    first_row: u32,
+    last_row: u32,
     purchase_rows: u32,
     return_rows: u32,
 }
 
 impl CustomerState {
-    const EMPTY: CustomerState = CustomerState {
-        first_time: i64::MAX,
-        first_row: -1,
-        last_time: i64::MIN,
-        last_row: -1,
-        purchase_sum: 0.0,
-        return_sum: 0.0,
-        purchase_rows: 0,
-        return_rows: 0,
-    };
-
-    /// Folds `later`, whose rows all come after this one's, into `self`.
+    /// Folds `later`, whose rows all come after this one's, into `self`: strict
+    /// comparisons keep the earlier (lower) row among equal timestamps.
     fn merge(&mut self, later: &CustomerState) {
         if later.first_time < self.first_time {
             self.first_time = later.first_time;
@@ -75,9 +69,34 @@ impl CustomerState {
             self.last_row = later.last_row;
         }
         self.purchase_rows += later.purchase_rows;
-        self.purchase_sum += later.purchase_sum;
         self.return_rows += later.return_rows;
-        self.return_sum += later.return_sum;
+        self.sum += later.sum;
+    }
+
+    const EMPTY: CustomerState = CustomerState {
+        first_time: i64::MAX,
+        last_time: i64::MIN,
+        sum: 0.0,
+        first_row: 0,
+        last_row: 0,
+        purchase_rows: 0,
+        return_rows: 0,
+    };
+
+    /// A purchase at `time` in row `row`; rows come in increasing order, so among equal
+    /// timestamps the first and last purchase keep the lowest row.
+    #[inline]
+    fn purchase(&mut self, time: i64, row: u32, amount: f64) {
+        if time < self.first_time {
+            self.first_time = time;
+            self.first_row = row;
+        }
+        if time > self.last_time {
+            self.last_time = time;
+            self.last_row = row;
+        }
+        self.purchase_rows += 1;
+        self.sum += amount;
     }
 }
 
@@ -112,15 +131,30 @@ impl Observation {
 /// Computes the RFM table.
 ///
 /// # Errors
-/// [`RfmError::Parameter`] for a window that is not positive, the errors of
-/// [`Transactions::validate`], and [`RfmError::InvalidRow`] / [`RfmError::ReturnRow`]
-/// under the `raise` policies.
+/// [`RfmError::Parameter`] for a window that is not positive or more than `u32::MAX` rows,
+/// the errors of [`Transactions::validate`], and [`RfmError::InvalidRow`] /
+/// [`RfmError::ReturnRow`] under the `raise` policies.
 pub fn rfm(tx: &Transactions<'_>, options: &RfmOptions) -> Result<RfmTable> {
-    tx.validate()?;
+    rfm_in_parts(tx, options, parallel_parts(tx.len()))
+}
+
+/// [`rfm`] with the customers split into `parts` ranges aggregated in parallel.
+fn rfm_in_parts(tx: &Transactions<'_>, options: &RfmOptions, parts: usize) -> Result<RfmTable> {
+    tx.validate_shape()?;
     if tx.amount.is_none() {
         return Err(RfmError::parameter(
             "amount",
             "the RFM table needs an amount column",
+        ));
+    }
+    if u32::try_from(tx.len()).is_err() {
+        return Err(RfmError::parameter(
+            "data",
+            format!(
+                "{} rows is more than the {} rfmkit handles in one call; split the data",
+                tx.len(),
+                u32::MAX
+            ),
         ));
     }
     if let Some(window) = options.window_days {
@@ -132,9 +166,18 @@ pub fn rfm(tx: &Transactions<'_>, options: &RfmOptions) -> Result<RfmTable> {
         }
     }
     let policy = options.policy;
-    let as_of_day = match options.as_of_day {
+    let raises = policy.invalid == InvalidPolicy::Raise || policy.returns == ReturnPolicy::Raise;
+    // With the default `as_of` (the day after the last valid row) no valid row can be on or
+    // after it, so the last valid time is found in the aggregation pass itself; a window or a
+    // `raise` policy needs the observation before the pass.
+    let as_of_known_first = options.as_of_day.is_some() || options.window_days.is_some() || raises;
+    let mut as_of_day = match options.as_of_day {
         Some(day) => Some(day),
-        None => tx.max_valid_time().map(|t| tx.day(t) + 1),
+        None if as_of_known_first => {
+            tx.validate()?;
+            tx.max_valid_time().map(|t| tx.day(t) + 1)
+        }
+        None => None,
     };
     let window_start = match (as_of_day, options.window_days) {
         (Some(as_of), Some(window)) => Some(as_of.checked_sub(window).ok_or_else(|| {
@@ -143,112 +186,180 @@ pub fn rfm(tx: &Transactions<'_>, options: &RfmOptions) -> Result<RfmTable> {
         _ => None,
     };
     let observation = as_of_day.map(|day| Observation::new(day, window_start, tx.ticks_per_day));
-    tx.check_rows(&policy, |time| {
-        observation.is_some_and(|obs| obs.excludes(time).is_none())
-    })?;
+    if raises {
+        tx.check_rows(&policy, |time| {
+            observation.is_some_and(|obs| obs.excludes(time).is_none())
+        })?;
+    }
 
+    // Contiguous row chunks, one per worker, each with states for every customer, merged
+    // in row order: each row is read once (splitting customers instead made every worker
+    // read every row, 1.5x the work, which no spare core pays for on a busy machine).
+    let n = tx.len();
+    let size = n.div_ceil(parts.max(1)).max(1);
+    let chunks: Vec<std::ops::Range<usize>> = (0..parts.max(1))
+        .map(|c| (c * size).min(n)..((c + 1) * size).min(n))
+        .collect();
+    let results: Vec<Result<Partial>> = chunks
+        .into_par_iter()
+        .map(|rows| aggregate_rows(tx, rows, observation, &policy))
+        .collect();
+    let mut partials: Vec<Partial> = Vec::with_capacity(results.len());
+    for result in results {
+        // The first error in row order.
+        partials.push(result?);
+    }
+    let mut parts_in_order = partials.into_iter();
+    let mut merged = parts_in_order.next().unwrap_or_else(|| Partial {
+        states: vec![CustomerState::EMPTY; tx.n_customers],
+        counts: Accounting::default(),
+        max_time: None,
+    });
+    for later in parts_in_order {
+        merged
+            .states
+            .par_iter_mut()
+            .zip(later.states.par_iter())
+            .with_min_len(1 << 14)
+            .for_each(|(state, later)| state.merge(later));
+        merged.counts.add(&later.counts);
+        merged.max_time = merged.max_time.max(later.max_time);
+    }
+    let partials = [merged];
     let mut accounting = Accounting {
         rows_in: tx.len(),
         ..Accounting::default()
     };
-    let (Some(as_of_day), Some(observation)) = (as_of_day, observation) else {
-        // No valid row at all: every row is dropped for its invalid field.
-        for i in 0..tx.len() {
-            if let Some(reason) = tx.invalid_reason(i) {
-                accounting.drop_row(reason);
-            }
-        }
+    let mut max_time: Option<i64> = None;
+    for partial in &partials {
+        accounting.add(&partial.counts);
+        max_time = max_time.max(partial.max_time);
+    }
+    if as_of_day.is_none() {
+        as_of_day = max_time.map(|t| tx.day(t) + 1);
+    }
+    let Some(as_of_day) = as_of_day else {
+        // No valid row at all: every row was dropped for its invalid field.
         return Ok(RfmTable {
             accounting,
             ..RfmTable::default()
         });
     };
-
-    let n_customers = tx.n_customers;
-    let amount = tx.amount.unwrap_or_default();
-    let partials: Vec<(Vec<CustomerState>, Accounting)> = row_chunks(tx.len())
-        .into_par_iter()
-        .map(|range| {
-            let mut states = vec![CustomerState::EMPTY; n_customers];
-            let mut counts = Accounting::default();
-            for i in range {
-                if let Some(reason) = tx.invalid_reason(i) {
-                    counts.drop_row(reason);
-                    continue;
-                }
-                let time = tx.time[i];
-                if let Some(reason) = observation.excludes(time) {
-                    counts.drop_row(reason);
-                    continue;
-                }
-                let state = &mut states[tx.customer[i] as usize];
-                match tx.amount_kind(i, &policy) {
-                    Kind::Purchase => {
-                        if time < state.first_time {
-                            state.first_time = time;
-                            state.first_row = i as i64;
-                        }
-                        if time > state.last_time {
-                            state.last_time = time;
-                            state.last_row = i as i64;
-                        }
-                        state.purchase_rows += 1;
-                        state.purchase_sum += amount[i];
-                    }
-                    Kind::Return => {
-                        state.return_rows += 1;
-                        state.return_sum += amount[i];
-                    }
-                    Kind::Dropped(reason) => counts.drop_row(reason),
-                }
-            }
-            (states, counts)
-        })
-        .collect();
-    let mut parts = partials.into_iter();
-    let (mut states, counts) = parts
-        .next()
-        .unwrap_or_else(|| (vec![CustomerState::EMPTY; n_customers], Accounting::default()));
-    accounting.add(&counts);
-    for (later, counts) in parts {
-        states
-            .iter_mut()
-            .zip(later.iter())
-            .for_each(|(state, later)| state.merge(later));
-        accounting.add(&counts);
-    }
+    let observation = observation.unwrap_or_else(|| Observation::new(as_of_day, None, tx.ticks_per_day));
 
     let order_counts = tx
         .order
         .map(|order| distinct_orders(tx, order, observation, &policy));
 
+    let buyers: usize = partials
+        .iter()
+        .map(|partial| partial.states.iter().filter(|s| s.purchase_rows > 0).count())
+        .sum();
     let mut table = RfmTable {
         as_of_day: Some(as_of_day),
-        ..RfmTable::default()
+        customer: Vec::with_capacity(buyers),
+        recency: Vec::with_capacity(buyers),
+        frequency: Vec::with_capacity(buyers),
+        monetary: Vec::with_capacity(buyers),
+        avg_order_value: Vec::with_capacity(buyers),
+        first_row: Vec::with_capacity(buyers),
+        last_row: Vec::with_capacity(buyers),
+        tenure: Vec::with_capacity(buyers),
+        accounting: Accounting::default(),
     };
-    for (c, state) in states.iter().enumerate() {
-        let purchases = state.purchase_rows as usize;
-        let returns = state.return_rows as usize;
-        if purchases == 0 {
-            accounting.dropped[DropReason::ReturnWithoutPurchase as usize] += returns;
-            continue;
+    for partial in partials {
+        for (c, state) in partial.states.iter().enumerate() {
+            let purchases = state.purchase_rows as usize;
+            let returns = state.return_rows as usize;
+            if purchases == 0 {
+                accounting.dropped[DropReason::ReturnWithoutPurchase as usize] += returns;
+                continue;
+            }
+            accounting.rows_used += purchases + returns;
+            let frequency = order_counts
+                .as_ref()
+                .and_then(|counts| counts.get(c))
+                .map_or(purchases as i64, |&count| i64::from(count));
+            table.customer.push(c as i64);
+            table.recency.push(as_of_day - tx.day(state.last_time));
+            table.tenure.push(as_of_day - tx.day(state.first_time));
+            table.frequency.push(frequency);
+            table.monetary.push(state.sum);
+            table.avg_order_value.push(state.sum / frequency as f64);
+            table.first_row.push(i64::from(state.first_row));
+            table.last_row.push(i64::from(state.last_row));
         }
-        accounting.rows_used += purchases + returns;
-        let frequency = order_counts
-            .as_ref()
-            .map_or(purchases as i64, |counts| counts[c] as i64);
-        let monetary = state.purchase_sum + state.return_sum;
-        table.customer.push(c as i64);
-        table.recency.push(as_of_day - tx.day(state.last_time));
-        table.tenure.push(as_of_day - tx.day(state.first_time));
-        table.frequency.push(frequency);
-        table.monetary.push(monetary);
-        table.avg_order_value.push(monetary / frequency as f64);
-        table.first_row.push(state.first_row);
-        table.last_row.push(state.last_row);
     }
     table.accounting = accounting;
     Ok(table)
+}
+
+/// The states of every customer over one chunk of rows, what the chunk dropped, and its
+/// last valid time.
+struct Partial {
+    states: Vec<CustomerState>,
+    counts: Accounting,
+    max_time: Option<i64>,
+}
+
+/// Aggregates the rows `rows` (in order) into states for every customer.
+fn aggregate_rows(
+    tx: &Transactions<'_>,
+    rows: std::ops::Range<usize>,
+    observation: Option<Observation>,
+    policy: &RowPolicy,
+) -> Result<Partial> {
+    let amount = tx.amount.unwrap_or_default();
+    let n_customers = tx.n_customers;
+    let mut states = vec![CustomerState::EMPTY; n_customers];
+    let mut counts = Accounting::default();
+    let mut max_time = i64::MIN;
+    let mut any_valid = false;
+    let end = rows.end;
+    for i in rows {
+        if i + PREFETCH_AHEAD < end {
+            if let Some(&ahead) = tx.customer.get(i + PREFETCH_AHEAD) {
+                // Only valid codes: a prefetch of an address outside the allocation costs a
+                // page-table walk for nothing.
+                if (ahead as u64) < n_customers as u64 {
+                    prefetch(&states, ahead as usize);
+                }
+            }
+        }
+        let Some(customer) = tx.customer_index(i)? else {
+            counts.drop_row(DropReason::MissingCustomer);
+            continue;
+        };
+        if let Some(reason) = tx.invalid_reason(i) {
+            counts.drop_row(reason);
+            continue;
+        }
+        let time = tx.time[i];
+        any_valid = true;
+        max_time = max_time.max(time);
+        if let Some(reason) = observation.and_then(|obs| obs.excludes(time)) {
+            counts.drop_row(reason);
+            continue;
+        }
+        let Some(state) = states.get_mut(customer) else {
+            continue;
+        };
+        // `rfm` checked that row numbers fit in u32.
+        let row = i as u32;
+        match tx.amount_kind(i, policy) {
+            Kind::Purchase => state.purchase(time, row, amount[i]),
+            Kind::Return => {
+                state.return_rows += 1;
+                state.sum += amount[i];
+            }
+            Kind::Dropped(reason) => counts.drop_row(reason),
+        }
+    }
+    Ok(Partial {
+        states,
+        counts,
+        max_time: any_valid.then_some(max_time),
+    })
 }
 
 /// Distinct order codes among each customer's purchase rows.
@@ -407,6 +518,90 @@ mod tests {
         // Order 0 is shared by both customers: it counts once for each.
         assert_eq!(result.frequency, vec![2, 2]);
         assert_eq!(result.monetary, vec![11.0, 5.0]);
+    }
+
+    /// A deterministic mess: nulls, NaT, NaN, zeros, returns, ties and unsorted times.
+    fn messy(n: usize, n_customers: i64) -> (Vec<i64>, Vec<i64>, Vec<f64>) {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |m: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % m
+        };
+        let mut customer = Vec::new();
+        let mut day = Vec::new();
+        let mut amount = Vec::new();
+        for _ in 0..n {
+            customer.push(if next(20) == 0 {
+                NULL_CODE
+            } else {
+                next(n_customers as u64) as i64
+            });
+            day.push(if next(30) == 0 { NAT } else { next(12) as i64 });
+            amount.push(match next(10) {
+                0 => f64::NAN,
+                1 => 0.0,
+                2 => -(next(50) as f64),
+                _ => next(100) as f64 + 0.25,
+            });
+        }
+        (customer, day, amount)
+    }
+
+    #[test]
+    fn any_number_of_parts_gives_the_sequential_result() {
+        let (customer, day, amount) = messy(500, 37);
+        let tx = Transactions {
+            n_customers: 37,
+            ..table(&customer, &day, &amount)
+        };
+        let options = [
+            RfmOptions::default(),
+            RfmOptions {
+                as_of_day: Some(9),
+                window_days: Some(5),
+                ..RfmOptions::default()
+            },
+            RfmOptions {
+                policy: RowPolicy {
+                    zero: ZeroPolicy::Keep,
+                    returns: ReturnPolicy::Drop,
+                    ..RowPolicy::default()
+                },
+                ..RfmOptions::default()
+            },
+        ];
+        for options in &options {
+            let one = rfm_in_parts(&tx, options, 1).unwrap();
+            // More parts than customers leaves some ranges empty.
+            for parts in [2, 3, 36, 37, 64] {
+                assert_eq!(rfm_in_parts(&tx, options, parts).unwrap(), one, "parts {parts}");
+            }
+            let acc = &one.accounting;
+            assert_eq!(acc.rows_in, acc.rows_used + acc.dropped_total());
+        }
+    }
+
+    #[test]
+    fn bad_codes_are_found_in_any_part() {
+        let customer = [0, 1, 7, 2];
+        let tx = Transactions {
+            n_customers: 3,
+            ..table(&customer, &[1, 2, 3, 4], &[1.0; 4])
+        };
+        for parts in [1, 2, 5] {
+            assert!(matches!(
+                rfm_in_parts(&tx, &RfmOptions::default(), parts),
+                Err(RfmError::Code { row: 2, code: 7, .. })
+            ));
+        }
+        let negative = [0, -3];
+        let tx = table(&negative, &[1, 2], &[1.0, 1.0]);
+        assert!(matches!(
+            rfm(&tx, &RfmOptions::default()),
+            Err(RfmError::Code { row: 1, .. })
+        ));
     }
 
     #[test]

@@ -4,10 +4,11 @@
 
 use std::hash::BuildHasher;
 
-use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
+use hashbrown::{DefaultHashBuilder, HashMap};
+use rayon::prelude::*;
 
 use crate::error::{Result, RfmError};
-use crate::rows::NULL_CODE;
+use crate::rows::{prefetch, NULL_CODE, PREFETCH_AHEAD};
 
 /// Codes per row and, per code, the row where it first appears.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,58 +41,193 @@ fn check_validity(validity: Option<&[bool]>, n: usize) -> Result<()> {
 /// Encodes integer ids; `validity[i] == false` marks a null.
 ///
 /// Ids that fill a dense range (the usual case for customer numbers) are looked up
-/// in a table instead of a hash map.
+/// in a table instead of a hash map; on big inputs the table lookups run in parallel.
 ///
 /// # Errors
 /// [`RfmError::Length`] when `validity` does not match `values`.
 pub fn encode_i64(values: &[i64], validity: Option<&[bool]>) -> Result<Encoded> {
+    encode_i64_in_chunks(values, validity, parallel_chunks(values.len()))
+}
+
+/// Number of row chunks to encode in parallel: one below `1 << 16` rows.
+fn parallel_chunks(n: usize) -> usize {
+    if n < 1 << 16 {
+        1
+    } else {
+        rayon::current_num_threads().max(1)
+    }
+}
+
+fn encode_i64_in_chunks(values: &[i64], validity: Option<&[bool]>, chunks: usize) -> Result<Encoded> {
     check_validity(validity, values.len())?;
-    let mut bounds: Option<(i64, i64)> = None;
-    for (i, &v) in values.iter().enumerate() {
-        if is_valid(validity, i) {
-            bounds = Some(bounds.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))));
+    let bounds = values
+        .par_iter()
+        .enumerate()
+        .with_min_len(1 << 16)
+        .filter(|&(i, _)| is_valid(validity, i))
+        .map(|(_, &v)| (v, v))
+        .reduce_with(|(lo, hi), (a, b)| (lo.min(a), hi.max(b)));
+    let Some((lo, hi)) = bounds else {
+        return Ok(Encoded {
+            codes: vec![NULL_CODE; values.len()],
+            first_rows: Vec::new(),
+        });
+    };
+    let span = (hi as i128 - lo as i128 + 1) as u128;
+    let n = values.len() as u128;
+    // Dense tables hold one u32 slot per possible id (and u32 codes): up to 16 bytes per
+    // row on one thread, up to 4 bytes per row and thread in parallel.
+    let fits_u32 = n < u128::from(EMPTY_SLOT);
+    if fits_u32 && chunks > 1 && span <= n {
+        Ok(encode_dense_parallel(values, validity, lo, span as usize, chunks))
+    } else if fits_u32 && span <= (n * 4).max(1 << 16) {
+        // Zeroed memory comes lazily from the OS; every code is written below.
+        let mut codes = vec![0; values.len()];
+        let first_rows = encode_dense(values, validity, lo, span as usize, 0, &mut codes).first_rows;
+        Ok(Encoded { codes, first_rows })
+    } else {
+        Ok(encode_sparse(values, validity))
+    }
+}
+
+/// Marks an empty slot of a dense table.
+const EMPTY_SLOT: u32 = u32::MAX;
+
+/// A chunk of rows encoded on its own: codes numbered from 0 in order of first
+/// appearance in the chunk, the rows where they appear, and the table that maps
+/// `id - lo` to them.
+struct DenseChunk {
+    table: Vec<u32>,
+    first_rows: Vec<i64>,
+}
+
+/// Slot of `value` in a table of slots from `lo`.
+#[inline]
+fn slot_of(value: i64, lo: i64) -> usize {
+    (value as i128 - lo as i128) as usize
+}
+
+/// Encodes the rows `start..start + codes.len()` into `codes`.
+fn encode_dense(
+    values: &[i64],
+    validity: Option<&[bool]>,
+    lo: i64,
+    span: usize,
+    start: usize,
+    codes: &mut [i64],
+) -> DenseChunk {
+    let mut chunk = DenseChunk {
+        table: vec![EMPTY_SLOT; span],
+        first_rows: Vec::new(),
+    };
+    for (offset, code) in codes.iter_mut().enumerate() {
+        let i = start + offset;
+        if let Some(&ahead) = values.get(i + PREFETCH_AHEAD) {
+            // Null rows may hold any value: only slots inside the table are prefetched.
+            let slot = slot_of(ahead, lo);
+            if slot < span {
+                prefetch(&chunk.table, slot);
+            }
+        }
+        // The bounds pass guarantees a slot for every valid value.
+        let slot = match values.get(i) {
+            Some(&v) if is_valid(validity, i) => chunk.table.get_mut(slot_of(v, lo)),
+            _ => None,
+        };
+        let Some(slot) = slot else {
+            *code = NULL_CODE;
+            continue;
+        };
+        if *slot == EMPTY_SLOT {
+            *slot = chunk.first_rows.len() as u32;
+            chunk.first_rows.push(i as i64);
+        }
+        *code = i64::from(*slot);
+    }
+    chunk
+}
+
+/// Encodes contiguous chunks of rows in parallel, each with its own table, then numbers
+/// the ids new in each chunk after those of the chunks before it (so codes stay in order
+/// of first appearance) and renumbers each chunk's codes in place.
+fn encode_dense_parallel(
+    values: &[i64],
+    validity: Option<&[bool]>,
+    lo: i64,
+    span: usize,
+    chunks: usize,
+) -> Encoded {
+    let size = values.len().div_ceil(chunks).max(1);
+    // Zeroed memory comes lazily from the OS; every code is written below.
+    let mut codes = vec![0; values.len()];
+    let parts: Vec<DenseChunk> = codes
+        .par_chunks_mut(size)
+        .enumerate()
+        .map(|(c, chunk_codes)| encode_dense(values, validity, lo, span, c * size, chunk_codes))
+        .collect();
+    let mut parts = parts.into_iter();
+    let Some(DenseChunk {
+        mut table,
+        mut first_rows,
+    }) = parts.next()
+    else {
+        return Encoded::default();
+    };
+    for (c, part) in parts.enumerate() {
+        drop(part.table);
+        // The global code of each of the chunk's local codes.
+        let renumber: Vec<i64> = part
+            .first_rows
+            .iter()
+            .map(|&row| {
+                let slot = values
+                    .get(row as usize)
+                    .and_then(|&v| table.get_mut(slot_of(v, lo)));
+                match slot {
+                    Some(slot) => {
+                        if *slot == EMPTY_SLOT {
+                            *slot = first_rows.len() as u32;
+                            first_rows.push(row);
+                        }
+                        i64::from(*slot)
+                    }
+                    None => NULL_CODE,
+                }
+            })
+            .collect();
+        let start = (c + 1) * size;
+        let end = (start + size).min(codes.len());
+        if let Some(chunk_codes) = codes.get_mut(start..end) {
+            chunk_codes.par_iter_mut().with_min_len(1 << 14).for_each(|code| {
+                if *code >= 0 {
+                    *code = renumber.get(*code as usize).copied().unwrap_or(NULL_CODE);
+                }
+            });
         }
     }
+    drop(table);
+    Encoded { codes, first_rows }
+}
+
+fn encode_sparse(values: &[i64], validity: Option<&[bool]>) -> Encoded {
     let mut out = Encoded {
         codes: Vec::with_capacity(values.len()),
         first_rows: Vec::new(),
     };
-    let Some((lo, hi)) = bounds else {
-        out.codes.resize(values.len(), NULL_CODE);
-        return Ok(out);
-    };
-    let span = (hi as i128 - lo as i128 + 1) as u128;
-    let dense_limit = (values.len() as u128 * 4).max(1 << 16);
-    if span <= dense_limit {
-        let mut table = vec![NULL_CODE; span as usize];
-        for (i, &v) in values.iter().enumerate() {
-            if !is_valid(validity, i) {
-                out.codes.push(NULL_CODE);
-                continue;
-            }
-            let slot = &mut table[(v as i128 - lo as i128) as usize];
-            if *slot == NULL_CODE {
-                *slot = out.first_rows.len() as i64;
-                out.first_rows.push(i as i64);
-            }
-            out.codes.push(*slot);
+    let mut map: HashMap<i64, i64> = HashMap::new();
+    for (i, &v) in values.iter().enumerate() {
+        if !is_valid(validity, i) {
+            out.codes.push(NULL_CODE);
+            continue;
         }
-    } else {
-        let mut map: HashMap<i64, i64> = HashMap::new();
-        for (i, &v) in values.iter().enumerate() {
-            if !is_valid(validity, i) {
-                out.codes.push(NULL_CODE);
-                continue;
-            }
-            let next = out.first_rows.len() as i64;
-            let code = *map.entry(v).or_insert_with(|| {
-                out.first_rows.push(i as i64);
-                next
-            });
-            out.codes.push(code);
-        }
+        let next = out.first_rows.len() as i64;
+        let code = *map.entry(v).or_insert_with(|| {
+            out.first_rows.push(i as i64);
+            next
+        });
+        out.codes.push(code);
     }
-    Ok(out)
+    out
 }
 
 /// Encodes float ids (an integer id column with nulls arrives as float): NaN is null,
@@ -137,74 +273,160 @@ pub fn encode_utf8(offsets: &[i64], data: &[u8], validity: Option<&[bool]>) -> R
             "string offsets must be non-decreasing and within the data buffer",
         ));
     }
-    let text = |i: usize| &data[offsets[i] as usize..offsets[i + 1] as usize];
+    // The offsets were checked above: every row's range is inside `data`.
+    let text = |i: usize| -> &[u8] {
+        let start = offsets.get(i).map_or(0, |&o| o as usize);
+        let end = offsets.get(i + 1).map_or(start, |&o| o as usize);
+        data.get(start..end).unwrap_or_default()
+    };
     let hasher = DefaultHashBuilder::default();
-    let mut table: HashTable<StringSlot> = HashTable::new();
+    let mut table = StringTable::with_capacity(1 << 10);
     let mut out = Encoded {
         codes: Vec::with_capacity(n),
         first_rows: Vec::new(),
     };
+    // Hashes of the next rows, computed ahead so that their table slots can be prefetched.
+    let mut ahead = [0u64; PREFETCH_AHEAD];
+    for (i, hash) in ahead.iter_mut().enumerate().take(n) {
+        *hash = hasher.hash_one(text(i));
+    }
     for i in 0..n {
+        let hash = ahead[i % PREFETCH_AHEAD];
+        if i + PREFETCH_AHEAD < n {
+            let next = hasher.hash_one(text(i + PREFETCH_AHEAD));
+            ahead[i % PREFETCH_AHEAD] = next;
+            table.prefetch(next);
+        }
         if !is_valid(validity, i) {
             out.codes.push(NULL_CODE);
             continue;
         }
         let bytes = text(i);
-        let hash = hasher.hash_one(bytes);
         let first_rows = &out.first_rows;
-        let found = table
-            .find(hash, |slot| {
-                slot.hash == hash && slot.matches(bytes, || text(first_rows[slot.code as usize] as usize))
-            })
-            .map(|slot| slot.code);
-        let code = match found {
-            Some(code) => code,
-            None => {
-                let code = out.first_rows.len() as i64;
-                out.first_rows.push(i as i64);
-                table.insert_unique(hash, StringSlot::new(hash, code, bytes), |slot| slot.hash);
-                code
-            }
-        };
-        out.codes.push(code);
+        let code = table.find_or_insert(hash, bytes, first_rows.len() as u32, |code| {
+            first_rows
+                .get(code as usize)
+                .map_or(&[][..], |&row| text(row as usize))
+        });
+        if code as usize == out.first_rows.len() {
+            out.first_rows.push(i as i64);
+        }
+        out.codes.push(i64::from(code));
     }
     Ok(out)
 }
 
-/// A hash-table entry for one distinct string. Short strings (most ids) are kept inline,
-/// so a lookup compares them without chasing the first row's offsets into the data buffer
-/// (three dependent cache misses per row otherwise).
+/// An open-addressing hash table (linear probing, at most half full) from strings to codes.
+/// Each slot keeps the hash and the first 16 bytes of its string, so a lookup of a short
+/// id reads one slot (prefetched a few rows ahead) and never the data buffer.
+struct StringTable {
+    slots: Vec<StringSlot>,
+    len: usize,
+}
+
+/// One distinct string: 32 bytes, two a cache line.
 #[derive(Debug, Clone, Copy)]
+#[repr(align(32))]
 struct StringSlot {
     hash: u64,
-    code: i64,
-    len: usize,
+    code: u32,
+    len: u32,
     inline: [u8; StringSlot::INLINE],
 }
 
 impl StringSlot {
-    const INLINE: usize = 24;
+    const INLINE: usize = 16;
+    const EMPTY: StringSlot = StringSlot {
+        hash: 0,
+        code: u32::MAX,
+        len: 0,
+        inline: [0; StringSlot::INLINE],
+    };
 
-    fn new(hash: u64, code: i64, bytes: &[u8]) -> Self {
-        let mut inline = [0u8; StringSlot::INLINE];
-        let kept = bytes.len().min(StringSlot::INLINE);
-        inline[..kept].copy_from_slice(&bytes[..kept]);
-        StringSlot {
-            hash,
-            code,
-            len: bytes.len(),
-            inline,
+    #[inline]
+    fn matches<'d>(&self, hash: u64, bytes: &[u8], stored: impl FnOnce() -> &'d [u8]) -> bool {
+        if self.hash != hash || self.len as usize != bytes.len() {
+            false
+        } else if bytes.len() <= StringSlot::INLINE {
+            self.inline.get(..bytes.len()) == Some(bytes)
+        } else {
+            stored() == bytes
+        }
+    }
+}
+
+impl StringTable {
+    fn with_capacity(slots: usize) -> Self {
+        StringTable {
+            slots: vec![StringSlot::EMPTY; slots.next_power_of_two()],
+            len: 0,
         }
     }
 
     #[inline]
-    fn matches<'d>(&self, bytes: &[u8], stored: impl FnOnce() -> &'d [u8]) -> bool {
-        if self.len != bytes.len() {
-            false
-        } else if self.len <= StringSlot::INLINE {
-            self.inline[..self.len] == *bytes
-        } else {
-            stored() == bytes
+    fn mask(&self) -> usize {
+        self.slots.len() - 1
+    }
+
+    #[inline]
+    fn prefetch(&self, hash: u64) {
+        prefetch(&self.slots, hash as usize & self.mask());
+    }
+
+    /// The code of `bytes`, or `new_code` after inserting it. `stored(code)` gives the
+    /// string of a code, for strings longer than the inline bytes.
+    #[inline]
+    fn find_or_insert<'d>(
+        &mut self,
+        hash: u64,
+        bytes: &[u8],
+        new_code: u32,
+        stored: impl Fn(u32) -> &'d [u8],
+    ) -> u32 {
+        let mask = self.mask();
+        let mut index = hash as usize & mask;
+        loop {
+            let Some(slot) = self.slots.get(index) else {
+                return new_code;
+            };
+            if slot.code == u32::MAX {
+                break;
+            }
+            if slot.matches(hash, bytes, || stored(slot.code)) {
+                return slot.code;
+            }
+            index = (index + 1) & mask;
+        }
+        let mut inline = [0u8; StringSlot::INLINE];
+        let kept = bytes.len().min(StringSlot::INLINE);
+        inline[..kept].copy_from_slice(&bytes[..kept]);
+        if let Some(slot) = self.slots.get_mut(index) {
+            *slot = StringSlot {
+                hash,
+                code: new_code,
+                len: bytes.len() as u32,
+                inline,
+            };
+        }
+        self.len += 1;
+        if self.len * 2 > self.slots.len() {
+            self.grow();
+        }
+        new_code
+    }
+
+    fn grow(&mut self) {
+        let doubled = vec![StringSlot::EMPTY; self.slots.len() * 2];
+        let old = std::mem::replace(&mut self.slots, doubled);
+        let mask = self.mask();
+        for slot in old.into_iter().filter(|slot| slot.code != u32::MAX) {
+            let mut index = slot.hash as usize & mask;
+            while self.slots.get(index).is_some_and(|s| s.code != u32::MAX) {
+                index = (index + 1) & mask;
+            }
+            if let Some(target) = self.slots.get_mut(index) {
+                *target = slot;
+            }
         }
     }
 }
@@ -224,12 +446,65 @@ mod tests {
     }
 
     #[test]
+    fn parallel_chunks_keep_first_appearance_order() {
+        // Ids repeat across chunk boundaries, some are new in later chunks, some rows are null.
+        let values: Vec<i64> = (0..1000i64).map(|i| (i * 7919) % 97 + (i / 400) * 50).collect();
+        let validity: Vec<bool> = (0..1000).map(|i| i % 13 != 0).collect();
+        let sparse_values: Vec<i64> = values.iter().map(|&v| v * 1_000_000_007).collect();
+        let reference = encode_sparse(&sparse_values, Some(&validity));
+        for chunks in [1, 2, 3, 7, 999, 1000, 1500] {
+            let dense = encode_i64_in_chunks(&values, Some(&validity), chunks).unwrap();
+            assert_eq!(dense, reference, "chunks {chunks}");
+        }
+        // More chunks than rows, and a span too wide for the dense tables.
+        assert_eq!(
+            encode_i64_in_chunks(&[4, 4, 2], None, 8).unwrap(),
+            encode_i64_in_chunks(&[i64::MIN, i64::MIN, i64::MAX], None, 8).unwrap()
+        );
+    }
+
+    #[test]
     fn nulls_get_the_null_code() {
         let encoded = encode_i64(&[1, 2, 1], Some(&[true, false, true])).unwrap();
         assert_eq!(encoded.codes, vec![0, -1, 0]);
         let floats = encode_f64(&[1.0, f64::NAN, -0.0, 0.0]).unwrap();
         assert_eq!(floats.codes, vec![0, -1, 1, 1]);
         assert!(encode_i64(&[1], Some(&[true, true])).is_err());
+    }
+
+    #[test]
+    fn strings_short_and_long_with_table_growth() {
+        // 5000 distinct strings (the table grows several times), short and longer than
+        // the inline bytes, some sharing their first 16 bytes, each seen several times.
+        let words: Vec<String> = (0..5000)
+            .map(|k| {
+                if k % 3 == 0 {
+                    format!("a-long-common-prefix-{k}")
+                } else {
+                    format!("c{k}")
+                }
+            })
+            .collect();
+        let mut offsets = vec![0i64];
+        let mut data = Vec::new();
+        let mut expected_codes = Vec::new();
+        let mut expected_first = Vec::new();
+        let mut seen = std::collections::HashMap::new();
+        for i in 0..20_000usize {
+            let word = &words[(i * 7_919) % 5000 * (i % 4 + 1) % 5000];
+            data.extend_from_slice(word.as_bytes());
+            offsets.push(data.len() as i64);
+            let next = seen.len() as i64;
+            let code = *seen.entry(word.clone()).or_insert_with(|| {
+                expected_first.push(i as i64);
+                next
+            });
+            expected_codes.push(code);
+        }
+        let encoded = encode_utf8(&offsets, &data, None).unwrap();
+        assert_eq!(encoded.codes, expected_codes);
+        assert_eq!(encoded.first_rows, expected_first);
+        assert_eq!(encode_utf8(&[0], b"", None).unwrap(), Encoded::default());
     }
 
     #[test]

@@ -194,6 +194,14 @@ impl<'a> Transactions<'a> {
     /// # Errors
     /// [`RfmError::Length`], [`RfmError::Code`] or [`RfmError::Parameter`].
     pub fn validate(&self) -> Result<()> {
+        self.validate_shape()?;
+        check_codes("customer", self.customer, self.n_customers)
+    }
+
+    /// [`Transactions::validate`] but for the customer codes, which the aggregation passes
+    /// check row by row as they read them (see [`Transactions::customer_index`]) rather than
+    /// in a pass of their own.
+    pub(crate) fn validate_shape(&self) -> Result<()> {
         let n = self.customer.len();
         let check_len = |what: &'static str, got: usize| {
             if got == n {
@@ -214,7 +222,6 @@ impl<'a> Transactions<'a> {
             check_len("order", order.len())?;
             check_codes("order", order, self.n_orders)?;
         }
-        check_codes("customer", self.customer, self.n_customers)?;
         if self.ticks_per_day <= 0 {
             return Err(RfmError::parameter(
                 "ticks_per_day",
@@ -222,6 +229,25 @@ impl<'a> Transactions<'a> {
             ));
         }
         Ok(())
+    }
+
+    /// The customer code of row `i` as an index: `Ok(None)` for a null id, an error for a
+    /// code out of `-1..n_customers`.
+    #[inline]
+    pub(crate) fn customer_index(&self, i: usize) -> Result<Option<usize>> {
+        let code = self.customer[i];
+        if code >= 0 && (code as u64) < self.n_customers as u64 {
+            Ok(Some(code as usize))
+        } else if code == NULL_CODE {
+            Ok(None)
+        } else {
+            Err(RfmError::Code {
+                what: "customer",
+                row: i,
+                code,
+                n_codes: self.n_customers,
+            })
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -367,6 +393,47 @@ fn check_codes(what: &'static str, codes: &[i64], n_codes: usize) -> Result<()> 
             n_codes,
         }),
         None => Ok(()),
+    }
+}
+
+/// Hints the CPU to load `slice[index]` into the cache: the aggregations touch one
+/// per-customer state per row at random, and asking for it a few rows ahead overlaps
+/// those cache misses instead of waiting for each in turn.
+#[inline(always)]
+pub(crate) fn prefetch<T>(slice: &[T], index: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let ptr = slice.as_ptr().wrapping_add(index);
+        // SAFETY: a prefetch is only a hint: it never faults and reads nothing, whatever the
+        // address (`wrapping_add` keeps the pointer arithmetic defined); SSE, the only target
+        // feature it needs, is part of the x86_64 baseline.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(ptr.cast::<i8>()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (slice, index);
+}
+
+/// How many rows ahead [`prefetch`] asks for a customer's state.
+pub(crate) const PREFETCH_AHEAD: usize = 16;
+
+/// Splits `0..n_customers` into `parts` contiguous ranges of about equal size (some may
+/// be empty when there are more parts than customers).
+pub(crate) fn customer_ranges(n_customers: usize, parts: usize) -> Vec<std::ops::Range<usize>> {
+    let parts = parts.max(1);
+    let size = n_customers.div_ceil(parts);
+    (0..parts)
+        .map(|p| (p * size).min(n_customers)..((p + 1) * size).min(n_customers))
+        .collect()
+}
+
+/// Number of customer ranges to work on in parallel: one per worker on big inputs,
+/// one below `1 << 16` rows, where threads cost more than they save.
+pub(crate) fn parallel_parts(n_rows: usize) -> usize {
+    if n_rows < 1 << 16 {
+        1
+    } else {
+        rayon::current_num_threads().max(1)
     }
 }
 

@@ -341,6 +341,9 @@ def _timestamps_arrow(column: Column) -> Times:
     if pa.types.is_date64(kind):
         ticks = pc.cast(array, pa.int64()).fill_null(NAT).to_numpy(zero_copy_only=False)
         return Times(np.ascontiguousarray(ticks, dtype=np.int64), TICKS_PER_DAY["ms"], None, column)
+    if pa.types.is_null(kind):
+        # No value at all (an empty or all-None column of dates converted by pyarrow): every row is NaT.
+        return Times(np.full(len(array), NAT, dtype=np.int64), 1, None, column)
     if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
         raise DtypeError(_date_hint(column.name, "strings"))
     raise DtypeError(_date_hint(column.name, f"values of type {kind}"))
@@ -487,6 +490,14 @@ def prepare(
     return Prepared(frame, customers, times, table)
 
 
+def release_codes(prepared: Prepared) -> None:
+    """Drops the per-row code arrays once the core has run: the output is built from
+    `first_rows` only, and 8 bytes a row less is most of the peak memory of a call."""
+    prepared.table.customer = np.empty(0, dtype=np.int64)
+    prepared.table.order = None
+    prepared.customers.codes = np.empty(0, dtype=np.int64)
+
+
 def quality(result: dict, function: str) -> dict:
     """The accounting dict, with a warning when rows were dropped."""
     info = {"rows_in": int(result["rows_in"]), "rows_used": int(result["rows_used"]), "dropped": dict(result["dropped"])}
@@ -514,7 +525,9 @@ def build(prepared: Prepared, index_codes: np.ndarray, columns: dict[str, Any], 
         out.attrs = {"rfmkit": attrs}  # type: ignore[attr-defined]
         return out
     index = pd.Index(ids, name=name, tupleize_cols=False)
-    out = pd.DataFrame({key: _as_pandas(value) for key, value in columns.items()}, index=index)
+    # copy=False: the columns are fresh arrays of the core, owned by the result alone; this
+    # keeps one block per column instead of copying them into consolidated 2-D blocks.
+    out = pd.DataFrame({key: _as_pandas(value) for key, value in columns.items()}, index=index, copy=False)
     out.attrs["rfmkit"] = attrs
     return out
 

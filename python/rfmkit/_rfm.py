@@ -138,6 +138,7 @@ def rfm(
         returns=returns,
         invalid=invalid,
     )
+    _frame.release_codes(prepared)
     info = _frame.quality(result, "rfmkit.rfm")
     day = result["as_of_day"]
     info["as_of"] = _frame.stamp_of_day(day).date().isoformat() if day is not None else None
