@@ -65,8 +65,8 @@ pub struct CalibrationHoldout {
     pub calibration: Summary,
     /// Distinct purchase periods in the holdout, per calibration customer.
     pub frequency_holdout: Vec<f64>,
-    /// Mean amount of the holdout purchase rows (returns are counted as used rows but not
-    /// averaged in, as in the reference of `tests/reference.py`).
+    /// Holdout spend over the holdout purchase rows; under `returns="net"` the holdout
+    /// returns reduce that spend, as returns reduce the calibration spend.
     pub monetary_value_holdout: Vec<f64>,
     /// Periods from the calibration end to the observation end.
     pub duration_holdout: f64,
@@ -102,9 +102,6 @@ struct PeriodStats {
     last: i64,
     first_sum: f64,
     repeat_sum: f64,
-    /// Purchases only, without the returns netted into `first_sum` and `repeat_sum`
-    /// (for the holdout; NaN from the streaming path, which the holdout does not take).
-    purchase_sum: f64,
     purchase_rows: usize,
     return_rows: usize,
 }
@@ -126,7 +123,6 @@ fn period_stats(entries: &mut [Entry]) -> PeriodStats {
             continue;
         }
         stats.purchase_rows += 1;
-        stats.purchase_sum += entry.amount;
         let period = entry.period();
         if stats.periods == 0 || period != stats.last {
             stats.periods += 1;
@@ -502,7 +498,6 @@ impl StreamState {
             last: self.last,
             first_sum: self.first_sum,
             repeat_sum: self.repeat_sum,
-            purchase_sum: f64::NAN,
             purchase_rows: self.purchase_rows as usize,
             return_rows: self.return_rows as usize,
         }
@@ -670,7 +665,7 @@ pub fn calibration_holdout(
         monetary_value_holdout.push(if s.purchase_rows == 0 {
             0.0
         } else {
-            s.purchase_sum / s.purchase_rows as f64
+            (s.first_sum + s.repeat_sum) / s.purchase_rows as f64
         });
     }
     let duration_holdout = (period.index(observation_end, tpd) - cal_period) as f64;
