@@ -523,7 +523,10 @@ def reference_calibration_holdout(
                 "T_cal": r["T"],
                 "monetary_value_cal": r["monetary_value"],
                 "frequency_holdout": float(len({p for p, _ in buy})),
-                "monetary_value_holdout": (math.fsum(a for _, a in buy) / len(buy)) if buy else 0.0,
+                # returns under "net" reduce the holdout spend, as they reduce the calibration one
+                "monetary_value_holdout": (math.fsum(a for a, k in zip(ha, hk) if k in ("purchase", "return")) / len(buy))
+                if buy
+                else 0.0,
                 "duration_holdout": duration,
             }
         )

@@ -189,3 +189,31 @@ def test_inputs_are_not_mutated():
 def test_as_of_accepts_dates_and_strings():
     for as_of in ("2024-03-11", dt.date(2024, 3, 11), pd.Timestamp("2024-03-11"), np.datetime64("2024-03-11")):
         assert rfmkit.rfm(BASE, **COLS, as_of=as_of)["recency"].tolist() == [6, 2, 6]
+
+
+@pytest.mark.parametrize(
+    "table, reason",
+    [
+        (pa.table({"cid": pa.array([1, 2]), "ts": pa.nulls(2), "amt": pa.array([1.0, 2.0])}), "missing_date"),
+        (pa.table({"cid": pa.nulls(2), "ts": pa.array([dt.date(2024, 1, 1)] * 2), "amt": pa.array([1.0, 2.0])}), "missing_customer"),
+        (pl.DataFrame({"cid": [1, 2], "ts": [dt.date(2024, 1, 1)] * 2, "amt": [None, None]}), "invalid_amount"),
+    ],
+)
+def test_columns_of_only_nulls_are_counted_not_rejected(table, reason):
+    # Arrow gives an all-null column the type `null`; its rows are invalid, not a type error.
+    with pytest.warns(rfmkit.DataQualityWarning):
+        result = rfmkit.rfm(table, **COLS)
+    assert len(result) == 0
+    assert result.attrs["rfmkit"]["dropped"] == {reason: 2}
+    with pytest.warns(rfmkit.DataQualityWarning):
+        summary = rfmkit.clv.summary(table, customer="cid", date="ts", amount="amt")
+    assert summary.attrs["rfmkit"]["dropped"] == {reason: 2}
+
+
+def test_empty_arrow_table_of_date_objects():
+    # pa.Table.from_pandas of an empty object column of dates has the type `null`.
+    table = pa.Table.from_pandas(pd.DataFrame({"cid": pd.Series([], dtype="int64"), "ts": pd.Series([], dtype=object),
+                                               "amt": pd.Series([], dtype="float64")}))
+    assert pa.types.is_null(table.schema.field("ts").type)
+    result = rfmkit.rfm(table, **COLS)
+    assert len(result) == 0 and result.attrs["rfmkit"]["rows_in"] == 0

@@ -327,6 +327,9 @@ def _timestamps_arrow(column: Column) -> Times:
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
     kind = array.type
+    if pa.types.is_null(kind):
+        # Only nulls (e.g. an empty column of date objects): every row is a missing date.
+        return Times(np.full(len(array), NAT, dtype=np.int64), 1, None, column)
     if pa.types.is_timestamp(kind):
         tz = kind.tz
         wall = pc.local_timestamp(array) if tz else array
@@ -382,6 +385,8 @@ def _amounts_arrow(array: Any, hint: str) -> np.ndarray:
     import pyarrow.compute as pc
 
     kind = array.type
+    if pa.types.is_null(kind):  # only nulls: every row is an invalid amount
+        return np.full(len(array), np.nan, dtype=np.float64)
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
         values = pc.cast(array, pa.float64()).fill_null(np.nan)
         if isinstance(values, pa.ChunkedArray):

@@ -146,7 +146,8 @@ def calibration_holdout(
     calibration summary (columns ``frequency_cal, recency_cal, T_cal[, monetary_value_cal]``,
     see `summary`); rows after it and up to `observation_period_end` give, for the same
     customers, ``frequency_holdout`` (distinct purchase periods), ``monetary_value_holdout``
-    (mean amount of the holdout purchase rows) and ``duration_holdout`` (periods between
+    (the holdout spend over the number of holdout purchase rows; under ``returns="net"``
+    the holdout returns reduce that spend) and ``duration_holdout`` (periods between
     the two ends, divided by `freq_multiplier`). Holdout rows of customers without a
     calibration purchase are counted as ``holdout_without_calibration``.
 
