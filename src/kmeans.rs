@@ -661,13 +661,11 @@ fn two_nearest<const D: usize>(x: &[f64], centers: &[f64], d: usize) -> (usize, 
     let (mut best, mut best_dist, mut second) = (0, f64::INFINITY, f64::INFINITY);
     for (c, center) in centers.chunks_exact(d).enumerate() {
         let dist = squared_distance_d::<D>(x, center);
-        if dist < best_dist {
-            second = best_dist;
-            best_dist = dist;
-            best = c;
-        } else if dist < second {
-            second = dist;
-        }
+        // Branch-free (selects, not jumps): which centre is nearest is unpredictable.
+        let closer = dist < best_dist;
+        second = if closer { best_dist } else { second.min(dist) };
+        best = if closer { c } else { best };
+        best_dist = if closer { dist } else { best_dist };
     }
     (best, best_dist, second)
 }
