@@ -513,16 +513,32 @@ fn kmeans_plusplus_d<const D: usize>(
             .par_chunks_mut(CHUNK)
             .zip(flat.par_chunks(CHUNK * d))
             .map(|(best, points)| {
-                let mut potentials = vec![0.0; trials];
-                for (b, x) in best.iter_mut().zip(points.chunks_exact(d)) {
-                    if let Some(center) = &pending {
+                if let Some(center) = &pending {
+                    for (b, x) in best.iter_mut().zip(points.chunks_exact(d)) {
                         *b = b.min(squared_distance_d::<D>(x, center));
                     }
-                    for (p, center) in potentials.iter_mut().zip(&candidate_points) {
-                        *p += b.min(squared_distance_d::<D>(x, center));
-                    }
                 }
-                potentials
+                // One candidate at a time over the chunk (in cache): the candidate stays
+                // in registers, and four running sums (points i mod 4, a fixed order)
+                // shorten the chain of additions.
+                candidate_points
+                    .iter()
+                    .map(|center| {
+                        let mut lanes = [0.0_f64; 4];
+                        let mut quads = best.chunks_exact(4).zip(points.chunks_exact(4 * d));
+                        for (b4, x4) in &mut quads {
+                            for (lane, (b, x)) in lanes.iter_mut().zip(b4.iter().zip(x4.chunks_exact(d))) {
+                                *lane += b.min(squared_distance_d::<D>(x, center));
+                            }
+                        }
+                        let tail = best.len() - best.len() % 4;
+                        let mut total = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+                        for (b, x) in best[tail..].iter().zip(points[tail * d..].chunks_exact(d)) {
+                            total += b.min(squared_distance_d::<D>(x, center));
+                        }
+                        total
+                    })
+                    .collect::<Vec<f64>>()
             })
             .collect();
         let mut potentials = vec![0.0; trials];
