@@ -368,6 +368,31 @@ fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
+/// The number of features: the constant `D` of a kernel specialised for `D` features
+/// (1, 2 or 3, the RFM case), or `d` for the general kernel (`D = 0`). With a constant,
+/// the compiler unrolls the distance loops and keeps a point in registers.
+#[inline(always)]
+fn dim<const D: usize>(d: usize) -> usize {
+    if D == 0 {
+        d
+    } else {
+        D
+    }
+}
+
+/// Squared distance of `a` and `b`, both of `D` (or, for `D = 0`, `a.len()`) features.
+#[inline(always)]
+fn squared_distance_d<const D: usize>(a: &[f64], b: &[f64]) -> f64 {
+    let d = dim::<D>(a.len());
+    let (a, b) = (&a[..d], &b[..d]);
+    let mut sum = 0.0;
+    for j in 0..d {
+        let diff = a[j] - b[j];
+        sum += diff * diff;
+    }
+    sum
+}
+
 /// Index and squared distance of the nearest centre.
 #[inline]
 fn nearest(x: &[f64], centers: &[f64], d: usize) -> (usize, f64) {
@@ -381,50 +406,139 @@ fn nearest(x: &[f64], centers: &[f64], d: usize) -> (usize, f64) {
     best
 }
 
+/// Runs `$body` with `$D` bound to a constant number of features: 1, 2, 3 get their own
+/// specialised kernels, any other number the general one (`$D = 0`).
+macro_rules! with_dim {
+    ($d:expr, $D:ident => $body:expr) => {
+        match $d {
+            1 => {
+                const $D: usize = 1;
+                $body
+            }
+            2 => {
+                const $D: usize = 2;
+                $body
+            }
+            3 => {
+                const $D: usize = 3;
+                $body
+            }
+            _ => {
+                const $D: usize = 0;
+                $body
+            }
+        }
+    };
+}
+
 // ------------------------------------------------------------------ k-means++
 
 /// scikit-learn's greedy k-means++: each new centre is the best (lowest potential) of
 /// `2 + ln k` candidates drawn with probability proportional to the squared distance
 /// to the nearest chosen centre.
 fn kmeans_plusplus(flat: &[f64], n: usize, d: usize, k: usize, rng: &mut impl Rng) -> Vec<f64> {
+    with_dim!(d, D => kmeans_plusplus_d::<D>(flat, n, d, k, rng))
+}
+
+/// One pass over the points per new centre: it first lowers each point's distance to
+/// the nearest centre with the centre chosen last (`pending`), then sums the
+/// potential of every candidate per chunk. The draws need no cumulative sum over all
+/// points: the per-chunk sums locate the chunk, and only that chunk is scanned.
+fn kmeans_plusplus_d<const D: usize>(
+    flat: &[f64],
+    n: usize,
+    d: usize,
+    k: usize,
+    rng: &mut impl Rng,
+) -> Vec<f64> {
+    let d = dim::<D>(d);
     let trials = 2 + (k as f64).ln() as usize;
     let mut centers = Vec::with_capacity(k * d);
     let first = rng.gen_range(0..n);
     centers.extend_from_slice(&flat[first * d..(first + 1) * d]);
-    let mut closest: Vec<f64> = flat
-        .par_chunks(d)
-        .map(|x| squared_distance(x, &centers[0..d]))
+    let mut closest = vec![0.0; n];
+    let mut chunk_sums: Vec<f64> = closest
+        .par_chunks_mut(CHUNK)
+        .zip(flat.par_chunks(CHUNK * d))
+        .map(|(best, points)| {
+            let mut sum = 0.0;
+            for (b, x) in best.iter_mut().zip(points.chunks_exact(d)) {
+                *b = squared_distance_d::<D>(x, &centers[..d]);
+                sum += *b;
+            }
+            sum
+        })
         .collect();
-    let mut cumulative = vec![0.0; n];
+    // The centre chosen last, not yet folded into `closest`.
+    let mut pending: Option<Vec<f64>> = None;
     for _ in 1..k {
-        let mut running = 0.0;
-        for (c, v) in cumulative.iter_mut().zip(&closest) {
-            running += v;
-            *c = running;
+        let weight = |i: usize| -> f64 {
+            let x = &flat[i * d..(i + 1) * d];
+            match &pending {
+                Some(center) => closest[i].min(squared_distance_d::<D>(x, center)),
+                None => closest[i],
+            }
+        };
+        let mut prefix = Vec::with_capacity(chunk_sums.len());
+        let mut potential = 0.0;
+        for s in &chunk_sums {
+            potential += s;
+            prefix.push(potential);
         }
-        let potential = running;
         let candidates: Vec<usize> = (0..trials)
             .map(|_| {
                 let target = rng.gen::<f64>() * potential;
-                cumulative.partition_point(|&c| c <= target).min(n - 1)
+                let chunk = prefix.partition_point(|&c| c <= target).min(prefix.len() - 1);
+                let start = chunk * CHUNK;
+                let end = ((chunk + 1) * CHUNK).min(n);
+                let mut running = if chunk == 0 { 0.0 } else { prefix[chunk - 1] };
+                // If rounding leaves the target past the chunk's last point, take the
+                // chunk's last point of positive weight (else its last point).
+                let mut fallback = end - 1;
+                for i in start..end {
+                    let w = weight(i);
+                    running += w;
+                    if w > 0.0 {
+                        fallback = i;
+                    }
+                    if running > target {
+                        return i;
+                    }
+                }
+                fallback
             })
             .collect();
-        // Potential after adding each candidate, summed per chunk in a fixed order.
-        let partial: Vec<Vec<f64>> = flat
-            .par_chunks(CHUNK * d)
-            .zip(closest.par_chunks(CHUNK))
-            .map(|(points, best)| {
-                candidates
+        let candidate_points: Vec<&[f64]> = candidates.iter().map(|&c| &flat[c * d..(c + 1) * d]).collect();
+        let partial: Vec<Vec<f64>> = closest
+            .par_chunks_mut(CHUNK)
+            .zip(flat.par_chunks(CHUNK * d))
+            .map(|(best, points)| {
+                if let Some(center) = &pending {
+                    for (b, x) in best.iter_mut().zip(points.chunks_exact(d)) {
+                        *b = b.min(squared_distance_d::<D>(x, center));
+                    }
+                }
+                // One candidate at a time over the chunk (in cache): the candidate stays
+                // in registers, and four running sums (points i mod 4, a fixed order)
+                // shorten the chain of additions.
+                candidate_points
                     .iter()
-                    .map(|&cand| {
-                        let center = &flat[cand * d..(cand + 1) * d];
-                        points
-                            .chunks_exact(d)
-                            .zip(best)
-                            .map(|(x, b)| squared_distance(x, center).min(*b))
-                            .sum::<f64>()
+                    .map(|center| {
+                        let mut lanes = [0.0_f64; 4];
+                        let mut quads = best.chunks_exact(4).zip(points.chunks_exact(4 * d));
+                        for (b4, x4) in &mut quads {
+                            for (lane, (b, x)) in lanes.iter_mut().zip(b4.iter().zip(x4.chunks_exact(d))) {
+                                *lane += b.min(squared_distance_d::<D>(x, center));
+                            }
+                        }
+                        let tail = best.len() - best.len() % 4;
+                        let mut total = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+                        for (b, x) in best[tail..].iter().zip(points[tail * d..].chunks_exact(d)) {
+                            total += b.min(squared_distance_d::<D>(x, center));
+                        }
+                        total
                     })
-                    .collect()
+                    .collect::<Vec<f64>>()
             })
             .collect();
         let mut potentials = vec![0.0; trials];
@@ -439,13 +553,10 @@ fn kmeans_plusplus(flat: &[f64], n: usize, d: usize, k: usize, rng: &mut impl Rn
                 best = t;
             }
         }
-        let chosen = candidates[best];
-        let center = flat[chosen * d..(chosen + 1) * d].to_vec();
-        closest
-            .par_iter_mut()
-            .zip(flat.par_chunks(d))
-            .for_each(|(b, x)| *b = b.min(squared_distance(x, &center)));
+        chunk_sums = partial.iter().map(|chunk| chunk[best]).collect();
+        let center = candidate_points[best].to_vec();
         centers.extend_from_slice(&center);
+        pending = Some(center);
     }
     centers
 }
@@ -454,179 +565,46 @@ fn kmeans_plusplus(flat: &[f64], n: usize, d: usize, k: usize, rng: &mut impl Rn
 
 struct Run {
     centers: Vec<f64>,
-    labels: Vec<usize>,
+    labels: Vec<u32>,
     inertia: f64,
     n_iter: usize,
 }
 
-/// Per-chunk results of one assignment pass.
-struct ChunkStats {
-    sums: Vec<f64>,
-    counts: Vec<usize>,
-    changed: usize,
-}
-
+/// Hamerly's state per point: its label, an upper bound on the distance to its centre
+/// and a lower bound on the distance to every other centre.
 struct Bounds {
-    labels: Vec<usize>,
+    labels: Vec<u32>,
     upper: Vec<f64>,
     lower: Vec<f64>,
 }
 
-/// Assigns every point to its nearest centre, skipping points whose bounds prove they
-/// keep their centre, and returns the per-cluster sums and counts.
-fn assign(flat: &[f64], d: usize, centers: &[f64], bounds: &mut Bounds, first: bool) -> ChunkStats {
-    let k = centers.len() / d;
-    // Half the distance of each centre to its nearest other centre: a point closer
-    // than that to its centre cannot be closer to any other.
-    let half_gap: Vec<f64> = (0..k)
-        .map(|c| {
-            let own = &centers[c * d..(c + 1) * d];
-            let mut gap = f64::INFINITY;
-            for (o, other) in centers.chunks_exact(d).enumerate() {
-                if o != c {
-                    gap = gap.min(squared_distance(own, other));
-                }
-            }
-            0.5 * gap.sqrt()
-        })
-        .collect();
-    let partial: Vec<ChunkStats> = flat
-        .par_chunks(CHUNK * d)
-        .zip(bounds.labels.par_chunks_mut(CHUNK))
-        .zip(bounds.upper.par_chunks_mut(CHUNK))
-        .zip(bounds.lower.par_chunks_mut(CHUNK))
-        .map(|(((points, labels), upper), lower)| {
-            let mut stats = ChunkStats {
-                sums: vec![0.0; k * d],
-                counts: vec![0; k],
-                changed: 0,
-            };
-            for (((x, label), up), low) in points
-                .chunks_exact(d)
-                .zip(labels.iter_mut())
-                .zip(upper.iter_mut())
-                .zip(lower.iter_mut())
-            {
-                let old = *label;
-                let mut must_scan = first;
-                if !first {
-                    let bound = half_gap[old].max(*low);
-                    if *up > bound {
-                        *up = squared_distance(x, &centers[old * d..(old + 1) * d]).sqrt();
-                        must_scan = *up > bound;
-                    }
-                }
-                if must_scan {
-                    let (mut best, mut best_dist, mut second) = (0, f64::INFINITY, f64::INFINITY);
-                    for (c, center) in centers.chunks_exact(d).enumerate() {
-                        let dist = squared_distance(x, center);
-                        if dist < best_dist {
-                            second = best_dist;
-                            best_dist = dist;
-                            best = c;
-                        } else if dist < second {
-                            second = dist;
-                        }
-                    }
-                    *label = best;
-                    *up = best_dist.sqrt();
-                    *low = second.sqrt();
-                }
-                if *label != old {
-                    stats.changed += 1;
-                }
-                stats.counts[*label] += 1;
-                for (s, v) in stats.sums[*label * d..(*label + 1) * d].iter_mut().zip(x) {
-                    *s += v;
-                }
-            }
-            stats
-        })
-        .collect();
-    let mut total = ChunkStats {
-        sums: vec![0.0; k * d],
-        counts: vec![0; k],
-        changed: 0,
-    };
-    for chunk in partial {
-        total.changed += chunk.changed;
-        for (t, v) in total.counts.iter_mut().zip(&chunk.counts) {
-            *t += v;
-        }
-        for (t, v) in total.sums.iter_mut().zip(&chunk.sums) {
-            *t += v;
-        }
-    }
-    total
+/// How far each centre has moved since the start of the run, to keep the bounds valid
+/// without rewriting them every pass: a point stores its bounds relative
+/// to the drift of its centre when they were set, so the effective upper bound is
+/// `stored + upper[label]` (its centre's total shift since) and the effective lower
+/// bound `stored - lower[label]` (the total, over the passes, of the largest shift of
+/// the other centres). The hot loop then only reads the points that keep their centre.
+struct Drift {
+    upper: Vec<f64>,
+    lower: Vec<f64>,
 }
 
-/// New centres from the sums; an empty cluster takes the point farthest from its
-/// centre (as scikit-learn's `_relocate_empty_clusters`).
-fn update_centers(
-    flat: &[f64],
-    d: usize,
-    centers: &[f64],
-    labels: &[usize],
-    stats: &mut ChunkStats,
-) -> Vec<f64> {
-    let k = stats.counts.len();
-    let empty: Vec<usize> = (0..k).filter(|&c| stats.counts[c] == 0).collect();
-    if !empty.is_empty() {
-        let distances: Vec<f64> = flat
-            .par_chunks(d)
-            .zip(labels.par_iter())
-            .map(|(x, &l)| squared_distance(x, &centers[l * d..(l + 1) * d]))
-            .collect();
-        let mut order: Vec<usize> = (0..distances.len()).collect();
-        order.sort_by(|a, b| distances[*b].total_cmp(&distances[*a]).then(a.cmp(b)));
-        for (&cluster, &point) in empty.iter().zip(&order) {
-            let old = labels[point];
-            let x = &flat[point * d..(point + 1) * d];
-            if stats.counts[old] > 1 {
-                stats.counts[old] -= 1;
-                for (s, v) in stats.sums[old * d..(old + 1) * d].iter_mut().zip(x) {
-                    *s -= v;
-                }
-            }
-            stats.counts[cluster] = 1;
-            stats.sums[cluster * d..(cluster + 1) * d].copy_from_slice(x);
+impl Drift {
+    fn zeros(k: usize) -> Drift {
+        Drift {
+            upper: vec![0.0; k],
+            lower: vec![0.0; k],
         }
     }
-    let mut next = vec![0.0; k * d];
-    for c in 0..k {
-        let count = stats.counts[c].max(1) as f64;
-        for j in 0..d {
-            next[c * d + j] = stats.sums[c * d + j] / count;
-        }
-    }
-    next
-}
 
-fn lloyd(flat: &[f64], n: usize, d: usize, mut centers: Vec<f64>, max_iter: usize, tol: f64) -> Run {
-    let k = centers.len() / d;
-    let mut bounds = Bounds {
-        labels: vec![0; n],
-        upper: vec![f64::INFINITY; n],
-        lower: vec![0.0; n],
-    };
-    let mut strict = false;
-    let mut n_iter = 0;
-    for iteration in 0..max_iter {
-        let mut stats = assign(flat, d, &centers, &mut bounds, iteration == 0);
-        let next = update_centers(flat, d, &centers, &bounds.labels, &mut stats);
-        let shifts: Vec<f64> = (0..k)
-            .map(|c| squared_distance(&centers[c * d..(c + 1) * d], &next[c * d..(c + 1) * d]).sqrt())
+    /// Adds the shifts of the centres from `old` to `new`; returns the summed squared
+    /// shift (scikit-learn's `center_shift_tot`).
+    fn advance(&mut self, old: &[f64], new: &[f64], d: usize) -> f64 {
+        let shifts: Vec<f64> = old
+            .chunks_exact(d)
+            .zip(new.chunks_exact(d))
+            .map(|(a, b)| squared_distance(a, b).sqrt())
             .collect();
-        let total_shift: f64 = shifts.iter().map(|s| s * s).sum();
-        centers = next;
-        n_iter = iteration + 1;
-        // The first pass has no previous labels to compare with (scikit-learn starts
-        // from -1), so it cannot converge strictly.
-        if iteration > 0 && stats.changed == 0 {
-            strict = true;
-            break;
-        }
-        // Keep the bounds valid for the moved centres.
         let (mut top, mut top_at, mut second) = (0.0_f64, 0, 0.0_f64);
         for (c, s) in shifts.iter().enumerate() {
             if *s > top {
@@ -637,23 +615,266 @@ fn lloyd(flat: &[f64], n: usize, d: usize, mut centers: Vec<f64>, max_iter: usiz
                 second = *s;
             }
         }
-        bounds
-            .labels
-            .par_iter()
-            .zip(bounds.upper.par_iter_mut())
-            .zip(bounds.lower.par_iter_mut())
-            .for_each(|((label, up), low)| {
-                *up += shifts[*label];
-                *low -= if *label == top_at { second } else { top };
-            });
+        for (c, s) in shifts.iter().enumerate() {
+            self.upper[c] += s;
+            self.lower[c] += if c == top_at { second } else { top };
+        }
+        shifts.iter().map(|s| s * s).sum()
+    }
+}
+
+/// Per-cluster sums and counts, and how many points changed cluster.
+struct Sums {
+    sums: Vec<f64>,
+    counts: Vec<i64>,
+    changed: usize,
+}
+
+impl Sums {
+    fn zeros(k: usize, d: usize) -> Sums {
+        Sums {
+            sums: vec![0.0; k * d],
+            counts: vec![0; k],
+            changed: 0,
+        }
+    }
+
+    /// Adds the chunks' sums in chunk order, so the total does not depend on the
+    /// number of threads.
+    fn add(&mut self, other: &Sums) {
+        self.changed += other.changed;
+        for (t, v) in self.counts.iter_mut().zip(&other.counts) {
+            *t += v;
+        }
+        for (t, v) in self.sums.iter_mut().zip(&other.sums) {
+            *t += v;
+        }
+    }
+}
+
+/// Half the distance of each centre to its nearest other centre: a point closer than
+/// that to its centre cannot be closer to any other.
+fn half_gaps(centers: &[f64], d: usize) -> Vec<f64> {
+    let k = centers.len() / d;
+    (0..k)
+        .map(|c| {
+            let own = &centers[c * d..(c + 1) * d];
+            let mut gap = f64::INFINITY;
+            for (o, other) in centers.chunks_exact(d).enumerate() {
+                if o != c {
+                    gap = gap.min(squared_distance(own, other));
+                }
+            }
+            0.5 * gap.sqrt()
+        })
+        .collect()
+}
+
+/// Nearest and second-nearest centre of `x`: (index, squared distance, second
+/// squared distance). Ties go to the lower index, as numpy's `argmin`.
+#[inline(always)]
+fn two_nearest<const D: usize>(x: &[f64], centers: &[f64], d: usize) -> (usize, f64, f64) {
+    let (mut best, mut best_dist, mut second) = (0, f64::INFINITY, f64::INFINITY);
+    for (c, center) in centers.chunks_exact(d).enumerate() {
+        let dist = squared_distance_d::<D>(x, center);
+        // Branch-free (selects, not jumps): which centre is nearest is unpredictable.
+        let closer = dist < best_dist;
+        second = if closer { best_dist } else { second.min(dist) };
+        best = if closer { c } else { best };
+        best_dist = if closer { dist } else { best_dist };
+    }
+    (best, best_dist, second)
+}
+
+/// The first assignment: every point to its nearest centre, with its bounds, and the
+/// per-cluster sums from scratch.
+fn assign_all<const D: usize>(flat: &[f64], d: usize, centers: &[f64], bounds: &mut Bounds) -> Sums {
+    let d = dim::<D>(d);
+    let k = centers.len() / d;
+    let partial: Vec<Sums> = flat
+        .par_chunks(CHUNK * d)
+        .zip(bounds.labels.par_chunks_mut(CHUNK))
+        .zip(bounds.upper.par_chunks_mut(CHUNK))
+        .zip(bounds.lower.par_chunks_mut(CHUNK))
+        .map(|(((points, labels), upper), lower)| {
+            let mut stats = Sums::zeros(k, d);
+            for (((x, label), up), low) in points
+                .chunks_exact(d)
+                .zip(labels.iter_mut())
+                .zip(upper.iter_mut())
+                .zip(lower.iter_mut())
+            {
+                let (best, best_dist, second) = two_nearest::<D>(x, centers, d);
+                *label = best as u32;
+                *up = best_dist.sqrt();
+                *low = second.sqrt();
+                stats.counts[best] += 1;
+                for (s, v) in stats.sums[best * d..(best + 1) * d].iter_mut().zip(x) {
+                    *s += v;
+                }
+            }
+            stats.changed = points.len() / d;
+            stats
+        })
+        .collect();
+    let mut total = Sums::zeros(k, d);
+    for chunk in &partial {
+        total.add(chunk);
+    }
+    total
+}
+
+/// One Hamerly pass: reassigns only the points whose bounds (loosened by the centres'
+/// drift) do not prove they keep their centre, and returns the change of the
+/// per-cluster sums (points that move are taken from the old cluster's sum and added
+/// to the new one, so the sums are kept running instead of recomputed from all points).
+fn assign_hamerly<const D: usize>(
+    flat: &[f64],
+    d: usize,
+    centers: &[f64],
+    drift: &Drift,
+    bounds: &mut Bounds,
+) -> Sums {
+    let d = dim::<D>(d);
+    let k = centers.len() / d;
+    let half_gap = half_gaps(centers, d);
+    let partial: Vec<Sums> = flat
+        .par_chunks(CHUNK * d)
+        .zip(bounds.labels.par_chunks_mut(CHUNK))
+        .zip(bounds.upper.par_chunks_mut(CHUNK))
+        .zip(bounds.lower.par_chunks_mut(CHUNK))
+        .map(|(((points, labels), upper), lower)| {
+            let mut delta = Sums::zeros(k, d);
+            for (((x, label), up), low) in points
+                .chunks_exact(d)
+                .zip(labels.iter_mut())
+                .zip(upper.iter_mut())
+                .zip(lower.iter_mut())
+            {
+                let old = *label as usize;
+                let bound = half_gap[old].max(*low - drift.lower[old]);
+                if *up + drift.upper[old] <= bound {
+                    continue;
+                }
+                let tight = squared_distance_d::<D>(x, &centers[old * d..(old + 1) * d]).sqrt();
+                *up = tight - drift.upper[old];
+                if tight <= bound {
+                    continue;
+                }
+                let (best, best_dist, second) = two_nearest::<D>(x, centers, d);
+                *up = best_dist.sqrt() - drift.upper[best];
+                *low = second.sqrt() + drift.lower[best];
+                if best != old {
+                    *label = best as u32;
+                    delta.changed += 1;
+                    delta.counts[old] -= 1;
+                    delta.counts[best] += 1;
+                    for (j, v) in x.iter().enumerate() {
+                        delta.sums[old * d + j] -= v;
+                        delta.sums[best * d + j] += v;
+                    }
+                }
+            }
+            delta
+        })
+        .collect();
+    let mut total = Sums::zeros(k, d);
+    for chunk in &partial {
+        total.add(chunk);
+    }
+    total
+}
+
+/// New centres from the running sums; an empty cluster takes the point farthest from
+/// its centre (as scikit-learn's `_relocate_empty_clusters`). The relocation changes
+/// only the centres, not the labels, so it works on a copy of the sums.
+fn update_centers(flat: &[f64], d: usize, centers: &[f64], labels: &[u32], running: &Sums) -> Vec<f64> {
+    let k = running.counts.len();
+    let empty: Vec<usize> = (0..k).filter(|&c| running.counts[c] <= 0).collect();
+    let mut sums = running.sums.clone();
+    let mut counts = running.counts.clone();
+    if !empty.is_empty() {
+        let distances: Vec<f64> = flat
+            .par_chunks(d)
+            .zip(labels.par_iter())
+            .map(|(x, &l)| squared_distance(x, &centers[l as usize * d..(l as usize + 1) * d]))
+            .collect();
+        let mut order: Vec<usize> = (0..distances.len()).collect();
+        order.sort_by(|a, b| distances[*b].total_cmp(&distances[*a]).then(a.cmp(b)));
+        for (&cluster, &point) in empty.iter().zip(&order) {
+            let old = labels[point] as usize;
+            let x = &flat[point * d..(point + 1) * d];
+            if counts[old] > 1 {
+                counts[old] -= 1;
+                for (s, v) in sums[old * d..(old + 1) * d].iter_mut().zip(x) {
+                    *s -= v;
+                }
+            }
+            counts[cluster] = 1;
+            sums[cluster * d..(cluster + 1) * d].copy_from_slice(x);
+        }
+    }
+    let mut next = vec![0.0; k * d];
+    for c in 0..k {
+        let count = counts[c].max(1) as f64;
+        for j in 0..d {
+            next[c * d + j] = sums[c * d + j] / count;
+        }
+    }
+    next
+}
+
+fn lloyd(flat: &[f64], n: usize, d: usize, centers: Vec<f64>, max_iter: usize, tol: f64) -> Run {
+    with_dim!(d, D => lloyd_d::<D>(flat, n, d, centers, max_iter, tol))
+}
+
+fn lloyd_d<const D: usize>(
+    flat: &[f64],
+    n: usize,
+    d: usize,
+    mut centers: Vec<f64>,
+    max_iter: usize,
+    tol: f64,
+) -> Run {
+    let d = dim::<D>(d);
+    let mut bounds = Bounds {
+        labels: vec![0; n],
+        upper: vec![f64::INFINITY; n],
+        lower: vec![0.0; n],
+    };
+    let mut strict = false;
+    let mut n_iter = 0;
+    let k = centers.len() / d;
+    let mut running = Sums::zeros(k, d);
+    let mut drift = Drift::zeros(k);
+    for iteration in 0..max_iter {
+        let changed = if iteration == 0 {
+            running = assign_all::<D>(flat, d, &centers, &mut bounds);
+            running.changed
+        } else {
+            let delta = assign_hamerly::<D>(flat, d, &centers, &drift, &mut bounds);
+            running.add(&delta);
+            delta.changed
+        };
+        let next = update_centers(flat, d, &centers, &bounds.labels, &running);
+        let total_shift = drift.advance(&centers, &next, d);
+        centers = next;
+        n_iter = iteration + 1;
+        // The first pass has no previous labels to compare with (scikit-learn starts
+        // from -1), so it cannot converge strictly.
+        if iteration > 0 && changed == 0 {
+            strict = true;
+            break;
+        }
         if total_shift <= tol {
             break;
         }
     }
     if !strict {
-        assign(flat, d, &centers, &mut bounds, false);
+        // The labels for the final centres (scikit-learn's last E-step).
+        assign_hamerly::<D>(flat, d, &centers, &drift, &mut bounds);
     }
-    let inertia = inertia_of(flat, d, &centers, &bounds.labels);
+    let inertia = inertia_of::<D>(flat, d, &centers, &bounds.labels);
     Run {
         centers,
         labels: bounds.labels,
@@ -662,7 +883,8 @@ fn lloyd(flat: &[f64], n: usize, d: usize, mut centers: Vec<f64>, max_iter: usiz
     }
 }
 
-fn inertia_of(flat: &[f64], d: usize, centers: &[f64], labels: &[usize]) -> f64 {
+fn inertia_of<const D: usize>(flat: &[f64], d: usize, centers: &[f64], labels: &[u32]) -> f64 {
+    let d = dim::<D>(d);
     let partial: Vec<f64> = flat
         .par_chunks(CHUNK * d)
         .zip(labels.par_chunks(CHUNK))
@@ -670,7 +892,10 @@ fn inertia_of(flat: &[f64], d: usize, centers: &[f64], labels: &[usize]) -> f64 
             points
                 .chunks_exact(d)
                 .zip(labels)
-                .map(|(x, &l)| squared_distance(x, &centers[l * d..(l + 1) * d]))
+                .map(|(x, &l)| {
+                    let l = l as usize;
+                    squared_distance_d::<D>(x, &centers[l * d..(l + 1) * d])
+                })
                 .sum::<f64>()
         })
         .collect();
@@ -697,7 +922,7 @@ fn fit_rfmkit(flat: &[f64], n: usize, d: usize, params: &KMeansParams, tol: f64)
     KMeansModel {
         centroids: Array2::from_shape_vec((params.n_clusters, d), run.centers)
             .unwrap_or_else(|_| Array2::zeros((params.n_clusters, d))),
-        labels: Array1::from(run.labels),
+        labels: run.labels.iter().map(|&l| l as usize).collect(),
         inertia: run.inertia,
         n_iter: Some(run.n_iter),
     }
@@ -731,12 +956,15 @@ fn fit_linfa(
         .as_slice()
         .map(<[f64]>::to_vec)
         .unwrap_or_default();
-    let labels: Vec<usize> = flat.par_chunks(d).map(|x| nearest(x, &centers, d).0).collect();
+    let labels: Vec<u32> = flat
+        .par_chunks(d)
+        .map(|x| nearest(x, &centers, d).0 as u32)
+        .collect();
     debug_assert_eq!(labels.len(), n);
-    let inertia = inertia_of(flat, d, &centers, &labels);
+    let inertia = inertia_of::<0>(flat, d, &centers, &labels);
     Ok(KMeansModel {
         centroids,
-        labels: Array1::from(labels),
+        labels: labels.iter().map(|&l| l as usize).collect(),
         inertia,
         n_iter: None,
     })
@@ -806,7 +1034,100 @@ mod tests {
         let start = kmeans_plusplus(&data, 2000, 3, 6, &mut rng);
         let run = lloyd(&data, 2000, 3, start.clone(), 300, 0.0);
         let plain = plain_lloyd(&data, 3, start, run.n_iter);
-        assert_eq!(run.labels, plain);
+        let labels: Vec<usize> = run.labels.iter().map(|&l| l as usize).collect();
+        assert_eq!(labels, plain);
+    }
+
+    /// Points on a few tied values in `d` dimensions (as RFM features are), with noise.
+    fn tied_points(n: usize, d: usize, seed: u64) -> Vec<f64> {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        (0..n * d)
+            .map(|_| (rng.gen_range(0..6) as f64) * 0.7 + rng.gen::<f64>() * 0.3)
+            .collect()
+    }
+
+    #[test]
+    fn hamerly_matches_plain_lloyd_in_every_kernel() {
+        // d = 1, 2, 3 run the specialised kernels, 5 the general one.
+        for d in [1, 2, 3, 5] {
+            for k in [2, 5, 9] {
+                let n = 3000;
+                let data = tied_points(n, d, d as u64 * 31 + k as u64);
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
+                let start = kmeans_plusplus(&data, n, d, k, &mut rng);
+                let run = lloyd(&data, n, d, start.clone(), 300, 0.0);
+                let plain = plain_lloyd(&data, d, start, run.n_iter);
+                let labels: Vec<usize> = run.labels.iter().map(|&l| l as usize).collect();
+                assert_eq!(labels, plain, "d={d} k={k}");
+                // The running sums give the means of the final labelling.
+                for c in 0..k {
+                    let members: Vec<&[f64]> = data
+                        .chunks_exact(d)
+                        .zip(&labels)
+                        .filter(|(_, &l)| l == c)
+                        .map(|(x, _)| x)
+                        .collect();
+                    for j in 0..d {
+                        let mean = members.iter().map(|x| x[j]).sum::<f64>() / members.len() as f64;
+                        assert!((run.centers[c * d + j] - mean).abs() < 1e-9, "d={d} k={k} c={c}");
+                    }
+                }
+                let inertia: f64 = data
+                    .chunks_exact(d)
+                    .zip(&labels)
+                    .map(|(x, &l)| squared_distance(x, &run.centers[l * d..(l + 1) * d]))
+                    .sum();
+                assert!((run.inertia - inertia).abs() <= 1e-9 * inertia);
+            }
+        }
+    }
+
+    #[test]
+    fn seeding_picks_distinct_points_among_duplicates() {
+        // 5 distinct points, each repeated: k = 5 must get all five (a point already
+        // chosen has weight 0 and is never drawn again).
+        let distinct = [
+            [0.0, 0.0, 0.0],
+            [1.0, 0.0, 0.0],
+            [0.0, 2.0, 0.0],
+            [0.0, 0.0, 3.0],
+            [4.0, 4.0, 4.0],
+        ];
+        let n = 3 * CHUNK + 17;
+        let data: Vec<f64> = (0..n).flat_map(|i| distinct[(i * 7) % 5]).collect();
+        for seed in 0..20 {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            let centers = kmeans_plusplus(&data, n, 3, 5, &mut rng);
+            let mut rows: Vec<Vec<u64>> = centers
+                .chunks_exact(3)
+                .map(|c| c.iter().map(|v| v.to_bits()).collect())
+                .collect();
+            rows.sort();
+            rows.dedup();
+            assert_eq!(rows.len(), 5, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn results_do_not_depend_on_the_thread_count() {
+        let n = 5 * CHUNK + 123;
+        let data = Array2::from_shape_vec((n, 3), tied_points(n, 3, 5)).unwrap();
+        let fit = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| {
+                    KMeansParams::new(6)
+                        .n_init(3)
+                        .seed(9)
+                        .fit_points(data.view())
+                        .unwrap()
+                })
+        };
+        let one = fit(1);
+        assert_eq!(one, fit(2));
+        assert_eq!(one, fit(3));
     }
 
     #[test]

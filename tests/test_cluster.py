@@ -69,6 +69,18 @@ def test_inertia_on_blobs_and_arrays(backend):
     assert sk_metrics.adjusted_rand_score(theirs.labels_, ours.labels_) > 0.99
 
 
+def test_unscaled_arrays_are_passed_as_they_are_and_not_mutated():
+    # transform=None, scale=None hands the array itself to the core (no (x - 0) / 1 copy).
+    points = np.ascontiguousarray(blobs())
+    before = points.copy()
+    plain = rfmkit.KMeans(4, transform=None, scale=None, n_init=2, random_state=3).fit(points)
+    np.testing.assert_array_equal(points, before)
+    again = rfmkit.KMeans(4, transform=None, scale=None, n_init=2, random_state=3).fit(before)
+    np.testing.assert_array_equal(plain.labels_, again.labels_)
+    assert plain.inertia_ == again.inertia_
+    assert plain.inertia_ == pytest.approx(((points - plain._centers_transformed[plain.labels_]) ** 2).sum(), rel=1e-10)
+
+
 def test_fixed_random_state_is_reproducible(table):
     for backend in ("rfmkit", "linfa"):
         a = rfmkit.KMeans(5, random_state=42, backend=backend).fit(table)
