@@ -211,9 +211,15 @@ struct Patterns<const K: usize> {
     weights: Vec<f64>,
 }
 
-fn compress<const K: usize>(rows: impl Iterator<Item = ([f64; K], f64)>) -> Patterns<K> {
+fn compress<const K: usize>(rows: impl Iterator<Item = ([f64; K], f64)> + Clone) -> Patterns<K> {
     // Sized for the rows up front: growing the table rehashes every pattern several times.
     let capacity = rows.size_hint().0;
+    if !worth_compressing(rows.clone()) {
+        // Continuous values (a spend, continuous-time ages) are nearly all distinct: hashing
+        // them would cost more than the likelihood passes it saves.
+        let (values, weights) = rows.filter(|(_, weight)| *weight != 0.0).unzip();
+        return Patterns { values, weights };
+    }
     let mut index: HashMap<[u64; K], usize> = HashMap::with_capacity(capacity);
     let mut values = Vec::with_capacity(capacity);
     let mut weights: Vec<f64> = Vec::with_capacity(capacity);
@@ -233,6 +239,19 @@ fn compress<const K: usize>(rows: impl Iterator<Item = ([f64; K], f64)>) -> Patt
         }
     }
     Patterns { values, weights }
+}
+
+/// Whether merging identical rows pays: true when a leading sample of the rows holds at
+/// least 10 % repeats (the merge is exact either way; this only picks the faster path).
+fn worth_compressing<const K: usize>(rows: impl Iterator<Item = ([f64; K], f64)>) -> bool {
+    const SAMPLE: usize = 4096;
+    let mut seen: hashbrown::HashSet<[u64; K]> = hashbrown::HashSet::with_capacity(SAMPLE);
+    let mut sampled = 0usize;
+    for (row, _) in rows.take(SAMPLE) {
+        seen.insert(row.map(|v| (v + 0.0).to_bits()));
+        sampled += 1;
+    }
+    sampled < 64 || seen.len() * 10 <= sampled * 9
 }
 
 /// Distinct values of the `frequency` column of the patterns and, for each pattern, the
@@ -342,3 +361,33 @@ fn warm_minimize<const N: usize, F: optimize::Objective<N>>(
 
 /// Rows per parallel chunk of a likelihood evaluation (fixed, so sums are reproducible).
 const CHUNK: usize = 4096;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(values: &[[f64; 2]]) -> impl Iterator<Item = ([f64; 2], f64)> + Clone + '_ {
+        values.iter().map(|&row| (row, 1.0))
+    }
+
+    #[test]
+    fn distinct_rows_are_kept_as_they_are_and_repeats_are_merged() {
+        // Nearly all distinct: no merge, every row with weight 1.
+        let distinct: Vec<[f64; 2]> = (0..5000)
+            .map(|i| [1.0 + (i % 7) as f64, 10.0 + i as f64 * 0.37])
+            .collect();
+        let patterns = compress(rows(&distinct));
+        assert_eq!(patterns.values, distinct);
+        assert!(patterns.weights.iter().all(|&w| w == 1.0));
+        // Many repeats (and -0.0 equal to 0.0): merged, weights summed, first-seen order.
+        let repeated: Vec<[f64; 2]> = (0..5000)
+            .map(|i| [(i % 3) as f64, if i % 3 == 0 { -0.0 } else { 0.0 }])
+            .collect();
+        let patterns = compress(rows(&repeated));
+        assert_eq!(patterns.values, vec![[0.0, -0.0], [1.0, 0.0], [2.0, 0.0]]);
+        assert_eq!(patterns.weights, vec![1667.0, 1667.0, 1666.0]);
+        // Zero weights are left out on both paths.
+        let weighted = [([1.0, 2.0], 0.0), ([3.0, 4.0], 2.0)];
+        assert_eq!(compress(weighted.iter().copied()).weights, vec![2.0]);
+    }
+}
