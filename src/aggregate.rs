@@ -34,6 +34,9 @@ pub struct RfmTable {
     pub first_row: Vec<i64>,
     /// Row of the last purchase (latest timestamp, then lowest row).
     pub last_row: Vec<i64>,
+    /// Timestamps (ticks) of the first and last purchase: the times of `first_row`, `last_row`.
+    pub first_time: Vec<i64>,
+    pub last_time: Vec<i64>,
     /// Whole days from the day of the first purchase to `as_of`.
     pub tenure: Vec<i64>,
     /// The observation date used; `None` when no row is valid.
@@ -264,6 +267,8 @@ fn rfm_in_parts(tx: &Transactions<'_>, options: &RfmOptions, parts: usize) -> Re
         avg_order_value: Vec::with_capacity(buyers),
         first_row: Vec::with_capacity(buyers),
         last_row: Vec::with_capacity(buyers),
+        first_time: Vec::with_capacity(buyers),
+        last_time: Vec::with_capacity(buyers),
         tenure: Vec::with_capacity(buyers),
         accounting: Accounting::default(),
     };
@@ -288,6 +293,8 @@ fn rfm_in_parts(tx: &Transactions<'_>, options: &RfmOptions, parts: usize) -> Re
             table.avg_order_value.push(state.sum / frequency as f64);
             table.first_row.push(i64::from(state.first_row));
             table.last_row.push(i64::from(state.last_row));
+            table.first_time.push(state.first_time);
+            table.last_time.push(state.last_time);
         }
     }
     table.accounting = accounting;
@@ -428,6 +435,7 @@ mod tests {
         assert_eq!(result.monetary, vec![45.0]);
         assert_eq!(result.avg_order_value, vec![22.5]);
         assert_eq!((result.first_row[0], result.last_row[0]), (0, 1));
+        assert_eq!((result.first_time[0], result.last_time[0]), (10, 14));
         let acc = &result.accounting;
         assert_eq!(acc.rows_used, 3);
         assert_eq!(

@@ -257,63 +257,198 @@ pub fn encode_f64(values: &[f64]) -> Result<Encoded> {
     Ok(out)
 }
 
+/// An Arrow offset: `i32` for `string`, `i64` for `large_string`.
+pub trait Offset: Copy + Send + Sync {
+    fn to_i64(self) -> i64;
+}
+
+impl Offset for i32 {
+    #[inline]
+    fn to_i64(self) -> i64 {
+        i64::from(self)
+    }
+}
+
+impl Offset for i64 {
+    #[inline]
+    fn to_i64(self) -> i64 {
+        self
+    }
+}
+
+/// Arrow-layout strings whose offsets were checked: every row's range lies in `data`.
+struct Strings<'a, O> {
+    offsets: &'a [O],
+    data: &'a [u8],
+}
+
+impl<O: Offset> Strings<'_, O> {
+    /// The bytes of row `i` (empty past the end, which checked offsets never reach).
+    #[inline]
+    fn text(&self, i: usize) -> &[u8] {
+        let start = self.offsets.get(i).map_or(0, |&o| o.to_i64() as usize);
+        let end = self.offsets.get(i + 1).map_or(start, |&o| o.to_i64() as usize);
+        self.data.get(start..end).unwrap_or_default()
+    }
+}
+
 /// Encodes Arrow-layout strings: row `i` is `data[offsets[i]..offsets[i + 1]]`.
 ///
+/// On big inputs contiguous row chunks are encoded in parallel, each with its own table,
+/// and merged in chunk order, so codes stay in order of first appearance.
+///
 /// # Errors
-/// [`RfmError::Parameter`] when the offsets are not a valid Arrow offsets buffer.
-pub fn encode_utf8(offsets: &[i64], data: &[u8], validity: Option<&[bool]>) -> Result<Encoded> {
+/// [`RfmError::Parameter`] when the offsets are not a valid Arrow offsets buffer;
+/// [`RfmError::Length`] when `validity` does not match the rows.
+pub fn encode_utf8<O: Offset>(offsets: &[O], data: &[u8], validity: Option<&[bool]>) -> Result<Encoded> {
+    let n = offsets.len().saturating_sub(1);
+    encode_utf8_in_chunks(offsets, data, validity, parallel_chunks(n))
+}
+
+fn encode_utf8_in_chunks<O: Offset>(
+    offsets: &[O],
+    data: &[u8],
+    validity: Option<&[bool]>,
+    chunks: usize,
+) -> Result<Encoded> {
     let n = offsets.len().saturating_sub(1);
     check_validity(validity, n)?;
-    let bad_offsets = offsets.first().is_some_and(|&o| o < 0)
-        || offsets.windows(2).any(|w| w[1] < w[0])
-        || offsets.last().is_some_and(|&o| o as u64 > data.len() as u64);
+    let bad_offsets = offsets.first().is_some_and(|&o| o.to_i64() < 0)
+        || offsets
+            .par_windows(2)
+            .with_min_len(1 << 16)
+            .any(|w| w[1].to_i64() < w[0].to_i64())
+        || offsets
+            .last()
+            .is_some_and(|&o| o.to_i64() as u64 > data.len() as u64);
     if bad_offsets {
         return Err(RfmError::parameter(
             "offsets",
             "string offsets must be non-decreasing and within the data buffer",
         ));
     }
-    // The offsets were checked above: every row's range is inside `data`.
-    let text = |i: usize| -> &[u8] {
-        let start = offsets.get(i).map_or(0, |&o| o as usize);
-        let end = offsets.get(i + 1).map_or(start, |&o| o as usize);
-        data.get(start..end).unwrap_or_default()
-    };
+    if n == 0 {
+        return Ok(Encoded::default());
+    }
+    let strings = Strings { offsets, data };
+    // One hasher for every chunk: the merge looks up each chunk's hashes in the others' tables.
     let hasher = DefaultHashBuilder::default();
-    let mut table = StringTable::with_capacity(1 << 10);
-    let mut out = Encoded {
-        codes: Vec::with_capacity(n),
+    let size = n.div_ceil(chunks.max(1)).max(1);
+    // Zeroed memory comes lazily from the OS; every code is written below.
+    let mut codes = vec![0i64; n];
+    let parts: Vec<StringChunk> = codes
+        .par_chunks_mut(size)
+        .enumerate()
+        .map(|(c, chunk_codes)| encode_utf8_chunk(&strings, validity, &hasher, c * size, chunk_codes))
+        .collect();
+    let mut parts = parts.into_iter();
+    let Some(StringChunk {
+        mut table,
+        mut first_rows,
+        ..
+    }) = parts.next()
+    else {
+        return Ok(Encoded::default());
+    };
+    // The first chunk's codes are global already; each later chunk's distinct strings are
+    // looked up (or numbered next) in the merged table, in the chunk's own order.
+    for (c, part) in parts.enumerate() {
+        let StringChunk {
+            table: local_table,
+            first_rows: local_rows,
+            hashes,
+        } = part;
+        drop(local_table);
+        let mut renumber: Vec<i64> = Vec::with_capacity(local_rows.len());
+        for (k, (&row, &hash)) in local_rows.iter().zip(hashes.iter()).enumerate() {
+            if let Some(&ahead) = hashes.get(k + PREFETCH_AHEAD) {
+                table.prefetch(ahead);
+            }
+            let merged_rows = &first_rows;
+            let code = table.find_or_insert(
+                hash,
+                strings.text(row as usize),
+                merged_rows.len() as u32,
+                |code| {
+                    merged_rows
+                        .get(code as usize)
+                        .map_or(&[][..], |&first| strings.text(first as usize))
+                },
+            );
+            if code as usize == first_rows.len() {
+                first_rows.push(row);
+            }
+            renumber.push(i64::from(code));
+        }
+        let start = (c + 1) * size;
+        let end = (start + size).min(codes.len());
+        if let Some(chunk_codes) = codes.get_mut(start..end) {
+            chunk_codes.par_iter_mut().with_min_len(1 << 14).for_each(|code| {
+                if *code >= 0 {
+                    *code = renumber.get(*code as usize).copied().unwrap_or(NULL_CODE);
+                }
+            });
+        }
+    }
+    drop(table);
+    Ok(Encoded { codes, first_rows })
+}
+
+/// A chunk of rows encoded on its own: codes from 0 in order of first appearance in the
+/// chunk, the (global) row and the hash of each.
+struct StringChunk {
+    table: StringTable,
+    first_rows: Vec<i64>,
+    hashes: Vec<u64>,
+}
+
+/// Encodes the rows `start..start + codes.len()` into `codes`; every string is hashed once.
+fn encode_utf8_chunk<O: Offset>(
+    strings: &Strings<'_, O>,
+    validity: Option<&[bool]>,
+    hasher: &DefaultHashBuilder,
+    start: usize,
+    codes: &mut [i64],
+) -> StringChunk {
+    let n = codes.len();
+    let mut chunk = StringChunk {
+        table: StringTable::with_capacity(1 << 10),
         first_rows: Vec::new(),
+        hashes: Vec::new(),
     };
     // Hashes of the next rows, computed ahead so that their table slots can be prefetched.
     let mut ahead = [0u64; PREFETCH_AHEAD];
-    for (i, hash) in ahead.iter_mut().enumerate().take(n) {
-        *hash = hasher.hash_one(text(i));
+    for (offset, hash) in ahead.iter_mut().enumerate().take(n) {
+        *hash = hasher.hash_one(strings.text(start + offset));
     }
-    for i in 0..n {
-        let hash = ahead[i % PREFETCH_AHEAD];
-        if i + PREFETCH_AHEAD < n {
-            let next = hasher.hash_one(text(i + PREFETCH_AHEAD));
-            ahead[i % PREFETCH_AHEAD] = next;
-            table.prefetch(next);
+    for (offset, code) in codes.iter_mut().enumerate() {
+        let i = start + offset;
+        let hash = ahead[offset % PREFETCH_AHEAD];
+        if offset + PREFETCH_AHEAD < n {
+            let next = hasher.hash_one(strings.text(i + PREFETCH_AHEAD));
+            ahead[offset % PREFETCH_AHEAD] = next;
+            chunk.table.prefetch(next);
         }
         if !is_valid(validity, i) {
-            out.codes.push(NULL_CODE);
+            *code = NULL_CODE;
             continue;
         }
-        let bytes = text(i);
-        let first_rows = &out.first_rows;
-        let code = table.find_or_insert(hash, bytes, first_rows.len() as u32, |code| {
-            first_rows
-                .get(code as usize)
-                .map_or(&[][..], |&row| text(row as usize))
-        });
-        if code as usize == out.first_rows.len() {
-            out.first_rows.push(i as i64);
+        let bytes = strings.text(i);
+        let first_rows = &chunk.first_rows;
+        let local = chunk
+            .table
+            .find_or_insert(hash, bytes, first_rows.len() as u32, |code| {
+                first_rows
+                    .get(code as usize)
+                    .map_or(&[][..], |&row| strings.text(row as usize))
+            });
+        if local as usize == chunk.first_rows.len() {
+            chunk.first_rows.push(i as i64);
+            chunk.hashes.push(hash);
         }
-        out.codes.push(i64::from(code));
+        *code = i64::from(local);
     }
-    Ok(out)
+    chunk
 }
 
 /// An open-addressing hash table (linear probing, at most half full) from strings to codes.
@@ -505,6 +640,90 @@ mod tests {
         assert_eq!(encoded.codes, expected_codes);
         assert_eq!(encoded.first_rows, expected_first);
         assert_eq!(encode_utf8(&[0], b"", None).unwrap(), Encoded::default());
+    }
+
+    /// Codes in order of first appearance, computed the obvious way.
+    fn reference_codes(words: &[Option<&str>]) -> Encoded {
+        let mut seen = std::collections::HashMap::new();
+        let mut out = Encoded::default();
+        for (i, word) in words.iter().enumerate() {
+            let Some(word) = word else {
+                out.codes.push(NULL_CODE);
+                continue;
+            };
+            let next = seen.len() as i64;
+            let code = *seen.entry(*word).or_insert_with(|| {
+                out.first_rows.push(i as i64);
+                next
+            });
+            out.codes.push(code);
+        }
+        out
+    }
+
+    fn arrow_layout(words: &[Option<&str>]) -> (Vec<i64>, Vec<u8>, Vec<bool>) {
+        let mut offsets = vec![0i64];
+        let mut data = Vec::new();
+        let mut validity = Vec::new();
+        for word in words {
+            // A null row may hold bytes: Arrow leaves them undefined.
+            data.extend_from_slice(word.unwrap_or("junk").as_bytes());
+            offsets.push(data.len() as i64);
+            validity.push(word.is_some());
+        }
+        (offsets, data, validity)
+    }
+
+    #[test]
+    fn string_chunks_keep_first_appearance_order() {
+        // Strings shared across chunk boundaries, strings new in later chunks (pool entries
+        // 61.. only appear from row 600 on), the empty string, nulls, and ids longer than
+        // the inline bytes that share their first 16 bytes.
+        let pool: Vec<String> = (0..120)
+            .map(|k| match k % 4 {
+                0 => format!("a-long-common-prefix-{k}"),
+                1 => String::new(),
+                _ => format!("c{k}"),
+            })
+            .collect();
+        let words: Vec<Option<&str>> = (0..1000usize)
+            .map(|i| {
+                if i % 11 == 0 {
+                    None
+                } else {
+                    let k = (i * 7919) % 61 + if i >= 600 { 59 } else { 0 };
+                    Some(pool[k].as_str())
+                }
+            })
+            .collect();
+        let reference = reference_codes(&words);
+        let (offsets, data, validity) = arrow_layout(&words);
+        let small: Vec<i32> = offsets.iter().map(|&o| o as i32).collect();
+        for chunks in [1, 2, 3, 7, 999, 1000, 1500] {
+            let encoded = encode_utf8_in_chunks(&offsets, &data, Some(&validity), chunks).unwrap();
+            assert_eq!(encoded, reference, "chunks {chunks}");
+            let encoded = encode_utf8_in_chunks(&small, &data, Some(&validity), chunks).unwrap();
+            assert_eq!(encoded, reference, "i32 offsets, chunks {chunks}");
+        }
+        // A string that first appears in the second chunk, after ones seen in the first.
+        let words = [Some("x"), Some("y"), Some("z"), Some("x")];
+        let (offsets, data, _) = arrow_layout(&words);
+        let encoded = encode_utf8_in_chunks(&offsets, &data, None, 2).unwrap();
+        assert_eq!(encoded.codes, vec![0, 1, 2, 0]);
+        assert_eq!(encoded.first_rows, vec![0, 1, 2]);
+        // Only nulls in a chunk, more chunks than rows, no rows.
+        let words = [None, None, Some("b"), Some("a"), None];
+        let (offsets, data, validity) = arrow_layout(&words);
+        for chunks in [1, 2, 5, 9] {
+            let encoded = encode_utf8_in_chunks(&offsets, &data, Some(&validity), chunks).unwrap();
+            assert_eq!(encoded, reference_codes(&words), "chunks {chunks}");
+        }
+        assert_eq!(
+            encode_utf8_in_chunks(&[0i64], b"", None, 4).unwrap(),
+            Encoded::default()
+        );
+        assert!(encode_utf8_in_chunks(&[0i64, 1], b"", None, 2).is_err());
+        assert!(encode_utf8_in_chunks(&offsets, &data, Some(&[true]), 2).is_err());
     }
 
     #[test]

@@ -217,3 +217,35 @@ def test_empty_arrow_table_of_date_objects():
     assert pa.types.is_null(table.schema.field("ts").type)
     result = rfmkit.rfm(table, **COLS)
     assert len(result) == 0 and result.attrs["rfmkit"]["rows_in"] == 0
+
+
+@pytest.mark.parametrize("kind", ["string", "large_string", "string_view", "sliced", "pandas_str", "polars"])
+def test_string_ids_in_parallel_chunks_keep_first_appearance_order(kind):
+    # Enough rows for the parallel chunks of the encoder; ids that only start in the second
+    # half (a new id in a later chunk), ids shared by both halves, long ids, and nulls.
+    from rfmkit import _frame
+
+    n = 300_000
+    rows = np.arange(n)
+    ids = np.where(rows < n // 2, rows % 5_000, rows % 9_000).astype(object)
+    labels = np.array([f"id-{k}" if k % 3 else f"a-long-customer-identifier-{k}" for k in ids], dtype=object)
+    labels[rows % 97 == 0] = None
+    expected_codes, _ = pd.factorize(pd.Series(labels, dtype=object), use_na_sentinel=True)
+    array = pa.array(labels, type=pa.string())
+    if kind == "large_string":
+        array = array.cast(pa.large_string())
+    elif kind == "string_view":
+        array = array.cast(pa.string_view())
+    if kind == "sliced":
+        array = pa.array(np.concatenate([["pad", None], labels]), type=pa.string()).slice(2)
+    if kind == "pandas_str":
+        column = _frame.Column("cid", "pandas", pd.Series(labels, dtype="str"))
+    elif kind == "polars":
+        column = _frame.Column("cid", "polars", pl.Series("cid", array))
+    else:
+        column = _frame.Column("cid", "arrow", pa.chunked_array([array]))
+    codes = _frame.factorize(column)
+    np.testing.assert_array_equal(codes.codes, expected_codes)
+    first = pd.Series(expected_codes).drop_duplicates()
+    first = first[first >= 0]
+    np.testing.assert_array_equal(codes.first_rows, first.index.to_numpy())

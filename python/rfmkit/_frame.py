@@ -179,10 +179,15 @@ def _factorize_arrow(array: Any) -> dict:
         values = pc.cast(array, pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
         return _core.factorize_float(np.ascontiguousarray(values, dtype=np.float64))
     if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
-        if not pa.types.is_large_string(kind):
+        if pa.types.is_string_view(kind):
             array = pc.cast(array, pa.large_string())
+        # int32 offsets (`string`) are read as they are: no cast, no copy.
+        offset_dtype = np.int64 if pa.types.is_large_string(array.type) else np.int32
         _, offsets_buffer, data_buffer = array.buffers()
-        offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[array.offset : array.offset + len(array) + 1]
+        if offsets_buffer is None:  # an empty array may have no buffers
+            offsets = np.zeros(1, dtype=offset_dtype)
+        else:
+            offsets = np.frombuffer(offsets_buffer, dtype=offset_dtype)[array.offset : array.offset + len(array) + 1]
         data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
         return _core.factorize_utf8(np.ascontiguousarray(offsets), data, validity)
     return _factorize_generic(array.to_pandas())
@@ -254,6 +259,15 @@ class Times:
 
     def take(self, rows: np.ndarray) -> Any:
         return self.output.take(rows)
+
+    def of_rows(self, rows: np.ndarray, ticks: np.ndarray) -> Any:
+        """The timestamps of `rows`, whose ticks are `ticks`: a view of `ticks` for naive
+        numpy datetimes (no gather from the column), else taken from the column."""
+        column = self.output
+        dtype = getattr(column.values, "dtype", None)
+        if column.frontend == "pandas" and self.tz is None and isinstance(dtype, np.dtype) and dtype.kind == "M":
+            return np.ascontiguousarray(ticks, dtype=np.int64).view(dtype)
+        return self.take(rows)
 
 
 def _date_hint(name: str, what: str) -> str:

@@ -149,8 +149,8 @@ def rfm(
         "frequency": result["frequency"],
         "monetary": result["monetary"],
         "avg_order_value": result["avg_order_value"],
-        "first_purchase": prepared.times.take(result["first_row"]),
-        "last_purchase": prepared.times.take(result["last_row"]),
+        "first_purchase": prepared.times.of_rows(result["first_row"], result["first_time"]),
+        "last_purchase": prepared.times.of_rows(result["last_row"], result["last_time"]),
         "tenure": result["tenure"],
     }
     return _frame.build(prepared, result["customer"], columns, info)

@@ -189,19 +189,34 @@ fn factorize_float<'py>(py: Python<'py>, values: PyReadonlyArray1<'py, f64>) -> 
     encoded_to_py(py, encoded)
 }
 
-/// Dense codes of strings in Arrow layout (int64 offsets, utf-8 data).
+/// Arrow string offsets: int32 (`string`) or int64 (`large_string`).
+#[derive(FromPyObject)]
+enum Offsets<'py> {
+    Large(PyReadonlyArray1<'py, i64>),
+    Small(PyReadonlyArray1<'py, i32>),
+}
+
+/// Dense codes of strings in Arrow layout (int32 or int64 offsets, utf-8 data).
 #[pyfunction]
 #[pyo3(signature = (offsets, data, validity=None))]
 fn factorize_utf8<'py>(
     py: Python<'py>,
-    offsets: PyReadonlyArray1<'py, i64>,
+    offsets: Offsets<'py>,
     data: PyReadonlyArray1<'py, u8>,
     validity: Option<PyReadonlyArray1<'py, bool>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let offsets = offsets.as_slice()?;
     let data = data.as_slice()?;
     let validity = validity.as_ref().map(|v| v.as_slice()).transpose()?;
-    let encoded = compute(py, || encode_utf8(offsets, data, validity))?;
+    let encoded = match &offsets {
+        Offsets::Large(offsets) => {
+            let offsets = offsets.as_slice()?;
+            compute(py, || encode_utf8(offsets, data, validity))?
+        }
+        Offsets::Small(offsets) => {
+            let offsets = offsets.as_slice()?;
+            compute(py, || encode_utf8(offsets, data, validity))?
+        }
+    };
     encoded_to_py(py, encoded)
 }
 
@@ -266,6 +281,8 @@ fn rfm<'py>(
     out.set_item("avg_order_value", result.avg_order_value.into_pyarray(py))?;
     out.set_item("first_row", result.first_row.into_pyarray(py))?;
     out.set_item("last_row", result.last_row.into_pyarray(py))?;
+    out.set_item("first_time", result.first_time.into_pyarray(py))?;
+    out.set_item("last_time", result.last_time.into_pyarray(py))?;
     out.set_item("tenure", result.tenure.into_pyarray(py))?;
     out.set_item("as_of_day", result.as_of_day)?;
     accounting_to_py(py, &out, &result.accounting)?;
