@@ -909,22 +909,28 @@ fn assign_hamerly<const D: usize>(
         .zip(bounds.lower.par_chunks_mut(CHUNK))
         .map(|(((points, labels), upper), lower)| {
             let mut delta = Sums::zeros(k, d);
-            // First the bounds (and the distance to the own centre): the points that
-            // may change cluster; then their full scans, vectorised for d <= 4.
-            let mut rows: Vec<u32> = Vec::new();
-            for (i, ((x, &label), (up, &low))) in points
-                .chunks_exact(d)
-                .zip(labels.iter())
-                .zip(upper.iter_mut().zip(lower.iter()))
-                .enumerate()
-            {
+            // First the bounds, without a branch on the data (which of them fail is
+            // unpredictable): the indices of the points they do not hold in place.
+            let mut loose = vec![0_u32; labels.len()];
+            let mut n_loose = 0;
+            for (i, ((&label, &up), &low)) in labels.iter().zip(upper.iter()).zip(lower.iter()).enumerate() {
                 let old = label as usize;
                 let bound = half_gap[old].max(low - drift.lower[old]);
-                if *up + drift.upper[old] <= bound {
-                    continue;
+                if let Some(slot) = loose.get_mut(n_loose) {
+                    *slot = i as u32;
                 }
+                n_loose += usize::from(up + drift.upper[old] > bound);
+            }
+            // Then the distance to the own centre: the points that may change cluster;
+            // then their full scans, vectorised for d <= 4.
+            let mut rows: Vec<u32> = Vec::new();
+            for &i in &loose[..n_loose] {
+                let i = i as usize;
+                let old = labels[i] as usize;
+                let bound = half_gap[old].max(lower[i] - drift.lower[old]);
+                let x = &points[i * d..(i + 1) * d];
                 let tight = squared_distance_d::<D>(x, &centers[old * d..(old + 1) * d]).sqrt();
-                *up = tight - drift.upper[old];
+                upper[i] = tight - drift.upper[old];
                 if tight > bound {
                     rows.push(i as u32);
                 }
