@@ -18,6 +18,8 @@
 //! [`linfa::traits::Fit`] on a linfa dataset and [`KMeansModel`] implements
 //! [`linfa::traits::PredictInplace`] (hence `Predict`).
 
+use std::sync::{Mutex, PoisonError};
+
 use hashbrown::HashSet;
 use linfa::traits::{Fit, PredictInplace};
 use linfa::DatasetBase;
@@ -27,6 +29,9 @@ use rand_xoshiro::{Xoshiro256Plus, Xoshiro256PlusPlus};
 use rayon::prelude::*;
 
 use crate::error::{Result, RfmError};
+
+mod soa;
+use soa::Columns;
 
 /// Points per parallel work item. Fixed (not derived from the thread count) so that
 /// the sums, and so the results, do not depend on the number of threads.
@@ -369,7 +374,7 @@ fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// The number of features: the constant `D` of a kernel specialised for `D` features
-/// (1, 2 or 3, the RFM case), or `d` for the general kernel (`D = 0`). With a constant,
+/// (1 to 4; 3 is the RFM case), or `d` for the general kernel (`D = 0`). With a constant,
 /// the compiler unrolls the distance loops and keeps a point in registers.
 #[inline(always)]
 fn dim<const D: usize>(d: usize) -> usize {
@@ -406,7 +411,7 @@ fn nearest(x: &[f64], centers: &[f64], d: usize) -> (usize, f64) {
     best
 }
 
-/// Runs `$body` with `$D` bound to a constant number of features: 1, 2, 3 get their own
+/// Runs `$body` with `$D` bound to a constant number of features: 1 to 4 get their own
 /// specialised kernels, any other number the general one (`$D = 0`).
 macro_rules! with_dim {
     ($d:expr, $D:ident => $body:expr) => {
@@ -423,6 +428,10 @@ macro_rules! with_dim {
                 const $D: usize = 3;
                 $body
             }
+            4 => {
+                const $D: usize = 4;
+                $body
+            }
             _ => {
                 const $D: usize = 0;
                 $body
@@ -435,39 +444,163 @@ macro_rules! with_dim {
 
 /// scikit-learn's greedy k-means++: each new centre is the best (lowest potential) of
 /// `2 + ln k` candidates drawn with probability proportional to the squared distance
-/// to the nearest chosen centre.
-fn kmeans_plusplus(flat: &[f64], n: usize, d: usize, k: usize, rng: &mut impl Rng) -> Vec<f64> {
-    with_dim!(d, D => kmeans_plusplus_d::<D>(flat, n, d, k, rng))
+/// to the nearest chosen centre. `closest` (`n` values) is scratch space. With
+/// `columns` (the points as columns, `d ≤ 4`), the passes over the points run the
+/// vectorised kernels of [`soa`].
+fn kmeans_plusplus(
+    flat: &[f64],
+    columns: Option<&Columns>,
+    n: usize,
+    d: usize,
+    k: usize,
+    rng: &mut impl Rng,
+    closest: &mut [f64],
+) -> Vec<f64> {
+    with_dim!(d, D => kmeans_plusplus_d::<D>(flat, columns, n, d, k, rng, closest))
+}
+
+/// The sums of the potential over the chunks of [`CHUNK`] points, by pass.
+trait ChunkPasses {
+    /// Sets `closest` to the squared distances to `center`; returns their sum.
+    fn first(&self, chunk: usize, closest: &mut [f64], center: &[f64]) -> f64;
+    /// Lowers `closest` with the distances to `center`.
+    fn fold(&self, chunk: usize, closest: &mut [f64], center: &[f64]);
+    /// The sum over the chunk of `min(closest, d(x, candidate)²)`.
+    fn potential(&self, chunk: usize, closest: &[f64], candidate: &[f64]) -> f64;
+}
+
+/// The generic passes, on the row-major points.
+struct RowPasses<'a, const D: usize> {
+    flat: &'a [f64],
+    d: usize,
+}
+
+impl<const D: usize> RowPasses<'_, D> {
+    fn points(&self, chunk: usize, len: usize) -> &[f64] {
+        &self.flat[chunk * CHUNK * self.d..(chunk * CHUNK + len) * self.d]
+    }
+}
+
+impl<const D: usize> ChunkPasses for RowPasses<'_, D> {
+    fn first(&self, chunk: usize, closest: &mut [f64], center: &[f64]) -> f64 {
+        let mut sum = 0.0;
+        let points = self.points(chunk, closest.len());
+        for (b, x) in closest.iter_mut().zip(points.chunks_exact(self.d)) {
+            *b = squared_distance_d::<D>(x, center);
+            sum += *b;
+        }
+        sum
+    }
+
+    fn fold(&self, chunk: usize, closest: &mut [f64], center: &[f64]) {
+        let points = self.points(chunk, closest.len());
+        for (b, x) in closest.iter_mut().zip(points.chunks_exact(self.d)) {
+            *b = b.min(squared_distance_d::<D>(x, center));
+        }
+    }
+
+    fn potential(&self, chunk: usize, closest: &[f64], candidate: &[f64]) -> f64 {
+        // Four running sums (points i mod 4, a fixed order) shorten the chain of
+        // additions.
+        let d = self.d;
+        let points = self.points(chunk, closest.len());
+        let mut lanes = [0.0_f64; 4];
+        let mut quads = closest.chunks_exact(4).zip(points.chunks_exact(4 * d));
+        for (b4, x4) in &mut quads {
+            for (lane, (b, x)) in lanes.iter_mut().zip(b4.iter().zip(x4.chunks_exact(d))) {
+                *lane += b.min(squared_distance_d::<D>(x, candidate));
+            }
+        }
+        let tail = closest.len() - closest.len() % 4;
+        let mut total = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+        for (b, x) in closest[tail..].iter().zip(points[tail * d..].chunks_exact(d)) {
+            total += b.min(squared_distance_d::<D>(x, candidate));
+        }
+        total
+    }
+}
+
+/// The vectorised passes, on the columns.
+struct ColumnPasses<'a, const D: usize> {
+    columns: &'a Columns,
+}
+
+impl<const D: usize> ChunkPasses for ColumnPasses<'_, D> {
+    fn first(&self, chunk: usize, closest: &mut [f64], center: &[f64]) -> f64 {
+        let start = chunk * CHUNK;
+        closest.fill(f64::INFINITY);
+        soa::fold_center::<D>(
+            self.columns.block::<D>(start, start + closest.len()),
+            closest,
+            center,
+        )
+    }
+
+    fn fold(&self, chunk: usize, closest: &mut [f64], center: &[f64]) {
+        let start = chunk * CHUNK;
+        soa::fold_center::<D>(
+            self.columns.block::<D>(start, start + closest.len()),
+            closest,
+            center,
+        );
+    }
+
+    fn potential(&self, chunk: usize, closest: &[f64], candidate: &[f64]) -> f64 {
+        let start = chunk * CHUNK;
+        soa::potential::<D>(
+            self.columns.block::<D>(start, start + closest.len()),
+            closest,
+            candidate,
+        )
+    }
+}
+
+fn kmeans_plusplus_d<const D: usize>(
+    flat: &[f64],
+    columns: Option<&Columns>,
+    n: usize,
+    d: usize,
+    k: usize,
+    rng: &mut impl Rng,
+    closest: &mut [f64],
+) -> Vec<f64> {
+    let d = dim::<D>(d);
+    match columns {
+        Some(columns) if D > 0 && D <= soa::MAX_D => seed_centers::<D>(
+            flat,
+            n,
+            d,
+            k,
+            rng,
+            &mut closest[..n],
+            &ColumnPasses::<D> { columns },
+        ),
+        _ => seed_centers::<D>(flat, n, d, k, rng, &mut closest[..n], &RowPasses::<D> { flat, d }),
+    }
 }
 
 /// One pass over the points per new centre: it first lowers each point's distance to
 /// the nearest centre with the centre chosen last (`pending`), then sums the
-/// potential of every candidate per chunk. The draws need no cumulative sum over all
-/// points: the per-chunk sums locate the chunk, and only that chunk is scanned.
-fn kmeans_plusplus_d<const D: usize>(
+/// potential of every candidate per chunk (one candidate at a time over the chunk,
+/// which stays in cache). The draws need no cumulative sum over all points: the
+/// per-chunk sums locate the chunk, and only that chunk is scanned.
+fn seed_centers<const D: usize>(
     flat: &[f64],
     n: usize,
     d: usize,
     k: usize,
     rng: &mut impl Rng,
+    closest: &mut [f64],
+    passes: &(impl ChunkPasses + Sync),
 ) -> Vec<f64> {
-    let d = dim::<D>(d);
     let trials = 2 + (k as f64).ln() as usize;
     let mut centers = Vec::with_capacity(k * d);
     let first = rng.gen_range(0..n);
     centers.extend_from_slice(&flat[first * d..(first + 1) * d]);
-    let mut closest = vec![0.0; n];
     let mut chunk_sums: Vec<f64> = closest
         .par_chunks_mut(CHUNK)
-        .zip(flat.par_chunks(CHUNK * d))
-        .map(|(best, points)| {
-            let mut sum = 0.0;
-            for (b, x) in best.iter_mut().zip(points.chunks_exact(d)) {
-                *b = squared_distance_d::<D>(x, &centers[..d]);
-                sum += *b;
-            }
-            sum
-        })
+        .enumerate()
+        .map(|(chunk, best)| passes.first(chunk, best, &centers[..d]))
         .collect();
     // The centre chosen last, not yet folded into `closest`.
     let mut pending: Option<Vec<f64>> = None;
@@ -511,33 +644,14 @@ fn kmeans_plusplus_d<const D: usize>(
         let candidate_points: Vec<&[f64]> = candidates.iter().map(|&c| &flat[c * d..(c + 1) * d]).collect();
         let partial: Vec<Vec<f64>> = closest
             .par_chunks_mut(CHUNK)
-            .zip(flat.par_chunks(CHUNK * d))
-            .map(|(best, points)| {
+            .enumerate()
+            .map(|(chunk, best)| {
                 if let Some(center) = &pending {
-                    for (b, x) in best.iter_mut().zip(points.chunks_exact(d)) {
-                        *b = b.min(squared_distance_d::<D>(x, center));
-                    }
+                    passes.fold(chunk, best, center);
                 }
-                // One candidate at a time over the chunk (in cache): the candidate stays
-                // in registers, and four running sums (points i mod 4, a fixed order)
-                // shorten the chain of additions.
                 candidate_points
                     .iter()
-                    .map(|center| {
-                        let mut lanes = [0.0_f64; 4];
-                        let mut quads = best.chunks_exact(4).zip(points.chunks_exact(4 * d));
-                        for (b4, x4) in &mut quads {
-                            for (lane, (b, x)) in lanes.iter_mut().zip(b4.iter().zip(x4.chunks_exact(d))) {
-                                *lane += b.min(squared_distance_d::<D>(x, center));
-                            }
-                        }
-                        let tail = best.len() - best.len() % 4;
-                        let mut total = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
-                        for (b, x) in best[tail..].iter().zip(points[tail * d..].chunks_exact(d)) {
-                            total += b.min(squared_distance_d::<D>(x, center));
-                        }
-                        total
-                    })
+                    .map(|candidate| passes.potential(chunk, best, candidate))
                     .collect::<Vec<f64>>()
             })
             .collect();
@@ -563,9 +677,9 @@ fn kmeans_plusplus_d<const D: usize>(
 
 // ------------------------------------------------------------------ Lloyd + Hamerly
 
+/// The result of one run (its labels stay in the run's [`Bounds`]).
 struct Run {
     centers: Vec<f64>,
-    labels: Vec<u32>,
     inertia: f64,
     n_iter: usize,
 }
@@ -576,6 +690,35 @@ struct Bounds {
     labels: Vec<u32>,
     upper: Vec<f64>,
     lower: Vec<f64>,
+}
+
+/// The buffers of one run (`n` values each), reused by the next runs: at 1M points
+/// they are 28 MB, whose allocation and first touch (page faults) would otherwise be
+/// paid `n_init` times.
+struct Workspace {
+    bounds: Bounds,
+    closest: Vec<f64>,
+}
+
+impl Workspace {
+    fn new(n: usize) -> Workspace {
+        Workspace {
+            bounds: Bounds {
+                labels: vec![0; n],
+                upper: vec![0.0; n],
+                lower: vec![0.0; n],
+            },
+            closest: vec![0.0; n],
+        }
+    }
+
+    /// Every buffer holds `n` values (the labels may have been handed to the best run).
+    fn ensure(&mut self, n: usize) {
+        self.bounds.labels.resize(n, 0);
+        self.bounds.upper.resize(n, 0.0);
+        self.bounds.lower.resize(n, 0.0);
+        self.closest.resize(n, 0.0);
+    }
 }
 
 /// How far each centre has moved since the start of the run, to keep the bounds valid
@@ -688,7 +831,13 @@ fn two_nearest<const D: usize>(x: &[f64], centers: &[f64], d: usize) -> (usize, 
 
 /// The first assignment: every point to its nearest centre, with its bounds, and the
 /// per-cluster sums from scratch.
-fn assign_all<const D: usize>(flat: &[f64], d: usize, centers: &[f64], bounds: &mut Bounds) -> Sums {
+fn assign_all<const D: usize>(
+    flat: &[f64],
+    columns: Option<&Columns>,
+    d: usize,
+    centers: &[f64],
+    bounds: &mut Bounds,
+) -> Sums {
     let d = dim::<D>(d);
     let k = centers.len() / d;
     let partial: Vec<Sums> = flat
@@ -696,8 +845,23 @@ fn assign_all<const D: usize>(flat: &[f64], d: usize, centers: &[f64], bounds: &
         .zip(bounds.labels.par_chunks_mut(CHUNK))
         .zip(bounds.upper.par_chunks_mut(CHUNK))
         .zip(bounds.lower.par_chunks_mut(CHUNK))
-        .map(|(((points, labels), upper), lower)| {
+        .enumerate()
+        .map(|(chunk, (((points, labels), upper), lower))| {
             let mut stats = Sums::zeros(k, d);
+            if let Some(columns) = columns.filter(|_| D > 0 && D <= soa::MAX_D) {
+                let start = chunk * CHUNK;
+                let x = columns.block::<D>(start, start + labels.len());
+                soa::assign_block::<D>(x, centers, labels, upper, lower);
+                for (x, &label) in points.chunks_exact(d).zip(labels.iter()) {
+                    let best = label as usize;
+                    stats.counts[best] += 1;
+                    for (s, v) in stats.sums[best * d..(best + 1) * d].iter_mut().zip(x) {
+                        *s += v;
+                    }
+                }
+                stats.changed = labels.len();
+                return stats;
+            }
             for (((x, label), up), low) in points
                 .chunks_exact(d)
                 .zip(labels.iter_mut())
@@ -745,31 +909,54 @@ fn assign_hamerly<const D: usize>(
         .zip(bounds.lower.par_chunks_mut(CHUNK))
         .map(|(((points, labels), upper), lower)| {
             let mut delta = Sums::zeros(k, d);
-            for (((x, label), up), low) in points
-                .chunks_exact(d)
-                .zip(labels.iter_mut())
-                .zip(upper.iter_mut())
-                .zip(lower.iter_mut())
-            {
-                let old = *label as usize;
-                let bound = half_gap[old].max(*low - drift.lower[old]);
-                if *up + drift.upper[old] <= bound {
-                    continue;
+            // First the bounds, without a branch on the data (which of them fail is
+            // unpredictable): the indices of the points they do not hold in place.
+            let mut loose = vec![0_u32; labels.len()];
+            let mut n_loose = 0;
+            for (i, ((&label, &up), &low)) in labels.iter().zip(upper.iter()).zip(lower.iter()).enumerate() {
+                let old = label as usize;
+                let bound = half_gap[old].max(low - drift.lower[old]);
+                if let Some(slot) = loose.get_mut(n_loose) {
+                    *slot = i as u32;
                 }
+                n_loose += usize::from(up + drift.upper[old] > bound);
+            }
+            // Then the distance to the own centre: the points that may change cluster;
+            // then their full scans, vectorised for d <= 4.
+            let mut rows: Vec<u32> = Vec::new();
+            for &i in &loose[..n_loose] {
+                let i = i as usize;
+                let old = labels[i] as usize;
+                let bound = half_gap[old].max(lower[i] - drift.lower[old]);
+                let x = &points[i * d..(i + 1) * d];
                 let tight = squared_distance_d::<D>(x, &centers[old * d..(old + 1) * d]).sqrt();
-                *up = tight - drift.upper[old];
-                if tight <= bound {
-                    continue;
+                upper[i] = tight - drift.upper[old];
+                if tight > bound {
+                    rows.push(i as u32);
                 }
-                let (best, best_dist, second) = two_nearest::<D>(x, centers, d);
-                *up = best_dist.sqrt() - drift.upper[best];
-                *low = second.sqrt() + drift.lower[best];
+            }
+            let mut nearest_two = Vec::with_capacity(rows.len());
+            if D > 0 && D <= soa::MAX_D {
+                soa::two_nearest_rows::<D>(points, &rows, centers, &mut nearest_two);
+            } else {
+                nearest_two.extend(rows.iter().map(|&i| {
+                    let i = i as usize;
+                    let (best, best_dist, second) = two_nearest::<D>(&points[i * d..(i + 1) * d], centers, d);
+                    (best as u32, best_dist, second)
+                }));
+            }
+            // In point order, as the sums of a single loop.
+            for (&i, &(best, best_dist, second)) in rows.iter().zip(&nearest_two) {
+                let (i, best) = (i as usize, best as usize);
+                upper[i] = best_dist.sqrt() - drift.upper[best];
+                lower[i] = second.sqrt() + drift.lower[best];
+                let old = labels[i] as usize;
                 if best != old {
-                    *label = best as u32;
+                    labels[i] = best as u32;
                     delta.changed += 1;
                     delta.counts[old] -= 1;
                     delta.counts[best] += 1;
-                    for (j, v) in x.iter().enumerate() {
+                    for (j, v) in points[i * d..(i + 1) * d].iter().enumerate() {
                         delta.sums[old * d + j] -= v;
                         delta.sums[best * d + j] += v;
                     }
@@ -824,24 +1011,29 @@ fn update_centers(flat: &[f64], d: usize, centers: &[f64], labels: &[u32], runni
     next
 }
 
-fn lloyd(flat: &[f64], n: usize, d: usize, centers: Vec<f64>, max_iter: usize, tol: f64) -> Run {
-    with_dim!(d, D => lloyd_d::<D>(flat, n, d, centers, max_iter, tol))
+/// Lloyd's iterations from `centers`, in `bounds` (`n` values each, overwritten).
+fn lloyd(
+    flat: &[f64],
+    columns: Option<&Columns>,
+    d: usize,
+    centers: Vec<f64>,
+    max_iter: usize,
+    tol: f64,
+    bounds: &mut Bounds,
+) -> Run {
+    with_dim!(d, D => lloyd_d::<D>(flat, columns, d, centers, max_iter, tol, bounds))
 }
 
 fn lloyd_d<const D: usize>(
     flat: &[f64],
-    n: usize,
+    columns: Option<&Columns>,
     d: usize,
     mut centers: Vec<f64>,
     max_iter: usize,
     tol: f64,
+    bounds: &mut Bounds,
 ) -> Run {
     let d = dim::<D>(d);
-    let mut bounds = Bounds {
-        labels: vec![0; n],
-        upper: vec![f64::INFINITY; n],
-        lower: vec![0.0; n],
-    };
     let mut strict = false;
     let mut n_iter = 0;
     let k = centers.len() / d;
@@ -849,10 +1041,10 @@ fn lloyd_d<const D: usize>(
     let mut drift = Drift::zeros(k);
     for iteration in 0..max_iter {
         let changed = if iteration == 0 {
-            running = assign_all::<D>(flat, d, &centers, &mut bounds);
+            running = assign_all::<D>(flat, columns, d, &centers, bounds);
             running.changed
         } else {
-            let delta = assign_hamerly::<D>(flat, d, &centers, &drift, &mut bounds);
+            let delta = assign_hamerly::<D>(flat, d, &centers, &drift, bounds);
             running.add(&delta);
             delta.changed
         };
@@ -872,12 +1064,11 @@ fn lloyd_d<const D: usize>(
     }
     if !strict {
         // The labels for the final centres (scikit-learn's last E-step).
-        assign_hamerly::<D>(flat, d, &centers, &drift, &mut bounds);
+        assign_hamerly::<D>(flat, d, &centers, &drift, bounds);
     }
     let inertia = inertia_of::<D>(flat, d, &centers, &bounds.labels);
     Run {
         centers,
-        labels: bounds.labels,
         inertia,
         n_iter,
     }
@@ -902,27 +1093,103 @@ fn inertia_of<const D: usize>(flat: &[f64], d: usize, centers: &[f64], labels: &
     partial.iter().sum()
 }
 
+/// How the `n_init` runs share the threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Restarts {
+    /// One run after the other, each parallel over its points (the reference that
+    /// the tests hold the concurrent runs to).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Sequential,
+    /// The runs concurrently (rayon tasks), each still parallel over its points when a
+    /// thread is idle.
+    Concurrent,
+}
+
+/// The best run so far: lowest inertia, then lowest index (so the choice does not
+/// depend on which run finishes first).
+struct Best {
+    index: usize,
+    run: Run,
+    labels: Vec<u32>,
+}
+
 fn fit_rfmkit(flat: &[f64], n: usize, d: usize, params: &KMeansParams, tol: f64) -> KMeansModel {
+    fit_rfmkit_with(flat, n, d, params, tol, Restarts::Concurrent)
+}
+
+fn fit_rfmkit_with(
+    flat: &[f64],
+    n: usize,
+    d: usize,
+    params: &KMeansParams,
+    tol: f64,
+    restarts: Restarts,
+) -> KMeansModel {
+    let columns = (d <= soa::MAX_D).then(|| Columns::new(flat, n, d));
+    // Each run's seed depends only on `seed` and the run's index.
     let mut seeds = Xoshiro256PlusPlus::seed_from_u64(params.seed);
-    let mut best: Option<Run> = None;
-    for _ in 0..params.n_init {
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds.gen());
-        let start = kmeans_plusplus(flat, n, d, params.n_clusters, &mut rng);
-        let run = lloyd(flat, n, d, start, params.max_iter, tol);
-        if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
-            best = Some(run);
+    let run_seeds: Vec<u64> = (0..params.n_init).map(|_| seeds.gen()).collect();
+    let pool: Mutex<Vec<Workspace>> = Mutex::new(Vec::new());
+    let best: Mutex<Option<Best>> = Mutex::new(None);
+    let one_run = |index: usize| {
+        let spare = pool.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let mut workspace = spare.unwrap_or_else(|| Workspace::new(n));
+        workspace.ensure(n);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(run_seeds[index]);
+        let start = kmeans_plusplus(
+            flat,
+            columns.as_ref(),
+            n,
+            d,
+            params.n_clusters,
+            &mut rng,
+            &mut workspace.closest,
+        );
+        let run = lloyd(
+            flat,
+            columns.as_ref(),
+            d,
+            start,
+            params.max_iter,
+            tol,
+            &mut workspace.bounds,
+        );
+        {
+            let mut best = best.lock().unwrap_or_else(PoisonError::into_inner);
+            let better = best.as_ref().is_none_or(|b| {
+                run.inertia < b.run.inertia || (run.inertia == b.run.inertia && index < b.index)
+            });
+            if better {
+                // The labels go to the best; the workspace takes the old best's buffer.
+                let mut labels = best.take().map(|b| b.labels).unwrap_or_default();
+                std::mem::swap(&mut labels, &mut workspace.bounds.labels);
+                *best = Some(Best { index, run, labels });
+            }
         }
+        pool.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(workspace);
+    };
+    match restarts {
+        Restarts::Sequential => (0..params.n_init).for_each(one_run),
+        Restarts::Concurrent => (0..params.n_init).into_par_iter().for_each(one_run),
     }
-    let run = best.unwrap_or(Run {
-        centers: vec![0.0; params.n_clusters * d],
-        labels: vec![0; n],
-        inertia: f64::NAN,
-        n_iter: 0,
-    });
+    let best = best.into_inner().unwrap_or_else(PoisonError::into_inner);
+    let (run, labels) = match best {
+        Some(best) => (best.run, best.labels),
+        None => (
+            Run {
+                centers: vec![0.0; params.n_clusters * d],
+                inertia: f64::NAN,
+                n_iter: 0,
+            },
+            vec![0; n],
+        ),
+    };
     KMeansModel {
         centroids: Array2::from_shape_vec((params.n_clusters, d), run.centers)
             .unwrap_or_else(|_| Array2::zeros((params.n_clusters, d))),
-        labels: run.labels.iter().map(|&l| l as usize).collect(),
+        labels: labels.iter().map(|&l| l as usize).collect(),
         inertia: run.inertia,
         n_iter: Some(run.n_iter),
     }
@@ -989,6 +1256,21 @@ mod tests {
         Array2::from_shape_vec((3000, 3), data).unwrap()
     }
 
+    /// k-means++ from `rng`, on the columns when `soa` (and `d <= 4`).
+    fn seed_with(data: &[f64], n: usize, d: usize, k: usize, rng: &mut impl Rng, soa: bool) -> Vec<f64> {
+        let columns = (soa && d <= soa::MAX_D).then(|| Columns::new(data, n, d));
+        kmeans_plusplus(data, columns.as_ref(), n, d, k, rng, &mut vec![0.0; n])
+    }
+
+    /// One run from `start` in fresh buffers: the run and its labels.
+    fn run_from(data: &[f64], n: usize, d: usize, start: Vec<f64>, tol: f64, soa: bool) -> (Run, Vec<usize>) {
+        let columns = (soa && d <= soa::MAX_D).then(|| Columns::new(data, n, d));
+        let mut workspace = Workspace::new(n);
+        let run = lloyd(data, columns.as_ref(), d, start, 300, tol, &mut workspace.bounds);
+        let labels = workspace.bounds.labels.iter().map(|&l| l as usize).collect();
+        (run, labels)
+    }
+
     /// Plain Lloyd without bounds, for comparison with the Hamerly version.
     fn plain_lloyd(flat: &[f64], d: usize, mut centers: Vec<f64>, iterations: usize) -> Vec<usize> {
         let mut labels = Vec::new();
@@ -1031,10 +1313,9 @@ mod tests {
     fn hamerly_matches_plain_lloyd() {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
         let data: Vec<f64> = (0..6000).map(|_| rng.gen::<f64>()).collect();
-        let start = kmeans_plusplus(&data, 2000, 3, 6, &mut rng);
-        let run = lloyd(&data, 2000, 3, start.clone(), 300, 0.0);
+        let start = seed_with(&data, 2000, 3, 6, &mut rng, true);
+        let (run, labels) = run_from(&data, 2000, 3, start.clone(), 0.0, true);
         let plain = plain_lloyd(&data, 3, start, run.n_iter);
-        let labels: Vec<usize> = run.labels.iter().map(|&l| l as usize).collect();
         assert_eq!(labels, plain);
     }
 
@@ -1048,17 +1329,17 @@ mod tests {
 
     #[test]
     fn hamerly_matches_plain_lloyd_in_every_kernel() {
-        // d = 1, 2, 3 run the specialised kernels, 5 the general one.
-        for d in [1, 2, 3, 5] {
+        // d = 1 to 4 run the specialised kernels (on rows, and on columns when `soa`),
+        // 5 the general one.
+        for (d, soa) in [1, 2, 3, 4, 5].into_iter().flat_map(|d| [(d, false), (d, true)]) {
             for k in [2, 5, 9] {
-                let n = 3000;
+                let n = 3001;
                 let data = tied_points(n, d, d as u64 * 31 + k as u64);
                 let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
-                let start = kmeans_plusplus(&data, n, d, k, &mut rng);
-                let run = lloyd(&data, n, d, start.clone(), 300, 0.0);
+                let start = seed_with(&data, n, d, k, &mut rng, soa);
+                let (run, labels) = run_from(&data, n, d, start.clone(), 0.0, soa);
                 let plain = plain_lloyd(&data, d, start, run.n_iter);
-                let labels: Vec<usize> = run.labels.iter().map(|&l| l as usize).collect();
-                assert_eq!(labels, plain, "d={d} k={k}");
+                assert_eq!(labels, plain, "d={d} k={k} soa={soa}");
                 // The running sums give the means of the final labelling.
                 for c in 0..k {
                     let members: Vec<&[f64]> = data
@@ -1095,16 +1376,116 @@ mod tests {
         ];
         let n = 3 * CHUNK + 17;
         let data: Vec<f64> = (0..n).flat_map(|i| distinct[(i * 7) % 5]).collect();
-        for seed in 0..20 {
+        for (seed, soa) in (0..20).flat_map(|seed| [(seed, false), (seed, true)]) {
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-            let centers = kmeans_plusplus(&data, n, 3, 5, &mut rng);
+            let centers = seed_with(&data, n, 3, 5, &mut rng, soa);
             let mut rows: Vec<Vec<u64>> = centers
                 .chunks_exact(3)
                 .map(|c| c.iter().map(|v| v.to_bits()).collect())
                 .collect();
             rows.sort();
             rows.dedup();
-            assert_eq!(rows.len(), 5, "seed {seed}");
+            assert_eq!(rows.len(), 5, "seed {seed} soa={soa}");
+        }
+    }
+
+    #[test]
+    fn column_kernels_equal_the_generic_kernels() {
+        // Sizes with a tail (not a multiple of the 8-point blocks, nor of CHUNK).
+        for d in 1..=soa::MAX_D {
+            for k in [1, 2, 3, 8, 13] {
+                let n = CHUNK + 8 * 37 + 5;
+                let data = tied_points(n, d, 100 + d as u64 * 7 + k as u64);
+                let columns = Columns::new(&data, n, d);
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(k as u64);
+                let centers: Vec<f64> = (0..k)
+                    .flat_map(|_| {
+                        let i = rng.gen_range(0..n);
+                        data[i * d..(i + 1) * d].to_vec()
+                    })
+                    .collect();
+                // The first assignment: labels, bounds and sums bit for bit.
+                let mut on_rows = Workspace::new(n).bounds;
+                let mut on_columns = Workspace::new(n).bounds;
+                let (rows_sums, columns_sums) = with_dim!(d, D => (
+                    assign_all::<D>(&data, None, d, &centers, &mut on_rows),
+                    assign_all::<D>(&data, Some(&columns), d, &centers, &mut on_columns),
+                ));
+                assert_eq!(on_rows.labels, on_columns.labels, "d={d} k={k}");
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+                assert_eq!(bits(&on_rows.upper), bits(&on_columns.upper), "d={d} k={k}");
+                assert_eq!(bits(&on_rows.lower), bits(&on_columns.lower), "d={d} k={k}");
+                assert_eq!(rows_sums.counts, columns_sums.counts);
+                assert_eq!(bits(&rows_sums.sums), bits(&columns_sums.sums));
+                // The labels are the nearest centres (ties to the lower index).
+                for (x, &label) in data.chunks_exact(d).zip(&on_columns.labels) {
+                    assert_eq!(nearest(x, &centers, d).0, label as usize);
+                }
+                // Hamerly's gathered full scans: as the generic scan, bit for bit.
+                let rows: Vec<u32> = (0..n as u32).filter(|i| i % 3 != 1).collect();
+                let mut scanned = Vec::new();
+                with_dim!(d, D => soa::two_nearest_rows::<D>(&data, &rows, &centers, &mut scanned));
+                assert_eq!(scanned.len(), rows.len());
+                for (&i, &(best, best_dist, second)) in rows.iter().zip(&scanned) {
+                    let i = i as usize;
+                    let (b, bd, sd) = two_nearest::<0>(&data[i * d..(i + 1) * d], &centers, d);
+                    assert_eq!(
+                        (best as usize, best_dist.to_bits(), second.to_bits()),
+                        (b, bd.to_bits(), sd.to_bits())
+                    );
+                }
+                // Seeding passes: the folded distances bit for bit, the potentials
+                // (summed in another order) to rounding.
+                let center = &centers[..d];
+                let candidate = &centers[(k - 1) * d..];
+                with_dim!(d, D => {
+                        let rows = RowPasses::<D> { flat: &data, d };
+                        let cols = ColumnPasses::<D> { columns: &columns };
+                        for chunk in 0..n.div_ceil(CHUNK) {
+                            let len = CHUNK.min(n - chunk * CHUNK);
+                            let (mut a, mut b) = (vec![0.0; len], vec![0.0; len]);
+                            let sum_a = rows.first(chunk, &mut a, center);
+                            let sum_b = cols.first(chunk, &mut b, center);
+                            assert_eq!(bits(&a), bits(&b));
+                            assert!((sum_a - sum_b).abs() <= 1e-12 * sum_a.max(1.0));
+                            let (pa, pb) = (rows.potential(chunk, &a, candidate), cols.potential(chunk, &b, candidate));
+                            assert!((pa - pb).abs() <= 1e-12 * pa.max(1.0), "d={d} k={k}");
+                            rows.fold(chunk, &mut a, candidate);
+                            cols.fold(chunk, &mut b, candidate);
+                            assert_eq!(bits(&a), bits(&b));
+                        }
+                });
+            }
+        }
+    }
+
+    #[test]
+    fn concurrent_restarts_equal_sequential_ones_on_any_thread_count() {
+        let n = 3 * CHUNK + 77;
+        for d in [3, 5] {
+            let data = tied_points(n, d, 21 + d as u64);
+            let params = KMeansParams::new(5).n_init(4).seed(3);
+            let tol = scaled_tolerance(&data, n, d, 1e-4);
+            let fit = |threads: usize, restarts: Restarts| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap()
+                    .install(|| fit_rfmkit_with(&data, n, d, &params, tol, restarts))
+            };
+            let reference = fit(1, Restarts::Sequential);
+            for threads in [1, 2, 3] {
+                assert_eq!(
+                    reference,
+                    fit(threads, Restarts::Concurrent),
+                    "d={d} threads={threads}"
+                );
+                assert_eq!(
+                    reference,
+                    fit(threads, Restarts::Sequential),
+                    "d={d} threads={threads}"
+                );
+            }
         }
     }
 
