@@ -220,12 +220,17 @@ class SegmentScheme:
 
     Examples
     --------
+    >>> import warnings
     >>> import pandas as pd, rfmkit
-    >>> scheme = rfmkit.SegmentScheme([
-    ...     (("VIP", "贵宾"), {"r_score": (4, 5), "m_score": (5, 5)}),
-    ...     (("Big spender", "大额客户"), {"monetary": ">= 1000"}),
-    ...     (("Recent", "近期客户"), {"recency": "<= 30"}),
-    ... ])
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     scheme = rfmkit.SegmentScheme([
+    ...         (("VIP", "贵宾"), {"r_score": (4, 5), "m_score": (5, 5)}),
+    ...         (("Big spender", "大额客户"), {"monetary": ">= 1000"}),
+    ...         (("Recent", "近期客户"), {"recency": "<= 30"}),
+    ...     ])
+    >>> print(caught[0].message)
+    SegmentScheme rules overlapping (the earlier rule wins): rule 0 ('VIP') and rule 1 ('Big spender'), ...
     >>> scheme.overlaps_, scheme.unreachable_, scheme.uncovered_
     ([(0, 1), (0, 2), (1, 2)], [], True)
     >>> table = pd.DataFrame({"recency": [5, 200, 20, 400], "monetary": [2000.0, 1500.0, 50.0, 10.0],
