@@ -6,8 +6,8 @@ median wall time of each, the speed-up (scikit-learn / rfmkit) and the inertia r
 (rfmkit / scikit-learn; below 1 means rfmkit found tighter clusters).
 
     pip install '.[bench]'
-    python benches/bench_kmeans.py                 # 100k and 1M customers, 3 repeats
-    python benches/bench_kmeans.py --sizes 100000 --repeats 5
+    python benches/bench_kmeans.py                 # 100k and 1M customers, 5 repeats (seeds 0..4)
+    python benches/bench_kmeans.py --sizes 100000 --repeats 9
 
 Build with `maturin develop --release` (or `pip install .`) first: a debug build is
 many times slower.
@@ -49,7 +49,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--ks", type=int, nargs="+", default=[4, 8])
     parser.add_argument("--n-init", type=int, nargs="+", default=[1, 10])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=5,
+        help="fits per tool and configuration, with seeds 0, 1, ...; an n_init=1 fit's time depends on its seed",
+    )
     parser.add_argument("--linfa-max", type=int, default=100_000, help="largest size to also time the linfa backend on")
     args = parser.parse_args()
 
