@@ -10,7 +10,7 @@
 //! [`super::two_nearest`]'s. So the distances, hence the labels and bounds, equal the
 //! generic kernels' bit for bit, whatever the instruction set.
 
-use super::{squared_distance_d, two_nearest};
+use super::{squared_distance_d, stored_bounds, two_nearest, BoundsMut, Drift};
 
 /// The largest number of features with a structure-of-arrays kernel.
 pub(super) const MAX_D: usize = 4;
@@ -207,17 +207,17 @@ fn potential_kernel<const D: usize>(x: [&[f64]; D], closest: &[f64], candidate: 
 
 // ------------------------------------------------------------------ first assignment
 
-/// Each point of the block to its nearest centre: its label, the distance to it
-/// (`upper`) and to the second-nearest centre (`lower`), as [`two_nearest`] (ties to
-/// the lower index).
+/// Each point of the block to its nearest centre: its label and its bounds (see
+/// [`super::Bounds`]), from the distances to it and to the second-nearest centre, as
+/// [`two_nearest`] (ties to the lower index).
 pub(super) fn assign_block<const D: usize>(
     x: [&[f64]; D],
     centers: &[f64],
     labels: &mut [u32],
-    upper: &mut [f64],
-    lower: &mut [f64],
+    upper: &mut [f32],
+    slack: &mut [f32],
 ) {
-    dispatch!(assign_kernel, assign_avx2, D, (x, centers, labels, upper, lower))
+    dispatch!(assign_kernel, assign_avx2, D, (x, centers, labels, upper, slack))
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -226,10 +226,10 @@ fn assign_avx2<const D: usize>(
     x: [&[f64]; D],
     centers: &[f64],
     labels: &mut [u32],
-    upper: &mut [f64],
-    lower: &mut [f64],
+    upper: &mut [f32],
+    slack: &mut [f32],
 ) {
-    assign_kernel::<D>(x, centers, labels, upper, lower)
+    assign_kernel::<D>(x, centers, labels, upper, slack)
 }
 
 #[inline(always)]
@@ -237,12 +237,12 @@ fn assign_kernel<const D: usize>(
     x: [&[f64]; D],
     centers: &[f64],
     labels: &mut [u32],
-    upper: &mut [f64],
-    lower: &mut [f64],
+    upper: &mut [f32],
+    slack: &mut [f32],
 ) {
     let m = labels.len();
     let x: [&[f64]; D] = std::array::from_fn(|j| &x[j][..m]);
-    let (upper, lower) = (&mut upper[..m], &mut lower[..m]);
+    let (upper, slack) = (&mut upper[..m], &mut slack[..m]);
     let rows = center_rows::<D>(centers);
     let blocks = m / LANES;
     for b in 0..blocks {
@@ -250,70 +250,281 @@ fn assign_kernel<const D: usize>(
         let (best, best_dist, second) = block_two_nearest::<D>(&load_block::<D>(&x, base), &rows);
         for l in 0..LANES {
             labels[base + l] = best[l] as u32;
-            upper[base + l] = best_dist[l].sqrt();
-            lower[base + l] = second[l].sqrt();
+            (upper[base + l], slack[base + l]) =
+                stored_bounds(best_dist[l].sqrt(), second[l].sqrt(), 0.0, 0.0);
         }
     }
     for i in blocks * LANES..m {
         let (best, best_dist, second) = two_nearest::<D>(&row::<D>(&x, i), centers, D);
         labels[i] = best as u32;
-        upper[i] = best_dist.sqrt();
-        lower[i] = second.sqrt();
+        (upper[i], slack[i]) = stored_bounds(best_dist.sqrt(), second.sqrt(), 0.0, 0.0);
     }
+}
+
+// ------------------------------------------------------------------ Hamerly's bound test
+
+/// The per-cluster thresholds of Hamerly's test (see [`super::assign_hamerly`]): a
+/// point of cluster `c` keeps it when `upper <= near[c]` or `slack >= slack_needed[c]`.
+pub(super) struct Thresholds {
+    near: Vec<f32>,
+    slack_needed: Vec<f32>,
+}
+
+impl Thresholds {
+    pub(super) fn new(near: &[f32], slack_needed: &[f32]) -> Thresholds {
+        Thresholds {
+            near: near.to_vec(),
+            slack_needed: slack_needed.to_vec(),
+        }
+    }
+
+    #[inline(always)]
+    fn holds(&self, label: u32, upper: f32, slack: f32) -> bool {
+        let c = label as usize;
+        upper <= self.near[c] || slack >= self.slack_needed[c]
+    }
+}
+
+/// Writes to `loose` (resized as needed; its first values are the answer) the indices
+/// of the points whose bounds do not prove that they keep their centre, in increasing
+/// order, and returns how many there are. No branch on the data: the index of every
+/// point is written, and the count advances only for the loose ones.
+pub(super) fn loose_points(
+    labels: &[u32],
+    upper: &[f32],
+    slack: &[f32],
+    thresholds: &Thresholds,
+    loose: &mut Vec<u32>,
+) -> usize {
+    let m = labels.len();
+    // Room for a whole block of indices past the last loose point.
+    if loose.len() < m + LANES {
+        loose.resize(m + LANES, 0);
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        if thresholds.near.len() <= 8 && std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { loose_points_avx2(labels, upper, slack, thresholds, loose) };
+        }
+    }
+    loose_points_scalar(labels, upper, slack, thresholds, loose, 0, 0)
+}
+
+/// [`loose_points`] from point `from` on, `count` loose points before it.
+#[inline(always)]
+fn loose_points_scalar(
+    labels: &[u32],
+    upper: &[f32],
+    slack: &[f32],
+    thresholds: &Thresholds,
+    loose: &mut [u32],
+    from: usize,
+    mut count: usize,
+) -> usize {
+    for i in from..labels.len() {
+        loose[count] = i as u32;
+        count += usize::from(!thresholds.holds(labels[i], upper[i], slack[i]));
+    }
+    count
+}
+
+/// For each mask of 8 bits, the positions of its set bits, one byte each from the
+/// lowest: the indices to keep of a block of 8 points.
+#[cfg(target_arch = "x86_64")]
+const COMPACT: [u64; 256] = {
+    let mut table = [0_u64; 256];
+    let mut mask = 0;
+    while mask < 256 {
+        let (mut packed, mut kept, mut lane) = (0_u64, 0, 0);
+        while lane < 8 {
+            if (mask >> lane) & 1 == 1 {
+                packed |= (lane as u64) << (8 * kept);
+                kept += 1;
+            }
+            lane += 1;
+        }
+        table[mask] = packed;
+        mask += 1;
+    }
+    table
+};
+
+/// [`loose_points`] for at most 8 clusters, 8 points at a time: the thresholds of
+/// the points' clusters by a lane permutation, and the indices of the loose points
+/// packed by a table lookup (an 8-index store and a count per block, no branch).
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn loose_points_avx2(
+    labels: &[u32],
+    upper: &[f32],
+    slack: &[f32],
+    thresholds: &Thresholds,
+    loose: &mut [u32],
+) -> usize {
+    use std::arch::x86_64::{
+        _mm256_add_epi32, _mm256_cmp_ps, _mm256_cvtepu8_epi32, _mm256_loadu_ps, _mm256_loadu_si256,
+        _mm256_movemask_ps, _mm256_or_ps, _mm256_permutevar8x32_ps, _mm256_set1_epi32, _mm256_storeu_si256,
+        _mm_cvtsi64_si128, _CMP_GE_OQ, _CMP_LE_OQ,
+    };
+    let m = labels.len();
+    let (upper, slack) = (&upper[..m], &slack[..m]);
+    assert!(loose.len() >= m + LANES && m <= i32::MAX as usize);
+    let table = |values: &[f32]| {
+        let mut lanes = [0.0_f32; 8];
+        lanes[..values.len()].copy_from_slice(values);
+        // SAFETY: `lanes` holds 8 values.
+        unsafe { _mm256_loadu_ps(lanes.as_ptr()) }
+    };
+    let near = table(&thresholds.near);
+    let needed = table(&thresholds.slack_needed);
+    let mut count = 0;
+    let blocks = m / LANES;
+    for b in 0..blocks {
+        let base = b * LANES;
+        // SAFETY: `base + 8 <= m`, the length of the three inputs; `count <= base`, so
+        // the store of 8 indices ends at most at `m`, within `loose`.
+        unsafe {
+            let label = _mm256_loadu_si256(labels.as_ptr().add(base).cast());
+            let u = _mm256_loadu_ps(upper.as_ptr().add(base));
+            let s = _mm256_loadu_ps(slack.as_ptr().add(base));
+            // The labels are below 8: the permutation reads the thresholds of each
+            // point's cluster.
+            let held = _mm256_or_ps(
+                _mm256_cmp_ps::<_CMP_LE_OQ>(u, _mm256_permutevar8x32_ps(near, label)),
+                _mm256_cmp_ps::<_CMP_GE_OQ>(s, _mm256_permutevar8x32_ps(needed, label)),
+            );
+            let loose_bits = !(_mm256_movemask_ps(held) as u32) & 0xFF;
+            let lanes = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(COMPACT[loose_bits as usize] as i64));
+            let indices = _mm256_add_epi32(lanes, _mm256_set1_epi32(base as i32));
+            _mm256_storeu_si256(loose.as_mut_ptr().add(count).cast(), indices);
+            count += loose_bits.count_ones() as usize;
+        }
+    }
+    loose_points_scalar(labels, upper, slack, thresholds, loose, blocks * LANES, count)
 }
 
 // ------------------------------------------------------------------ Hamerly's full scans
 
-/// The nearest and second-nearest centre of the points `points[i]` for `i` in `rows`
-/// (row-major points of `D` features): `(index, squared distance, second squared
-/// distance)` in `out`, as [`two_nearest`]. The points are gathered [`LANES`] at a time
-/// into a block, then scanned as in [`assign_block`].
-pub(super) fn two_nearest_rows<const D: usize>(
+const PREFETCH: usize = 16;
+
+/// Hamerly's full scans of the points `points[i]` for `i` in `loose` (row-major points
+/// of `D` features, `loose` increasing): each point's nearest centre and its new bounds,
+/// set in `bounds` as [`super::BoundsMut::settle`] (the points that change cluster are
+/// appended to `moved`, in order). The points are gathered [`LANES`] at a time into a
+/// block, then scanned as in [`assign_block`]; the nearest and second-nearest centres
+/// are [`two_nearest`]'s.
+pub(super) fn rescan<const D: usize>(
     points: &[f64],
-    rows: &[u32],
+    loose: &[u32],
     centers: &[f64],
-    out: &mut Vec<(u32, f64, f64)>,
+    drift: &Drift,
+    bounds: &mut BoundsMut<'_>,
+    moved: &mut Vec<(u32, u32)>,
 ) {
     dispatch!(
-        two_nearest_rows_kernel,
-        two_nearest_rows_avx2,
+        rescan_kernel,
+        rescan_avx2,
         D,
-        (points, rows, centers, out)
+        (points, loose, centers, drift, bounds, moved)
     )
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn two_nearest_rows_avx2<const D: usize>(
+fn rescan_avx2<const D: usize>(
     points: &[f64],
-    rows: &[u32],
+    loose: &[u32],
     centers: &[f64],
-    out: &mut Vec<(u32, f64, f64)>,
+    drift: &Drift,
+    bounds: &mut BoundsMut<'_>,
+    moved: &mut Vec<(u32, u32)>,
 ) {
-    two_nearest_rows_kernel::<D>(points, rows, centers, out)
+    rescan_kernel::<D>(points, loose, centers, drift, bounds, moved)
 }
 
 #[inline(always)]
-fn two_nearest_rows_kernel<const D: usize>(
+fn rescan_kernel<const D: usize>(
     points: &[f64],
-    rows: &[u32],
+    loose: &[u32],
     centers: &[f64],
-    out: &mut Vec<(u32, f64, f64)>,
+    drift: &Drift,
+    bounds: &mut BoundsMut<'_>,
+    moved: &mut Vec<(u32, u32)>,
 ) {
-    out.clear();
     let center_rows = center_rows::<D>(centers);
-    let mut blocks = rows.chunks_exact(LANES);
+    let mut blocks = loose.chunks_exact(LANES);
+    let mut ahead = 0;
     for indices in &mut blocks {
-        let block: Block<D> =
-            std::array::from_fn(|j| std::array::from_fn(|l| points[indices[l] as usize * D + j]));
+        #[cfg(target_arch = "x86_64")]
+        {
+            for &i in loose.iter().skip(ahead + PREFETCH).take(LANES) {
+                // SAFETY: a prefetch does not access memory.
+                unsafe {
+                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                        points.as_ptr().wrapping_add(i as usize * D).cast(),
+                    )
+                };
+            }
+            ahead += LANES;
+        }
+        let mut block: Block<D> = [[0.0; LANES]; D];
+        for (l, &i) in indices.iter().enumerate() {
+            let x = &points[i as usize * D..(i as usize + 1) * D];
+            for j in 0..D {
+                block[j][l] = x[j];
+            }
+        }
         let (best, best_dist, second) = block_two_nearest::<D>(&block, &center_rows);
+        let (mut nearest, mut far) = ([0.0_f64; LANES], [0.0_f64; LANES]);
         for l in 0..LANES {
-            out.push((best[l] as u32, best_dist[l], second[l]));
+            nearest[l] = best_dist[l].sqrt();
+            far[l] = second[l].sqrt();
+        }
+        for (l, &i) in indices.iter().enumerate() {
+            bounds.settle(i as usize, best[l] as usize, nearest[l], far[l], drift, moved);
         }
     }
     for &i in blocks.remainder() {
         let i = i as usize;
         let (best, best_dist, second) = two_nearest::<D>(&points[i * D..(i + 1) * D], centers, D);
-        out.push((best as u32, best_dist, second));
+        bounds.settle(i, best, best_dist.sqrt(), second.sqrt(), drift, moved);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    #[test]
+    fn bound_test_is_the_scalar_one() {
+        // Every number of clusters around the vectorised limit (8), lengths with a
+        // tail, thresholds and bounds on a few values (so ties happen), and NaN-free.
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+        for k in 1..=10 {
+            for m in [0, 1, 7, 8, 9, 63, 4096, 4099] {
+                let labels: Vec<u32> = (0..m).map(|_| rng.gen_range(0..k as u32)).collect();
+                let value = |rng: &mut Xoshiro256PlusPlus| rng.gen_range(-4..12) as f32 * 0.25;
+                let upper: Vec<f32> = (0..m).map(|_| value(&mut rng)).collect();
+                let slack: Vec<f32> = (0..m).map(|_| value(&mut rng)).collect();
+                let near: Vec<f32> = (0..k).map(|_| value(&mut rng)).collect();
+                let needed: Vec<f32> = (0..k).map(|_| value(&mut rng)).collect();
+                let thresholds = Thresholds::new(&near, &needed);
+                let mut loose = Vec::new();
+                let count = loose_points(&labels, &upper, &slack, &thresholds, &mut loose);
+                let expected: Vec<u32> = (0..m as u32)
+                    .filter(|&i| {
+                        let (c, i) = (labels[i as usize] as usize, i as usize);
+                        !(upper[i] <= near[c] || slack[i] >= needed[c])
+                    })
+                    .collect();
+                assert_eq!(&loose[..count], &expected[..], "k={k} m={m}");
+            }
+        }
     }
 }
