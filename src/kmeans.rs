@@ -30,6 +30,8 @@ use rayon::prelude::*;
 
 use crate::error::{Result, RfmError};
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 mod soa;
 use soa::Columns;
 
@@ -154,10 +156,17 @@ impl KMeansParams {
         let flat = standard
             .as_slice()
             .ok_or_else(|| RfmError::data("the points are not contiguous"))?;
-        validate_points(flat, n, d, self.n_clusters)?;
-        let tol = scaled_tolerance(flat, n, d, self.tol);
+        check_shape(n, d)?;
+        // rfmkit's kernels for few features work on the points as columns, copied here
+        // (before the checks: the copy is one parallel pass, and the checks and the
+        // tolerance then read the columns).
+        let columns = (self.backend == Backend::Rfmkit && d <= soa::MAX_D).then(|| Columns::new(flat, n, d));
+        let sums = chunk_sums(flat, columns.as_ref(), n, d, None);
+        check_finite(flat, d, &sums)?;
+        check_distinct(flat, d, self.n_clusters)?;
+        let tol = scaled_tolerance(flat, columns.as_ref(), n, d, &sums, self.tol);
         match self.backend {
-            Backend::Rfmkit => Ok(fit_rfmkit(flat, n, d, self, tol)),
+            Backend::Rfmkit => Ok(fit_rfmkit(flat, columns.as_ref(), n, d, self, tol)),
             Backend::Linfa => fit_linfa(&standard.view(), flat, n, d, self, tol),
         }
     }
@@ -299,7 +308,7 @@ impl<D: Data<Elem = f64>> PredictInplace<ArrayBase<D, Ix2>, Array1<usize>> for K
 
 // ------------------------------------------------------------------ validation
 
-fn validate_points(flat: &[f64], n: usize, d: usize, k: usize) -> Result<()> {
+fn check_shape(n: usize, d: usize) -> Result<()> {
     if n == 0 {
         return Err(RfmError::data(
             "there are no points (customers) to cluster: the table is empty",
@@ -310,14 +319,35 @@ fn validate_points(flat: &[f64], n: usize, d: usize, k: usize) -> Result<()> {
             "the points have no features: pass at least one feature",
         ));
     }
-    if let Some(position) = flat.iter().position(|v| !v.is_finite()) {
-        return Err(RfmError::data(format!(
-            "feature {} of row {} (0-based) is {}; k-means needs finite values: drop or fill such rows",
-            position % d,
-            position / d,
-            flat[position]
-        )));
+    Ok(())
+}
+
+/// Every value is finite. `sums` are the per-chunk sums of the features
+/// ([`chunk_sums`]): a NaN or an infinity makes its chunk's sum not finite, so only
+/// those chunks are searched (an overflowing sum of finite values is searched for
+/// nothing).
+fn check_finite(flat: &[f64], d: usize, sums: &[f64]) -> Result<()> {
+    for (chunk, chunk_sums) in sums.chunks_exact(d).enumerate() {
+        if chunk_sums.iter().all(|s| s.is_finite()) {
+            continue;
+        }
+        let start = chunk * CHUNK * d;
+        let end = ((chunk + 1) * CHUNK * d).min(flat.len());
+        if let Some(offset) = flat[start..end].iter().position(|v| !v.is_finite()) {
+            let position = start + offset;
+            return Err(RfmError::data(format!(
+                "feature {} of row {} (0-based) is {}; k-means needs finite values: drop or fill such rows",
+                position % d,
+                position / d,
+                flat[position]
+            )));
+        }
     }
+    Ok(())
+}
+
+/// At least `k` distinct rows.
+fn check_distinct(flat: &[f64], d: usize, k: usize) -> Result<()> {
     let distinct = count_distinct_rows(flat, d, k);
     if distinct < k {
         return Err(RfmError::parameter(
@@ -348,22 +378,68 @@ fn count_distinct_rows(flat: &[f64], d: usize, limit: usize) -> usize {
     seen.len()
 }
 
-/// scikit-learn's `_tolerance`: `tol` times the mean of the features' variances.
-fn scaled_tolerance(flat: &[f64], n: usize, d: usize, tol: f64) -> f64 {
-    let mut means = vec![0.0; d];
-    for row in flat.chunks_exact(d) {
-        for (m, v) in means.iter_mut().zip(row) {
-            *m += v;
+/// Per chunk of [`CHUNK`] points (in chunk order, `d` values each), the sum of each
+/// feature, or with `means` the sum of its squared deviations from its mean. In
+/// parallel, in a fixed order of additions (per chunk, then chunk after chunk), so
+/// the results do not depend on the number of threads; on the columns when given
+/// (vectorised).
+fn chunk_sums(
+    flat: &[f64],
+    columns: Option<&Columns>,
+    n: usize,
+    d: usize,
+    means: Option<&[f64]>,
+) -> Vec<f64> {
+    let per_chunk: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|chunk| {
+            let (start, end) = (chunk * CHUNK, ((chunk + 1) * CHUNK).min(n));
+            match columns {
+                Some(columns) => (0..d)
+                    .map(|j| soa::column_sum(columns.column(j, start, end), means.map(|m| m[j])))
+                    .collect(),
+                None => {
+                    let mut sums = vec![0.0; d];
+                    for row in flat[start * d..end * d].chunks_exact(d) {
+                        for (j, (s, v)) in sums.iter_mut().zip(row).enumerate() {
+                            *s += match means {
+                                Some(m) => (v - m[j]) * (v - m[j]),
+                                None => *v,
+                            };
+                        }
+                    }
+                    sums
+                }
+            }
+        })
+        .collect();
+    per_chunk.concat()
+}
+
+/// The totals over the chunks of [`chunk_sums`], in chunk order.
+fn total_sums(sums: &[f64], d: usize) -> Vec<f64> {
+    let mut total = vec![0.0; d];
+    for chunk in sums.chunks_exact(d) {
+        for (t, s) in total.iter_mut().zip(chunk) {
+            *t += s;
         }
     }
-    means.iter_mut().for_each(|m| *m /= n as f64);
-    let mut variances = vec![0.0; d];
-    for row in flat.chunks_exact(d) {
-        for ((s, v), m) in variances.iter_mut().zip(row).zip(&means) {
-            *s += (v - m) * (v - m);
-        }
-    }
-    variances.iter().sum::<f64>() / (n as f64) / (d as f64) * tol
+    total
+}
+
+/// scikit-learn's `_tolerance`: `tol` times the mean of the features' variances
+/// (`sums` from [`chunk_sums`]).
+fn scaled_tolerance(
+    flat: &[f64],
+    columns: Option<&Columns>,
+    n: usize,
+    d: usize,
+    sums: &[f64],
+    tol: f64,
+) -> f64 {
+    let means: Vec<f64> = total_sums(sums, d).iter().map(|s| s / n as f64).collect();
+    let squares = chunk_sums(flat, columns, n, d, Some(&means));
+    total_sums(&squares, d).iter().sum::<f64>() / (n as f64) / (d as f64) * tol
 }
 
 // ------------------------------------------------------------------ distances
@@ -396,6 +472,17 @@ fn squared_distance_d<const D: usize>(a: &[f64], b: &[f64]) -> f64 {
         sum += diff * diff;
     }
     sum
+}
+
+/// The smaller of two squared distances: `f64::min` for them (never NaN, never -0),
+/// without its NaN handling, so that it vectorises to one instruction.
+#[inline(always)]
+fn min_of(a: f64, b: f64) -> f64 {
+    if b < a {
+        b
+    } else {
+        a
+    }
 }
 
 /// Index and squared distance of the nearest centre.
@@ -495,7 +582,7 @@ impl<const D: usize> ChunkPasses for RowPasses<'_, D> {
     fn fold(&self, chunk: usize, closest: &mut [f64], center: &[f64]) {
         let points = self.points(chunk, closest.len());
         for (b, x) in closest.iter_mut().zip(points.chunks_exact(self.d)) {
-            *b = b.min(squared_distance_d::<D>(x, center));
+            *b = min_of(*b, squared_distance_d::<D>(x, center));
         }
     }
 
@@ -508,13 +595,13 @@ impl<const D: usize> ChunkPasses for RowPasses<'_, D> {
         let mut quads = closest.chunks_exact(4).zip(points.chunks_exact(4 * d));
         for (b4, x4) in &mut quads {
             for (lane, (b, x)) in lanes.iter_mut().zip(b4.iter().zip(x4.chunks_exact(d))) {
-                *lane += b.min(squared_distance_d::<D>(x, candidate));
+                *lane += min_of(*b, squared_distance_d::<D>(x, candidate));
             }
         }
         let tail = closest.len() - closest.len() % 4;
         let mut total = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
         for (b, x) in closest[tail..].iter().zip(points[tail * d..].chunks_exact(d)) {
-            total += b.min(squared_distance_d::<D>(x, candidate));
+            total += min_of(*b, squared_distance_d::<D>(x, candidate));
         }
         total
     }
@@ -608,7 +695,7 @@ fn seed_centers<const D: usize>(
         let weight = |i: usize| -> f64 {
             let x = &flat[i * d..(i + 1) * d];
             match &pending {
-                Some(center) => closest[i].min(squared_distance_d::<D>(x, center)),
+                Some(center) => min_of(closest[i], squared_distance_d::<D>(x, center)),
                 None => closest[i],
             }
         };
@@ -886,7 +973,7 @@ fn two_nearest<const D: usize>(x: &[f64], centers: &[f64], d: usize) -> (usize, 
         let dist = squared_distance_d::<D>(x, center);
         // Branch-free (selects, not jumps): which centre is nearest is unpredictable.
         let closer = dist < best_dist;
-        second = if closer { best_dist } else { second.min(dist) };
+        second = if closer { best_dist } else { min_of(second, dist) };
         best = if closer { c } else { best };
         best_dist = if closer { dist } else { best_dist };
     }
@@ -1164,19 +1251,27 @@ struct Best {
     labels: Vec<u32>,
 }
 
-fn fit_rfmkit(flat: &[f64], n: usize, d: usize, params: &KMeansParams, tol: f64) -> KMeansModel {
-    fit_rfmkit_with(flat, n, d, params, tol, Restarts::Concurrent)
+fn fit_rfmkit(
+    flat: &[f64],
+    columns: Option<&Columns>,
+    n: usize,
+    d: usize,
+    params: &KMeansParams,
+    tol: f64,
+) -> KMeansModel {
+    fit_rfmkit_with(flat, columns, n, d, params, tol, Restarts::Concurrent)
 }
 
+/// `columns`: the points as columns, for `d <= 4` (else the kernels work on the rows).
 fn fit_rfmkit_with(
     flat: &[f64],
+    columns: Option<&Columns>,
     n: usize,
     d: usize,
     params: &KMeansParams,
     tol: f64,
     restarts: Restarts,
 ) -> KMeansModel {
-    let columns = (d <= soa::MAX_D).then(|| Columns::new(flat, n, d));
     // Each run's seed depends only on `seed` and the run's index.
     let mut seeds = Xoshiro256PlusPlus::seed_from_u64(params.seed);
     let run_seeds: Vec<u64> = (0..params.n_init).map(|_| seeds.gen()).collect();
@@ -1189,7 +1284,7 @@ fn fit_rfmkit_with(
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(run_seeds[index]);
         let start = kmeans_plusplus(
             flat,
-            columns.as_ref(),
+            columns,
             n,
             d,
             params.n_clusters,
@@ -1198,7 +1293,7 @@ fn fit_rfmkit_with(
         );
         let run = lloyd(
             flat,
-            columns.as_ref(),
+            columns,
             d,
             start,
             params.max_iter,
@@ -1543,13 +1638,15 @@ mod tests {
         for d in [3, 5] {
             let data = tied_points(n, d, 21 + d as u64);
             let params = KMeansParams::new(5).n_init(4).seed(3);
-            let tol = scaled_tolerance(&data, n, d, 1e-4);
+            let columns = (d <= soa::MAX_D).then(|| Columns::new(&data, n, d));
+            let sums = chunk_sums(&data, columns.as_ref(), n, d, None);
+            let tol = scaled_tolerance(&data, columns.as_ref(), n, d, &sums, 1e-4);
             let fit = |threads: usize, restarts: Restarts| {
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)
                     .build()
                     .unwrap()
-                    .install(|| fit_rfmkit_with(&data, n, d, &params, tol, restarts))
+                    .install(|| fit_rfmkit_with(&data, columns.as_ref(), n, d, &params, tol, restarts))
             };
             let reference = fit(1, Restarts::Sequential);
             for threads in [1, 2, 3] {
@@ -1680,6 +1777,19 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn finite_values_whose_sums_overflow_are_accepted() {
+        // The finiteness check only searches chunks whose sums are not finite: here the
+        // sums overflow, yet every value is finite.
+        let data = array![[1e308, 0.0], [1e308, 1.0], [1e308, 2.0], [-1e308, 3.0]];
+        let model = KMeansParams::new(2).fit_points(data.view());
+        assert!(model.is_ok(), "{model:?}");
+        let mut nan = data.clone();
+        nan[[3, 1]] = f64::NAN;
+        let error = KMeansParams::new(2).fit_points(nan.view()).unwrap_err();
+        assert!(error.to_string().contains("feature 1 of row 3"), "{error}");
     }
 
     #[test]

@@ -10,14 +10,18 @@
 //! [`super::two_nearest`]'s. So the distances, hence the labels and bounds, equal the
 //! generic kernels' bit for bit, whatever the instruction set.
 
-use super::{squared_distance_d, stored_bounds, two_nearest, BoundsMut, Drift};
+use std::mem::MaybeUninit;
+
+use rayon::prelude::*;
+
+use super::{min_of, squared_distance_d, stored_bounds, two_nearest, BoundsMut, Drift, CHUNK};
 
 /// The largest number of features with a structure-of-arrays kernel.
 pub(super) const MAX_D: usize = 4;
 
 /// Points per vectorised block (two AVX2 registers of four `f64`). Fixed, so that the
 /// lane-wise sums, and so the results, are the same on every machine.
-const LANES: usize = 8;
+pub(super) const LANES: usize = 8;
 
 /// The points as columns: feature `j` of point `i` at `data[j * n + i]`.
 pub(super) struct Columns {
@@ -26,34 +30,77 @@ pub(super) struct Columns {
 }
 
 impl Columns {
-    /// Transposes the `n × d` row-major points (one pass; done once per fit).
+    /// Transposes the `n × d` row-major points, in parallel over chunks of
+    /// [`CHUNK`] points (done once per fit).
     pub(super) fn new(flat: &[f64], n: usize, d: usize) -> Columns {
-        let mut data = vec![0.0; n * d];
-        for (j, column) in data.chunks_exact_mut(n.max(1)).enumerate().take(d) {
-            for (slot, row) in column.iter_mut().zip(flat.chunks_exact(d)) {
-                *slot = row[j];
+        // Written once, value by value: no zeroing first.
+        let mut data: Vec<f64> = Vec::with_capacity(n * d);
+        // Per chunk of points, its part of each column.
+        let mut parts: Vec<Vec<&mut [MaybeUninit<f64>]>> =
+            (0..n.div_ceil(CHUNK)).map(|_| Vec::with_capacity(d)).collect();
+        for column in data.spare_capacity_mut()[..n * d].chunks_mut(n.max(1)) {
+            for (part, piece) in parts.iter_mut().zip(column.chunks_mut(CHUNK)) {
+                part.push(piece);
             }
         }
+        parts
+            .into_par_iter()
+            .zip(flat.par_chunks(CHUNK * d.max(1)))
+            .for_each(|(mut part, rows)| {
+                for (j, piece) in part.iter_mut().enumerate() {
+                    for (slot, row) in piece.iter_mut().zip(rows.chunks_exact(d)) {
+                        slot.write(row[j]);
+                    }
+                }
+            });
+        // SAFETY: the pieces cover the `n * d` values (each column's chunks cover its
+        // `n` points, every chunk of `flat` has as many rows as its piece), all written.
+        unsafe { data.set_len(n * d) };
         Columns { data, n }
     }
 
     /// Points `start..end` of each of the `D` columns.
     pub(super) fn block<const D: usize>(&self, start: usize, end: usize) -> [&[f64]; D] {
-        std::array::from_fn(|j| &self.data[j * self.n + start..j * self.n + end])
+        std::array::from_fn(|j| self.column(j, start, end))
+    }
+
+    /// Points `start..end` of column `j`.
+    pub(super) fn column(&self, j: usize, start: usize, end: usize) -> &[f64] {
+        &self.data[j * self.n + start..j * self.n + end]
     }
 }
 
-/// Runs `$kernel::<D>($args)` as its AVX2 build when the CPU has AVX2 (x86-64), else
-/// as its baseline build. `$avx2` is the `#[target_feature(enable = "avx2")]` wrapper
-/// of `$kernel`.
+/// The sum of `values`, or with `mean` the sum of their squared deviations from it,
+/// in [`LANES`] lane-wise partial sums (a fixed order).
+pub(super) fn column_sum(values: &[f64], mean: Option<f64>) -> f64 {
+    let mut lanes = [0.0_f64; LANES];
+    let mut blocks = values.chunks_exact(LANES);
+    let term = |v: f64| match mean {
+        Some(m) => (v - m) * (v - m),
+        None => v,
+    };
+    for block in &mut blocks {
+        for l in 0..LANES {
+            lanes[l] += term(block[l]);
+        }
+    }
+    let mut total = lanes_total(lanes);
+    for &v in blocks.remainder() {
+        total += term(v);
+    }
+    total
+}
+
+/// Runs `super::avx2::$name::<D>($args)`, the AVX2 build of the kernel, when the CPU
+/// has AVX2 (x86-64), else the portable `$kernel::<D>($args)`.
 macro_rules! dispatch {
-    ($kernel:ident, $avx2:ident, $D:ident, ($($arg:expr),*)) => {{
+    ($kernel:ident, $name:ident, $D:ident, ($($arg:expr),*)) => {{
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: `$avx2` only enables AVX2 for `$kernel`, and the CPU has AVX2
-                // (checked just above).
-                return unsafe { $avx2::<$D>($($arg),*) };
+                // SAFETY: the CPU has AVX2 (checked just above), all that the AVX2
+                // build needs.
+                return unsafe { super::avx2::$name::<$D>($($arg),*) };
             }
         }
         $kernel::<$D>($($arg),*)
@@ -66,25 +113,13 @@ macro_rules! dispatch {
 /// the distances to `center`, and returns the sum of the new `closest` (in [`LANES`]
 /// lane-wise partial sums, a fixed order).
 pub(super) fn fold_center<const D: usize>(x: [&[f64]; D], closest: &mut [f64], center: &[f64]) -> f64 {
-    dispatch!(fold_center_kernel, fold_center_avx2, D, (x, closest, center))
+    dispatch!(fold_center_kernel, fold_center, D, (x, closest, center))
 }
 
 /// The potential of `candidate` over the block: the sum of `min(closest, d(x, candidate)²)`,
 /// in the order of [`fold_center`]'s sum.
 pub(super) fn potential<const D: usize>(x: [&[f64]; D], closest: &[f64], candidate: &[f64]) -> f64 {
-    dispatch!(potential_kernel, potential_avx2, D, (x, closest, candidate))
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn fold_center_avx2<const D: usize>(x: [&[f64]; D], closest: &mut [f64], center: &[f64]) -> f64 {
-    fold_center_kernel::<D>(x, closest, center)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn potential_avx2<const D: usize>(x: [&[f64]; D], closest: &[f64], candidate: &[f64]) -> f64 {
-    potential_kernel::<D>(x, closest, candidate)
+    dispatch!(potential_kernel, potential, D, (x, closest, candidate))
 }
 
 /// [`LANES`] points, feature by feature.
@@ -93,10 +128,11 @@ type Block<const D: usize> = [[f64; LANES]; D];
 /// The [`LANES`] points of the columns from `base`.
 #[inline(always)]
 fn load_block<const D: usize>(x: &[&[f64]; D], base: usize) -> Block<D> {
-    std::array::from_fn(|j| {
-        let column = &x[j][base..base + LANES];
-        std::array::from_fn(|l| column[l])
-    })
+    let mut block = [[0.0; LANES]; D];
+    for (lanes, column) in block.iter_mut().zip(x) {
+        lanes.copy_from_slice(&column[base..base + LANES]);
+    }
+    block
 }
 
 /// Squared distances of the points of `block` to `center`.
@@ -139,7 +175,7 @@ fn block_two_nearest<const D: usize>(
             second[l] = if closer {
                 best_dist[l]
             } else {
-                second[l].min(dist[l])
+                min_of(second[l], dist[l])
             };
             best[l] = if closer { index } else { best[l] };
             best_dist[l] = if closer { dist[l] } else { best_dist[l] };
@@ -155,7 +191,7 @@ fn row<const D: usize>(x: &[&[f64]; D], i: usize) -> [f64; D] {
 }
 
 #[inline(always)]
-fn lanes_total(lanes: [f64; LANES]) -> f64 {
+pub(super) fn lanes_total(lanes: [f64; LANES]) -> f64 {
     ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
 }
 
@@ -171,7 +207,7 @@ fn fold_center_kernel<const D: usize>(x: [&[f64]; D], closest: &mut [f64], cente
         let dist = block_distances::<D>(&load_block::<D>(&x, base), &center);
         let best = &mut closest[base..base + LANES];
         for l in 0..LANES {
-            best[l] = best[l].min(dist[l]);
+            best[l] = min_of(best[l], dist[l]);
             lanes[l] += best[l];
         }
     }
@@ -195,7 +231,7 @@ fn potential_kernel<const D: usize>(x: [&[f64]; D], closest: &[f64], candidate: 
         let dist = block_distances::<D>(&load_block::<D>(&x, base), &candidate);
         let best = &closest[base..base + LANES];
         for l in 0..LANES {
-            lanes[l] += best[l].min(dist[l]);
+            lanes[l] += min_of(best[l], dist[l]);
         }
     }
     let mut total = lanes_total(lanes);
@@ -217,19 +253,7 @@ pub(super) fn assign_block<const D: usize>(
     upper: &mut [f32],
     slack: &mut [f32],
 ) {
-    dispatch!(assign_kernel, assign_avx2, D, (x, centers, labels, upper, slack))
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn assign_avx2<const D: usize>(
-    x: [&[f64]; D],
-    centers: &[f64],
-    labels: &mut [u32],
-    upper: &mut [f32],
-    slack: &mut [f32],
-) {
-    assign_kernel::<D>(x, centers, labels, upper, slack)
+    dispatch!(assign_kernel, assign_block, D, (x, centers, labels, upper, slack))
 }
 
 #[inline(always)]
@@ -409,7 +433,8 @@ unsafe fn loose_points_avx2(
 
 // ------------------------------------------------------------------ Hamerly's full scans
 
-const PREFETCH: usize = 16;
+/// How many points ahead Hamerly's full scans prefetch the rows they gather.
+pub(super) const PREFETCH: usize = 16;
 
 /// Hamerly's full scans of the points `points[i]` for `i` in `loose` (row-major points
 /// of `D` features, `loose` increasing): each point's nearest centre and its new bounds,
@@ -427,23 +452,10 @@ pub(super) fn rescan<const D: usize>(
 ) {
     dispatch!(
         rescan_kernel,
-        rescan_avx2,
+        rescan,
         D,
         (points, loose, centers, drift, bounds, moved)
     )
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn rescan_avx2<const D: usize>(
-    points: &[f64],
-    loose: &[u32],
-    centers: &[f64],
-    drift: &Drift,
-    bounds: &mut BoundsMut<'_>,
-    moved: &mut Vec<(u32, u32)>,
-) {
-    rescan_kernel::<D>(points, loose, centers, drift, bounds, moved)
 }
 
 #[inline(always)]
