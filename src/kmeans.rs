@@ -1003,6 +1003,15 @@ fn assign_all<const D: usize>(
                 let start = chunk * CHUNK;
                 let x = columns.block::<D>(start, start + labels.len());
                 soa::assign_block::<D>(x, centers, labels, upper, slack);
+                // The sums from the columns just read (still in cache), in the order of
+                // the rows' loop below.
+                for (i, &label) in labels.iter().enumerate() {
+                    let best = label as usize;
+                    stats.counts[best] += 1;
+                    for (j, column) in x.iter().enumerate() {
+                        stats.sums[best * D + j] += column[i];
+                    }
+                }
             } else {
                 for (((x, label), up), sl) in points
                     .chunks_exact(d)
@@ -1013,13 +1022,10 @@ fn assign_all<const D: usize>(
                     let (best, best_dist, second) = two_nearest::<D>(x, centers, d);
                     *label = best as u32;
                     (*up, *sl) = stored_bounds(best_dist.sqrt(), second.sqrt(), 0.0, 0.0);
-                }
-            }
-            for (x, &label) in points.chunks_exact(d).zip(labels.iter()) {
-                let best = label as usize;
-                stats.counts[best] += 1;
-                for (s, v) in stats.sums[best * d..(best + 1) * d].iter_mut().zip(x) {
-                    *s += v;
+                    stats.counts[best] += 1;
+                    for (s, v) in stats.sums[best * d..(best + 1) * d].iter_mut().zip(x) {
+                        *s += v;
+                    }
                 }
             }
             stats.changed = labels.len();

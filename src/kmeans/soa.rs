@@ -513,6 +513,95 @@ mod tests {
     use rand::{Rng, SeedableRng};
     use rand_xoshiro::Xoshiro256PlusPlus;
 
+    /// The dispatched kernels (AVX2 builds on a CPU with AVX2) against the portable
+    /// ones, bit for bit, for `D` features.
+    fn kernels_agree<const D: usize>(rng: &mut Xoshiro256PlusPlus) {
+        for k in [1, 3, 8, 13] {
+            // A tail past the blocks of 8, tied values (so ties between centres happen).
+            let n = 1000 + 8 * 7 + 5;
+            let data: Vec<f64> = (0..n * D).map(|_| rng.gen_range(0..6) as f64 * 0.5).collect();
+            let columns = Columns::new(&data, n, D);
+            let x = columns.block::<D>(0, n);
+            let centers: Vec<f64> = (0..k * D).map(|_| rng.gen_range(0..12) as f64 * 0.25).collect();
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+            let bits32 = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+            // Seeding passes.
+            let start: Vec<f64> = (0..n).map(|_| rng.gen_range(0..20) as f64 * 0.5).collect();
+            let (mut a, mut b) = (start.clone(), start);
+            let (sum_a, sum_b) = (
+                fold_center::<D>(x, &mut a, &centers[..D]),
+                fold_center_kernel::<D>(x, &mut b, &centers[..D]),
+            );
+            assert_eq!(
+                (bits(&a), sum_a.to_bits()),
+                (bits(&b), sum_b.to_bits()),
+                "D={D} k={k}"
+            );
+            let candidate = &centers[(k - 1) * D..];
+            assert_eq!(
+                potential::<D>(x, &a, candidate).to_bits(),
+                potential_kernel::<D>(x, &a, candidate).to_bits()
+            );
+            // First assignment.
+            let (mut labels_a, mut upper_a, mut slack_a) = (vec![0; n], vec![0.0; n], vec![0.0; n]);
+            let (mut labels_b, mut upper_b, mut slack_b) = (vec![0; n], vec![0.0; n], vec![0.0; n]);
+            assign_block::<D>(x, &centers, &mut labels_a, &mut upper_a, &mut slack_a);
+            assign_kernel::<D>(x, &centers, &mut labels_b, &mut upper_b, &mut slack_b);
+            assert_eq!(labels_a, labels_b, "D={D} k={k}");
+            assert_eq!(
+                (bits32(&upper_a), bits32(&slack_a)),
+                (bits32(&upper_b), bits32(&slack_b))
+            );
+            // Hamerly's rescans, from labels that partly differ from the nearest centres.
+            let drift = Drift {
+                upper: (0..k).map(|c| 0.01 * c as f64).collect(),
+                lower: (0..k).map(|c| 0.03 - 0.002 * c as f64).collect(),
+            };
+            let loose: Vec<u32> = (0..n as u32).filter(|i| i % 5 != 2).collect();
+            let start_labels: Vec<u32> = (0..n).map(|i| (i * 7 % k) as u32).collect();
+            let (mut labels_a, mut labels_b) = (start_labels.clone(), start_labels);
+            let (mut moved_a, mut moved_b) = (Vec::new(), Vec::new());
+            rescan::<D>(
+                &data,
+                &loose,
+                &centers,
+                &drift,
+                &mut BoundsMut {
+                    labels: &mut labels_a,
+                    upper: &mut upper_a,
+                    slack: &mut slack_a,
+                },
+                &mut moved_a,
+            );
+            rescan_kernel::<D>(
+                &data,
+                &loose,
+                &centers,
+                &drift,
+                &mut BoundsMut {
+                    labels: &mut labels_b,
+                    upper: &mut upper_b,
+                    slack: &mut slack_b,
+                },
+                &mut moved_b,
+            );
+            assert_eq!((labels_a, moved_a), (labels_b, moved_b), "D={D} k={k}");
+            assert_eq!(
+                (bits32(&upper_a), bits32(&slack_a)),
+                (bits32(&upper_b), bits32(&slack_b))
+            );
+        }
+    }
+
+    #[test]
+    fn dispatched_kernels_are_the_portable_ones() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
+        kernels_agree::<1>(&mut rng);
+        kernels_agree::<2>(&mut rng);
+        kernels_agree::<3>(&mut rng);
+        kernels_agree::<4>(&mut rng);
+    }
+
     #[test]
     fn bound_test_is_the_scalar_one() {
         // Every number of clusters around the vectorised limit (8), lengths with a
