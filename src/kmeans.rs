@@ -11,7 +11,10 @@
 //! lower bound on its distance to every other centre) skip the distance computations
 //! of points that cannot change cluster: in 3 dimensions most of them after the first
 //! few iterations. The assignment is exact: the bounds only skip work whose result is
-//! known.
+//! known (they are stored as `f32`, rounded outwards so that they stay bounds).
+//!
+//! The results do not depend on the number of threads: every sum is taken per chunk of
+//! 4096 points, then chunk after chunk.
 //!
 //! Both backends, rfmkit's own ([`Backend::Rfmkit`]) and linfa-clustering's
 //! ([`Backend::Linfa`]), sit behind linfa's traits: [`KMeansParams`] implements

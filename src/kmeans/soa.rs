@@ -1,8 +1,9 @@
 //! Structure-of-arrays kernels for few features (`d ≤ 4`, the RFM case): the points
-//! copied once into columns and processed [`LANES`] at a time, so the compiler
-//! vectorises the distance loops of the dense passes (k-means++ seeding and the first
-//! full assignment). On x86-64 the AVX2 build of each kernel is chosen at run time
-//! when the CPU has it; otherwise the baseline (SSE2) build runs.
+//! copied once into columns and processed [`LANES`] at a time, for the dense passes
+//! (k-means++ seeding and the first full assignment); and the kernels of Hamerly's
+//! pass (the bound test, and the full scans of the points it does not hold, gathered
+//! from the rows). On x86-64 the AVX2 build of each kernel ([`super::avx2`]) is chosen
+//! at run time when the CPU has it; otherwise the portable build here runs.
 //!
 //! The arithmetic is the generic kernels' own, in the same order: a squared distance
 //! is `((0 + Δ₀²) + Δ₁²) + …`, feature by feature, with no fused multiply-add (Rust
