@@ -11,7 +11,10 @@
 //! lower bound on its distance to every other centre) skip the distance computations
 //! of points that cannot change cluster: in 3 dimensions most of them after the first
 //! few iterations. The assignment is exact: the bounds only skip work whose result is
-//! known.
+//! known (they are stored as `f32`, rounded outwards so that they stay bounds).
+//!
+//! The results do not depend on the number of threads: every sum is taken per chunk of
+//! 4096 points, then chunk after chunk.
 //!
 //! Both backends, rfmkit's own ([`Backend::Rfmkit`]) and linfa-clustering's
 //! ([`Backend::Linfa`]), sit behind linfa's traits: [`KMeansParams`] implements
@@ -30,6 +33,8 @@ use rayon::prelude::*;
 
 use crate::error::{Result, RfmError};
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 mod soa;
 use soa::Columns;
 
@@ -154,10 +159,17 @@ impl KMeansParams {
         let flat = standard
             .as_slice()
             .ok_or_else(|| RfmError::data("the points are not contiguous"))?;
-        validate_points(flat, n, d, self.n_clusters)?;
-        let tol = scaled_tolerance(flat, n, d, self.tol);
+        check_shape(n, d)?;
+        // rfmkit's kernels for few features work on the points as columns, copied here
+        // (before the checks: the copy is one parallel pass, and the checks and the
+        // tolerance then read the columns).
+        let columns = (self.backend == Backend::Rfmkit && d <= soa::MAX_D).then(|| Columns::new(flat, n, d));
+        let sums = chunk_sums(flat, columns.as_ref(), n, d, None);
+        check_finite(flat, d, &sums)?;
+        check_distinct(flat, d, self.n_clusters)?;
+        let tol = scaled_tolerance(flat, columns.as_ref(), n, d, &sums, self.tol);
         match self.backend {
-            Backend::Rfmkit => Ok(fit_rfmkit(flat, n, d, self, tol)),
+            Backend::Rfmkit => Ok(fit_rfmkit(flat, columns.as_ref(), n, d, self, tol)),
             Backend::Linfa => fit_linfa(&standard.view(), flat, n, d, self, tol),
         }
     }
@@ -299,7 +311,7 @@ impl<D: Data<Elem = f64>> PredictInplace<ArrayBase<D, Ix2>, Array1<usize>> for K
 
 // ------------------------------------------------------------------ validation
 
-fn validate_points(flat: &[f64], n: usize, d: usize, k: usize) -> Result<()> {
+fn check_shape(n: usize, d: usize) -> Result<()> {
     if n == 0 {
         return Err(RfmError::data(
             "there are no points (customers) to cluster: the table is empty",
@@ -310,14 +322,35 @@ fn validate_points(flat: &[f64], n: usize, d: usize, k: usize) -> Result<()> {
             "the points have no features: pass at least one feature",
         ));
     }
-    if let Some(position) = flat.iter().position(|v| !v.is_finite()) {
-        return Err(RfmError::data(format!(
-            "feature {} of row {} (0-based) is {}; k-means needs finite values: drop or fill such rows",
-            position % d,
-            position / d,
-            flat[position]
-        )));
+    Ok(())
+}
+
+/// Every value is finite. `sums` are the per-chunk sums of the features
+/// ([`chunk_sums`]): a NaN or an infinity makes its chunk's sum not finite, so only
+/// those chunks are searched (an overflowing sum of finite values is searched for
+/// nothing).
+fn check_finite(flat: &[f64], d: usize, sums: &[f64]) -> Result<()> {
+    for (chunk, chunk_sums) in sums.chunks_exact(d).enumerate() {
+        if chunk_sums.iter().all(|s| s.is_finite()) {
+            continue;
+        }
+        let start = chunk * CHUNK * d;
+        let end = ((chunk + 1) * CHUNK * d).min(flat.len());
+        if let Some(offset) = flat[start..end].iter().position(|v| !v.is_finite()) {
+            let position = start + offset;
+            return Err(RfmError::data(format!(
+                "feature {} of row {} (0-based) is {}; k-means needs finite values: drop or fill such rows",
+                position % d,
+                position / d,
+                flat[position]
+            )));
+        }
     }
+    Ok(())
+}
+
+/// At least `k` distinct rows.
+fn check_distinct(flat: &[f64], d: usize, k: usize) -> Result<()> {
     let distinct = count_distinct_rows(flat, d, k);
     if distinct < k {
         return Err(RfmError::parameter(
@@ -348,22 +381,68 @@ fn count_distinct_rows(flat: &[f64], d: usize, limit: usize) -> usize {
     seen.len()
 }
 
-/// scikit-learn's `_tolerance`: `tol` times the mean of the features' variances.
-fn scaled_tolerance(flat: &[f64], n: usize, d: usize, tol: f64) -> f64 {
-    let mut means = vec![0.0; d];
-    for row in flat.chunks_exact(d) {
-        for (m, v) in means.iter_mut().zip(row) {
-            *m += v;
+/// Per chunk of [`CHUNK`] points (in chunk order, `d` values each), the sum of each
+/// feature, or with `means` the sum of its squared deviations from its mean. In
+/// parallel, in a fixed order of additions (per chunk, then chunk after chunk), so
+/// the results do not depend on the number of threads; on the columns when given
+/// (vectorised).
+fn chunk_sums(
+    flat: &[f64],
+    columns: Option<&Columns>,
+    n: usize,
+    d: usize,
+    means: Option<&[f64]>,
+) -> Vec<f64> {
+    let per_chunk: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|chunk| {
+            let (start, end) = (chunk * CHUNK, ((chunk + 1) * CHUNK).min(n));
+            match columns {
+                Some(columns) => (0..d)
+                    .map(|j| soa::column_sum(columns.column(j, start, end), means.map(|m| m[j])))
+                    .collect(),
+                None => {
+                    let mut sums = vec![0.0; d];
+                    for row in flat[start * d..end * d].chunks_exact(d) {
+                        for (j, (s, v)) in sums.iter_mut().zip(row).enumerate() {
+                            *s += match means {
+                                Some(m) => (v - m[j]) * (v - m[j]),
+                                None => *v,
+                            };
+                        }
+                    }
+                    sums
+                }
+            }
+        })
+        .collect();
+    per_chunk.concat()
+}
+
+/// The totals over the chunks of [`chunk_sums`], in chunk order.
+fn total_sums(sums: &[f64], d: usize) -> Vec<f64> {
+    let mut total = vec![0.0; d];
+    for chunk in sums.chunks_exact(d) {
+        for (t, s) in total.iter_mut().zip(chunk) {
+            *t += s;
         }
     }
-    means.iter_mut().for_each(|m| *m /= n as f64);
-    let mut variances = vec![0.0; d];
-    for row in flat.chunks_exact(d) {
-        for ((s, v), m) in variances.iter_mut().zip(row).zip(&means) {
-            *s += (v - m) * (v - m);
-        }
-    }
-    variances.iter().sum::<f64>() / (n as f64) / (d as f64) * tol
+    total
+}
+
+/// scikit-learn's `_tolerance`: `tol` times the mean of the features' variances
+/// (`sums` from [`chunk_sums`]).
+fn scaled_tolerance(
+    flat: &[f64],
+    columns: Option<&Columns>,
+    n: usize,
+    d: usize,
+    sums: &[f64],
+    tol: f64,
+) -> f64 {
+    let means: Vec<f64> = total_sums(sums, d).iter().map(|s| s / n as f64).collect();
+    let squares = chunk_sums(flat, columns, n, d, Some(&means));
+    total_sums(&squares, d).iter().sum::<f64>() / (n as f64) / (d as f64) * tol
 }
 
 // ------------------------------------------------------------------ distances
@@ -396,6 +475,17 @@ fn squared_distance_d<const D: usize>(a: &[f64], b: &[f64]) -> f64 {
         sum += diff * diff;
     }
     sum
+}
+
+/// The smaller of two squared distances: `f64::min` for them (never NaN, never -0),
+/// without its NaN handling, so that it vectorises to one instruction.
+#[inline(always)]
+fn min_of(a: f64, b: f64) -> f64 {
+    if b < a {
+        b
+    } else {
+        a
+    }
 }
 
 /// Index and squared distance of the nearest centre.
@@ -495,7 +585,7 @@ impl<const D: usize> ChunkPasses for RowPasses<'_, D> {
     fn fold(&self, chunk: usize, closest: &mut [f64], center: &[f64]) {
         let points = self.points(chunk, closest.len());
         for (b, x) in closest.iter_mut().zip(points.chunks_exact(self.d)) {
-            *b = b.min(squared_distance_d::<D>(x, center));
+            *b = min_of(*b, squared_distance_d::<D>(x, center));
         }
     }
 
@@ -508,13 +598,13 @@ impl<const D: usize> ChunkPasses for RowPasses<'_, D> {
         let mut quads = closest.chunks_exact(4).zip(points.chunks_exact(4 * d));
         for (b4, x4) in &mut quads {
             for (lane, (b, x)) in lanes.iter_mut().zip(b4.iter().zip(x4.chunks_exact(d))) {
-                *lane += b.min(squared_distance_d::<D>(x, candidate));
+                *lane += min_of(*b, squared_distance_d::<D>(x, candidate));
             }
         }
         let tail = closest.len() - closest.len() % 4;
         let mut total = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
         for (b, x) in closest[tail..].iter().zip(points[tail * d..].chunks_exact(d)) {
-            total += b.min(squared_distance_d::<D>(x, candidate));
+            total += min_of(*b, squared_distance_d::<D>(x, candidate));
         }
         total
     }
@@ -608,7 +698,7 @@ fn seed_centers<const D: usize>(
         let weight = |i: usize| -> f64 {
             let x = &flat[i * d..(i + 1) * d];
             match &pending {
-                Some(center) => closest[i].min(squared_distance_d::<D>(x, center)),
+                Some(center) => min_of(closest[i], squared_distance_d::<D>(x, center)),
                 None => closest[i],
             }
         };
@@ -684,16 +774,80 @@ struct Run {
     n_iter: usize,
 }
 
-/// Hamerly's state per point: its label, an upper bound on the distance to its centre
-/// and a lower bound on the distance to every other centre.
+/// Hamerly's state per point: its label, an upper bound `u` on the distance to its
+/// centre and the "slack" `s`, such that `u + s` is a lower bound on the distance to
+/// every other centre (both relative to the centres' drift, see [`Drift`]). They are
+/// stored as `f32`, rounded outwards (`u` up, `s` down) so that they stay bounds: half
+/// the memory traffic of `f64` bounds, and the pass tests the slack directly (`s`
+/// against the drift), with one comparison per bound.
 struct Bounds {
     labels: Vec<u32>,
-    upper: Vec<f64>,
-    lower: Vec<f64>,
+    upper: Vec<f32>,
+    slack: Vec<f32>,
+}
+
+/// Relative margin of the `f32` roundings: 2⁻²² is at least twice the relative spacing
+/// of `f32` values, so a shift by it survives the rounding to the nearest `f32`.
+const F32_MARGIN: f64 = 1.0 / 4_194_304.0;
+/// Absolute margin, for the subnormal `f32` values (twice the smallest one).
+const F32_TINY: f64 = 2.802596928649634e-45;
+
+/// An `f32` at least `x` (an upper bound stays one), without a branch; `x` is not a
+/// NaN. Slightly above `x` even when `x` is an `f32`: the bounds only loosen by a few
+/// `f32` units.
+#[inline(always)]
+fn f32_up(x: f64) -> f32 {
+    ((x + ((x.abs() * F32_MARGIN).min(f64::MAX) + F32_TINY)) as f32).max(f32::MIN)
+}
+
+/// An `f32` at most `x` (a lower bound stays one), without a branch; `x` is not a NaN.
+#[inline(always)]
+fn f32_down(x: f64) -> f32 {
+    ((x - ((x.abs() * F32_MARGIN).min(f64::MAX) + F32_TINY)) as f32).min(f32::MAX)
+}
+
+/// The stored bounds of a point at distance `best` (not squared) from its centre and
+/// `second` from the next nearest, when the centre's drift is `drift_upper` and the
+/// lower drift `drift_lower` (see [`Drift`]): `(u, s)`.
+#[inline(always)]
+fn stored_bounds(best: f64, second: f64, drift_upper: f64, drift_lower: f64) -> (f32, f32) {
+    let u = f32_up(best - drift_upper);
+    let s = f32_down(second + drift_lower - f64::from(u));
+    (u, s)
+}
+
+/// The bounds of a chunk of points, for Hamerly's pass.
+struct BoundsMut<'a> {
+    labels: &'a mut [u32],
+    upper: &'a mut [f32],
+    slack: &'a mut [f32],
+}
+
+impl BoundsMut<'_> {
+    /// Point `i` is nearest to centre `best`, at distance `nearest` (not squared), and
+    /// at `second` from the next nearest: its label and bounds; when its label changes,
+    /// `(i, old label)` is appended to `moved`.
+    #[inline(always)]
+    fn settle(
+        &mut self,
+        i: usize,
+        best: usize,
+        nearest: f64,
+        second: f64,
+        drift: &Drift,
+        moved: &mut Vec<(u32, u32)>,
+    ) {
+        (self.upper[i], self.slack[i]) = stored_bounds(nearest, second, drift.upper[best], drift.lower[best]);
+        let old = self.labels[i];
+        if old != best as u32 {
+            moved.push((i as u32, old));
+            self.labels[i] = best as u32;
+        }
+    }
 }
 
 /// The buffers of one run (`n` values each), reused by the next runs: at 1M points
-/// they are 28 MB, whose allocation and first touch (page faults) would otherwise be
+/// they are 20 MB, whose allocation and first touch (page faults) would otherwise be
 /// paid `n_init` times.
 struct Workspace {
     bounds: Bounds,
@@ -706,7 +860,7 @@ impl Workspace {
             bounds: Bounds {
                 labels: vec![0; n],
                 upper: vec![0.0; n],
-                lower: vec![0.0; n],
+                slack: vec![0.0; n],
             },
             closest: vec![0.0; n],
         }
@@ -716,7 +870,7 @@ impl Workspace {
     fn ensure(&mut self, n: usize) {
         self.bounds.labels.resize(n, 0);
         self.bounds.upper.resize(n, 0.0);
-        self.bounds.lower.resize(n, 0.0);
+        self.bounds.slack.resize(n, 0.0);
         self.closest.resize(n, 0.0);
     }
 }
@@ -724,9 +878,9 @@ impl Workspace {
 /// How far each centre has moved since the start of the run, to keep the bounds valid
 /// without rewriting them every pass: a point stores its bounds relative
 /// to the drift of its centre when they were set, so the effective upper bound is
-/// `stored + upper[label]` (its centre's total shift since) and the effective lower
-/// bound `stored - lower[label]` (the total, over the passes, of the largest shift of
-/// the other centres). The hot loop then only reads the points that keep their centre.
+/// `u + upper[label]` (its centre's total shift since) and the effective lower bound
+/// `u + s - lower[label]` (the total, over the passes, of the largest shift of the
+/// other centres). The hot loop then only reads the points that keep their centre.
 struct Drift {
     upper: Vec<f64>,
     lower: Vec<f64>,
@@ -822,7 +976,7 @@ fn two_nearest<const D: usize>(x: &[f64], centers: &[f64], d: usize) -> (usize, 
         let dist = squared_distance_d::<D>(x, center);
         // Branch-free (selects, not jumps): which centre is nearest is unpredictable.
         let closer = dist < best_dist;
-        second = if closer { best_dist } else { second.min(dist) };
+        second = if closer { best_dist } else { min_of(second, dist) };
         best = if closer { c } else { best };
         best_dist = if closer { dist } else { best_dist };
     }
@@ -844,40 +998,40 @@ fn assign_all<const D: usize>(
         .par_chunks(CHUNK * d)
         .zip(bounds.labels.par_chunks_mut(CHUNK))
         .zip(bounds.upper.par_chunks_mut(CHUNK))
-        .zip(bounds.lower.par_chunks_mut(CHUNK))
+        .zip(bounds.slack.par_chunks_mut(CHUNK))
         .enumerate()
-        .map(|(chunk, (((points, labels), upper), lower))| {
+        .map(|(chunk, (((points, labels), upper), slack))| {
             let mut stats = Sums::zeros(k, d);
             if let Some(columns) = columns.filter(|_| D > 0 && D <= soa::MAX_D) {
                 let start = chunk * CHUNK;
                 let x = columns.block::<D>(start, start + labels.len());
-                soa::assign_block::<D>(x, centers, labels, upper, lower);
-                for (x, &label) in points.chunks_exact(d).zip(labels.iter()) {
+                soa::assign_block::<D>(x, centers, labels, upper, slack);
+                // The sums from the columns just read (still in cache), in the order of
+                // the rows' loop below.
+                for (i, &label) in labels.iter().enumerate() {
                     let best = label as usize;
+                    stats.counts[best] += 1;
+                    for (j, column) in x.iter().enumerate() {
+                        stats.sums[best * D + j] += column[i];
+                    }
+                }
+            } else {
+                for (((x, label), up), sl) in points
+                    .chunks_exact(d)
+                    .zip(labels.iter_mut())
+                    .zip(upper.iter_mut())
+                    .zip(slack.iter_mut())
+                {
+                    let (best, best_dist, second) = two_nearest::<D>(x, centers, d);
+                    *label = best as u32;
+                    (*up, *sl) = stored_bounds(best_dist.sqrt(), second.sqrt(), 0.0, 0.0);
                     stats.counts[best] += 1;
                     for (s, v) in stats.sums[best * d..(best + 1) * d].iter_mut().zip(x) {
                         *s += v;
                     }
                 }
-                stats.changed = labels.len();
-                return stats;
             }
-            for (((x, label), up), low) in points
-                .chunks_exact(d)
-                .zip(labels.iter_mut())
-                .zip(upper.iter_mut())
-                .zip(lower.iter_mut())
-            {
-                let (best, best_dist, second) = two_nearest::<D>(x, centers, d);
-                *label = best as u32;
-                *up = best_dist.sqrt();
-                *low = second.sqrt();
-                stats.counts[best] += 1;
-                for (s, v) in stats.sums[best * d..(best + 1) * d].iter_mut().zip(x) {
-                    *s += v;
-                }
-            }
-            stats.changed = points.len() / d;
+            stats.changed = labels.len();
             stats
         })
         .collect();
@@ -888,10 +1042,25 @@ fn assign_all<const D: usize>(
     total
 }
 
+/// Scratch buffers of a Hamerly pass over one chunk, reused from chunk to chunk.
+#[derive(Default)]
+struct Scratch {
+    /// Indices (in the chunk) of the points whose bounds fail.
+    loose: Vec<u32>,
+    /// The points that change cluster: index and old label.
+    moved: Vec<(u32, u32)>,
+}
+
 /// One Hamerly pass: reassigns only the points whose bounds (loosened by the centres'
 /// drift) do not prove they keep their centre, and returns the change of the
 /// per-cluster sums (points that move are taken from the old cluster's sum and added
 /// to the new one, so the sums are kept running instead of recomputed from all points).
+///
+/// A point keeps its centre when `u + upper[c] <= half_gap[c]` (it is nearer to its
+/// centre than half the distance to any other) or `s >= upper[c] + lower[c]` (its
+/// lower bound is at least its upper bound): two `f32` comparisons with per-cluster
+/// thresholds, rounded so that they never hold where the `f64` test would not. The
+/// other points get a full scan of the centres, which also resets both bounds.
 fn assign_hamerly<const D: usize>(
     flat: &[f64],
     d: usize,
@@ -902,64 +1071,42 @@ fn assign_hamerly<const D: usize>(
     let d = dim::<D>(d);
     let k = centers.len() / d;
     let half_gap = half_gaps(centers, d);
+    let near: Vec<f32> = (0..k).map(|c| f32_down(half_gap[c] - drift.upper[c])).collect();
+    let slack_needed: Vec<f32> = (0..k).map(|c| f32_up(drift.upper[c] + drift.lower[c])).collect();
+    let thresholds = soa::Thresholds::new(&near, &slack_needed);
     let partial: Vec<Sums> = flat
         .par_chunks(CHUNK * d)
         .zip(bounds.labels.par_chunks_mut(CHUNK))
         .zip(bounds.upper.par_chunks_mut(CHUNK))
-        .zip(bounds.lower.par_chunks_mut(CHUNK))
-        .map(|(((points, labels), upper), lower)| {
+        .zip(bounds.slack.par_chunks_mut(CHUNK))
+        .map_init(Scratch::default, |scratch, (((points, labels), upper), slack)| {
             let mut delta = Sums::zeros(k, d);
-            // First the bounds, without a branch on the data (which of them fail is
-            // unpredictable): the indices of the points they do not hold in place.
-            let mut loose = vec![0_u32; labels.len()];
-            let mut n_loose = 0;
-            for (i, ((&label, &up), &low)) in labels.iter().zip(upper.iter()).zip(lower.iter()).enumerate() {
-                let old = label as usize;
-                let bound = half_gap[old].max(low - drift.lower[old]);
-                if let Some(slot) = loose.get_mut(n_loose) {
-                    *slot = i as u32;
-                }
-                n_loose += usize::from(up + drift.upper[old] > bound);
-            }
-            // Then the distance to the own centre: the points that may change cluster;
-            // then their full scans, vectorised for d <= 4.
-            let mut rows: Vec<u32> = Vec::new();
-            for &i in &loose[..n_loose] {
-                let i = i as usize;
-                let old = labels[i] as usize;
-                let bound = half_gap[old].max(lower[i] - drift.lower[old]);
-                let x = &points[i * d..(i + 1) * d];
-                let tight = squared_distance_d::<D>(x, &centers[old * d..(old + 1) * d]).sqrt();
-                upper[i] = tight - drift.upper[old];
-                if tight > bound {
-                    rows.push(i as u32);
-                }
-            }
-            let mut nearest_two = Vec::with_capacity(rows.len());
+            // The bounds first, without a branch on the data (which of them fail is
+            // unpredictable), vectorised: the indices of the points they do not hold.
+            let n_loose = soa::loose_points(labels, upper, slack, &thresholds, &mut scratch.loose);
+            let loose = &scratch.loose[..n_loose];
+            // Their full scans, vectorised for d <= 4.
+            let moved = &mut scratch.moved;
+            moved.clear();
+            let mut chunk = BoundsMut { labels, upper, slack };
             if D > 0 && D <= soa::MAX_D {
-                soa::two_nearest_rows::<D>(points, &rows, centers, &mut nearest_two);
+                soa::rescan::<D>(points, loose, centers, drift, &mut chunk, moved);
             } else {
-                nearest_two.extend(rows.iter().map(|&i| {
+                for &i in loose {
                     let i = i as usize;
                     let (best, best_dist, second) = two_nearest::<D>(&points[i * d..(i + 1) * d], centers, d);
-                    (best as u32, best_dist, second)
-                }));
+                    chunk.settle(i, best, best_dist.sqrt(), second.sqrt(), drift, moved);
+                }
             }
             // In point order, as the sums of a single loop.
-            for (&i, &(best, best_dist, second)) in rows.iter().zip(&nearest_two) {
-                let (i, best) = (i as usize, best as usize);
-                upper[i] = best_dist.sqrt() - drift.upper[best];
-                lower[i] = second.sqrt() + drift.lower[best];
-                let old = labels[i] as usize;
-                if best != old {
-                    labels[i] = best as u32;
-                    delta.changed += 1;
-                    delta.counts[old] -= 1;
-                    delta.counts[best] += 1;
-                    for (j, v) in points[i * d..(i + 1) * d].iter().enumerate() {
-                        delta.sums[old * d + j] -= v;
-                        delta.sums[best * d + j] += v;
-                    }
+            for &(i, old) in moved.iter() {
+                let (i, old, new) = (i as usize, old as usize, chunk.labels[i as usize] as usize);
+                delta.changed += 1;
+                delta.counts[old] -= 1;
+                delta.counts[new] += 1;
+                for (j, v) in points[i * d..(i + 1) * d].iter().enumerate() {
+                    delta.sums[old * d + j] -= v;
+                    delta.sums[new * d + j] += v;
                 }
             }
             delta
@@ -1113,19 +1260,27 @@ struct Best {
     labels: Vec<u32>,
 }
 
-fn fit_rfmkit(flat: &[f64], n: usize, d: usize, params: &KMeansParams, tol: f64) -> KMeansModel {
-    fit_rfmkit_with(flat, n, d, params, tol, Restarts::Concurrent)
+fn fit_rfmkit(
+    flat: &[f64],
+    columns: Option<&Columns>,
+    n: usize,
+    d: usize,
+    params: &KMeansParams,
+    tol: f64,
+) -> KMeansModel {
+    fit_rfmkit_with(flat, columns, n, d, params, tol, Restarts::Concurrent)
 }
 
+/// `columns`: the points as columns, for `d <= 4` (else the kernels work on the rows).
 fn fit_rfmkit_with(
     flat: &[f64],
+    columns: Option<&Columns>,
     n: usize,
     d: usize,
     params: &KMeansParams,
     tol: f64,
     restarts: Restarts,
 ) -> KMeansModel {
-    let columns = (d <= soa::MAX_D).then(|| Columns::new(flat, n, d));
     // Each run's seed depends only on `seed` and the run's index.
     let mut seeds = Xoshiro256PlusPlus::seed_from_u64(params.seed);
     let run_seeds: Vec<u64> = (0..params.n_init).map(|_| seeds.gen()).collect();
@@ -1138,7 +1293,7 @@ fn fit_rfmkit_with(
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(run_seeds[index]);
         let start = kmeans_plusplus(
             flat,
-            columns.as_ref(),
+            columns,
             n,
             d,
             params.n_clusters,
@@ -1147,7 +1302,7 @@ fn fit_rfmkit_with(
         );
         let run = lloyd(
             flat,
-            columns.as_ref(),
+            columns,
             d,
             start,
             params.max_iter,
@@ -1413,27 +1568,54 @@ mod tests {
                 ));
                 assert_eq!(on_rows.labels, on_columns.labels, "d={d} k={k}");
                 let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
-                assert_eq!(bits(&on_rows.upper), bits(&on_columns.upper), "d={d} k={k}");
-                assert_eq!(bits(&on_rows.lower), bits(&on_columns.lower), "d={d} k={k}");
+                let bits32 = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+                assert_eq!(bits32(&on_rows.upper), bits32(&on_columns.upper), "d={d} k={k}");
+                assert_eq!(bits32(&on_rows.slack), bits32(&on_columns.slack), "d={d} k={k}");
                 assert_eq!(rows_sums.counts, columns_sums.counts);
                 assert_eq!(bits(&rows_sums.sums), bits(&columns_sums.sums));
                 // The labels are the nearest centres (ties to the lower index).
                 for (x, &label) in data.chunks_exact(d).zip(&on_columns.labels) {
                     assert_eq!(nearest(x, &centers, d).0, label as usize);
                 }
-                // Hamerly's gathered full scans: as the generic scan, bit for bit.
+                // Hamerly's gathered full scans: as the generic scan, bit for bit (labels,
+                // bounds and the points that move), from the first assignment's state
+                // and some drift.
                 let rows: Vec<u32> = (0..n as u32).filter(|i| i % 3 != 1).collect();
-                let mut scanned = Vec::new();
-                with_dim!(d, D => soa::two_nearest_rows::<D>(&data, &rows, &centers, &mut scanned));
-                assert_eq!(scanned.len(), rows.len());
-                for (&i, &(best, best_dist, second)) in rows.iter().zip(&scanned) {
-                    let i = i as usize;
-                    let (b, bd, sd) = two_nearest::<0>(&data[i * d..(i + 1) * d], &centers, d);
-                    assert_eq!(
-                        (best as usize, best_dist.to_bits(), second.to_bits()),
-                        (b, bd.to_bits(), sd.to_bits())
-                    );
+                let drift = Drift {
+                    upper: (0..k).map(|c| 0.01 * c as f64).collect(),
+                    lower: (0..k).map(|c| 0.02 + 0.001 * c as f64).collect(),
+                };
+                let mut generic = Workspace::new(n).bounds;
+                generic
+                    .labels
+                    .iter_mut()
+                    .enumerate()
+                    .for_each(|(i, l)| *l = (i % k) as u32);
+                let mut gathered = Workspace::new(n).bounds;
+                gathered.labels.clone_from(&generic.labels);
+                let (mut moved_generic, mut moved_gathered) = (Vec::new(), Vec::new());
+                {
+                    let mut chunk = BoundsMut {
+                        labels: &mut generic.labels,
+                        upper: &mut generic.upper,
+                        slack: &mut generic.slack,
+                    };
+                    for &i in &rows {
+                        let i = i as usize;
+                        let (b, bd, sd) = two_nearest::<0>(&data[i * d..(i + 1) * d], &centers, d);
+                        chunk.settle(i, b, bd.sqrt(), sd.sqrt(), &drift, &mut moved_generic);
+                    }
+                    let mut chunk = BoundsMut {
+                        labels: &mut gathered.labels,
+                        upper: &mut gathered.upper,
+                        slack: &mut gathered.slack,
+                    };
+                    with_dim!(d, D => soa::rescan::<D>(&data, &rows, &centers, &drift, &mut chunk, &mut moved_gathered));
                 }
+                assert_eq!(generic.labels, gathered.labels, "d={d} k={k}");
+                assert_eq!(bits32(&generic.upper), bits32(&gathered.upper), "d={d} k={k}");
+                assert_eq!(bits32(&generic.slack), bits32(&gathered.slack), "d={d} k={k}");
+                assert_eq!(moved_generic, moved_gathered, "d={d} k={k}");
                 // Seeding passes: the folded distances bit for bit, the potentials
                 // (summed in another order) to rounding.
                 let center = &centers[..d];
@@ -1465,13 +1647,15 @@ mod tests {
         for d in [3, 5] {
             let data = tied_points(n, d, 21 + d as u64);
             let params = KMeansParams::new(5).n_init(4).seed(3);
-            let tol = scaled_tolerance(&data, n, d, 1e-4);
+            let columns = (d <= soa::MAX_D).then(|| Columns::new(&data, n, d));
+            let sums = chunk_sums(&data, columns.as_ref(), n, d, None);
+            let tol = scaled_tolerance(&data, columns.as_ref(), n, d, &sums, 1e-4);
             let fit = |threads: usize, restarts: Restarts| {
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)
                     .build()
                     .unwrap()
-                    .install(|| fit_rfmkit_with(&data, n, d, &params, tol, restarts))
+                    .install(|| fit_rfmkit_with(&data, columns.as_ref(), n, d, &params, tol, restarts))
             };
             let reference = fit(1, Restarts::Sequential);
             for threads in [1, 2, 3] {
@@ -1565,6 +1749,56 @@ mod tests {
         }
         let model = KMeansParams::new(1).fit_points(data.view()).unwrap();
         assert!(model.predict_checked(array![[1.0]].view()).is_err());
+    }
+
+    #[test]
+    fn f32_bounds_round_outwards() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(17);
+        let mut values = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            f64::from(0.1_f32),
+            0.1,
+            1e-45,
+            -1e-45,
+            1e-40,
+            1e-300,
+            f64::from(f32::MAX),
+            3.5e38,
+            -3.5e38,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        values.extend((0..10_000).map(|_| (rng.gen::<f64>() - 0.5) * 10f64.powi(rng.gen_range(-40..40))));
+        for x in values {
+            let (up, down) = (f32_up(x), f32_down(x));
+            assert!(f64::from(up) >= x, "{x} up to {up}");
+            assert!(f64::from(down) <= x, "{x} down to {down}");
+            if x.abs() < 1e30 {
+                // Only a few f32 units looser.
+                assert!(f64::from(up) - x <= 1e-6 * x.abs() + 1e-44, "{x} up to {up}");
+                assert!(
+                    x - f64::from(down) <= 1e-6 * x.abs() + 1e-44,
+                    "{x} down to {down}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn finite_values_whose_sums_overflow_are_accepted() {
+        // The finiteness check only searches chunks whose sums are not finite: here the
+        // sums overflow, yet every value is finite.
+        let data = array![[1e308, 0.0], [1e308, 1.0], [1e308, 2.0], [-1e308, 3.0]];
+        let model = KMeansParams::new(2).fit_points(data.view());
+        assert!(model.is_ok(), "{model:?}");
+        let mut nan = data.clone();
+        nan[[3, 1]] = f64::NAN;
+        let error = KMeansParams::new(2).fit_points(nan.view()).unwrap_err();
+        assert!(error.to_string().contains("feature 1 of row 3"), "{error}");
     }
 
     #[test]
