@@ -444,7 +444,7 @@ fn conditional_expected_one(p: &BgNbdParams, t: f64, x: f64, recency: f64, age: 
 /// `c < 1` (x = 0 and a + b < 2, or x = 1 and a + b < 1: the closed form's 2F1 has
 /// poles at c = 0, −1, ... that the factor c/(a−1) cancels only in exact arithmetic)
 /// and whenever the closed form is not finite, the positive series of
-/// [`expected_if_alive_series`].
+/// [`expected_if_alive_positive`].
 fn expected_if_alive(p: &BgNbdParams, t: f64, x: f64, age: f64) -> f64 {
     if t == 0.0 {
         return 0.0;
@@ -452,7 +452,7 @@ fn expected_if_alive(p: &BgNbdParams, t: f64, x: f64, age: f64) -> f64 {
     let c = p.a + p.b + x - 1.0;
     let z = t / (p.alpha + age + t);
     if !(c >= 1.0) {
-        return expected_if_alive_series(p, x, z).unwrap_or(f64::NAN);
+        return expected_if_alive_positive(p, x, z);
     }
     let euler_a = p.a + p.b - 1.0 - p.r;
     let euler = if euler_a > -1.0 {
@@ -474,7 +474,7 @@ fn expected_if_alive(p: &BgNbdParams, t: f64, x: f64, age: f64) -> f64 {
     };
     match one_minus_f.map(|v| c / (p.a - 1.0) * v).filter(|v| v.is_finite()) {
         Some(value) => value,
-        None => expected_if_alive_series(p, x, z).unwrap_or(f64::NAN),
+        None => expected_if_alive_positive(p, x, z),
     }
 }
 
@@ -491,6 +491,63 @@ fn expected_if_alive(p: &BgNbdParams, t: f64, x: f64, age: f64) -> f64 {
 /// `I_(m−1) = ((s+m) I_m + z^m (1−z)^s) / m` (every term positive, errors shrink by ~z per
 /// step), started far enough beyond the last term needed. `None` if the series needs
 /// more than a million terms.
+/// [`expected_if_alive_series`], or when it cannot be summed (its coefficients overflow
+/// when `r + x` is huge, as in degenerate fits where the gamma of the purchase rates
+/// collapses to a point) [`expected_if_alive_negative_binomial`]; NaN if neither can.
+fn expected_if_alive_positive(p: &BgNbdParams, x: f64, z: f64) -> f64 {
+    expected_if_alive_series(p, x, z)
+        .or_else(|| expected_if_alive_negative_binomial(p, x, z))
+        .unwrap_or(f64::NAN)
+}
+
+/// E[repeat purchases in (T, T+t] | alive] as the mean of a function of a negative
+/// binomial count, every term positive. Given the rate λ ~ Gamma(r+x, alpha+T) and the
+/// drop-out probability p ~ Beta(a, b+x), the expectation is `E_p[(1 − (1 + p w)^−s) / p]`
+/// (s = r + x, w = t/(alpha+T)); writing `(1 + p w)^−s = E[e^(−pΛ)]` with Λ ~ Gamma(s,
+/// scale w), `(1 − e^(−pΛ))/p = ∫_0^Λ e^(−pu) du` and `E_p[e^(−pu)] = e^(−u) 1F1(b+x; a+b+x; u)`
+/// (Kummer), term-by-term integration gives
+///
+/// `E = Σ_(j≥1) P(N = j) C_j`, `C_j = Σ_(m<j) (b+x)_m / (a+b+x)_m`,
+///
+/// with N negative binomial (s, z), z = w/(1+w): mean s w, the expected purchases of a
+/// customer who never drops out (and E → s w as a → 0). The number of terms grows with
+/// that mean, not with s: `None` beyond ten million terms.
+fn expected_if_alive_negative_binomial(p: &BgNbdParams, x: f64, z: f64) -> Option<f64> {
+    if z == 0.0 {
+        return Some(0.0);
+    }
+    if !(z > 0.0 && z < 1.0) {
+        return None;
+    }
+    let s = p.r + x;
+    let beta = p.b + x;
+    let mean = s * z / (1.0 - z);
+    let ln_z = z.ln();
+    // ln P(N = j), from j = 0, by the ratio of consecutive terms (an underflow of the
+    // first terms when the mean is large is harmless: they are negligible).
+    let mut ln_pmf = s * (-z).ln_1p();
+    let (mut total, mut cumulative, mut coefficient) = (0.0_f64, 0.0_f64, 1.0_f64);
+    let mut j = 0.0_f64;
+    loop {
+        ln_pmf += ((s + j) / (j + 1.0)).ln() + ln_z;
+        cumulative += coefficient;
+        coefficient *= (beta + j) / (p.a + beta + j);
+        j += 1.0;
+        let term = ln_pmf.exp() * cumulative;
+        total += term;
+        // Past the mode the terms fall by at most rho = (s+j) z / j (the pmf ratio
+        // times C_(j+1)/C_j <= (j+1)/j): bound the tail by a geometric series.
+        let rho = (s + j) * z / j;
+        if j > mean && rho < 1.0 && term * rho / (1.0 - rho) <= 1e-17 * total {
+            break;
+        }
+        if j > 1e7 || !total.is_finite() {
+            return None;
+        }
+    }
+    Some(total)
+}
+
 fn expected_if_alive_series(p: &BgNbdParams, x: f64, z: f64) -> Option<f64> {
     if z == 0.0 {
         return Some(0.0);
@@ -743,6 +800,76 @@ mod tests {
         a: 0.792_93,
         b: 2.425_93,
     };
+
+    #[test]
+    fn negative_binomial_form_equals_the_series_and_survives_huge_rates() {
+        let cases = [
+            (
+                BgNbdParams {
+                    r: 0.5,
+                    alpha: 3.0,
+                    a: 0.3,
+                    b: 0.4,
+                },
+                10.0,
+                1.0,
+                40.0,
+            ),
+            (
+                BgNbdParams {
+                    r: 0.5,
+                    alpha: 3.0,
+                    a: 2.5,
+                    b: 0.05,
+                },
+                100.0,
+                3.0,
+                40.0,
+            ),
+            (
+                BgNbdParams {
+                    r: 2.0,
+                    alpha: 10.0,
+                    a: 0.8,
+                    b: 2.0,
+                },
+                30.0,
+                0.0,
+                5.0,
+            ),
+            (CDNOW, 30.0, 5.0, 38.0),
+            (CDNOW, 365.0, 0.0, 0.0),
+        ];
+        for (p, t, x, age) in cases {
+            let z = t / (p.alpha + age + t);
+            let series = expected_if_alive_series(&p, x, z).unwrap();
+            let negative_binomial = expected_if_alive_negative_binomial(&p, x, z).unwrap();
+            assert!(
+                (negative_binomial / series - 1.0).abs() < 1e-12,
+                "{p:?}: {negative_binomial} {series}"
+            );
+        }
+        // A degenerate fit (one customer: r and alpha ~1e8, a and b ~1e-3): the rate
+        // is a point mass at (r+x)/(alpha+T) ~ 1 a day and almost nobody drops out, so
+        // the expectation is just under s·w. The series' coefficients overflow here.
+        let p = BgNbdParams {
+            r: 138_649_490.380_896_2,
+            alpha: 138_649_492.653_730_9,
+            a: 0.000_375_607_181_062_926_1,
+            b: 0.005_386_424_494_176_98,
+        };
+        let (t, x, age) = (10.0, 1.0, 1.0);
+        let z = t / (p.alpha + age + t);
+        assert!(expected_if_alive_series(&p, x, z).is_none());
+        let value = expected_if_alive(&p, t, x, age);
+        let upper = (p.r + x) * t / (p.alpha + age);
+        assert!(
+            value.is_finite() && value < upper && value > 0.99 * upper,
+            "{value} {upper}"
+        );
+        let long = expected_if_alive(&p, 100.0, x, age);
+        assert!(long.is_finite() && long > value);
+    }
 
     #[test]
     fn gradient_matches_finite_differences() {
