@@ -55,8 +55,16 @@ def main() -> None:
         default=5,
         help="fits per tool and configuration, with seeds 0, 1, ...; an n_init=1 fit's time depends on its seed",
     )
+    parser.add_argument("--pause", type=float, default=0.3, help="seconds of idle before each timed fit")
     parser.add_argument("--linfa-max", type=int, default=100_000, help="largest size to also time the linfa backend on")
     args = parser.parse_args()
+
+    # One untimed fit of each, so that no configuration pays for a first call (imports,
+    # thread pools, page faults of the allocator).
+    warm = rfm_like(20_000, seed=1)
+    SkKMeans(4, n_init=2, random_state=0).fit(warm)
+    rfmkit.KMeans(4, transform=None, scale=None, n_init=2, random_state=0).fit(warm)
+    rfmkit.KMeans(4, transform=None, scale=None, n_init=2, random_state=0, backend="linfa").fit(warm)
 
     rows = []
     for n in args.sizes:
@@ -78,6 +86,9 @@ def main() -> None:
                 for repeat in range(args.repeats):
                     order = list(peers) if repeat % 2 == 0 else list(reversed(peers))
                     for name in order:
+                        # A pause first: OpenMP (scikit-learn) and rayon (rfmkit) workers
+                        # spin for a while after a fit, which would slow the next tool.
+                        time.sleep(args.pause)
                         seconds, inertia = timed(lambda: peers[name](repeat))
                         times[name].append(seconds)
                         inertias[name].append(inertia)
