@@ -70,7 +70,15 @@ def profile(table: pd.DataFrame, labels: np.ndarray, centres: pd.DataFrame) -> p
                 "name_en": CLASSIC8_EN[pattern],
             }
         )
-    return pd.DataFrame(rows).set_index("cluster")
+    out = pd.DataFrame(rows).set_index("cluster")
+    # Namesakes get a number by revenue, highest first (ties: lower cluster first).
+    for pattern, group in out.groupby("pattern"):
+        if len(group) > 1:
+            ranked = group.reset_index().sort_values(["revenue", "cluster"], ascending=[False, True])["cluster"]
+            for rank, cluster in enumerate(ranked, start=1):
+                out.loc[cluster, "name_zh"] += f" ({rank})"
+                out.loc[cluster, "name_en"] += f" ({rank})"
+    return out
 
 
 def crosstab(segments, clusters) -> tuple[pd.DataFrame, pd.DataFrame]:

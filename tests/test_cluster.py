@@ -193,6 +193,23 @@ def test_profile_matches_the_pandas_reference(table, k):
     pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_index_type=False, rtol=1e-12)
 
 
+@pytest.mark.parametrize("k", [4, 8])
+def test_cluster_names_are_unique_and_namesakes_are_numbered_by_revenue(table, k):
+    profile = rfmkit.KMeans(k, random_state=0).fit(table).profile(table)
+    for lang in ("zh", "en"):
+        names = profile[f"name_{lang}"]
+        assert names.is_unique
+        base = names.str.replace(r" \(\d+\)$", "", regex=True)
+        for _, group in profile.assign(base=base).groupby("base"):
+            numbered = group[f"name_{lang}"].str.extract(r"\((\d+)\)$")[0]
+            if len(group) == 1:
+                assert numbered.isna().all()
+            else:
+                order = group.sort_values("revenue", ascending=False)[f"name_{lang}"]
+                assert all(name.endswith(f"({i})") for i, name in enumerate(order, start=1))
+    assert (profile["name_en"].str.endswith(")") == profile["pattern"].duplicated(keep=False)).all()
+
+
 # --------------------------------------------------------------------------- metrics
 
 

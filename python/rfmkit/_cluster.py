@@ -505,7 +505,9 @@ class KMeans:
         space, mapped back to original units) and the split is the mean of all customers
         of `table` in that space, mapped back the same way (with ``log1p``: the
         ``expm1`` of the mean ``log1p``); for a feature not clustered on, the cluster's
-        mean against the mean of all customers.
+        mean against the mean of all customers. Clusters that get the same name are told
+        apart by a number, in order of revenue: ``"Important Value (1)"`` is the one
+        with the most revenue.
 
         Returns
         -------
@@ -557,9 +559,12 @@ class KMeans:
             f"R{'↑' if r else '↓'}F{'↑' if f else '↓'}M{'↑' if m else '↓'}" for r, f, m in zip(recent, frequent, valuable)
         ]
         split = {name: float(overall[name]) for name in RFM_FEATURES}
+        number = _numbers_of_namesakes(out["pattern"].to_numpy(), out["revenue"].to_numpy())
         for lang in ("zh", "en"):
             names = classic8_segments(centres["recency"], centres["frequency"], centres["monetary"], split=split, lang=lang)
-            out[f"name_{lang}"] = np.asarray(names, dtype=object)
+            out[f"name_{lang}"] = np.asarray(
+                [name if n == 0 else f"{name} ({n})" for name, n in zip(names, number)], dtype=object
+            )
         if _frame._is_polars(table):
             import polars as pl
 
@@ -589,6 +594,19 @@ class KMeans:
             else:
                 out[name] = cluster_means[name].to_numpy()
         return out
+
+
+def _numbers_of_namesakes(patterns: np.ndarray, revenue: np.ndarray) -> list[int]:
+    """0 for a cluster whose pattern (hence name) no other cluster has; otherwise its
+    rank, from 1, among the clusters of its pattern by revenue (highest first, then
+    lowest cluster number)."""
+    numbers = [0] * len(patterns)
+    for pattern in dict.fromkeys(patterns):
+        members = [c for c in range(len(patterns)) if patterns[c] == pattern]
+        if len(members) > 1:
+            for rank, c in enumerate(sorted(members, key=lambda c: (-revenue[c], c)), start=1):
+                numbers[c] = rank
+    return numbers
 
 
 def _check_fittable(features: _Features, n_clusters: int) -> None:
