@@ -37,6 +37,13 @@ def close_figures():
     plt.close("all")
 
 
+def test_what_analyze_drops_is_warned_at_the_callers_line(orders):
+    with pytest.warns(rfmkit.DataQualityWarning, match="dropped") as record:
+        rfmkit.analyze(orders, customer="customer_id", date="ordered_at", amount="amount", k=None, clv=False,
+                       progress=False)
+    assert [w.filename for w in record if w.category is rfmkit.DataQualityWarning] == [__file__]
+
+
 def test_report_matches_the_steps_it_is_made_of(orders, report):
     table = rfmkit.rfm(orders, **KEYS)
     customers = report.customers

@@ -401,10 +401,15 @@ def analyze(
     notes: list[str] = []
     try:
         steps.start("RFM table")
-        table = rfmkit.rfm(
-            data, customer=customer, date=date, amount=amount, order=order, as_of=as_of, window=window,
-            zero=zero, returns=returns, invalid=invalid,
-        )
+        # rfm's warnings (what it dropped) are raised again at the caller's line, not here.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            table = rfmkit.rfm(
+                data, customer=customer, date=date, amount=amount, order=order, as_of=as_of, window=window,
+                zero=zero, returns=returns, invalid=invalid,
+            )
+        for warning in caught:
+            warnings.warn(warning.message, warning.category, stacklevel=2)
         if _frame._is_polars(table):
             table = _polars_to_pandas(table, customer)
         info = table.attrs["rfmkit"]

@@ -359,7 +359,7 @@ def clv_distribution(values: Any, *, ax: Any = None, bins: int = 50, column: str
     >>> import numpy as np, rfmkit.plot
     >>> ax = rfmkit.plot.clv_distribution(np.array([10.0, 20.0, 35.0, 400.0]))
     >>> ax.get_xlabel()
-    'customer lifetime value (1 above 389, the 99th percentile, not shown)'
+    'customer lifetime value\\n(1 above 389, the 99th percentile, not shown)'
     """
     if isinstance(values, pd.DataFrame) or (hasattr(values, "columns") and hasattr(values, "to_pandas")):
         frame = _frame_of(values, "customers")
@@ -379,7 +379,7 @@ def clv_distribution(values: Any, *, ax: Any = None, bins: int = 50, column: str
         ax.legend()
         above = data.size - shown.size
         if above:
-            xlabel += f" ({above:,} above {cut:,.0f}, the 99th percentile, not shown)"
+            xlabel += f"\n({above:,} above {cut:,.0f}, the 99th percentile, not shown)"
     ax.set_xlabel(xlabel)
     ax.set_ylabel("customers")
     ax.set_title("CLV distribution")
