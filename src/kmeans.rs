@@ -151,7 +151,8 @@ impl KMeansParams {
     /// # Errors
     /// [`RfmError::Parameter`] for bad parameters (see [`KMeansParams::check`]);
     /// [`RfmError::Data`] when `points` has no rows or no columns, holds a NaN or an
-    /// infinity, or has fewer distinct rows than `n_clusters`.
+    /// infinity or a value beyond ±1e150 (squared distances would overflow), or has
+    /// fewer distinct rows than `n_clusters`.
     pub fn fit_points(&self, points: ArrayView2<'_, f64>) -> Result<KMeansModel> {
         self.check()?;
         let standard = points.as_standard_layout();
@@ -166,6 +167,7 @@ impl KMeansParams {
         let columns = (self.backend == Backend::Rfmkit && d <= soa::MAX_D).then(|| Columns::new(flat, n, d));
         let sums = chunk_sums(flat, columns.as_ref(), n, d, None);
         check_finite(flat, d, &sums)?;
+        check_magnitude(flat, d)?;
         check_distinct(flat, d, self.n_clusters)?;
         let tol = scaled_tolerance(flat, columns.as_ref(), n, d, &sums, self.tol);
         match self.backend {
@@ -347,6 +349,26 @@ fn check_finite(flat: &[f64], d: usize, sums: &[f64]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The largest feature value k-means accepts: squared distances between such values
+/// stay finite (`(2 · 1e150)² = 4e300 < f64::MAX`), so every distance and bound does.
+const MAX_MAGNITUDE: f64 = 1e150;
+
+/// Every value within [`MAX_MAGNITUDE`] (checked after [`check_finite`]).
+fn check_magnitude(flat: &[f64], d: usize) -> Result<()> {
+    let too_large = |v: &f64| v.abs() > MAX_MAGNITUDE;
+    if !flat.par_iter().any(too_large) {
+        return Ok(());
+    }
+    let position = flat.iter().position(too_large).unwrap_or(0);
+    Err(RfmError::data(format!(
+        "feature {} of row {} (0-based) is {:e}; k-means squares the distances, which overflow \
+         for values beyond {MAX_MAGNITUDE:e}: rescale the features (e.g. scale=\"standard\")",
+        position % d.max(1),
+        position / d.max(1),
+        flat.get(position).copied().unwrap_or(f64::NAN)
+    )))
 }
 
 /// At least `k` distinct rows.
@@ -1311,8 +1333,13 @@ fn fit_rfmkit_with(
         );
         {
             let mut best = best.lock().unwrap_or_else(PoisonError::into_inner);
+            // A total order (NaN last), so the choice never depends on which run
+            // finishes first.
             let better = best.as_ref().is_none_or(|b| {
-                run.inertia < b.run.inertia || (run.inertia == b.run.inertia && index < b.index)
+                run.inertia
+                    .total_cmp(&b.run.inertia)
+                    .then(index.cmp(&b.index))
+                    .is_lt()
             });
             if better {
                 // The labels go to the best; the workspace takes the old best's buffer.
@@ -1789,12 +1816,17 @@ mod tests {
     }
 
     #[test]
-    fn finite_values_whose_sums_overflow_are_accepted() {
+    fn huge_finite_values_are_a_clear_error_and_nan_is_still_found() {
         // The finiteness check only searches chunks whose sums are not finite: here the
-        // sums overflow, yet every value is finite.
+        // sums overflow, yet every value is finite; such values would overflow the
+        // squared distances, so they are refused with their position.
         let data = array![[1e308, 0.0], [1e308, 1.0], [1e308, 2.0], [-1e308, 3.0]];
-        let model = KMeansParams::new(2).fit_points(data.view());
-        assert!(model.is_ok(), "{model:?}");
+        let error = KMeansParams::new(2).fit_points(data.view()).unwrap_err();
+        assert!(error.to_string().contains("feature 0 of row 0"), "{error}");
+        assert!(error.to_string().contains("rescale"), "{error}");
+        let edge = array![[1e150, 0.0], [-1e150, 1.0], [0.0, 2.0], [1.0, 3.0]];
+        let model = KMeansParams::new(2).fit_points(edge.view()).unwrap();
+        assert!(model.inertia().is_finite());
         let mut nan = data.clone();
         nan[[3, 1]] = f64::NAN;
         let error = KMeansParams::new(2).fit_points(nan.view()).unwrap_err();

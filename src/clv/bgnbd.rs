@@ -478,20 +478,8 @@ fn expected_if_alive(p: &BgNbdParams, t: f64, x: f64, age: f64) -> f64 {
     }
 }
 
-/// E[repeat purchases in (T, T+t] | alive] as a series of positive terms, valid for
-/// every a, b > 0 (no pole, no cancellation). With s = r + x, w = t/(alpha+T) and
-/// p ~ Beta(a, b+x) the drop-out probability, the expectation is
-/// `E_p[(1 − (1 + p w)^−s) / p]`; its derivative in w is `s 2F1(s+1, a; a+b+x; −w)`,
-/// by Pfaff's transformation `s (1+w)^−(s+1) 2F1(s+1, b+x; a+b+x; w/(1+w))`, and
-/// integrating term by term with v = u/(1+u):
-///
-/// `E = s Σ_m (s+1)_m (b+x)_m / ((a+b+x)_m m!) · I_m`, `I_m = ∫_0^z v^m (1−v)^(s−1) dv`,
-///
-/// z = w/(1+w). The I_m come from the backward recurrence
-/// `I_(m−1) = ((s+m) I_m + z^m (1−z)^s) / m` (every term positive, errors shrink by ~z per
-/// step), started far enough beyond the last term needed. `None` if the series needs
-/// more than a million terms.
-/// [`expected_if_alive_series`], or when it cannot be summed (its coefficients overflow
+/// E[repeat purchases in (T, T+t] | alive] by [`expected_if_alive_series`], or when it
+/// cannot be summed (its coefficients overflow
 /// when `r + x` is huge, as in degenerate fits where the gamma of the purchase rates
 /// collapses to a point) [`expected_if_alive_negative_binomial`]; NaN if neither can.
 fn expected_if_alive_positive(p: &BgNbdParams, x: f64, z: f64) -> f64 {
@@ -511,7 +499,7 @@ fn expected_if_alive_positive(p: &BgNbdParams, x: f64, z: f64) -> f64 {
 ///
 /// with N negative binomial (s, z), z = w/(1+w): mean s w, the expected purchases of a
 /// customer who never drops out (and E → s w as a → 0). The number of terms grows with
-/// that mean, not with s: `None` beyond ten million terms.
+/// that mean and with 1/(1−z), not with s: `None` when that is beyond ten million.
 fn expected_if_alive_negative_binomial(p: &BgNbdParams, x: f64, z: f64) -> Option<f64> {
     if z == 0.0 {
         return Some(0.0);
@@ -522,14 +510,25 @@ fn expected_if_alive_negative_binomial(p: &BgNbdParams, x: f64, z: f64) -> Optio
     let s = p.r + x;
     let beta = p.b + x;
     let mean = s * z / (1.0 - z);
+    // The terms run past the mean until the tail, which falls like z^j, is negligible:
+    // about mean + 40/(1−z) of them.
+    if !(mean + 45.0 / (1.0 - z) <= 1e7) {
+        return None;
+    }
     let ln_z = z.ln();
-    // ln P(N = j), from j = 0, by the ratio of consecutive terms (an underflow of the
-    // first terms when the mean is large is harmless: they are negligible).
+    // ln P(N = j), from j = 0, by the ratio of consecutive terms, summed with Kahan's
+    // compensation (the first value can be ~−1e6, whose rounding would otherwise
+    // accumulate over the terms). An underflow of the first terms when the mean is
+    // large is harmless: they are negligible.
     let mut ln_pmf = s * (-z).ln_1p();
+    let mut ln_pmf_error = 0.0_f64;
     let (mut total, mut cumulative, mut coefficient) = (0.0_f64, 0.0_f64, 1.0_f64);
     let mut j = 0.0_f64;
     loop {
-        ln_pmf += ((s + j) / (j + 1.0)).ln() + ln_z;
+        let step = ((s + j) / (j + 1.0)).ln() + ln_z - ln_pmf_error;
+        let next = ln_pmf + step;
+        ln_pmf_error = (next - ln_pmf) - step;
+        ln_pmf = next;
         cumulative += coefficient;
         coefficient *= (beta + j) / (p.a + beta + j);
         j += 1.0;
@@ -548,6 +547,19 @@ fn expected_if_alive_negative_binomial(p: &BgNbdParams, x: f64, z: f64) -> Optio
     Some(total)
 }
 
+/// E[repeat purchases in (T, T+t] | alive] as a series of positive terms, valid for
+/// every a, b > 0 (no pole, no cancellation). With s = r + x, w = t/(alpha+T) and
+/// p ~ Beta(a, b+x) the drop-out probability, the expectation is
+/// `E_p[(1 − (1 + p w)^−s) / p]`; its derivative in w is `s 2F1(s+1, a; a+b+x; −w)`,
+/// by Pfaff's transformation `s (1+w)^−(s+1) 2F1(s+1, b+x; a+b+x; w/(1+w))`, and
+/// integrating term by term with v = u/(1+u):
+///
+/// `E = s Σ_m (s+1)_m (b+x)_m / ((a+b+x)_m m!) · I_m`, `I_m = ∫_0^z v^m (1−v)^(s−1) dv`,
+///
+/// z = w/(1+w). The I_m come from the backward recurrence
+/// `I_(m−1) = ((s+m) I_m + z^m (1−z)^s) / m` (every term positive, errors shrink by ~z per
+/// step), started far enough beyond the last term needed. `None` if the series needs
+/// more than a million terms.
 fn expected_if_alive_series(p: &BgNbdParams, x: f64, z: f64) -> Option<f64> {
     if z == 0.0 {
         return Some(0.0);
@@ -869,6 +881,28 @@ mod tests {
         );
         let long = expected_if_alive(&p, 100.0, x, age);
         assert!(long.is_finite() && long > value);
+        // Nobody drops out (a ~ 0): the expectation is s·w; here the log of the first
+        // probability is ~ −5e5, and the compensated sum keeps ~1e-10 relative accuracy.
+        let p = BgNbdParams {
+            r: 1e8,
+            alpha: 1e9,
+            a: 1e-13,
+            b: 1.0,
+        };
+        let t = 5e6;
+        let z = t / (p.alpha + t);
+        let value = expected_if_alive_negative_binomial(&p, 0.0, z).unwrap();
+        let want = p.r * t / p.alpha;
+        assert!((value / want - 1.0).abs() < 1e-10, "{value} {want}");
+        // A mean beyond ten million terms is refused at once.
+        let p = BgNbdParams {
+            r: 3.0,
+            alpha: 1.0,
+            a: 0.5,
+            b: 0.5,
+        };
+        let z = 1e7 / (1.0 + 1e7);
+        assert!(expected_if_alive_negative_binomial(&p, 0.0, z).is_none());
     }
 
     #[test]
