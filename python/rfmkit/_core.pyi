@@ -53,6 +53,7 @@ def rfm_int_ids(
     zero: str,
     returns: str,
     invalid: str,
+    with_rows: bool = True,
 ) -> dict[str, Any] | None: ...
 def summary(
     table: _Table,

@@ -283,13 +283,19 @@ class Times:
     def take(self, rows: np.ndarray) -> Any:
         return self.output.take(rows)
 
+    def needs_rows(self) -> bool:
+        """Whether `of_rows` reads its rows (else only the ticks)."""
+        column = self.output
+        dtype = getattr(column.values, "dtype", None)
+        return not (
+            column.frontend == "pandas" and self.tz is None and isinstance(dtype, np.dtype) and dtype.kind == "M"
+        )
+
     def of_rows(self, rows: np.ndarray, ticks: np.ndarray) -> Any:
         """The timestamps of `rows`, whose ticks are `ticks`: a view of `ticks` for naive
         numpy datetimes (no gather from the column), else taken from the column."""
-        column = self.output
-        dtype = getattr(column.values, "dtype", None)
-        if column.frontend == "pandas" and self.tz is None and isinstance(dtype, np.dtype) and dtype.kind == "M":
-            return np.ascontiguousarray(ticks, dtype=np.int64).view(dtype)
+        if not self.needs_rows():
+            return np.ascontiguousarray(ticks, dtype=np.int64).view(self.output.values.dtype)
         return self.take(rows)
 
 

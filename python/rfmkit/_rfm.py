@@ -144,7 +144,8 @@ def rfm(
     result = None
     if prepared.raw_ids is not None:
         values, validity = prepared.raw_ids
-        result = _core.rfm_int_ids(prepared.table, values, validity, **options)
+        with_rows = prepared.times.needs_rows()
+        result = _core.rfm_int_ids(prepared.table, values, validity, **options, with_rows=with_rows)
         if result is not None:
             prepared.customers.first_rows = result["first_rows"]
             prepared.raw_ids = None

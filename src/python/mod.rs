@@ -280,9 +280,9 @@ fn rfm<'py>(
 /// `table` gives the date and amount columns (its customer codes are not read), `ids`
 /// and `validity` the customer ids. `None` when that path does not apply (the caller
 /// then encodes the ids and calls `rfm`); else the `rfm` dict plus `first_rows`, the
-/// row of each customer code.
+/// row of each customer code. Without `with_rows`, `first_row` and `last_row` are empty.
 #[pyfunction]
-#[pyo3(signature = (table, ids, validity, *, as_of_day, window, zero, returns, invalid))]
+#[pyo3(signature = (table, ids, validity, *, as_of_day, window, zero, returns, invalid, with_rows=true))]
 #[allow(clippy::too_many_arguments)]
 fn rfm_int_ids<'py>(
     py: Python<'py>,
@@ -294,6 +294,7 @@ fn rfm_int_ids<'py>(
     zero: &str,
     returns: &str,
     invalid: &str,
+    with_rows: bool,
 ) -> PyResult<Option<Bound<'py, PyDict>>> {
     let options = RfmOptions {
         as_of_day,
@@ -310,7 +311,7 @@ fn rfm_int_ids<'py>(
         ticks_per_day: table.ticks_per_day,
         amount: amount.as_slice()?,
     };
-    let Some((result, first_rows)) = compute(py, || rfm_int_ids_core(&columns, &options))? else {
+    let Some((result, first_rows)) = compute(py, || rfm_int_ids_core(&columns, &options, with_rows))? else {
         return Ok(None);
     };
     let out = rfm_to_py(py, result)?;
