@@ -223,7 +223,7 @@ fn resolve_end(tx: &Transactions<'_>, end: Option<i64>) -> Option<i64> {
 
 /// The summary rows of the customers with a purchase among `stats` (in their order),
 /// with the rows they use added to `accounting` and their returns without purchase
-/// counted. Ranges of customers are counted, then written, in parallel.
+/// counted.
 fn build_summary(
     tx: &Transactions<'_>,
     stats: &[PeriodStats],
@@ -231,14 +231,34 @@ fn build_summary(
     include_first: bool,
     accounting: &mut Accounting,
 ) -> Summary {
-    const RANGE: usize = 1 << 15;
+    let ranges = stats
+        .chunks(SUMMARY_RANGE)
+        .enumerate()
+        .map(|(r, range)| (r * SUMMARY_RANGE, range))
+        .collect();
+    build_summary_of(tx, ranges, |s| *s, end_period, include_first, accounting)
+}
+
+/// Customers per range that [`build_summary_of`] counts and writes in parallel.
+const SUMMARY_RANGE: usize = 1 << 15;
+
+/// [`build_summary`] of per-customer states that `stats_of` turns into [`PeriodStats`],
+/// given as ranges in customer order, each with the code of its first customer. Ranges
+/// of customers are counted, then written, in parallel.
+fn build_summary_of<S: Sync>(
+    tx: &Transactions<'_>,
+    ranges: Vec<(usize, &[S])>,
+    stats_of: impl Fn(&S) -> PeriodStats + Sync,
+    end_period: i64,
+    include_first: bool,
+    accounting: &mut Accounting,
+) -> Summary {
     let with_amount = tx.amount.is_some();
-    let ranges: Vec<&[PeriodStats]> = stats.chunks(RANGE).collect();
     let tallies: Vec<(usize, usize, usize)> = ranges
         .par_iter()
-        .map(|range| {
+        .map(|(_, range)| {
             let mut tally = (0, 0, 0);
-            for s in range.iter() {
+            for s in range.iter().map(&stats_of) {
                 if s.periods == 0 {
                     tally.2 += s.return_rows;
                 } else {
@@ -282,13 +302,10 @@ fn build_summary(
             (customer, frequency, recency, t) = (c_tail, f_tail, r_tail, t_tail);
             monetary = m_tail;
         }
-        pieces
-            .into_par_iter()
-            .zip(ranges.into_par_iter())
-            .enumerate()
-            .for_each(|(r, ((customer, frequency, recency, t, monetary), range))| {
+        pieces.into_par_iter().zip(ranges.into_par_iter()).for_each(
+            |((customer, frequency, recency, t, monetary), (start, range))| {
                 let mut k = 0;
-                for (offset, s) in range.iter().enumerate() {
+                for (offset, s) in range.iter().map(&stats_of).enumerate() {
                     if s.periods == 0 {
                         continue;
                     }
@@ -301,7 +318,7 @@ fn build_summary(
                         (repeats as f64, s.repeat_sum / repeats as f64)
                     };
                     if let Some(slot) = customer.get_mut(k) {
-                        *slot = (r * RANGE + offset) as i64;
+                        *slot = (start + offset) as i64;
                     }
                     if let Some(slot) = recency.get_mut(k) {
                         *slot = (s.last - s.first) as f64;
@@ -317,7 +334,8 @@ fn build_summary(
                     }
                     k += 1;
                 }
-            });
+            },
+        );
     }
     out
 }
@@ -453,14 +471,21 @@ fn summary_streaming(tx: &Transactions<'_>, options: &SummaryOptions, parts: usi
             ..Summary::default()
         });
     };
-    let mut stats: Vec<PeriodStats> = Vec::with_capacity(tx.n_customers);
-    for partial in partials {
-        stats.par_extend(partial.states.into_par_iter().map(StreamState::finish));
+    // The partials' states in customer order (each partial holds a contiguous range of
+    // customers), read in place: no table of PeriodStats in between.
+    let mut ranges: Vec<(usize, &[StreamState])> = Vec::new();
+    let mut start = 0;
+    for partial in &partials {
+        for range in partial.states.chunks(SUMMARY_RANGE) {
+            ranges.push((start, range));
+            start += range.len();
+        }
     }
     let end_period = options.period.index(end, tx.ticks_per_day);
-    let mut out = build_summary(
+    let mut out = build_summary_of(
         tx,
-        &stats,
+        ranges,
+        |state| state.finish(),
         end_period,
         options.include_first_transaction,
         &mut accounting,
