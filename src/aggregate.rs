@@ -3,10 +3,11 @@
 use hashbrown::HashSet;
 use rayon::prelude::*;
 
+use crate::encode::{id_bounds, slot_of, EMPTY_SLOT};
 use crate::error::{Result, RfmError};
 use crate::rows::{
-    parallel_parts, prefetch, Accounting, DropReason, InvalidPolicy, Kind, ReturnPolicy, RowPolicy,
-    Transactions, PREFETCH_AHEAD,
+    kind_of_amount, parallel_parts, prefetch, prefetch_whole, Accounting, DropReason, InvalidPolicy, Kind,
+    ReturnPolicy, RowPolicy, Transactions, NAT, PREFETCH_AHEAD,
 };
 
 /// Options of [`rfm`].
@@ -254,51 +255,175 @@ fn rfm_in_parts(tx: &Transactions<'_>, options: &RfmOptions, parts: usize) -> Re
         .order
         .map(|order| distinct_orders(tx, order, observation, &policy));
 
-    let buyers: usize = partials
-        .iter()
-        .map(|partial| partial.states.iter().filter(|s| s.purchase_rows > 0).count())
-        .sum();
+    let [merged] = partials;
+    Ok(finish_table(
+        &merged.states,
+        order_counts.as_deref(),
+        as_of_day,
+        tx.ticks_per_day,
+        accounting,
+        true,
+    ))
+}
+
+/// The table of the customers with a purchase among `states` (in their order), with the
+/// rows they use added to `accounting` and their returns without purchase counted.
+/// Ranges of states are counted, then written, in parallel.
+fn finish_table(
+    states: &[CustomerState],
+    order_counts: Option<&[u32]>,
+    as_of_day: i64,
+    ticks_per_day: i64,
+    mut accounting: Accounting,
+    with_rows: bool,
+) -> RfmTable {
+    const RANGE: usize = 1 << 15;
+    let row_count = |buyers: usize| if with_rows { buyers } else { 0 };
+    let ranges: Vec<&[CustomerState]> = states.chunks(RANGE).collect();
+    let tallies: Vec<(usize, usize, usize)> = ranges
+        .par_iter()
+        .map(|range| {
+            let mut tally = (0, 0, 0);
+            for state in range.iter() {
+                if state.purchase_rows == 0 {
+                    tally.2 += state.return_rows as usize;
+                } else {
+                    tally.0 += 1;
+                    tally.1 += (state.purchase_rows + state.return_rows) as usize;
+                }
+            }
+            tally
+        })
+        .collect();
+    let buyers: usize = tallies.iter().map(|t| t.0).sum();
+    for &(_, used, returns_only) in &tallies {
+        accounting.rows_used += used;
+        accounting.dropped[DropReason::ReturnWithoutPurchase as usize] += returns_only;
+    }
+    // Zeroed memory comes lazily from the OS; every element is written below.
     let mut table = RfmTable {
         as_of_day: Some(as_of_day),
-        customer: Vec::with_capacity(buyers),
-        recency: Vec::with_capacity(buyers),
-        frequency: Vec::with_capacity(buyers),
-        monetary: Vec::with_capacity(buyers),
-        avg_order_value: Vec::with_capacity(buyers),
-        first_row: Vec::with_capacity(buyers),
-        last_row: Vec::with_capacity(buyers),
-        first_time: Vec::with_capacity(buyers),
-        last_time: Vec::with_capacity(buyers),
-        tenure: Vec::with_capacity(buyers),
-        accounting: Accounting::default(),
+        customer: vec![0; buyers],
+        recency: vec![0; buyers],
+        frequency: vec![0; buyers],
+        monetary: vec![0.0; buyers],
+        avg_order_value: vec![0.0; buyers],
+        first_row: vec![0; row_count(buyers)],
+        last_row: vec![0; row_count(buyers)],
+        first_time: vec![0; buyers],
+        last_time: vec![0; buyers],
+        tenure: vec![0; buyers],
+        accounting,
     };
-    for partial in partials {
-        for (c, state) in partial.states.iter().enumerate() {
-            let purchases = state.purchase_rows as usize;
-            let returns = state.return_rows as usize;
-            if purchases == 0 {
-                accounting.dropped[DropReason::ReturnWithoutPurchase as usize] += returns;
-                continue;
+    let mut out = OutRows::of(&mut table);
+    let mut pieces = Vec::with_capacity(ranges.len());
+    for &(count, _, _) in &tallies {
+        let (piece, rest) = out.split_at(count);
+        pieces.push(piece);
+        out = rest;
+    }
+    let day = |ticks: i64| ticks.div_euclid(ticks_per_day);
+    pieces
+        .into_par_iter()
+        .zip(ranges.into_par_iter())
+        .enumerate()
+        .for_each(|(r, (mut out, range))| {
+            let mut k = 0;
+            for (offset, state) in range.iter().enumerate() {
+                let purchases = state.purchase_rows;
+                if purchases == 0 {
+                    continue;
+                }
+                let c = r * RANGE + offset;
+                let frequency = order_counts
+                    .and_then(|counts| counts.get(c))
+                    .map_or(i64::from(purchases), |&count| i64::from(count));
+                out.write(
+                    k,
+                    [
+                        c as i64,
+                        as_of_day - day(state.last_time),
+                        frequency,
+                        i64::from(state.first_row),
+                        i64::from(state.last_row),
+                        state.first_time,
+                        state.last_time,
+                        as_of_day - day(state.first_time),
+                    ],
+                    state.sum,
+                    state.sum / frequency as f64,
+                );
+                k += 1;
             }
-            accounting.rows_used += purchases + returns;
-            let frequency = order_counts
-                .as_ref()
-                .and_then(|counts| counts.get(c))
-                .map_or(purchases as i64, |&count| i64::from(count));
-            table.customer.push(c as i64);
-            table.recency.push(as_of_day - tx.day(state.last_time));
-            table.tenure.push(as_of_day - tx.day(state.first_time));
-            table.frequency.push(frequency);
-            table.monetary.push(state.sum);
-            table.avg_order_value.push(state.sum / frequency as f64);
-            table.first_row.push(i64::from(state.first_row));
-            table.last_row.push(i64::from(state.last_row));
-            table.first_time.push(state.first_time);
-            table.last_time.push(state.last_time);
+        });
+    table
+}
+
+/// Mutable slices of the columns of an [`RfmTable`], to write ranges of rows in parallel.
+struct OutRows<'a> {
+    ints: [&'a mut [i64]; 8],
+    monetary: &'a mut [f64],
+    avg_order_value: &'a mut [f64],
+}
+
+impl<'a> OutRows<'a> {
+    fn of(table: &'a mut RfmTable) -> Self {
+        OutRows {
+            ints: [
+                &mut table.customer,
+                &mut table.recency,
+                &mut table.frequency,
+                &mut table.first_row,
+                &mut table.last_row,
+                &mut table.first_time,
+                &mut table.last_time,
+                &mut table.tenure,
+            ],
+            monetary: &mut table.monetary,
+            avg_order_value: &mut table.avg_order_value,
         }
     }
-    table.accounting = accounting;
-    Ok(table)
+
+    /// The first `k` rows and the rest (`k` is at most the number of rows; an empty
+    /// column stays empty).
+    fn split_at(self, k: usize) -> (Self, Self) {
+        let mut heads: [&'a mut [i64]; 8] = Default::default();
+        let mut tails: [&'a mut [i64]; 8] = Default::default();
+        for ((column, head), tail) in self.ints.into_iter().zip(heads.iter_mut()).zip(tails.iter_mut()) {
+            let k = k.min(column.len());
+            (*head, *tail) = column.split_at_mut(k);
+        }
+        let (monetary, monetary_rest) = self.monetary.split_at_mut(k);
+        let (aov, aov_rest) = self.avg_order_value.split_at_mut(k);
+        (
+            OutRows {
+                ints: heads,
+                monetary,
+                avg_order_value: aov,
+            },
+            OutRows {
+                ints: tails,
+                monetary: monetary_rest,
+                avg_order_value: aov_rest,
+            },
+        )
+    }
+
+    /// Row `k`: the integer columns in the order of `ints`, then monetary and the average.
+    #[inline]
+    fn write(&mut self, k: usize, ints: [i64; 8], monetary: f64, avg_order_value: f64) {
+        for (column, value) in self.ints.iter_mut().zip(ints) {
+            if let Some(slot) = column.get_mut(k) {
+                *slot = value;
+            }
+        }
+        if let Some(slot) = self.monetary.get_mut(k) {
+            *slot = monetary;
+        }
+        if let Some(slot) = self.avg_order_value.get_mut(k) {
+            *slot = avg_order_value;
+        }
+    }
 }
 
 /// The states of every customer over one chunk of rows, what the chunk dropped, and its
@@ -329,7 +454,7 @@ fn aggregate_rows(
                 // Only valid codes: a prefetch of an address outside the allocation costs a
                 // page-table walk for nothing.
                 if (ahead as u64) < n_customers as u64 {
-                    prefetch(&states, ahead as usize);
+                    prefetch_whole(&states, ahead as usize);
                 }
             }
         }
@@ -367,6 +492,276 @@ fn aggregate_rows(
         counts,
         max_time: any_valid.then_some(max_time),
     })
+}
+
+/// The columns of [`rfm_int_ids`]: integer ids as they are, not codes.
+#[derive(Debug, Clone, Copy)]
+pub struct IdColumns<'a> {
+    /// Customer id per row; `validity[i] == false` marks a null.
+    pub ids: &'a [i64],
+    pub validity: Option<&'a [bool]>,
+    /// Timestamp per row in ticks (wall clock), or [`NAT`].
+    pub time: &'a [i64],
+    pub ticks_per_day: i64,
+    pub amount: &'a [f64],
+}
+
+/// [`rfm`] straight from integer ids that fill a dense range (the usual customer
+/// numbers), without a code per row: each worker looks its rows' ids up in a table of
+/// its own that numbers them in order of first appearance and aggregates at once, and
+/// the workers' customers are merged in row order. `table.customer` indexes the
+/// returned rows, the row where each customer first appears.
+///
+/// Without `with_rows`, `first_row` and `last_row` are left empty (a caller that only
+/// needs the times saves 16 bytes per customer).
+///
+/// `Ok(None)` when this path does not apply (ids too sparse for a table, no valid id,
+/// a `raise` policy, a window without `as_of`, a bad parameter or column length): then
+/// [`crate::encode::encode_i64`] and [`rfm`] give the same table (and the errors).
+///
+/// # Errors
+/// None at present; the signature leaves room for them.
+pub fn rfm_int_ids(
+    columns: &IdColumns<'_>,
+    options: &RfmOptions,
+    with_rows: bool,
+) -> Result<Option<(RfmTable, Vec<i64>)>> {
+    Ok(rfm_int_ids_in_parts(
+        columns,
+        options,
+        parallel_parts(columns.ids.len()),
+        with_rows,
+    ))
+}
+
+fn rfm_int_ids_in_parts(
+    columns: &IdColumns<'_>,
+    options: &RfmOptions,
+    parts: usize,
+    with_rows: bool,
+) -> Option<(RfmTable, Vec<i64>)> {
+    let n = columns.ids.len();
+    let policy = options.policy;
+    let applies = columns.time.len() == n
+        && columns.amount.len() == n
+        && columns.validity.is_none_or(|valid| valid.len() == n)
+        && columns.ticks_per_day > 0
+        && u32::try_from(n).is_ok()
+        && policy.invalid != InvalidPolicy::Raise
+        && policy.returns != ReturnPolicy::Raise
+        && (options.window_days.is_none() || options.as_of_day.is_some())
+        && options.window_days.is_none_or(|window| window > 0);
+    if !applies {
+        return None;
+    }
+    let (lo, span) = id_bounds(columns.ids, columns.validity)?;
+    // One u32 slot per possible id and worker: at most 4 bytes per row and worker.
+    if span > (n as u128).max(1 << 16) {
+        return None;
+    }
+    let span = span as usize;
+    let window_start = match (options.as_of_day, options.window_days) {
+        (Some(as_of), Some(window)) => Some(as_of.checked_sub(window)?),
+        _ => None,
+    };
+    let observation = options
+        .as_of_day
+        .map(|day| Observation::new(day, window_start, columns.ticks_per_day));
+
+    let size = n.div_ceil(parts.max(1)).max(1);
+    let chunks: Vec<std::ops::Range<usize>> = (0..parts.max(1))
+        .map(|c| (c * size).min(n)..((c + 1) * size).min(n))
+        .collect();
+    let partials: Vec<IdPartial> = chunks
+        .into_par_iter()
+        .map(|rows| aggregate_id_rows(columns, rows, lo, span, observation, &policy))
+        .collect();
+    let mut parts_in_order = partials.into_iter();
+    let mut merged = parts_in_order.next()?;
+    for later in parts_in_order {
+        merged.counts.add(&later.counts);
+        merged.max_time = merged.max_time.max(later.max_time);
+        merged.merge(&later, columns.ids, lo);
+    }
+    let IdPartial {
+        table,
+        states,
+        rows,
+        counts,
+        max_time,
+    } = merged;
+    drop(table);
+    let mut accounting = Accounting {
+        rows_in: n,
+        ..Accounting::default()
+    };
+    accounting.add(&counts);
+    let as_of_day = match options.as_of_day {
+        Some(day) => day,
+        None => match max_time {
+            Some(t) => t.div_euclid(columns.ticks_per_day) + 1,
+            None => {
+                return Some((
+                    RfmTable {
+                        accounting,
+                        ..RfmTable::default()
+                    },
+                    rows,
+                ))
+            }
+        },
+    };
+    let table = finish_table(
+        &states,
+        None,
+        as_of_day,
+        columns.ticks_per_day,
+        accounting,
+        with_rows,
+    );
+    Some((table, rows))
+}
+
+/// One chunk of rows aggregated by id: `table` maps `id - lo` to an index in `states`
+/// and `rows` (the row where the id first appears in the chunk), in order of first
+/// appearance in the chunk.
+struct IdPartial {
+    table: Vec<u32>,
+    states: Vec<CustomerState>,
+    rows: Vec<i64>,
+    counts: Accounting,
+    max_time: Option<i64>,
+}
+
+impl IdPartial {
+    /// Folds `later`, the partial of the rows after this one's, into `self`: its
+    /// customers seen here merge into their states, the new ones follow in its order.
+    fn merge(&mut self, later: &IdPartial, ids: &[i64], lo: i64) {
+        for (k, (state, &row)) in later.states.iter().zip(later.rows.iter()).enumerate() {
+            // Two steps ahead, as in `aggregate_id_rows`: a table slot, then a state.
+            if let Some(&ahead) = later.rows.get(k + 2 * PREFETCH_AHEAD) {
+                if let Some(&id) = ids.get(ahead as usize) {
+                    prefetch(&self.table, slot_of(id, lo));
+                }
+            }
+            if let Some(&ahead) = later.rows.get(k + PREFETCH_AHEAD) {
+                let index = ids
+                    .get(ahead as usize)
+                    .and_then(|&id| self.table.get(slot_of(id, lo)));
+                if let Some(&index) = index {
+                    if (index as usize) < self.states.len() {
+                        prefetch_whole(&self.states, index as usize);
+                    }
+                }
+            }
+            let Some(slot) = ids
+                .get(row as usize)
+                .and_then(|&id| self.table.get_mut(slot_of(id, lo)))
+            else {
+                continue;
+            };
+            if *slot == EMPTY_SLOT {
+                *slot = self.states.len() as u32;
+                self.states.push(*state);
+                self.rows.push(row);
+            } else if let Some(mine) = self.states.get_mut(*slot as usize) {
+                mine.merge(state);
+            }
+        }
+    }
+}
+
+/// Aggregates the rows `rows` (in order) by id; the ids of valid rows lie in `lo..lo + span`.
+fn aggregate_id_rows(
+    columns: &IdColumns<'_>,
+    rows: std::ops::Range<usize>,
+    lo: i64,
+    span: usize,
+    observation: Option<Observation>,
+    policy: &RowPolicy,
+) -> IdPartial {
+    let IdColumns {
+        ids,
+        validity,
+        time,
+        amount,
+        ..
+    } = *columns;
+    let valid = |i: usize| validity.is_none_or(|valid| valid[i]);
+    // At most one customer per slot or row; untouched capacity is never paged in.
+    let capacity = span.min(ids.len());
+    let mut part = IdPartial {
+        table: vec![EMPTY_SLOT; span],
+        states: Vec::with_capacity(capacity),
+        rows: Vec::with_capacity(capacity),
+        counts: Accounting::default(),
+        max_time: None,
+    };
+    let mut max_time = i64::MIN;
+    let mut any_valid = false;
+    let end = rows.end;
+    for i in rows {
+        // Two steps ahead: the table slot of a later row, then the state of a nearer one.
+        if let Some(&ahead) = ids.get(i + 4 * PREFETCH_AHEAD) {
+            let slot = slot_of(ahead, lo);
+            if slot < span && i + 4 * PREFETCH_AHEAD < end {
+                prefetch(&part.table, slot);
+            }
+        }
+        if let Some(&ahead) = ids.get(i + 2 * PREFETCH_AHEAD) {
+            if let Some(&index) = part.table.get(slot_of(ahead, lo)) {
+                if (index as usize) < part.states.len() && i + 2 * PREFETCH_AHEAD < end {
+                    prefetch_whole(&part.states, index as usize);
+                }
+            }
+        }
+        // The bounds pass guarantees a slot for every valid id.
+        let slot = match ids.get(i) {
+            Some(&id) if valid(i) => part.table.get_mut(slot_of(id, lo)),
+            _ => None,
+        };
+        let Some(slot) = slot else {
+            part.counts.drop_row(DropReason::MissingCustomer);
+            continue;
+        };
+        if *slot == EMPTY_SLOT {
+            *slot = part.states.len() as u32;
+            part.states.push(CustomerState::EMPTY);
+            part.rows.push(i as i64);
+        }
+        let index = *slot as usize;
+        let tick = time[i];
+        if tick == NAT {
+            part.counts.drop_row(DropReason::MissingDate);
+            continue;
+        }
+        let value = amount[i];
+        if !value.is_finite() {
+            part.counts.drop_row(DropReason::InvalidAmount);
+            continue;
+        }
+        any_valid = true;
+        max_time = max_time.max(tick);
+        if let Some(reason) = observation.and_then(|obs| obs.excludes(tick)) {
+            part.counts.drop_row(reason);
+            continue;
+        }
+        let Some(state) = part.states.get_mut(index) else {
+            continue;
+        };
+        // `rfm_int_ids` checked that row numbers fit in u32.
+        let row = i as u32;
+        match kind_of_amount(value, policy) {
+            Kind::Purchase => state.purchase(tick, row, value),
+            Kind::Return => {
+                state.return_rows += 1;
+                state.sum += value;
+            }
+            Kind::Dropped(reason) => part.counts.drop_row(reason),
+        }
+    }
+    part.max_time = any_valid.then_some(max_time);
+    part
 }
 
 /// Distinct order codes among each customer's purchase rows.
@@ -589,6 +984,99 @@ mod tests {
             let acc = &one.accounting;
             assert_eq!(acc.rows_in, acc.rows_used + acc.dropped_total());
         }
+    }
+
+    #[test]
+    fn int_ids_give_the_table_of_their_codes() {
+        let (customer, day, amount) = messy(700, 41);
+        // Ids with gaps, from a negative number on; null rows hold junk values.
+        let ids: Vec<i64> = customer
+            .iter()
+            .map(|&c| if c < 0 { 123_456 } else { c * 3 - 50 })
+            .collect();
+        let validity: Vec<bool> = customer.iter().map(|&c| c >= 0).collect();
+        let encoded = crate::encode::encode_i64(&ids, Some(&validity)).unwrap();
+        let tx = Transactions {
+            customer: &encoded.codes,
+            n_customers: encoded.n_codes(),
+            ..table(&customer, &day, &amount)
+        };
+        let columns = IdColumns {
+            ids: &ids,
+            validity: Some(&validity),
+            time: &day,
+            ticks_per_day: 1,
+            amount: &amount,
+        };
+        let options = [
+            RfmOptions::default(),
+            RfmOptions {
+                as_of_day: Some(9),
+                window_days: Some(5),
+                ..RfmOptions::default()
+            },
+            RfmOptions {
+                as_of_day: Some(4),
+                ..RfmOptions::default()
+            },
+            RfmOptions {
+                policy: RowPolicy {
+                    zero: ZeroPolicy::Keep,
+                    returns: ReturnPolicy::Drop,
+                    ..RowPolicy::default()
+                },
+                ..RfmOptions::default()
+            },
+        ];
+        for options in &options {
+            let expected = rfm(&tx, options).unwrap();
+            for parts in [1, 2, 3, 7, 64, 700, 900] {
+                let (got, rows) = rfm_int_ids_in_parts(&columns, options, parts, true).unwrap();
+                assert_eq!(got, expected, "parts {parts}");
+                let (without_rows, _) = rfm_int_ids_in_parts(&columns, options, parts, false).unwrap();
+                assert!(without_rows.first_row.is_empty() && without_rows.last_row.is_empty());
+                let restored = RfmTable {
+                    first_row: got.first_row.clone(),
+                    last_row: got.last_row.clone(),
+                    ..without_rows
+                };
+                assert_eq!(restored, expected, "parts {parts}, without rows");
+                assert_eq!(rows, encoded.first_rows, "parts {parts}");
+            }
+        }
+        // Not for this path: a raise policy, a window without as_of, sparse ids, no valid id.
+        let raise = RfmOptions {
+            policy: RowPolicy {
+                invalid: InvalidPolicy::Raise,
+                ..RowPolicy::default()
+            },
+            ..RfmOptions::default()
+        };
+        assert!(rfm_int_ids(&columns, &raise, true).unwrap().is_none());
+        let window = RfmOptions {
+            window_days: Some(3),
+            ..RfmOptions::default()
+        };
+        assert!(rfm_int_ids(&columns, &window, true).unwrap().is_none());
+        let sparse = [0, i64::MAX];
+        let sparse_columns = IdColumns {
+            ids: &sparse,
+            validity: None,
+            time: &[1, 2],
+            ticks_per_day: 1,
+            amount: &[1.0, 2.0],
+        };
+        assert!(rfm_int_ids(&sparse_columns, &RfmOptions::default(), true)
+            .unwrap()
+            .is_none());
+        let nulls = IdColumns {
+            validity: Some(&[false, false]),
+            ids: &[1, 2],
+            ..sparse_columns
+        };
+        assert!(rfm_int_ids(&nulls, &RfmOptions::default(), true)
+            .unwrap()
+            .is_none());
     }
 
     #[test]

@@ -60,20 +60,12 @@ fn parallel_chunks(n: usize) -> usize {
 
 fn encode_i64_in_chunks(values: &[i64], validity: Option<&[bool]>, chunks: usize) -> Result<Encoded> {
     check_validity(validity, values.len())?;
-    let bounds = values
-        .par_iter()
-        .enumerate()
-        .with_min_len(1 << 16)
-        .filter(|&(i, _)| is_valid(validity, i))
-        .map(|(_, &v)| (v, v))
-        .reduce_with(|(lo, hi), (a, b)| (lo.min(a), hi.max(b)));
-    let Some((lo, hi)) = bounds else {
+    let Some((lo, span)) = id_bounds(values, validity) else {
         return Ok(Encoded {
             codes: vec![NULL_CODE; values.len()],
             first_rows: Vec::new(),
         });
     };
-    let span = (hi as i128 - lo as i128 + 1) as u128;
     let n = values.len() as u128;
     // Dense tables hold one u32 slot per possible id (and u32 codes): up to 16 bytes per
     // row on one thread, up to 4 bytes per row and thread in parallel.
@@ -90,8 +82,21 @@ fn encode_i64_in_chunks(values: &[i64], validity: Option<&[bool]>, chunks: usize
     }
 }
 
+/// The smallest valid id and the number of possible ids from it to the largest
+/// (`hi - lo + 1`); `None` when no id is valid. `validity` must match `values`.
+pub(crate) fn id_bounds(values: &[i64], validity: Option<&[bool]>) -> Option<(i64, u128)> {
+    let (lo, hi) = values
+        .par_iter()
+        .enumerate()
+        .with_min_len(1 << 16)
+        .filter(|&(i, _)| is_valid(validity, i))
+        .map(|(_, &v)| (v, v))
+        .reduce_with(|(lo, hi), (a, b)| (lo.min(a), hi.max(b)))?;
+    Some((lo, (hi as i128 - lo as i128 + 1) as u128))
+}
+
 /// Marks an empty slot of a dense table.
-const EMPTY_SLOT: u32 = u32::MAX;
+pub(crate) const EMPTY_SLOT: u32 = u32::MAX;
 
 /// A chunk of rows encoded on its own: codes numbered from 0 in order of first
 /// appearance in the chunk, the rows where they appear, and the table that maps
@@ -103,7 +108,7 @@ struct DenseChunk {
 
 /// Slot of `value` in a table of slots from `lo`.
 #[inline]
-fn slot_of(value: i64, lo: i64) -> usize {
+pub(crate) fn slot_of(value: i64, lo: i64) -> usize {
     (value as i128 - lo as i128) as usize
 }
 

@@ -289,23 +289,9 @@ impl<'a> Transactions<'a> {
     /// Purchase, return, or dropped by the zero and return policies (the row is valid).
     #[inline]
     pub(crate) fn amount_kind(&self, i: usize, policy: &RowPolicy) -> Kind {
-        let Some(amount) = self.amount else {
-            return Kind::Purchase;
-        };
-        let value = amount[i];
-        if value > 0.0 {
-            Kind::Purchase
-        } else if value == 0.0 {
-            match policy.zero {
-                ZeroPolicy::Keep => Kind::Purchase,
-                ZeroPolicy::Drop => Kind::Dropped(DropReason::ZeroAmount),
-            }
-        } else {
-            match policy.returns {
-                // Raise is checked up front by `check_rows`; counting is the safe fallback.
-                ReturnPolicy::Net => Kind::Return,
-                ReturnPolicy::Drop | ReturnPolicy::Raise => Kind::Dropped(DropReason::Return),
-            }
+        match self.amount {
+            Some(amount) => kind_of_amount(amount[i], policy),
+            None => Kind::Purchase,
         }
     }
 
@@ -379,6 +365,25 @@ impl<'a> Transactions<'a> {
     }
 }
 
+/// Purchase, return, or dropped by the zero and return policies, for the amount of a valid row.
+#[inline]
+pub(crate) fn kind_of_amount(value: f64, policy: &RowPolicy) -> Kind {
+    if value > 0.0 {
+        Kind::Purchase
+    } else if value == 0.0 {
+        match policy.zero {
+            ZeroPolicy::Keep => Kind::Purchase,
+            ZeroPolicy::Drop => Kind::Dropped(DropReason::ZeroAmount),
+        }
+    } else {
+        match policy.returns {
+            // Raise is checked up front by `check_rows`; counting is the safe fallback.
+            ReturnPolicy::Net => Kind::Return,
+            ReturnPolicy::Drop | ReturnPolicy::Raise => Kind::Dropped(DropReason::Return),
+        }
+    }
+}
+
 fn check_codes(what: &'static str, codes: &[i64], n_codes: usize) -> Result<()> {
     use rayon::prelude::*;
     let bad = codes
@@ -412,6 +417,24 @@ pub(crate) fn prefetch<T>(slice: &[T], index: usize) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (slice, index);
+}
+
+/// [`prefetch`] of the first and the last byte of `slice[index]`: an element that
+/// straddles two cache lines (a 40-byte state does one time in two) needs both.
+#[inline(always)]
+pub(crate) fn prefetch_whole<T>(slice: &[T], index: usize) {
+    prefetch(slice, index);
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let last = slice
+            .as_ptr()
+            .wrapping_add(index)
+            .cast::<u8>()
+            .wrapping_add(std::mem::size_of::<T>().saturating_sub(1));
+        // SAFETY: as in `prefetch`: a hint that never faults, whatever the address.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(last.cast::<i8>()) };
+    }
 }
 
 /// How many rows ahead [`prefetch`] asks for a customer's state.

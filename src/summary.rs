@@ -221,6 +221,9 @@ fn resolve_end(tx: &Transactions<'_>, end: Option<i64>) -> Option<i64> {
     end.or_else(|| tx.max_valid_time())
 }
 
+/// The summary rows of the customers with a purchase among `stats` (in their order),
+/// with the rows they use added to `accounting` and their returns without purchase
+/// counted.
 fn build_summary(
     tx: &Transactions<'_>,
     stats: &[PeriodStats],
@@ -228,34 +231,111 @@ fn build_summary(
     include_first: bool,
     accounting: &mut Accounting,
 ) -> Summary {
-    let mut out = Summary::default();
+    let ranges = stats
+        .chunks(SUMMARY_RANGE)
+        .enumerate()
+        .map(|(r, range)| (r * SUMMARY_RANGE, range))
+        .collect();
+    build_summary_of(tx, ranges, |s| *s, end_period, include_first, accounting)
+}
+
+/// Customers per range that [`build_summary_of`] counts and writes in parallel.
+const SUMMARY_RANGE: usize = 1 << 15;
+
+/// [`build_summary`] of per-customer states that `stats_of` turns into [`PeriodStats`],
+/// given as ranges in customer order, each with the code of its first customer. Ranges
+/// of customers are counted, then written, in parallel.
+fn build_summary_of<S: Sync>(
+    tx: &Transactions<'_>,
+    ranges: Vec<(usize, &[S])>,
+    stats_of: impl Fn(&S) -> PeriodStats + Sync,
+    end_period: i64,
+    include_first: bool,
+    accounting: &mut Accounting,
+) -> Summary {
     let with_amount = tx.amount.is_some();
-    for (c, s) in stats.iter().enumerate() {
-        if s.periods == 0 {
-            accounting.dropped[DropReason::ReturnWithoutPurchase as usize] += s.return_rows;
-            continue;
-        }
-        accounting.rows_used += s.purchase_rows + s.return_rows;
-        let repeats = s.periods - 1;
-        out.customer.push(c as i64);
-        out.recency.push((s.last - s.first) as f64);
-        out.t.push((end_period - s.first) as f64);
-        if include_first {
-            out.frequency.push(s.periods as f64);
-            if with_amount {
-                out.monetary_value
-                    .push((s.first_sum + s.repeat_sum) / s.periods as f64);
-            }
-        } else {
-            out.frequency.push(repeats as f64);
-            if with_amount {
-                out.monetary_value.push(if repeats == 0 {
-                    0.0
+    let tallies: Vec<(usize, usize, usize)> = ranges
+        .par_iter()
+        .map(|(_, range)| {
+            let mut tally = (0, 0, 0);
+            for s in range.iter().map(&stats_of) {
+                if s.periods == 0 {
+                    tally.2 += s.return_rows;
                 } else {
-                    s.repeat_sum / repeats as f64
-                });
+                    tally.0 += 1;
+                    tally.1 += s.purchase_rows + s.return_rows;
+                }
             }
+            tally
+        })
+        .collect();
+    let buyers: usize = tallies.iter().map(|t| t.0).sum();
+    for &(_, used, returns_only) in &tallies {
+        accounting.rows_used += used;
+        accounting.dropped[DropReason::ReturnWithoutPurchase as usize] += returns_only;
+    }
+    // Zeroed memory comes lazily from the OS; every element is written below.
+    let mut out = Summary {
+        customer: vec![0; buyers],
+        frequency: vec![0.0; buyers],
+        recency: vec![0.0; buyers],
+        t: vec![0.0; buyers],
+        monetary_value: vec![0.0; if with_amount { buyers } else { 0 }],
+        ..Summary::default()
+    };
+    let mut pieces = Vec::with_capacity(ranges.len());
+    {
+        let mut customer: &mut [i64] = &mut out.customer;
+        let mut frequency: &mut [f64] = &mut out.frequency;
+        let mut recency: &mut [f64] = &mut out.recency;
+        let mut t: &mut [f64] = &mut out.t;
+        let mut monetary: &mut [f64] = &mut out.monetary_value;
+        for &(count, _, _) in &tallies {
+            let (c_head, c_tail) = std::mem::take(&mut customer).split_at_mut(count);
+            let (f_head, f_tail) = std::mem::take(&mut frequency).split_at_mut(count);
+            let (r_head, r_tail) = std::mem::take(&mut recency).split_at_mut(count);
+            let (t_head, t_tail) = std::mem::take(&mut t).split_at_mut(count);
+            // Empty without amounts.
+            let m_count = count.min(monetary.len());
+            let (m_head, m_tail) = std::mem::take(&mut monetary).split_at_mut(m_count);
+            pieces.push((c_head, f_head, r_head, t_head, m_head));
+            (customer, frequency, recency, t) = (c_tail, f_tail, r_tail, t_tail);
+            monetary = m_tail;
         }
+        pieces.into_par_iter().zip(ranges.into_par_iter()).for_each(
+            |((customer, frequency, recency, t, monetary), (start, range))| {
+                let mut k = 0;
+                for (offset, s) in range.iter().map(&stats_of).enumerate() {
+                    if s.periods == 0 {
+                        continue;
+                    }
+                    let repeats = s.periods - 1;
+                    let (f, m) = if include_first {
+                        (s.periods as f64, (s.first_sum + s.repeat_sum) / s.periods as f64)
+                    } else if repeats == 0 {
+                        (0.0, 0.0)
+                    } else {
+                        (repeats as f64, s.repeat_sum / repeats as f64)
+                    };
+                    if let Some(slot) = customer.get_mut(k) {
+                        *slot = (start + offset) as i64;
+                    }
+                    if let Some(slot) = recency.get_mut(k) {
+                        *slot = (s.last - s.first) as f64;
+                    }
+                    if let Some(slot) = t.get_mut(k) {
+                        *slot = (end_period - s.first) as f64;
+                    }
+                    if let Some(slot) = frequency.get_mut(k) {
+                        *slot = f;
+                    }
+                    if let Some(slot) = monetary.get_mut(k) {
+                        *slot = m;
+                    }
+                    k += 1;
+                }
+            },
+        );
     }
     out
 }
@@ -391,15 +471,21 @@ fn summary_streaming(tx: &Transactions<'_>, options: &SummaryOptions, parts: usi
             ..Summary::default()
         });
     };
-    let stats: Vec<PeriodStats> = partials
-        .into_iter()
-        .flat_map(|partial| partial.states)
-        .map(StreamState::finish)
-        .collect();
+    // The partials' states in customer order (each partial holds a contiguous range of
+    // customers), read in place: no table of PeriodStats in between.
+    let mut ranges: Vec<(usize, &[StreamState])> = Vec::new();
+    let mut start = 0;
+    for partial in &partials {
+        for range in partial.states.chunks(SUMMARY_RANGE) {
+            ranges.push((start, range));
+            start += range.len();
+        }
+    }
     let end_period = options.period.index(end, tx.ticks_per_day);
-    let mut out = build_summary(
+    let mut out = build_summary_of(
         tx,
-        &stats,
+        ranges,
+        |state| state.finish(),
         end_period,
         options.include_first_transaction,
         &mut accounting,

@@ -43,6 +43,18 @@ def rfm(
     returns: str,
     invalid: str,
 ) -> dict[str, Any]: ...
+def rfm_int_ids(
+    table: _Table,
+    ids: np.ndarray,
+    validity: np.ndarray | None,
+    *,
+    as_of_day: int | None,
+    window: int | None,
+    zero: str,
+    returns: str,
+    invalid: str,
+    with_rows: bool = True,
+) -> dict[str, Any] | None: ...
 def summary(
     table: _Table,
     *,

@@ -193,6 +193,29 @@ def _factorize_arrow(array: Any) -> dict:
     return _factorize_generic(array.to_pandas())
 
 
+def int_ids(column: Column) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """The ids of an integer id column as int64 values and a validity mask (None: no
+    null), as `factorize` reads them; None for any other column."""
+    if column.frontend == "pandas":
+        dtype = column.values.dtype
+        if isinstance(dtype, np.dtype) and dtype.kind in "iu" and not (dtype.kind == "u" and dtype.itemsize == 8):
+            return np.ascontiguousarray(column.values.to_numpy(), dtype=np.int64), None
+        return None
+    pa = _pyarrow()
+    import pyarrow.compute as pc
+
+    array = column.to_arrow()
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+    if not pa.types.is_integer(array.type):
+        return None
+    validity = None
+    if array.null_count:
+        validity = np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    values = np.asarray(pc.cast(array, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return values, validity
+
+
 def _factorize_generic(values: Any) -> dict:
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     codes = np.ascontiguousarray(codes, dtype=np.int64)
@@ -260,13 +283,19 @@ class Times:
     def take(self, rows: np.ndarray) -> Any:
         return self.output.take(rows)
 
+    def needs_rows(self) -> bool:
+        """Whether `of_rows` reads its rows (else only the ticks)."""
+        column = self.output
+        dtype = getattr(column.values, "dtype", None)
+        return not (
+            column.frontend == "pandas" and self.tz is None and isinstance(dtype, np.dtype) and dtype.kind == "M"
+        )
+
     def of_rows(self, rows: np.ndarray, ticks: np.ndarray) -> Any:
         """The timestamps of `rows`, whose ticks are `ticks`: a view of `ticks` for naive
         numpy datetimes (no gather from the column), else taken from the column."""
-        column = self.output
-        dtype = getattr(column.values, "dtype", None)
-        if column.frontend == "pandas" and self.tz is None and isinstance(dtype, np.dtype) and dtype.kind == "M":
-            return np.ascontiguousarray(ticks, dtype=np.int64).view(dtype)
+        if not self.needs_rows():
+            return np.ascontiguousarray(ticks, dtype=np.int64).view(self.output.values.dtype)
         return self.take(rows)
 
 
@@ -476,12 +505,23 @@ class Prepared:
     customers: Codes
     times: Times
     table: CoreTable
+    # Integer customer ids not yet encoded (`prepare(..., int_ids_as_they_are=True)`):
+    # values and validity; `customers` and the table's codes are empty until `encode_ids`.
+    raw_ids: tuple[np.ndarray, np.ndarray | None] | None = None
 
 
 def prepare(
-    data: Any, *, customer: str, date: str, amount: str | None, order: str | None = None
+    data: Any,
+    *,
+    customer: str,
+    date: str,
+    amount: str | None,
+    order: str | None = None,
+    int_ids_as_they_are: bool = False,
 ) -> Prepared:
-    """Looks up and converts the columns of a transaction table."""
+    """Looks up and converts the columns of a transaction table. With
+    `int_ids_as_they_are`, integer customer ids are left unencoded in `raw_ids` (for
+    `_core.rfm_int_ids`); `encode_ids` encodes them if that path does not apply."""
     frame = Frame.of(data)
     customer_column = frame.column(customer, "customer")
     date_column = frame.column(date, "date")
@@ -489,7 +529,12 @@ def prepare(
     order_column = frame.column(order, "order") if order is not None else None
     times = timestamps(date_column)
     amount_values = amounts(amount_column) if amount_column is not None else None
-    customers = factorize(customer_column)
+    raw_ids = int_ids(customer_column) if int_ids_as_they_are else None
+    if raw_ids is not None:
+        empty = np.empty(0, dtype=np.int64)
+        customers = Codes(empty, empty, customer_column)
+    else:
+        customers = factorize(customer_column)
     orders = factorize(order_column) if order_column is not None else None
     table = CoreTable(
         customer=customers.codes,
@@ -501,7 +546,19 @@ def prepare(
         n_orders=orders.n if orders is not None else 0,
         names=(customer_column.name, date_column.name, amount or "", order or ""),
     )
-    return Prepared(frame, customers, times, table)
+    return Prepared(frame, customers, times, table, raw_ids)
+
+
+def encode_ids(prepared: Prepared) -> None:
+    """Encodes the customer ids that `prepare` left in `raw_ids`."""
+    if prepared.raw_ids is None:
+        return
+    values, validity = prepared.raw_ids
+    result = _core.factorize_int(values, validity)
+    prepared.customers = Codes(result["codes"], result["first_rows"], prepared.customers.column)
+    prepared.table.customer = prepared.customers.codes
+    prepared.table.n_customers = prepared.customers.n
+    prepared.raw_ids = None
 
 
 def release_codes(prepared: Prepared) -> None:

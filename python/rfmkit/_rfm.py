@@ -129,15 +129,30 @@ def rfm(
     '2024-01-11'
     """
     window_days = _window_days(window)
-    prepared = _frame.prepare(data, customer=customer, date=date, amount=amount, order=order)
-    result = _core.rfm(
-        prepared.table,
-        as_of_day=as_of_day(as_of, prepared.times.tz),
-        window=window_days,
-        zero=zero,
-        returns=returns,
-        invalid=invalid,
+    # Integer ids (without orders) may skip the codes: `_core.rfm_int_ids` aggregates them
+    # as they are when they fill a dense range, else they are encoded as any other ids.
+    prepared = _frame.prepare(
+        data, customer=customer, date=date, amount=amount, order=order, int_ids_as_they_are=order is None
     )
+    options = {
+        "as_of_day": as_of_day(as_of, prepared.times.tz),
+        "window": window_days,
+        "zero": zero,
+        "returns": returns,
+        "invalid": invalid,
+    }
+    result = None
+    if prepared.raw_ids is not None:
+        values, validity = prepared.raw_ids
+        with_rows = prepared.times.needs_rows()
+        result = _core.rfm_int_ids(prepared.table, values, validity, **options, with_rows=with_rows)
+        if result is not None:
+            prepared.customers.first_rows = result["first_rows"]
+            prepared.raw_ids = None
+        else:
+            _frame.encode_ids(prepared)
+    if result is None:
+        result = _core.rfm(prepared.table, **options)
     _frame.release_codes(prepared)
     info = _frame.quality(result, "rfmkit.rfm")
     day = result["as_of_day"]

@@ -15,7 +15,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::aggregate::{rfm as rfm_core, RfmOptions};
+use crate::aggregate::{rfm as rfm_core, rfm_int_ids as rfm_int_ids_core, IdColumns, RfmOptions};
 use crate::encode::{encode_f64, encode_i64, encode_utf8, Encoded};
 use crate::error::RfmError;
 use crate::periods::Period;
@@ -273,6 +273,53 @@ fn rfm<'py>(
     };
     let tx = table.transactions()?;
     let result = compute(py, || rfm_core(&tx, &options))?;
+    rfm_to_py(py, result)
+}
+
+/// The RFM table straight from integer ids (see `rfmkit::aggregate::rfm_int_ids`):
+/// `table` gives the date and amount columns (its customer codes are not read), `ids`
+/// and `validity` the customer ids. `None` when that path does not apply (the caller
+/// then encodes the ids and calls `rfm`); else the `rfm` dict plus `first_rows`, the
+/// row of each customer code. Without `with_rows`, `first_row` and `last_row` are empty.
+#[pyfunction]
+#[pyo3(signature = (table, ids, validity, *, as_of_day, window, zero, returns, invalid, with_rows=true))]
+#[allow(clippy::too_many_arguments)]
+fn rfm_int_ids<'py>(
+    py: Python<'py>,
+    table: Table<'py>,
+    ids: PyReadonlyArray1<'py, i64>,
+    validity: Option<PyReadonlyArray1<'py, bool>>,
+    as_of_day: Option<i64>,
+    window: Option<i64>,
+    zero: &str,
+    returns: &str,
+    invalid: &str,
+    with_rows: bool,
+) -> PyResult<Option<Bound<'py, PyDict>>> {
+    let options = RfmOptions {
+        as_of_day,
+        window_days: window,
+        policy: parse_policy(invalid, zero, returns)?,
+    };
+    let Some(amount) = table.amount.as_ref() else {
+        return Ok(None);
+    };
+    let columns = IdColumns {
+        ids: ids.as_slice()?,
+        validity: validity.as_ref().map(|v| v.as_slice()).transpose()?,
+        time: table.time.as_slice()?,
+        ticks_per_day: table.ticks_per_day,
+        amount: amount.as_slice()?,
+    };
+    let Some((result, first_rows)) = compute(py, || rfm_int_ids_core(&columns, &options, with_rows))? else {
+        return Ok(None);
+    };
+    let out = rfm_to_py(py, result)?;
+    out.set_item("first_rows", first_rows.into_pyarray(py))?;
+    Ok(Some(out))
+}
+
+fn rfm_to_py(py: Python<'_>, result: crate::aggregate::RfmTable) -> PyResult<Bound<'_, PyDict>> {
     let out = PyDict::new(py);
     out.set_item("customer", result.customer.into_pyarray(py))?;
     out.set_item("recency", result.recency.into_pyarray(py))?;
@@ -383,6 +430,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(factorize_float, m)?)?;
     m.add_function(wrap_pyfunction!(factorize_utf8, m)?)?;
     m.add_function(wrap_pyfunction!(rfm, m)?)?;
+    m.add_function(wrap_pyfunction!(rfm_int_ids, m)?)?;
     m.add_function(wrap_pyfunction!(summary, m)?)?;
     m.add_function(wrap_pyfunction!(calibration_holdout, m)?)?;
     segments::register(m)?;

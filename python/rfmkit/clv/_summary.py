@@ -24,6 +24,14 @@ def _check_multiplier(freq_multiplier: Any) -> float:
     return float(freq_multiplier)
 
 
+def _divided(values: np.ndarray, multiplier: float) -> np.ndarray:
+    """`values / multiplier` in place: `values` is a fresh array of the core, owned by the
+    caller alone; dividing by 1 is exact, so it is skipped."""
+    if multiplier != 1.0:
+        np.divide(values, multiplier, out=values)
+    return values
+
+
 def _stamp_of_ticks(ticks: int | None, times: _frame.Times) -> str | None:
     """ISO text, so that the attrs stay JSON-serialisable (pandas writes them to Parquet)."""
     if ticks is None:
@@ -112,14 +120,15 @@ def summary(
         returns=returns,
         invalid=invalid,
     )
+    _frame.release_codes(prepared)
     info = _frame.quality(result, "rfmkit.clv.summary")
     info["observation_period_end"] = _stamp_of_ticks(result["observation_end"], prepared.times)
     info["freq"] = freq
     info["freq_multiplier"] = multiplier
     columns = {
         "frequency": result["frequency"],
-        "recency": result["recency"] / multiplier,
-        "T": result["T"] / multiplier,
+        "recency": _divided(result["recency"], multiplier),
+        "T": _divided(result["T"], multiplier),
     }
     if amount is not None:
         columns["monetary_value"] = result["monetary_value"]
