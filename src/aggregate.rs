@@ -688,8 +688,9 @@ fn aggregate_id_rows(
         ..
     } = *columns;
     let valid = |i: usize| validity.is_none_or(|valid| valid[i]);
-    // At most one customer per slot or row; untouched capacity is never paged in.
-    let capacity = span.min(ids.len());
+    // At most one customer per slot or row of this part (reserving for the whole
+    // input would reserve parts × rows of address space).
+    let capacity = span.min(rows.len());
     let mut part = IdPartial {
         table: vec![EMPTY_SLOT; span],
         states: Vec::with_capacity(capacity),
