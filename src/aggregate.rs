@@ -7,7 +7,7 @@ use crate::encode::{id_bounds, slot_of, EMPTY_SLOT};
 use crate::error::{Result, RfmError};
 use crate::rows::{
     kind_of_amount, parallel_parts, prefetch, prefetch_whole, Accounting, DropReason, InvalidPolicy, Kind,
-    ReturnPolicy, RowPolicy, Transactions, NAT, PREFETCH_AHEAD,
+    ReturnPolicy, RowPolicy, Tally, Transactions, NAT, PREFETCH_AHEAD,
 };
 
 /// Options of [`rfm`].
@@ -280,26 +280,19 @@ fn finish_table(
     const RANGE: usize = 1 << 15;
     let row_count = |buyers: usize| if with_rows { buyers } else { 0 };
     let ranges: Vec<&[CustomerState]> = states.chunks(RANGE).collect();
-    let tallies: Vec<(usize, usize, usize)> = ranges
+    let tallies: Vec<Tally> = ranges
         .par_iter()
         .map(|range| {
-            let mut tally = (0, 0, 0);
-            for state in range.iter() {
-                if state.purchase_rows == 0 {
-                    tally.2 += state.return_rows as usize;
-                } else {
-                    tally.0 += 1;
-                    tally.1 += (state.purchase_rows + state.return_rows) as usize;
-                }
-            }
-            tally
+            Tally::of(range.iter().map(|s| {
+                (
+                    s.purchase_rows > 0,
+                    s.purchase_rows as usize,
+                    s.return_rows as usize,
+                )
+            }))
         })
         .collect();
-    let buyers: usize = tallies.iter().map(|t| t.0).sum();
-    for &(_, used, returns_only) in &tallies {
-        accounting.rows_used += used;
-        accounting.dropped[DropReason::ReturnWithoutPurchase as usize] += returns_only;
-    }
+    let buyers = accounting.add_tallies(&tallies);
     // Zeroed memory comes lazily from the OS; every element is written below.
     let mut table = RfmTable {
         as_of_day: Some(as_of_day),
@@ -317,8 +310,8 @@ fn finish_table(
     };
     let mut out = OutRows::of(&mut table);
     let mut pieces = Vec::with_capacity(ranges.len());
-    for &(count, _, _) in &tallies {
-        let (piece, rest) = out.split_at(count);
+    for tally in &tallies {
+        let (piece, rest) = out.split_at(tally.buyers);
         pieces.push(piece);
         out = rest;
     }
@@ -445,8 +438,7 @@ fn aggregate_rows(
     let n_customers = tx.n_customers;
     let mut states = vec![CustomerState::EMPTY; n_customers];
     let mut counts = Accounting::default();
-    let mut max_time = i64::MIN;
-    let mut any_valid = false;
+    let mut max_time = NAT;
     let end = rows.end;
     for i in rows {
         if i + PREFETCH_AHEAD < end {
@@ -466,32 +458,64 @@ fn aggregate_rows(
             counts.drop_row(reason);
             continue;
         }
-        let time = tx.time[i];
-        any_valid = true;
-        max_time = max_time.max(time);
-        if let Some(reason) = observation.and_then(|obs| obs.excludes(time)) {
-            counts.drop_row(reason);
-            continue;
-        }
-        let Some(state) = states.get_mut(customer) else {
-            continue;
-        };
-        // `rfm` checked that row numbers fit in u32.
-        let row = i as u32;
-        match tx.amount_kind(i, policy) {
-            Kind::Purchase => state.purchase(time, row, amount[i]),
-            Kind::Return => {
-                state.return_rows += 1;
-                state.sum += amount[i];
-            }
-            Kind::Dropped(reason) => counts.drop_row(reason),
-        }
+        // `rfm` checked that there are amounts and that row numbers fit in u32.
+        let (time, value, row) = (tx.time[i], amount[i], i as u32);
+        let state = states.get_mut(customer);
+        add_valid_row(
+            state,
+            time,
+            value,
+            row,
+            observation,
+            policy,
+            &mut counts,
+            &mut max_time,
+        );
     }
     Ok(Partial {
         states,
         counts,
-        max_time: any_valid.then_some(max_time),
+        max_time: latest_time(max_time),
     })
+}
+
+/// A row of a known customer with a valid date and amount: its time counts towards
+/// `max_time`; then it is dropped when `observation` excludes it, else it goes into
+/// `state` as a purchase or a return, or is dropped by `policy`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn add_valid_row(
+    state: Option<&mut CustomerState>,
+    time: i64,
+    value: f64,
+    row: u32,
+    observation: Option<Observation>,
+    policy: &RowPolicy,
+    counts: &mut Accounting,
+    max_time: &mut i64,
+) {
+    *max_time = (*max_time).max(time);
+    if let Some(reason) = observation.and_then(|obs| obs.excludes(time)) {
+        counts.drop_row(reason);
+        return;
+    }
+    let Some(state) = state else {
+        return;
+    };
+    match kind_of_amount(value, policy) {
+        Kind::Purchase => state.purchase(time, row, value),
+        Kind::Return => {
+            state.return_rows += 1;
+            state.sum += value;
+        }
+        Kind::Dropped(reason) => counts.drop_row(reason),
+    }
+}
+
+/// The latest time of a chunk's valid rows from their running maximum (which starts at
+/// [`NAT`], below every valid time); `None` when it has none.
+fn latest_time(max_time: i64) -> Option<i64> {
+    (max_time != NAT).then_some(max_time)
 }
 
 /// The columns of [`rfm_int_ids`]: integer ids as they are, not codes.
@@ -698,8 +722,7 @@ fn aggregate_id_rows(
         counts: Accounting::default(),
         max_time: None,
     };
-    let mut max_time = i64::MIN;
-    let mut any_valid = false;
+    let mut max_time = NAT;
     let end = rows.end;
     for i in rows {
         // Two steps ahead: the table slot of a later row, then the state of a nearer one.
@@ -741,27 +764,20 @@ fn aggregate_id_rows(
             part.counts.drop_row(DropReason::InvalidAmount);
             continue;
         }
-        any_valid = true;
-        max_time = max_time.max(tick);
-        if let Some(reason) = observation.and_then(|obs| obs.excludes(tick)) {
-            part.counts.drop_row(reason);
-            continue;
-        }
-        let Some(state) = part.states.get_mut(index) else {
-            continue;
-        };
         // `rfm_int_ids` checked that row numbers fit in u32.
-        let row = i as u32;
-        match kind_of_amount(value, policy) {
-            Kind::Purchase => state.purchase(tick, row, value),
-            Kind::Return => {
-                state.return_rows += 1;
-                state.sum += value;
-            }
-            Kind::Dropped(reason) => part.counts.drop_row(reason),
-        }
+        let state = part.states.get_mut(index);
+        add_valid_row(
+            state,
+            tick,
+            value,
+            i as u32,
+            observation,
+            policy,
+            &mut part.counts,
+            &mut max_time,
+        );
     }
-    part.max_time = any_valid.then_some(max_time);
+    part.max_time = latest_time(max_time);
     part
 }
 
@@ -953,18 +969,18 @@ mod tests {
         (customer, day, amount)
     }
 
-    #[test]
-    fn any_number_of_parts_gives_the_sequential_result() {
-        let (customer, day, amount) = messy(500, 37);
-        let tx = Transactions {
-            n_customers: 37,
-            ..table(&customer, &day, &amount)
-        };
-        let options = [
+    /// The defaults, a window with as_of, an as_of inside the data, and kept zeros with
+    /// dropped returns.
+    fn option_sets() -> [RfmOptions; 4] {
+        [
             RfmOptions::default(),
             RfmOptions {
                 as_of_day: Some(9),
                 window_days: Some(5),
+                ..RfmOptions::default()
+            },
+            RfmOptions {
+                as_of_day: Some(4),
                 ..RfmOptions::default()
             },
             RfmOptions {
@@ -975,7 +991,17 @@ mod tests {
                 },
                 ..RfmOptions::default()
             },
-        ];
+        ]
+    }
+
+    #[test]
+    fn any_number_of_parts_gives_the_sequential_result() {
+        let (customer, day, amount) = messy(500, 37);
+        let tx = Transactions {
+            n_customers: 37,
+            ..table(&customer, &day, &amount)
+        };
+        let options = option_sets();
         for options in &options {
             let one = rfm_in_parts(&tx, options, 1).unwrap();
             // More parts than customers leaves some ranges empty.
@@ -1009,26 +1035,7 @@ mod tests {
             ticks_per_day: 1,
             amount: &amount,
         };
-        let options = [
-            RfmOptions::default(),
-            RfmOptions {
-                as_of_day: Some(9),
-                window_days: Some(5),
-                ..RfmOptions::default()
-            },
-            RfmOptions {
-                as_of_day: Some(4),
-                ..RfmOptions::default()
-            },
-            RfmOptions {
-                policy: RowPolicy {
-                    zero: ZeroPolicy::Keep,
-                    returns: ReturnPolicy::Drop,
-                    ..RowPolicy::default()
-                },
-                ..RfmOptions::default()
-            },
-        ];
+        let options = option_sets();
         for options in &options {
             let expected = rfm(&tx, options).unwrap();
             for parts in [1, 2, 3, 7, 64, 700, 900] {

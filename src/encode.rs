@@ -200,18 +200,23 @@ fn encode_dense_parallel(
                 }
             })
             .collect();
-        let start = (c + 1) * size;
-        let end = (start + size).min(codes.len());
-        if let Some(chunk_codes) = codes.get_mut(start..end) {
-            chunk_codes.par_iter_mut().with_min_len(1 << 14).for_each(|code| {
-                if *code >= 0 {
-                    *code = renumber.get(*code as usize).copied().unwrap_or(NULL_CODE);
-                }
-            });
-        }
+        renumber_chunk(&mut codes, (c + 1) * size, size, &renumber);
     }
     drop(table);
     Encoded { codes, first_rows }
+}
+
+/// Renumbers the chunk of `size` codes from `start` (a later chunk's local codes) with
+/// `renumber`, in parallel; null codes stay null.
+fn renumber_chunk(codes: &mut [i64], start: usize, size: usize, renumber: &[i64]) {
+    let end = (start + size).min(codes.len());
+    if let Some(chunk_codes) = codes.get_mut(start..end) {
+        chunk_codes.par_iter_mut().with_min_len(1 << 14).for_each(|code| {
+            if *code >= 0 {
+                *code = renumber.get(*code as usize).copied().unwrap_or(NULL_CODE);
+            }
+        });
+    }
 }
 
 fn encode_sparse(values: &[i64], validity: Option<&[bool]>) -> Encoded {
@@ -385,15 +390,7 @@ fn encode_utf8_in_chunks<O: Offset>(
             }
             renumber.push(i64::from(code));
         }
-        let start = (c + 1) * size;
-        let end = (start + size).min(codes.len());
-        if let Some(chunk_codes) = codes.get_mut(start..end) {
-            chunk_codes.par_iter_mut().with_min_len(1 << 14).for_each(|code| {
-                if *code >= 0 {
-                    *code = renumber.get(*code as usize).copied().unwrap_or(NULL_CODE);
-                }
-            });
-        }
+        renumber_chunk(&mut codes, (c + 1) * size, size, &renumber);
     }
     drop(table);
     Ok(Encoded { codes, first_rows })

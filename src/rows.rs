@@ -114,12 +114,49 @@ pub struct Accounting {
     pub dropped: [usize; DropReason::COUNT],
 }
 
+/// What a range of customers adds to the accounting of the rows.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Tally {
+    /// Customers with at least one purchase.
+    pub buyers: usize,
+    /// Purchase and return rows of those customers.
+    pub used_rows: usize,
+    /// Return rows of the customers without a purchase.
+    pub orphan_returns: usize,
+}
+
+impl Tally {
+    /// The tally of customers given as `(bought, purchase rows, return rows)`.
+    pub(crate) fn of(customers: impl Iterator<Item = (bool, usize, usize)>) -> Tally {
+        let mut tally = Tally::default();
+        for (bought, purchases, returns) in customers {
+            if bought {
+                tally.buyers += 1;
+                tally.used_rows += purchases + returns;
+            } else {
+                tally.orphan_returns += returns;
+            }
+        }
+        tally
+    }
+}
+
 impl Accounting {
     pub(crate) fn add(&mut self, other: &Accounting) {
         self.rows_used += other.rows_used;
         for (mine, theirs) in self.dropped.iter_mut().zip(other.dropped.iter()) {
             *mine += theirs;
         }
+    }
+
+    /// Adds the [`Tally`] of each range of customers: the rows the buyers use, and the
+    /// returns of customers without a purchase as dropped. Returns the number of buyers.
+    pub(crate) fn add_tallies(&mut self, tallies: &[Tally]) -> usize {
+        for tally in tallies {
+            self.rows_used += tally.used_rows;
+            self.dropped[DropReason::ReturnWithoutPurchase as usize] += tally.orphan_returns;
+        }
+        tallies.iter().map(|tally| tally.buyers).sum()
     }
 
     pub(crate) fn drop_row(&mut self, reason: DropReason) {

@@ -11,7 +11,7 @@ use crate::error::{Result, RfmError};
 use crate::periods::{Period, PeriodCache};
 use crate::rows::{
     customer_ranges, parallel_parts, prefetch, row_chunks, Accounting, DropReason, InvalidPolicy, Kind,
-    ReturnPolicy, RowPolicy, Transactions, ZeroPolicy, NAT, PREFETCH_AHEAD,
+    ReturnPolicy, RowPolicy, Tally, Transactions, ZeroPolicy, NAT, PREFETCH_AHEAD,
 };
 
 /// Options of [`summary`].
@@ -254,26 +254,18 @@ fn build_summary_of<S: Sync>(
     accounting: &mut Accounting,
 ) -> Summary {
     let with_amount = tx.amount.is_some();
-    let tallies: Vec<(usize, usize, usize)> = ranges
+    let tallies: Vec<Tally> = ranges
         .par_iter()
         .map(|(_, range)| {
-            let mut tally = (0, 0, 0);
-            for s in range.iter().map(&stats_of) {
-                if s.periods == 0 {
-                    tally.2 += s.return_rows;
-                } else {
-                    tally.0 += 1;
-                    tally.1 += s.purchase_rows + s.return_rows;
-                }
-            }
-            tally
+            Tally::of(
+                range
+                    .iter()
+                    .map(&stats_of)
+                    .map(|s| (s.periods > 0, s.purchase_rows, s.return_rows)),
+            )
         })
         .collect();
-    let buyers: usize = tallies.iter().map(|t| t.0).sum();
-    for &(_, used, returns_only) in &tallies {
-        accounting.rows_used += used;
-        accounting.dropped[DropReason::ReturnWithoutPurchase as usize] += returns_only;
-    }
+    let buyers = accounting.add_tallies(&tallies);
     // Zeroed memory comes lazily from the OS; every element is written below.
     let mut out = Summary {
         customer: vec![0; buyers],
@@ -290,7 +282,8 @@ fn build_summary_of<S: Sync>(
         let mut recency: &mut [f64] = &mut out.recency;
         let mut t: &mut [f64] = &mut out.t;
         let mut monetary: &mut [f64] = &mut out.monetary_value;
-        for &(count, _, _) in &tallies {
+        for tally in &tallies {
+            let count = tally.buyers;
             let (c_head, c_tail) = std::mem::take(&mut customer).split_at_mut(count);
             let (f_head, f_tail) = std::mem::take(&mut frequency).split_at_mut(count);
             let (r_head, r_tail) = std::mem::take(&mut recency).split_at_mut(count);

@@ -94,16 +94,24 @@ fn two_nearest<const D: usize>(
     ]
 }
 
+/// The rounding margin of [`super::f32_up`] and [`super::f32_down`] for four values:
+/// `min(|x| · F32_MARGIN, f64::MAX) + F32_TINY`.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn f32_margin(x: __m256d) -> __m256d {
+    let abs = _mm256_andnot_pd(_mm256_set1_pd(-0.0), x);
+    let relative = _mm256_min_pd(
+        _mm256_mul_pd(abs, _mm256_set1_pd(F32_MARGIN)),
+        _mm256_set1_pd(f64::MAX),
+    );
+    _mm256_add_pd(relative, _mm256_set1_pd(F32_TINY))
+}
+
 /// [`super::f32_up`] of four values.
 #[inline]
 #[target_feature(enable = "avx2")]
 fn f32_up(x: __m256d) -> __m128 {
-    let abs = _mm256_andnot_pd(_mm256_set1_pd(-0.0), x);
-    let margin = _mm256_min_pd(
-        _mm256_mul_pd(abs, _mm256_set1_pd(F32_MARGIN)),
-        _mm256_set1_pd(f64::MAX),
-    );
-    let shifted = _mm256_add_pd(x, _mm256_add_pd(margin, _mm256_set1_pd(F32_TINY)));
+    let shifted = _mm256_add_pd(x, f32_margin(x));
     _mm_max_ps(_mm256_cvtpd_ps(shifted), _mm_set1_ps(f32::MIN))
 }
 
@@ -111,12 +119,7 @@ fn f32_up(x: __m256d) -> __m128 {
 #[inline]
 #[target_feature(enable = "avx2")]
 fn f32_down(x: __m256d) -> __m128 {
-    let abs = _mm256_andnot_pd(_mm256_set1_pd(-0.0), x);
-    let margin = _mm256_min_pd(
-        _mm256_mul_pd(abs, _mm256_set1_pd(F32_MARGIN)),
-        _mm256_set1_pd(f64::MAX),
-    );
-    let shifted = _mm256_sub_pd(x, _mm256_add_pd(margin, _mm256_set1_pd(F32_TINY)));
+    let shifted = _mm256_sub_pd(x, f32_margin(x));
     _mm_min_ps(_mm256_cvtpd_ps(shifted), _mm_set1_ps(f32::MAX))
 }
 
