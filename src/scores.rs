@@ -1,7 +1,23 @@
 //! RFM scores (DESIGN.md, "Scores and segments").
 //!
-//! - Quantile scores 1..=`bins` by the mid-rank rule: a value's percentile is
-//!   `p = (avg_rank - 0.5) / n` (ranks 1..=n, ties get their average rank) and its score
+//! - Balanced quantile scores 1..=`bins` (the default, [`Method::Balanced`]): the sorted
+//!   distinct values are cut into `bins` contiguous groups, scored 1..=`bins` from the
+//!   lowest group up, so that equal values share a score, the score grows with the value,
+//!   and every score is used whenever there are at least `bins` distinct values. Among
+//!   such cuts the one with the smallest `Σ (group size − n/bins)²` wins — equivalently
+//!   the smallest `Σ size²`, since the sizes sum to `n`. Ties between equally balanced cuts
+//!   go to the cut positions closest to the exact quantile positions `k·n/bins` (least
+//!   `Σ (bins·x_k − k·n)²` over the cut positions `x_k`), then to the lowest cuts. The
+//!   minimum is found exactly by a dynamic programme over the distinct values; the cost of
+//!   a group, the square of its size, satisfies the quadrangle inequality, so each
+//!   layer's best cut is monotone and divide and conquer finds a layer in
+//!   O(distinct · log distinct). Untied data get exact quantiles; a tie larger than
+//!   `n/bins` (half the customers bought once) stays one group and the other groups share
+//!   the rest evenly. With fewer distinct values than `bins`, each value is its own group
+//!   and gets the mid-rank score below, moved up or down just enough to keep the scores
+//!   distinct, so some scores go unused.
+//! - Mid-rank quantile scores ([`Method::MidRank`], the older rule): a value's percentile
+//!   is `p = (avg_rank - 0.5) / n` (ranks 1..=n, ties get their average rank) and its score
 //!   `floor(p * bins) + 1`. Equal values always get equal scores and the row order
 //!   changes nothing. The arithmetic is exact: with `below` values strictly smaller and
 //!   `up_to` values smaller or equal, `2 * avg_rank - 1 = below + up_to`, so the score is
@@ -10,13 +26,16 @@
 //!   on the right, `(-inf, e_1], (e_1, e_2], ..., (e_{bins-1}, inf)`, scored `1..=bins`
 //!   from the lowest interval up.
 //! - "Higher is better": for [`Direction::LowerIsBetter`] (recency) the ranking is on the
-//!   negated values (quantile) and the interval scores are reversed (thresholds), so a
+//!   negated values (quantiles) and the interval scores are reversed (thresholds), so a
 //!   short recency scores high.
 
 use hashbrown::HashMap;
 use rayon::prelude::*;
 
 use crate::error::{Result, RfmError};
+
+mod balanced;
+pub use balanced::balanced_scores;
 
 /// Largest number of scores per metric: the `rfm_code` ("545") has one digit per metric.
 pub const MAX_BINS: u32 = 9;
@@ -33,8 +52,10 @@ pub enum Direction {
 /// How to score one metric.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Method {
-    /// Mid-rank quantile scores 1..=bins.
-    Quantile,
+    /// Balanced, tie-aware quantile scores 1..=bins (the default).
+    Balanced,
+    /// Mid-rank quantile scores 1..=bins (the older rule).
+    MidRank,
     /// Scores from strictly increasing edges (`bins - 1` of them).
     Thresholds(Vec<f64>),
 }
@@ -314,7 +335,8 @@ pub fn threshold_scores(
 
 fn score_metric(metric: &Metric<'_>, bins: u32) -> Result<Vec<i64>> {
     match &metric.method {
-        Method::Quantile => quantile_scores(metric.values, bins, metric.direction, metric.name),
+        Method::Balanced => balanced_scores(metric.values, bins, metric.direction, metric.name),
+        Method::MidRank => quantile_scores(metric.values, bins, metric.direction, metric.name),
         Method::Thresholds(edges) => {
             threshold_scores(metric.values, edges, bins, metric.direction, metric.name)
         }
@@ -520,7 +542,7 @@ mod tests {
             values,
             name,
             direction,
-            method: Method::Quantile,
+            method: Method::MidRank,
         };
         let scores = score(
             &metric(&r, "recency", Direction::LowerIsBetter),

@@ -8,6 +8,7 @@ whitespace separated, with raw integer dates (yyyymmdd) and zero-padded ids.
 from __future__ import annotations
 
 import functools
+import importlib.util
 from pathlib import Path
 
 import pandas as pd
@@ -16,9 +17,11 @@ COLUMNS = ["customer_id", "date", "number_of_cds", "dollar_value"]
 
 
 def _path(name: str) -> Path:
-    import lifetimes.datasets
-
-    return Path(lifetimes.datasets.__file__).parent / name
+    # found without importing lifetimes (its import warns under pandas 3)
+    spec = importlib.util.find_spec("lifetimes")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("lifetimes (a test dependency: pip install '.[test]') ships the CDNOW files")
+    return Path(spec.origin).parent / "datasets" / name
 
 
 @functools.cache

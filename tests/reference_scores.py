@@ -1,13 +1,15 @@
 """Reference implementations (the test oracle) of the scores and segments.
 
 Written from DESIGN.md ("Scores and segments") and the README's rule tables in plain
-pandas, deliberately obvious: exact fractions for the quantile rule, ``pd.cut`` for the
-thresholds, the tutorials' regex map for rfm10, an explicit 5 x 5 grid for rfm11.
+pandas, deliberately obvious: every cut of the distinct values (small inputs) and a
+plain dynamic programme for the balanced quantile rule, exact fractions for the
+mid-rank rule, ``pd.cut`` for the thresholds, the tutorials' regex map for rfm10, an explicit 5 x 5 grid for rfm11.
 Nothing here calls rfmkit.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from fractions import Fraction
 
@@ -70,7 +72,100 @@ RFM10_MAP = {
 }
 
 
-def quantile_scores(values, bins: int, lower_is_better: bool = False) -> np.ndarray:
+def _distinct(values, lower_is_better: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted distinct values (negated when lower is better), their counts, and each
+    value's position among them."""
+    x = np.asarray(values, dtype=float) + 0.0  # -0.0 and 0.0 are one value
+    if lower_is_better:
+        x = -x + 0.0
+    distinct, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+    return distinct, counts.astype(np.int64), inverse
+
+
+def _cut_cost(counts, starts, bins: int, n: int) -> tuple[int, int]:
+    """(Σ size², Σ (bins·x_k − k·n)²) of the groups starting at `starts` (DESIGN's
+    balance, then closeness of the cut positions x_k to the exact quantiles)."""
+    ends = [*starts[1:], len(counts)]
+    sizes = [int(sum(counts[a:b])) for a, b in zip(starts, ends)]
+    positions = np.cumsum(sizes)[:-1]
+    return sum(s * s for s in sizes), sum((bins * int(x) - (k + 1) * n) ** 2 for k, x in enumerate(positions))
+
+
+def balanced_starts_brute_force(counts, groups: int) -> list[int]:
+    """The first distinct value of each group: every cut tried, the least cost, then the
+    lexicographically lowest cuts."""
+    n = int(sum(counts))
+    best = None
+    for cuts in itertools.combinations(range(1, len(counts)), groups - 1):
+        starts = [0, *cuts]
+        cost = _cut_cost(counts, starts, groups, n)
+        if best is None or cost < best[0]:
+            best = (cost, starts)
+    return best[1]
+
+
+def balanced_starts_dp(counts, groups: int) -> list[int]:
+    """The same optimum by the plain O(groups · d²) dynamic programme (numpy per cell)."""
+    counts = np.asarray(counts, dtype=np.int64)
+    d, n = len(counts), int(counts.sum())
+    prefix = np.concatenate([[0], np.cumsum(counts)])
+    inf = np.iinfo(np.int64).max
+    balance = np.full(d + 1, inf)
+    closeness = np.full(d + 1, inf)
+    balance[1:] = prefix[1:] ** 2
+    closeness[1:] = (groups * prefix[1:] - n) ** 2
+    choice = []
+    for layer in range(2, groups + 1):
+        new_balance = np.full(d + 1, inf)
+        new_closeness = np.full(d + 1, inf)
+        best_k = np.zeros(d + 1, dtype=np.int64)
+        ends = range(layer, d + 1) if layer < groups else [d]
+        for j in ends:
+            k = np.arange(layer - 1, j)
+            feasible = balance[k] < inf
+            k = k[feasible]
+            first = balance[k] + (prefix[j] - prefix[k]) ** 2
+            tied = k[first == first.min()]
+            second = closeness[tied]
+            pick = tied[np.argmin(second)]  # argmin: the lowest k among equals
+            best_k[j] = pick
+            new_balance[j] = first.min()
+            new_closeness[j] = closeness[pick] + (0 if layer == groups else (groups * prefix[j] - layer * n) ** 2)
+        balance, closeness = new_balance, new_closeness
+        choice.append(best_k)
+    starts = [0] * groups
+    end = d
+    for layer in range(groups, 1, -1):
+        end = int(choice[layer - 2][end])
+        starts[layer - 1] = end
+    return starts
+
+
+def balanced_scores(values, bins: int, lower_is_better: bool = False, brute_force: bool = False) -> np.ndarray:
+    """DESIGN's balanced quantile scores: contiguous groups of the sorted distinct values,
+    every score used when there are at least `bins` distinct values, the most balanced
+    cut; with fewer distinct values, mid-rank scores moved to stay distinct."""
+    distinct, counts, inverse = _distinct(values, lower_is_better)
+    d = len(distinct)
+    if d == 0:
+        return np.zeros(0, dtype=np.int64)
+    if d <= bins:
+        n = int(counts.sum())
+        below = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        scores = [math.floor(Fraction(int(2 * b + c), 2 * n) * bins) + 1 for b, c in zip(below, counts)]
+        for g in range(1, d):
+            scores[g] = max(scores[g], scores[g - 1] + 1)
+        for g in range(d - 1, -1, -1):
+            scores[g] = min(scores[g], bins if g == d - 1 else scores[g + 1] - 1)
+        group_score = np.asarray(scores, dtype=np.int64)
+    else:
+        starts = (balanced_starts_brute_force if brute_force else balanced_starts_dp)(counts, bins)
+        group_of_distinct = np.searchsorted(np.asarray(starts), np.arange(d), side="right") - 1
+        group_score = group_of_distinct + 1
+    return group_score[inverse].astype(np.int64)
+
+
+def midrank_scores(values, bins: int, lower_is_better: bool = False) -> np.ndarray:
     """floor(p * bins) + 1 with p = (average rank - 1/2) / n, in exact fractions."""
     series = pd.Series(np.asarray(values, dtype=float))
     if lower_is_better:
@@ -91,12 +186,13 @@ def threshold_scores(values, edges, lower_is_better: bool = False) -> np.ndarray
     return bins + 1 - scores if lower_is_better else scores
 
 
-def score_table(table: pd.DataFrame, bins: int = 5, thresholds=None, weights=(1, 1, 1)) -> pd.DataFrame:
+def score_table(table: pd.DataFrame, bins: int = 5, thresholds=None, weights=(1, 1, 1), method: str = "quantile") -> pd.DataFrame:
     out = pd.DataFrame(index=table.index)
     if thresholds is None:
-        out["r_score"] = quantile_scores(table["recency"], bins, lower_is_better=True)
-        out["f_score"] = quantile_scores(table["frequency"], bins)
-        out["m_score"] = quantile_scores(table["monetary"], bins)
+        rule = balanced_scores if method == "quantile" else midrank_scores
+        out["r_score"] = rule(table["recency"], bins, lower_is_better=True)
+        out["f_score"] = rule(table["frequency"], bins)
+        out["m_score"] = rule(table["monetary"], bins)
     else:
         out["r_score"] = threshold_scores(table["recency"], thresholds["recency"], lower_is_better=True)
         out["f_score"] = threshold_scores(table["frequency"], thresholds["frequency"])

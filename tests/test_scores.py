@@ -51,27 +51,58 @@ tied_values = st.lists(st.integers(0, 12).map(float) | st.floats(-50, 50, allow_
 
 
 @SETTINGS
-@given(recency=tied_values, bins=st.integers(2, 9), data=st.data())
-def test_quantile_scores_match_the_reference(recency, bins, data):
+@given(recency=tied_values, bins=st.integers(2, 9), method=st.sampled_from(["quantile", "midrank"]), data=st.data())
+def test_quantile_scores_match_the_reference(recency, bins, method, data):
     n = len(recency)
     frequency = data.draw(st.lists(st.integers(1, 6).map(float), min_size=n, max_size=n))
     monetary = data.draw(st.lists(st.floats(-100, 1e6, allow_nan=False), min_size=n, max_size=n))
     table = pd.DataFrame({"recency": recency, "frequency": frequency, "monetary": monetary})
-    got = rfmkit.score(table, bins=bins)
-    want = ref.score_table(table, bins)
+    got = rfmkit.score(table, bins=bins, method=method)
+    want = ref.score_table(table, bins, method=method)
     for column in ["r_score", "f_score", "m_score", "rfm_score"]:
         np.testing.assert_array_equal(got[column].to_numpy(), want[column].to_numpy(), err_msg=column)
     assert got["rfm_code"].astype(str).tolist() == want["rfm_code"].tolist()
 
 
+@settings(max_examples=300, deadline=None)
+@given(counts=st.lists(st.integers(1, 30) | st.integers(1, 3), min_size=2, max_size=11), bins=st.integers(2, 9))
+def test_the_balanced_programme_is_the_brute_force_optimum(counts, bins):
+    # The oracle's programme against every cut; then rfmkit against both, on values
+    # built from the counts (value i repeated counts[i] times, in a shuffled order).
+    groups = min(bins, len(counts))
+    assert ref.balanced_starts_dp(counts, groups) == ref.balanced_starts_brute_force(counts, groups)
+    values = np.repeat(np.arange(len(counts), dtype=float), counts)
+    np.random.default_rng(len(values)).shuffle(values)
+    table = pd.DataFrame({"recency": values, "frequency": values, "monetary": values})
+    got = rfmkit.score(table, bins=bins)
+    np.testing.assert_array_equal(got["m_score"], ref.balanced_scores(values, bins, brute_force=True))
+    np.testing.assert_array_equal(got["r_score"], ref.balanced_scores(values, bins, lower_is_better=True, brute_force=True))
+
+
 @SETTINGS
-@given(values=tied_values, bins=st.integers(2, 9), seed=st.integers(0, 2**32 - 1))
-def test_scores_are_invariant_to_row_order_and_monotone(values, bins, seed):
-    n = len(values)
+@given(values=tied_values, bins=st.integers(2, 9))
+def test_balanced_scores_use_every_score_when_there_are_enough_distinct_values(values, bins):
     table = pd.DataFrame({"recency": values, "frequency": values, "monetary": values})
     scored = rfmkit.score(table, bins=bins)
+    distinct = len(np.unique(np.asarray(values) + 0.0))
+    for column in ("r_score", "f_score", "m_score"):
+        used = np.unique(scored[column])
+        if distinct >= bins:
+            assert used.tolist() == list(range(1, bins + 1))
+        else:
+            assert len(used) == distinct  # distinct values keep distinct scores
+    levels = scored.attrs["rfmkit"]["score"]["levels"]
+    assert levels == {name: min(distinct, bins) for name in ("recency", "frequency", "monetary")}
+
+
+@SETTINGS
+@given(values=tied_values, bins=st.integers(2, 9), seed=st.integers(0, 2**32 - 1), method=st.sampled_from(["quantile", "midrank"]))
+def test_scores_are_invariant_to_row_order_and_monotone(values, bins, seed, method):
+    n = len(values)
+    table = pd.DataFrame({"recency": values, "frequency": values, "monetary": values})
+    scored = rfmkit.score(table, bins=bins, method=method)
     order = np.random.default_rng(seed).permutation(n)
-    shuffled = rfmkit.score(table.iloc[order], bins=bins)
+    shuffled = rfmkit.score(table.iloc[order], bins=bins, method=method)
     pd.testing.assert_frame_equal(shuffled.loc[scored.index], scored)
     x = np.asarray(values)
     for column, sign in (("r_score", -1), ("f_score", 1), ("m_score", 1)):
@@ -97,7 +128,10 @@ def test_scores_on_the_rfm_table_and_distinct_values():
     counts = rfmkit.score(distinct)["m_score"].value_counts().sort_index()
     assert counts.tolist() == [20] * 5
     assert list(got.columns[: len(table.columns)]) == list(table.columns)
-    assert got.attrs["rfmkit"]["score"] == {"bins": 5, "method": "quantile", "thresholds": None, "weights": [1.0, 1.0, 1.0]}
+    levels = {"recency": 5, "frequency": 5, "monetary": 5}
+    assert got.attrs["rfmkit"]["score"] == {"bins": 5, "method": "quantile", "thresholds": None, "weights": [1.0, 1.0, 1.0], "levels": levels}
+    midrank = rfmkit.score(table, method="midrank")
+    pd.testing.assert_frame_equal(midrank[["r_score", "f_score", "m_score"]], ref.score_table(table, method="midrank")[["r_score", "f_score", "m_score"]])
 
 
 def test_threshold_scores_match_the_reference():
@@ -581,17 +615,19 @@ def test_segment_asks_for_bins_when_the_scoring_is_not_recorded():
     assert rfmkit.segment(plain, "rfm11")["segment"].tolist() == rfmkit.segment(rfmkit.score(table), "rfm11")["segment"].tolist()
 
 
+@pytest.mark.parametrize("method", ["quantile", "midrank"])
 @pytest.mark.parametrize("bins", [2, 5, 9])
-def test_large_tables_take_the_selection_path_and_match_the_reference(bins):
-    # Above 4096 distinct values the core finds the score steps by selection instead of
-    # counting every distinct value (src/scores.rs, score_steps): same scores.
+def test_large_tables_take_the_sorting_paths_and_match_the_reference(bins, method):
+    # Above 4096 distinct values the core sorts the keys (balanced) or finds the score
+    # steps by selection (mid-rank) instead of counting every distinct value by hashing;
+    # above 16384 distinct values the balanced programme splits its layers over threads.
     rng = np.random.default_rng(bins)
-    n = 12_000
-    monetary = np.round(rng.lognormal(4, 1.2, n), 2)
-    monetary[rng.integers(0, n, 3000)] = 25.0  # a heavy tie inside the range
+    n = 24_000
+    monetary = np.round(rng.lognormal(4, 1.2, n), 3)
+    monetary[rng.integers(0, n, 6_000)] = 25.0  # a heavy tie inside the range
     table = pd.DataFrame({"recency": rng.integers(1, 9000, n), "frequency": rng.geometric(0.3, n), "monetary": monetary})
-    assert table["monetary"].nunique() > 4096 and table["recency"].nunique() > 4096
-    got = rfmkit.score(table, bins=bins)
-    want = ref.score_table(table, bins)
+    assert table["monetary"].nunique() > 16384 and table["recency"].nunique() > 4096
+    got = rfmkit.score(table, bins=bins, method=method)
+    want = ref.score_table(table, bins, method=method)
     for column in ("r_score", "f_score", "m_score"):
         np.testing.assert_array_equal(got[column].to_numpy(), want[column].to_numpy())

@@ -88,6 +88,7 @@ def score(
     monetary: npt.NDArray[np.float64],
     *,
     bins: int,
+    method: str,
     thresholds: tuple[list[float], list[float], list[float]] | None,
     weights: tuple[float, float, float],
     names: tuple[str, str, str],

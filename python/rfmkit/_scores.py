@@ -21,6 +21,9 @@ from rfmkit.exceptions import DtypeError, InvalidParameterError
 
 METRICS = ("recency", "frequency", "monetary")
 SCORE_COLUMNS = ("r_score", "f_score", "m_score")
+#: The scoring rules of `score`: balanced quantiles (the default), the older mid-rank
+#: quantiles, and user thresholds.
+METHODS = ("quantile", "midrank", "thresholds")
 LANGS = ("en", "zh")
 
 
@@ -175,12 +178,23 @@ def score(
         as `rfmkit.rfm`'s result. Never modified.
     bins : int, default 5
         Number of scores per metric, 2 to 9 (each score is one digit of the code).
-    method : {"quantile", "thresholds"}
-        ``"quantile"``: mid-rank quantile scores. With ``n`` customers, ties given their
-        average rank, a value's percentile is ``p = (avg_rank - 0.5) / n`` and its score
-        ``floor(p * bins) + 1``. Recency is ranked on its negated values, so a short
-        recency scores high. Equal values always get equal scores; the row order never
-        matters. ``"thresholds"``: scores from the edges in `thresholds`.
+    method : {"quantile", "midrank", "thresholds"}
+        ``"quantile"`` (the default): balanced, tie-aware quantile scores. The sorted
+        distinct values of a metric are cut into `bins` contiguous groups scored
+        ``1..bins`` (recency reversed, so a short recency scores high): equal values
+        share a score, and whenever there are at least `bins` distinct values every
+        score is used. Among such cuts the one whose group sizes are closest to
+        ``n / bins`` (least ``Σ (size − n/bins)²``, found exactly) wins; equally good cuts
+        go to the one closest to the exact quantile positions. Untied data get exact
+        quantiles; a tie bigger than ``n / bins`` (half the customers bought once) is one
+        group, and the other values share the remaining scores evenly. With fewer
+        distinct values than `bins`, each value gets its mid-rank score (below), moved
+        just enough to keep the scores distinct; the unused scores are recorded in
+        ``attrs["rfmkit"]["score"]["levels"]``. ``"midrank"``: the older mid-rank rule:
+        with ``n`` customers, ties given their average rank, a value's percentile is
+        ``p = (avg_rank - 0.5) / n`` and its score ``floor(p * bins) + 1`` (a 50 % tie at
+        the bottom gets score 2, and score 1 is never given). Both are independent of
+        the row order. ``"thresholds"``: scores from the edges in `thresholds`.
     thresholds : mapping, optional
         With ``method="thresholds"``: ``bins - 1`` strictly increasing edges for each of
         ``"recency"``, ``"frequency"`` and ``"monetary"``. Intervals are closed on the
@@ -197,7 +211,8 @@ def score(
         ``rfm_code`` (e.g. ``"545"``: a categorical over all ``bins**3`` codes; polars:
         Enum) and ``rfm_score = wr * r_score + wf * f_score + wm * m_score`` (int64 when
         the weights are whole numbers, else float64). ``attrs["rfmkit"]["score"]`` records
-        bins, method, thresholds and weights.
+        bins, method, thresholds, weights and ``levels``: how many distinct scores each of
+        R, F, M uses (less than `bins` only when a metric has fewer distinct values).
 
     Raises
     ------
@@ -220,27 +235,50 @@ def score(
     1        2        2        1      221          5
     2        1        2        2      122          5
     3        3        3        3      333          9
+    >>> rfmkit.score(table, bins=4).attrs["rfmkit"]["score"]["levels"]  # 3 distinct frequencies
+    {'recency': 4, 'frequency': 3, 'monetary': 4}
+
+    Half of these customers bought once: balanced scores give them 1 and use every
+    score; the mid-rank rule gives them 2 and never 1.
+
+    >>> once = pd.DataFrame({"recency": [5, 9, 30, 60, 90, 120, 200, 365],
+    ...                      "frequency": [1, 1, 1, 1, 2, 3, 4, 6],
+    ...                      "monetary": [20.0, 35.0, 15.0, 60.0, 80.0, 150.0, 210.0, 400.0]})
+    >>> rfmkit.score(once, bins=4)["f_score"].tolist()
+    [1, 1, 1, 1, 2, 3, 4, 4]
+    >>> rfmkit.score(once, bins=4, method="midrank")["f_score"].tolist()
+    [2, 2, 2, 2, 3, 3, 4, 4]
     >>> edges = {"recency": [30, 60, 90, 180], "frequency": [1, 2, 4, 8],
     ...          "monetary": [50, 100, 250, 1000]}
     >>> rfmkit.score(table, method="thresholds", thresholds=edges)["rfm_code"].tolist()
     ['544', '411', '111', '522']
     """
     bins = check_bins(bins)
-    if method not in ("quantile", "thresholds"):
-        raise InvalidParameterError(f"method={method!r} is not one of 'quantile', 'thresholds'")
+    if method not in METHODS:
+        raise InvalidParameterError(
+            f"method={method!r} is not one of 'quantile' (balanced quantiles, the default), "
+            f"'midrank' (the older mid-rank rule), 'thresholds' (your edges)"
+        )
     if method == "thresholds" and thresholds is None:
         raise InvalidParameterError(
             "method='thresholds' needs thresholds=, e.g. "
             "{'recency': [30, 60, 90, 180], 'frequency': [1, 2, 4, 8], 'monetary': [50, 100, 250, 1000]}"
         )
-    if method == "quantile" and thresholds is not None:
-        raise InvalidParameterError("thresholds= is given but method='quantile'; pass method='thresholds' to use them")
+    if method != "thresholds" and thresholds is not None:
+        raise InvalidParameterError(f"thresholds= is given but method={method!r}; pass method='thresholds' to use them")
     edges = _thresholds(thresholds) if thresholds is not None else None
     weight_values = _weights(weights)
     frame = table_frame(table)
     values = [numbers(frame, name, name) for name in METRICS]
     result = _core.score(
-        values[0], values[1], values[2], bins=bins, thresholds=edges, weights=weight_values, names=METRICS
+        values[0],
+        values[1],
+        values[2],
+        bins=bins,
+        method="quantile" if method == "thresholds" else method,
+        thresholds=edges,
+        weights=weight_values,
+        names=METRICS,
     )
     total = result["total"]
     if all(float(w).is_integer() for w in weight_values):
@@ -258,6 +296,10 @@ def score(
             "method": method,
             "thresholds": dict(zip(METRICS, edges)) if edges is not None else None,
             "weights": list(weight_values),
+            "levels": {
+                metric: int(np.count_nonzero(np.bincount(result[column], minlength=bins + 1)))
+                for metric, column in zip(METRICS, SCORE_COLUMNS)
+            },
         }
     }
     return with_columns(frame, columns, info)

@@ -4,7 +4,7 @@ use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use super::{compute, to_py_err};
+use super::{compute, to_py_err, InvalidParameterError};
 use crate::scores::{score as score_core, Direction, Method, Metric};
 use crate::segments::{
     builtin_labels, classic8 as classic8_core, evaluate, segment_scores as segment_scores_core,
@@ -12,13 +12,22 @@ use crate::segments::{
     Rule, Scheme, Variable,
 };
 
-fn method(edges: Option<Vec<f64>>) -> Method {
-    edges.map_or(Method::Quantile, Method::Thresholds)
+/// The method of one metric: its threshold edges when given, else the quantile rule
+/// named by `quantile` ("quantile": balanced, "midrank": the older mid-rank rule).
+fn metric_method(quantile: &str, edges: Option<Vec<f64>>) -> PyResult<Method> {
+    match (edges, quantile) {
+        (Some(edges), _) => Ok(Method::Thresholds(edges)),
+        (None, "quantile") => Ok(Method::Balanced),
+        (None, "midrank") => Ok(Method::MidRank),
+        (None, other) => Err(InvalidParameterError::new_err(format!(
+            "method={other:?} is not one of 'quantile', 'midrank', 'thresholds'"
+        ))),
+    }
 }
 
 /// R, F, M scores, the code index and the weighted score.
 #[pyfunction]
-#[pyo3(signature = (recency, frequency, monetary, *, bins, thresholds, weights, names))]
+#[pyo3(signature = (recency, frequency, monetary, *, bins, method, thresholds, weights, names))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn score<'py>(
     py: Python<'py>,
@@ -26,6 +35,7 @@ fn score<'py>(
     frequency: PyReadonlyArray1<'py, f64>,
     monetary: PyReadonlyArray1<'py, f64>,
     bins: u32,
+    method: &str,
     thresholds: Option<(Vec<f64>, Vec<f64>, Vec<f64>)>,
     weights: (f64, f64, f64),
     names: (String, String, String),
@@ -38,19 +48,19 @@ fn score<'py>(
         values: recency.as_slice()?,
         name: &names.0,
         direction: Direction::LowerIsBetter,
-        method: method(r_edges),
+        method: metric_method(method, r_edges)?,
     };
     let frequency = Metric {
         values: frequency.as_slice()?,
         name: &names.1,
         direction: Direction::HigherIsBetter,
-        method: method(f_edges),
+        method: metric_method(method, f_edges)?,
     };
     let monetary = Metric {
         values: monetary.as_slice()?,
         name: &names.2,
         direction: Direction::HigherIsBetter,
-        method: method(m_edges),
+        method: metric_method(method, m_edges)?,
     };
     let weights = [weights.0, weights.1, weights.2];
     let scores = compute(py, || score_core(&recency, &frequency, &monetary, bins, weights))?;
