@@ -64,11 +64,8 @@ def assert_accounting(attrs: dict, expected: dict) -> None:
         assert as_stamp(attrs["as_of"]).date() == expected["as_of"].date(), (attrs["as_of"], expected["as_of"])
 
 
-def assert_same_table(out: pd.DataFrame, ref: pd.DataFrame, *, check_order: bool = True, check_times: bool = True) -> None:
-    """Same customers; ints and timestamps exact, floats to rel 1e-9.
-
-    `check_times=False` only for inputs that hit BUG_ARROW_TIMES (see test_known_bugs.py).
-    """
+def assert_same_table(out: pd.DataFrame, ref: pd.DataFrame, *, check_order: bool = True) -> None:
+    """Same customers; ints and timestamps exact, floats to rel 1e-9."""
     assert list(out.columns) == RFM_COLUMNS
     got_ids = py_ids(out.index)
     ref_ids = list(ref.index)
@@ -90,17 +87,12 @@ def assert_same_table(out: pd.DataFrame, ref: pd.DataFrame, *, check_order: bool
             got, want = float(out[column].iloc[i]), float(expected[column])
             scale = float(expected["_scale"]) / max(1, int(expected["frequency"]) if column == "avg_order_value" else 1)
             assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12 * scale), (cid, column, got, want)
-        for column in TIME_COLUMNS if check_times else []:
+        for column in TIME_COLUMNS:
             got, want = as_stamp(out[column].iloc[i]), as_stamp(expected[column])
             assert got == want, (cid, column, got, want)
             assert (got.tzinfo is None) == (want.tzinfo is None), (cid, column, got, want)
             if want.tzinfo is not None:
                 assert str(got.tz) == str(want.tz), (cid, column, got, want)
-
-
-def hits_arrow_times_bug(df: pd.DataFrame) -> bool:
-    """BUG_ARROW_TIMES: Arrow-backed timestamps come back aligned on the customer id."""
-    return isinstance(df["ts"].dtype, pd.ArrowDtype)
 
 
 def check_against_reference(df: pd.DataFrame, **kwargs) -> pd.DataFrame | None:
@@ -116,7 +108,7 @@ def check_against_reference(df: pd.DataFrame, **kwargs) -> pd.DataFrame | None:
         return None
     out = run_rfm(df, **names, **kwargs)
     assert_accounting(out.attrs["rfmkit"], accounting)
-    assert_same_table(out, ref, check_times=not hits_arrow_times_bug(df))
+    assert_same_table(out, ref)
     date_dtype = df["ts"].dtype
     if isinstance(date_dtype, pd.DatetimeTZDtype) or (isinstance(date_dtype, np.dtype) and date_dtype.kind == "M"):
         for column in TIME_COLUMNS:
@@ -249,7 +241,7 @@ def test_rfm_row_order_does_not_matter(data):
     b_pos = {c: i for i, c in enumerate(b_ids)}
     for i, cid in enumerate(a_ids):
         j = b_pos[cid]
-        for column in INT_COLUMNS + (TIME_COLUMNS if not hits_arrow_times_bug(df) else []):
+        for column in INT_COLUMNS + TIME_COLUMNS:
             assert a[column].iloc[i] == b[column].iloc[j], (cid, column)
         for column in FLOAT_COLUMNS:
             assert math.isclose(a[column].iloc[i], b[column].iloc[j], rel_tol=1e-9, abs_tol=1e-9), (cid, column)
@@ -339,4 +331,4 @@ def test_rfm_pyarrow_table(data):
     out = run_rfm(table, customer="customer", date="ts", amount="amount", **kwargs)
     assert isinstance(out, pd.DataFrame)
     assert_accounting(out.attrs["rfmkit"], accounting)
-    assert_same_table(out, ref, check_times=False)  # BUG_ARROW_TIMES: every pyarrow Table input
+    assert_same_table(out, ref)

@@ -61,11 +61,14 @@ class Column:
         return _pyarrow().array(self.values, from_pandas=True)
 
     def take(self, rows: np.ndarray) -> Any:
-        """The values at `rows`, in the column's own type (pandas values for arrow input)."""
+        """The values at `rows`, in the column's own type (pandas values for arrow input).
+
+        Never a Series: a Series would be aligned on its index (0..len) where the caller
+        places the values by position, e.g. as the columns of a customer table."""
         if self.frontend == "polars":
             return self.values.gather(rows)
         if self.frontend == "arrow":
-            return self.values.take(rows).to_pandas(date_as_object=False)
+            return self.values.take(rows).to_pandas(date_as_object=False).array
         return self.values.array.take(rows)
 
 
@@ -328,7 +331,10 @@ def _timestamps_pandas(column: Column) -> Times:
             column = Column(column.name, "pandas", series)
         return Times(_ticks_of(series), TICKS_PER_DAY[unit], None, column)
     if isinstance(dtype, pd.ArrowDtype):
-        return _timestamps_arrow(Column(column.name, "arrow", _pyarrow().chunked_array([_pyarrow().array(series)])))
+        arrow = _timestamps_arrow(Column(column.name, "arrow", _pyarrow().chunked_array([_pyarrow().array(series)])))
+        # first/last purchases are taken from the pandas column: they keep its Arrow dtype
+        arrow.output = column
+        return arrow
     if dtype == object:
         inferred = pd.api.types.infer_dtype(series, skipna=True)
         if inferred in ("date", "datetime", "datetime64", "empty"):
