@@ -48,15 +48,17 @@ def test_missing_column_lists_the_columns_and_suggests(orders):
         rfmkit.rfm(orders, **COLS, order="invoice")
 
 
-def test_string_dates_say_how_to_convert(orders):
+def test_string_dates_are_read_with_one_format(orders):
     frame = orders.assign(ordered_at=orders["ordered_at"].dt.strftime("%Y-%m-%d"))
-    with pytest.raises(DtypeError, match=r"date column 'ordered_at' holds strings.*pd.to_datetime"):
-        rfmkit.rfm(frame, **COLS)
+    got = rfmkit.rfm(frame, **COLS)
+    want = rfmkit.rfm(orders, **COLS)
+    pd.testing.assert_frame_equal(got.drop(columns=["first_purchase", "last_purchase"]), want.drop(columns=["first_purchase", "last_purchase"]))
+    assert got.attrs["rfmkit"]["date_format"] == "%Y-%m-%d"
 
 
-def test_numeric_dates_suggest_a_unit(orders):
-    frame = orders.assign(ordered_at=np.arange(4) * 86_400)
-    with pytest.raises(DtypeError, match=r"holds numbers.*unit='s'"):
+def test_numeric_dates_are_never_epoch_nanoseconds(orders):
+    frame = orders.assign(ordered_at=1_704_067_200 + np.arange(4) * 86_400)
+    with pytest.raises(DtypeError, match=r"holds numbers.*never reads numbers as epoch nanoseconds.*unix seconds.*date_format='unix'"):
         rfmkit.rfm(frame, **COLS)
 
 

@@ -16,12 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rfmkit import _core
+from rfmkit import _core, _dates
 from rfmkit.exceptions import (
     ColumnNotFoundError,
     DataQualityWarning,
     DtypeError,
     InvalidParameterError,
+    InvalidRowError,
 )
 
 NAT = np.iinfo(np.int64).min
@@ -310,10 +311,104 @@ def _date_hint(name: str, what: str) -> str:
     )
 
 
-def timestamps(column: Column) -> Times:
+def timestamps(column: Column, date_format: str | None = None, dayfirst: bool | None = None) -> tuple[Times, _dates.DateReading]:
+    """The wall-clock ticks of a date column, reading text and numbers by the one date
+    rule of `_dates`; dates outside 1900..2100 become missing (NaT) and are listed in the
+    returned reading with the rows that are not dates."""
+    reading = _dates.DateReading()
+    converted = _text_or_number_dates(column, date_format, dayfirst, reading)
+    if converted is not None:
+        column = _column_like(column, converted)
+    times = _timestamps_pandas(column) if column.frontend == "pandas" else _timestamps_arrow(column)
+    return _outside_range_as_missing(times, reading), reading
+
+
+def _text_or_number_dates(column: Column, date_format: str | None, dayfirst: bool | None, reading: _dates.DateReading) -> pd.Series | None:
+    """Datetimes of a column of text or numbers (None: the column holds dates already)."""
+    kind, values = _date_source(column)
+    if kind == "text":
+        return _dates.text_to_datetimes(values, column.name, date_format, dayfirst, reading)
+    if kind == "numbers":
+        return _dates.numbers_to_datetimes(values, column.name, date_format, reading)
+    return None
+
+
+def _date_source(column: Column) -> tuple[str | None, Any]:
+    """("text", object array), ("numbers", float64 array) or (None, None) for a column of
+    dates or times, or of anything else (left to the timestamp readers' errors)."""
     if column.frontend == "pandas":
-        return _timestamps_pandas(column)
-    return _timestamps_arrow(column)
+        series = column.values
+        dtype = series.dtype
+        if isinstance(dtype, pd.ArrowDtype):
+            return _arrow_date_source(_pyarrow().array(series))
+        if isinstance(dtype, pd.StringDtype):
+            return "text", series.to_numpy(dtype=object, na_value=None)
+        if dtype == object:
+            inferred = pd.api.types.infer_dtype(series, skipna=True)
+            if inferred == "string":
+                return "text", series.to_numpy(dtype=object)
+            if inferred in ("integer", "floating", "mixed-integer-float"):
+                return "numbers", pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            return None, None
+        if pd.api.types.is_bool_dtype(dtype):
+            return None, None
+        if pd.api.types.is_numeric_dtype(dtype):
+            return "numbers", series.to_numpy(dtype=np.float64, na_value=np.nan)
+        return None, None
+    return _arrow_date_source(column.to_arrow())
+
+
+def _arrow_date_source(array: Any) -> tuple[str | None, Any]:
+    pa = _pyarrow()
+    kind = array.type
+    if pa.types.is_dictionary(kind):
+        import pyarrow.compute as pc
+
+        array = pc.cast(array, kind.value_type)
+        kind = array.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+        return "text", array.to_numpy(zero_copy_only=False)
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        import pyarrow.compute as pc
+
+        values = pc.cast(array, pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+        return "numbers", np.asarray(values, dtype=np.float64)
+    return None, None
+
+
+def _column_like(column: Column, values: pd.Series) -> Column:
+    """Parsed datetimes as a column of the input's frontend (results keep its type)."""
+    if column.frontend == "polars":
+        import polars as pl
+
+        return Column(column.name, "polars", pl.from_pandas(values))
+    if column.frontend == "arrow":
+        pa = _pyarrow()
+        return Column(column.name, "arrow", pa.chunked_array([pa.Array.from_pandas(values)]))
+    return Column(column.name, "pandas", values)
+
+
+class _ValuesOf:
+    """Row -> value of a column, for messages that quote one value."""
+
+    def __init__(self, column: Column) -> None:
+        self.column = column
+
+    def __getitem__(self, row: int) -> Any:
+        return self.column.take(np.array([row], dtype=np.int64))[0]
+
+
+def _outside_range_as_missing(times: Times, reading: _dates.DateReading) -> Times:
+    ticks = times.ticks
+    present = ticks != NAT
+    day = ticks // times.ticks_per_day
+    outside = present & ((day < _dates.FIRST_DAY) | (day > _dates.LAST_DAY))
+    if not outside.any():
+        return times
+    reading.add(_dates.OUT_OF_RANGE, outside, _ValuesOf(times.output))
+    ticks = ticks.copy()  # may be a view of the user's column
+    ticks[outside] = NAT
+    return Times(ticks, times.ticks_per_day, times.tz, times.output)
 
 
 def _timestamps_pandas(column: Column) -> Times:
@@ -514,6 +609,10 @@ class Prepared:
     # Integer customer ids not yet encoded (`prepare(..., int_ids_as_they_are=True)`):
     # values and validity; `customers` and the table's codes are empty until `encode_ids`.
     raw_ids: tuple[np.ndarray, np.ndarray | None] | None = None
+    # How the date column was read, and the rows it made invalid that the core counts as
+    # `missing_date` (their customer is valid), by their own reason.
+    dates: _dates.DateReading | None = None
+    date_drops: dict[str, int] | None = None
 
 
 def prepare(
@@ -524,16 +623,22 @@ def prepare(
     amount: str | None,
     order: str | None = None,
     int_ids_as_they_are: bool = False,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+    invalid: str = "drop",
 ) -> Prepared:
     """Looks up and converts the columns of a transaction table. With
     `int_ids_as_they_are`, integer customer ids are left unencoded in `raw_ids` (for
-    `_core.rfm_int_ids`); `encode_ids` encodes them if that path does not apply."""
+    `_core.rfm_int_ids`); `encode_ids` encodes them if that path does not apply. Dates
+    follow the one date rule (`_dates`, with `date_format` and `dayfirst`); with
+    ``invalid="raise"`` a value that is not a date raises when it is the first invalid row."""
+    _dates.check_options(date_format, dayfirst)
     frame = Frame.of(data)
     customer_column = frame.column(customer, "customer")
     date_column = frame.column(date, "date")
     amount_column = frame.column(amount, "amount") if amount is not None else None
     order_column = frame.column(order, "order") if order is not None else None
-    times = timestamps(date_column)
+    times, reading = timestamps(date_column, date_format, dayfirst)
     amount_values = amounts(amount_column) if amount_column is not None else None
     raw_ids = int_ids(customer_column) if int_ids_as_they_are else None
     if raw_ids is not None:
@@ -552,7 +657,52 @@ def prepare(
         n_orders=orders.n if orders is not None else 0,
         names=(customer_column.name, date_column.name, amount or "", order or ""),
     )
-    return Prepared(frame, customers, times, table, raw_ids)
+    prepared = Prepared(frame, customers, times, table, raw_ids, reading)
+    _account_dates(prepared, invalid)
+    return prepared
+
+
+def _account_dates(prepared: Prepared, invalid: str) -> None:
+    """Counts the rows that are not dates by reason, as the core classifies rows: the
+    first failing field wins, and the customer comes before the date."""
+    reading = prepared.dates
+    if reading is None or not reading.bad_rows:
+        return
+    if prepared.raw_ids is not None:
+        valid_customer = prepared.raw_ids[1]
+    else:
+        valid_customer = prepared.customers.codes >= 0
+    prepared.date_drops = {
+        reason: int((mask if valid_customer is None else mask & valid_customer).sum())
+        for reason, mask in reading.bad_rows.items()
+    }
+    if invalid != "raise":
+        return
+    first = reading.first_bad_row(valid_customer)
+    if first is None:
+        return
+    row, reason = first
+    table = prepared.table
+    earlier = slice(0, row)
+    # an earlier row invalid for another reason is the core's to report
+    if valid_customer is not None and not valid_customer[earlier].all():
+        return
+    if (table.time[earlier] == NAT).any():
+        return
+    if table.amount is not None and not np.isfinite(table.amount[earlier]).all():
+        return
+    if table.order is not None and (table.order[earlier] < 0).any():
+        return
+    value = reading.value_at(reason, row)
+    shown = repr(str(value) if isinstance(value, (_dt.date, np.datetime64)) else value)
+    what = "outside 1900-01-01..2100-12-31" if reason == _dates.OUT_OF_RANGE else "not a date" + (
+        f" in the format {reading.format!r}" if reading.format else ""
+    )
+    raise InvalidRowError(
+        f"row {row} (0-based position): date column {table.names[1]!r} is {shown}, {what}; fix or drop such "
+        f"rows, pass date_format= if the format is another, or invalid=\"drop\" to drop and count them "
+        f"(as {reason})"
+    )
 
 
 def encode_ids(prepared: Prepared) -> None:
@@ -575,9 +725,26 @@ def release_codes(prepared: Prepared) -> None:
     prepared.customers.codes = np.empty(0, dtype=np.int64)
 
 
-def quality(result: dict, function: str) -> dict:
-    """The accounting dict, with a warning when rows were dropped."""
+def quality(result: dict, function: str, prepared: Prepared | None = None) -> dict:
+    """The accounting dict, with a warning when rows were dropped. The core counts every
+    row without a date as `missing_date`; the ones whose text or number was not a date
+    move to their own reasons here."""
     info = {"rows_in": int(result["rows_in"]), "rows_used": int(result["rows_used"]), "dropped": dict(result["dropped"])}
+    if prepared is not None and prepared.dates is not None:
+        if prepared.date_drops:
+            dropped = info["dropped"]
+            moved = sum(prepared.date_drops.values())
+            remaining = dropped.get("missing_date", 0) - moved
+            dropped.pop("missing_date", None)
+            if remaining:
+                dropped["missing_date"] = remaining
+            for reason, count in prepared.date_drops.items():
+                if count:
+                    dropped[reason] = count
+        if prepared.dates.format is not None:
+            info["date_format"] = prepared.dates.format
+        if prepared.dates.notes:
+            info["notes"] = list(prepared.dates.notes)
     dropped = sum(info["dropped"].values())
     if dropped:
         detail = ", ".join(f"{count} {reason}" for reason, count in info["dropped"].items())

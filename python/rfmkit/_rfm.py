@@ -55,6 +55,8 @@ def rfm(
     zero: str = "drop",
     returns: str = "net",
     invalid: str = "drop",
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
 ) -> Any:
     """Per-customer RFM features of a transaction table.
 
@@ -64,9 +66,10 @@ def rfm(
         One row per transaction, or per order line when `order` is given. Never modified.
     customer, date, amount : str
         Column names. Customer ids may be of any type (int, string, categorical, float
-        with nulls); dates are timestamps of any resolution, tz-aware or naive, or
-        ``datetime.date`` objects. Day arithmetic uses the calendar days of the
-        timestamps on their own wall clock.
+        with nulls); dates are timestamps of any resolution, tz-aware or naive,
+        ``datetime.date`` objects, text (read with one format for the whole column, see
+        `date_format`) or numbers with a `date_format`. Day arithmetic uses the calendar
+        days of the timestamps on their own wall clock.
     order : str, optional
         Order (invoice) id column: order lines of one order count as one purchase.
     as_of : date-like, optional
@@ -82,7 +85,22 @@ def rfm(
         and counted, or raise `InvalidRowError`.
     invalid : {"drop", "raise"}
         Rows with a null customer, a null date or a non-finite amount (or a null order)
-        are dropped and counted, or raise `InvalidRowError` naming the first one.
+        are dropped and counted, or raise `InvalidRowError` naming the first one. A
+        date text that fits no format counts as ``unparseable_date``, a date before
+        1900-01-01 or after 2100-12-31 (e.g. a ``9999-12-31`` sentinel) as
+        ``date_out_of_range``.
+    date_format : str, optional
+        How a date column of text or numbers is written: a strftime format
+        (``"%d/%m/%Y"``, ``"%Y%m%d"``), ``"ISO8601"``, ``"excel"`` (spreadsheet serial
+        days), ``"unix"`` (seconds) or ``"unix_ms"``. Numbers are never read without
+        it (never as epoch nanoseconds). Text without it: the one format that reads the
+        most values, inferred from the column and recorded in
+        ``attrs["rfmkit"]["date_format"]``; when day/month and month/day both read every
+        value, an error asks for `dayfirst`. Text with mixed UTC offsets is converted to
+        UTC; offsets on some values only are an error.
+    dayfirst : bool, optional
+        For text dates such as ``03/04/2024``: True reads day first (3 April), False
+        month first (4 March).
 
     Returns
     -------
@@ -132,7 +150,15 @@ def rfm(
     # Integer ids (without orders) may skip the codes: `_core.rfm_int_ids` aggregates them
     # as they are when they fill a dense range, else they are encoded as any other ids.
     prepared = _frame.prepare(
-        data, customer=customer, date=date, amount=amount, order=order, int_ids_as_they_are=order is None
+        data,
+        customer=customer,
+        date=date,
+        amount=amount,
+        order=order,
+        int_ids_as_they_are=order is None,
+        date_format=date_format,
+        dayfirst=dayfirst,
+        invalid=invalid,
     )
     options = {
         "as_of_day": as_of_day(as_of, prepared.times.tz),
@@ -154,7 +180,7 @@ def rfm(
     if result is None:
         result = _core.rfm(prepared.table, **options)
     _frame.release_codes(prepared)
-    info = _frame.quality(result, "rfmkit.rfm")
+    info = _frame.quality(result, "rfmkit.rfm", prepared)
     day = result["as_of_day"]
     info["as_of"] = _frame.stamp_of_day(day).date().isoformat() if day is not None else None
     if window_days is not None:

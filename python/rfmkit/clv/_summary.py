@@ -52,6 +52,8 @@ def summary(
     zero: str = "drop",
     returns: str = "drop",
     invalid: str = "drop",
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
 ) -> Any:
     """The BTYD summary of `lifetimes.utils.summary_data_from_transaction_data`.
 
@@ -109,7 +111,9 @@ def summary(
     2         0.0      0.0  2.0             0.0
     """
     multiplier = _check_multiplier(freq_multiplier)
-    prepared = _frame.prepare(data, customer=customer, date=date, amount=amount)
+    prepared = _frame.prepare(
+        data, customer=customer, date=date, amount=amount, date_format=date_format, dayfirst=dayfirst, invalid=invalid
+    )
     end_ticks, _ = _end_ticks(observation_period_end, "observation_period_end", prepared.times)
     result = _core.summary(
         prepared.table,
@@ -121,7 +125,7 @@ def summary(
         invalid=invalid,
     )
     _frame.release_codes(prepared)
-    info = _frame.quality(result, "rfmkit.clv.summary")
+    info = _frame.quality(result, "rfmkit.clv.summary", prepared)
     info["observation_period_end"] = _stamp_of_ticks(result["observation_end"], prepared.times)
     info["freq"] = freq
     info["freq_multiplier"] = multiplier
@@ -149,6 +153,8 @@ def calibration_holdout(
     zero: str = "drop",
     returns: str = "drop",
     invalid: str = "drop",
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
 ) -> Any:
     """Calibration summary and holdout counts, as `lifetimes.utils.calibration_and_holdout_data`.
 
@@ -176,7 +182,9 @@ def calibration_holdout(
     2             0.0          0.0    7.0                0.0              21.0
     """
     multiplier = _check_multiplier(freq_multiplier)
-    prepared = _frame.prepare(data, customer=customer, date=date, amount=amount)
+    prepared = _frame.prepare(
+        data, customer=customer, date=date, amount=amount, date_format=date_format, dayfirst=dayfirst, invalid=invalid
+    )
     cal_ticks, _ = _end_ticks(calibration_period_end, "calibration_period_end", prepared.times)
     if cal_ticks is None:
         raise InvalidParameterError("calibration_period_end is required, e.g. '2024-06-30'")
@@ -191,7 +199,7 @@ def calibration_holdout(
         returns=returns,
         invalid=invalid,
     )
-    info = _frame.quality(result, "rfmkit.clv.calibration_holdout")
+    info = _frame.quality(result, "rfmkit.clv.calibration_holdout", prepared)
     info["calibration_period_end"] = _stamp_of_ticks(cal_ticks, prepared.times)
     info["freq"] = freq
     info["freq_multiplier"] = multiplier

@@ -1,0 +1,292 @@
+"""The one date rule (DESIGN.md, "Reading real exports"): a date column of text or
+numbers becomes timestamps by ONE format for the whole column, and the values that are
+not dates are counted by reason, never guessed row by row.
+
+- Text is parsed with `date_format` when given (a strftime format, or ``"ISO8601"``);
+  otherwise the format is inferred: each candidate format pandas guesses from a sample
+  of the values is tried on every distinct value, and the one that reads the most values
+  wins. When a day-first and a month-first format both read every value differently
+  (``03/04/2024``), that is an error naming `dayfirst`; `dayfirst=` keeps only the
+  formats of that order.
+- Numbers are never epoch nanoseconds: an integer or float date column needs
+  ``date_format="%Y%m%d"`` (or another strftime format of the digits), ``"excel"``
+  (days since 1899-12-30, the serial dates of spreadsheets), ``"unix"`` (seconds) or
+  ``"unix_ms"``; without it the error suggests the one that fits the values.
+- Text with UTC offsets: one offset keeps it; mixed offsets become UTC. Offsets on some
+  values only (naive and aware mixed) are an error.
+- A value that fits no format is an ``unparseable_date`` row, one outside 1900-01-01 ..
+  2100-12-31 (``9999-12-31`` sentinels) a ``date_out_of_range`` row: both are invalid
+  rows, dropped and counted, or an error with ``invalid="raise"``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rfmkit.exceptions import DtypeError, InvalidParameterError
+
+#: `date_format` values that name a number encoding instead of a strftime format.
+NUMBER_FORMATS = ("excel", "unix", "unix_ms")
+#: The sane range of dates: outside it a date is a sentinel or a typo.
+EARLIEST = pd.Timestamp("1900-01-01")
+LATEST = pd.Timestamp("2100-12-31")
+FIRST_DAY = int((EARLIEST - pd.Timestamp(0)).days)
+LAST_DAY = int((LATEST - pd.Timestamp(0)).days)
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+UNPARSEABLE = "unparseable_date"
+OUT_OF_RANGE = "date_out_of_range"
+
+_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+# a time of day, after which an offset may follow (a date alone has none)
+_TIME = re.compile(r"\d{1,2}:\d{2}")
+_SAMPLE = 200
+
+
+@dataclass
+class DateReading:
+    """How a date column was read: the format used (None for timestamp columns) and, per
+    reason, the rows that are not dates with their first raw value (for messages)."""
+
+    format: str | None = None
+    bad_rows: dict[str, np.ndarray] = field(default_factory=dict)
+    raw: dict[str, list[Any]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, reason: str, mask: np.ndarray, raw: Any) -> None:
+        """Counts the rows of `mask` as `reason`; `raw` holds the values as written
+        (indexable by row) for the messages."""
+        if not mask.any():
+            return
+        previous = self.bad_rows.get(reason)
+        self.bad_rows[reason] = mask if previous is None else (previous | mask)
+        self.raw.setdefault(reason, []).append(raw)
+
+    def value_at(self, reason: str, row: int) -> Any:
+        """The value as written of a row counted as `reason`."""
+        return self.raw[reason][0][row]
+
+    def first_bad_row(self, usable: np.ndarray | None) -> tuple[int, str] | None:
+        """The first row (among `usable` rows, None: all) that is not a date, and why."""
+        best: tuple[int, str] | None = None
+        for reason, mask in self.bad_rows.items():
+            rows = np.nonzero(mask if usable is None else mask & usable)[0]
+            if len(rows) and (best is None or rows[0] < best[0]):
+                best = (int(rows[0]), reason)
+        return best
+
+
+def check_options(date_format: Any, dayfirst: Any) -> None:
+    if date_format is not None and not (isinstance(date_format, str) and date_format):
+        raise InvalidParameterError(
+            f"date_format={date_format!r} must be a strftime format such as '%Y%m%d' or '%d/%m/%Y', "
+            f"'ISO8601', or one of {', '.join(map(repr, NUMBER_FORMATS))}"
+        )
+    if isinstance(date_format, str) and date_format not in NUMBER_FORMATS and date_format != "ISO8601" and "%" not in date_format:
+        raise InvalidParameterError(
+            f"date_format={date_format!r} is not a strftime format (no % directive): pass e.g. '%Y%m%d', "
+            f"'%d/%m/%Y %H:%M', 'ISO8601', or one of {', '.join(map(repr, NUMBER_FORMATS))}"
+        )
+    if dayfirst is not None and not isinstance(dayfirst, (bool, np.bool_)):
+        raise InvalidParameterError(f"dayfirst must be True, False or None, got {dayfirst!r}")
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def numbers_to_datetimes(values: np.ndarray, name: str, date_format: str | None, reading: DateReading) -> pd.Series:
+    """A float64 array of dates written as numbers (NaN: null) to datetime64[us]."""
+    finite = np.isfinite(values)
+    if date_format is None:
+        raise DtypeError(_numbers_hint(values[finite], name))
+    if date_format in NUMBER_FORMATS:
+        reading.format = date_format
+        per_unit = {"excel": 86_400_000_000.0, "unix": 1_000_000.0, "unix_ms": 1_000.0}[date_format]
+        origin = EXCEL_EPOCH if date_format == "excel" else pd.Timestamp(0)
+        micros = values * per_unit + (origin - pd.Timestamp(0)) / pd.Timedelta(microseconds=1)
+        # before 1900 or after 2100 (and beyond what int64 microseconds hold): out of range
+        low = (FIRST_DAY * 86_400_000_000.0)
+        high = (LAST_DAY + 1) * 86_400_000_000.0
+        outside = finite & ((micros < low) | (micros >= high))
+        reading.add(OUT_OF_RANGE, outside, values)
+        usable = finite & ~outside
+        ticks = np.where(usable, np.round(np.where(usable, micros, 0.0)), 0).astype(np.int64)
+        out = ticks.view("datetime64[us]").copy()
+        out[~usable] = np.datetime64("NaT")
+        return pd.Series(out)
+    # a strftime format of the digits (e.g. 19970101 with "%Y%m%d")
+    whole = finite & (values == np.round(values))
+    reading.add(UNPARSEABLE, finite & ~whole, values)
+    text = np.full(len(values), None, dtype=object)
+    text[whole] = [str(int(v)) for v in values[whole]]
+    return text_to_datetimes(text, name, date_format, None, reading)
+
+
+def _numbers_hint(values: np.ndarray, name: str) -> str:
+    base = (
+        f"date column {name!r} holds numbers, not dates; rfmkit never reads numbers as epoch nanoseconds. "
+        f"Say what they are with date_format= (CLI: --date-format): "
+    )
+    options = "'%Y%m%d' (e.g. 19970101), 'excel' (spreadsheet serial days, e.g. 45292), 'unix' (seconds) or 'unix_ms'"
+    if values.size == 0:
+        return base + options
+    sample = values[: 10_000]
+    whole = np.all(sample == np.round(sample))
+    if whole and np.all((sample >= 19000101) & (sample <= 21001231)):
+        as_int = sample.astype(np.int64)
+        month, day = as_int // 100 % 100, as_int % 100
+        if np.all((month >= 1) & (month <= 12) & (day >= 1) & (day <= 31)):
+            return base + f"its values look like yyyymmdd (e.g. {int(sample[0])}): pass date_format='%Y%m%d'"
+    if np.all((sample >= 1) & (sample < 73_051)):
+        return base + f"its values look like Excel serial days (e.g. {sample[0]:g} = " + (
+            f"{(EXCEL_EPOCH + pd.Timedelta(days=float(sample[0]))).date()}): pass date_format='excel'"
+        )
+    if np.all((sample >= 0) & (sample < 4_102_444_800)):
+        return base + f"its values look like unix seconds (e.g. {sample[0]:g}): pass date_format='unix'"
+    if np.all((sample >= 0) & (sample < 4_102_444_800_000)):
+        return base + f"its values look like unix milliseconds (e.g. {sample[0]:g}): pass date_format='unix_ms'"
+    return base + options
+
+
+# --------------------------------------------------------------------------- text
+
+
+def text_to_datetimes(
+    text: np.ndarray, name: str, date_format: str | None, dayfirst: bool | None, reading: DateReading
+) -> pd.Series:
+    """An object array of strings (None/NaN: null) to datetimes, by one format."""
+    if date_format in NUMBER_FORMATS:
+        numbers = pd.to_numeric(pd.Series(text, dtype=object), errors="coerce").to_numpy(dtype=np.float64)
+        given = pd.notna(pd.Series(text, dtype=object)).to_numpy() & (pd.Series(text, dtype=object).astype(str).str.strip() != "").to_numpy()
+        reading.add(UNPARSEABLE, given & ~np.isfinite(numbers), text)
+        return numbers_to_datetimes(numbers, name, date_format, reading)
+    series = pd.Series(text, dtype=object)
+    stripped = series.where(series.isna(), series.astype(str).str.strip())
+    present = stripped.notna().to_numpy() & (stripped != "").to_numpy()
+    codes, uniques = pd.factorize(stripped.where(present, None), use_na_sentinel=True)
+    unique_text = np.asarray(uniques, dtype=object)
+    if len(unique_text) == 0:
+        return pd.Series(np.full(len(text), np.datetime64("NaT"), dtype="datetime64[us]"))
+    utc = _check_offsets(unique_text, name)
+    if date_format is None:
+        date_format = _infer_format(unique_text, name, dayfirst, utc)
+    reading.format = date_format
+    if utc:
+        reading.notes.append(f"date column {name!r} mixes UTC offsets: its times were converted to UTC")
+    parsed = _parse(unique_text, date_format, utc) if date_format is not None else pd.Series(
+        np.full(len(unique_text), np.datetime64("NaT"), dtype="datetime64[us]")
+    )
+    failed = parsed.isna().to_numpy()
+    out_of_range = np.zeros(len(unique_text), dtype=bool)
+    for position in np.nonzero(failed)[0]:
+        out_of_range[position] = _beyond_pandas(unique_text[position], date_format)
+    row_codes = np.asarray(codes)
+    valid_code = row_codes >= 0
+    per_row_failed = valid_code & failed[np.where(valid_code, row_codes, 0)]
+    per_row_outside = valid_code & out_of_range[np.where(valid_code, row_codes, 0)]
+    reading.add(OUT_OF_RANGE, per_row_outside, text)
+    reading.add(UNPARSEABLE, per_row_failed & ~per_row_outside, text)
+    values = parsed.array.take(np.where(valid_code, row_codes, -1), allow_fill=True)
+    return pd.Series(values)
+
+
+def _check_offsets(unique_text: np.ndarray, name: str) -> bool:
+    """True when the values carry different UTC offsets (then parsed to UTC)."""
+    timed = [value for value in unique_text if _TIME.search(value)]
+    offsets = [match.group(1) if (match := _OFFSET.search(value)) else None for value in timed]
+    with_offset = [value for value, offset in zip(timed, offsets) if offset is not None]
+    if not with_offset:
+        return False
+    if len(with_offset) < len(timed):
+        naive = next(value for value, offset in zip(timed, offsets) if offset is None)
+        raise DtypeError(
+            f"date column {name!r} mixes times with a UTC offset ({with_offset[0]!r}) and without ({naive!r}), "
+            f"so the naive ones have no known time zone: give every value an offset, or none"
+        )
+    return len({offset.replace(":", "").replace("Z", "+0000") for offset in offsets if offset}) > 1
+
+
+def _parse(values: np.ndarray, date_format: str, utc: bool) -> pd.Series:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            parsed = pd.to_datetime(pd.Series(values, dtype=object), format=date_format, errors="coerce", utc=utc)
+        except ValueError:
+            # mixed offsets that the offset check did not see (e.g. named zones)
+            parsed = pd.to_datetime(pd.Series(values, dtype=object), format=date_format, errors="coerce", utc=True)
+    if isinstance(parsed.dtype, np.dtype) and parsed.dtype.kind == "M" and np.datetime_data(parsed.dtype)[0] == "ns":
+        parsed = parsed.astype("datetime64[us]")
+    return parsed
+
+
+def _beyond_pandas(value: str, date_format: str | None) -> bool:
+    """Whether a value pandas could not read is a real date outside its range (9999-12-31),
+    as opposed to text that is no date at all."""
+    if date_format is None:
+        return False
+    try:
+        if date_format == "ISO8601":
+            stamp = _dt.datetime.fromisoformat(value)
+        else:
+            stamp = _dt.datetime.strptime(value, date_format)
+    except ValueError:
+        return False
+    return not (EARLIEST.to_pydatetime() <= stamp.replace(tzinfo=None) < (LATEST + pd.Timedelta(days=1)).to_pydatetime())
+
+
+def _sample(values: np.ndarray) -> np.ndarray:
+    if len(values) <= _SAMPLE:
+        return values
+    step = len(values) / _SAMPLE
+    return values[(np.arange(_SAMPLE) * step).astype(np.int64)]
+
+
+def _day_first(date_format: str) -> bool | None:
+    day, month = date_format.find("%d"), date_format.find("%m")
+    if day < 0 or month < 0:
+        return None
+    return day < month
+
+
+def _infer_format(unique_text: np.ndarray, name: str, dayfirst: bool | None, utc: bool) -> str | None:
+    from pandas.tseries.api import guess_datetime_format
+
+    sample = _sample(unique_text)
+    candidates: list[str] = []
+    for value in sample:
+        for first in (False, True) if dayfirst is None else (dayfirst,):
+            guessed = guess_datetime_format(value, dayfirst=first)
+            # year-day-month is no one's format: pandas offers it for ISO dates with dayfirst
+            if guessed and not guessed.startswith("%Y-%d") and not guessed.startswith("%Y/%d") and guessed not in candidates:
+                candidates.append(guessed)
+    if dayfirst is not None:
+        candidates = [c for c in candidates if _day_first(c) in (None, dayfirst)]
+    if not candidates:
+        return None
+    fits = {c: int(_parse(unique_text, c, utc).notna().sum()) for c in candidates[:6]}
+    best = max(fits.values())
+    if best == 0:
+        return None
+    winners = [c for c in candidates if fits.get(c) == best]
+    if len(winners) > 1 and dayfirst is None:
+        orders = {_day_first(c) for c in winners}
+        if {True, False} <= orders:
+            day_first = next(c for c in winners if _day_first(c))
+            month_first = next(c for c in winners if _day_first(c) is False)
+            a = _parse(unique_text, day_first, utc)
+            b = _parse(unique_text, month_first, utc)
+            differ = np.nonzero((a != b).to_numpy() & a.notna().to_numpy())[0]
+            if len(differ):
+                examples = ", ".join(repr(unique_text[i]) for i in differ[:2])
+                raise DtypeError(
+                    f"date column {name!r} is ambiguous: every value reads as day/month ({day_first!r}) and as "
+                    f"month/day ({month_first!r}), e.g. {examples}; say which with dayfirst=True (day first) or "
+                    f"dayfirst=False (month first), or date_format=... (CLI: --dayfirst / --monthfirst or --date-format)"
+                )
+    return winners[0]
