@@ -780,6 +780,7 @@ pub fn calibration_holdout(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::periods::Weekday;
     use crate::rows::ColumnNames;
     use crate::rows::NAT;
 
@@ -878,7 +879,15 @@ mod tests {
                 ..table(&customer, &time, &amount)
             };
             assert!(is_time_ordered(&tx));
-            for period in [Period::Hour, Period::Day, Period::Week, Period::Month] {
+            for period in [
+                Period::Hour,
+                Period::Day,
+                Period::Week(Weekday::Sun),
+                Period::Week(Weekday::Fri),
+                Period::Month,
+                Period::Quarter,
+                Period::Year,
+            ] {
                 for returns in [ReturnPolicy::Net, ReturnPolicy::Drop] {
                     for zero in [ZeroPolicy::Drop, ZeroPolicy::Keep] {
                         for include_first_transaction in [false, true] {
