@@ -27,7 +27,8 @@ pub struct SummaryOptions {
 }
 
 impl SummaryOptions {
-    /// Day periods, no cut-off, returns dropped (spend models need positive amounts).
+    /// No cut-off, zero amounts kept as purchases (as lifetimes and the papers count
+    /// them), returns dropped (spend models need positive amounts).
     pub fn new(period: Period) -> Self {
         SummaryOptions {
             period,
@@ -35,7 +36,7 @@ impl SummaryOptions {
             include_first_transaction: false,
             policy: RowPolicy {
                 returns: ReturnPolicy::Drop,
-                zero: ZeroPolicy::Drop,
+                zero: ZeroPolicy::Keep,
                 ..RowPolicy::default()
             },
         }

@@ -344,7 +344,11 @@ class GammaGammaFitter(_Fitter):
     A customer's spend per transaction is ``Gamma(p, ν)`` with ``ν ~ Gamma(q, v)``; the
     model is fitted on the repeat customers (``frequency > 0``) of a BTYD summary, with
     ``monetary_value`` their mean repeat spend. Rows with ``frequency == 0`` carry no
-    repeat spend: `fit` leaves them out and counts them in ``n_without_repeat_``.
+    repeat spend: `fit` leaves them out and counts them in ``n_without_repeat_``. Rows
+    whose repeat purchases were all free (``frequency > 0``, ``monetary_value == 0``: the
+    summary counts $0 purchases by default, as lifetimes) have no Gamma density either:
+    `fit` leaves them out and counts them in ``n_without_repeat_spend_``; their expected
+    spend is the population mean shrunk towards 0.
 
     Parameters
     ----------
@@ -360,6 +364,8 @@ class GammaGammaFitter(_Fitter):
         As `BetaGeoFitter`.
     n_without_repeat_ : int
         Rows left out because ``frequency == 0``.
+    n_without_repeat_spend_ : int
+        Rows left out because ``frequency > 0`` but ``monetary_value == 0``.
 
     Examples
     --------
@@ -429,6 +435,7 @@ class GammaGammaFitter(_Fitter):
         )
         self._store(out)
         self.n_without_repeat_ = int(out["n_without_repeat"])
+        self.n_without_repeat_spend_ = int(out["n_without_repeat_spend"])
         return self
 
     def conditional_expected_average_profit(self, frequency: Any, monetary_value: Any) -> Any:

@@ -49,7 +49,7 @@ def summary(
     observation_period_end: Any = None,
     freq_multiplier: float = 1,
     include_first_transaction: bool = False,
-    zero: str = "drop",
+    zero: str = "keep",
     returns: str = "drop",
     invalid: str = "drop",
 ) -> Any:
@@ -68,6 +68,12 @@ def summary(
     ``recency`` and ``T`` are divided by `freq_multiplier`. With `freq="M"`, ``"Q"`` or
     ``"Y"`` durations count whole calendar months, quarters or years (lifetimes divides
     by a fixed length, and fails with those units on pandas >= 2).
+
+    A purchase is a row with a positive or zero amount: zero-amount rows (free items,
+    gifts) count by default, as in lifetimes and the BTYD papers, where a purchase is a
+    transaction whatever its value. `rfmkit.rfm` drops them by default instead, because
+    its ``frequency`` and ``monetary`` describe what customers paid for; pass
+    ``zero="drop"`` here to fit on the same purchases as `rfmkit.rfm`.
 
     Parameters
     ----------
@@ -89,8 +95,9 @@ def summary(
     freq_multiplier : float
     include_first_transaction : bool
         Count the first period in ``frequency`` and ``monetary_value``.
-    zero : {"drop", "keep"}
-        Zero amounts are dropped (default) or are purchases, as in lifetimes.
+    zero : {"keep", "drop"}, default "keep"
+        Zero amounts are purchases (default, as in lifetimes and the papers) or are
+        dropped and counted (as `rfmkit.rfm` does by default).
     returns : {"drop", "net", "raise"}
         Negative amounts are dropped (default: spend models need positive spend), netted
         into the latest purchase period at or before them, or raise.
@@ -163,7 +170,7 @@ def calibration_holdout(
     freq: str = "D",
     freq_multiplier: float = 1,
     include_first_transaction: bool = False,
-    zero: str = "drop",
+    zero: str = "keep",
     returns: str = "drop",
     invalid: str = "drop",
 ) -> Any:
@@ -178,8 +185,8 @@ def calibration_holdout(
     the two ends, divided by `freq_multiplier`). Holdout rows of customers without a
     calibration purchase are counted as ``holdout_without_calibration``.
 
-    `freq`, `freq_multiplier`, `include_first_transaction`, `zero`, `returns` and
-    `invalid` are as for `summary`.
+    `freq`, `freq_multiplier`, `include_first_transaction`, `zero` (zero amounts are
+    purchases by default, as in lifetimes), `returns` and `invalid` are as for `summary`.
 
     Examples
     --------
