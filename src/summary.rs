@@ -27,7 +27,8 @@ pub struct SummaryOptions {
 }
 
 impl SummaryOptions {
-    /// Day periods, no cut-off, returns dropped (spend models need positive amounts).
+    /// No cut-off, zero amounts kept as purchases (as lifetimes and the papers count
+    /// them), returns dropped (spend models need positive amounts).
     pub fn new(period: Period) -> Self {
         SummaryOptions {
             period,
@@ -35,7 +36,7 @@ impl SummaryOptions {
             include_first_transaction: false,
             policy: RowPolicy {
                 returns: ReturnPolicy::Drop,
-                zero: ZeroPolicy::Drop,
+                zero: ZeroPolicy::Keep,
                 ..RowPolicy::default()
             },
         }
@@ -780,6 +781,7 @@ pub fn calibration_holdout(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::periods::Weekday;
     use crate::rows::ColumnNames;
     use crate::rows::NAT;
 
@@ -878,7 +880,15 @@ mod tests {
                 ..table(&customer, &time, &amount)
             };
             assert!(is_time_ordered(&tx));
-            for period in [Period::Hour, Period::Day, Period::Week, Period::Month] {
+            for period in [
+                Period::Hour,
+                Period::Day,
+                Period::Week(Weekday::Sun),
+                Period::Week(Weekday::Fri),
+                Period::Month,
+                Period::Quarter,
+                Period::Year,
+            ] {
                 for returns in [ReturnPolicy::Net, ReturnPolicy::Drop] {
                     for zero in [ZeroPolicy::Drop, ZeroPolicy::Keep] {
                         for include_first_transaction in [false, true] {

@@ -119,8 +119,8 @@ def test_bad_parameters(orders, kwargs, message):
 
 
 def test_clv_bad_parameters(orders):
-    with pytest.raises(InvalidParameterError, match=r'unknown period "Q"'):
-        rfmkit.clv.summary(orders, customer="customer_id", date="ordered_at", freq="Q")
+    with pytest.raises(InvalidParameterError, match=r"freq='QS' is not a time unit; pass one of 'h', 'H', 'D'"):
+        rfmkit.clv.summary(orders, customer="customer_id", date="ordered_at", freq="QS")
     with pytest.raises(InvalidParameterError, match="freq_multiplier must be a positive number"):
         rfmkit.clv.summary(orders, customer="customer_id", date="ordered_at", freq_multiplier=0)
     with pytest.raises(InvalidParameterError, match="calibration_period_end.*must be before observation_period_end"):

@@ -187,9 +187,10 @@ def test_summary_zero_keep_matches_lifetimes(data):
 
 @settings(max_examples=100, **SETTINGS)
 @given(st.data())
-def test_summary_default_drops_zero_and_returns_like_lifetimes_on_filtered_rows(data):
-    """Default zero="drop", returns="drop" == lifetimes on the rows with a positive amount
-    (with the observation end of all rows: the default end is the last valid row)."""
+def test_summary_default_keeps_zero_and_drops_returns_like_lifetimes_on_filtered_rows(data):
+    """Default zero="keep", returns="drop" == lifetimes on the rows with an amount >= 0;
+    zero="drop" == lifetimes on the rows with a positive amount (with the observation end
+    of all rows: the default end is the last valid row)."""
     spec = data.draw(
         specs(
             min_rows=1,
@@ -202,12 +203,16 @@ def test_summary_default_drops_zero_and_returns_like_lifetimes_on_filtered_rows(
     df = frame_of(spec)
     freq = data.draw(st.sampled_from(FREQS))
     include_first = data.draw(st.booleans())
-    positive = df[df["amount"] > 0]
-    assume(len(positive) > 0)
-    got = quiet(rfmkit.clv.summary, df, **NAMES, amount="amount", freq=freq, include_first_transaction=include_first)
+    zero = data.draw(st.sampled_from([None, "drop"]))
+    counted = df[df["amount"] > 0] if zero == "drop" else df[df["amount"] >= 0]
+    assume(len(counted) > 0)
+    options = {} if zero is None else {"zero": zero}
+    got = quiet(
+        rfmkit.clv.summary, df, **NAMES, amount="amount", freq=freq, include_first_transaction=include_first, **options
+    )
     want = quiet(
         lifetimes_utils.summary_data_from_transaction_data,
-        positive,
+        counted,
         "customer",
         "ts",
         monetary_value_col="amount",
@@ -218,12 +223,12 @@ def test_summary_default_drops_zero_and_returns_like_lifetimes_on_filtered_rows(
     assert_frames_close(got, want)
     dropped = got.attrs["rfmkit"]["dropped"]
     expected = {}
-    if (df["amount"] == 0).any():
+    if zero == "drop" and (df["amount"] == 0).any():
         expected["zero_amount"] = int((df["amount"] == 0).sum())
     if (df["amount"] < 0).any():
         expected["return"] = int((df["amount"] < 0).sum())
     assert dropped == expected
-    assert got.attrs["rfmkit"]["rows_used"] == len(positive)
+    assert got.attrs["rfmkit"]["rows_used"] == len(counted)
 
 
 # --------------------------------------------------------------------------- summary vs the reference
@@ -533,7 +538,9 @@ def test_zero_amount_rows_keep_matches_lifetimes():
         want = lifetimes_utils.summary_data_from_transaction_data(df, "customer", "ts", monetary_value_col="amount",
                                                                   freq=freq)
         assert_frames_close(kept, want)
-    dropped = quiet(rfmkit.clv.summary, df, **NAMES, amount="amount")
+    default = quiet(rfmkit.clv.summary, df, **NAMES, amount="amount")
+    assert_frames_close(default, quiet(rfmkit.clv.summary, df, **NAMES, amount="amount", zero="keep"))
+    dropped = quiet(rfmkit.clv.summary, df, **NAMES, amount="amount", zero="drop")
     assert list(dropped.index) == [1, 3]
     assert dropped.loc[1].tolist() == [0.0, 0.0, 4.0, 0.0]  # T up to the last valid row (Jan 5)
     assert dropped.attrs["rfmkit"]["dropped"] == {"zero_amount": 3}

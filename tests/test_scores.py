@@ -466,19 +466,19 @@ def test_migration_against_two_reference_snapshots():
     assert set(before.index) <= set(after.index)
     want = pd.crosstab(before.reindex(after.index).fillna("new"), after)
     counts = moves.counts
-    assert list(counts.index) == ref.RFM10_EN + ["new"]
-    assert list(counts.columns) == ref.RFM10_EN + ["lapsed"]
+    assert list(counts.index) == ref.RFM10_EN + ["inactive", "new"]
+    assert list(counts.columns) == ref.RFM10_EN + ["inactive"]
     for row in want.index:
         for column in want.columns:
             assert counts.loc[row, column] == want.loc[row, column], (row, column)
-    assert counts["lapsed"].sum() == 0
+    assert counts["inactive"].sum() == 0 and counts.loc["inactive"].sum() == 0
     assert counts.to_numpy().sum() == len(after)
     rows = counts.sum(axis=1)
     np.testing.assert_allclose(moves.shares[rows > 0].sum(axis=1), 1.0)
     assert moves.customers.loc[after.index, "later"].astype(str).tolist() == after.tolist()
 
 
-def test_migration_with_a_window_has_lapsed_customers():
+def test_migration_with_a_window_has_inactive_customers():
     orders = pd.DataFrame(
         {
             "customer_id": ["a", "b", "a", "c"],
@@ -487,7 +487,7 @@ def test_migration_with_a_window_has_lapsed_customers():
         }
     )
     moves = rfmkit.migration(orders, customer="customer_id", date="ordered_at", amount="amount", as_of=("2024-03-01", "2024-06-01"), window=90, scheme="classic8", lang="zh")
-    assert moves.customers.loc["b", "later"] == "流失(期末无)"
+    assert moves.customers.loc["b", "later"] == "不活跃(窗口外)"
     assert moves.customers.loc["c", "earlier"] == "新客户(期初无)"
     assert moves.counts.to_numpy().sum() == 3
     with pytest.raises(InvalidParameterError, match="first date must be before"):

@@ -314,7 +314,7 @@ def analyze(
     lang: str = "en",
     random_state: int | None = 0,
     progress: bool = True,
-    zero: str = "drop",
+    zero: str | None = None,
     returns: str = "net",
     invalid: str = "drop",
 ) -> Report:
@@ -325,8 +325,15 @@ def analyze(
     ----------
     data : pandas.DataFrame, polars.DataFrame or pyarrow.Table
         One row per transaction (or order line with `order`), as for `rfmkit.rfm`.
-    customer, date, amount, order, as_of, window, zero, returns, invalid
-        As for `rfmkit.rfm`.
+    customer, date, amount, order, as_of, window, returns, invalid
+        As for `rfmkit.rfm`. `window` applies to the RFM table, the scores, segments and
+        clusters; the CLV models are fitted on each customer's whole history up to
+        `as_of` (a window would make long-standing customers look new to BG/NBD).
+    zero : {"drop", "keep"} or None, default None
+        Zero-amount rows. ``None`` lets each step use its own default: the RFM table
+        drops them (`rfmkit.rfm`: frequency and monetary count paid purchases), the BTYD
+        summary of the CLV step keeps them as purchases (`rfmkit.clv.summary`, as
+        lifetimes and the papers). ``"drop"`` or ``"keep"`` applies to both steps.
     scheme : str or SegmentScheme, default "rfm11"
         The segment scheme (`rfmkit.segment`).
     bins : int, default 5
@@ -340,7 +347,8 @@ def analyze(
         let 2 win.
     clv : bool, default True
         Fit BG/NBD + Gamma-Gamma on the daily BTYD summary (`rfmkit.clv.summary` up to
-        the day before `as_of`, returns left out as that summary does by default) and add
+        the day before `as_of`, returns left out and zero amounts kept as that summary
+        does by default) and add
         ``p_alive``, ``expected_purchases`` and ``clv`` per customer. When the models
         cannot be fitted (too few repeat customers, no convergence) the report says so in
         ``notes`` and the tiers use monetary instead.
@@ -390,7 +398,7 @@ def analyze(
         "customer": customer, "date": date, "amount": amount, "order": order, "as_of": as_of, "window": window,
         "scheme": scheme if isinstance(scheme, str) else repr(scheme), "bins": bins, "k": k, "clv": clv,
         "margin": margin, "clv_horizon": clv_horizon, "discount_rate": discount_rate, "churn_after": churn_after,
-        "lang": lang, "random_state": random_state,
+        "lang": lang, "random_state": random_state, "zero": zero,
     }
     names = ["RFM table", "scores and segments"]
     if clv:
@@ -406,7 +414,7 @@ def analyze(
             warnings.simplefilter("always")
             table = rfmkit.rfm(
                 data, customer=customer, date=date, amount=amount, order=order, as_of=as_of, window=window,
-                zero=zero, returns=returns, invalid=invalid,
+                returns=returns, invalid=invalid, **_zero_option(zero),
             )
         for warning in caught:
             warnings.warn(warning.message, warning.category, stacklevel=2)
@@ -470,6 +478,11 @@ def analyze(
     )
 
 
+def _zero_option(zero: str | None) -> dict[str, str]:
+    """`zero=` for one step: nothing when None, so that the step keeps its own default."""
+    return {} if zero is None else {"zero": zero}
+
+
 def _polars_to_pandas(table: Any, customer: str) -> pd.DataFrame:
     attrs = getattr(table, "attrs", {})
     out = table.to_pandas().set_index(customer)
@@ -479,13 +492,17 @@ def _polars_to_pandas(table: Any, customer: str) -> pd.DataFrame:
 
 def _clv(
     data: Any, customer: str, date: str, amount: str, info: dict, margin: float, horizon: int,
-    discount_rate: float, zero: str, invalid: str, notes: list[str],
+    discount_rate: float, zero: str | None, invalid: str, notes: list[str],
 ) -> tuple[pd.DataFrame | None, dict]:
     """BG/NBD + Gamma-Gamma on the daily BTYD summary up to the day before `as_of`.
 
     The summary keeps its own default for returns (dropped and counted): BG/NBD counts
-    purchases and Gamma-Gamma needs the positive spend of each purchase."""
+    purchases and Gamma-Gamma needs the positive spend of each purchase; and for zero
+    amounts (kept, as lifetimes) unless `zero` is given."""
     import rfmkit
+    from rfmkit._units import time_unit
+
+    unit = time_unit("D")
 
     if info.get("as_of") is None:
         return None, {"skipped": "no valid rows"}
@@ -493,8 +510,8 @@ def _clv(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         summary = rfmkit.clv.summary(
-            data, customer=customer, date=date, amount=amount, freq="D", observation_period_end=end,
-            zero=zero, invalid=invalid,
+            data, customer=customer, date=date, amount=amount, freq=unit.canonical, observation_period_end=end,
+            invalid=invalid, **_zero_option(zero),
         )
     if _frame._is_polars(summary):
         summary = _polars_to_pandas(summary, customer)
@@ -508,7 +525,8 @@ def _clv(
         bgf = rfmkit.clv.BetaGeoFitter().fit(summary)
         spenders = repeat & (summary["monetary_value"] > 0)
         ggf = rfmkit.clv.GammaGammaFitter().fit(summary.loc[spenders, "frequency"], summary.loc[spenders, "monetary_value"])
-        t = horizon * 30
+        # The horizon in months, in the summary's unit (lifetimes' month: 30 days).
+        t = horizon * unit.periods_per_month
         f, r, big_t = summary["frequency"], summary["recency"], summary["T"]
         columns = pd.DataFrame(index=summary.index)
         columns["p_alive"] = np.asarray(bgf.conditional_probability_alive(f, r, big_t), dtype=np.float64)
@@ -516,7 +534,8 @@ def _clv(
             bgf.conditional_expected_number_of_purchases_up_to_time(t, f, r, big_t), dtype=np.float64
         )
         value = ggf.customer_lifetime_value(
-            bgf, f, r, big_t, summary["monetary_value"], time=horizon, discount_rate=discount_rate, freq="D"
+            bgf, f, r, big_t, summary["monetary_value"], time=horizon, discount_rate=discount_rate,
+            freq=unit.canonical,
         )
         columns["clv"] = margin * np.asarray(value, dtype=np.float64)
     except RfmkitError as error:
@@ -524,5 +543,5 @@ def _clv(
         notes.append(note)
         return None, {"skipped": note}
     model = {"bgnbd": bgf, "gamma_gamma": ggf, "horizon_months": horizon, "discount_rate_per_month": discount_rate,
-             "margin": margin, "time_unit": "D", "observation_period_end": end}
+             "margin": margin, "time_unit": unit.canonical, "observation_period_end": end}
     return columns, model

@@ -97,19 +97,24 @@ class Migration:
     Attributes
     ----------
     counts : pandas.DataFrame
-        Customers by segment at `earlier` (rows, plus ``new``: customers without a
-        purchase before `earlier`) and at `later` (columns, plus ``lapsed``: customers
-        absent at `later`, which happens only with a `window`). Row and column names are
-        the scheme's labels in category order.
+        Customers by state at `earlier` (rows) and at `later` (columns). A customer's
+        state at a date is its segment when it has a purchase in the observation (with
+        `window`: in the window before the date); ``inactive`` when it bought before but
+        not in the window (only with `window`); and, at `earlier` only, ``new`` when its
+        first purchase ever is on or after `earlier` (whatever the window). Every
+        customer with a purchase before `later` is counted once. Rows are the scheme's
+        labels in category order plus ``inactive`` and ``new``; columns the labels plus
+        ``inactive`` (zh: 不活跃(窗口外), 新客户(期初无)).
     shares : pandas.DataFrame
         `counts` divided by its row sums (each row sums to 1; an empty row is NaN).
     customers : pandas.DataFrame
-        One row per customer (indexed by customer id): ``earlier`` and ``later`` segment
-        (``new`` / ``lapsed`` where absent).
+        One row per customer (indexed by customer id): ``earlier`` and ``later`` state.
     earlier, later : str
         The two observation dates (ISO), exclusive as in `rfmkit.rfm`.
     quality : dict
-        The accounting of both `rfmkit.rfm` calls (``attrs["rfmkit"]``).
+        The accounting of the `rfmkit.rfm` calls (``attrs["rfmkit"]``): ``earlier``,
+        ``later`` and, with a `window`, ``history`` (the whole history before `later`,
+        which tells ``new`` from ``inactive``).
 
     Examples
     --------
@@ -132,7 +137,8 @@ class Migration:
     quality: dict = field(default_factory=dict)
 
 
-def _snapshot(data: Any, as_of: Any, rfm_options: dict, score_options: dict, scheme: Any, lang: str, split: Any) -> tuple[pd.Series, dict, list[str]]:
+def _rfm_table(data: Any, as_of: Any, rfm_options: dict) -> pd.DataFrame:
+    """`rfmkit.rfm` as pandas, its DataQualityWarnings held back (the caller reports them)."""
     from rfmkit._rfm import rfm
 
     with warnings.catch_warnings(record=True) as caught:
@@ -145,11 +151,17 @@ def _snapshot(data: Any, as_of: Any, rfm_options: dict, score_options: dict, sch
         info = table.attrs["rfmkit"]  # type: ignore[attr-defined]
         table = table.to_pandas().set_index(rfm_options["customer"])
         table.attrs["rfmkit"] = info
-    if scheme != "classic8":
-        table = score(table, **score_options)
-    segmented = segment(table, scheme, lang=lang, split=split)
-    column = segmented["segment"]
-    return column, table.attrs["rfmkit"], list(column.cat.categories)
+    return table
+
+
+def _snapshot(
+    data: Any, as_of: Any, rfm_options: dict, score_options: dict, scheme: Any, lang: str, split: Any
+) -> tuple[pd.Series, pd.DataFrame, list[str]]:
+    """The segment of each customer at `as_of`, the RFM table and the scheme's labels."""
+    table = _rfm_table(data, as_of, rfm_options)
+    scored = table if scheme == "classic8" else score(table, **score_options)
+    column = segment(scored, scheme, lang=lang, split=split)["segment"]
+    return column, table, list(column.cat.categories)
 
 
 def migration(
@@ -178,14 +190,28 @@ def migration(
     into an RFM table (`rfmkit.rfm` with `order`, `window`, `zero`, `returns`,
     `invalid`), scored afresh (`rfmkit.score` with `bins`, `method`, `thresholds`,
     `weights`; not for classic8) and segmented (`rfmkit.segment` with `scheme`, `lang`,
-    `split`); then each customer's two segments are crossed.
+    `split`); then each customer's two states are crossed.
+
+    The states besides the segments (a purchase is as `rfmkit.rfm` counts it, under the
+    same `zero`, `returns` and `order`):
+
+    - ``new`` (row only; zh 新客户(期初无)): the first purchase ever is on or after
+      `earlier` — no purchase at all before `earlier`, however long ago. A customer who
+      bought before `earlier` is never ``new``, even when a `window` leaves its old
+      purchases out of the earlier table.
+    - ``inactive`` (row and column; zh 不活跃(窗口外)): at that date the customer has
+      bought before but not in the `window` before the date, so it is in no segment.
+      Without `window` nobody is inactive. The row ``inactive`` -> a segment counts the
+      reactivated customers; the column counts those who dropped out of the window
+      (what a report may call lapsed).
 
     Returns
     -------
     Migration
-        ``counts`` and ``shares`` (row shares) of the transition matrix, with ``new``
-        as an extra row and ``lapsed`` as an extra column, and the per-customer
-        ``customers`` table. Rows dropped by the `rfmkit.rfm` calls are in ``quality``;
+        ``counts`` and ``shares`` (row shares) of the transition matrix, with
+        ``inactive`` and ``new`` as extra rows and ``inactive`` as an extra column, and
+        the per-customer ``customers`` table: every customer with a purchase before
+        `later`, once. Rows dropped by the `rfmkit.rfm` calls are in ``quality``;
         a `DataQualityWarning` is raised only for invalid rows (rows on or after a date
         are expected here and not announced).
 
@@ -221,23 +247,37 @@ def migration(
         raise InvalidParameterError(f"as_of=({as_of[0]!r}, {as_of[1]!r}): the first date must be before the second")
     rfm_options = dict(customer=customer, date=date, amount=amount, order=order, window=window, zero=zero, returns=returns, invalid=invalid)
     score_options = dict(bins=bins, method=method, thresholds=thresholds, weights=weights)
-    before, info_before, labels = _snapshot(data, as_of[0], rfm_options, score_options, scheme, lang, split)
-    after, info_after, _ = _snapshot(data, as_of[1], rfm_options, score_options, scheme, lang, split)
-    invalid_drops = {
-        reason: count
-        for info in (info_before, info_after)
-        for reason, count in info.get("dropped", {}).items()
-        if reason not in ("after_as_of", "before_window") and count
-    }
+    before, earlier_table, labels = _snapshot(data, as_of[0], rfm_options, score_options, scheme, lang, split)
+    after, later_table, _ = _snapshot(data, as_of[1], rfm_options, score_options, scheme, lang, split)
+    quality = {"earlier": earlier_table.attrs["rfmkit"], "later": later_table.attrs["rfmkit"]}
+    # Whole history before `later`: the customers to count, and (by tenure) who had bought
+    # before `earlier`. Without a window that is the later table itself.
+    history = later_table
+    if window is not None:
+        history = _rfm_table(data, as_of[1], {**rfm_options, "window": None})
+        quality["history"] = history.attrs["rfmkit"]
+    invalid_drops: dict[str, int] = {}
+    for info in quality.values():
+        for reason, count in info.get("dropped", {}).items():
+            if reason not in ("after_as_of", "before_window") and count:
+                invalid_drops[reason] = invalid_drops.get(reason, 0) + count
     if invalid_drops:
         detail = ", ".join(f"{count} {reason}" for reason, count in invalid_drops.items())
-        warnings.warn(f"rfmkit.migration dropped rows ({detail}, summed over both dates); the counts are in result.quality", DataQualityWarning, stacklevel=2)
-    new_label, lapsed_label = ("新客户(期初无)", "流失(期末无)") if lang == "zh" else ("new", "lapsed")
-    rows = labels + [new_label]
-    columns = labels + [lapsed_label]
-    ids = before.index.union(after.index, sort=False)
-    earlier = before.astype(object).reindex(ids).fillna(new_label)
-    later = after.astype(object).reindex(ids).fillna(lapsed_label)
+        warnings.warn(f"rfmkit.migration dropped rows ({detail}, summed over the RFM tables); the counts are in result.quality", DataQualityWarning, stacklevel=2)
+    if lang == "zh":
+        new_label, inactive_label = "新客户(期初无)", "不活跃(窗口外)"
+    else:
+        new_label, inactive_label = "new", "inactive"
+    rows = labels + [inactive_label, new_label]
+    columns = labels + [inactive_label]
+    ids = history.index
+    # Whole days between the two dates (rfm takes dates only): a first purchase more than
+    # that many days before `later` (its tenure) is before `earlier`.
+    days_between = (stamps[1].date() - stamps[0].date()).days
+    bought_before = pd.Series(history["tenure"].to_numpy() > days_between, index=ids)
+    earlier = before.astype(object).reindex(ids)
+    earlier = earlier.where(earlier.notna(), np.where(bought_before, inactive_label, new_label))
+    later = after.astype(object).reindex(ids).fillna(inactive_label)
     customers = pd.DataFrame(
         {
             "earlier": pd.Categorical(earlier.to_numpy(), categories=rows),
@@ -251,7 +291,7 @@ def migration(
     totals = counts.sum(axis=1)
     shares = counts.div(totals.where(totals > 0), axis=0)
     dates = [s.date().isoformat() for s in stamps]
-    return Migration(counts, shares, customers, dates[0], dates[1], {"earlier": info_before, "later": info_after})
+    return Migration(counts, shares, customers, dates[0], dates[1], quality)
 
 
 # --------------------------------------------------------------------------- KPIs

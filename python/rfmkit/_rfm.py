@@ -79,7 +79,10 @@ def rfm(
         Only rows on days in ``[as_of - window, as_of)`` count; earlier ones are counted
         as ``before_window``.
     zero : {"drop", "keep"}
-        Zero amounts are dropped and counted, or kept as purchases.
+        Zero amounts are dropped and counted (default: ``frequency`` and ``monetary``
+        describe what customers paid for), or kept as purchases. The BTYD summary of
+        `rfmkit.clv.summary` keeps them by default instead, as lifetimes and the papers
+        count a transaction whatever its value.
     returns : {"net", "drop", "raise"}
         Negative amounts reduce monetary without being purchases (``"net"``), are dropped
         and counted, or raise `InvalidRowError`.

@@ -215,7 +215,7 @@ def _rfm(args: argparse.Namespace) -> int:
             order=args.order,
             as_of=args.as_of,
             window=args.window,
-            zero=args.zero,
+            zero=args.zero or "drop",
             returns=args.returns,
             invalid=args.invalid,
         )
@@ -266,7 +266,9 @@ def _input_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--order", help="order id column: order lines count as one purchase")
     parser.add_argument("--as-of", dest="as_of", help="observation date, exclusive (default: day after the last row)")
     parser.add_argument("--window", type=int, help="only the last WINDOW days before --as-of count")
-    parser.add_argument("--zero", choices=("drop", "keep"), default="drop")
+    parser.add_argument("--zero", choices=("drop", "keep"), default=None,
+                        help="zero amounts; default: each step's own (the RFM table drops them, "
+                             "the BTYD summary of the CLV step keeps them as purchases)")
     parser.add_argument("--returns", choices=("net", "drop", "raise"), default="net")
     parser.add_argument("--invalid", choices=("drop", "raise"), default="drop")
 

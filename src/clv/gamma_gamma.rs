@@ -169,17 +169,22 @@ pub struct GammaGammaFit {
     pub report: FitReport<3>,
     /// Rows with `frequency == 0` (no repeat purchase, so no repeat spend): not fitted.
     pub n_without_repeat: usize,
+    /// Rows with `frequency > 0` whose repeat purchases were all free (`monetary_value ==
+    /// 0`, which the BTYD summary gives by default since it counts $0 purchases): a Gamma
+    /// spend has no density at 0, so they are not fitted either.
+    pub n_without_repeat_spend: usize,
 }
 
 /// Fits the Gamma-Gamma model, as `lifetimes.GammaGammaFitter.fit`, on the rows with
-/// `frequency > 0` (rows with `frequency == 0` carry no repeat spend and are counted in
-/// [`GammaGammaFit::n_without_repeat`]). Objective: mean negative log-likelihood plus
+/// `frequency > 0` and `monetary_value > 0` (rows with `frequency == 0` carry no repeat
+/// spend and are counted in [`GammaGammaFit::n_without_repeat`], repeat rows with a zero
+/// spend in [`GammaGammaFit::n_without_repeat_spend`]). Objective: mean negative log-likelihood plus
 /// `penalizer_coef * (p² + q² + v²)`, minimised over log-parameters from 0.1.
 ///
 /// # Errors
 /// [`RfmError::InvalidValue`] for a frequency that is not a whole number >= 0, a
-/// non-finite spend, or a spend <= 0 of a repeat customer; [`RfmError::Parameter`] when
-/// no customer has a repeat purchase; [`RfmError::Convergence`] when the optimiser stops
+/// non-finite spend, or a negative spend of a repeat customer; [`RfmError::Parameter`]
+/// when no customer has a repeat purchase with a positive spend; [`RfmError::Convergence`] when the optimiser stops
 /// before an optimum.
 pub fn fit(
     frequency: &[f64],
@@ -191,18 +196,19 @@ pub fn fit(
     check_weights(weights, n)?;
     let start = options.check::<3>()?;
     check_spend(frequency, spend)?;
-    let repeat: Vec<usize> = (0..n).filter(|&i| frequency[i] > 0.0).collect();
+    let repeat: Vec<usize> = (0..n).filter(|&i| frequency[i] > 0.0 && spend[i] > 0.0).collect();
     let patterns = compress(
         repeat
             .iter()
             .map(|&i| ([frequency[i], spend[i]], weights.map_or(1.0, |w| w[i]))),
     );
     let n_without_repeat = frequency.iter().filter(|&&x| x == 0.0).count();
+    let n_without_repeat_spend = n - n_without_repeat - repeat.len();
     let total_weight: f64 = patterns.weights.iter().sum();
     if !(total_weight > 0.0) {
         return Err(RfmError::parameter(
             "frequency",
-            format!("none of the {n} customers has a repeat purchase (frequency > 0) with a weight > 0: the spend model needs repeat customers"),
+            format!("none of the {n} customers has a repeat purchase (frequency > 0) with a spend > 0 and a weight > 0: the spend model needs repeat customers who paid"),
         ));
     }
     let pattern_frequency: Vec<f64> = patterns.values.iter().map(|v| v[0]).collect();
@@ -254,6 +260,7 @@ pub fn fit(
             total_weight,
         },
         n_without_repeat,
+        n_without_repeat_spend,
     })
 }
 
@@ -275,12 +282,14 @@ fn check_spend(frequency: &[f64], spend: &[f64]) -> Result<()> {
                 "monetary_value must be finite; drop or fill missing spend first",
             ));
         }
-        if x > 0.0 && m <= 0.0 {
+        // A zero mean repeat spend (only free repeat purchases) is a valid observation: fit
+        // leaves it out, the expected spend shrinks it towards the population mean.
+        if x > 0.0 && m < 0.0 {
             return Err(invalid(
                 "monetary_value",
                 row,
                 m,
-                "a repeat customer (frequency > 0) needs a mean repeat spend > 0; drop returns and zero-value orders (rfmkit.clv.summary does by default)",
+                "a repeat customer (frequency > 0) needs a mean repeat spend >= 0; drop returns (rfmkit.clv.summary does by default, returns=\"drop\")",
             ));
         }
     }
@@ -357,7 +366,7 @@ mod tests {
 
     #[test]
     fn spend_errors() {
-        let error = fit(&[1.0, 2.0], &[5.0, 0.0], None, &FitOptions::default()).unwrap_err();
+        let error = fit(&[1.0, 2.0], &[5.0, -1.0], None, &FitOptions::default()).unwrap_err();
         assert!(
             matches!(
                 error,
@@ -380,5 +389,33 @@ mod tests {
             ),
             "{error}"
         );
+        // Only free repeat purchases: nothing to fit.
+        let error = fit(&[1.0, 0.0], &[0.0, 0.0], None, &FitOptions::default()).unwrap_err();
+        assert!(matches!(error, RfmError::Parameter { .. }), "{error}");
+    }
+
+    #[test]
+    fn free_repeat_purchases_are_left_out_of_the_fit_and_shrink_the_spend() {
+        let frequency = [1.0, 2.0, 7.0, 2.0, 3.0, 1.0];
+        let spend = [10.0, 35.5, 3.2, 8.0, 22.0, 14.0];
+        let options = FitOptions::default();
+        let paid = fit(&frequency, &spend, None, &options).unwrap();
+        let with_free = fit(
+            &[&frequency[..], &[4.0, 0.0]].concat(),
+            &[&spend[..], &[0.0, 0.0]].concat(),
+            None,
+            &options,
+        )
+        .unwrap();
+        assert_eq!(with_free.report.params, paid.report.params);
+        assert_eq!(
+            (with_free.n_without_repeat, with_free.n_without_repeat_spend),
+            (1, 1)
+        );
+        let [p, q, v] = paid.report.params;
+        let params = GammaGammaParams { p, q, v };
+        let expected = conditional_expected_average_profit(&params, &[4.0], &[0.0]).unwrap();
+        let weight = p * 4.0 / (p * 4.0 + q - 1.0);
+        assert!((expected[0] - (1.0 - weight) * v * p / (q - 1.0)).abs() < 1e-12);
     }
 }

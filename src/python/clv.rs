@@ -219,6 +219,7 @@ fn gamma_gamma_fit<'py>(
     let fit = compute(py, || gamma_gamma::fit(frequency, spend, weights, &options))?;
     let out = report_to_py(py, &fit.report)?;
     out.set_item("n_without_repeat", fit.n_without_repeat)?;
+    out.set_item("n_without_repeat_spend", fit.n_without_repeat_spend)?;
     Ok(out)
 }
 

@@ -18,7 +18,7 @@ use pyo3::types::PyDict;
 use crate::aggregate::{rfm as rfm_core, rfm_int_ids as rfm_int_ids_core, IdColumns, RfmOptions};
 use crate::encode::{encode_f64, encode_i64, encode_utf8, Encoded};
 use crate::error::RfmError;
-use crate::periods::Period;
+use crate::periods::{Period, TIME_UNIT_ALIASES};
 use crate::rows::{
     Accounting, ColumnNames, InvalidPolicy, ReturnPolicy, RowPolicy, Transactions, ZeroPolicy,
 };
@@ -363,6 +363,25 @@ fn summary_to_py<'py>(py: Python<'py>, summary: crate::summary::Summary) -> PyRe
     Ok(out)
 }
 
+/// The table of time units (`rfmkit::periods`): the unit of a `freq` alias as
+/// `{"canonical", "days", "periods_per_month"}`; an unknown alias raises
+/// `InvalidParameterError` listing the accepted ones.
+#[pyfunction]
+fn time_unit<'py>(py: Python<'py>, alias: &str) -> PyResult<Bound<'py, PyDict>> {
+    let period = Period::parse(alias).map_err(to_py_err)?;
+    let out = PyDict::new(py);
+    out.set_item("canonical", period.canonical())?;
+    out.set_item("days", period.days())?;
+    out.set_item("periods_per_month", period.periods_per_month())?;
+    Ok(out)
+}
+
+/// Every accepted `freq` alias, in the order error messages list them.
+#[pyfunction]
+fn time_unit_aliases() -> Vec<&'static str> {
+    TIME_UNIT_ALIASES.iter().map(|(alias, _)| *alias).collect()
+}
+
 /// The lifetimes-style summary.
 #[pyfunction]
 #[pyo3(signature = (table, *, freq, observation_end, include_first_transaction, zero, returns, invalid))]
@@ -431,6 +450,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(factorize_utf8, m)?)?;
     m.add_function(wrap_pyfunction!(rfm, m)?)?;
     m.add_function(wrap_pyfunction!(rfm_int_ids, m)?)?;
+    m.add_function(wrap_pyfunction!(time_unit, m)?)?;
+    m.add_function(wrap_pyfunction!(time_unit_aliases, m)?)?;
     m.add_function(wrap_pyfunction!(summary, m)?)?;
     m.add_function(wrap_pyfunction!(calibration_holdout, m)?)?;
     segments::register(m)?;

@@ -8,21 +8,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rfmkit import _frame
+from rfmkit import _frame, _units
 from rfmkit.exceptions import ColumnNotFoundError, DtypeError, InvalidParameterError
-
-#: Length of a month in each time unit, as lifetimes' ``customer_lifetime_value``.
-PERIODS_PER_MONTH = {"h": 30.0 * 24.0, "D": 30.0, "W": 4.345, "M": 1.0}
-_FREQ_ALIASES = {"H": "h", "h": "h", "D": "D", "W": "W", "M": "M"}
 
 
 def normalize_freq(freq: Any, name: str = "freq") -> str:
-    if isinstance(freq, str) and freq in _FREQ_ALIASES:
-        return _FREQ_ALIASES[freq]
-    raise InvalidParameterError(
-        f"{name}={freq!r} is not a time unit; pass the unit of recency and T: "
-        f"'D' (days), 'W' (weeks), 'M' (months) or 'h' (hours), as in rfmkit.clv.summary(freq=...)"
-    )
+    """The canonical name of time unit `freq` (``"W-SUN"`` -> ``"W"``, ``"ME"`` -> ``"M"``)."""
+    return _units.time_unit(freq, name).canonical
 
 
 def is_polars_series(value: Any) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rfmkit import _core
+from rfmkit import _core, _units
 from rfmkit.clv import _inputs
 from rfmkit.exceptions import InvalidParameterError, NotFittedError, TimeUnitWarning
 
@@ -119,8 +119,9 @@ class BetaGeoFitter(_Fitter):
     variance_matrix_, standard_errors_, confidence_intervals_
         From the Hessian of the objective (delta method, as lifetimes).
     time_unit_ : str or None
-        The time unit of ``recency`` and ``T`` ("D", "W", "M", "h") when known: from the
-        summary's attrs or ``fit(freq=...)``. `customer_lifetime_value` checks it.
+        The time unit of ``recency`` and ``T`` when known, by its canonical name ("h", "D",
+        "W", "W-WED", ..., "M", "Q", "Y"): from the summary's attrs or ``fit(freq=...)``.
+        `customer_lifetime_value` checks it.
     freq_multiplier_ : float
         The summary's ``freq_multiplier`` (its times are in units of ``freq_multiplier`` × freq).
     n_customers_, n_patterns_, n_iter_, gradient_norm_
@@ -174,9 +175,12 @@ class BetaGeoFitter(_Fitter):
         tol : float
             Gradient tolerance of the optimiser.
         max_iterations : int
-        freq : {"D", "W", "M", "h"}, optional
+        freq : str, optional
             The time unit of recency and T, when passing arrays (checked against the
-            summary's unit when passing a frame).
+            summary's unit when passing a frame): any alias `rfmkit.clv.summary` takes
+            (``"h"``, ``"D"``, ``"W"`` = ``"W-SUN"``, ``"W-MON"`` .. ``"W-SAT"``,
+            ``"M"``/``"ME"``, ``"Q"``/``"QE"``, ``"Y"``/``"YE"``/``"A"``); ``time_unit_``
+            stores its canonical name (``"W-SUN"`` -> ``"W"``).
 
         Returns
         -------
@@ -195,6 +199,8 @@ class BetaGeoFitter(_Fitter):
         >>> import rfmkit
         >>> rfmkit.clv.BetaGeoFitter().fit([0, 2, 1, 5], [0, 5.0, 2, 9], [10, 8.0, 9, 10], freq="D").n_customers_
         4.0
+        >>> rfmkit.clv.BetaGeoFitter().fit([0, 2, 1, 5], [0, 5.0, 2, 9], [10, 8.0, 9, 10], freq="W-SUN").time_unit_
+        'W'
         """
         penalizer = _check_penalizer(self.penalizer_coef)
         unit, multiplier = None, 1.0
@@ -338,7 +344,11 @@ class GammaGammaFitter(_Fitter):
     A customer's spend per transaction is ``Gamma(p, ν)`` with ``ν ~ Gamma(q, v)``; the
     model is fitted on the repeat customers (``frequency > 0``) of a BTYD summary, with
     ``monetary_value`` their mean repeat spend. Rows with ``frequency == 0`` carry no
-    repeat spend: `fit` leaves them out and counts them in ``n_without_repeat_``.
+    repeat spend: `fit` leaves them out and counts them in ``n_without_repeat_``. Rows
+    whose repeat purchases were all free (``frequency > 0``, ``monetary_value == 0``: the
+    summary counts $0 purchases by default, as lifetimes) have no Gamma density either:
+    `fit` leaves them out and counts them in ``n_without_repeat_spend_``; their expected
+    spend is the population mean shrunk towards 0.
 
     Parameters
     ----------
@@ -354,6 +364,8 @@ class GammaGammaFitter(_Fitter):
         As `BetaGeoFitter`.
     n_without_repeat_ : int
         Rows left out because ``frequency == 0``.
+    n_without_repeat_spend_ : int
+        Rows left out because ``frequency > 0`` but ``monetary_value == 0``.
 
     Examples
     --------
@@ -423,6 +435,7 @@ class GammaGammaFitter(_Fitter):
         )
         self._store(out)
         self.n_without_repeat_ = int(out["n_without_repeat"])
+        self.n_without_repeat_spend_ = int(out["n_without_repeat_spend"])
         return self
 
     def conditional_expected_average_profit(self, frequency: Any, monetary_value: Any) -> Any:
@@ -460,8 +473,9 @@ class GammaGammaFitter(_Fitter):
 
             CLV = sum_{k=1..time} m · (C(k·L) − C((k−1)·L)) / (1 + discount_rate)^k
 
-        as lifetimes' ``customer_lifetime_value``: a month is 30 days, 4.345 weeks or
-        720 hours (``L`` is divided by the summary's ``freq_multiplier``).
+        as lifetimes' ``customer_lifetime_value``: a month is 30 days, 4.345 weeks,
+        720 hours, 1/3 quarter or 1/12 year (``L`` is divided by the summary's
+        ``freq_multiplier``).
 
         Parameters
         ----------
@@ -474,8 +488,8 @@ class GammaGammaFitter(_Fitter):
             Horizon in **months**.
         discount_rate : float, default 0.01
             Discount rate **per month** (0.01 is 1 % a month, about 12.7 % a year).
-        freq : {"D", "W", "M", "h"}, optional
-            Time unit of ``recency`` and ``T``. Default: the unit the purchase model was
+        freq : str, optional
+            Time unit of ``recency`` and ``T`` (an alias of `rfmkit.clv.summary`). Default: the unit the purchase model was
             fitted with (from the summary's attrs or ``fit(freq=...)``); required when the
             model does not know it, and an error when it disagrees with the model.
 
@@ -517,7 +531,7 @@ class GammaGammaFitter(_Fitter):
         data = _inputs.broadcast(frequency=frequency, recency=recency, T=T, monetary_value=monetary_value)
         self._check_scale(unit, data["T"])
         multiplier = float(getattr(transaction_prediction_model, "freq_multiplier_", 1.0))
-        step = _inputs.PERIODS_PER_MONTH[unit] / multiplier
+        step = _units.time_unit(unit).periods_per_month / multiplier
         spend = np.asarray(self.conditional_expected_average_profit(data["frequency"], data["monetary_value"]))
         if isinstance(transaction_prediction_model, BetaGeoFitter):
             values = _core.bgnbd_lifetime_value(
@@ -553,12 +567,15 @@ class GammaGammaFitter(_Fitter):
     @staticmethod
     def _unit(model: Any, freq: str | None) -> str:
         known = getattr(model, "time_unit_", None)
+        if known is not None:
+            # A unit set by hand (``model.time_unit_ = "W-SUN"``) is read like a fitted one.
+            known = _inputs.normalize_freq(known, "the purchase model's time_unit_")
         if freq is None:
             if known is None:
                 raise InvalidParameterError(
                     "freq= is required: the purchase model does not know the time unit of recency and T; "
-                    "pass freq='D' (days), 'W' (weeks), 'M' (months) or 'h' (hours), or fit it on a summary "
-                    "frame from rfmkit.clv.summary, which records it"
+                    "pass freq='D' (days), 'W' (weeks), 'M' (months), 'h' (hours) or another unit of "
+                    "rfmkit.clv.summary, or fit it on a summary frame from rfmkit.clv.summary, which records it"
                 )
             return known
         unit = _inputs.normalize_freq(freq)
@@ -576,7 +593,7 @@ class GammaGammaFitter(_Fitter):
             return
         longest = float(np.max(finite))
         # The oldest customer's age in days under each unit; implausible ones are flagged.
-        days = longest * {"h": 1 / 24, "D": 1.0, "W": 7.0, "M": 30.0}[unit]
+        days = longest * _units.time_unit(unit).days
         if unit in ("D", "h") and longest > 0 and days < 28:
             hint = "weeks or months" if unit == "D" else "days"
             message = f"the oldest customer's T is {longest:g} with freq={unit!r} (under 4 weeks); if T is in {hint}, pass that freq"

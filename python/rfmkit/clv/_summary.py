@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rfmkit import _core, _frame
+from rfmkit import _core, _frame, _units
 from rfmkit.exceptions import InvalidParameterError
 
 
@@ -49,7 +49,7 @@ def summary(
     observation_period_end: Any = None,
     freq_multiplier: float = 1,
     include_first_transaction: bool = False,
-    zero: str = "drop",
+    zero: str = "keep",
     returns: str = "drop",
     invalid: str = "drop",
     date_format: str | None = None,
@@ -57,8 +57,8 @@ def summary(
 ) -> Any:
     """The BTYD summary of `lifetimes.utils.summary_data_from_transaction_data`.
 
-    Timestamps are bucketed into periods of `freq` (``"h"``, ``"D"``, ``"W"`` — weeks
-    ending on Sunday, as pandas' ``"W"`` — or ``"M"``); for every customer with a purchase:
+    Timestamps are bucketed into periods of `freq` exactly as pandas' ``to_period(freq)``
+    does; for every customer with a purchase:
 
     - ``frequency``: number of purchase periods after the first one (*repeat* periods,
       not the RFM frequency);
@@ -67,8 +67,15 @@ def summary(
     - ``T``: periods from the first purchase period to `observation_period_end`'s period;
     - ``monetary_value`` (with `amount`): mean spend of the repeat periods, 0 without any.
 
-    ``recency`` and ``T`` are divided by `freq_multiplier`. With `freq="M"` durations count
-    whole calendar months (lifetimes divided days by 30.44 and fails on pandas >= 2).
+    ``recency`` and ``T`` are divided by `freq_multiplier`. With `freq="M"`, ``"Q"`` or
+    ``"Y"`` durations count whole calendar months, quarters or years (lifetimes divides
+    by a fixed length, and fails with those units on pandas >= 2).
+
+    A purchase is a row with a positive or zero amount: zero-amount rows (free items,
+    gifts) count by default, as in lifetimes and the BTYD papers, where a purchase is a
+    transaction whatever its value. `rfmkit.rfm` drops them by default instead, because
+    its ``frequency`` and ``monetary`` describe what customers paid for; pass
+    ``zero="drop"`` here to fit on the same purchases as `rfmkit.rfm`.
 
     Parameters
     ----------
@@ -77,14 +84,22 @@ def summary(
         Column names, as for `rfmkit.rfm`.
     amount : str, optional
         Spend column; without it every valid row is a purchase.
-    freq : {"D", "W", "M", "h"}
+    freq : str, default "D"
+        The time unit, a pandas alias from rfmkit's one table of units: ``"h"`` (or
+        ``"H"``) hours, ``"D"`` days, ``"W"`` (= ``"W-SUN"``) weeks ending on Sunday,
+        ``"W-MON"`` .. ``"W-SAT"`` weeks ending on that day, ``"M"`` (``"ME"``) calendar
+        months, ``"Q"`` (``"QE"``) calendar quarters, ``"Y"`` (``"YE"``, ``"A"``) calendar
+        years. Anything else raises `InvalidParameterError` listing them. The summary's
+        ``attrs["rfmkit"]["freq"]`` records the canonical name (``"W-SUN"`` -> ``"W"``),
+        which the fitters read.
     observation_period_end : date-like, optional
         Rows in later periods are excluded and counted; default the last valid timestamp.
     freq_multiplier : float
     include_first_transaction : bool
         Count the first period in ``frequency`` and ``monetary_value``.
-    zero : {"drop", "keep"}
-        Zero amounts are dropped (default) or are purchases, as in lifetimes.
+    zero : {"keep", "drop"}, default "keep"
+        Zero amounts are purchases (default, as in lifetimes and the papers) or are
+        dropped and counted (as `rfmkit.rfm` does by default).
     returns : {"drop", "net", "raise"}
         Negative amounts are dropped (default: spend models need positive spend), netted
         into the latest purchase period at or before them, or raise.
@@ -109,7 +124,16 @@ def summary(
     id
     1         1.0      4.0  4.0            20.0
     2         0.0      0.0  2.0             0.0
+
+    Weeks ending on Wednesday, as pandas' ``to_period("W-WED")`` (Thursday to Wednesday):
+
+    >>> rfmkit.clv.summary(orders, customer="id", date="day", amount="spend", freq="W-WED")
+        frequency  recency    T  monetary_value
+    id
+    1         1.0      1.0  1.0            20.0
+    2         0.0      0.0  1.0             0.0
     """
+    unit = _units.time_unit(freq)
     multiplier = _check_multiplier(freq_multiplier)
     prepared = _frame.prepare(
         data, customer=customer, date=date, amount=amount, date_format=date_format, dayfirst=dayfirst, invalid=invalid
@@ -117,7 +141,7 @@ def summary(
     end_ticks, _ = _end_ticks(observation_period_end, "observation_period_end", prepared.times)
     result = _core.summary(
         prepared.table,
-        freq=freq,
+        freq=unit.canonical,
         observation_end=end_ticks,
         include_first_transaction=bool(include_first_transaction),
         zero=zero,
@@ -127,7 +151,7 @@ def summary(
     _frame.release_codes(prepared)
     info = _frame.quality(result, "rfmkit.clv.summary", prepared)
     info["observation_period_end"] = _stamp_of_ticks(result["observation_end"], prepared.times)
-    info["freq"] = freq
+    info["freq"] = unit.canonical
     info["freq_multiplier"] = multiplier
     columns = {
         "frequency": result["frequency"],
@@ -150,7 +174,7 @@ def calibration_holdout(
     freq: str = "D",
     freq_multiplier: float = 1,
     include_first_transaction: bool = False,
-    zero: str = "drop",
+    zero: str = "keep",
     returns: str = "drop",
     invalid: str = "drop",
     date_format: str | None = None,
@@ -167,6 +191,9 @@ def calibration_holdout(
     the two ends, divided by `freq_multiplier`). Holdout rows of customers without a
     calibration purchase are counted as ``holdout_without_calibration``.
 
+    `freq`, `freq_multiplier`, `include_first_transaction`, `zero` (zero amounts are
+    purchases by default, as in lifetimes), `returns` and `invalid` are as for `summary`.
+
     Examples
     --------
     >>> import pandas as pd, rfmkit
@@ -181,6 +208,7 @@ def calibration_holdout(
     1             0.0          0.0    9.0                1.0              21.0
     2             0.0          0.0    7.0                0.0              21.0
     """
+    unit = _units.time_unit(freq)
     multiplier = _check_multiplier(freq_multiplier)
     prepared = _frame.prepare(
         data, customer=customer, date=date, amount=amount, date_format=date_format, dayfirst=dayfirst, invalid=invalid
@@ -192,7 +220,7 @@ def calibration_holdout(
     result = _core.calibration_holdout(
         prepared.table,
         calibration_end=cal_ticks,
-        freq=freq,
+        freq=unit.canonical,
         observation_end=end_ticks,
         include_first_transaction=bool(include_first_transaction),
         zero=zero,
@@ -201,7 +229,7 @@ def calibration_holdout(
     )
     info = _frame.quality(result, "rfmkit.clv.calibration_holdout", prepared)
     info["calibration_period_end"] = _stamp_of_ticks(cal_ticks, prepared.times)
-    info["freq"] = freq
+    info["freq"] = unit.canonical
     info["freq_multiplier"] = multiplier
     columns = {
         "frequency_cal": result["frequency"],

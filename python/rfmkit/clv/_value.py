@@ -8,12 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rfmkit import _frame
+from rfmkit import _frame, _units
 from rfmkit._scores import numbers
 from rfmkit.exceptions import ColumnNotFoundError, InvalidDataError, InvalidParameterError
-
-#: Days in one period of `simple` ("M" is 30 days, as lifetimes' CLV month).
-PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 30.0}
 
 
 def _number(value: Any, name: str, *, low: float, high: float = math.inf, example: str) -> float:
@@ -111,7 +108,8 @@ def simple(
     discounted retention curve over `horizon` periods.
 
     For customer *i*, with ``P`` the period length in days (``"D"`` 1, ``"W"`` 7,
-    ``"M"`` 30) and the RFM columns of `rfmkit.rfm`::
+    ``"M"`` 30, ``"Q"`` 90, ``"Y"`` 360: the lengths of rfmkit's one table of time units,
+    whose month is lifetimes' 30 days) and the RFM columns of `rfmkit.rfm`::
 
         rate_i  = frequency_i / max(tenure_i / P, 1)          # purchases per period
         value_i = margin × avg_order_value_i × rate_i × sum_{k=1..horizon} retention^k / (1 + discount_rate)^k
@@ -131,7 +129,10 @@ def simple(
         Discount rate **per period** (0.01 with ``period="M"`` is 1 % a month).
     horizon : int
         Number of future periods.
-    period : {"M", "W", "D"}
+    period : str, default "M"
+        A time unit of `rfmkit.clv.summary` of a day or longer (``"D"``, ``"W"`` and the
+        anchored weeks, ``"M"``/``"ME"``, ``"Q"``/``"QE"``, ``"Y"``/``"YE"``/``"A"``); only
+        its length matters here. ``attrs`` record its canonical name.
     retention : float in [0, 1], optional
 
     Returns
@@ -162,9 +163,13 @@ def simple(
     discount_rate = _number(discount_rate, "discount_rate", low=0.0, example="0.01")
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
         raise InvalidParameterError(f"horizon must be a whole number of periods >= 1 (e.g. 12), got {horizon!r}")
-    if period not in PERIOD_DAYS:
-        raise InvalidParameterError(f"period={period!r} is not one of 'M' (30 days), 'W' (7 days), 'D'")
-    days = PERIOD_DAYS[period]
+    unit = _units.time_unit(period, "period")
+    if unit.days < 1:
+        raise InvalidParameterError(
+            f"period={period!r} is shorter than a day, but the RFM table counts whole days (recency, tenure); "
+            f"pass period='D' or a longer unit"
+        )
+    days = unit.days
     wanted = ("recency", "frequency", "avg_order_value", "tenure")
     columns, ids, polars = _rfm_columns(table, wanted, "rfmkit.clv.simple")
     estimated = retention is None
@@ -185,7 +190,7 @@ def simple(
     info = {
         "retention": retention,
         "retention_estimated": estimated,
-        "period": period,
+        "period": unit.canonical,
         "period_days": days,
         "horizon": int(horizon),
         "discount_rate": discount_rate,
