@@ -228,15 +228,17 @@ def _parse(values: np.ndarray, date_format: str, utc: bool) -> pd.Series:
 def _beyond_pandas(value: str, date_format: str | None) -> bool:
     """Whether a value pandas could not read is a real date outside its range (9999-12-31),
     as opposed to text that is no date at all."""
-    if date_format is None:
-        return False
-    try:
-        if date_format == "ISO8601":
-            stamp = _dt.datetime.fromisoformat(value)
-        else:
+    stamp = None
+    if date_format is not None and date_format != "ISO8601":
+        try:
             stamp = _dt.datetime.strptime(value, date_format)
-    except ValueError:
-        return False
+        except ValueError:
+            pass
+    if stamp is None:  # a sentinel is often ISO whatever the column's format (9999-12-31)
+        try:
+            stamp = _dt.datetime.fromisoformat(value)
+        except ValueError:
+            return False
     return not (EARLIEST.to_pydatetime() <= stamp.replace(tzinfo=None) < (LATEST + pd.Timedelta(days=1)).to_pydatetime())
 
 
@@ -261,7 +263,9 @@ def _infer_format(unique_text: np.ndarray, name: str, dayfirst: bool | None, utc
     candidates: list[str] = []
     for value in sample:
         for first in (False, True) if dayfirst is None else (dayfirst,):
-            guessed = guess_datetime_format(value, dayfirst=first)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                guessed = guess_datetime_format(value, dayfirst=first)
             # year-day-month is no one's format: pandas offers it for ISO dates with dayfirst
             if guessed and not guessed.startswith("%Y-%d") and not guessed.startswith("%Y/%d") and guessed not in candidates:
                 candidates.append(guessed)

@@ -317,6 +317,8 @@ def analyze(
     zero: str | None = None,
     returns: str = "net",
     invalid: str = "drop",
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
 ) -> Report:
     """From a transaction table to a `Report`: RFM, scores, segments, value tiers, K-means
     clusters with a chosen k, segments vs clusters, KPIs and CLV — in one call.
@@ -325,7 +327,7 @@ def analyze(
     ----------
     data : pandas.DataFrame, polars.DataFrame or pyarrow.Table
         One row per transaction (or order line with `order`), as for `rfmkit.rfm`.
-    customer, date, amount, order, as_of, window, returns, invalid
+    customer, date, amount, order, as_of, window, returns, invalid, date_format, dayfirst
         As for `rfmkit.rfm`. `window` applies to the RFM table, the scores, segments and
         clusters; the CLV models are fitted on each customer's whole history up to
         `as_of` (a window would make long-standing customers look new to BG/NBD).
@@ -414,7 +416,7 @@ def analyze(
             warnings.simplefilter("always")
             table = rfmkit.rfm(
                 data, customer=customer, date=date, amount=amount, order=order, as_of=as_of, window=window,
-                returns=returns, invalid=invalid, **_zero_option(zero),
+                returns=returns, invalid=invalid, date_format=date_format, dayfirst=dayfirst, **_zero_option(zero),
             )
         for warning in caught:
             warnings.warn(warning.message, warning.category, stacklevel=2)
@@ -428,7 +430,7 @@ def analyze(
         if clv:
             steps.start("CLV models")
             clv_columns, clv_model = _clv(data, customer, date, amount, info, margin, clv_horizon, discount_rate,
-                                          zero, invalid, notes)
+                                          zero, invalid, notes, {"date_format": date_format, "dayfirst": dayfirst})
             if clv_columns is not None:
                 customers = customers.join(clv_columns)
         tier_by = "clv" if "clv" in customers.columns else "monetary"
@@ -492,7 +494,7 @@ def _polars_to_pandas(table: Any, customer: str) -> pd.DataFrame:
 
 def _clv(
     data: Any, customer: str, date: str, amount: str, info: dict, margin: float, horizon: int,
-    discount_rate: float, zero: str | None, invalid: str, notes: list[str],
+    discount_rate: float, zero: str | None, invalid: str, notes: list[str], dates: dict[str, Any],
 ) -> tuple[pd.DataFrame | None, dict]:
     """BG/NBD + Gamma-Gamma on the daily BTYD summary up to the day before `as_of`.
 
@@ -511,7 +513,7 @@ def _clv(
         warnings.simplefilter("ignore", DataQualityWarning)
         summary = rfmkit.clv.summary(
             data, customer=customer, date=date, amount=amount, freq=unit.canonical, observation_period_end=end,
-            invalid=invalid, **_zero_option(zero),
+            invalid=invalid, **dates, **_zero_option(zero),
         )
     if _frame._is_polars(summary):
         summary = _polars_to_pandas(summary, customer)

@@ -183,12 +183,14 @@ def migration(
     zero: str = "drop",
     returns: str = "net",
     invalid: str = "drop",
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
 ) -> Migration:
     """Segment transitions between two observation dates (the quarterly re-scoring).
 
     At each date of ``as_of = (earlier, later)`` the transactions before it are turned
     into an RFM table (`rfmkit.rfm` with `order`, `window`, `zero`, `returns`,
-    `invalid`), scored afresh (`rfmkit.score` with `bins`, `method`, `thresholds`,
+    `invalid`, `date_format`, `dayfirst`), scored afresh (`rfmkit.score` with `bins`, `method`, `thresholds`,
     `weights`; not for classic8) and segmented (`rfmkit.segment` with `scheme`, `lang`,
     `split`); then each customer's two states are crossed.
 
@@ -245,7 +247,10 @@ def migration(
     stamps = [_frame.to_timestamp(value, "as_of") for value in as_of]
     if not stamps[0] < stamps[1]:
         raise InvalidParameterError(f"as_of=({as_of[0]!r}, {as_of[1]!r}): the first date must be before the second")
-    rfm_options = dict(customer=customer, date=date, amount=amount, order=order, window=window, zero=zero, returns=returns, invalid=invalid)
+    rfm_options = dict(
+        customer=customer, date=date, amount=amount, order=order, window=window, zero=zero, returns=returns,
+        invalid=invalid, date_format=date_format, dayfirst=dayfirst,
+    )
     score_options = dict(bins=bins, method=method, thresholds=thresholds, weights=weights)
     before, earlier_table, labels = _snapshot(data, as_of[0], rfm_options, score_options, scheme, lang, split)
     after, later_table, _ = _snapshot(data, as_of[1], rfm_options, score_options, scheme, lang, split)
