@@ -44,8 +44,6 @@ UNPARSEABLE = "unparseable_date"
 OUT_OF_RANGE = "date_out_of_range"
 
 _OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
-# a time of day, after which an offset may follow (a date alone has none)
-_TIME = re.compile(r"\d{1,2}:\d{2}")
 _SAMPLE = 200
 
 
@@ -158,47 +156,75 @@ def _numbers_hint(values: np.ndarray, name: str) -> str:
 
 
 def text_to_datetimes(
-    text: np.ndarray, name: str, date_format: str | None, dayfirst: bool | None, reading: DateReading
+    text: Any, name: str, date_format: str | None, dayfirst: bool | None, reading: DateReading
 ) -> pd.Series:
-    """An object array of strings (None/NaN: null) to datetimes, by one format."""
+    """Strings (a pyarrow string array, or an object array with None/NaN for null) to
+    datetimes, by one format. The distinct values are parsed once (dictionary encoding),
+    with Arrow's C++ parser where the format allows, else pandas'."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(text, (pa.Array, pa.ChunkedArray)):
+        text = pa.array(np.asarray(text, dtype=object), type=pa.string(), from_pandas=True)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    if not pa.types.is_string(text.type):
+        text = pc.cast(text, pa.string())
+    raw = _ArrowValues(text)
+    trimmed = pc.utf8_trim_whitespace(text)
+    trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
     if date_format in NUMBER_FORMATS:
-        numbers = pd.to_numeric(pd.Series(text, dtype=object), errors="coerce").to_numpy(dtype=np.float64)
-        given = pd.notna(pd.Series(text, dtype=object)).to_numpy() & (pd.Series(text, dtype=object).astype(str).str.strip() != "").to_numpy()
-        reading.add(UNPARSEABLE, given & ~np.isfinite(numbers), text)
+        numbers = pd.to_numeric(trimmed.to_pandas(), errors="coerce").to_numpy(dtype=np.float64)
+        given = trimmed.is_valid().to_numpy(zero_copy_only=False)
+        reading.add(UNPARSEABLE, given & ~np.isfinite(numbers), raw)
         return numbers_to_datetimes(numbers, name, date_format, reading)
-    series = pd.Series(text, dtype=object)
-    stripped = series.where(series.isna(), series.astype(str).str.strip())
-    present = stripped.notna().to_numpy() & (stripped != "").to_numpy()
-    codes, uniques = pd.factorize(stripped.where(present, None), use_na_sentinel=True)
-    unique_text = np.asarray(uniques, dtype=object)
-    if len(unique_text) == 0:
+    encoded = pc.dictionary_encode(trimmed)
+    uniques = encoded.dictionary
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    if len(uniques) == 0:
         return pd.Series(np.full(len(text), np.datetime64("NaT"), dtype="datetime64[us]"))
-    utc = _check_offsets(unique_text, name)
+    utc = _check_offsets(uniques, name)
     if date_format is None:
-        date_format = _infer_format(unique_text, name, dayfirst, utc)
+        date_format = _infer_format(uniques, name, dayfirst, utc)
     reading.format = date_format
     if utc:
         reading.notes.append(f"date column {name!r} mixes UTC offsets: its times were converted to UTC")
-    parsed = _parse(unique_text, date_format, utc) if date_format is not None else pd.Series(
-        np.full(len(unique_text), np.datetime64("NaT"), dtype="datetime64[us]")
-    )
+    if date_format is None:
+        parsed = pd.Series(np.full(len(uniques), np.datetime64("NaT"), dtype="datetime64[us]"))
+    else:
+        parsed = _parse(uniques, date_format, utc)
     failed = parsed.isna().to_numpy()
-    out_of_range = np.zeros(len(unique_text), dtype=bool)
+    out_of_range = np.zeros(len(uniques), dtype=bool)
     for position in np.nonzero(failed)[0]:
-        out_of_range[position] = _beyond_pandas(unique_text[position], date_format)
-    row_codes = np.asarray(codes)
-    valid_code = row_codes >= 0
-    per_row_failed = valid_code & failed[np.where(valid_code, row_codes, 0)]
-    per_row_outside = valid_code & out_of_range[np.where(valid_code, row_codes, 0)]
-    reading.add(OUT_OF_RANGE, per_row_outside, text)
-    reading.add(UNPARSEABLE, per_row_failed & ~per_row_outside, text)
-    values = parsed.array.take(np.where(valid_code, row_codes, -1), allow_fill=True)
+        out_of_range[position] = _beyond_pandas(uniques[int(position)].as_py(), date_format)
+    valid_code = codes >= 0
+    safe = np.where(valid_code, codes, 0)
+    reading.add(OUT_OF_RANGE, valid_code & out_of_range[safe], raw)
+    reading.add(UNPARSEABLE, valid_code & failed[safe] & ~out_of_range[safe], raw)
+    values = parsed.array.take(np.where(valid_code, codes, -1), allow_fill=True)
     return pd.Series(values)
 
 
-def _check_offsets(unique_text: np.ndarray, name: str) -> bool:
+class _ArrowValues:
+    """Row -> Python value of an Arrow array, for messages that quote one value."""
+
+    def __init__(self, array: Any) -> None:
+        self.array = array
+
+    def __getitem__(self, row: int) -> Any:
+        return self.array[int(row)].as_py()
+
+
+def _check_offsets(uniques: Any, name: str) -> bool:
     """True when the values carry different UTC offsets (then parsed to UTC)."""
-    timed = [value for value in unique_text if _TIME.search(value)]
+    import pyarrow.compute as pc
+
+    with_time = pc.match_substring_regex(uniques, r"\d{1,2}:\d{2}")
+    timed_values = pc.filter(uniques, with_time)
+    offset_mask = pc.match_substring_regex(timed_values, r"(Z|[+-]\d{2}:?\d{2})$")
+    if not pc.any(offset_mask).as_py():
+        return False
+    timed = timed_values.to_pylist()
     offsets = [match.group(1) if (match := _OFFSET.search(value)) else None for value in timed]
     with_offset = [value for value, offset in zip(timed, offsets) if offset is not None]
     if not with_offset:
@@ -212,7 +238,37 @@ def _check_offsets(unique_text: np.ndarray, name: str) -> bool:
     return len({offset.replace(":", "").replace("Z", "+0000") for offset in offsets if offset}) > 1
 
 
-def _parse(values: np.ndarray, date_format: str, utc: bool) -> pd.Series:
+# strftime directives that Arrow's strptime reads as pandas does
+_ARROW_DIRECTIVES = set("YmdHMSjbBy")
+
+
+def _parse(values: Any, date_format: str, utc: bool) -> pd.Series:
+    """The distinct strings `values` (a pyarrow string array) read with one format;
+    NaT where they do not fit."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    directives = set(re.findall(r"%(.)", date_format))
+    if date_format != "ISO8601" and directives <= _ARROW_DIRECTIVES and not utc:
+        parsed = pc.strptime(values, format=date_format, unit="us", error_is_null=True)
+        # Arrow rolls impossible days over (2024-02-30 -> 03-01): a value that does not
+        # format back to itself is checked by Python's strptime, which refuses those
+        # (and accepts what only differs in padding, e.g. 3/4/2024)
+        back = pc.strftime(parsed, format=date_format)
+        suspect = pc.and_(parsed.is_valid(), pc.invert(pc.equal(back, values)))
+        result = np.array(parsed.to_numpy(zero_copy_only=False), dtype="datetime64[us]")
+        for position in np.nonzero(suspect.to_numpy(zero_copy_only=False))[0]:
+            try:
+                _dt.datetime.strptime(values[int(position)].as_py(), date_format)
+            except ValueError:
+                result[position] = np.datetime64("NaT")
+        return pd.Series(result)
+    if date_format == "ISO8601" and not utc:
+        try:
+            return pc.cast(values, pa.timestamp("us")).to_pandas()
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass  # a value with an offset or not ISO: pandas reads value by value
+    values = values.to_numpy(zero_copy_only=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         try:
@@ -256,10 +312,10 @@ def _day_first(date_format: str) -> bool | None:
     return day < month
 
 
-def _infer_format(unique_text: np.ndarray, name: str, dayfirst: bool | None, utc: bool) -> str | None:
+def _infer_format(uniques: Any, name: str, dayfirst: bool | None, utc: bool) -> str | None:
     from pandas.tseries.api import guess_datetime_format
 
-    sample = _sample(unique_text)
+    sample = _sample(uniques.to_numpy(zero_copy_only=False)) if len(uniques) > _SAMPLE else uniques.to_pylist()
     candidates: list[str] = []
     for value in sample:
         for first in (False, True) if dayfirst is None else (dayfirst,):
@@ -273,7 +329,7 @@ def _infer_format(unique_text: np.ndarray, name: str, dayfirst: bool | None, utc
         candidates = [c for c in candidates if _day_first(c) in (None, dayfirst)]
     if not candidates:
         return None
-    fits = {c: int(_parse(unique_text, c, utc).notna().sum()) for c in candidates[:6]}
+    fits = {c: int(_parse(uniques, c, utc).notna().sum()) for c in candidates[:6]}
     best = max(fits.values())
     if best == 0:
         return None
@@ -283,11 +339,11 @@ def _infer_format(unique_text: np.ndarray, name: str, dayfirst: bool | None, utc
         if {True, False} <= orders:
             day_first = next(c for c in winners if _day_first(c))
             month_first = next(c for c in winners if _day_first(c) is False)
-            a = _parse(unique_text, day_first, utc)
-            b = _parse(unique_text, month_first, utc)
+            a = _parse(uniques, day_first, utc)
+            b = _parse(uniques, month_first, utc)
             differ = np.nonzero((a != b).to_numpy() & a.notna().to_numpy())[0]
             if len(differ):
-                examples = ", ".join(repr(unique_text[i]) for i in differ[:2])
+                examples = ", ".join(repr(uniques[int(i)].as_py()) for i in differ[:2])
                 raise DtypeError(
                     f"date column {name!r} is ambiguous: every value reads as day/month ({day_first!r}) and as "
                     f"month/day ({month_first!r}), e.g. {examples}; say which with dayfirst=True (day first) or "

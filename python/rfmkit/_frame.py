@@ -342,7 +342,7 @@ def _date_source(column: Column) -> tuple[str | None, Any]:
         if isinstance(dtype, pd.ArrowDtype):
             return _arrow_date_source(_pyarrow().array(series))
         if isinstance(dtype, pd.StringDtype):
-            return "text", series.to_numpy(dtype=object, na_value=None)
+            return "text", _pyarrow().array(series, type=_pyarrow().string(), from_pandas=True)
         if dtype == object:
             inferred = pd.api.types.infer_dtype(series, skipna=True)
             if inferred == "string":
@@ -367,7 +367,7 @@ def _arrow_date_source(array: Any) -> tuple[str | None, Any]:
         array = pc.cast(array, kind.value_type)
         kind = array.type
     if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
-        return "text", array.to_numpy(zero_copy_only=False)
+        return "text", array
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
         import pyarrow.compute as pc
 
