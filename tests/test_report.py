@@ -276,7 +276,7 @@ def test_cli_analyze_parquet_in(orders, tmp_path):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--customer", "cust"], "customer column 'cust' is not in the data"),
+        (["--customer", "cust"], "customer column 'cust' is not in orders.csv"),
         (["--k", "many"], "--k must be"),
     ],
 )

@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from rfmkit import clv, datasets, plot
 from rfmkit._cluster import KMeans, choose_k
 from rfmkit._compare import Comparison, compare
+from rfmkit._files import read_transactions
 from rfmkit._report import Report, analyze
 from rfmkit._reports import Migration, kpis, migration, segment_summary
 from rfmkit._rfm import rfm
@@ -35,7 +36,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
-    # the RFM table
+    # reading exports and the RFM table
+    "read_transactions",
     "rfm",
     # scores and segments
     "score",

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from rfmkit import _frame
+from rfmkit._files import write_csv
 from rfmkit._progress import Steps
 from rfmkit.exceptions import DataQualityWarning, InvalidDataError, InvalidParameterError, RfmkitError
 
@@ -256,7 +257,7 @@ class Report:
             path = directory / f"{name}.{kind}"
             plain = _plain(table)
             if kind == "csv":
-                plain.to_csv(path)
+                write_csv(plain, path)
             else:
                 try:
                     plain.to_parquet(path)

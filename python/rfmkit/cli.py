@@ -7,14 +7,17 @@ Exit codes: 0 success, 2 bad usage or bad data (one line on stderr), 1 unexpecte
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import traceback
 import warnings
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import pandas as pd
 
 import rfmkit
+from rfmkit._files import write_csv
 from rfmkit.exceptions import DataQualityWarning, RfmkitError
 
 
@@ -22,45 +25,63 @@ class CliError(Exception):
     """A problem with the command's input, reported as one line."""
 
 
-def _read(path: Path, date: str) -> pd.DataFrame:
-    if not path.exists():
-        raise CliError(f"input file {str(path)!r} does not exist")
-    suffix = path.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        try:
-            frame = pd.read_parquet(path)
-        except ImportError:
-            raise CliError("reading Parquet needs pyarrow: pip install 'rfmkit[parquet]'") from None
-    elif suffix in (".csv", ".txt", ".gz", ".tsv"):
-        frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", low_memory=False)
-    else:
-        raise CliError(f"cannot read {str(path)!r}: use a .csv, .tsv or .parquet file")
-    if date in frame.columns and not pd.api.types.is_datetime64_any_dtype(frame[date]):
-        parsed = pd.to_datetime(frame[date], errors="coerce", format="mixed")
-        unparsed = int(parsed.isna().sum() - frame[date].isna().sum())
-        if unparsed:
-            first = frame[date][parsed.isna() & frame[date].notna()].iloc[0]
-            print(
-                f"rfmkit: warning: {unparsed} values of date column {date!r} are not dates "
-                f"(first: {first!r}); they count as missing dates",
-                file=sys.stderr,
-            )
-        frame[date] = parsed
-    return frame
+MANIFEST = "rfmkit-manifest.json"
+
+
+def _read(args: argparse.Namespace) -> Any:
+    """The transactions of INPUT, only the named columns, by the one reader."""
+    return rfmkit.read_transactions(
+        args.input, customer=args.customer, date=args.date, amount=args.amount, order=args.order,
+        sep=args.sep, decimal=args.decimal, thousands=args.thousands, encoding=args.encoding,
+    )
+
+
+def _date_options(args: argparse.Namespace) -> dict:
+    return {"date_format": args.date_format, "dayfirst": args.dayfirst}
 
 
 def _write(table: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
-        try:
-            table.to_parquet(path)
-        except ImportError:
-            raise CliError("writing Parquet needs pyarrow: pip install 'rfmkit[parquet]'") from None
+        table.to_parquet(path)
     elif suffix == ".csv":
-        table.to_csv(path)
+        write_csv(table, path)
     else:
         raise CliError(f"cannot write {str(path)!r}: use a .csv or .parquet output file")
+
+
+def _claim_folder(out: Path, overwrite: bool) -> list[str]:
+    """The files of rfmkit's earlier run in `out` (from its manifest); refuses a folder
+    with other files unless `overwrite`."""
+    if not out.exists():
+        return []
+    if not out.is_dir():
+        raise CliError(f"--out {str(out)!r} is a file, not a folder")
+    manifest = out / MANIFEST
+    if manifest.exists():
+        try:
+            return [str(name) for name in json.loads(manifest.read_text(encoding="utf-8"))["files"]]
+        except (ValueError, KeyError, TypeError):
+            raise CliError(f"{manifest} is not rfmkit's manifest; remove it or choose another --out") from None
+    if any(out.iterdir()) and not overwrite:
+        raise CliError(
+            f"--out {str(out)!r} is not empty and was not written by rfmkit; choose a new folder, "
+            f"or pass --overwrite to write into it"
+        )
+    return []
+
+
+def _finish_folder(out: Path, written: list[Path], earlier: list[str]) -> list[str]:
+    """Writes the manifest of this run and removes the files of the earlier run that this
+    run did not write (e.g. clusters.csv when clustering was skipped); returns those."""
+    names = [path.name for path in written]
+    stale = [name for name in earlier if name not in names and name != MANIFEST]
+    for name in stale:
+        (out / name).unlink(missing_ok=True)
+    manifest = {"rfmkit": rfmkit.__version__, "files": names}
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    return stale
 
 
 def _quality_lines(info: dict) -> list[str]:
@@ -68,6 +89,15 @@ def _quality_lines(info: dict) -> list[str]:
     for reason, count in info["dropped"].items():
         lines.append(f"  dropped {reason}: {count:,}")
     return lines
+
+
+def _accounting(info: dict) -> str:
+    """One line: rows read, used and dropped by reason (every run ends with it)."""
+    dropped = ", ".join(f"{count:,} {reason}" for reason, count in info["dropped"].items()) or "none"
+    line = f"rfmkit: rows read {info['rows_in']:,}, used {info['rows_used']:,}, dropped: {dropped}"
+    if info.get("date_format"):
+        line += f" (dates read as {info['date_format']})"
+    return line
 
 
 def _headline(table: pd.DataFrame) -> list[str]:
@@ -155,20 +185,26 @@ def _print_report(report: "rfmkit.Report") -> None:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    data = _read(Path(args.input), args.date)
+    out = Path(args.out)
+    earlier = _claim_folder(out, args.overwrite)
+    data = _read(args)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         report = rfmkit.analyze(
             data, customer=args.customer, date=args.date, amount=args.amount, order=args.order,
             as_of=args.as_of, window=args.window, zero=args.zero, returns=args.returns, invalid=args.invalid,
-            **_analysis_options(args),
+            **_date_options(args), **_analysis_options(args),
         )
-    paths = _save_report(report, Path(args.out))
+    paths = _save_report(report, out)
+    stale = _finish_folder(out, paths, earlier)
     info = report.customers.attrs["rfmkit"]
     print(f"rfmkit: {len(report.customers):,} customers as of {info['as_of'] or '-'} -> {args.out}", file=sys.stderr)
-    for line in _quality_lines(info):
-        print(f"rfmkit: {line}", file=sys.stderr)
     print(f"rfmkit: wrote {len(paths)} files: " + ", ".join(p.name for p in paths), file=sys.stderr)
+    if stale:
+        print(f"rfmkit: removed {len(stale)} files of the earlier run: " + ", ".join(stale), file=sys.stderr)
+    for note in report.notes:
+        print(f"rfmkit: note: {note}", file=sys.stderr)
+    print(_accounting(info), file=sys.stderr)
     return 0
 
 
@@ -204,7 +240,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _rfm(args: argparse.Namespace) -> int:
-    data = _read(Path(args.input), args.date)
+    output = Path(args.output)
+    if output.suffix.lower() not in (".csv", ".parquet", ".pq"):
+        raise CliError(f"cannot write {str(output)!r}: use a .csv or .parquet output file")
+    data = _read(args)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         table = rfmkit.rfm(
@@ -218,13 +257,13 @@ def _rfm(args: argparse.Namespace) -> int:
             zero=args.zero or "drop",
             returns=args.returns,
             invalid=args.invalid,
+            **_date_options(args),
         )
-    _write(table, Path(args.output))
+    _write(table, output)
     info = table.attrs["rfmkit"]
     as_of = info["as_of"] or "-"
     print(f"rfmkit: {len(table):,} customers as of {as_of} -> {args.output}", file=sys.stderr)
-    for line in _quality_lines(info):
-        print(f"rfmkit: {line}", file=sys.stderr)
+    print(_accounting(info), file=sys.stderr)
     return 0
 
 
@@ -232,8 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rfmkit", description="Customer-value analytics on transaction exports.")
     parser.add_argument("--version", action="version", version=f"rfmkit {rfmkit.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show the traceback of an error")
 
-    demo = commands.add_parser("demo", help="run the analysis on a generated sample and print it")
+    demo = commands.add_parser("demo", parents=[common], help="run the analysis on a generated sample and print it")
     demo.add_argument("--customers", type=int, default=2_000, help="customers in the sample (default 2000)")
     demo.add_argument("--seed", type=int, default=0, help="seed of the sample and of the clustering")
     demo.add_argument("--out", help="also write the report's files (tables, dashboard.png, report.html) to this folder")
@@ -241,17 +282,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_demo)
 
     analyze = commands.add_parser(
-        "analyze", help="the whole analysis of a CSV or Parquet file, written as files to --out"
+        "analyze", parents=[common], help="the whole analysis of a CSV or Parquet file, written as files to --out"
     )
     analyze.add_argument("input", help="transactions: .csv, .tsv or .parquet")
     analyze.add_argument("--out", required=True, help="output folder (created): tables as .parquet and .csv, "
-                         "dashboard.png, report.html")
+                         "dashboard.png, report.html, and rfmkit-manifest.json (a later run into the same folder "
+                         "removes the files of this one that it does not write again)")
+    analyze.add_argument("--overwrite", action="store_true",
+                         help="write into an --out folder that holds other files (never needed for rfmkit's own)")
     _input_arguments(analyze)
     analyze.add_argument("--seed", type=int, default=0, help="seed of the clustering")
     _analysis_arguments(analyze)
     analyze.set_defaults(run=_analyze)
 
-    rfm = commands.add_parser("rfm", help="write the per-customer RFM table of a CSV or Parquet file")
+    rfm = commands.add_parser("rfm", parents=[common], help="write the per-customer RFM table of a CSV or Parquet file")
     rfm.add_argument("input", help="transactions: .csv, .tsv or .parquet")
     rfm.add_argument("output", help="customer table: .csv or .parquet")
     _input_arguments(rfm)
@@ -260,8 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _input_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--customer", required=True, help="customer id column")
-    parser.add_argument("--date", required=True, help="timestamp column (CSV text is parsed as dates)")
+    parser.add_argument("--customer", required=True, help="customer id column (read as text, e.g. 00017)")
+    parser.add_argument("--date", required=True,
+                        help="date column: text is read with one format for the whole column (see --date-format)")
     parser.add_argument("--amount", required=True, help="amount column")
     parser.add_argument("--order", help="order id column: order lines count as one purchase")
     parser.add_argument("--as-of", dest="as_of", help="observation date, exclusive (default: day after the last row)")
@@ -271,6 +316,22 @@ def _input_arguments(parser: argparse.ArgumentParser) -> None:
                              "the BTYD summary of the CLV step keeps them as purchases)")
     parser.add_argument("--returns", choices=("net", "drop", "raise"), default="net")
     parser.add_argument("--invalid", choices=("drop", "raise"), default="drop")
+    reading = parser.add_argument_group("reading the file")
+    reading.add_argument("--sep", help="field separator of a text file (default: TAB for .tsv, else the one "
+                         "of , ; TAB | that splits the header most)")
+    reading.add_argument("--decimal", default=".", help="decimal mark of the amounts (e.g. ',' for 1.234,50)")
+    reading.add_argument("--thousands", help="thousands separator of the amounts (e.g. '.' for 1.234,50)")
+    reading.add_argument("--encoding", help="text encoding (default: UTF-8 with or without BOM, UTF-16 with BOM; "
+                         "e.g. gb18030, gbk, latin-1)")
+    reading.add_argument("--date-format", dest="date_format",
+                         help="how dates are written: a strftime format such as %%Y%%m%%d or %%d/%%m/%%Y, ISO8601, "
+                              "excel (serial days), unix (seconds) or unix_ms; default: inferred from the column "
+                              "(numbers are never read without it)")
+    order_of_day = reading.add_mutually_exclusive_group()
+    order_of_day.add_argument("--dayfirst", dest="dayfirst", action="store_const", const=True, default=None,
+                              help="03/04/2024 is 3 April")
+    order_of_day.add_argument("--monthfirst", dest="dayfirst", action="store_const", const=False,
+                              help="03/04/2024 is 4 March")
 
 
 def _analysis_arguments(parser: argparse.ArgumentParser) -> None:
@@ -286,11 +347,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (RfmkitError, CliError) as error:
-        print(f"rfmkit: error: {error}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # e.g. `rfmkit demo | head`
         return 0
+    except KeyboardInterrupt:
+        print("rfmkit: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - every failure is one line and exit code 2
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        print(f"rfmkit: error: {_one_line(error)}", file=sys.stderr)
+        return 2
+
+
+def _one_line(error: Exception) -> str:
+    if isinstance(error, (RfmkitError, CliError, ImportError, OSError)):
+        text = str(error)
+    else:
+        text = f"unexpected {type(error).__name__}: {error} (rerun with --debug for the traceback, and please report it)"
+    return " ".join(text.split())
 
 
 if __name__ == "__main__":  # pragma: no cover

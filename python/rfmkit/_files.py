@@ -1,0 +1,293 @@
+"""Transaction exports from files, and tables to files.
+
+Reading is built on Arrow's readers (``pyarrow.csv``, ``pyarrow.parquet``): only the
+named columns are read; customer and order ids are text exactly as written (``00001``
+stays ``00001``); amounts are numbers in the file's own notation (decimal comma,
+thousands separators); dates stay as they are written, for the one date rule of
+`rfmkit.rfm` (``date_format=``, ``dayfirst=``). The encoding is UTF-8 with or without a
+byte-order mark, UTF-16 with a mark, or any Python codec named by ``encoding=`` (e.g.
+``gb18030`` for Chinese ERP exports).
+
+CSV files written by rfmkit are UTF-8 with a byte-order mark, so that Excel shows Chinese
+labels; money columns are rounded to cents there (Parquet keeps full precision).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rfmkit.exceptions import ColumnNotFoundError, InvalidDataError, InvalidParameterError
+
+CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".gz", ".bz2")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+_SEPARATORS = (",", ";", "\t", "|")
+# what a money column is called in rfmkit's tables: rounded to cents in CSV files
+_MONEY = re.compile(r"(^|_)(monetary|revenue|clv|value|amount|spend|profit)(_|$)")
+_NOT_MONEY = re.compile(r"share|_vs_|rate|ratio|index")
+
+
+def read_transactions(
+    path: str | Path,
+    *,
+    customer: str,
+    date: str,
+    amount: str,
+    order: str | None = None,
+    sep: str | None = None,
+    decimal: str = ".",
+    thousands: str | None = None,
+    encoding: str | None = None,
+) -> Any:
+    """The named columns of a CSV/TSV, Parquet or Excel export as a pyarrow Table.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.csv``, ``.tsv``, ``.txt`` (or compressed ``.gz``/``.bz2``), ``.parquet``,
+        ``.xlsx``.
+    customer, date, amount, order : str
+        Column names; only these columns are read.
+    sep : str, optional
+        Field separator of a text file. Default: a tab for ``.tsv``, else the one of
+        ``, ; TAB |`` that splits the header line most.
+    decimal, thousands : str
+        The number notation of the amounts, e.g. ``decimal=",", thousands="."`` for
+        ``1.234,50``. An amount that is not a number becomes null (an invalid row).
+    encoding : str, optional
+        Default: UTF-8, with or without a byte-order mark, or UTF-16 with its mark.
+
+    Returns
+    -------
+    pyarrow.Table
+        Customer and order ids as text (CSV), dates as written, amounts as float64.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, rfmkit
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "orders.csv").write_text(
+    ...     "kunde;datum;betrag\\n00017;03.04.2024;1.234,50\\n00017;25.04.2024;12,00\\n", encoding="utf-8")
+    >>> table = rfmkit.read_transactions(folder / "orders.csv", customer="kunde", date="datum",
+    ...                                  amount="betrag", decimal=",", thousands=".")
+    >>> table.column("kunde").to_pylist(), table.column("betrag").to_pylist()
+    (['00017', '00017'], [1234.5, 12.0])
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InvalidParameterError(f"input file {str(path)!r} does not exist")
+    if path.is_dir():
+        raise InvalidParameterError(f"input {str(path)!r} is a folder, not a file")
+    if path.stat().st_size == 0:
+        raise InvalidDataError(f"input file {str(path)!r} is empty (0 bytes): there is no header and no row")
+    roles = {"customer": customer, "date": date, "amount": amount}
+    if order is not None:
+        roles["order"] = order
+    suffix = path.suffix.lower()
+    if suffix in PARQUET_SUFFIXES:
+        return _read_parquet(path, roles)
+    if suffix in EXCEL_SUFFIXES:
+        return _read_excel(path, roles, decimal, thousands)
+    if suffix in CSV_SUFFIXES:
+        return _read_csv(path, roles, sep, decimal, thousands, encoding)
+    raise InvalidParameterError(
+        f"cannot read {str(path)!r}: use a .csv, .tsv, .txt (or .gz), .parquet or .xlsx file"
+    )
+
+
+def _check_columns(names: list[str], roles: dict[str, str], path: Path) -> None:
+    from rfmkit._frame import _close_match
+
+    for role, name in roles.items():
+        if name not in names:
+            shown = ", ".join(repr(n) for n in names[:30])
+            hint = _close_match(name, names)
+            raise ColumnNotFoundError(
+                f"{role} column {name!r} is not in {path.name}; its columns are: {shown}"
+                + (f". Did you mean {hint!r}?" if hint else "")
+            )
+
+
+def _read_parquet(path: Path, roles: dict[str, str]) -> Any:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(path).names
+        _check_columns(names, roles, path)
+        return pq.read_table(path, columns=list(dict.fromkeys(roles.values())))
+    except (pa.ArrowInvalid, OSError) as error:
+        raise InvalidDataError(f"cannot read {path.name} as Parquet: {error}") from None
+
+
+def _read_excel(path: Path, roles: dict[str, str], decimal: str, thousands: str | None) -> Any:
+    import pyarrow as pa
+
+    text_columns = {roles["customer"]: str, **({roles["order"]: str} if "order" in roles else {})}
+    try:
+        frame = pd.read_excel(path, dtype=text_columns)
+    except ImportError:
+        raise ImportError("reading Excel needs openpyxl: pip install 'rfmkit[excel]'") from None
+    _check_columns([str(c) for c in frame.columns], roles, path)
+    frame = frame[list(dict.fromkeys(roles.values()))]
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    amount = table.column(roles["amount"])
+    if not (pa.types.is_integer(amount.type) or pa.types.is_floating(amount.type)):
+        table = table.set_column(
+            table.schema.get_field_index(roles["amount"]), roles["amount"],
+            _numbers(pa.array(frame[roles["amount"]].astype("string"), type=pa.string(), from_pandas=True), decimal, thousands),
+        )
+    return table
+
+
+def _encoding(path: Path, encoding: str | None) -> str:
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InvalidParameterError(
+                f"encoding={encoding!r} is not a known text encoding; e.g. 'utf-8', 'gb18030', 'gbk', 'latin-1', 'utf-16'"
+            ) from None
+        return encoding
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    if path.suffix.lower() in (".gz", ".bz2"):
+        return "utf8"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return "utf8"  # Arrow skips a UTF-8 byte-order mark
+
+
+def _sniff_separator(path: Path, encoding: str) -> str:
+    import pyarrow as pa
+
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    try:
+        with pa.input_stream(str(path), compression="detect") as stream:
+            head = stream.read(64 * 1024)
+        text = head.decode("utf-8" if encoding == "utf8" else encoding, errors="replace")
+    except (OSError, LookupError):
+        return ","
+    header = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    # count separators outside quotes
+    unquoted = re.sub(r'"[^"]*"', "", header)
+    counts = {candidate: unquoted.count(candidate) for candidate in _SEPARATORS}
+    best = max(counts, key=lambda c: counts[c])
+    return best if counts[best] > 0 else ","
+
+
+def _read_csv(path: Path, roles: dict[str, str], sep: str | None, decimal: str, thousands: str | None, encoding: str | None) -> Any:
+    import pyarrow as pa
+    import pyarrow.csv as csv
+
+    text_encoding = _encoding(path, encoding)
+    separator = sep if sep is not None else _sniff_separator(path, text_encoding)
+    if separator == "\\t":
+        separator = "\t"
+    if len(separator) != 1:
+        raise InvalidParameterError(f"sep={separator!r} must be one character, e.g. ',', ';' or '\\t'")
+    read_options = csv.ReadOptions(encoding=text_encoding, block_size=1 << 24)
+    parse_options = csv.ParseOptions(delimiter=separator, newlines_in_values=True)
+    wanted = list(dict.fromkeys(roles.values()))
+    _check_columns(_header(path, read_options, parse_options, separator), roles, path)
+    text_columns = {roles["customer"]: pa.string(), roles["date"]: pa.string()}
+    if "order" in roles:
+        text_columns[roles["order"]] = pa.string()
+    plain_numbers = decimal == "." and thousands is None
+    column_types = {**text_columns, roles["amount"]: pa.float64() if plain_numbers else pa.string()}
+    convert = csv.ConvertOptions(column_types=column_types, include_columns=wanted, strings_can_be_null=True,
+                                 quoted_strings_can_be_null=False)
+    try:
+        table = csv.read_csv(path, read_options=read_options, parse_options=parse_options, convert_options=convert)
+    except UnicodeDecodeError as error:
+        raise _read_error(path, error, separator, text_encoding) from None
+    except pa.ArrowInvalid as error:
+        if plain_numbers and "conversion error to double" in str(error):
+            # an amount that is not a number: read the column as text, make it null
+            column_types[roles["amount"]] = pa.string()
+            convert = csv.ConvertOptions(column_types=column_types, include_columns=wanted, strings_can_be_null=True,
+                                         quoted_strings_can_be_null=False)
+            try:
+                table = csv.read_csv(path, read_options=read_options, parse_options=parse_options, convert_options=convert)
+            except pa.ArrowInvalid as again:
+                raise _read_error(path, again, separator, text_encoding) from None
+        else:
+            raise _read_error(path, error, separator, text_encoding) from None
+    amount = table.column(roles["amount"])
+    if pa.types.is_string(amount.type):
+        index = table.schema.get_field_index(roles["amount"])
+        table = table.set_column(index, roles["amount"], _numbers(amount, decimal, thousands))
+    return table
+
+
+def _header(path: Path, read_options: Any, parse_options: Any, separator: str) -> list[str]:
+    """The column names (the reader's first block; every column as text)."""
+    import pyarrow as pa
+    import pyarrow.csv as csv
+
+    try:
+        with csv.open_csv(path, read_options=read_options, parse_options=parse_options) as reader:
+            return list(reader.schema.names)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+        raise _read_error(path, error, separator, read_options.encoding) from None
+
+
+def _read_error(path: Path, error: Exception, separator: str, encoding: str) -> Exception:
+    message = str(error).splitlines()[0]
+    if isinstance(error, UnicodeDecodeError) or "UTF8" in message or "utf8" in message.lower() or "decode" in message.lower():
+        return InvalidDataError(
+            f"{path.name} is not {encoding} text ({message}); pass its encoding, e.g. --encoding gb18030 "
+            f"(Chinese ERP exports), --encoding latin-1, or --encoding utf-16"
+        )
+    if "Empty CSV file" in message:
+        return InvalidDataError(f"{path.name} has no header line: there are no columns to read")
+    shown = {"\t": "TAB"}.get(separator, separator)
+    return InvalidDataError(f"cannot read {path.name} as CSV separated by {shown!r}: {message}; check --sep")
+
+
+_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+
+
+def _numbers(text: Any, decimal: str, thousands: str | None) -> Any:
+    """Amounts written as text in the file's notation to float64; null where they are
+    not numbers (counted later as invalid amounts)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    values = pc.utf8_trim_whitespace(text)
+    values = pc.replace_substring(values, " ", "")  # 1 234,50 (a space as thousands separator)
+    if thousands:
+        values = pc.replace_substring(values, thousands, "")
+    if decimal != ".":
+        values = pc.replace_substring(values, decimal, ".")
+    numeric = pc.match_substring_regex(values, _NUMBER)
+    cleaned = pc.if_else(numeric, values, pa.scalar(None, pa.string()))
+    return pc.cast(cleaned, pa.float64())
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def money_columns(table: pd.DataFrame) -> list[str]:
+    return [
+        str(c) for c in table.columns
+        if _MONEY.search(str(c)) and not _NOT_MONEY.search(str(c)) and pd.api.types.is_float_dtype(table[c].dtype)
+    ]
+
+
+def write_csv(table: pd.DataFrame, path: Path, *, index: bool = True) -> None:
+    """A table as CSV for people and spreadsheets: UTF-8 with a byte-order mark (Excel
+    then reads Chinese labels), money rounded to cents."""
+    out = table.copy()
+    for column in money_columns(out):
+        out[column] = np.round(out[column].to_numpy(dtype=np.float64), 2)
+    out.to_csv(path, index=index, encoding="utf-8-sig")
