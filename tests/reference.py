@@ -56,6 +56,11 @@ def is_null(value: Any) -> bool:
         return False
 
 
+def is_missing_id(value: Any) -> bool:
+    """A null id, or text that is empty or only blanks (an export's empty cell)."""
+    return is_null(value) or (isinstance(value, str) and not value.strip())
+
+
 def to_stamp(value: Any) -> pd.Timestamp | None:
     """A row's timestamp as a pandas Timestamp (tz-aware ones keep their zone)."""
     if is_null(value):
@@ -123,13 +128,13 @@ def column_values(series: pd.Series) -> list:
 
 
 def _row_invalid(cust: Any, stamp: Any, amt: float, order_value: Any, with_order: bool) -> str | None:
-    if is_null(cust):
+    if is_missing_id(cust):
         return "missing_customer"
     if stamp is None:
         return "missing_date"
     if not math.isfinite(amt):
         return "invalid_amount"
-    if with_order and is_null(order_value):
+    if with_order and is_missing_id(order_value):
         return "missing_order"
     return None
 
@@ -221,7 +226,7 @@ def reference_rfm(
     # 4. customers with a purchase; returns of the others are dropped
     first_row: dict[Any, int] = OrderedDict()
     for i in range(n):
-        if not is_null(customers[i]) and customers[i] not in first_row:
+        if not is_missing_id(customers[i]) and customers[i] not in first_row:
             first_row[customers[i]] = i
     buyers = {customers[i] for i in range(n) if kind[i] == "purchase"}
     for i in range(n):
@@ -415,7 +420,7 @@ def reference_summary(
     order: list = []
     per: dict[Any, tuple[list, list, list]] = {}
     for i in range(n):
-        if not is_null(customers[i]) and customers[i] not in per:
+        if not is_missing_id(customers[i]) and customers[i] not in per:
             per[customers[i]] = ([], [], [])
             order.append(customers[i])
         if kinds[i] is not None:
@@ -500,7 +505,7 @@ def reference_calibration_holdout(
     hold: dict[Any, tuple[list, list, list]] = {}
     for i in range(n):
         c = customers[i]
-        if not is_null(c) and c not in order:
+        if not is_missing_id(c) and c not in order:
             order.append(c)
         if kinds[i] is None:
             continue

@@ -249,3 +249,49 @@ def test_string_ids_in_parallel_chunks_keep_first_appearance_order(kind):
     first = pd.Series(expected_codes).drop_duplicates()
     first = first[first >= 0]
     np.testing.assert_array_equal(codes.first_rows, first.index.to_numpy())
+
+
+# --------------------------------------------------------------------------- ids and names of real exports
+
+
+def test_non_string_column_names():
+    days = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"])
+    frame = pd.DataFrame({0: [1, 2, 1], 1: days, 2: [1.0, 2.0, 3.0]})
+    table = rfmkit.rfm(frame, customer=0, date=1, amount=2)
+    assert table["frequency"].tolist() == [2, 1]
+    assert rfmkit.clv.summary(frame, customer=0, date=1, amount=2)["frequency"].tolist() == [1.0, 0.0]
+    nested = frame.set_axis(pd.MultiIndex.from_tuples([("a", "x"), ("a", "y"), ("b", "z")]), axis=1)
+    assert rfmkit.rfm(nested, customer=("a", "x"), date=("a", "y"), amount=("b", "z"))["monetary"].tolist() == [4.0, 2.0]
+
+
+def test_ids_that_collide_as_text_are_an_error():
+    days = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"])
+    frame = pd.DataFrame({"c": [1, "1", 2], "d": days, "a": [1.0, 2.0, 3.0]})
+    with pytest.raises(rfmkit.DtypeError, match=r"customer column 'c' mixes numbers and text that read the same \(1 and '1'\).*astype\(str\)"):
+        rfmkit.rfm(frame, customer="c", date="d", amount="a")
+    # the opt-in: one type
+    assert rfmkit.rfm(frame.astype({"c": str}), customer="c", date="d", amount="a")["frequency"].tolist() == [2, 1]
+    # numbers and text that do not collide stay distinct ids
+    mixed = frame.assign(c=[1, "x", 1])
+    assert rfmkit.rfm(mixed, customer="c", date="d", amount="a").index.tolist() == [1, "x"]
+    with pytest.raises(rfmkit.DtypeError, match="order column 'o' mixes numbers and text"):
+        rfmkit.rfm(frame.assign(c=1, o=[7, "7", 8]), customer="c", date="d", amount="a", order="o")
+
+
+def test_unhashable_ids_are_a_clear_error():
+    days = pd.to_datetime(["2024-01-01", "2024-01-02"])
+    frame = pd.DataFrame({"c": [[1], [2]], "d": days, "a": [1.0, 2.0]})
+    with pytest.raises(rfmkit.DtypeError, match=r"customer column 'c' holds values that cannot be ids, e.g. \[1\]"):
+        rfmkit.rfm(frame, customer="c", date="d", amount="a")
+
+
+@pytest.mark.filterwarnings("ignore::rfmkit.DataQualityWarning")
+@pytest.mark.parametrize("convert", [lambda s: s, lambda s: s.astype("string"), lambda s: s.astype(pd.ArrowDtype(pa.string()))])
+def test_empty_text_ids_are_missing_customers(convert):
+    days = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"])
+    frame = pd.DataFrame({"c": convert(pd.Series(["a", "", "  ", "a"], dtype=object)), "d": days, "a": [1.0, 2.0, 3.0, 4.0]})
+    table = rfmkit.rfm(frame, customer="c", date="d", amount="a")
+    assert table.index.tolist() == ["a"]
+    assert table.attrs["rfmkit"]["dropped"] == {"missing_customer": 2}
+    with pytest.raises(rfmkit.InvalidRowError, match="row 1"):
+        rfmkit.rfm(frame, customer="c", date="d", amount="a", invalid="raise")

@@ -185,6 +185,11 @@ def _factorize_arrow(array: Any) -> dict:
     if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
         if pa.types.is_string_view(kind):
             array = pc.cast(array, pa.large_string())
+        blank = pc.equal(pc.utf8_trim_whitespace(array), "")
+        if pc.any(blank).as_py():
+            # an empty cell of an export is no id: such rows are invalid (missing_customer)
+            present = np.asarray(pc.and_kleene(array.is_valid(), pc.invert(blank)).to_numpy(zero_copy_only=False), dtype=bool)
+            validity = present if validity is None else (validity & present)
         # int32 offsets (`string`) are read as they are: no cast, no copy.
         offset_dtype = np.int64 if pa.types.is_large_string(array.type) else np.int32
         _, offsets_buffer, data_buffer = array.buffers()
@@ -220,8 +225,15 @@ def int_ids(column: Column) -> tuple[np.ndarray, np.ndarray | None] | None:
     return values, validity
 
 
-def _factorize_generic(values: Any) -> dict:
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+def _factorize_generic(values: Any, name: str = "id", role: str = "id") -> dict:
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:
+        example = next((v for v in values if isinstance(v, (list, dict, set, np.ndarray))), None)
+        raise DtypeError(
+            f"{role} column {name!r} holds values that cannot be ids, e.g. {example!r} (lists, dicts, arrays); "
+            f"ids must be numbers or text"
+        ) from None
     codes = np.ascontiguousarray(codes, dtype=np.int64)
     first_rows = np.full(len(uniques), -1, dtype=np.int64)
     present = codes >= 0
@@ -231,19 +243,24 @@ def _factorize_generic(values: Any) -> dict:
     return {"codes": codes, "first_rows": first_rows}
 
 
-def factorize(column: Column) -> Codes:
-    """Dense int64 codes (-1 for null) of an id column of any type."""
+def factorize(column: Column, role: str = "id") -> Codes:
+    """Dense int64 codes (-1 for null, and for empty or blank text) of an id column of any type."""
     if column.frontend == "pandas":
-        result = _factorize_pandas(column.values)
+        result = _factorize_pandas(column.values, column.name, role)
     else:
         result = _factorize_arrow(column.to_arrow())
     return Codes(result["codes"], result["first_rows"], column)
 
 
-def _factorize_pandas(series: pd.Series) -> dict:
+def _factorize_pandas(series: pd.Series, name: str, role: str) -> dict:
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         codes = np.ascontiguousarray(series.cat.codes.to_numpy(), dtype=np.int64)
+        categories = dtype.categories
+        if pd.api.types.infer_dtype(categories, skipna=True) == "string":
+            blank = np.nonzero(np.asarray([not str(c).strip() for c in categories], dtype=bool))[0]
+            if len(blank):  # an empty category is no id, as an empty text id
+                codes = np.where(np.isin(codes, blank), -1, codes)
         return _core.factorize_int(codes, codes >= 0)
     if isinstance(dtype, np.dtype):
         if dtype.kind in "iu" and not (dtype.kind == "u" and dtype.itemsize == 8):
@@ -263,10 +280,32 @@ def _factorize_pandas(series: pd.Series) -> dict:
             inferred = pd.api.types.infer_dtype(series, skipna=True)
             if inferred == "string":
                 return _factorize_arrow(pa.array(series, from_pandas=True))
+            if inferred in ("mixed-integer", "mixed-integer-float", "mixed"):
+                _check_text_collisions(series, name, role)
     if pd.api.types.is_extension_array_dtype(dtype) and pd.api.types.is_integer_dtype(dtype):
         values = series.to_numpy(dtype=np.int64, na_value=0)
         return _core.factorize_int(np.ascontiguousarray(values), ~series.isna().to_numpy())
-    return _factorize_generic(series)
+    return _factorize_generic(series, name, role)
+
+
+def _check_text_collisions(series: pd.Series, name: str, role: str) -> None:
+    """Numbers and text in one id column: `1` and `"1"` are one id in any export, so two
+    values that read the same as text are an error, not two customers."""
+    present = series[series.notna()]
+    try:
+        distinct = pd.unique(present)
+    except TypeError:
+        return  # unhashable values: reported by the factorization
+    as_text = pd.Series([str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in distinct])
+    repeated = as_text[as_text.duplicated(keep=False)]
+    if len(repeated):
+        first = repeated.iloc[0]
+        examples = [repr(v) for v, t in zip(distinct, as_text) if t == first][:2]
+        raise DtypeError(
+            f"{role} column {name!r} mixes numbers and text that read the same ({' and '.join(examples)}), so one "
+            f"customer would count as two; make the column one type first, e.g. df[{name!r}] = "
+            f"df[{name!r}].astype(str) to treat them as one id"
+        )
 
 
 # --------------------------------------------------------------------------- timestamps
@@ -645,8 +684,8 @@ def prepare(
         empty = np.empty(0, dtype=np.int64)
         customers = Codes(empty, empty, customer_column)
     else:
-        customers = factorize(customer_column)
-    orders = factorize(order_column) if order_column is not None else None
+        customers = factorize(customer_column, "customer")
+    orders = factorize(order_column, "order") if order_column is not None else None
     table = CoreTable(
         customer=customers.codes,
         n_customers=customers.n,
@@ -655,7 +694,12 @@ def prepare(
         amount=amount_values,
         order=orders.codes if orders is not None else None,
         n_orders=orders.n if orders is not None else 0,
-        names=(customer_column.name, date_column.name, amount or "", order or ""),
+        names=(
+            customer_column.name,
+            date_column.name,
+            amount_column.name if amount_column is not None else "",
+            order_column.name if order_column is not None else "",
+        ),
     )
     prepared = Prepared(frame, customers, times, table, raw_ids, reading)
     _account_dates(prepared, invalid)
