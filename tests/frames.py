@@ -251,3 +251,59 @@ def specs(
 
 def base_day(spec: Spec) -> dt.date:
     return pd.Timestamp(spec.base_ns).date()
+
+
+# --------------------------------------------------------------------------- other frontends
+
+# the kinds each frontend holds as they are (polars has no object column, for instance)
+POLARS_ID_KINDS = ["int64", "object_str", "category", "float", "Int64"]
+POLARS_DATE_KINDS = ["naive_ms", "naive_us", "naive_ns", "tz_us:Asia/Shanghai", "tz_ns:America/New_York", "date_objects"]
+FRONTENDS = ["pandas", "pyarrow", "polars", "pandas_arrow"]
+
+
+def to_polars(df: pd.DataFrame):
+    import math
+
+    import polars as pl
+
+    columns = {}
+    for name in df.columns:
+        series = df[name]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            columns[name] = pl.Series(name, [None if pd.isna(v) else v for v in series], dtype=pl.Categorical)
+        elif series.dtype == object and len(series) and all(isinstance(v, dt.date) or v is None for v in series):
+            columns[name] = pl.Series(name, list(series), dtype=pl.Date)
+        elif series.dtype == object:
+            values = [None if (v is None or (isinstance(v, float) and math.isnan(v))) else v for v in series]
+            columns[name] = pl.Series(name, values, dtype=pl.String if any(isinstance(v, str) for v in values) else None)
+        else:
+            columns[name] = pl.from_pandas(series)
+    return pl.DataFrame(columns)
+
+
+def to_frontend(df: pd.DataFrame, frontend: str):
+    """The same rows as a pyarrow Table, a polars DataFrame, or a pandas frame of
+    Arrow-backed columns (what read_parquet / dtype_backend="pyarrow" give)."""
+    import pyarrow as pa
+
+    if frontend == "pandas":
+        return df
+    if frontend == "polars":
+        return to_polars(df)
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    if frontend == "pyarrow":
+        return table
+    if frontend == "pandas_arrow":
+        return table.to_pandas(types_mapper=pd.ArrowDtype)
+    raise ValueError(frontend)
+
+
+def as_pandas_result(out, customer: str) -> pd.DataFrame:
+    """A result of any frontend as pandas indexed by customer id (polars: its first column)."""
+    if type(out).__module__.startswith("polars"):
+        attrs = getattr(out, "attrs", {})
+        frame = pd.DataFrame({c: out.get_column(c).to_list() for c in out.columns[1:]},
+                             index=pd.Index(out.get_column(customer).to_list()))
+        frame.attrs = attrs
+        return frame
+    return out

@@ -197,3 +197,20 @@ def test_summary_and_calibration_follow_the_same_rule():
 def test_dates_as_datetime_objects_still_work():
     table = rfm(orders([dt.date(2024, 1, 1), dt.date(2024, 1, 2), dt.date(2024, 1, 3)]))
     assert firsts(table) == ["2024-01-01", "2024-01-02", "2024-01-03"]
+
+
+@pytest.mark.parametrize("frontend", ["pyarrow", "polars", "pandas_arrow"])
+def test_analyze_gives_the_same_customers_from_every_frontend(frontend):
+    from frames import to_frontend
+
+    orders_ = rfmkit.datasets.make_transactions(300, seed=5)
+    options = dict(customer="customer_id", date="ordered_at", amount="amount", order="order_id", k=3, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rfmkit.DataQualityWarning)
+        want = rfmkit.analyze(orders_, **options).customers
+        got = rfmkit.analyze(to_frontend(orders_, frontend), **options).customers
+    got.index = got.index.astype(want.index.dtype)
+    columns = [c for c in want.columns if c not in ("first_purchase", "last_purchase")]
+    pd.testing.assert_frame_equal(got[columns], want[columns], check_index_type=False, check_categorical=False)
+    for column in ("first_purchase", "last_purchase"):
+        assert [pd.Timestamp(v) for v in got[column]] == [pd.Timestamp(v) for v in want[column]]

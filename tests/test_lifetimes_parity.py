@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import rfmkit
-from frames import NS_PER_DAY, Spec, amounts, build, specs
+from frames import FRONTENDS, NS_PER_DAY, POLARS_DATE_KINDS, POLARS_ID_KINDS, Spec, amounts, as_pandas_result, build, specs, to_frontend
 from reference import ReferenceRowError, reference_calibration_holdout, reference_summary
 
 with warnings.catch_warnings():
@@ -278,15 +278,19 @@ def test_summary_of_rows_in_time_order_matches_reference(data):
 @given(st.data())
 def test_summary_matches_reference(data):
     """Every freq including "M", invalid rows, returns, zeros, tz-aware timestamps."""
+    frontend = data.draw(st.sampled_from(FRONTENDS))
+    polars = frontend == "polars"
     spec = data.draw(
         specs(
-            id_kinds=["int64", "object_str", "str", "float", "category", "int64[pyarrow]"],
-            date_kinds=["naive_s", "naive_us", "naive_ns", "tz_us:Asia/Shanghai", "tz_ns:America/New_York", "date_objects"],
-            amount_kinds=["float64", "Float64"],
+            id_kinds=POLARS_ID_KINDS if polars else ["int64", "object_str", "str", "float", "category", "int64[pyarrow]"],
+            date_kinds=POLARS_DATE_KINDS if polars else [
+                "naive_s", "naive_us", "naive_ns", "tz_us:Asia/Shanghai", "tz_ns:America/New_York", "date_objects"],
+            amount_kinds=["float64"] if polars else ["float64", "Float64"],
             span_days=data.draw(st.sampled_from([3, 60, 400])),
         )
     )
     df = build(spec)
+    data_in = to_frontend(df, frontend)
     freq = data.draw(st.sampled_from(["D", "W", "h", "M"]))
     with_amount = data.draw(st.booleans())
     kwargs = dict(
@@ -304,9 +308,9 @@ def test_summary_matches_reference(data):
         want, accounting = reference_summary(df, **NAMES, **kwargs)
     except ReferenceRowError:
         with pytest.raises(rfmkit.InvalidRowError):
-            quiet(rfmkit.clv.summary, df, **NAMES, **kwargs)
+            quiet(rfmkit.clv.summary, data_in, **NAMES, **kwargs)
         return
-    got = quiet(rfmkit.clv.summary, df, **NAMES, **kwargs)
+    got = as_pandas_result(quiet(rfmkit.clv.summary, data_in, **NAMES, **kwargs), "customer")
     assert list(got.columns) == summary_columns(with_amount)
     assert_frames_close(got, want)
     info = got.attrs["rfmkit"]
@@ -371,6 +375,7 @@ def test_calibration_holdout_matches_lifetimes(data):
 @settings(max_examples=200, **SETTINGS)
 @given(st.data())
 def test_calibration_holdout_matches_reference(data):
+    frontend = data.draw(st.sampled_from(FRONTENDS))
     spec = data.draw(
         specs(
             id_kinds=["int64", "object_str", "float", "category"],
@@ -379,6 +384,7 @@ def test_calibration_holdout_matches_reference(data):
         )
     )
     df = build(spec)
+    data_in = to_frontend(df, frontend)
     freq = data.draw(st.sampled_from(["D", "W", "h", "M"]))
     with_amount = data.draw(st.booleans())
     kwargs = dict(
@@ -396,9 +402,9 @@ def test_calibration_holdout_matches_reference(data):
         want, accounting = reference_calibration_holdout(df, **NAMES, **kwargs)
     except ValueError:  # no holdout period: no valid row and no end given, or the ends out of order
         with pytest.raises(rfmkit.InvalidParameterError):
-            quiet(rfmkit.clv.calibration_holdout, df, **NAMES, **kwargs)
+            quiet(rfmkit.clv.calibration_holdout, data_in, **NAMES, **kwargs)
         return
-    got = quiet(rfmkit.clv.calibration_holdout, df, **NAMES, **kwargs)
+    got = as_pandas_result(quiet(rfmkit.clv.calibration_holdout, data_in, **NAMES, **kwargs), "customer")
     assert list(got.columns) == holdout_columns(with_amount)
     assert_frames_close(got, want)
     info = got.attrs["rfmkit"]

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import rfmkit
-from frames import DATE_KINDS, ID_KINDS, Spec, base_day, build, specs
+from frames import DATE_KINDS, ID_KINDS, POLARS_DATE_KINDS, POLARS_ID_KINDS, Spec, base_day, build, specs, to_polars
 from reference import RFM_COLUMNS, ReferenceRowError, reference_rfm
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -250,26 +250,6 @@ def test_rfm_row_order_does_not_matter(data):
 # --------------------------------------------------------------------------- other frontends
 
 
-POLARS_ID_KINDS = ["int64", "object_str", "category", "float", "Int64"]
-POLARS_DATE_KINDS = ["naive_ms", "naive_us", "naive_ns", "tz_us:Asia/Shanghai", "tz_ns:America/New_York", "date_objects"]
-
-
-def to_polars(df: pd.DataFrame):
-    import polars as pl
-
-    columns = {}
-    for name in df.columns:
-        series = df[name]
-        if isinstance(series.dtype, pd.CategoricalDtype):
-            columns[name] = pl.Series(name, [None if pd.isna(v) else v for v in series], dtype=pl.Categorical)
-        elif series.dtype == object and len(series) and all(isinstance(v, dt.date) or v is None for v in series):
-            columns[name] = pl.Series(name, list(series), dtype=pl.Date)
-        elif series.dtype == object:
-            values = [None if (v is None or (isinstance(v, float) and math.isnan(v))) else v for v in series]
-            columns[name] = pl.Series(name, values, dtype=pl.String if any(isinstance(v, str) for v in values) else None)
-        else:
-            columns[name] = pl.from_pandas(series)
-    return pl.DataFrame(columns)
 
 
 @settings(max_examples=120, **SETTINGS)

@@ -519,8 +519,10 @@ def _timestamps_arrow(column: Column) -> Times:
         ticks = pc.cast(wall, pa.int64()).fill_null(NAT).to_numpy(zero_copy_only=False)
         return Times(np.ascontiguousarray(ticks, dtype=np.int64), TICKS_PER_DAY[kind.unit], tz, column)
     if pa.types.is_date32(kind):
-        ticks = pc.cast(array, pa.int32()).cast(pa.int64()).fill_null(NAT).to_numpy(zero_copy_only=False)
-        return Times(np.ascontiguousarray(ticks, dtype=np.int64), 1, None, column)
+        # days as seconds: ends given with a time of day (and hourly periods) stay exact
+        days = pc.cast(array, pa.int32()).cast(pa.int64())
+        ticks = pc.multiply(days, TICKS_PER_DAY["s"]).fill_null(NAT).to_numpy(zero_copy_only=False)
+        return Times(np.ascontiguousarray(ticks, dtype=np.int64), TICKS_PER_DAY["s"], None, column)
     if pa.types.is_date64(kind):
         ticks = pc.cast(array, pa.int64()).fill_null(NAT).to_numpy(zero_copy_only=False)
         return Times(np.ascontiguousarray(ticks, dtype=np.int64), TICKS_PER_DAY["ms"], None, column)
