@@ -431,7 +431,9 @@ class KMeans:
         params = self._validated()
         features = _features(X, params["names"])
         _check_fittable(features, params["n_clusters"])
-        canonical, order = _canonical(features)
+        # The core fits on the canonical order whatever it is given; the standardisation
+        # (means and stds, sums that depend on the order of their terms) needs it first.
+        canonical, order = _canonical(features) if self.scale == "standard" else (features, None)
         prep, points = _Preprocessing.fit(canonical, params["transform"], self.scale)
         result = _core.kmeans_fit(
             points,
@@ -445,7 +447,7 @@ class KMeans:
         self._preprocessing = prep
         self._frontend = features.frontend
         self._centers_transformed = np.ascontiguousarray(result["centers"])
-        self.labels_ = _in_row_order(result["labels"], order)
+        self.labels_ = result["labels"] if order is None else _in_row_order(result["labels"], order)
         self.inertia_ = float(result["inertia"])
         self.n_iter_ = result["n_iter"]
         self.n_features_in_ = len(features.names)
