@@ -923,7 +923,9 @@ def choose_k(
     sample_size : int or None, default 10_000
         The silhouette (O(n²)) is computed on this many customers drawn without
         replacement with the seed (the same sample for every k); None: all customers.
-        The other scores use all customers.
+        The other scores use all customers. The sample is drawn from the customers in
+        their canonical order (sorted by their features, as `KMeans` fits), so the
+        scores do not depend on the order of the rows.
     features, transform, scale, n_init, max_iter, tol, random_state, backend
         As for `KMeans`.
 
