@@ -35,6 +35,7 @@ use crate::error::{Result, RfmError};
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+mod canonical;
 mod soa;
 use soa::Columns;
 
@@ -148,6 +149,11 @@ impl KMeansParams {
 
     /// Fits on the rows of `points` (one row per customer, one column per feature).
     ///
+    /// The result does not depend on the order of the rows: the fit runs on the points
+    /// in their canonical order ([`canonical_order`]) and the labels are handed back in
+    /// the order of `points`. The same points in any order, with the same seed, get the
+    /// same labels (the same numbering), centres and inertia.
+    ///
     /// # Errors
     /// [`RfmError::Parameter`] for bad parameters (see [`KMeansParams::check`]);
     /// [`RfmError::Data`] when `points` has no rows or no columns, holds a NaN or an
@@ -161,19 +167,61 @@ impl KMeansParams {
             .as_slice()
             .ok_or_else(|| RfmError::data("the points are not contiguous"))?;
         check_shape(n, d)?;
-        // rfmkit's kernels for few features work on the points as columns, copied here
-        // (before the checks: the copy is one parallel pass, and the checks and the
-        // tolerance then read the columns).
+        check_values(flat, d)?;
+        check_distinct(flat, d, self.n_clusters)?;
+        // k-means++ draws by position and the sums run in row order: on the canonical
+        // order both depend on the points only. One copy of the points, in that order
+        // (none when they come sorted).
+        let (order, sorted_points) = canonical::canonical_rows(flat, d).unzip();
+        let flat = sorted_points.as_deref().unwrap_or(flat);
+        // rfmkit's kernels for few features work on the points as columns, copied here.
         let columns = (self.backend == Backend::Rfmkit && d <= soa::MAX_D).then(|| Columns::new(flat, n, d));
         let sums = chunk_sums(flat, columns.as_ref(), n, d, None);
-        check_finite(flat, d, &sums)?;
-        check_magnitude(flat, d)?;
-        check_distinct(flat, d, self.n_clusters)?;
         let tol = scaled_tolerance(flat, columns.as_ref(), n, d, &sums, self.tol);
-        match self.backend {
-            Backend::Rfmkit => Ok(fit_rfmkit(flat, columns.as_ref(), n, d, self, tol)),
-            Backend::Linfa => fit_linfa(&standard.view(), flat, n, d, self, tol),
-        }
+        let model = match self.backend {
+            Backend::Rfmkit => fit_rfmkit(flat, columns.as_ref(), n, d, self, tol),
+            Backend::Linfa => {
+                let view = ArrayView2::from_shape((n, d), flat).map_err(|error| {
+                    RfmError::data(format!("the points do not form an n x d table: {error}"))
+                })?;
+                fit_linfa(&view, flat, n, d, self, tol)?
+            }
+        };
+        Ok(match order {
+            Some(order) => KMeansModel {
+                labels: Array1::from(canonical::scatter_labels(
+                    model.labels.as_slice().unwrap_or(&[]),
+                    &order,
+                )),
+                ..model
+            },
+            None => model,
+        })
+    }
+}
+
+/// The rows of `points` in canonical order: sorted lexicographically by their values,
+/// each compared with [`f64::total_cmp`] (an order on the bits, `-0.0` before `0.0`).
+/// Returns the row index of each canonical position and the rows in that order.
+///
+/// The sequence of rows depends on the values only, so the same rows in any order give
+/// the same sorted rows (rows that are bit for bit equal are interchangeable).
+/// [`KMeansParams::fit_points`] fits on this order; a caller that samples the points
+/// (e.g. for a silhouette) or sums over them can work on it to be independent of the
+/// row order too.
+pub fn canonical_order(points: ArrayView2<'_, f64>) -> (Vec<usize>, Array2<f64>) {
+    let standard = points.as_standard_layout();
+    let (n, d) = standard.dim();
+    let sorted = match standard.as_slice() {
+        Some(flat) if d > 0 => canonical::canonical_rows(flat, d),
+        _ => None,
+    };
+    match sorted {
+        Some((order, rows)) => match Array2::from_shape_vec((n, d), rows) {
+            Ok(rows) => (order, rows),
+            Err(_) => ((0..n).collect(), standard.into_owned()),
+        },
+        None => ((0..n).collect(), standard.into_owned()),
     }
 }
 
@@ -327,47 +375,33 @@ fn check_shape(n: usize, d: usize) -> Result<()> {
     Ok(())
 }
 
-/// Every value is finite. `sums` are the per-chunk sums of the features
-/// ([`chunk_sums`]): a NaN or an infinity makes its chunk's sum not finite, so only
-/// those chunks are searched (an overflowing sum of finite values is searched for
-/// nothing).
-fn check_finite(flat: &[f64], d: usize, sums: &[f64]) -> Result<()> {
-    for (chunk, chunk_sums) in sums.chunks_exact(d).enumerate() {
-        if chunk_sums.iter().all(|s| s.is_finite()) {
-            continue;
-        }
-        let start = chunk * CHUNK * d;
-        let end = ((chunk + 1) * CHUNK * d).min(flat.len());
-        if let Some(offset) = flat[start..end].iter().position(|v| !v.is_finite()) {
-            let position = start + offset;
-            return Err(RfmError::data(format!(
-                "feature {} of row {} (0-based) is {}; k-means needs finite values: drop or fill such rows",
-                position % d,
-                position / d,
-                flat[position]
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// The largest feature value k-means accepts: squared distances between such values
 /// stay finite (`(2 · 1e150)² = 4e300 < f64::MAX`), so every distance and bound does.
 const MAX_MAGNITUDE: f64 = 1e150;
 
-/// Every value within [`MAX_MAGNITUDE`] (checked after [`check_finite`]).
-fn check_magnitude(flat: &[f64], d: usize) -> Result<()> {
-    let too_large = |v: &f64| v.abs() > MAX_MAGNITUDE;
-    if !flat.par_iter().any(too_large) {
+/// Every value finite and within [`MAX_MAGNITUDE`]: one parallel pass, then a search
+/// for the first bad value only when there is one.
+fn check_values(flat: &[f64], d: usize) -> Result<()> {
+    // A NaN is bad too: it is not within the bound.
+    let bad = |v: &f64| !(-MAX_MAGNITUDE..=MAX_MAGNITUDE).contains(v);
+    if !flat.par_iter().any(bad) {
         return Ok(());
     }
-    let position = flat.iter().position(too_large).unwrap_or(0);
+    let d = d.max(1);
+    if let Some(position) = flat.iter().position(|v| !v.is_finite()) {
+        return Err(RfmError::data(format!(
+            "feature {} of row {} (0-based) is {}; k-means needs finite values: drop or fill such rows",
+            position % d,
+            position / d,
+            flat[position]
+        )));
+    }
+    let position = flat.iter().position(bad).unwrap_or(0);
+    let value = flat.get(position).copied().unwrap_or(f64::NAN);
+    let (feature, row) = (position % d, position / d);
     Err(RfmError::data(format!(
-        "feature {} of row {} (0-based) is {:e}; k-means squares the distances, which overflow \
-         for values beyond {MAX_MAGNITUDE:e}: rescale the features (e.g. scale=\"standard\")",
-        position % d.max(1),
-        position / d.max(1),
-        flat.get(position).copied().unwrap_or(f64::NAN)
+        "feature {feature} of row {row} (0-based) is {value:e}; k-means squares the distances, which overflow \
+         for values beyond {MAX_MAGNITUDE:e}: rescale the features (e.g. scale=\"standard\")"
     )))
 }
 
@@ -1720,6 +1754,64 @@ mod tests {
         let one = fit(1);
         assert_eq!(one, fit(2));
         assert_eq!(one, fit(3));
+    }
+
+    /// Rows of `data` (n x d) in a shuffled order, and the original row of each.
+    fn shuffled(data: &[f64], d: usize, seed: u64) -> (Vec<f64>, Vec<usize>) {
+        let n = data.len() / d;
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let mut rows: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            rows.swap(i, rng.gen_range(0..=i));
+        }
+        let flat = rows
+            .iter()
+            .flat_map(|&r| data[r * d..(r + 1) * d].iter().copied())
+            .collect();
+        (flat, rows)
+    }
+
+    #[test]
+    fn the_row_order_changes_nothing() {
+        // Tied values (as in RFM tables) in 3 features (the column kernels) and 5 (the
+        // general ones); both backends. Equal labels (the same numbering), centres and
+        // inertia, bit for bit.
+        for (d, backend) in [3, 5]
+            .into_iter()
+            .flat_map(|d| [(d, Backend::Rfmkit), (d, Backend::Linfa)])
+        {
+            let n = 2500;
+            let data = tied_points(n, d, 5 + d as u64);
+            let params = KMeansParams::new(4).n_init(3).seed(9).backend(backend);
+            let fit = |flat: &[f64]| {
+                params
+                    .fit_points(ArrayView2::from_shape((n, d), flat).unwrap())
+                    .unwrap()
+            };
+            let reference = fit(&data);
+            for shuffle in 0..4 {
+                let (flat, rows) = shuffled(&data, d, shuffle);
+                let model = fit(&flat);
+                let expected: Vec<usize> = rows.iter().map(|&r| reference.labels()[r]).collect();
+                assert_eq!(
+                    model.labels().to_vec(),
+                    expected,
+                    "d={d} {backend:?} shuffle {shuffle}"
+                );
+                assert_eq!(model.centroids(), reference.centroids());
+                assert_eq!(model.inertia().to_bits(), reference.inertia().to_bits());
+            }
+        }
+    }
+
+    #[test]
+    fn canonical_order_sorts_the_rows() {
+        let points = array![[2.0, 1.0], [0.0, 5.0], [-0.0, 7.0], [2.0, 0.5]];
+        let (order, rows) = canonical_order(points.view());
+        assert_eq!(order, vec![2, 1, 3, 0]);
+        assert_eq!(rows, array![[-0.0, 7.0], [0.0, 5.0], [2.0, 0.5], [2.0, 1.0]]);
+        let (order, again) = canonical_order(rows.view());
+        assert_eq!((order, again), (vec![0, 1, 2, 3], rows));
     }
 
     #[test]

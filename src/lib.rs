@@ -31,7 +31,7 @@ mod python;
 
 pub use aggregate::{rfm, RfmOptions, RfmTable};
 pub use error::{Field, Result, RfmError};
-pub use kmeans::{Backend, KMeansModel, KMeansParams};
+pub use kmeans::{canonical_order, Backend, KMeansModel, KMeansParams};
 pub use periods::{Period, Weekday, MONTH_DAYS, TIME_UNIT_ALIASES, WEEKS_PER_MONTH};
 pub use rows::{
     Accounting, ColumnNames, DropReason, InvalidPolicy, ReturnPolicy, RowPolicy, Transactions, ZeroPolicy,

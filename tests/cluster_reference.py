@@ -1,8 +1,9 @@
 """Pure numpy/pandas references of the cluster definitions (the oracles of test_cluster.py).
 
 Each function restates one definition of README "Clusters and comparison" as directly
-as possible, without rfmkit: the feature transform, the classic8 naming of a centre,
-the cluster profile, the crosstab with dominant segment and purity, and the silhouette.
+as possible, without rfmkit: the feature transform (signed log1p, standardised), the
+canonical row order, the cluster profile with the names after the dominant segment, the
+crosstab with dominant segment and purity, and the silhouette.
 """
 
 from __future__ import annotations
@@ -10,48 +11,47 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-CLASSIC8_EN = {
-    "R↑F↑M↑": "Important Value",
-    "R↑F↓M↑": "Important Develop",
-    "R↓F↑M↑": "Important Retain",
-    "R↓F↓M↑": "Important Win-back",
-    "R↑F↑M↓": "General Value",
-    "R↑F↓M↓": "General Develop",
-    "R↓F↑M↓": "General Retain",
-    "R↓F↓M↓": "General Win-back",
+RFM = ["recency", "frequency", "monetary"]
+
+# The words that rank namesake clusters, best first (README "Clusters and comparison").
+WORDS = {
+    ("recency", "en"): ["most recent", "recent", "mid recency", "lapsed", "most lapsed"],
+    ("frequency", "en"): ["most frequent", "frequent", "mid frequency", "infrequent", "least frequent"],
+    ("monetary", "en"): ["highest spend", "high spend", "mid spend", "low spend", "lowest spend"],
+    ("recency", "zh"): ["最近购买", "近期购买", "近度居中", "久未购买", "最久未购买"],
+    ("frequency", "zh"): ["购买最频繁", "高频", "中频", "低频", "购买最少"],
+    ("monetary", "zh"): ["消费最高", "高消费", "中等消费", "低消费", "消费最低"],
 }
-CLASSIC8_ZH = {
-    "R↑F↑M↑": "重要价值客户",
-    "R↑F↓M↑": "重要发展客户",
-    "R↓F↑M↑": "重要保持客户",
-    "R↓F↓M↑": "重要挽留客户",
-    "R↑F↑M↓": "一般价值客户",
-    "R↑F↓M↓": "一般发展客户",
-    "R↓F↑M↓": "一般保持客户",
-    "R↓F↓M↓": "一般挽留客户",
-}
+LEVELS = {2: [1, 3], 3: [1, 2, 3], 4: [0, 1, 3, 4], 5: [0, 1, 2, 3, 4]}
+
+
+def signed_log1p(values):
+    return np.sign(values) * np.log1p(np.abs(values))
 
 
 def transformed(table: pd.DataFrame, features=("recency", "frequency", "monetary")) -> np.ndarray:
-    """log1p, then standardised with the population std."""
-    values = np.log1p(table[list(features)].to_numpy(dtype=float))
+    """The signed log1p, then standardised with the population std."""
+    values = signed_log1p(table[list(features)].to_numpy(dtype=float))
     return (values - values.mean(axis=0)) / values.std(axis=0)
 
 
-def profile(table: pd.DataFrame, labels: np.ndarray, centres: pd.DataFrame) -> pd.DataFrame:
-    """The profile of the clusters `labels` of `table` with centres in original units."""
-    frame = table[["recency", "frequency", "monetary"]].astype(float).assign(cluster=labels)
+def canonical_rows(points: np.ndarray) -> np.ndarray:
+    """The rows sorted lexicographically (first column first)."""
+    return points[np.lexsort(points.T[::-1])]
+
+
+def profile(table: pd.DataFrame, labels, centres: np.ndarray, segments, zh: dict) -> pd.DataFrame:
+    """The profile of the clusters `labels` of `table`, named after `segments` (English
+    labels per customer, an ordered Categorical; `zh` maps them to Chinese), with
+    `centres` the k x 3 R, F, M centres in the standardised transformed space.
+    Only for namesakes that differ on their widest feature."""
+    frame = table[RFM].astype(float).assign(cluster=np.asarray(labels), segment=np.asarray(segments))
+    order = list(segments.categories)
     rows = []
     for cluster in range(len(centres)):
         members = frame[frame["cluster"] == cluster]
-        centre = centres.loc[cluster]
-        # the centres are log1p means mapped back, so the split is too
-        split = np.expm1(np.log1p(frame[["recency", "frequency", "monetary"]]).mean())
-        pattern = (
-            ("R↑" if centre["recency"] < split["recency"] else "R↓")
-            + ("F↑" if centre["frequency"] > split["frequency"] else "F↓")
-            + ("M↑" if centre["monetary"] > split["monetary"] else "M↓")
-        )
+        counts = members["segment"].value_counts().reindex(order, fill_value=0)
+        dominant = counts.idxmax()  # the first in segment order on a tie
         rows.append(
             {
                 "cluster": cluster,
@@ -59,25 +59,32 @@ def profile(table: pd.DataFrame, labels: np.ndarray, centres: pd.DataFrame) -> p
                 "customer_share": len(members) / len(frame),
                 "revenue": members["monetary"].sum(),
                 "revenue_share": members["monetary"].sum() / frame["monetary"].sum(),
-                "recency_mean": members["recency"].mean(),
-                "frequency_mean": members["frequency"].mean(),
-                "monetary_mean": members["monetary"].mean(),
-                "recency_median": members["recency"].median(),
-                "frequency_median": members["frequency"].median(),
-                "monetary_median": members["monetary"].median(),
-                "pattern": pattern,
-                "name_zh": CLASSIC8_ZH[pattern],
-                "name_en": CLASSIC8_EN[pattern],
+                **{f"{name}_mean": members[name].mean() for name in RFM},
+                **{f"{name}_median": members[name].median() for name in RFM},
+                **{f"{name}_vs_all": members[name].mean() / frame[name].mean() for name in RFM},
+                "segment_en": dominant,
+                "segment_zh": zh[dominant],
+                "segment_share": counts.max() / len(members),
+                "name_en": dominant,
+                "name_zh": zh[dominant],
             }
         )
     out = pd.DataFrame(rows).set_index("cluster")
-    # Namesakes get a number by revenue, highest first (ties: lower cluster first).
-    for pattern, group in out.groupby("pattern"):
-        if len(group) > 1:
-            ranked = group.reset_index().sort_values(["revenue", "cluster"], ascending=[False, True])["cluster"]
-            for rank, cluster in enumerate(ranked, start=1):
-                out.loc[cluster, "name_zh"] += f" ({rank})"
-                out.loc[cluster, "name_en"] += f" ({rank})"
+    for _, group in out.groupby("segment_en"):
+        if len(group) < 2:
+            continue
+        members = list(group.index)
+        spread = centres[members].max(axis=0) - centres[members].min(axis=0)
+        j = int(np.argmax(spread))  # the first of R, F, M on a tie
+        values = centres[members, j]
+        assert len(set(values)) == len(values), "the reference covers distinct centres only"
+        best_first = np.argsort(values if RFM[j] == "recency" else -values)
+        for rank, position in enumerate(best_first):
+            cluster = members[position]
+            m = len(members)
+            for lang in ("en", "zh"):
+                word = WORDS[(RFM[j], lang)][LEVELS[m][rank]]
+                out.loc[cluster, f"name_{lang}"] += f" · {word}"
     return out
 
 

@@ -11,7 +11,6 @@ import pandas as pd
 
 from rfmkit import _core
 from rfmkit import _frame
-from rfmkit._segments import classic8_segments
 from rfmkit.exceptions import DtypeError, InvalidDataError, InvalidParameterError, NotFittedError
 
 RFM_FEATURES = ("recency", "frequency", "monetary")
@@ -154,12 +153,13 @@ def _positive_int(name: str, value: Any, minimum: int = 1) -> int:
 
 @dataclass
 class _Preprocessing:
-    """The transform fitted on the training data: log1p (optional), then (x - mean) / std."""
+    """The transform fitted on the training data: the signed log1p (optional), then (x - mean) / std."""
 
     names: list[str]
     transform: str | None
     mean: np.ndarray
     std: np.ndarray
+    scaled: bool = True
 
     @classmethod
     def fit(cls, features: _Features, transform: str | None, scale: str | None) -> tuple[_Preprocessing, np.ndarray]:
@@ -179,7 +179,7 @@ class _Preprocessing:
                 )
         else:
             mean, std = np.zeros(d), np.ones(d)
-        prep = cls(features.names, transform, mean, std)
+        prep = cls(features.names, transform, mean, std, scale == "standard")
         if scale != "standard":
             # (x - 0) / 1 is x: skip two passes and two copies of the points.
             return prep, np.ascontiguousarray(values)
@@ -195,23 +195,44 @@ class _Preprocessing:
 
     def invert(self, transformed: np.ndarray) -> np.ndarray:
         values = transformed * self.std + self.mean
-        return np.expm1(values) if self.transform == "log1p" else values
+        return _signed_expm1(values) if self.transform == "log1p" else values
 
 
 def _apply_transform(features: _Features, transform: str | None) -> np.ndarray:
     values = features.values
     if transform == "log1p":
-        bad = values <= -1
-        if bad.any():
-            rows, cols = np.nonzero(bad)
-            name = features.names[cols[0]]
-            raise InvalidDataError(
-                f"feature {name!r} is {values[rows[0], cols[0]]} for {_row_name(features, int(rows[0]))} "
-                f"({int(bad.any(axis=1).sum())} customer(s) at or below -1, e.g. returns exceeding purchases); "
-                f"log1p needs values > -1: drop those customers (table[table[{name!r}] > -1]) or pass transform=None"
-            )
-        return np.log1p(values)
+        return _signed_log1p(values)
     return values
+
+
+def _signed_log1p(values: np.ndarray) -> np.ndarray:
+    """``sign(x) * log1p(|x|)``: log1p for x >= 0 (bit for bit), mirrored below 0, so that
+    a customer whose returns exceed their purchases (net-negative monetary) is clustered
+    like everyone else instead of being an error."""
+    return np.copysign(np.log1p(np.abs(values)), values)
+
+
+def _signed_expm1(values: np.ndarray) -> np.ndarray:
+    """The inverse of `_signed_log1p`: ``sign(y) * expm1(|y|)``."""
+    return np.copysign(np.expm1(np.abs(values)), values)
+
+
+def _canonical(features: _Features) -> tuple[_Features, np.ndarray]:
+    """The customers in canonical order (rows sorted by their values, see
+    ``_core.canonical_order``) and the row of each canonical position.
+
+    Fits and the choose-k scores run on this order, so that the same customers in any
+    row order give the same results bit for bit: the seeding and the silhouette sample
+    pick by position, and the means of the scaling and every sum depend on the order of
+    their terms."""
+    order, rows = _core.canonical_order(features.values)
+    return _Features(rows, features.names, features.frontend, None), order
+
+
+def _in_row_order(canonical_labels: np.ndarray, order: np.ndarray) -> np.ndarray:
+    labels = np.empty_like(canonical_labels)
+    labels[order] = canonical_labels
+    return labels
 
 
 # --------------------------------------------------------------------------- the estimator
@@ -234,11 +255,16 @@ class KMeans:
     """K-means clusters of customers, in the shape of a scikit-learn estimator.
 
     The features (by default R, F, M of the `rfmkit.rfm` table) are transformed with
-    ``log1p`` and standardised (``(x - mean) / std``, population std) before clustering;
-    the centres are reported back in the original units. The default backend is
-    rfmkit's own Rust k-means: k-means++ seeding (scikit-learn's greedy variant),
+    the signed ``log1p`` and standardised (``(x - mean) / std``, population std) before
+    clustering; the centres are reported back in the original units. The default backend
+    is rfmkit's own Rust k-means: k-means++ seeding (scikit-learn's greedy variant),
     `n_init` restarts, Lloyd's iterations with Hamerly's bounds, parallel over customers,
     with scikit-learn's stopping rule. ``backend="linfa"`` fits with linfa-clustering.
+
+    The result does not depend on the order of the rows: the fit runs on the customers
+    sorted by their feature values (a canonical order) and hands the labels back in the
+    order of the input, so the same customers in any order, with the same
+    `random_state`, get the same labels (the same cluster numbers) and centres.
 
     Parameters
     ----------
@@ -247,7 +273,11 @@ class KMeans:
     features : sequence of str, default ("recency", "frequency", "monetary")
         Columns to cluster on (ignored for a 2-D array input, whose columns are used).
     transform : {"log1p", None}, default "log1p"
-        Applied to every feature first; ``log1p`` needs values > -1.
+        Applied to every feature first. ``"log1p"`` is the signed log,
+        ``sign(x) * log1p(|x|)``: ``log1p`` for values >= 0 and its mirror image below 0,
+        so that a customer whose returns exceed their purchases (a net-negative
+        monetary) is clustered like any other; centres map back with
+        ``sign(y) * expm1(|y|)``.
     scale : {"standard", None}, default "standard"
         Standardise each (transformed) feature; a constant feature is then an error.
     n_init : int, default 10
@@ -269,7 +299,7 @@ class KMeans:
     cluster_centers_ : pandas.DataFrame or polars.DataFrame
         One row per cluster, one column per feature, in the original units.
     inertia_ : float
-        Sum of squared distances to the centres in the transformed (log1p, scaled) space:
+        Sum of squared distances to the centres in the transformed (signed log1p, scaled) space:
         comparable to scikit-learn's on the same transformed data.
     n_iter_ : int or None
         Iterations of the best run.
@@ -401,7 +431,10 @@ class KMeans:
         params = self._validated()
         features = _features(X, params["names"])
         _check_fittable(features, params["n_clusters"])
-        prep, points = _Preprocessing.fit(features, params["transform"], self.scale)
+        # The core fits on the canonical order whatever it is given; the standardisation
+        # (means and stds, sums that depend on the order of their terms) needs it first.
+        canonical, order = _canonical(features) if self.scale == "standard" else (features, None)
+        prep, points = _Preprocessing.fit(canonical, params["transform"], self.scale)
         result = _core.kmeans_fit(
             points,
             n_clusters=params["n_clusters"],
@@ -414,7 +447,7 @@ class KMeans:
         self._preprocessing = prep
         self._frontend = features.frontend
         self._centers_transformed = np.ascontiguousarray(result["centers"])
-        self.labels_ = result["labels"]
+        self.labels_ = result["labels"] if order is None else _in_row_order(result["labels"], order)
         self.inertia_ = float(result["inertia"])
         self.n_iter_ = result["n_iter"]
         self.n_features_in_ = len(features.names)
@@ -492,42 +525,87 @@ class KMeans:
 
     # ---- business reading
 
-    def profile(self, table: Any) -> Any:
-        """Per cluster: size, share, revenue share, mean and median R/F/M, and a name.
+    def profile(self, table: Any, scheme: Any = None, *, segments: Any = None) -> Any:
+        """Per cluster: size, shares, revenue, R/F/M, its dominant segment and a name.
 
         The customers of `table` (an `rfmkit.rfm` table, with ``recency``, ``frequency``
-        and ``monetary`` columns) are assigned with `predict`. The suggested name applies
-        the classic8 rule to the cluster centre: R↑ when the centre's recency is strictly
-        below the split, F↑ / M↑ when its frequency / monetary is strictly above it (a
-        value equal to the split is low). Centre and split are the same kind of average,
-        so that a cluster holding every customer sits exactly on the split: for a
-        clustered feature, the centre is `cluster_centers_` (the mean in the transformed
-        space, mapped back to original units) and the split is the mean of all customers
-        of `table` in that space, mapped back the same way (with ``log1p``: the
-        ``expm1`` of the mean ``log1p``); for a feature not clustered on, the cluster's
-        mean against the mean of all customers. Clusters that get the same name are told
-        apart by a number, in order of revenue: ``"Important Value (1)"`` is the one
-        with the most revenue.
+        and ``monetary`` columns) are assigned with `predict`. A cluster's name is the
+        segment that most of its customers hold (its dominant segment; on a tie the first
+        in the segments' order, as `rfmkit.compare` reads it), in English and Chinese.
+        The segments are, in this order of precedence:
+
+        - `segments`: one label per customer of `table` (a pandas Series aligned on the
+          table's index, or an array / list / polars Series by position), e.g. the
+          ``segment`` column that `rfmkit.segment` gave, so that the names are those of
+          the segments they are compared with;
+        - `scheme`: a scheme name (``"rfm11"``, ``"rfm10"``, ``"classic8"``,
+          ``"value4"``) or a `SegmentScheme`: `table` is scored with `rfmkit.score`
+          (not for classic8) and segmented with `rfmkit.segment`;
+        - the ``segment`` column of `table`, when it has one;
+        - the default scheme ``"rfm11"``.
+
+        The other language of a label comes from the scheme (`scheme`, else the built-in
+        scheme whose labels hold every label given): its labels correspond by position.
+        A label of no known scheme is used as it is in both languages.
+
+        Names within one profile are distinct. Clusters with the same dominant segment
+        (namesakes) are qualified by what tells them apart: the feature (of the
+        clustered features among recency, frequency and monetary) on which their
+        centres spread most — the range of the centres in the standardised transformed
+        space — ranked in words: 2 namesakes high / low, 3 high / mid / low, 4 highest /
+        high / low / lowest, 5 highest / high / mid / low / lowest, more "rank i of m";
+        recency reads recent / lapsed (a lower recency is more recent), frequency
+        frequent / infrequent, monetary high / low spend. For example
+        ``"Champions · high spend"`` and ``"Champions · low spend"``
+        (``"冠军客户 · 高消费"``, ``"冠军客户 · 低消费"``). When two namesakes' centres
+        tie on that feature, the next feature is added (``"… · high spend · recent"``).
+        A cluster without customers in `table` is named ``"no customers"`` (无客户), one
+        whose customers all have a null segment ``"no segment"`` (无细分).
+
+        Parameters
+        ----------
+        table : pandas.DataFrame or polars.DataFrame
+            The customers, with ``recency``, ``frequency`` and ``monetary`` (and the
+            features the model was fitted on).
+        scheme : str or SegmentScheme, optional
+            The scheme to segment `table` with, or (with `segments`) the scheme the
+            given labels come from.
+        segments : Series or array-like, optional
+            The segment of each customer of `table`.
 
         Returns
         -------
         pandas.DataFrame or polars.DataFrame
             Indexed by ``cluster`` (polars: a first ``cluster`` column): ``customers``,
-            ``customer_share``, ``revenue``, ``revenue_share``, ``recency_mean``,
-            ``frequency_mean``, ``monetary_mean``, ``recency_median``,
-            ``frequency_median``, ``monetary_median``, ``pattern`` (e.g. ``"R↑F↓M↑"``),
-            ``name_zh``, ``name_en``.
+            ``customer_share``, ``revenue`` (sum of monetary), ``revenue_share``,
+            ``recency_mean``, ``frequency_mean``, ``monetary_mean``,
+            ``recency_median``, ``frequency_median``, ``monetary_median``,
+            ``recency_vs_all``, ``frequency_vs_all``, ``monetary_vs_all`` (the
+            cluster's mean over the mean of all customers of `table`), ``segment_en``,
+            ``segment_zh`` (the dominant segment in both languages), ``segment_share``
+            (its share of the cluster's customers), ``name_en``, ``name_zh``.
+
+        Raises
+        ------
+        InvalidDataError
+            `segments` does not have one label per customer of `table`.
+        InvalidParameterError
+            `scheme` is not a scheme.
 
         Examples
         --------
-        >>> import numpy as np, rfmkit
+        >>> import rfmkit
         >>> orders = rfmkit.datasets.make_transactions(300, seed=1)
         >>> table = rfmkit.rfm(orders, customer="customer_id", date="ordered_at", amount="amount", order="order_id")
-        >>> profile = rfmkit.KMeans(3, random_state=0).fit(table).profile(table)
-        >>> int(profile["customers"].sum()) == len(table)
+        >>> model = rfmkit.KMeans(3, random_state=0).fit(table)
+        >>> profile = model.profile(table, "value4")
+        >>> int(profile["customers"].sum()) == len(table), profile["name_en"].is_unique
+        (True, True)
+        >>> list(profile.columns[-5:])
+        ['segment_en', 'segment_zh', 'segment_share', 'name_en', 'name_zh']
+        >>> segments = rfmkit.segment(rfmkit.score(table), "value4", lang="zh")["segment"]
+        >>> model.profile(table, segments=segments)["name_en"].equals(profile["name_en"])
         True
-        >>> list(profile.columns[-3:])
-        ['pattern', 'name_zh', 'name_en']
         """
         self._check_fitted()
         features = _features(table, list(RFM_FEATURES))
@@ -550,63 +628,251 @@ class KMeans:
             out[f"{name}_mean"] = means[name].to_numpy(dtype=np.float64)
         for name in RFM_FEATURES:
             out[f"{name}_median"] = medians[name].to_numpy(dtype=np.float64)
-        centres = self._centre_values(means)
-        overall = self._split_values(table, values)
-        recent = centres["recency"] < overall["recency"]
-        frequent = centres["frequency"] > overall["frequency"]
-        valuable = centres["monetary"] > overall["monetary"]
-        out["pattern"] = [
-            f"R{'↑' if r else '↓'}F{'↑' if f else '↓'}M{'↑' if m else '↓'}" for r, f, m in zip(recent, frequent, valuable)
-        ]
-        split = {name: float(overall[name]) for name in RFM_FEATURES}
-        number = _numbers_of_namesakes(out["pattern"].to_numpy(), out["revenue"].to_numpy())
-        for lang in ("zh", "en"):
-            names = classic8_segments(centres["recency"], centres["frequency"], centres["monetary"], split=split, lang=lang)
-            out[f"name_{lang}"] = np.asarray(
-                [name if n == 0 else f"{name} ({n})" for name, n in zip(names, number)], dtype=object
-            )
+        overall = values.mean()
+        for name in RFM_FEATURES:
+            out[f"{name}_vs_all"] = means[name].to_numpy(dtype=np.float64) / overall[name] if overall[name] != 0 else np.nan
+        held = _held_segments(table, len(values), scheme, segments)
+        counts = np.zeros((k, len(held.en)), dtype=np.int64)
+        labelled = held.codes >= 0
+        np.add.at(counts, (labels[labelled], held.codes[labelled]), 1)
+        dominant = counts.argmax(axis=1) if len(held.en) else np.zeros(k, dtype=np.int64)
+        base_en, base_zh, segment_en, segment_zh, share = [], [], [], [], []
+        for cluster in range(k):
+            if counts[cluster].sum() > 0:
+                en, zh = held.en[dominant[cluster]], held.zh[dominant[cluster]]
+                segment_en.append(en)
+                segment_zh.append(zh)
+                share.append(counts[cluster, dominant[cluster]] / sizes.iloc[cluster])
+            else:
+                en, zh = ("no customers", "无客户") if sizes.iloc[cluster] == 0 else ("no segment", "无细分")
+                segment_en.append(None)
+                segment_zh.append(None)
+                share.append(np.nan)
+            base_en.append(en)
+            base_zh.append(zh)
+        out["segment_en"] = np.asarray(segment_en, dtype=object)
+        out["segment_zh"] = np.asarray(segment_zh, dtype=object)
+        out["segment_share"] = np.asarray(share, dtype=np.float64)
+        names, coordinates = self._namesake_coordinates(table)
+        name_en, name_zh = _distinct_names(base_en, base_zh, names, coordinates)
+        out["name_en"] = np.asarray(name_en, dtype=object)
+        out["name_zh"] = np.asarray(name_zh, dtype=object)
         if _frame._is_polars(table):
             import polars as pl
 
             return pl.from_pandas(out.reset_index())
         return out
 
-    def _split_values(self, table: Any, values: pd.DataFrame) -> pd.Series:
-        """The classic8 split of each of R, F, M, on the scale of the centres (see `profile`)."""
-        overall = values.mean()
-        clustered = self._preprocessing.names
-        if all(name in values.columns for name in clustered):
-            transformed = self._preprocessing.apply(_features(table, clustered)).mean(axis=0)
-            back = self._preprocessing.invert(transformed[None, :])[0]
-            for name, value in zip(clustered, back):
-                if name in overall.index:
-                    overall[name] = value
-        return overall
-
-    def _centre_values(self, cluster_means: pd.DataFrame) -> pd.DataFrame:
-        """R/F/M of each centre in original units: the fitted centre for a clustered
-        feature, the cluster's mean otherwise."""
-        centres = pd.DataFrame(self._preprocessing.invert(self._centers_transformed), columns=self._preprocessing.names)
-        out = pd.DataFrame(index=cluster_means.index)
-        for name in RFM_FEATURES:
-            if name in centres.columns:
-                out[name] = centres[name].to_numpy()
-            else:
-                out[name] = cluster_means[name].to_numpy()
-        return out
+    def _namesake_coordinates(self, table: Any) -> tuple[list[str], np.ndarray]:
+        """The centres on the features that can tell namesakes apart (the clustered
+        features among R, F, M; all clustered features when none of them is), in the
+        standardised transformed space: the fitted centres themselves when the model
+        standardised, otherwise divided by the std of the transformed `table`."""
+        names = list(self._preprocessing.names)
+        columns = [j for j, name in enumerate(names) if name in RFM_FEATURES] or list(range(len(names)))
+        centres = self._centers_transformed[:, columns]
+        if not self._preprocessing.scaled:
+            transformed = _apply_transform(_features(table, names), self._preprocessing.transform)
+            spread = transformed.std(axis=0)[columns] if len(transformed) else np.ones(len(columns))
+            centres = centres / np.where(spread > 0, spread, 1.0)
+        return [names[j] for j in columns], centres
 
 
-def _numbers_of_namesakes(patterns: np.ndarray, revenue: np.ndarray) -> list[int]:
-    """0 for a cluster whose pattern (hence name) no other cluster has; otherwise its
-    rank, from 1, among the clusters of its pattern by revenue (highest first, then
-    lowest cluster number)."""
-    numbers = [0] * len(patterns)
-    for pattern in dict.fromkeys(patterns):
-        members = [c for c in range(len(patterns)) if patterns[c] == pattern]
+# --------------------------------------------------------------------------- cluster names
+
+
+@dataclass
+class _HeldSegments:
+    """The segment of each customer as a code (-1: none) into labels in both languages."""
+
+    codes: np.ndarray
+    en: list[str]
+    zh: list[str]
+
+
+def _held_segments(table: Any, n: int, scheme: Any, segments: Any) -> _HeldSegments:
+    """The segments `KMeans.profile` names the clusters after (see its docstring)."""
+    from rfmkit._compare import _as_labels, _codes
+
+    vocabulary = None if scheme is None else _scheme_labels(scheme)
+    if segments is not None:
+        labels = _aligned_segments(segments, table, n)
+    elif scheme is not None:
+        labels = _segment_with(table, scheme)
+    elif _has_column(table, "segment"):
+        labels, _ = _as_labels(table["segment"], "segment")
+        labels = labels.reset_index(drop=True)
+    else:
+        vocabulary = _scheme_labels("rfm11")
+        labels = _segment_with(table, "rfm11")
+    codes, uniques = _codes(labels)
+    texts = [str(label) for label in uniques]
+    if vocabulary is None:
+        vocabulary = _known_vocabulary(texts)
+    en, zh = [], []
+    for text in texts:
+        if vocabulary is not None and text in vocabulary[0]:
+            position = vocabulary[0].index(text)
+        elif vocabulary is not None and text in vocabulary[1]:
+            position = vocabulary[1].index(text)
+        else:
+            en.append(text)
+            zh.append(text)
+            continue
+        en.append(vocabulary[0][position])
+        zh.append(vocabulary[1][position])
+    return _HeldSegments(codes, en, zh)
+
+
+def _has_column(table: Any, name: str) -> bool:
+    return (isinstance(table, pd.DataFrame) or _frame._is_polars(table)) and name in table.columns
+
+
+def _scheme_labels(scheme: Any) -> tuple[list[str], list[str]]:
+    """The (en, zh) labels of a scheme, corresponding by position."""
+    from rfmkit._segments import SCHEMES, SegmentScheme, labels
+
+    if isinstance(scheme, SegmentScheme):
+        return scheme.labels("en"), scheme.labels("zh")
+    if isinstance(scheme, str) and scheme in SCHEMES:
+        return labels(scheme, "en"), labels(scheme, "zh")
+    raise InvalidParameterError(
+        f"scheme={scheme!r} is not one of {', '.join(map(repr, SCHEMES))} or a rfmkit.SegmentScheme"
+    )
+
+
+def _known_vocabulary(texts: list[str]) -> tuple[list[str], list[str]] | None:
+    """The labels of the first built-in scheme that holds every one of `texts` (in either
+    language), or None."""
+    from rfmkit._segments import SCHEMES
+
+    for scheme in SCHEMES:
+        en, zh = _scheme_labels(scheme)
+        if set(texts) <= set(en) or set(texts) <= set(zh):
+            return en, zh
+    return None
+
+
+def _segment_with(table: Any, scheme: Any) -> pd.Series:
+    """The segments of `scheme` (English labels) of the customers of `table`."""
+    import rfmkit
+    from rfmkit._compare import _as_labels
+
+    _scheme_labels(scheme)  # a clear error for a bad scheme before any scoring
+    scored = table if scheme == "classic8" else rfmkit.score(table)
+    labels, _ = _as_labels(rfmkit.segment(scored, scheme)["segment"], "segment")
+    return labels.reset_index(drop=True)
+
+
+def _aligned_segments(segments: Any, table: Any, n: int) -> pd.Series:
+    """`segments` as a Series in the row order of `table`: a pandas Series is aligned on
+    the index of a pandas `table`, anything else is taken by position."""
+    from rfmkit._compare import _as_labels
+
+    labels, _ = _as_labels(segments, "segments")
+    if isinstance(segments, pd.Series) and isinstance(table, pd.DataFrame) and not labels.index.equals(table.index):
+        if not labels.index.is_unique or len(labels) != n or not labels.index.isin(table.index).all():
+            raise InvalidDataError(
+                f"segments is a Series over other customers than the table's {n} (its index differs); "
+                f"pass the segment of each customer of the table, e.g. segmented['segment'] from rfmkit.segment(table)"
+            )
+        labels = labels.reindex(table.index)
+    if len(labels) != n:
+        raise InvalidDataError(f"segments has {len(labels)} labels for the table's {n} customers; pass one per customer")
+    return labels.reset_index(drop=True)
+
+
+#: The words that rank namesakes on a feature, best first: (highest, high, mid, low,
+#: lowest) and the wording for more than five ("rank i of m"), in each language. Low
+#: recency is the best (most recent).
+_RANK_WORDS: dict[str, dict[str, tuple[tuple[str, ...], str]]] = {
+    "recency": {
+        "en": (("most recent", "recent", "mid recency", "lapsed", "most lapsed"), "recency rank {i} of {m}"),
+        "zh": (("最近购买", "近期购买", "近度居中", "久未购买", "最久未购买"), "近度排名 {i}/{m}"),
+    },
+    "frequency": {
+        "en": (("most frequent", "frequent", "mid frequency", "infrequent", "least frequent"), "frequency rank {i} of {m}"),
+        "zh": (("购买最频繁", "高频", "中频", "低频", "购买最少"), "频次排名 {i}/{m}"),
+    },
+    "monetary": {
+        "en": (("highest spend", "high spend", "mid spend", "low spend", "lowest spend"), "spend rank {i} of {m}"),
+        "zh": (("消费最高", "高消费", "中等消费", "低消费", "消费最低"), "消费排名 {i}/{m}"),
+    },
+}
+#: Which of the five words m ranked namesakes use.
+_LEVELS = {2: (1, 3), 3: (1, 2, 3), 4: (0, 1, 3, 4), 5: (0, 1, 2, 3, 4)}
+
+
+def _rank_word(feature: str, rank: int, m: int, lang: str) -> str:
+    """The word of the namesake ranked `rank` (0: best) of `m` on `feature`."""
+    if feature in _RANK_WORDS:
+        words, ranked = _RANK_WORDS[feature][lang]
+    elif lang == "en":
+        words = tuple(f"{level} {feature}" for level in ("highest", "high", "mid", "low", "lowest"))
+        ranked = f"{feature} rank {{i}} of {{m}}"
+    else:
+        words = tuple(f"{feature}{level}" for level in ("最高", "高", "中等", "低", "最低"))
+        ranked = f"{feature}排名 {{i}}/{{m}}"
+    if m in _LEVELS:
+        return words[_LEVELS[m][rank]]
+    return ranked.format(i=rank + 1, m=m)
+
+
+def _best_first(feature: str, values: np.ndarray) -> np.ndarray:
+    """Dense ranks (0: best) of `values` on `feature`: a lower recency is better, a
+    higher value of any other feature is; equal values share a rank."""
+    distinct, inverse = np.unique(values, return_inverse=True)
+    ranks = inverse if feature == "recency" else len(distinct) - 1 - inverse
+    return np.asarray(ranks).reshape(-1)
+
+
+def _qualifiers(features: list[str], centres: np.ndarray) -> list[tuple[str, str]]:
+    """(en, zh) words that tell apart the namesakes whose centres are the rows of
+    `centres` (see `KMeans.profile`)."""
+    m = len(centres)
+    spread = centres.max(axis=0) - centres.min(axis=0)
+    ranking = [j for j in sorted(range(len(features)), key=lambda j: (-spread[j], j)) if spread[j] > 0]
+    words: list[list[tuple[str, str]]] = [[] for _ in range(m)]
+    for j in ranking:
+        ranks = _best_first(features[j], centres[:, j])
+        levels = int(ranks.max()) + 1
+        for c in range(m):
+            words[c].append((_rank_word(features[j], int(ranks[c]), levels, "en"), _rank_word(features[j], int(ranks[c]), levels, "zh")))
+        if len({tuple(w) for w in words}) == m:
+            return [(" · ".join(w[0] for w in ws), " · ".join(w[1] for w in ws)) for ws in words]
+    # Centres that coincide on every feature (degenerate): a strict rank on the widest
+    # feature, ties by cluster order, still in words.
+    j = ranking[0] if ranking else 0
+    direction = 1.0 if features[j] == "recency" else -1.0
+    order = np.argsort(direction * centres[:, j], kind="stable")
+    rank = np.empty(m, dtype=np.int64)
+    rank[order] = np.arange(m)
+    return [(_rank_word(features[j], int(rank[c]), m, "en"), _rank_word(features[j], int(rank[c]), m, "zh")) for c in range(m)]
+
+
+def _distinct_names(
+    base_en: list[str], base_zh: list[str], features: list[str], centres: np.ndarray
+) -> tuple[list[str], list[str]]:
+    """Cluster names from their dominant segments, namesakes qualified (see `KMeans.profile`)."""
+    name_en, name_zh = list(base_en), list(base_zh)
+    groups: dict[tuple[str, str], list[int]] = {}
+    for cluster, key in enumerate(zip(base_en, base_zh)):
+        groups.setdefault(key, []).append(cluster)
+    for (en, zh), members in groups.items():
         if len(members) > 1:
-            for rank, c in enumerate(sorted(members, key=lambda c: (-revenue[c], c)), start=1):
-                numbers[c] = rank
-    return numbers
+            for cluster, (word_en, word_zh) in zip(members, _qualifiers(features, centres[members])):
+                name_en[cluster] = f"{en} · {word_en}"
+                name_zh[cluster] = f"{zh} · {word_zh}"
+    # A custom scheme's label can still equal a qualified name (a label such as
+    # "A · high spend"): the cluster number is then the last resort.
+    for names, word in ((name_en, "cluster"), (name_zh, "簇")):
+        counts: dict[str, int] = {}
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
+        for cluster, name in enumerate(list(names)):
+            if counts[name] > 1:
+                names[cluster] = f"{name} · {word} {cluster}"
+    return name_en, name_zh
 
 
 def _check_fittable(features: _Features, n_clusters: int) -> None:
@@ -657,7 +923,9 @@ def choose_k(
     sample_size : int or None, default 10_000
         The silhouette (O(n²)) is computed on this many customers drawn without
         replacement with the seed (the same sample for every k); None: all customers.
-        The other scores use all customers.
+        The other scores use all customers. The sample is drawn from the customers in
+        their canonical order (sorted by their features, as `KMeans` fits), so the
+        scores do not depend on the order of the rows.
     features, transform, scale, n_init, max_iter, tol, random_state, backend
         As for `KMeans`.
 
@@ -700,7 +968,11 @@ def choose_k(
     params = base._validated()
     data = _features(table, params["names"])
     _check_fittable(data, max(ks))
-    _, points = _Preprocessing.fit(data, transform, scale)
+    # Everything below runs on the canonical order (the labels are never handed back):
+    # the silhouette sample is drawn from positions in that order, so the scores do not
+    # depend on the order of the rows.
+    canonical, _ = _canonical(data)
+    _, points = _Preprocessing.fit(canonical, transform, scale)
     seed = _seed(random_state)
     n = len(points)
     if sample_size is not None:

@@ -135,6 +135,9 @@ def kmeans_fit(
     seed: int,
     backend: str,
 ) -> dict[str, Any]: ...
+def canonical_order(
+    points: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
 def kmeans_predict(points: npt.NDArray[np.float64], centers: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]: ...
 def kmeans_distances(
     points: npt.NDArray[np.float64], centers: npt.NDArray[np.float64]

@@ -19,6 +19,9 @@ from rfmkit._files import write_csv
 from rfmkit._progress import Steps
 from rfmkit.exceptions import DataQualityWarning, InvalidDataError, InvalidParameterError, RfmkitError
 
+#: The quality row that counts the clustered customers with a negative feature.
+NET_NEGATIVE_ROW = "customers with net-negative monetary (clustered on the signed log)"
+
 CUSTOMER_TABLES = ("customers", "segments", "clusters", "choose_k", "tiers", "kpis", "quality", "comparison")
 
 
@@ -36,7 +39,8 @@ class Report:
     segments : pandas.DataFrame
         `rfmkit.segment_summary` by segment.
     clusters : pandas.DataFrame or None
-        `KMeans.profile`: per cluster size, shares, R/F/M and a suggested name.
+        `KMeans.profile`: per cluster size, shares, R/F/M, its dominant segment (of
+        ``customers["segment"]``) and a name after it.
     choose_k : pandas.DataFrame or None
         `rfmkit.choose_k` when ``k="auto"``.
     comparison : rfmkit.Comparison or None
@@ -46,7 +50,9 @@ class Report:
     kpis : dict
         `rfmkit.kpis`.
     quality : pandas.DataFrame
-        Rows in, used and dropped by reason (``rows`` column), from the RFM table.
+        Rows in, used and dropped by reason (``rows`` column), from the RFM table; when
+        clustered, also the number of customers with net-negative monetary (returns
+        above purchases), who are clustered on the signed log like everyone else.
     clv_model : dict
         The fitted BG/NBD and Gamma-Gamma models (``"bgnbd"``, ``"gamma_gamma"``) and
         the CLV settings, or the reason CLV was skipped (``"skipped"``).
@@ -437,6 +443,7 @@ def analyze(
         tier_by = "clv" if "clv" in customers.columns else "monetary"
         customers = rfmkit.value_tiers(customers, by=tier_by, lang=lang)
         clusters = choose = comparison = None
+        net_negative = None
         if k is not None and len(customers) > 0:
             try:
                 if k == "auto":
@@ -454,12 +461,20 @@ def analyze(
                 model = rfmkit.KMeans(n_clusters, random_state=random_state).fit(customers)
             except InvalidDataError as error:
                 # Data that cannot be clustered (one customer, every customer with one
-                # purchase, returns above purchases under log1p) still gets its report.
+                # purchase) still gets its report.
                 choose = None
                 notes.append(f"clusters skipped: {error}")
             else:
                 labels = model.labels_
-                clusters = model.profile(customers)
+                net_negative = _net_negative_customers(customers, model)
+                if net_negative:
+                    notes.append(
+                        f"{net_negative:,} customer(s) have a negative clustered feature (net-negative monetary: "
+                        "returns above purchases); they are clustered like the others, on the signed log "
+                        "sign(x)·log1p(|x|)"
+                    )
+                # Named after the segments shown beside them, in both languages.
+                clusters = model.profile(customers, scheme, segments=customers["segment"])
                 name_column = "name_zh" if lang == "zh" else "name_en"
                 customers["cluster"] = labels
                 customers["cluster_name"] = clusters[name_column].to_numpy()[labels]
@@ -471,9 +486,12 @@ def analyze(
     finally:
         steps.close()
     customers.attrs["rfmkit"] = info
+    quality_rows = {"rows_in": info["rows_in"], "rows_used": info["rows_used"]}
+    quality_rows.update({f"dropped: {reason}": count for reason, count in info["dropped"].items()})
+    if net_negative is not None:
+        quality_rows[NET_NEGATIVE_ROW] = net_negative
     quality = pd.DataFrame(
-        {"rows": [info["rows_in"], info["rows_used"], *info["dropped"].values()]},
-        index=pd.Index(["rows_in", "rows_used", *(f"dropped: {r}" for r in info["dropped"])], name="rows"),
+        {"rows": list(quality_rows.values())}, index=pd.Index(list(quality_rows), name="rows")
     )
     return Report(
         customers=customers, segments=segments, clusters=clusters, choose_k=choose, comparison=comparison,
@@ -484,6 +502,13 @@ def analyze(
 def _zero_option(zero: str | None) -> dict[str, str]:
     """`zero=` for one step: nothing when None, so that the step keeps its own default."""
     return {} if zero is None else {"zero": zero}
+
+
+def _net_negative_customers(customers: pd.DataFrame, model: Any) -> int:
+    """Customers with a negative value in a feature the model clustered on (in an RFM
+    table only monetary can be: returns above purchases)."""
+    names = list(model.feature_names_in_)
+    return int((customers[names].to_numpy(dtype=np.float64) < 0).any(axis=1).sum())
 
 
 def _polars_to_pandas(table: Any, customer: str) -> pd.DataFrame:

@@ -3,8 +3,7 @@
 
 The rules and the labels of the built-in schemes live in the Rust core
 (``src/segments.rs``), which evaluates custom schemes too. `classic8_segments` is the one
-entry point of the classic8 rule on plain arrays (used by the cluster profiles to name
-a cluster centre).
+entry point of the classic8 rule on plain arrays.
 """
 
 from __future__ import annotations
@@ -105,8 +104,8 @@ def classic8_segments(
         Raw RFM values (days, purchases, money), all of one length, finite.
     split : "mean", "median" or mapping
         ``"mean"`` / ``"median"`` of the given arrays, or explicit split values
-        ``{"recency": 40.0, "frequency": 3.0, "monetary": 250.0}`` (e.g. the customers'
-        means, to name cluster centres).
+        ``{"recency": 40.0, "frequency": 3.0, "monetary": 250.0}`` (e.g. the means of
+        another table of customers).
     lang : {"en", "zh"}
 
     Returns

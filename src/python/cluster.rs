@@ -63,6 +63,21 @@ fn kmeans_fit<'py>(
     Ok(out)
 }
 
+/// A row order and the rows in that order.
+type OrderAndRows<'py> = (Bound<'py, numpy::PyArray1<i64>>, Bound<'py, numpy::PyArray2<f64>>);
+
+/// The rows of `points` in canonical order ([`crate::kmeans::canonical_order`], the
+/// order the fit runs on): the row index of each canonical position, and the rows.
+#[pyfunction]
+fn canonical_order<'py>(py: Python<'py>, points: PyReadonlyArray2<'py, f64>) -> PyResult<OrderAndRows<'py>> {
+    let view = points.as_array();
+    let (order, rows) = compute(py, || {
+        let (order, rows) = crate::kmeans::canonical_order(view);
+        Ok((order.iter().map(|&i| i as i64).collect::<Vec<i64>>(), rows))
+    })?;
+    Ok((order.into_pyarray(py), rows.into_pyarray(py)))
+}
+
 /// The nearest of `centers` for each row of `points`.
 #[pyfunction]
 fn kmeans_predict<'py>(
@@ -184,6 +199,7 @@ fn compare_labels<'py>(
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(kmeans_fit, m)?)?;
     m.add_function(wrap_pyfunction!(kmeans_predict, m)?)?;
+    m.add_function(wrap_pyfunction!(canonical_order, m)?)?;
     m.add_function(wrap_pyfunction!(kmeans_distances, m)?)?;
     m.add_function(wrap_pyfunction!(internal_scores, m)?)?;
     m.add_function(wrap_pyfunction!(internal_score, m)?)?;
