@@ -121,10 +121,10 @@ def main() -> None:
         def duckdb_aggregate() -> None:
             if not connection.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 't'").fetchone()[0]:
                 duckdb_read()
-            connection.execute(query.format(src="t")).arrow()
+            connection.execute(query.format(src="t")).to_arrow_table()
 
         def duckdb_both() -> None:
-            connection.execute(query.format(src=typed)).arrow()
+            connection.execute(query.format(src=typed)).to_arrow_table()
 
         tools.update({"duckdb read": duckdb_read, "duckdb aggregate": duckdb_aggregate, "duckdb read + aggregate": duckdb_both})
         print(f"duckdb {duckdb.__version__}")

@@ -171,16 +171,16 @@ def text_to_datetimes(
     if not pa.types.is_string(text.type):
         text = pc.cast(text, pa.string())
     raw = _ArrowValues(text)
-    trimmed = pc.utf8_trim_whitespace(text)
-    trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    trimmed = text
+    if pc.any(pc.match_substring_regex(text, r"^\s|\s$|^$")).as_py():  # blanks around, or empty cells
+        trimmed = pc.utf8_trim_whitespace(text)
+        trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
     if date_format in NUMBER_FORMATS:
         numbers = pd.to_numeric(trimmed.to_pandas(), errors="coerce").to_numpy(dtype=np.float64)
         given = trimmed.is_valid().to_numpy(zero_copy_only=False)
         reading.add(UNPARSEABLE, given & ~np.isfinite(numbers), raw)
         return numbers_to_datetimes(numbers, name, date_format, reading)
-    encoded = pc.dictionary_encode(trimmed)
-    uniques = encoded.dictionary
-    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    uniques, codes = _distinct(trimmed)
     if len(uniques) == 0:
         return pd.Series(np.full(len(text), np.datetime64("NaT"), dtype="datetime64[us]"))
     utc = _check_offsets(uniques, name)
@@ -198,11 +198,29 @@ def text_to_datetimes(
     for position in np.nonzero(failed)[0]:
         out_of_range[position] = _beyond_pandas(uniques[int(position)].as_py(), date_format)
     valid_code = codes >= 0
-    safe = np.where(valid_code, codes, 0)
-    reading.add(OUT_OF_RANGE, valid_code & out_of_range[safe], raw)
-    reading.add(UNPARSEABLE, valid_code & failed[safe] & ~out_of_range[safe], raw)
-    values = parsed.array.take(np.where(valid_code, codes, -1), allow_fill=True)
-    return pd.Series(values)
+    if failed.any():
+        safe = np.where(valid_code, codes, 0)
+        reading.add(OUT_OF_RANGE, valid_code & out_of_range[safe], raw)
+        reading.add(UNPARSEABLE, valid_code & failed[safe] & ~out_of_range[safe], raw)
+    if len(uniques) == len(text):  # one value per row (see _distinct): no take needed
+        return parsed
+    return pd.Series(parsed.array.take(np.where(valid_code, codes, -1), allow_fill=True))
+
+
+def _distinct(values: Any) -> tuple[Any, np.ndarray]:
+    """The values to parse and each row's position among them (-1: null). Dates repeat
+    (one value a day) and are parsed once each through a dictionary; timestamps with a
+    time of day are mostly distinct, and then the dictionary costs more than it saves."""
+    import pyarrow.compute as pc
+
+    n = len(values)
+    probe = values.slice(0, min(n, 10_000))
+    if n > 50_000 and len(pc.unique(probe)) > 0.5 * len(probe):
+        codes = np.arange(n, dtype=np.int64)
+        codes[~np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=bool)] = -1
+        return values, codes
+    encoded = pc.dictionary_encode(values)
+    return encoded.dictionary, encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 class _ArrowValues:
@@ -219,12 +237,9 @@ def _check_offsets(uniques: Any, name: str) -> bool:
     """True when the values carry different UTC offsets (then parsed to UTC)."""
     import pyarrow.compute as pc
 
-    with_time = pc.match_substring_regex(uniques, r"\d{1,2}:\d{2}")
-    timed_values = pc.filter(uniques, with_time)
-    offset_mask = pc.match_substring_regex(timed_values, r"(Z|[+-]\d{2}:?\d{2})$")
-    if not pc.any(offset_mask).as_py():
-        return False
-    timed = timed_values.to_pylist()
+    if not pc.any(pc.match_substring_regex(uniques, r"(Z|[+-]\d{2}:?\d{2})$")).as_py():
+        return False  # the usual case, found in one pass
+    timed = pc.filter(uniques, pc.match_substring_regex(uniques, r"\d{1,2}:\d{2}")).to_pylist()
     offsets = [match.group(1) if (match := _OFFSET.search(value)) else None for value in timed]
     with_offset = [value for value, offset in zip(timed, offsets) if offset is not None]
     if not with_offset:
@@ -254,10 +269,17 @@ def _parse(values: Any, date_format: str, utc: bool) -> pd.Series:
         # Arrow rolls impossible days over (2024-02-30 -> 03-01): a value that does not
         # format back to itself is checked by Python's strptime, which refuses those
         # (and accepts what only differs in padding, e.g. 3/4/2024)
-        back = pc.strftime(parsed, format=date_format)
-        suspect = pc.and_(parsed.is_valid(), pc.invert(pc.equal(back, values)))
+        # (a rolled-over day lands on the 1st to 3rd of the next month: only those are
+        # formatted back, in whole seconds since Arrow writes %S of microseconds with a
+        # fraction)
+        early = pc.less_equal(pc.day(parsed), 3)
+        candidates = pc.filter(parsed, early)
+        back = pc.strftime(pc.cast(candidates, pa.timestamp("s")), format=date_format)
+        positions = np.nonzero(early.fill_null(False).to_numpy(zero_copy_only=False))[0]
+        differs = pc.invert(pc.equal(back, pc.filter(values, early))).fill_null(False)
+        suspect_positions = positions[differs.to_numpy(zero_copy_only=False)]
         result = np.array(parsed.to_numpy(zero_copy_only=False), dtype="datetime64[us]")
-        for position in np.nonzero(suspect.to_numpy(zero_copy_only=False))[0]:
+        for position in suspect_positions:
             try:
                 _dt.datetime.strptime(values[int(position)].as_py(), date_format)
             except ValueError:
@@ -298,11 +320,13 @@ def _beyond_pandas(value: str, date_format: str | None) -> bool:
     return not (EARLIEST.to_pydatetime() <= stamp.replace(tzinfo=None) < (LATEST + pd.Timedelta(days=1)).to_pydatetime())
 
 
-def _sample(values: np.ndarray) -> np.ndarray:
+def _sample(values: Any) -> list[str]:
+    """Up to _SAMPLE non-null values spread over the column, as Python strings."""
+    values = values.drop_null()
     if len(values) <= _SAMPLE:
-        return values
+        return values.to_pylist()
     step = len(values) / _SAMPLE
-    return values[(np.arange(_SAMPLE) * step).astype(np.int64)]
+    return values.take((np.arange(_SAMPLE) * step).astype(np.int64)).to_pylist()
 
 
 def _day_first(date_format: str) -> bool | None:
@@ -315,7 +339,7 @@ def _day_first(date_format: str) -> bool | None:
 def _infer_format(uniques: Any, name: str, dayfirst: bool | None, utc: bool) -> str | None:
     from pandas.tseries.api import guess_datetime_format
 
-    sample = _sample(uniques.to_numpy(zero_copy_only=False)) if len(uniques) > _SAMPLE else uniques.to_pylist()
+    sample = _sample(uniques)
     candidates: list[str] = []
     for value in sample:
         for first in (False, True) if dayfirst is None else (dayfirst,):
@@ -329,11 +353,20 @@ def _infer_format(uniques: Any, name: str, dayfirst: bool | None, utc: bool) -> 
         candidates = [c for c in candidates if _day_first(c) in (None, dayfirst)]
     if not candidates:
         return None
-    fits = {c: int(_parse(uniques, c, utc).notna().sum()) for c in candidates[:6]}
+    # Candidates are scored on the sample; only a tie (day/month against month/day,
+    # typically) is settled on every distinct value, so a long column is parsed once more
+    # at most.
+    import pyarrow as pa
+
+    sample_array = pa.array(list(sample), type=pa.string())
+    fits = {c: int(_parse(sample_array, c, utc).notna().sum()) for c in candidates[:6]}
     best = max(fits.values())
     if best == 0:
         return None
     winners = [c for c in candidates if fits.get(c) == best]
+    if len(winners) > 1 and len(sample) < len(uniques):
+        full = {c: int(_parse(uniques, c, utc).notna().sum()) for c in winners}
+        winners = [c for c in winners if full[c] == max(full.values())]
     if len(winners) > 1 and dayfirst is None:
         orders = {_day_first(c) for c in winners}
         if {True, False} <= orders:
