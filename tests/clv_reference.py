@@ -95,3 +95,31 @@ def reference_conditional_expected(params, t: float, x: float, recency: float, a
     if x > 0:
         value /= 1 + a / (b + x - 1) * ((alpha + age) / (alpha + recency)) ** (r + x)
     return float(value)
+
+
+def reference_expected_if_alive_mp(params, t: float, x: float, age: float, dps: int = 40) -> float:
+    """E[repeat purchases in (T, T+t] | alive] to ~dps digits with mpmath (a test-only
+    oracle): E_p[(1 − (1 + p w)^−(r+x)) / p], w = t/(alpha+T), p ~ Beta(a, b+x), integrated
+    by tanh-sinh in the logit of p, split around the mode of the density (whose width may
+    be tiny in degenerate fits) and where p (r+x) w and p w are 1."""
+    import mpmath as mp
+
+    with mp.workdps(dps):
+        r, alpha, a, b = (mp.mpf(float(params[k])) for k in ("r", "alpha", "a", "b"))
+        x, t, age = mp.mpf(x), mp.mpf(t), mp.mpf(age)
+        s, beta, w = r + x, b + x, t / (alpha + age)
+        ln_beta = mp.loggamma(a) + mp.loggamma(beta) - mp.loggamma(a + beta)
+
+        def integrand(y):
+            # p^a (1 − p)^beta h(p) / B(a, beta) dy, p = expit(y).
+            ln_p, ln_q = -mp.log1p(mp.exp(-y)), -mp.log1p(mp.exp(y))
+            p = mp.exp(ln_p)
+            h = -mp.expm1(-s * mp.log1p(p * w)) / p
+            return mp.exp(a * ln_p + beta * ln_q - ln_beta) * h
+
+        mode, width = mp.log(a / beta), mp.sqrt(1 / a + 1 / beta)
+        points = {mode, -mp.log(s * w), -mp.log(w)}
+        for k in range(-2, 9):
+            points.update({mode + width * 2**k, mode - width * 2**k})
+        points = sorted(points)
+        return float(mp.quad(integrand, [-mp.inf, *points, mp.inf], maxdegree=10))

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import rfmkit
 from clv_reference import (
     reference_conditional_expected,
+    reference_expected_if_alive_mp,
     reference_historical,
     reference_simple,
     simulate_bgnbd,
@@ -257,6 +258,20 @@ def summaries(draw):
 # One customer: the fit degenerates (r, alpha ~1e8, a, b ~1e-3) and the 2F1 series of
 # the expectation overflowed to NaN before the negative binomial form took over.
 @example(pd.DataFrame([(1.0, 1.0, 1.0)], columns=["frequency", "recency", "T"]), 0.0)
+# Degenerate fits with r ~1e8–1e9: an expected count r/alpha · t beyond ten million,
+# where neither the series nor the negative binomial sum can be used (NaN before the
+# quadrature), and a ~1e-8 with T = 0.6, where the 2F1 closed form lost every digit
+# (3e9 purchases in 10 days, fewer in 100).
+@example(pd.DataFrame([(2.0, 5.960464e-08, 1.0)], columns=["frequency", "recency", "T"]), 0.0)
+@example(pd.DataFrame([(1.0, 1.1102230246251565e-16, 0.5)], columns=["frequency", "recency", "T"]), 0.0)
+@example(
+    pd.DataFrame(
+        [(5.0, 286.02602303460924, 333.37434721785354), (5.0, 0.43229233568667746, 0.6),
+         (5.0, 286.02602303460924, 333.37434721785354)],
+        columns=["frequency", "recency", "T"],
+    ),
+    0.0,
+)
 def test_fit_never_crashes_and_predictions_are_sane(data, penalizer):
     try:
         model = rfmkit.clv.BetaGeoFitter(penalizer_coef=penalizer).fit(data, freq="D")
@@ -285,6 +300,52 @@ def test_degenerate_fits_give_finite_expectations_equal_to_the_integral(a, b):
             got = model.conditional_expected_number_of_purchases_up_to_time(t, x, recency, age)
             want = reference_conditional_expected(model.params_, t, x, recency, age)
             assert np.isfinite(got) and abs(got / want - 1) < 1e-9, (t, x, got, want)
+
+
+@pytest.mark.parametrize(
+    "rows, params",
+    [
+        ([(2.0, 5.960464e-08, 1.0)], (377597769.1196293, 11.25328958778994, 9239696.029906653, 9239695.980497098)),
+        ([(1.0, 1.1102230246251565e-16, 0.5)],
+         (2113416430.4552119, 2.346363935740406e-07, 16957.73012169662, 1.7818985759382684e-06)),
+        ([(5.0, 286.02602303460924, 333.37434721785354), (5.0, 0.43229233568667746, 0.6)],
+         (0.23039098563224378, 0.0909260171548221, 1.5438230057598902e-08, 762.6184592559807)),
+    ],
+)
+def test_degenerate_fits_give_accurate_expectations(rows, params):
+    """Fits on one or two customers, whose likelihood has no interior maximum: the
+    parameters run off to ~1e8 (or a to ~1e-8). The expectation given alive matches a
+    40-digit mpmath integral, and the conditional expectation is finite, >= 0 and
+    increasing in t."""
+    pytest.importorskip("mpmath")
+    model = rfmkit.clv.BetaGeoFitter()
+    model.params_ = pd.Series(params, index=["r", "alpha", "a", "b"])
+    r, alpha, a, b = params
+    for x, recency, age in rows:
+        # With recency = T, P(alive) is 1 / (1 + a / (b + x − 1)).
+        alive = 1 / (1 + a / (b + x - 1))
+        previous = 0.0
+        for t in (1e-6, 0.1, 1.0, 10.0, 100.0):
+            got = model.conditional_expected_number_of_purchases_up_to_time(t, x, age, age) / alive
+            want = reference_expected_if_alive_mp(model.params_, t, x, age)
+            assert abs(got / want - 1) < 1e-12, (x, age, t, got, want)
+            value = model.conditional_expected_number_of_purchases_up_to_time(t, x, recency, age)
+            assert np.isfinite(value) and value >= previous * (1 - 1e-13), (x, recency, age, t, value, previous)
+            previous = value
+
+
+def test_one_customer_fit_predicts_finite_expectations():
+    # The first falsifying example of the property test, directly: this fit used to
+    # give NaN for t >= 1.
+    data = pd.DataFrame([(2.0, 5.960464e-08, 1.0)], columns=["frequency", "recency", "T"])
+    model = rfmkit.clv.BetaGeoFitter().fit(data, freq="D")
+    assert model.params_["r"] > 1e6  # no interior maximum: the fit runs off
+    expected = [
+        float(model.conditional_expected_number_of_purchases_up_to_time(t, 2.0, 5.960464e-08, 1.0))
+        for t in (0.1, 1.0, 10.0, 100.0)
+    ]
+    # Two purchases in 6e-8 days, then none for a day: surely gone.
+    assert np.isfinite(expected).all() and min(expected) >= 0.0 and max(expected) < 1e-12
 
 
 @settings(**SETTINGS)

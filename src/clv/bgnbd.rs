@@ -247,7 +247,10 @@ impl Objective<4> for Likelihood {
 /// [`RfmError::InvalidValue`] for an invalid input row (see the checks of `frequency`,
 /// `recency`, `T`, `weights`), [`RfmError::Length`] for columns of different lengths,
 /// [`RfmError::Parameter`] for bad options or no customers, and
-/// [`RfmError::Convergence`] when the optimiser stops before an optimum.
+/// [`RfmError::Convergence`] when the optimiser stops before an optimum. On one or two
+/// customers the likelihood may have no interior maximum; where it has become flat the
+/// optimiser converges to huge parameters (r ~ 1e8, as lifetimes), which are returned:
+/// the predictions stay exact for them (see [`conditional_expected_purchases`]).
 pub fn fit(
     frequency: &[f64],
     recency: &[f64],
@@ -443,49 +446,169 @@ fn conditional_expected_one(p: &BgNbdParams, t: f64, x: f64, recency: f64, age: 
 /// `c = a+b+x−1`, `z = t/(alpha+T+t)`, whose series converges fast for large x. For
 /// `c < 1` (x = 0 and a + b < 2, or x = 1 and a + b < 1: the closed form's 2F1 has
 /// poles at c = 0, −1, ... that the factor c/(a−1) cancels only in exact arithmetic)
-/// and whenever the closed form is not finite, the positive series of
-/// [`expected_if_alive_positive`].
+/// and whenever the closed form is not finite or falls outside the bounds of
+/// [`expected_if_alive_bounds`] (its cancellations can lose every digit when a is near
+/// 0 and z near 1), [`expected_if_alive_positive`].
 fn expected_if_alive(p: &BgNbdParams, t: f64, x: f64, age: f64) -> f64 {
     if t == 0.0 {
         return 0.0;
     }
     let c = p.a + p.b + x - 1.0;
     let z = t / (p.alpha + age + t);
+    let w = t / (p.alpha + age);
     if !(c >= 1.0) {
-        return expected_if_alive_positive(p, x, z);
+        return expected_if_alive_positive(p, x, z, w);
     }
     let euler_a = p.a + p.b - 1.0 - p.r;
+    // 1 − F with the size of the terms that cancel in it, to bound its relative error.
     let euler = if euler_a > -1.0 {
         // (α₁)_n and (a−1)_n keep one sign: the series does not cancel.
         hyp2f1_minus_one(euler_a, p.a - 1.0, c, z).map(|tail| {
-            // 1 − (1−z)^(a−1) (1 + tail), without cancellation for small t.
-            let power_minus_one = ((p.a - 1.0) * (-z).ln_1p()).exp_m1();
-            -power_minus_one - (1.0 + power_minus_one) * tail
+            // 1 − (1−z)^(a−1) (1 + tail) = −((1−z)^(a−1) − 1) − (1−z)^(a−1) tail, without
+            // cancellation for small t. The power is not taken as 1 + (its expm1): that
+            // loses it when it is tiny (large a and z), while the tail is huge.
+            let ln_power = (p.a - 1.0) * (-z).ln_1p();
+            let second = tail.signum() * (ln_power + tail.abs().ln()).exp();
+            let power_minus_one = ln_power.exp_m1();
+            (-power_minus_one - second, power_minus_one.abs().max(second.abs()))
         })
     } else {
         None
     };
-    let one_minus_f = if let Some(value) = euler.filter(|v| v.is_finite()) {
+    let one_minus_f = if let Some(value) = euler.filter(|v| v.0.is_finite()) {
         Some(value)
     } else {
         // r > a + b: the transformed series alternates; the original one has positive terms.
-        ln_hyp2f1_positive(p.r + x, p.b + x, c, z)
-            .map(|ln_series| -((p.r + x) * (-z).ln_1p() + ln_series).exp_m1())
+        ln_hyp2f1_positive(p.r + x, p.b + x, c, z).map(|ln_series| {
+            let exponent = (p.r + x) * (-z).ln_1p() + ln_series;
+            // An absolute error in the exponent is a relative one in e^exponent.
+            let size = exponent.exp() * ((p.r + x) * (-z).ln_1p()).abs().max(ln_series.abs());
+            (-exponent.exp_m1(), size)
+        })
     };
-    match one_minus_f.map(|v| c / (p.a - 1.0) * v).filter(|v| v.is_finite()) {
+    let (lower, upper) = expected_if_alive_bounds(p, x, w);
+    // Where 1 − F cancels to below 1e-2 of its terms (a near 0 and large x, or a near
+    // 1), the closed form keeps too few digits: the positive forms do not cancel.
+    match one_minus_f
+        .filter(|&(value, size)| value.abs() >= 1e-2 * size)
+        .map(|(value, _)| c / (p.a - 1.0) * value)
+        .filter(|&v| within(v, lower, upper))
+    {
         Some(value) => value,
-        None => expected_if_alive_positive(p, x, z),
+        None => expected_if_alive_positive(p, x, z, w),
     }
 }
 
+/// Bounds of E[repeat purchases in (T, T+t] | alive] = `E_p[h(p)]` (see
+/// [`expected_if_alive_quadrature`]): h decreases from `s w` at p = 0 to
+/// `1 − (1 + w)^−s` at p = 1 (s = r + x, w = t/(alpha+T)).
+fn expected_if_alive_bounds(p: &BgNbdParams, x: f64, w: f64) -> (f64, f64) {
+    let s = p.r + x;
+    (-(-s * w.ln_1p()).exp_m1(), s * w)
+}
+
+/// `value` is finite and within `[lower, upper]` up to rounding.
+fn within(value: f64, lower: f64, upper: f64) -> bool {
+    value.is_finite() && value >= lower * (1.0 - 1e-9) && value <= upper * (1.0 + 1e-9)
+}
+
 /// E[repeat purchases in (T, T+t] | alive] by [`expected_if_alive_series`], or when it
-/// cannot be summed (its coefficients overflow
-/// when `r + x` is huge, as in degenerate fits where the gamma of the purchase rates
-/// collapses to a point) [`expected_if_alive_negative_binomial`]; NaN if neither can.
-fn expected_if_alive_positive(p: &BgNbdParams, x: f64, z: f64) -> f64 {
+/// cannot be summed (its coefficients overflow when `r + x` is huge, as in degenerate
+/// fits where the gamma of the purchase rates collapses to a point)
+/// [`expected_if_alive_negative_binomial`], or when that needs too many terms (an
+/// expected count beyond ten thousand: r/alpha · t huge) [`expected_if_alive_quadrature`],
+/// which always gives a value.
+fn expected_if_alive_positive(p: &BgNbdParams, x: f64, z: f64, w: f64) -> f64 {
+    let (lower, upper) = expected_if_alive_bounds(p, x, w);
     expected_if_alive_series(p, x, z)
-        .or_else(|| expected_if_alive_negative_binomial(p, x, z))
-        .unwrap_or(f64::NAN)
+        .filter(|&v| within(v, lower, upper))
+        .or_else(|| expected_if_alive_negative_binomial(p, x, z, 1e4).filter(|&v| within(v, lower, upper)))
+        .unwrap_or_else(|| expected_if_alive_quadrature(p, x, w))
+}
+
+/// E[repeat purchases in (T, T+t] | alive] as the integral over the drop-out
+/// probability p ~ Beta(a, b+x) of `h(p) = (1 − (1 + p w)^−s) / p` (s = r + x, w =
+/// t/(alpha+T)): given p and the rate λ ~ Gamma(s, alpha+T), a live customer expects
+/// `(1 − e^(−λpt))/p` purchases in t, and `E_λ[e^(−λpt)] = (1 + p w)^−s`. For a > 1 this
+/// is the closed form `c/(a−1) (1 − E_(Beta(a−1, b+x))[(1 + p w)^−s])` of equation (10)
+/// of Fader, Hardie & Lee (2005); the form in h holds for every a > 0.
+///
+/// h is smooth, decreasing and bounded (`s w` at 0), so the integral is well
+/// conditioned for any parameters, however large: the 2F1 series and the negative
+/// binomial sum fail when s or s w is huge, this does not. The integral is taken in
+/// the logit of p, as an offset d from the mode `ln(a/(b+x))` of the Beta density
+/// there (`p^a (1−p)^(b+x)`, a width ~ `sqrt(1/a + 1/(b+x))` that may be tiny), in log
+/// space relative to the mode so that nothing overflows, and divided by the integral of
+/// the density on the same nodes (no ln B(a, b+x), whose lgamma terms cancel for large
+/// shapes). Beyond `min(mode, −ln max(s w, b+x, 1)) − 40` and `max(mode, ln max(a, 1)) +
+/// 40` the density is `∝ e^(a y)` (resp. `e^(−(b+x) y)`) and h constant up to a
+/// relative ~1e-17, and the tails are integrated exactly. In between: adaptive
+/// 20-point Gauss–Legendre, breakpoints at the mode ± width · 2^k and where `p s w` and
+/// `p w` are 1, to an estimated relative error of 1e-14.
+fn expected_if_alive_quadrature(p: &BgNbdParams, x: f64, w: f64) -> f64 {
+    if w == 0.0 {
+        return 0.0;
+    }
+    let (a, beta, s) = (p.a, p.b + x, p.r + x);
+    let (lower, upper) = expected_if_alive_bounds(p, x, w);
+    let sw = upper;
+    if !sw.is_finite() {
+        return sw;
+    }
+    let (p_mode, q_mode) = (a / (a + beta), beta / (a + beta));
+    let ln_p_mode = -(beta / a).ln_1p();
+    let y_mode = a.ln() - beta.ln();
+    let width = (1.0 / a + 1.0 / beta).sqrt();
+    let y_low = (y_mode.min(-sw.max(beta).max(1.0).ln()) - 40.0).max(-700.0);
+    let y_high = (y_mode.max(a.max(1.0).ln()) + 40.0).min(700.0);
+    let (d_low, d_high) = (y_low - y_mode, y_high - y_mode);
+    // ln(1 + c (e^v − 1)) = ln(c e^v + (1 − c)), c + c_complement = 1, accurately.
+    let ln_mix = |c: f64, c_complement: f64, v: f64| {
+        let m = c * v.exp_m1();
+        if m.abs() < 0.5 {
+            m.ln_1p()
+        } else if v > 0.0 {
+            v + (c + c_complement * (-v).exp()).ln()
+        } else {
+            (c * v.exp() + c_complement).ln()
+        }
+    };
+    // [density · h, density] at logit(p) = mode + d, the density relative to the mode.
+    let integrand = |d: f64| -> [f64; 2] {
+        let ln_p_ratio = -ln_mix(q_mode, p_mode, -d);
+        let ln_q_ratio = -ln_mix(p_mode, q_mode, d);
+        let density = (a * ln_p_ratio + beta * ln_q_ratio).exp();
+        let prob = (ln_p_mode + ln_p_ratio).exp();
+        let pw = prob * w;
+        let h = if (s + 2.0) * pw < 1e-8 {
+            // The series s w (1 − (s+1) p w / 2 + ...), exact to ~1e-16 here.
+            sw * (1.0 - 0.5 * (s + 1.0) * pw)
+        } else {
+            -(-s * pw.ln_1p()).exp_m1() / prob
+        };
+        [density * h, density]
+    };
+    let (at_low, at_high) = (integrand(d_low), integrand(d_high));
+    let tails = [
+        at_low[0] / a + at_high[0] / beta,
+        at_low[1] / a + at_high[1] / beta,
+    ];
+    let mut breakpoints = vec![d_low, 0.0, d_high];
+    for k in -1..=7 {
+        let offset = width * 2f64.powi(k);
+        breakpoints.extend([offset, -offset]);
+    }
+    let y_rate = -sw.ln();
+    for shift in [-8.0, -2.0, 0.0, 2.0, 8.0] {
+        breakpoints.push(y_rate + shift - y_mode);
+    }
+    breakpoints.push(-w.ln() - y_mode);
+    breakpoints.retain(|&d| d.is_finite() && d >= d_low && d <= d_high);
+    breakpoints.sort_by(f64::total_cmp);
+    breakpoints.dedup();
+    let (total, _) = super::quadrature::integrate_pair(integrand, &breakpoints, tails, 1e-14, 4000);
+    // The bounds hold for the exact integral; keep rounding from leaving them.
+    (total[0] / total[1]).clamp(lower, upper)
 }
 
 /// E[repeat purchases in (T, T+t] | alive] as the mean of a function of a negative
@@ -499,8 +622,11 @@ fn expected_if_alive_positive(p: &BgNbdParams, x: f64, z: f64) -> f64 {
 ///
 /// with N negative binomial (s, z), z = w/(1+w): mean s w, the expected purchases of a
 /// customer who never drops out (and E → s w as a → 0). The number of terms grows with
-/// that mean and with 1/(1−z), not with s: `None` when that is beyond ten million.
-fn expected_if_alive_negative_binomial(p: &BgNbdParams, x: f64, z: f64) -> Option<f64> {
+/// that mean and with 1/(1−z), not with s: `None` when that is beyond `max_terms`. The
+/// rounding of the recurrence of ln P(N = j) grows with the number of terms (~1e-11
+/// relative at a mean of 1e4, 1e-9 at 1e7): [`expected_if_alive_positive`] uses the
+/// quadrature beyond ten thousand terms.
+fn expected_if_alive_negative_binomial(p: &BgNbdParams, x: f64, z: f64, max_terms: f64) -> Option<f64> {
     if z == 0.0 {
         return Some(0.0);
     }
@@ -512,7 +638,7 @@ fn expected_if_alive_negative_binomial(p: &BgNbdParams, x: f64, z: f64) -> Optio
     let mean = s * z / (1.0 - z);
     // The terms run past the mean until the tail, which falls like z^j, is negligible:
     // about mean + 40/(1−z) of them.
-    if !(mean + 45.0 / (1.0 - z) <= 1e7) {
+    if !(mean + 45.0 / (1.0 - z) <= max_terms) {
         return None;
     }
     let ln_z = z.ln();
@@ -540,7 +666,7 @@ fn expected_if_alive_negative_binomial(p: &BgNbdParams, x: f64, z: f64) -> Optio
         if j > mean && rho < 1.0 && term * rho / (1.0 - rho) <= 1e-17 * total {
             break;
         }
-        if j > 1e7 || !total.is_finite() {
+        if j > max_terms || !total.is_finite() {
             return None;
         }
     }
@@ -855,7 +981,7 @@ mod tests {
         for (p, t, x, age) in cases {
             let z = t / (p.alpha + age + t);
             let series = expected_if_alive_series(&p, x, z).unwrap();
-            let negative_binomial = expected_if_alive_negative_binomial(&p, x, z).unwrap();
+            let negative_binomial = expected_if_alive_negative_binomial(&p, x, z, 1e7).unwrap();
             assert!(
                 (negative_binomial / series - 1.0).abs() < 1e-12,
                 "{p:?}: {negative_binomial} {series}"
@@ -891,7 +1017,7 @@ mod tests {
         };
         let t = 5e6;
         let z = t / (p.alpha + t);
-        let value = expected_if_alive_negative_binomial(&p, 0.0, z).unwrap();
+        let value = expected_if_alive_negative_binomial(&p, 0.0, z, 1e7).unwrap();
         let want = p.r * t / p.alpha;
         assert!((value / want - 1.0).abs() < 1e-10, "{value} {want}");
         // A mean beyond ten million terms is refused at once.
@@ -902,7 +1028,108 @@ mod tests {
             b: 0.5,
         };
         let z = 1e7 / (1.0 + 1e7);
-        assert!(expected_if_alive_negative_binomial(&p, 0.0, z).is_none());
+        assert!(expected_if_alive_negative_binomial(&p, 0.0, z, 1e7).is_none());
+    }
+
+    #[test]
+    fn quadrature_equals_the_series_on_ordinary_parameters() {
+        let mut worst = 0.0_f64;
+        for r in [0.05, 0.24, 1.0, 7.5] {
+            for alpha in [0.5, 4.4, 60.0] {
+                for (a, b) in [
+                    (0.02, 0.03),
+                    (0.3, 0.2),
+                    (0.79, 2.43),
+                    (2.5, 0.05),
+                    (1.5, 8.0),
+                    (40.0, 300.0),
+                ] {
+                    let p = BgNbdParams { r, alpha, a, b };
+                    for (t, x, age) in [
+                        (1.0, 0.0, 30.0),
+                        (39.0, 2.0, 38.86),
+                        (365.0, 10.0, 5.0),
+                        (0.01, 1.0, 1.0),
+                    ] {
+                        let w = t / (alpha + age);
+                        let z = t / (alpha + age + t);
+                        let series = expected_if_alive_series(&p, x, z).unwrap();
+                        let quadrature = expected_if_alive_quadrature(&p, x, w);
+                        let relative = (quadrature / series - 1.0).abs();
+                        worst = worst.max(relative);
+                        assert!(
+                            relative < 1e-10,
+                            "{p:?} t={t} x={x} T={age}: {quadrature} {series}"
+                        );
+                    }
+                }
+            }
+        }
+        eprintln!("quadrature vs series: max relative difference {worst:e}");
+    }
+
+    #[test]
+    fn degenerate_fits_of_one_customer_give_sane_expectations() {
+        // Fits on one customer (the likelihood has no interior maximum): r ~1e8–1e9, so
+        // the expected count r/alpha · t is beyond ten million and neither the series nor
+        // the negative binomial sum can be used. Reference values: mpmath, 40 digits
+        // (tests/clv_reference.py::reference_expected_if_alive_mp).
+        let cases = [
+            (
+                BgNbdParams {
+                    r: 377_597_769.119_629_3,
+                    alpha: 11.253_289_587_789_94,
+                    a: 9_239_696.029_906_653,
+                    b: 9_239_695.980_497_098,
+                },
+                (1.0, 2.0, 1.0),
+                2.000_000_319_338_510_3,
+            ),
+            (
+                BgNbdParams {
+                    r: 2_113_416_430.455_211_9,
+                    alpha: 2.346_363_935_740_406e-7,
+                    a: 16_957.730_121_696_62,
+                    b: 1.781_898_575_938_268_4e-6,
+                },
+                (10.0, 1.0, 0.5),
+                1.000_058_973_739_318_8,
+            ),
+        ];
+        for (p, (t, x, age), want) in cases {
+            let z = t / (p.alpha + age + t);
+            assert!(expected_if_alive_series(&p, x, z).is_none());
+            assert!(expected_if_alive_negative_binomial(&p, x, z, 1e7).is_none());
+            let got = expected_if_alive(&p, t, x, age);
+            assert!((got / want - 1.0).abs() < 1e-12, "{p:?}: {got} {want}");
+            // Purchases at ~1e8 a day, each followed by a drop-out with probability ~1/2
+            // (resp. ~1): the expectation reaches its limit E[1/p] within a microsecond,
+            // and stays there up to rounding.
+            let mut previous = 0.0;
+            for horizon in [1e-12, 1e-9, 1e-6, 1e-3, 1.0, 1e3, 1e6] {
+                let value = conditional_expected_one(&p, horizon, x, age, age);
+                assert!(
+                    value.is_finite() && value >= previous * (1.0 - 1e-13),
+                    "{horizon}: {value} {previous}"
+                );
+                previous = value;
+            }
+        }
+    }
+
+    #[test]
+    fn closed_form_keeps_a_tiny_power_against_a_huge_series() {
+        // a ~ 584: (1−z)^(a−1) ~ 3e-38 times 2F1 ~ 4e36. Taking the power as 1 + its
+        // expm1 gave 0 there, and E = c/(a−1) (18 % too high). mpmath, 50 digits.
+        let p = BgNbdParams {
+            r: 0.055_755_220_123_726_9,
+            alpha: 0.014_921_756_332_169_038,
+            a: 584.176_117_148_141_8,
+            b: 0.004_688_278_146_878_964_4,
+        };
+        let got = expected_if_alive(&p, 0.482_459_515_703_560_55, 13.0, 3.010_703_532_518_941_7);
+        let want = 0.868_220_574_999_606;
+        assert!((got / want - 1.0).abs() < 1e-13, "{got} {want}");
     }
 
     #[test]

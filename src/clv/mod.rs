@@ -15,6 +15,7 @@
 pub mod bgnbd;
 pub mod gamma_gamma;
 mod optimize;
+mod quadrature;
 mod special;
 
 use hashbrown::HashMap;

@@ -83,7 +83,9 @@ fn series_tail(a: f64, b: f64, c: f64, z: f64, max_terms: usize) -> Option<f64> 
         }
         let rho = ratio.abs();
         // Once the terms shrink geometrically, the tail is below |term| ρ / (1 − ρ).
-        if rho < 1.0 && term.abs() * rho / (1.0 - rho) <= 1e-16 * (1.0 + sum.abs()) {
+        // Relative to the tail itself (not to 1 + tail): the callers want 2F1 − 1 to
+        // full relative accuracy when it is tiny (small z).
+        if rho < 1.0 && term.abs() * rho / (1.0 - rho) <= 1e-16 * sum.abs() {
             return Some(sum);
         }
         if !sum.is_finite() {
@@ -99,14 +101,21 @@ pub(crate) fn ln_hyp2f1_positive(a: f64, b: f64, c: f64, z: f64) -> Option<f64> 
     if !(a > 0.0 && b > 0.0 && c > 0.0 && (0.0..1.0).contains(&z)) {
         return None;
     }
-    let (mut term, mut sum, mut ln_scale) = (1.0_f64, 1.0_f64, 0.0_f64);
+    // `tail` = sum − 1 until the first rescaling: ln_1p of it keeps the digits of a
+    // result near 0 (ln of a sum near 1 loses them).
+    let (mut term, mut sum, mut tail, mut ln_scale) = (1.0_f64, 1.0_f64, 0.0_f64, 0.0_f64);
     for n in 0..5_000_000_usize {
         let k = n as f64;
         let ratio = (a + k) * (b + k) / ((c + k) * (k + 1.0)) * z;
         term *= ratio;
         sum += term;
+        tail += term;
         if ratio < 1.0 && term * ratio / (1.0 - ratio) <= 1e-16 * sum {
-            return Some(ln_scale + sum.ln());
+            return Some(if ln_scale == 0.0 {
+                tail.ln_1p()
+            } else {
+                ln_scale + sum.ln()
+            });
         }
         if sum > 1e250 {
             ln_scale += sum.ln();

@@ -194,6 +194,16 @@ class BetaGeoFitter(_Fitter):
         rfmkit.InvalidParameterError
             For recency > T, a negative or fractional frequency, NaN, ... (names the row).
 
+        Notes
+        -----
+        With very few customers (one or two, or all alike) the likelihood may have no
+        interior maximum: it keeps increasing as parameters grow without bound. The
+        optimiser then either stops without converging (``ConvergenceError``) or, where
+        the likelihood has become flat, returns huge parameters (``r`` ~ 1e8, or ``a``
+        ~ 1e-8), as ``lifetimes`` does; such a fit is a limit, not an estimate (its
+        ``standard_errors_`` are not meaningful): fit on more customers. Its predictions
+        are still exact for those parameters: finite, >= 0 and increasing in ``t``.
+
         Examples
         --------
         >>> import rfmkit
