@@ -214,3 +214,17 @@ def test_analyze_gives_the_same_customers_from_every_frontend(frontend):
     pd.testing.assert_frame_equal(got[columns], want[columns], check_index_type=False, check_categorical=False)
     for column in ("first_purchase", "last_purchase"):
         assert [pd.Timestamp(v) for v in got[column]] == [pd.Timestamp(v) for v in want[column]]
+
+
+def test_long_columns_blank_cells_padding_and_a_stray_offset():
+    """The paths of long columns (format from a sample, second look at the misses)."""
+    days = [f"2024-{1 + i % 12:02d}-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:00" for i in range(6000)]
+    padded = days.copy()
+    padded[10], padded[20], padded[30] = " " + padded[10] + " ", "", "   "
+    table = rfm(orders(padded))
+    assert table.attrs["rfmkit"]["dropped"] == {"missing_date": 2}
+    assert table.attrs["rfmkit"]["date_format"] == "%Y-%m-%d %H:%M:%S"
+    stray = days.copy()
+    stray[5997] = "2024-03-01 10:00:00+08:00"
+    with pytest.raises(DtypeError, match=r"mixes times with a UTC offset \('2024-03-01 10:00:00\+08:00'\) and without"):
+        rfm(orders(stray))
