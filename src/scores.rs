@@ -130,13 +130,7 @@ pub(crate) fn shown_value(value: f64) -> String {
 pub fn quantile_scores(values: &[f64], bins: u32, direction: Direction, column: &str) -> Result<Vec<i64>> {
     check_bins(bins)?;
     check_finite(values, column)?;
-    // Lower is better: score the negated values. Values become order-preserving integer
-    // keys (-0.0 and 0.0 share one), which select and compare faster than floats.
-    let sign = match direction {
-        Direction::HigherIsBetter => 1.0,
-        Direction::LowerIsBetter => -1.0,
-    };
-    let key = |v: f64| sort_key(sign * v);
+    let key = move |v: f64| direction_key(v, direction);
     let mut work: Vec<u64> = values.par_iter().map(|&v| key(v)).collect();
     if let Some(scores) = few_values_scores(&work, bins) {
         return Ok(scores);
@@ -181,6 +175,17 @@ fn work_scores(values: &[f64], steps: &[u64], key: impl Fn(f64) -> u64 + Sync) -
             1 + steps.iter().filter(|&&step| k >= step).count() as i64
         })
         .collect()
+}
+
+/// The key a value is ranked by: lower is better (recency) ranks the negated values.
+/// Values become order-preserving integer keys (-0.0 and 0.0 share one), which select,
+/// sort and compare faster than floats.
+#[inline]
+fn direction_key(value: f64, direction: Direction) -> u64 {
+    match direction {
+        Direction::HigherIsBetter => sort_key(value),
+        Direction::LowerIsBetter => sort_key(-value),
+    }
 }
 
 /// An order-preserving unsigned key of a finite float (-0.0 and 0.0 share one).

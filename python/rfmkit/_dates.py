@@ -3,11 +3,13 @@ numbers becomes timestamps by ONE format for the whole column, and the values th
 not dates are counted by reason, never guessed row by row.
 
 - Text is parsed with `date_format` when given (a strftime format, or ``"ISO8601"``);
-  otherwise the format is inferred: each candidate format pandas guesses from a sample
-  of the values is tried on every distinct value, and the one that reads the most values
-  wins. When a day-first and a month-first format both read every value differently
-  (``03/04/2024``), that is an error naming `dayfirst`; `dayfirst=` keeps only the
-  formats of that order.
+  otherwise the format is inferred: the candidate formats pandas guesses from a sample
+  of the values are tried on that sample, and the one that reads the most wins; a tie
+  (day/month against month/day) is settled on every distinct value. When a day-first
+  and a month-first format both read every value, differently (``03/04/2024``), that is
+  an error naming `dayfirst`; `dayfirst=` keeps only the formats of that order. The
+  values the format misses get a second look: blank cells are missing dates, padded
+  values are read trimmed, a stray UTC offset among naive times is an error.
 - Numbers are never epoch nanoseconds: an integer or float date column needs
   ``date_format="%Y%m%d"`` (or another strftime format of the digits), ``"excel"``
   (days since 1899-12-30, the serial dates of spreadsheets), ``"unix"`` (seconds) or
@@ -109,7 +111,7 @@ def numbers_to_datetimes(values: np.ndarray, name: str, date_format: str | None,
         origin = EXCEL_EPOCH if date_format == "excel" else pd.Timestamp(0)
         micros = values * per_unit + (origin - pd.Timestamp(0)) / pd.Timedelta(microseconds=1)
         # before 1900 or after 2100 (and beyond what int64 microseconds hold): out of range
-        low = (FIRST_DAY * 86_400_000_000.0)
+        low = FIRST_DAY * 86_400_000_000.0
         high = (LAST_DAY + 1) * 86_400_000_000.0
         outside = finite & ((micros < low) | (micros >= high))
         reading.add(OUT_OF_RANGE, outside, values)
@@ -121,9 +123,11 @@ def numbers_to_datetimes(values: np.ndarray, name: str, date_format: str | None,
     # a strftime format of the digits (e.g. 19970101 with "%Y%m%d")
     whole = finite & (values == np.round(values))
     reading.add(UNPARSEABLE, finite & ~whole, values)
-    text = np.full(len(values), None, dtype=object)
-    text[whole] = [str(int(v)) for v in values[whole]]
-    return text_to_datetimes(text, name, date_format, None, reading)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    digits = pa.array(np.where(whole, values, 0).astype(np.int64), mask=~whole)
+    return text_to_datetimes(pc.cast(digits, pa.string()), name, date_format, None, reading)
 
 
 def _numbers_hint(values: np.ndarray, name: str) -> str:

@@ -76,7 +76,8 @@ def _finish_folder(out: Path, written: list[Path], earlier: list[str]) -> list[s
     """Writes the manifest of this run and removes the files of the earlier run that this
     run did not write (e.g. clusters.csv when clustering was skipped); returns those."""
     names = [path.name for path in written]
-    stale = [name for name in earlier if name not in names and name != MANIFEST]
+    # only plain file names of this folder: a manifest never reaches outside it
+    stale = [name for name in earlier if name not in names and name != MANIFEST and Path(name).name == name]
     for name in stale:
         (out / name).unlink(missing_ok=True)
     manifest = {"rfmkit": rfmkit.__version__, "files": names}

@@ -4,7 +4,7 @@
 use hashbrown::HashMap;
 use rayon::prelude::*;
 
-use super::{check_bins, check_finite, sort_key, Direction};
+use super::{check_bins, check_finite, direction_key, Direction};
 use crate::error::Result;
 
 /// The cost of a partition, compared lexicographically: `Σ size²` first (the balance),
@@ -29,11 +29,7 @@ const HASHED_DISTINCT: usize = 4096;
 pub fn balanced_scores(values: &[f64], bins: u32, direction: Direction, column: &str) -> Result<Vec<i64>> {
     check_bins(bins)?;
     check_finite(values, column)?;
-    let sign = match direction {
-        Direction::HigherIsBetter => 1.0,
-        Direction::LowerIsBetter => -1.0,
-    };
-    let keys: Vec<u64> = values.par_iter().map(|&v| sort_key(sign * v)).collect();
+    let keys: Vec<u64> = values.par_iter().map(|&v| direction_key(v, direction)).collect();
     let (distinct, counts) = distinct_counts(&keys);
     let groups = group_scores(&counts, bins);
     // the first key of every group after the first: a key's group is the number of
