@@ -15,14 +15,14 @@ RFM = ["recency", "frequency", "monetary"]
 
 # The words that rank namesake clusters, best first (README "Clusters and comparison").
 WORDS = {
-    ("recency", "en"): ["most recent", "recent", "mid recency", "lapsed", "most lapsed"],
-    ("frequency", "en"): ["most frequent", "frequent", "mid frequency", "infrequent", "least frequent"],
-    ("monetary", "en"): ["highest spend", "high spend", "mid spend", "low spend", "lowest spend"],
-    ("recency", "zh"): ["最近购买", "近期购买", "近度居中", "久未购买", "最久未购买"],
-    ("frequency", "zh"): ["购买最频繁", "高频", "中频", "低频", "购买最少"],
-    ("monetary", "zh"): ["消费最高", "高消费", "中等消费", "低消费", "消费最低"],
+    ("recency", "en"): ["most recent", "more recent", "middle recency", "less recent", "least recent"],
+    ("frequency", "en"): ["most frequent", "more frequent", "middle frequency", "less frequent", "least frequent"],
+    ("monetary", "en"): ["highest spend", "higher spend", "middle spend", "lower spend", "lowest spend"],
+    ("recency", "zh"): ["最近购买", "较近购买", "近度居中", "较久未购", "最久未购"],
+    ("frequency", "zh"): ["购买最频繁", "频次较高", "频次居中", "频次较低", "购买最少"],
+    ("monetary", "zh"): ["消费最高", "消费较高", "消费居中", "消费较低", "消费最低"],
 }
-LEVELS = {2: [1, 3], 3: [1, 2, 3], 4: [0, 1, 3, 4], 5: [0, 1, 2, 3, 4]}
+LEVELS = {2: [1, 3], 3: [0, 2, 4], 4: [0, 1, 3, 4], 5: [0, 1, 2, 3, 4]}
 
 
 def signed_log1p(values):
@@ -65,12 +65,13 @@ def profile(table: pd.DataFrame, labels, centres: np.ndarray, segments, zh: dict
                 "segment_en": dominant,
                 "segment_zh": zh[dominant],
                 "segment_share": counts.max() / len(members),
-                "name_en": dominant,
-                "name_zh": zh[dominant],
+                # fewer than half hold the dominant segment: "(mixed)"
+                "name_en": dominant if counts.max() >= len(members) / 2 else f"{dominant} (mixed)",
+                "name_zh": zh[dominant] if counts.max() >= len(members) / 2 else f"{zh[dominant]}(混合)",
             }
         )
     out = pd.DataFrame(rows).set_index("cluster")
-    for _, group in out.groupby("segment_en"):
+    for _, group in out.groupby("name_en"):
         if len(group) < 2:
             continue
         members = list(group.index)

@@ -27,6 +27,7 @@ def sample(tmp_path):
 def test_rfm_csv_to_parquet_matches_the_api(sample, tmp_path, capsys):
     data, csv, _ = sample
     out = tmp_path / "out" / "customers.parquet"
+    out.parent.mkdir()
     assert main(["rfm", str(csv), str(out), *ARGS, "--order", "order_id", "--as-of", "2025-01-01"]) == 0
     written = pd.read_parquet(out)
     expected = rfmkit.rfm(
@@ -72,6 +73,14 @@ def test_errors_are_one_line_and_exit_2(sample, tmp_path, capsys, argv, message)
     assert code == 2
     assert message in err
     assert err.count("\n") == 1
+
+
+def test_an_output_folder_that_does_not_exist_is_not_created(sample, tmp_path, capsys):
+    _, csv, _ = sample
+    out = tmp_path / "typo" / "customers.csv"
+    assert main(["rfm", str(csv), str(out), *ARGS]) == 2
+    assert "does not exist; create it first" in capsys.readouterr().err
+    assert not out.parent.exists()
 
 
 def test_demo_runs_as_a_console_script():

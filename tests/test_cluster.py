@@ -239,17 +239,19 @@ def test_names_are_distinct_and_namesakes_ranked_in_words(table, scheme, k):
         names = profile[f"name_{lang}"]
         assert names.is_unique
         assert not names.str.contains(r"\(\d+\)|\d+$").any()  # never a bare number
-        assert (names.str.split(" · ").str[0] == profile[f"segment_{lang}"]).all()
+        base = profile[f"segment_{lang}"].where(profile["segment_share"] >= 0.5, profile[f"segment_{lang}"] + (" (mixed)" if lang == "en" else "(混合)"))
+        assert (names.str.split(" · ").str[0] == base).all()
     # namesakes carry a rank word of the feature on which their centres spread most
     centres = model._centers_transformed
-    for segment, group in profile.groupby("segment_en"):
+    profile["base"] = profile["name_en"].str.split(" · ").str[0]
+    for base, group in profile.groupby("base"):
         if len(group) == 1:
-            assert group["name_en"].iloc[0] == segment
+            assert group["name_en"].iloc[0] == base
             continue
         members = list(group.index)
         j = int(np.argmax(centres[members].max(axis=0) - centres[members].min(axis=0)))
         best = members[int(np.argmin(centres[members, j]) if j == 0 else np.argmax(centres[members, j]))]
-        top = {0: ("recent", "近期购买"), 1: ("frequent", "高频"), 2: ("spend", "消费")}[j]
+        top = {0: ("recent", "最近购买"), 1: ("frequent", "频次"), 2: ("spend", "消费")}[j]
         assert top[0] in group.loc[best, "name_en"]
         assert len(group) > 2 or top[1] in group.loc[best, "name_zh"]
 
@@ -261,16 +263,16 @@ def test_namesake_words_in_every_case():
     # two namesakes apart on monetary; a third cluster alone keeps its plain name
     centres = np.array([[0.0, 0.0, 1.0], [0.1, 0.0, -1.0], [3.0, 0.0, 0.0]])
     en, zh = _distinct_names(["Champions", "Champions", "Lost"], ["冠军客户", "冠军客户", "流失客户"], rfm, centres)
-    assert en == ["Champions · high spend", "Champions · low spend", "Lost"]
-    assert zh == ["冠军客户 · 高消费", "冠军客户 · 低消费", "流失客户"]
+    assert en == ["Champions · higher spend", "Champions · lower spend", "Lost"]
+    assert zh == ["冠军客户 · 消费较高", "冠军客户 · 消费较低", "流失客户"]
     # recency: lower is more recent; three namesakes
     centres = np.array([[1.0, 0, 0], [-2.0, 0, 0], [0.5, 0, 0]])
     en, _ = _distinct_names(["A"] * 3, ["甲"] * 3, rfm, centres)
-    assert en == ["A · lapsed", "A · recent", "A · mid recency"]
+    assert en == ["A · least recent", "A · most recent", "A · middle recency"]
     # a tie on the widest feature adds the next one
     centres = np.array([[0.0, 0.0, 2.0], [0.0, 1.0, 2.0], [0.0, 0.0, -2.0]])
     en, _ = _distinct_names(["A"] * 3, ["甲"] * 3, rfm, centres)
-    assert en == ["A · high spend · infrequent", "A · high spend · frequent", "A · low spend · infrequent"]
+    assert en == ["A · higher spend · less frequent", "A · higher spend · more frequent", "A · lower spend · less frequent"]
     # more than five namesakes: ranks in words; centres equal on every feature: still distinct
     centres = np.array([[0, 0, float(v)] for v in range(7)])
     en, zh = _distinct_names(["A"] * 7, ["甲"] * 7, rfm, centres)
@@ -278,19 +280,22 @@ def test_namesake_words_in_every_case():
     en, _ = _distinct_names(["A"] * 2, ["甲"] * 2, rfm, np.zeros((2, 3)))
     assert en == ["A · recency rank 1 of 2", "A · recency rank 2 of 2"] or len(set(en)) == 2
     # a custom label that equals a qualified name: the cluster number is the last resort
-    en, _ = _distinct_names(["A", "A", "A · high spend"], ["甲", "甲", "乙"], rfm, np.array([[0, 0, 1.0], [0, 0, -1.0], [5, 5, 5]]))
+    en, _ = _distinct_names(["A", "A", "A · higher spend"], ["甲", "甲", "乙"], rfm, np.array([[0, 0, 1.0], [0, 0, -1.0], [5, 5, 5]]))
     assert len(set(en)) == 3
     # features other than R, F, M are worded by their name
     en, zh = _distinct_names(["A", "A"], ["甲", "甲"], ["avg_order_value"], np.array([[1.0], [-1.0]]))
-    assert en == ["A · high avg_order_value", "A · low avg_order_value"] and zh[1] == "甲 · avg_order_value低"
+    assert en == ["A · higher avg_order_value", "A · lower avg_order_value"] and zh[1] == "甲 · avg_order_value较低"
 
 
 def test_one_cluster_is_named_after_the_most_common_segment(table):
     profile = rfmkit.KMeans(1, random_state=0).fit(table).profile(table, "rfm11")
     segments, _ = rfm11(table)
     counts = segments.value_counts(sort=False)
-    assert profile["name_en"].tolist() == [counts.idxmax()]
+    assert profile["segment_en"].tolist() == [counts.idxmax()]
     assert profile["segment_share"].iloc[0] == pytest.approx(counts.max() / len(table))
+    # one cluster of everyone: no segment holds half of it, and the name says so
+    assert counts.max() < len(table) / 2
+    assert profile["name_en"].tolist() == [f"{counts.idxmax()} (mixed)"]
     np.testing.assert_allclose(profile[["recency_vs_all", "frequency_vs_all", "monetary_vs_all"]].to_numpy(), 1.0)
 
 

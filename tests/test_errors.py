@@ -140,3 +140,14 @@ def test_clean_data_does_not_warn(orders):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         rfmkit.rfm(orders, **COLS)
+
+
+def test_a_path_is_not_a_table_and_says_how_to_read_it(tmp_path):
+    with pytest.raises(DtypeError, match=r"data is a path .*rfmkit.read_transactions\(path"):
+        rfmkit.rfm(str(tmp_path / "orders.csv"), **COLS)
+
+
+@pytest.mark.parametrize("margin", [0, -1, 30, float("nan"), "0.3", True])
+def test_analyze_refuses_a_margin_that_is_no_share(orders, margin):
+    with pytest.raises(InvalidParameterError, match="must be the profit share of revenue"):
+        rfmkit.analyze(orders, **COLS, margin=margin, progress=False)

@@ -552,13 +552,17 @@ class KMeans:
         (namesakes) are qualified by what tells them apart: the feature (of the
         clustered features among recency, frequency and monetary) on which their
         centres spread most — the range of the centres in the standardised transformed
-        space — ranked in words: 2 namesakes high / low, 3 high / mid / low, 4 highest /
-        high / low / lowest, 5 highest / high / mid / low / lowest, more "rank i of m";
-        recency reads recent / lapsed (a lower recency is more recent), frequency
-        frequent / infrequent, monetary high / low spend. For example
-        ``"Champions · high spend"`` and ``"Champions · low spend"``
-        (``"冠军客户 · 高消费"``, ``"冠军客户 · 低消费"``). When two namesakes' centres
-        tie on that feature, the next feature is added (``"… · high spend · recent"``).
+        space — ranked among themselves in comparative words: 2 namesakes higher /
+        lower, 3 highest / middle / lowest, 4 highest / higher / lower / lowest, 5
+        highest / higher / middle / lower / lowest, more "rank i of m"; recency reads
+        more / less recent (a lower recency is more recent), frequency more / less
+        frequent, monetary higher / lower spend. For example ``"Champions · higher
+        spend"`` and ``"Champions · lower spend"`` (``"冠军客户 · 消费较高"``,
+        ``"冠军客户 · 消费较低"``); the ``*_vs_all`` columns place them against all
+        customers. When two namesakes' centres tie on that feature, the next feature is
+        added (``"… · higher spend · more recent"``). A cluster whose dominant segment
+        holds less than half of its customers is ``"<segment> (mixed)"``
+        (``"<segment>(混合)"``).
         A cluster without customers in `table` is named ``"no customers"`` (无客户), one
         whose customers all have a null segment ``"no segment"`` (无细分).
 
@@ -643,6 +647,9 @@ class KMeans:
                 segment_en.append(en)
                 segment_zh.append(zh)
                 share.append(counts[cluster, dominant[cluster]] / sizes.iloc[cluster])
+                if share[-1] < MIXED_BELOW:
+                    # fewer than half hold that segment: the name must not pass for it
+                    en, zh = f"{en} (mixed)", f"{zh}(混合)"
             else:
                 en, zh = ("no customers", "无客户") if sizes.iloc[cluster] == 0 else ("no segment", "无细分")
                 segment_en.append(None)
@@ -782,25 +789,29 @@ def _aligned_segments(segments: Any, table: Any, n: int) -> pd.Series:
     return labels.reset_index(drop=True)
 
 
-#: The words that rank namesakes on a feature, best first: (highest, high, mid, low,
-#: lowest) and the wording for more than five ("rank i of m"), in each language. Low
-#: recency is the best (most recent).
+#: A cluster whose dominant segment holds less than this share of its customers is
+#: named "<segment> (mixed)".
+MIXED_BELOW = 0.5
+#: The words that rank namesakes on a feature, best first: (highest, higher, middle,
+#: lower, lowest) — comparatives, since they rank namesakes among themselves, not
+#: against all customers — and the wording for more than five ("rank i of m"), in each
+#: language. Low recency is the best (most recent).
 _RANK_WORDS: dict[str, dict[str, tuple[tuple[str, ...], str]]] = {
     "recency": {
-        "en": (("most recent", "recent", "mid recency", "lapsed", "most lapsed"), "recency rank {i} of {m}"),
-        "zh": (("最近购买", "近期购买", "近度居中", "久未购买", "最久未购买"), "近度排名 {i}/{m}"),
+        "en": (("most recent", "more recent", "middle recency", "less recent", "least recent"), "recency rank {i} of {m}"),
+        "zh": (("最近购买", "较近购买", "近度居中", "较久未购", "最久未购"), "近度排名 {i}/{m}"),
     },
     "frequency": {
-        "en": (("most frequent", "frequent", "mid frequency", "infrequent", "least frequent"), "frequency rank {i} of {m}"),
-        "zh": (("购买最频繁", "高频", "中频", "低频", "购买最少"), "频次排名 {i}/{m}"),
+        "en": (("most frequent", "more frequent", "middle frequency", "less frequent", "least frequent"), "frequency rank {i} of {m}"),
+        "zh": (("购买最频繁", "频次较高", "频次居中", "频次较低", "购买最少"), "频次排名 {i}/{m}"),
     },
     "monetary": {
-        "en": (("highest spend", "high spend", "mid spend", "low spend", "lowest spend"), "spend rank {i} of {m}"),
-        "zh": (("消费最高", "高消费", "中等消费", "低消费", "消费最低"), "消费排名 {i}/{m}"),
+        "en": (("highest spend", "higher spend", "middle spend", "lower spend", "lowest spend"), "spend rank {i} of {m}"),
+        "zh": (("消费最高", "消费较高", "消费居中", "消费较低", "消费最低"), "消费排名 {i}/{m}"),
     },
 }
 #: Which of the five words m ranked namesakes use.
-_LEVELS = {2: (1, 3), 3: (1, 2, 3), 4: (0, 1, 3, 4), 5: (0, 1, 2, 3, 4)}
+_LEVELS = {2: (1, 3), 3: (0, 2, 4), 4: (0, 1, 3, 4), 5: (0, 1, 2, 3, 4)}
 
 
 def _rank_word(feature: str, rank: int, m: int, lang: str) -> str:
@@ -808,10 +819,10 @@ def _rank_word(feature: str, rank: int, m: int, lang: str) -> str:
     if feature in _RANK_WORDS:
         words, ranked = _RANK_WORDS[feature][lang]
     elif lang == "en":
-        words = tuple(f"{level} {feature}" for level in ("highest", "high", "mid", "low", "lowest"))
+        words = tuple(f"{level} {feature}" for level in ("highest", "higher", "middle", "lower", "lowest"))
         ranked = f"{feature} rank {{i}} of {{m}}"
     else:
-        words = tuple(f"{feature}{level}" for level in ("最高", "高", "中等", "低", "最低"))
+        words = tuple(f"{feature}{level}" for level in ("最高", "较高", "居中", "较低", "最低"))
         ranked = f"{feature}排名 {{i}}/{{m}}"
     if m in _LEVELS:
         return words[_LEVELS[m][rank]]
@@ -864,7 +875,7 @@ def _distinct_names(
                 name_en[cluster] = f"{en} · {word_en}"
                 name_zh[cluster] = f"{zh} · {word_zh}"
     # A custom scheme's label can still equal a qualified name (a label such as
-    # "A · high spend"): the cluster number is then the last resort.
+    # "A · higher spend"): the cluster number is then the last resort.
     for names, word in ((name_en, "cluster"), (name_zh, "簇")):
         counts: dict[str, int] = {}
         for name in names:

@@ -149,10 +149,11 @@ def _numbers_hint(values: np.ndarray, name: str) -> str:
         return base + f"its values look like Excel serial days (e.g. {sample[0]:g} = " + (
             f"{(EXCEL_EPOCH + pd.Timedelta(days=float(sample[0]))).date()}): pass date_format='excel'"
         )
-    if np.all((sample >= 0) & (sample < 4_102_444_800)):
-        return base + f"its values look like unix seconds (e.g. {sample[0]:g}): pass date_format='unix'"
-    if np.all((sample >= 0) & (sample < 4_102_444_800_000)):
-        return base + f"its values look like unix milliseconds (e.g. {sample[0]:g}): pass date_format='unix_ms'"
+    # epoch times of 1990..2100: smaller numbers are more likely something else
+    if np.all((sample >= 631_152_000) & (sample < 4_102_444_800)):
+        return base + f"its values look like unix seconds (e.g. {sample[0]:.0f}): pass date_format='unix'"
+    if np.all((sample >= 631_152_000_000) & (sample < 4_102_444_800_000)):
+        return base + f"its values look like unix milliseconds (e.g. {sample[0]:.0f}): pass date_format='unix_ms'"
     return base + options
 
 

@@ -101,16 +101,21 @@ def read_transactions(
     )
 
 
-def _check_columns(names: list[str], roles: dict[str, str], path: Path) -> None:
+def _check_columns(names: list[str], roles: dict[str, str], path: Path, separator: str | None = None) -> None:
     from rfmkit._frame import _close_match
 
     for role, name in roles.items():
         if name not in names:
             shown = ", ".join(repr(n) for n in names[:30])
             hint = _close_match(name, names)
+            unsplit = ""
+            if separator is not None and len(names) == 1:
+                shown_sep = {"\t": "TAB"}.get(separator, separator)
+                unsplit = (f"; the header did not split into columns on {shown_sep!r}: pass the file's separator "
+                           f"with sep= (CLI: --sep), e.g. ';' or '\\t' (whitespace-aligned text needs converting first)")
             raise ColumnNotFoundError(
                 f"{role} column {name!r} is not in {path.name}; its columns are: {shown}"
-                + (f". Did you mean {hint!r}?" if hint else "")
+                + (f". Did you mean {hint!r}?" if hint else "") + unsplit
             )
 
 
@@ -196,7 +201,7 @@ def _read_csv(path: Path, roles: dict[str, str], sep: str | None, decimal: str, 
     read_options = csv.ReadOptions(encoding=text_encoding, block_size=1 << 24)
     parse_options = csv.ParseOptions(delimiter=separator, newlines_in_values=True)
     wanted = list(dict.fromkeys(roles.values()))
-    _check_columns(_header(path, read_options, parse_options, separator), roles, path)
+    _check_columns(_header(path, read_options, parse_options, separator), roles, path, separator)
     text_columns = {roles["customer"]: pa.string(), roles["date"]: pa.string()}
     if "order" in roles:
         text_columns[roles["order"]] = pa.string()
@@ -223,7 +228,9 @@ def _read_csv(path: Path, roles: dict[str, str], sep: str | None, decimal: str, 
     amount = table.column(roles["amount"])
     if pa.types.is_string(amount.type):
         index = table.schema.get_field_index(roles["amount"])
-        table = table.set_column(index, roles["amount"], _numbers(amount, decimal, thousands))
+        numbers = _numbers(amount, decimal, thousands)
+        table = table.set_column(index, roles["amount"], numbers)
+        table = _with_amount_example(table, amount, numbers)
     return table
 
 
@@ -243,13 +250,13 @@ def _read_error(path: Path, error: Exception, separator: str, encoding: str) -> 
     message = str(error).splitlines()[0]
     if isinstance(error, UnicodeDecodeError) or "UTF8" in message or "utf8" in message.lower() or "decode" in message.lower():
         return InvalidDataError(
-            f"{path.name} is not {encoding} text ({message}); pass its encoding, e.g. --encoding gb18030 "
-            f"(Chinese ERP exports), --encoding latin-1, or --encoding utf-16"
+            f"{path.name} is not {encoding} text ({message}); pass its encoding (encoding= in Python, --encoding "
+            f"in the CLI), e.g. gb18030 (Chinese ERP exports), latin-1 or utf-16"
         )
     if "Empty CSV file" in message:
         return InvalidDataError(f"{path.name} has no header line: there are no columns to read")
     shown = {"\t": "TAB"}.get(separator, separator)
-    return InvalidDataError(f"cannot read {path.name} as CSV separated by {shown!r}: {message}; check --sep")
+    return InvalidDataError(f"cannot read {path.name} as CSV separated by {shown!r}: {message}; check the separator (sep=, CLI --sep)")
 
 
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
@@ -272,6 +279,33 @@ def _numbers(text: Any, decimal: str, thousands: str | None) -> Any:
     numeric = pc.match_substring_regex(values, _NUMBER)
     cleaned = pc.if_else(numeric, values, pa.scalar(None, pa.string()))
     return pc.cast(cleaned, pa.float64())
+
+
+#: The key of the table's schema metadata that quotes an amount that was not a number.
+AMOUNT_EXAMPLE = b"rfmkit.amount_not_a_number"
+
+
+def _with_amount_example(table: Any, text: Any, numbers: Any) -> Any:
+    """`table` with, in its schema metadata, the first amount text that did not read as a
+    number (for the messages of the CLI: '1.234,50' says which flag is missing)."""
+    import pyarrow.compute as pc
+
+    lost = pc.and_(pc.is_valid(text), pc.is_null(numbers))
+    if not pc.any(lost).as_py():
+        return table
+    blank = pc.equal(pc.utf8_trim_whitespace(text), "")
+    lost = pc.and_(lost, pc.invert(blank))
+    if not pc.any(lost).as_py():
+        return table
+    example = pc.filter(text, lost)[0].as_py()
+    return table.replace_schema_metadata({**(table.schema.metadata or {}), AMOUNT_EXAMPLE: example.encode("utf-8")})
+
+
+def amount_example(table: Any) -> str | None:
+    """The amount text quoted by `_with_amount_example`, if any."""
+    metadata = getattr(getattr(table, "schema", None), "metadata", None) or {}
+    value = metadata.get(AMOUNT_EXAMPLE)
+    return value.decode("utf-8") if value is not None else None
 
 
 # --------------------------------------------------------------------------- writing

@@ -9,6 +9,7 @@ to the user's data: numpy views are only read, conversions make new arrays.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -90,6 +91,11 @@ class Frame:
             return cls("polars", data, list(data.columns), data.height)
         if _is_arrow_table(data):
             return cls("arrow", data, list(data.column_names), data.num_rows)
+        if isinstance(data, (str, os.PathLike)):
+            raise DtypeError(
+                f"data is a path ({str(data)!r}), not a table; read the file first with "
+                f"rfmkit.read_transactions(path, customer=..., date=..., amount=...)"
+            )
         raise DtypeError(
             f"data must be a pandas DataFrame, a polars DataFrame or a pyarrow Table, "
             f"got {type(data).__module__}.{type(data).__qualname__}; "

@@ -403,6 +403,11 @@ def analyze(
         raise InvalidParameterError(f"k must be 'auto', a positive number of clusters or None, got {k!r}")
     if not isinstance(clv, bool):
         raise InvalidParameterError(f"clv must be True or False, got {clv!r}")
+    if isinstance(margin, bool) or not isinstance(margin, (int, float, np.integer, np.floating)) or not 0 < margin <= 1:
+        raise InvalidParameterError(
+            f"margin={margin!r} must be the profit share of revenue, above 0 and at most 1 "
+            f"(e.g. 0.3 for a 30 % margin; 1.0 values revenue)"
+        )
     settings = {
         "customer": customer, "date": date, "amount": amount, "order": order, "as_of": as_of, "window": window,
         "scheme": scheme if isinstance(scheme, str) else repr(scheme), "bins": bins, "k": k, "clv": clv,

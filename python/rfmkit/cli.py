@@ -17,7 +17,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 import rfmkit
-from rfmkit._files import write_csv
+from rfmkit._files import amount_example, write_csv
 from rfmkit.exceptions import DataQualityWarning, RfmkitError
 
 
@@ -41,7 +41,6 @@ def _date_options(args: argparse.Namespace) -> dict:
 
 
 def _write(table: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         table.to_parquet(path)
@@ -92,13 +91,49 @@ def _quality_lines(info: dict) -> list[str]:
     return lines
 
 
-def _accounting(info: dict) -> str:
+def _accounting(info: dict, data: Any = None) -> str:
     """One line: rows read, used and dropped by reason (every run ends with it)."""
-    dropped = ", ".join(f"{count:,} {reason}" for reason, count in info["dropped"].items()) or "none"
-    line = f"rfmkit: rows read {info['rows_in']:,}, used {info['rows_used']:,}, dropped: {dropped}"
+    example = amount_example(data)
+    parts = []
+    for reason, count in info["dropped"].items():
+        shown = f"{count:,} {reason}"
+        if reason == "invalid_amount" and example is not None:
+            shown += f" (e.g. {example!r})"
+        parts.append(shown)
+    line = f"rfmkit: rows read {info['rows_in']:,}, used {info['rows_used']:,}, dropped: {', '.join(parts) or 'none'}"
     if info.get("date_format"):
         line += f" (dates read as {info['date_format']})"
     return line
+
+
+def _customers(n: int) -> str:
+    return f"{n:,} customer" + ("" if n == 1 else "s")
+
+
+def _require_rows(info: dict, data: Any, args: argparse.Namespace) -> None:
+    """A run that used no row is a failure, not an empty table: it says why."""
+    if info["rows_used"] > 0:
+        return
+    if info["rows_in"] == 0:
+        raise CliError(f"{Path(args.input).name} has a header but no rows: there is nothing to analyse")
+    reason, count = max(info["dropped"].items(), key=lambda item: item[1])
+    hints = {
+        "invalid_amount": "amounts are not numbers in --decimal {decimal!r} notation{example}: pass the file's "
+                          "notation, e.g. --decimal , --thousands . for 1.234,50 (or --thousands , for 1,234.50)",
+        "unparseable_date": "dates do not read as dates: pass --date-format (e.g. %d.%m.%Y)",
+        "date_out_of_range": "dates fall outside 1900..2100: check --date-format (e.g. excel, unix)",
+        "missing_customer": "the customer column is empty: check --customer",
+        "missing_date": "the date column is empty: check --date",
+        "after_as_of": "every row is on or after --as-of: check it",
+        "before_window": "every row is before the --window: widen it",
+        "zero_amount": "every amount is 0: pass --zero keep to count them as purchases",
+    }
+    example = amount_example(data)
+    hint = hints.get(reason, "see the counts below").format(
+        decimal=args.decimal, example=f" (e.g. {example!r})" if example else ""
+    )
+    detail = ", ".join(f"{n:,} {r}" for r, n in info["dropped"].items())
+    raise CliError(f"no usable row in {Path(args.input).name}: {info['rows_in']:,} read, all dropped ({detail}); {hint}")
 
 
 def _headline(table: pd.DataFrame) -> list[str]:
@@ -152,10 +187,13 @@ def _save_report(report: "rfmkit.Report", out: Path) -> list[Path]:
         matplotlib.use("Agg")
         from rfmkit import plot
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", plot.PlotFontWarning)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", plot.PlotFontWarning)
             figure = report.plot()
             figure.savefig(out / "dashboard.png", dpi=100)
+        if any(issubclass(w.category, plot.PlotFontWarning) for w in caught):
+            print("rfmkit: warning: no font with Chinese glyphs is installed, so dashboard.png has English "
+                  "labels (Debian/Ubuntu: apt install fonts-noto-cjk)", file=sys.stderr)
         plot._pyplot().close(figure)
         paths.append(out / "dashboard.png")
     except ImportError:
@@ -196,16 +234,17 @@ def _analyze(args: argparse.Namespace) -> int:
             as_of=args.as_of, window=args.window, zero=args.zero, returns=args.returns, invalid=args.invalid,
             **_date_options(args), **_analysis_options(args),
         )
+    info = report.customers.attrs["rfmkit"]
+    _require_rows(info, data, args)
     paths = _save_report(report, out)
     stale = _finish_folder(out, paths, earlier)
-    info = report.customers.attrs["rfmkit"]
-    print(f"rfmkit: {len(report.customers):,} customers as of {info['as_of'] or '-'} -> {args.out}", file=sys.stderr)
+    print(f"rfmkit: {_customers(len(report.customers))} as of {info['as_of']} -> {args.out}", file=sys.stderr)
     print(f"rfmkit: wrote {len(paths)} files: " + ", ".join(p.name for p in paths), file=sys.stderr)
     if stale:
         print(f"rfmkit: removed {len(stale)} files of the earlier run: " + ", ".join(stale), file=sys.stderr)
     for note in report.notes:
         print(f"rfmkit: note: {note}", file=sys.stderr)
-    print(_accounting(info), file=sys.stderr)
+    print(_accounting(info, data), file=sys.stderr)
     return 0
 
 
@@ -244,6 +283,9 @@ def _rfm(args: argparse.Namespace) -> int:
     output = Path(args.output)
     if output.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise CliError(f"cannot write {str(output)!r}: use a .csv or .parquet output file")
+    if not output.parent.is_dir():
+        # a typo in a path must not create folders: only --out of analyze is created
+        raise CliError(f"the folder of {str(output)!r} does not exist; create it first or fix the path")
     data = _read(args)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
@@ -260,11 +302,11 @@ def _rfm(args: argparse.Namespace) -> int:
             invalid=args.invalid,
             **_date_options(args),
         )
-    _write(table, output)
     info = table.attrs["rfmkit"]
-    as_of = info["as_of"] or "-"
-    print(f"rfmkit: {len(table):,} customers as of {as_of} -> {args.output}", file=sys.stderr)
-    print(_accounting(info), file=sys.stderr)
+    _require_rows(info, data, args)
+    _write(table, output)
+    print(f"rfmkit: {_customers(len(table))} as of {info['as_of']} -> {args.output}", file=sys.stderr)
+    print(_accounting(info, data), file=sys.stderr)
     return 0
 
 
@@ -285,7 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = commands.add_parser(
         "analyze", parents=[common], help="the whole analysis of a CSV or Parquet file, written as files to --out"
     )
-    analyze.add_argument("input", help="transactions: .csv, .tsv or .parquet")
+    analyze.add_argument("input", help="transactions: .csv, .tsv, .txt (or .gz), .parquet or .xlsx (needs rfmkit[excel])")
     analyze.add_argument("--out", required=True, help="output folder (created): tables as .parquet and .csv, "
                          "dashboard.png, report.html, and rfmkit-manifest.json (a later run into the same folder "
                          "removes the files of this one that it does not write again)")
@@ -297,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.set_defaults(run=_analyze)
 
     rfm = commands.add_parser("rfm", parents=[common], help="write the per-customer RFM table of a CSV or Parquet file")
-    rfm.add_argument("input", help="transactions: .csv, .tsv or .parquet")
+    rfm.add_argument("input", help="transactions: .csv, .tsv, .txt (or .gz), .parquet or .xlsx (needs rfmkit[excel])")
     rfm.add_argument("output", help="customer table: .csv or .parquet")
     _input_arguments(rfm)
     rfm.set_defaults(run=_rfm)
@@ -340,7 +382,8 @@ def _analysis_arguments(parser: argparse.ArgumentParser) -> None:
                         help="segment scheme (default rfm11)")
     parser.add_argument("--k", default="auto", help="clusters: 'auto' (choose k), a number, or 'none'")
     parser.add_argument("--no-clv", dest="no_clv", action="store_true", help="skip the BG/NBD + Gamma-Gamma CLV")
-    parser.add_argument("--margin", type=float, default=1.0, help="profit margin applied to CLV (default 1.0)")
+    parser.add_argument("--margin", type=float, default=1.0,
+                        help="profit share of revenue applied to CLV, above 0 and at most 1 (default 1.0: CLV in revenue)")
     parser.add_argument("--lang", choices=("en", "zh"), default="en", help="labels: English or Chinese")
 
 

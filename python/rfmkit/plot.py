@@ -88,9 +88,15 @@ def cjk_font() -> str | None:
 def _zh_to_en() -> dict[str, str]:
     from rfmkit._segments import labels
 
+    from rfmkit._cluster import _RANK_WORDS
+
     pairs: dict[str, str] = {}
     for scheme in ("rfm11", "rfm10", "classic8", "value4", "value_matrix", "tiers"):
         pairs.update(zip(labels(scheme, "zh"), labels(scheme, "en")))
+    # the words of cluster names: namesake qualifiers and the mixed marker
+    for words in _RANK_WORDS.values():
+        pairs.update(zip(words["zh"][0], words["en"][0]))
+    pairs["(混合)"] = " (mixed)"
     return pairs
 
 
