@@ -228,3 +228,49 @@ def test_long_columns_blank_cells_padding_and_a_stray_offset():
     stray[5997] = "2024-03-01 10:00:00+08:00"
     with pytest.raises(DtypeError, match=r"mixes times with a UTC offset \('2024-03-01 10:00:00\+08:00'\) and without"):
         rfm(orders(stray))
+
+
+@pytest.mark.parametrize(
+    "values, options, want",
+    [
+        # a typo in a dd-mm-yyyy column is one bad row (its "-2024" is no UTC offset)
+        (["13-01-2024", "14-01-2024", "31-02-2024"], {}, ("%d-%m-%Y", {"unparseable_date": 1})),
+        # dayfirst never drops a year-first column
+        (["2024-01-05", "2024-02-06", "2024-03-07"], {"dayfirst": True}, ("%Y-%m-%d", {})),
+        (["20240105", "20240206", "20240307"], {"dayfirst": True}, ("%Y%m%d", {})),
+        # year-month-day with any separator, never year-day-month
+        (["2024.01.05", "2024.02.06", "2024.03.07"], {}, ("%Y.%m.%d", {})),
+        (["2024.01.05", "2024.02.06", "2024.13.07"], {}, ("%Y.%m.%d", {"unparseable_date": 1})),
+        # two-digit years
+        (["13/06/24", "15/07/24", "20/07/24"], {}, ("%d/%m/%y", {})),
+    ],
+)
+def test_adversarial_columns_from_review(values, options, want):
+    table = rfm(orders(values), **options)
+    info = table.attrs["rfmkit"]
+    assert (info["date_format"], info["dropped"]) == want
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        (["1700000000", "1700086400", "1700186400"], r"numbers written as text.*unix seconds"),
+        (["45292", "45293", "45294"], r"numbers written as text.*Excel serial days"),
+        (["unknown", "n/a", "x"], r"reads as no date format, e.g. 'unknown'"),
+    ],
+)
+def test_a_column_no_format_reads_is_an_error_with_a_hint(values, message):
+    with pytest.raises(DtypeError, match=message):
+        rfm(orders(values))
+
+
+def test_categorical_date_text_and_boolean_ids():
+    data = orders(["2024-01-05", "2024-01-06", "2024-01-07"])
+    assert firsts(rfm(data.astype({"d": "category"}))) == firsts(rfm(data))
+    with pytest.raises(DtypeError, match="mixes True/False with other ids"):
+        rfm(data.assign(c=[True, 1, "a"]))
+
+
+def test_out_of_range_raise_quotes_the_text_as_written():
+    with pytest.raises(InvalidRowError, match=r"date column 'd' is '9999-12-31', outside"):
+        rfm(orders(["2024-01-03", "2024-01-04", "9999-12-31"]), invalid="raise")

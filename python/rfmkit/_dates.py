@@ -45,7 +45,9 @@ EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 UNPARSEABLE = "unparseable_date"
 OUT_OF_RANGE = "date_out_of_range"
 
-_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+# a UTC offset counts only after a time of day: the "-2024" of 13-01-2024 is no offset
+_OFFSET_PATTERN = r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})$"
+_OFFSET = re.compile(_OFFSET_PATTERN)
 _SAMPLE = 200
 
 
@@ -191,13 +193,12 @@ def text_to_datetimes(
     utc = _check_offsets(uniques, name) if any(_OFFSET.search(v.strip()) for v in _sample(uniques)) else False
     if date_format is None:
         date_format = _infer_format(uniques, name, dayfirst, utc)
+        if date_format is None:
+            raise DtypeError(_no_format_hint(_sample(uniques), name))
     reading.format = date_format
     if utc:
         reading.notes.append(f"date column {name!r} mixes UTC offsets: its times were converted to UTC")
-    if date_format is None:
-        parsed = pd.Series(np.full(len(uniques), np.datetime64("NaT"), dtype="datetime64[us]"))
-    else:
-        parsed = _parse(uniques, date_format, utc)
+    parsed = _parse(uniques, date_format, utc)
     failed = parsed.isna().to_numpy() & uniques.is_valid().to_numpy(zero_copy_only=False)
     out_of_range = np.zeros(len(uniques), dtype=bool)
     if failed.any():
@@ -272,24 +273,41 @@ class _ArrowValues:
         return self.array[int(row)].as_py()
 
 
+def _no_format_hint(sample: list[str], name: str) -> str:
+    """Why no format was found, and what to pass."""
+    values = [v.strip() for v in sample if v.strip()]
+    if values and all(re.fullmatch(r"[+-]?\d+(\.\d+)?", v) for v in values):
+        return _numbers_hint(np.array([float(v) for v in values]), name).replace(
+            "holds numbers, not dates", "holds numbers written as text, not dates", 1
+        )
+    examples = ", ".join(repr(v) for v in values[:2])
+    return (
+        f"date column {name!r} reads as no date format, e.g. {examples}; pass its format with date_format= "
+        f"(CLI: --date-format), e.g. '%d/%m/%y' or '%Y%m%d %H%M'"
+    )
+
+
 def _check_offsets(uniques: Any, name: str) -> bool:
-    """True when the values carry different UTC offsets (then parsed to UTC)."""
+    """True when the values carry different UTC offsets (then parsed to UTC); an error
+    when some times carry one and others none. In Arrow: no Python loop over values."""
     import pyarrow.compute as pc
 
-    if not pc.any(pc.match_substring_regex(uniques, r"(Z|[+-]\d{2}:?\d{2})$")).as_py():
+    found = pc.extract_regex(uniques, _OFFSET_PATTERN.replace("(Z|", "(?P<offset>Z|", 1))
+    with_offset = found.is_valid()  # (the struct's validity: its child holds "" where no match)
+    if not pc.any(with_offset).as_py():
         return False  # the usual case, found in one pass
-    timed = pc.filter(uniques, pc.match_substring_regex(uniques, r"\d{1,2}:\d{2}")).to_pylist()
-    offsets = [match.group(1) if (match := _OFFSET.search(value)) else None for value in timed]
-    with_offset = [value for value, offset in zip(timed, offsets) if offset is not None]
-    if not with_offset:
-        return False
-    if len(with_offset) < len(timed):
-        naive = next(value for value, offset in zip(timed, offsets) if offset is None)
+    offsets = pc.filter(found.field("offset"), with_offset)
+    timed = pc.match_substring_regex(uniques, r"\d{1,2}:\d{2}")
+    naive = pc.and_(timed, pc.invert(with_offset))
+    if pc.any(naive).as_py():
+        aware = pc.filter(uniques, with_offset)[0].as_py()
+        plain = pc.filter(uniques, naive)[0].as_py()
         raise DtypeError(
-            f"date column {name!r} mixes times with a UTC offset ({with_offset[0]!r}) and without ({naive!r}), "
+            f"date column {name!r} mixes times with a UTC offset ({aware!r}) and without ({plain!r}), "
             f"so the naive ones have no known time zone: give every value an offset, or none"
         )
-    return len({offset.replace(":", "").replace("Z", "+0000") for offset in offsets if offset}) > 1
+    distinct = {offset.replace(":", "").replace("Z", "+0000") for offset in pc.unique(offsets).to_pylist()}
+    return len(distinct) > 1
 
 
 # formats whose values Arrow's ISO 8601 cast reads exactly
@@ -376,10 +394,16 @@ def _sample(values: Any) -> list[str]:
 
 
 def _day_first(date_format: str) -> bool | None:
+    """Whether a format reads day before month (None: year first, or no day or month:
+    `dayfirst` does not apply, as in pandas)."""
     day, month = date_format.find("%d"), date_format.find("%m")
-    if day < 0 or month < 0:
+    if day < 0 or month < 0 or date_format.lstrip().startswith("%Y"):
         return None
     return day < month
+
+
+# year-day-month is no one's format: pandas offers it for year-first dates with dayfirst
+_YEAR_DAY_MONTH = re.compile(r"^%Y\W?%d")
 
 
 def _infer_format(uniques: Any, name: str, dayfirst: bool | None, utc: bool) -> str | None:
@@ -388,13 +412,16 @@ def _infer_format(uniques: Any, name: str, dayfirst: bool | None, utc: bool) -> 
     sample = _sample(uniques)
     candidates: list[str] = []
     for value in sample:
-        for first in (False, True) if dayfirst is None else (dayfirst,):
+        for first in (False, True):  # both: `dayfirst` filters below (year-first formats pass)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
                 guessed = guess_datetime_format(value, dayfirst=first)
-            # year-day-month is no one's format: pandas offers it for ISO dates with dayfirst
-            if guessed and not guessed.startswith("%Y-%d") and not guessed.startswith("%Y/%d") and guessed not in candidates:
+            if guessed and not _YEAR_DAY_MONTH.match(guessed) and guessed not in candidates:
                 candidates.append(guessed)
+    if not candidates and any(re.fullmatch(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2}", v.strip()) for v in sample):
+        # two-digit years, which pandas does not guess
+        separator = next(c for c in sample[0] if c in "/.-")
+        candidates = [f"%d{separator}%m{separator}%y", f"%m{separator}%d{separator}%y"]
     if dayfirst is not None:
         candidates = [c for c in candidates if _day_first(c) in (None, dayfirst)]
     if not candidates:

@@ -259,9 +259,6 @@ def _read_error(path: Path, error: Exception, separator: str, encoding: str) -> 
     return InvalidDataError(f"cannot read {path.name} as CSV separated by {shown!r}: {message}; check the separator (sep=, CLI --sep)")
 
 
-_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
-
-
 def _numbers(text: Any, decimal: str, thousands: str | None) -> Any:
     """Amounts written as text in the file's notation to float64; null where they are
     not numbers (counted later as invalid amounts)."""
@@ -271,12 +268,20 @@ def _numbers(text: Any, decimal: str, thousands: str | None) -> Any:
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks()
     values = pc.utf8_trim_whitespace(text)
-    values = pc.replace_substring(values, " ", "")  # 1 234,50 (a space as thousands separator)
+    # Only numbers written in the given notation pass: thousands marks in groups of three
+    # before the decimal mark, one decimal mark. '1.500' under decimal=',' without
+    # thousands='.', or '1,234.5' under decimal=',', is not a number (never 1.5 or 1.2345).
+    d = re.escape(decimal)
+    plain = rf"[+-]?(\d+({d}\d*)?|{d}\d+)([eE][+-]?\d+)?"
+    pattern = plain
+    if thousands:
+        t = re.escape(thousands)
+        pattern = rf"{plain}|[+-]?\d{{1,3}}({t}\d{{3}})+({d}\d*)?"
+    numeric = pc.match_substring_regex(values, rf"^({pattern})$")
     if thousands:
         values = pc.replace_substring(values, thousands, "")
     if decimal != ".":
         values = pc.replace_substring(values, decimal, ".")
-    numeric = pc.match_substring_regex(values, _NUMBER)
     cleaned = pc.if_else(numeric, values, pa.scalar(None, pa.string()))
     return pc.cast(cleaned, pa.float64())
 

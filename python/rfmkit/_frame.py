@@ -298,6 +298,12 @@ def _check_text_collisions(series: pd.Series, name: str, role: str) -> None:
     """Numbers and text in one id column: `1` and `"1"` are one id in any export, so two
     values that read the same as text are an error, not two customers."""
     present = series[series.notna()]
+    booleans = [v for v in present if isinstance(v, (bool, np.bool_))]
+    if booleans and len(booleans) < len(present):
+        raise DtypeError(
+            f"{role} column {name!r} mixes True/False with other ids (e.g. {booleans[0]!r}), and True would be "
+            f"the same customer as 1; make the column one type first"
+        )
     try:
         distinct = pd.unique(present)
     except TypeError:
@@ -309,8 +315,8 @@ def _check_text_collisions(series: pd.Series, name: str, role: str) -> None:
         examples = [repr(v) for v, t in zip(distinct, as_text) if t == first][:2]
         raise DtypeError(
             f"{role} column {name!r} mixes numbers and text that read the same ({' and '.join(examples)}), so one "
-            f"customer would count as two; make the column one type first, e.g. df[{name!r}] = "
-            f"df[{name!r}].astype(str) to treat them as one id"
+            f"customer would count as two; make the column one type first, with one spelling per customer "
+            f"(e.g. df[{name!r}].astype(str) when the numbers are whole ints) to treat them as one id"
         )
 
 
@@ -350,9 +356,9 @@ class Times:
 
 def _date_hint(name: str, what: str) -> str:
     return (
-        f"date column {name!r} holds {what}, not timestamps; convert it first, e.g. "
-        f"df[{name!r}] = pd.to_datetime(df[{name!r}]) (pandas) or "
-        f"pl.col({name!r}).str.to_datetime() (polars)"
+        f"date column {name!r} holds {what}, not timestamps; make it one type first: timestamps, or text "
+        f"(df[{name!r}].astype(str)) read with date_format= (e.g. '%Y%m%d') — never pd.to_datetime on "
+        f"numbers, which reads them as epoch nanoseconds"
     )
 
 
@@ -361,11 +367,13 @@ def timestamps(column: Column, date_format: str | None = None, dayfirst: bool | 
     rule of `_dates`; dates outside 1900..2100 become missing (NaT) and are listed in the
     returned reading with the rows that are not dates."""
     reading = _dates.DateReading()
+    written = column
     converted = _text_or_number_dates(column, date_format, dayfirst, reading)
     if converted is not None:
         column = _column_like(column, converted)
     times = _timestamps_pandas(column) if column.frontend == "pandas" else _timestamps_arrow(column)
-    return _outside_range_as_missing(times, reading), reading
+    # messages quote the value as written (the text '9999-12-31', not a parsed timestamp)
+    return _outside_range_as_missing(times, reading, written), reading
 
 
 def _text_or_number_dates(column: Column, date_format: str | None, dayfirst: bool | None, reading: _dates.DateReading) -> pd.Series | None:
@@ -384,7 +392,8 @@ def _date_source(column: Column) -> tuple[str | None, Any]:
     if column.frontend == "pandas":
         series = column.values
         dtype = series.dtype
-        if isinstance(dtype, pd.ArrowDtype):
+        if isinstance(dtype, (pd.ArrowDtype, pd.CategoricalDtype)):
+            # (a categorical becomes an Arrow dictionary: text categories are read as text)
             return _arrow_date_source(_pyarrow().array(series))
         if isinstance(dtype, pd.StringDtype):
             return "text", _pyarrow().array(series, type=_pyarrow().string(), from_pandas=True)
@@ -443,14 +452,14 @@ class _ValuesOf:
         return self.column.take(np.array([row], dtype=np.int64))[0]
 
 
-def _outside_range_as_missing(times: Times, reading: _dates.DateReading) -> Times:
+def _outside_range_as_missing(times: Times, reading: _dates.DateReading, written: Column) -> Times:
     ticks = times.ticks
     present = ticks != NAT
     day = ticks // times.ticks_per_day
     outside = present & ((day < _dates.FIRST_DAY) | (day > _dates.LAST_DAY))
     if not outside.any():
         return times
-    reading.add(_dates.OUT_OF_RANGE, outside, _ValuesOf(times.output))
+    reading.add(_dates.OUT_OF_RANGE, outside, _ValuesOf(written))
     ticks = ticks.copy()  # may be a view of the user's column
     ticks[outside] = NAT
     return Times(ticks, times.ticks_per_day, times.tz, times.output)

@@ -435,6 +435,8 @@ def analyze(
         if _frame._is_polars(table):
             table = _polars_to_pandas(table, customer)
         info = table.attrs["rfmkit"]
+        # the CLV step reads the same date column: with the format found here, not inferred again
+        date_format = date_format or info.get("date_format")
         steps.start("scores and segments")
         scored = rfmkit.score(table, bins=bins)
         customers = rfmkit.segment(scored, scheme, lang=lang)

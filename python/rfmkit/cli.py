@@ -1,7 +1,8 @@
 """The `rfmkit` command line for ETL jobs: `rfmkit analyze INPUT --out DIR ...` (the whole
 report as files), `rfmkit rfm INPUT OUTPUT ...` (the RFM table) and `rfmkit demo`.
 
-Exit codes: 0 success, 2 bad usage or bad data (one line on stderr), 1 unexpected error.
+Exit codes: 0 success, 2 any failure (one line on stderr; --debug adds the traceback),
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -76,7 +77,10 @@ def _finish_folder(out: Path, written: list[Path], earlier: list[str]) -> list[s
     run did not write (e.g. clusters.csv when clustering was skipped); returns those."""
     names = [path.name for path in written]
     # only plain file names of this folder: a manifest never reaches outside it
-    stale = [name for name in earlier if name not in names and name != MANIFEST and Path(name).name == name]
+    stale = [
+        name for name in earlier
+        if name not in names and name != MANIFEST and Path(name).name == name and (out / name).is_file()
+    ]
     for name in stale:
         (out / name).unlink(missing_ok=True)
     manifest = {"rfmkit": rfmkit.__version__, "files": names}
