@@ -9,10 +9,25 @@ use crate::error::Result;
 
 /// The cost of a partition, compared lexicographically: `Σ size²` first (the balance),
 /// then `Σ (bins·x_k − k·n)²` over the cut positions `x_k` (closeness to the exact
-/// quantile positions), both exact in integers.
-type Cost = (u128, u128);
+/// quantile positions), both exact in integers. The balance of groups that cover at most
+/// `n < 2^32` customers is at most `n² < 2^64`: a `u64`. A layer keeps the two parts in
+/// separate arrays, so the hot loop reads one dense `u64` array.
+struct Costs {
+    balance: Vec<u64>,
+    closeness: Vec<u128>,
+}
 
-const INFEASIBLE: Cost = (u128::MAX, u128::MAX);
+impl Costs {
+    fn infeasible(len: usize) -> Costs {
+        Costs {
+            balance: vec![u64::MAX; len],
+            closeness: vec![u128::MAX; len],
+        }
+    }
+}
+
+/// The most customers one call scores: sizes and their squares stay exact in `u64`.
+const MAX_VALUES: usize = u32::MAX as usize;
 
 /// Output ranges of a layer at least this long are split over two rayon tasks.
 const PARALLEL_LAYER: usize = 1 << 14;
@@ -29,6 +44,15 @@ const HASHED_DISTINCT: usize = 4096;
 pub fn balanced_scores(values: &[f64], bins: u32, direction: Direction, column: &str) -> Result<Vec<i64>> {
     check_bins(bins)?;
     check_finite(values, column)?;
+    if values.len() > MAX_VALUES {
+        return Err(crate::error::RfmError::parameter(
+            "values",
+            format!(
+                "{} customers are more than the {MAX_VALUES} one call scores; score them in parts",
+                values.len()
+            ),
+        ));
+    }
     let keys: Vec<u64> = values.par_iter().map(|&v| direction_key(v, direction)).collect();
     let (distinct, counts) = distinct_counts(&keys);
     let groups = group_scores(&counts, bins);
@@ -136,43 +160,37 @@ pub(crate) fn balanced_starts(counts: &[u64], groups: usize) -> Vec<usize> {
     };
     // layer 1: the first group ends after j distinct values
     let last_end = |layer: usize| d - (groups - layer);
-    let mut best = vec![INFEASIBLE; d + 1];
-    for (j, cost) in best.iter_mut().enumerate().take(last_end(1) + 1).skip(1) {
-        let size = u128::from(prefix[j]);
-        *cost = (size * size, off_quantile(1, j));
+    let mut best = Costs::infeasible(d + 1);
+    let first_layer = best
+        .balance
+        .iter_mut()
+        .zip(best.closeness.iter_mut())
+        .zip(&prefix);
+    for (j, ((balance, closeness), &size)) in first_layer.enumerate().take(last_end(1) + 1).skip(1) {
+        *balance = size * size;
+        *closeness = off_quantile(1, j);
     }
     // choices[layer - 2][j]: where group `layer` starts when it ends after j values
     let mut choices: Vec<Vec<u32>> = Vec::with_capacity(groups.saturating_sub(2));
     for layer in 2..groups {
         let (lo, hi) = (layer, last_end(layer));
-        let mut next = vec![INFEASIBLE; d + 1];
+        let mut next = Costs::infeasible(d + 1);
         let mut choice = vec![0u32; d + 1];
-        solve_layer(
-            &best,
-            &prefix,
-            lo,
-            &mut next[lo..=hi],
-            &mut choice[lo..=hi],
-            layer - 1,
-            hi - 1,
-        );
-        for (j, cost) in next.iter_mut().enumerate().take(hi + 1).skip(lo) {
-            cost.1 += off_quantile(layer, j);
+        let out = Layer {
+            balance: &mut next.balance[lo..=hi],
+            closeness: &mut next.closeness[lo..=hi],
+            choice: &mut choice[lo..=hi],
+        };
+        solve_layer(&best, &prefix, lo, out, layer - 1, hi - 1);
+        for (j, closeness) in next.closeness.iter_mut().enumerate().take(hi + 1).skip(lo) {
+            *closeness += off_quantile(layer, j);
         }
         best = next;
         choices.push(choice);
     }
     // the last group ends after all d values
-    let mut start = groups - 1;
-    let mut cost = INFEASIBLE;
-    for k in (groups - 1)..d {
-        let size = u128::from(prefix[d] - prefix[k]);
-        let candidate = (best[k].0 + size * size, best[k].1);
-        if candidate < cost {
-            cost = candidate;
-            start = k;
-        }
-    }
+    let start = best_start(&best, &prefix, d, groups - 1, d - 1);
+    let mut start = start;
     let mut starts = vec![0usize; groups];
     starts[groups - 1] = start;
     for layer in (2..groups).rev() {
@@ -182,56 +200,93 @@ pub(crate) fn balanced_starts(counts: &[u64], groups: usize) -> Vec<usize> {
     starts
 }
 
-/// One layer of the programme by divide and conquer: `out[i]` is the best cost of the
-/// groups so far ending after `j = j_lo + i` values, over the start `k` of the last group
-/// in `k_lo..=min(k_hi, j - 1)`; `choice[i]` the leftmost best `k`. The leftmost best
-/// start never decreases with `j` (the squared group size satisfies the quadrangle
-/// inequality), so the middle output's choice bounds both halves.
-fn solve_layer(
-    previous: &[Cost],
-    prefix: &[u64],
-    j_lo: usize,
-    out: &mut [Cost],
-    choice: &mut [u32],
-    k_lo: usize,
-    k_hi: usize,
-) {
-    if out.is_empty() {
-        return;
-    }
-    let mid = out.len() / 2;
-    let j = j_lo + mid;
+/// The leftmost start `k` in `k_lo..=k_hi` of a last group ending after `j` values with
+/// the least cost (balance, then closeness).
+#[inline]
+fn best_start(previous: &Costs, prefix: &[u64], j: usize, k_lo: usize, k_hi: usize) -> usize {
     let end = prefix[j];
-    let mut best = INFEASIBLE;
+    let mut best_balance = u64::MAX;
+    let mut best_closeness = u128::MAX;
     let mut best_k = k_lo;
-    for k in k_lo..=k_hi.min(j - 1) {
-        let size = u128::from(end - prefix[k]);
-        let candidate = (previous[k].0 + size * size, previous[k].1);
-        if candidate < best {
-            best = candidate;
-            best_k = k;
+    let range = k_lo..=k_hi;
+    let candidates = prefix[range.clone()]
+        .iter()
+        .zip(&previous.balance[range.clone()])
+        .zip(&previous.closeness[range]);
+    for (offset, ((&start, &before), &closeness)) in candidates.enumerate() {
+        let size = end - start;
+        let balance = before + size * size;
+        if balance < best_balance || (balance == best_balance && closeness < best_closeness) {
+            best_balance = balance;
+            best_closeness = closeness;
+            best_k = k_lo + offset;
         }
     }
-    out[mid] = best;
-    choice[mid] = best_k as u32;
-    let long = out.len() >= PARALLEL_LAYER;
-    let (out_left, out_right) = out.split_at_mut(mid);
-    let (choice_left, choice_right) = choice.split_at_mut(mid);
-    let (out_right, choice_right) = (&mut out_right[1..], &mut choice_right[1..]);
-    if long {
+    best_k
+}
+
+/// The outputs of one layer for a range of ends `j`.
+struct Layer<'a> {
+    balance: &'a mut [u64],
+    closeness: &'a mut [u128],
+    choice: &'a mut [u32],
+}
+
+impl<'a> Layer<'a> {
+    fn split_around(self, mid: usize) -> (Layer<'a>, Layer<'a>) {
+        let (balance_left, balance_right) = self.balance.split_at_mut(mid);
+        let (closeness_left, closeness_right) = self.closeness.split_at_mut(mid);
+        let (choice_left, choice_right) = self.choice.split_at_mut(mid);
+        (
+            Layer {
+                balance: balance_left,
+                closeness: closeness_left,
+                choice: choice_left,
+            },
+            Layer {
+                balance: &mut balance_right[1..],
+                closeness: &mut closeness_right[1..],
+                choice: &mut choice_right[1..],
+            },
+        )
+    }
+}
+
+/// One layer of the programme by divide and conquer: output `i` is the best cost of the
+/// groups so far ending after `j = j_lo + i` values, over the start `k` of the last group
+/// in `k_lo..=min(k_hi, j - 1)`, and its choice the leftmost best `k`. The leftmost best
+/// start never decreases with `j` (the squared group size satisfies the quadrangle
+/// inequality), so the middle output's choice bounds both halves.
+fn solve_layer(previous: &Costs, prefix: &[u64], j_lo: usize, out: Layer<'_>, k_lo: usize, k_hi: usize) {
+    let len = out.balance.len();
+    if len == 0 {
+        return;
+    }
+    let mid = len / 2;
+    let j = j_lo + mid;
+    let best_k = best_start(previous, prefix, j, k_lo, k_hi.min(j - 1));
+    let size = prefix[j] - prefix[best_k];
+    out.balance[mid] = previous.balance[best_k] + size * size;
+    out.closeness[mid] = previous.closeness[best_k];
+    out.choice[mid] = best_k as u32;
+    let (left, right) = out.split_around(mid);
+    if len >= PARALLEL_LAYER {
         rayon::join(
-            || solve_layer(previous, prefix, j_lo, out_left, choice_left, k_lo, best_k),
-            || solve_layer(previous, prefix, j + 1, out_right, choice_right, best_k, k_hi),
+            || solve_layer(previous, prefix, j_lo, left, k_lo, best_k),
+            || solve_layer(previous, prefix, j + 1, right, best_k, k_hi),
         );
     } else {
-        solve_layer(previous, prefix, j_lo, out_left, choice_left, k_lo, best_k);
-        solve_layer(previous, prefix, j + 1, out_right, choice_right, best_k, k_hi);
+        solve_layer(previous, prefix, j_lo, left, k_lo, best_k);
+        solve_layer(previous, prefix, j + 1, right, best_k, k_hi);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// (balance, closeness), compared lexicographically.
+    type Cost = (u128, u128);
 
     /// Every partition of the distinct values into `groups` contiguous groups, and the
     /// lexicographically least cost with the leftmost cuts: the definition by brute force.
