@@ -239,11 +239,15 @@ def _header(path: Path, read_options: Any, parse_options: Any, separator: str) -
     import pyarrow as pa
     import pyarrow.csv as csv
 
-    try:
-        with csv.open_csv(path, read_options=read_options, parse_options=parse_options) as reader:
-            return list(reader.schema.names)
-    except (pa.ArrowInvalid, UnicodeDecodeError) as error:
-        raise _read_error(path, error, separator, read_options.encoding) from None
+    # a small first block: only the header is wanted (the reader infers types from it)
+    small = csv.ReadOptions(encoding=read_options.encoding, block_size=1 << 16)
+    for options in (small, read_options):  # the full block for a header longer than 64 KiB
+        try:
+            with csv.open_csv(path, read_options=options, parse_options=parse_options) as reader:
+                return list(reader.schema.names)
+        except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+            failure = error
+    raise _read_error(path, failure, separator, read_options.encoding) from None
 
 
 def _read_error(path: Path, error: Exception, separator: str, encoding: str) -> Exception:
