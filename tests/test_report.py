@@ -170,6 +170,12 @@ def test_excel_needs_openpyxl_or_writes(report, tmp_path):
     sheets = pd.read_excel(path, sheet_name=None, index_col=0)
     assert {"customers", "segments", "clusters"} <= set(sheets)
     assert len(sheets["customers"]) == len(report.customers)
+    # a folder gets report.xlsx in it; another suffix is refused
+    assert report.to_excel(f"{tmp_path}/folder/") == tmp_path / "folder" / "report.xlsx"
+    assert report.to_excel(tmp_path / "folder") == tmp_path / "folder" / "report.xlsx"
+    for other in (tmp_path / "report.csv", tmp_path / "out"):
+        with pytest.raises(rfmkit.InvalidParameterError, match="name a .xlsx file, or a folder"):
+            report.to_excel(other)
 
 
 def test_dashboard_has_a_panel_per_table(report):

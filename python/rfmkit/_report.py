@@ -225,7 +225,7 @@ class Report:
             "customers": self.customers,
             "segments": self.segments,
             "tiers": self.tiers,
-            "kpis": pd.DataFrame({"value": pd.Series(self.kpis, dtype=object)}),
+            "kpis": pd.DataFrame({"value": pd.Series(self.kpis, dtype=object)}).rename_axis("kpi"),
             "quality": self.quality,
         }
         if self.clusters is not None:
@@ -245,8 +245,17 @@ class Report:
         return self._write(directory, "parquet")
 
     def to_excel(self, path: str | Path) -> Path:
-        """Writes every table to one workbook, a sheet per table (needs openpyxl)."""
-        path = Path(path)
+        """Writes every table to one workbook, a sheet per table (needs openpyxl); a folder
+        (existing, or written with a trailing slash) gets ``report.xlsx`` in it. Returns
+        the workbook's path."""
+        folder = str(path).endswith(("/", "\\")) or Path(path).is_dir()
+        path = Path(path) / "report.xlsx" if folder else Path(path)
+        if path.suffix.lower() not in (".xlsx", ".xlsm"):
+            raise InvalidParameterError(
+                f"to_excel({str(path)!r}): name a .xlsx file, or a folder (an existing one, or written with a "
+                f"trailing slash)"
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
         try:
             with pd.ExcelWriter(path) as writer:
                 for name, table in self.tables().items():
@@ -498,7 +507,7 @@ def analyze(
     if net_negative is not None:
         quality_rows[NET_NEGATIVE_ROW] = net_negative
     quality = pd.DataFrame(
-        {"rows": list(quality_rows.values())}, index=pd.Index(list(quality_rows), name="rows")
+        {"rows": list(quality_rows.values())}, index=pd.Index(list(quality_rows), name="accounting")
     )
     return Report(
         customers=customers, segments=segments, clusters=clusters, choose_k=choose, comparison=comparison,
