@@ -58,7 +58,7 @@ class DateReading:
 
     format: str | None = None
     bad_rows: dict[str, np.ndarray] = field(default_factory=dict)
-    raw: dict[str, list[Any]] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     def add(self, reason: str, mask: np.ndarray, raw: Any) -> None:
@@ -68,11 +68,12 @@ class DateReading:
             return
         previous = self.bad_rows.get(reason)
         self.bad_rows[reason] = mask if previous is None else (previous | mask)
-        self.raw.setdefault(reason, []).append(raw)
+        # every source indexes the whole column by row: the first one serves every row
+        self.raw.setdefault(reason, raw)
 
     def value_at(self, reason: str, row: int) -> Any:
         """The value as written of a row counted as `reason`."""
-        return self.raw[reason][0][row]
+        return self.raw[reason][row]
 
     def first_bad_row(self, usable: np.ndarray | None) -> tuple[int, str] | None:
         """The first row (among `usable` rows, None: all) that is not a date, and why."""

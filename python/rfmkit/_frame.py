@@ -499,16 +499,8 @@ def _timestamps_pandas(column: Column) -> Times:
             ):
                 converted = converted.astype("datetime64[s]")
             return _timestamps_pandas(Column(column.name, "pandas", converted))
-        if inferred == "string":
-            raise DtypeError(_date_hint(column.name, "strings"))
         raise DtypeError(_date_hint(column.name, f"{inferred} values"))
-    if isinstance(dtype, pd.StringDtype):
-        raise DtypeError(_date_hint(column.name, "strings"))
-    if pd.api.types.is_numeric_dtype(dtype):
-        raise DtypeError(
-            f"date column {column.name!r} holds numbers (dtype {dtype}), not timestamps; if they are epoch "
-            f"seconds convert them first with pd.to_datetime(df[{column.name!r}], unit='s')"
-        )
+    # (text and numbers were read by the date rule before: what is left is no date)
     raise DtypeError(_date_hint(column.name, f"values of dtype {dtype}"))
 
 
@@ -541,11 +533,7 @@ def _timestamps_arrow(column: Column) -> Times:
     if pa.types.is_date64(kind):
         ticks = pc.cast(array, pa.int64()).fill_null(NAT).to_numpy(zero_copy_only=False)
         return Times(np.ascontiguousarray(ticks, dtype=np.int64), TICKS_PER_DAY["ms"], None, column)
-    if pa.types.is_null(kind):
-        # No value at all (an empty or all-None column of dates converted by pyarrow): every row is NaT.
-        return Times(np.full(len(array), NAT, dtype=np.int64), 1, None, column)
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
-        raise DtypeError(_date_hint(column.name, "strings"))
+    # (text and numbers were read by the date rule before: what is left is no date)
     raise DtypeError(_date_hint(column.name, f"values of type {kind}"))
 
 
