@@ -287,15 +287,15 @@ impl Offset for i64 {
 }
 
 /// Arrow-layout strings whose offsets were checked: every row's range lies in `data`.
-struct Strings<'a, O> {
-    offsets: &'a [O],
-    data: &'a [u8],
+pub(crate) struct Strings<'a, O> {
+    pub(crate) offsets: &'a [O],
+    pub(crate) data: &'a [u8],
 }
 
 impl<O: Offset> Strings<'_, O> {
     /// The bytes of row `i` (empty past the end, which checked offsets never reach).
     #[inline]
-    fn text(&self, i: usize) -> &[u8] {
+    pub(crate) fn text(&self, i: usize) -> &[u8] {
         let start = self.offsets.get(i).map_or(0, |&o| o.to_i64() as usize);
         let end = self.offsets.get(i + 1).map_or(start, |&o| o.to_i64() as usize);
         self.data.get(start..end).unwrap_or_default()
@@ -456,7 +456,8 @@ fn encode_utf8_chunk<O: Offset>(
 /// An open-addressing hash table (linear probing, at most half full) from strings to codes.
 /// Each slot keeps the hash and the first 16 bytes of its string, so a lookup of a short
 /// id reads one slot (prefetched a few rows ahead) and never the data buffer.
-struct StringTable {
+#[derive(Clone)]
+pub(crate) struct StringTable {
     slots: Vec<StringSlot>,
     len: usize,
 }
@@ -493,7 +494,7 @@ impl StringSlot {
 }
 
 impl StringTable {
-    fn with_capacity(slots: usize) -> Self {
+    pub(crate) fn with_capacity(slots: usize) -> Self {
         StringTable {
             slots: vec![StringSlot::EMPTY; slots.next_power_of_two()],
             len: 0,
@@ -506,14 +507,14 @@ impl StringTable {
     }
 
     #[inline]
-    fn prefetch(&self, hash: u64) {
+    pub(crate) fn prefetch(&self, hash: u64) {
         prefetch(&self.slots, hash as usize & self.mask());
     }
 
     /// The code of `bytes`, or `new_code` after inserting it. `stored(code)` gives the
     /// string of a code, for strings longer than the inline bytes.
     #[inline]
-    fn find_or_insert<'d>(
+    pub(crate) fn find_or_insert<'d>(
         &mut self,
         hash: u64,
         bytes: &[u8],

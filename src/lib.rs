@@ -5,8 +5,10 @@
 //! `python` cargo feature.
 //!
 //! - [`encode`]: ids of any type to dense codes;
-//! - [`aggregate`]: the per-customer RFM table;
-//! - [`summary`]: the lifetimes-style BTYD summary and calibration/holdout split;
+//! - [`state`]: the one aggregation engine: a mergeable per-customer state that batches
+//!   of rows update and that the RFM table, the lifetimes-style BTYD summary and the
+//!   calibration/holdout split are finished from;
+//! - [`money`]: exactly rounded, order-independent money sums;
 //! - [`scores`]: quantile and threshold RFM scores;
 //! - [`segments`]: rule-based segment schemes (built-in and custom) and value tiers;
 //! - [`kmeans`]: k-means (rfmkit's own Hamerly-accelerated Lloyd, or linfa's);
@@ -14,26 +16,29 @@
 //!   and label comparisons (ARI, NMI, homogeneity, completeness, V-measure).
 //! - [`clv`]: the BG/NBD and Gamma-Gamma models (fit, predictions, lifetime value).
 
-pub mod aggregate;
 pub mod clv;
 pub mod encode;
 pub mod error;
 pub mod kmeans;
 pub mod metrics;
+pub mod money;
 pub mod periods;
 pub mod rows;
 pub mod scores;
 pub mod segments;
-pub mod summary;
+pub mod state;
 
 #[cfg(feature = "python")]
 mod python;
 
-pub use aggregate::{rfm, RfmOptions, RfmTable};
 pub use error::{Field, Result, RfmError};
 pub use kmeans::{canonical_order, Backend, KMeansModel, KMeansParams};
 pub use periods::{Period, Weekday, MONTH_DAYS, TIME_UNIT_ALIASES, WEEKS_PER_MONTH};
 pub use rows::{
     Accounting, ColumnNames, DropReason, InvalidPolicy, ReturnPolicy, RowPolicy, Transactions, ZeroPolicy,
 };
-pub use summary::{calibration_holdout, summary, CalibrationHoldout, Summary, SummaryOptions};
+pub use state::oneshot::{calibration_holdout, rfm, summary, RfmOptions, SummaryOptions};
+pub use state::{
+    Batch, CalibrationHoldout, Ids, Keys, Offsets, RfmTable, RfmView, State, StateOptions, Summary,
+    SummaryView,
+};

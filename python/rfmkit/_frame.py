@@ -188,45 +188,68 @@ def _factorize_arrow(array: Any) -> dict:
     if pa.types.is_floating(kind):
         values = pc.cast(array, pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
         return _core.factorize_float(np.ascontiguousarray(values, dtype=np.float64))
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
-        if pa.types.is_string_view(kind):
-            array = pc.cast(array, pa.large_string())
-        blank = pc.equal(pc.utf8_trim_whitespace(array), "")
-        if pc.any(blank).as_py():
-            # an empty cell of an export is no id: such rows are invalid (missing_customer)
-            present = np.asarray(pc.and_kleene(array.is_valid(), pc.invert(blank)).to_numpy(zero_copy_only=False), dtype=bool)
-            validity = present if validity is None else (validity & present)
-        # int32 offsets (`string`) are read as they are: no cast, no copy.
-        offset_dtype = np.int64 if pa.types.is_large_string(array.type) else np.int32
-        _, offsets_buffer, data_buffer = array.buffers()
-        if offsets_buffer is None:  # an empty array may have no buffers
-            offsets = np.zeros(1, dtype=offset_dtype)
-        else:
-            offsets = np.frombuffer(offsets_buffer, dtype=offset_dtype)[array.offset : array.offset + len(array) + 1]
-        data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
-        return _core.factorize_utf8(np.ascontiguousarray(offsets), data, validity)
+    if _is_arrow_text(kind):
+        offsets, data, validity = _arrow_text_buffers(array, validity)
+        return _core.factorize_utf8(offsets, data, validity)
     return _factorize_generic(array.to_pandas())
 
 
-def int_ids(column: Column) -> tuple[np.ndarray, np.ndarray | None] | None:
-    """The ids of an integer id column as int64 values and a validity mask (None: no
-    null), as `factorize` reads them; None for any other column."""
+def _is_arrow_text(kind: Any) -> bool:
+    pa = _pyarrow()
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind))
+
+
+def _arrow_text_buffers(array: Any, validity: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The offsets, data and validity of an Arrow string array, as the core reads them (no
+    copy of the strings). A blank cell of an export is no id: it is null (missing_customer)."""
+    pa = _pyarrow()
+    import pyarrow.compute as pc
+
+    if pa.types.is_string_view(array.type):
+        array = pc.cast(array, pa.large_string())
+    blank = pc.equal(pc.utf8_trim_whitespace(array), "")
+    if pc.any(blank).as_py():
+        present = np.asarray(pc.and_kleene(array.is_valid(), pc.invert(blank)).to_numpy(zero_copy_only=False), dtype=bool)
+        validity = present if validity is None else (validity & present)
+    # int32 offsets (`string`) are read as they are: no cast, no copy.
+    offset_dtype = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    _, offsets_buffer, data_buffer = array.buffers()
+    if offsets_buffer is None:  # an empty array may have no buffers
+        offsets = np.zeros(1, dtype=offset_dtype)
+    else:
+        offsets = np.frombuffer(offsets_buffer, dtype=offset_dtype)[array.offset : array.offset + len(array) + 1]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+    return np.ascontiguousarray(offsets), data, validity
+
+
+def raw_ids(column: Column) -> tuple | None:
+    """The ids of an integer or text id column as the core reads them without codes:
+    ``(int64 values, validity)`` or Arrow ``(offsets, data, validity)`` (validity None: no
+    null); None for any other column (it is factorized)."""
+    pa = _pyarrow()
+    import pyarrow.compute as pc
+
     if column.frontend == "pandas":
         dtype = column.values.dtype
         if isinstance(dtype, np.dtype) and dtype.kind in "iu" and not (dtype.kind == "u" and dtype.itemsize == 8):
             return np.ascontiguousarray(column.values.to_numpy(), dtype=np.int64), None
-        return None
-    pa = _pyarrow()
-    import pyarrow.compute as pc
-
-    array = column.to_arrow()
+        arrow_text = (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or (
+            isinstance(dtype, pd.ArrowDtype) and _is_arrow_text(dtype.pyarrow_dtype)
+        )
+        if not arrow_text:
+            return None
+        array = pa.array(column.values)
+    else:
+        array = column.to_arrow()
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
-    if not pa.types.is_integer(array.type):
-        return None
     validity = None
     if array.null_count:
         validity = np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    if _is_arrow_text(array.type):
+        return _arrow_text_buffers(array, validity)
+    if not pa.types.is_integer(array.type) or array.type == pa.uint64():
+        return None
     values = np.asarray(pc.cast(array, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
     return values, validity
 
@@ -650,9 +673,9 @@ class Prepared:
     customers: Codes
     times: Times
     table: CoreTable
-    # Integer customer ids not yet encoded (`prepare(..., int_ids_as_they_are=True)`):
-    # values and validity; `customers` and the table's codes are empty until `encode_ids`.
-    raw_ids: tuple[np.ndarray, np.ndarray | None] | None = None
+    # Customer ids not encoded (`prepare(..., ids_as_they_are=True)`), as `raw_ids` gives
+    # them to the core; `customers` and the table's codes are empty then.
+    raw_ids: tuple | None = None
     # How the date column was read, and the rows it made invalid that the core counts as
     # `missing_date` (their customer is valid), by their own reason.
     dates: _dates.DateReading | None = None
@@ -666,14 +689,14 @@ def prepare(
     date: str,
     amount: str | None,
     order: str | None = None,
-    int_ids_as_they_are: bool = False,
+    ids_as_they_are: bool = False,
     date_format: str | None = None,
     dayfirst: bool | None = None,
     invalid: str = "drop",
 ) -> Prepared:
     """Looks up and converts the columns of a transaction table. With
-    `int_ids_as_they_are`, integer customer ids are left unencoded in `raw_ids` (for
-    `_core.rfm_int_ids`); `encode_ids` encodes them if that path does not apply. Dates
+    `ids_as_they_are`, integer and text customer ids are left unencoded in `raw_ids` (for
+    `_core.rfm_ids`); other ids are encoded. Dates
     follow the one date rule (`_dates`, with `date_format` and `dayfirst`); with
     ``invalid="raise"`` a value that is not a date raises when it is the first invalid row."""
     _dates.check_options(date_format, dayfirst)
@@ -684,8 +707,8 @@ def prepare(
     order_column = frame.column(order, "order") if order is not None else None
     times, reading = timestamps(date_column, date_format, dayfirst)
     amount_values = amounts(amount_column) if amount_column is not None else None
-    raw_ids = int_ids(customer_column) if int_ids_as_they_are else None
-    if raw_ids is not None:
+    ids = raw_ids(customer_column) if ids_as_they_are else None
+    if ids is not None:
         empty = np.empty(0, dtype=np.int64)
         customers = Codes(empty, empty, customer_column)
     else:
@@ -706,7 +729,7 @@ def prepare(
             order_column.name if order_column is not None else "",
         ),
     )
-    prepared = Prepared(frame, customers, times, table, raw_ids, reading)
+    prepared = Prepared(frame, customers, times, table, ids, reading)
     _account_dates(prepared, invalid)
     return prepared
 
@@ -718,7 +741,7 @@ def _account_dates(prepared: Prepared, invalid: str) -> None:
     if reading is None or not reading.bad_rows:
         return
     if prepared.raw_ids is not None:
-        valid_customer = prepared.raw_ids[1]
+        valid_customer = prepared.raw_ids[-1]
     else:
         valid_customer = prepared.customers.codes >= 0
     prepared.date_drops = {
@@ -752,18 +775,6 @@ def _account_dates(prepared: Prepared, invalid: str) -> None:
         f"rows, pass date_format= if the format is another, or invalid=\"drop\" to drop and count them "
         f"(as {reason})"
     )
-
-
-def encode_ids(prepared: Prepared) -> None:
-    """Encodes the customer ids that `prepare` left in `raw_ids`."""
-    if prepared.raw_ids is None:
-        return
-    values, validity = prepared.raw_ids
-    result = _core.factorize_int(values, validity)
-    prepared.customers = Codes(result["codes"], result["first_rows"], prepared.customers.column)
-    prepared.table.customer = prepared.customers.codes
-    prepared.table.n_customers = prepared.customers.n
-    prepared.raw_ids = None
 
 
 def release_codes(prepared: Prepared) -> None:

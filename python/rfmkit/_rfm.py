@@ -150,15 +150,15 @@ def rfm(
     '2024-01-11'
     """
     window_days = _window_days(window)
-    # Integer ids (without orders) may skip the codes: `_core.rfm_int_ids` aggregates them
-    # as they are when they fill a dense range, else they are encoded as any other ids.
+    # Integer and text ids (without orders) go to the core as they are, hashed there;
+    # other ids are encoded first.
     prepared = _frame.prepare(
         data,
         customer=customer,
         date=date,
         amount=amount,
         order=order,
-        int_ids_as_they_are=order is None,
+        ids_as_they_are=order is None,
         date_format=date_format,
         dayfirst=dayfirst,
         invalid=invalid,
@@ -170,17 +170,11 @@ def rfm(
         "returns": returns,
         "invalid": invalid,
     }
-    result = None
     if prepared.raw_ids is not None:
-        values, validity = prepared.raw_ids
-        with_rows = prepared.times.needs_rows()
-        result = _core.rfm_int_ids(prepared.table, values, validity, **options, with_rows=with_rows)
-        if result is not None:
-            prepared.customers.first_rows = result["first_rows"]
-            prepared.raw_ids = None
-        else:
-            _frame.encode_ids(prepared)
-    if result is None:
+        result = _core.rfm_ids(prepared.table, prepared.raw_ids, **options)
+        prepared.customers.first_rows = result["first_rows"]
+        prepared.raw_ids = None
+    else:
         result = _core.rfm(prepared.table, **options)
     _frame.release_codes(prepared)
     info = _frame.quality(result, "rfmkit.rfm", prepared)

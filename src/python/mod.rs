@@ -15,16 +15,17 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::aggregate::{rfm as rfm_core, rfm_int_ids as rfm_int_ids_core, IdColumns, RfmOptions};
 use crate::encode::{encode_f64, encode_i64, encode_utf8, Encoded};
 use crate::error::RfmError;
 use crate::periods::{Period, TIME_UNIT_ALIASES};
 use crate::rows::{
     Accounting, ColumnNames, InvalidPolicy, ReturnPolicy, RowPolicy, Transactions, ZeroPolicy,
 };
-use crate::summary::{
-    calibration_holdout as calibration_holdout_core, summary as summary_core, SummaryOptions,
+use crate::state::oneshot::{
+    calibration_holdout as calibration_holdout_core, rfm as rfm_core, summary as summary_core, RfmOptions,
+    SummaryOptions,
 };
+use crate::state::{Batch, Ids, Offsets as IdOffsets, RfmView, State, StateOptions};
 
 pyo3::create_exception!(
     rfmkit,
@@ -191,7 +192,7 @@ fn factorize_float<'py>(py: Python<'py>, values: PyReadonlyArray1<'py, f64>) -> 
 
 /// Arrow string offsets: int32 (`string`) or int64 (`large_string`).
 #[derive(FromPyObject)]
-enum Offsets<'py> {
+pub(crate) enum Offsets<'py> {
     Large(PyReadonlyArray1<'py, i64>),
     Small(PyReadonlyArray1<'py, i32>),
 }
@@ -276,50 +277,116 @@ fn rfm<'py>(
     rfm_to_py(py, result)
 }
 
-/// The RFM table straight from integer ids (see `rfmkit::aggregate::rfm_int_ids`):
-/// `table` gives the date and amount columns (its customer codes are not read), `ids`
-/// and `validity` the customer ids. `None` when that path does not apply (the caller
-/// then encodes the ids and calls `rfm`); else the `rfm` dict plus `first_rows`, the
-/// row of each customer code. Without `with_rows`, `first_row` and `last_row` are empty.
+/// An id column as Python hands it over: `(values, validity)` for integers,
+/// `(offsets, data, validity)` for Arrow strings (int32 or int64 offsets).
+#[derive(FromPyObject)]
+pub(crate) enum PyIds<'py> {
+    Int(PyReadonlyArray1<'py, i64>, Option<PyReadonlyArray1<'py, bool>>),
+    Utf8(
+        Offsets<'py>,
+        PyReadonlyArray1<'py, u8>,
+        Option<PyReadonlyArray1<'py, bool>>,
+    ),
+}
+
+impl<'py> PyIds<'py> {
+    pub(crate) fn ids(&self) -> PyResult<Ids<'_>> {
+        Ok(match self {
+            PyIds::Int(values, validity) => Ids::Int {
+                values: values.as_slice()?,
+                validity: validity.as_ref().map(|v| v.as_slice()).transpose()?,
+            },
+            PyIds::Utf8(offsets, data, validity) => Ids::Utf8 {
+                offsets: match offsets {
+                    Offsets::Small(o) => IdOffsets::Small(o.as_slice()?),
+                    Offsets::Large(o) => IdOffsets::Large(o.as_slice()?),
+                },
+                data: data.as_slice()?,
+                validity: validity.as_ref().map(|v| v.as_slice()).transpose()?,
+            },
+        })
+    }
+}
+
+/// The RFM table straight from customer ids as they are (integers, or Arrow strings
+/// hashed in place): `table` gives the date and amount columns (its customer codes are
+/// not read). The `rfm` dict with `customer` numbering the rows and `first_rows`, the
+/// row of each one's first purchase (where its id can be taken from).
 #[pyfunction]
-#[pyo3(signature = (table, ids, validity, *, as_of_day, window, zero, returns, invalid, with_rows=true))]
+#[pyo3(signature = (table, ids, *, as_of_day, window, zero, returns, invalid))]
 #[allow(clippy::too_many_arguments)]
-fn rfm_int_ids<'py>(
+fn rfm_ids<'py>(
     py: Python<'py>,
     table: Table<'py>,
-    ids: PyReadonlyArray1<'py, i64>,
-    validity: Option<PyReadonlyArray1<'py, bool>>,
+    ids: PyIds<'py>,
     as_of_day: Option<i64>,
     window: Option<i64>,
     zero: &str,
     returns: &str,
     invalid: &str,
-    with_rows: bool,
-) -> PyResult<Option<Bound<'py, PyDict>>> {
-    let options = RfmOptions {
-        as_of_day,
-        window_days: window,
-        policy: parse_policy(invalid, zero, returns)?,
+) -> PyResult<Bound<'py, PyDict>> {
+    let policy = parse_policy(invalid, zero, returns)?;
+    let ids = ids.ids()?;
+    let (customer, date, amount, order) = table.names.clone();
+    let names = ColumnNames {
+        customer,
+        date,
+        amount,
+        order,
     };
-    let Some(amount) = table.amount.as_ref() else {
-        return Ok(None);
-    };
-    let columns = IdColumns {
-        ids: ids.as_slice()?,
-        validity: validity.as_ref().map(|v| v.as_slice()).transpose()?,
+    let batch = Batch {
+        customer: ids,
         time: table.time.as_slice()?,
-        ticks_per_day: table.ticks_per_day,
-        amount: amount.as_slice()?,
+        amount: table.amount.as_ref().map(|a| a.as_slice()).transpose()?,
+        order: None,
     };
-    let Some((result, first_rows)) = compute(py, || rfm_int_ids_core(&columns, &options, with_rows))? else {
-        return Ok(None);
-    };
+    let result = compute(py, || {
+        // A window with the default as_of: the last valid row first.
+        let as_of_day = match (as_of_day, window) {
+            (None, Some(_)) => {
+                let mut probe = State::new(StateOptions {
+                    policy: RowPolicy::default(),
+                    ticks_per_day: table.ticks_per_day,
+                    rfm: None,
+                    summary: None,
+                    orders: false,
+                    names: names.clone(),
+                })?;
+                probe.update(&batch)?;
+                probe.max_time().map(|t| t.div_euclid(table.ticks_per_day) + 1)
+            }
+            (day, _) => day,
+        };
+        let window = if as_of_day.is_none() && window.is_some_and(|w| w > 0) {
+            None
+        } else {
+            window
+        };
+        let mut state = State::new(StateOptions {
+            policy,
+            ticks_per_day: table.ticks_per_day,
+            rfm: Some(RfmView {
+                as_of_day,
+                window_days: window,
+            }),
+            summary: None,
+            orders: false,
+            names,
+        })?;
+        state.update(&batch)?;
+        let mut table = state.finish_rfm(None, true)?;
+        let first_rows = std::mem::take(&mut table.first_row);
+        table.customer = (0..first_rows.len() as i64).collect();
+        table.first_row = first_rows.clone();
+        Ok((table, first_rows))
+    })?;
+    let (result, first_rows) = result;
     let out = rfm_to_py(py, result)?;
     out.set_item("first_rows", first_rows.into_pyarray(py))?;
-    Ok(Some(out))
+    Ok(out)
 }
 
-fn rfm_to_py(py: Python<'_>, result: crate::aggregate::RfmTable) -> PyResult<Bound<'_, PyDict>> {
+fn rfm_to_py(py: Python<'_>, result: crate::state::RfmTable) -> PyResult<Bound<'_, PyDict>> {
     let out = PyDict::new(py);
     out.set_item("customer", result.customer.into_pyarray(py))?;
     out.set_item("recency", result.recency.into_pyarray(py))?;
@@ -351,7 +418,7 @@ fn summary_options(
     })
 }
 
-fn summary_to_py<'py>(py: Python<'py>, summary: crate::summary::Summary) -> PyResult<Bound<'py, PyDict>> {
+fn summary_to_py<'py>(py: Python<'py>, summary: crate::state::Summary) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
     out.set_item("customer", summary.customer.into_pyarray(py))?;
     out.set_item("frequency", summary.frequency.into_pyarray(py))?;
@@ -449,7 +516,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(factorize_float, m)?)?;
     m.add_function(wrap_pyfunction!(factorize_utf8, m)?)?;
     m.add_function(wrap_pyfunction!(rfm, m)?)?;
-    m.add_function(wrap_pyfunction!(rfm_int_ids, m)?)?;
+    m.add_function(wrap_pyfunction!(rfm_ids, m)?)?;
     m.add_function(wrap_pyfunction!(time_unit, m)?)?;
     m.add_function(wrap_pyfunction!(time_unit_aliases, m)?)?;
     m.add_function(wrap_pyfunction!(summary, m)?)?;

@@ -1,0 +1,862 @@
+//! The one aggregation engine: a per-customer state that batches of rows update, that
+//! two states merge into exactly, and that the RFM table, the BTYD summary and the
+//! calibration/holdout split are finished from (DESIGN.md, "Definitions").
+//!
+//! - Every row goes through one classifier ([`State::update`]): invalid by reason, then
+//!   outside the observation, then purchase, return or dropped by the zero/return policy.
+//! - Per customer, a [`Record`] holds what the RFM table needs: first and last purchase
+//!   time (and row), purchase and return rows, and the money sum. Money is summed exactly
+//!   ([`crate::money`]), so no result depends on row order, batching, thread count or
+//!   how states were merged.
+//! - For the BTYD views, a log holds one entry per customer, period, phase (calibration or
+//!   holdout) and kind (purchase or return): what distinct purchase periods and the
+//!   netting of returns into the right period need. It is compacted (grouped by customer,
+//!   sorted, merged) as it grows, so its size follows the distinct customer-periods, not
+//!   the rows.
+//! - Distinct orders per customer are a set of (customer, order) pairs.
+//!
+//! Merging two states adds their counts, takes the extremes, adds the exact sums and
+//! unites the logs and sets: the merge of the states of two disjoint row sets is the
+//! state of their union.
+
+mod finish;
+pub mod keys;
+mod log;
+pub mod oneshot;
+
+use hashbrown::HashSet;
+use rayon::prelude::*;
+
+pub use finish::{CalibrationHoldout, RfmTable, Summary};
+pub use keys::{Ids, Keys, Offsets};
+
+use crate::error::{Field, Result, RfmError};
+use crate::money::Fixed;
+use crate::periods::{Period, PeriodCache};
+use crate::rows::{
+    kind_of_amount, prefetch_whole, ColumnNames, DropReason, InvalidPolicy, Kind, ReturnPolicy, RowPolicy,
+    NAT, PREFETCH_AHEAD,
+};
+use keys::Lookup;
+use log::Log;
+
+/// Which RFM observation the rows are classified against.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RfmView {
+    /// Observation date (exclusive) as a day number; `None`: the day after the last valid
+    /// row, known at the end (then no row is after it).
+    pub as_of_day: Option<i64>,
+    /// Only rows on days in `[as_of - window, as_of)` count; needs `as_of_day`.
+    pub window_days: Option<i64>,
+}
+
+/// The BTYD periods and cut-offs the rows are classified against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SummaryView {
+    pub period: Period,
+    /// Without a calibration end: rows in periods after the period of this tick are
+    /// excluded. With one: rows after this tick are excluded from the holdout.
+    /// `None`: the last valid row (nothing is excluded).
+    pub observation_end: Option<i64>,
+    /// Rows up to this tick (inclusive) are the calibration, later ones the holdout.
+    pub calibration_end: Option<i64>,
+}
+
+/// What a [`State`] classifies rows for and keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateOptions {
+    pub policy: RowPolicy,
+    /// Ticks in one day: 86_400 for seconds, ..., 86_400e9 for nanoseconds, 1 for days.
+    pub ticks_per_day: i64,
+    /// Keep the per-customer records of the RFM table.
+    pub rfm: Option<RfmView>,
+    /// Keep the period log of the BTYD summary (and the calibration/holdout split).
+    pub summary: Option<SummaryView>,
+    /// Count distinct orders (the batches then carry an order column).
+    pub orders: bool,
+    /// Column names, for error messages.
+    pub names: ColumnNames,
+}
+
+impl StateOptions {
+    fn check(&self) -> Result<()> {
+        if self.ticks_per_day <= 0 {
+            return Err(RfmError::parameter(
+                "ticks_per_day",
+                format!("must be positive, got {}", self.ticks_per_day),
+            ));
+        }
+        if let Some(view) = self.rfm {
+            if let Some(window) = view.window_days {
+                if window <= 0 {
+                    return Err(RfmError::parameter(
+                        "window",
+                        format!("must be a positive number of days, got {window}"),
+                    ));
+                }
+                let Some(as_of) = view.as_of_day else {
+                    return Err(RfmError::parameter(
+                        "window",
+                        "a window needs as_of when rows are aggregated batch by batch: give as_of, \
+                         or read the data once first to find its last date",
+                    ));
+                };
+                as_of.checked_sub(window).ok_or_else(|| {
+                    RfmError::parameter("window", format!("{window} days before as_of is out of range"))
+                })?;
+            }
+        }
+        if let Some(view) = self.summary {
+            if let (Some(calibration), Some(end)) = (view.calibration_end, view.observation_end) {
+                if calibration >= end {
+                    return Err(calibration_after_end());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn calibration_after_end() -> RfmError {
+    RfmError::parameter(
+        "calibration_period_end",
+        "must be before observation_period_end (and before the last transaction when that is not given)",
+    )
+}
+
+/// One batch of rows: ids as they are, timestamps in ticks (wall clock, [`NAT`] for null),
+/// amounts (`None`: every valid row is a purchase of amount 0, for the BTYD frequency).
+#[derive(Debug, Clone, Copy)]
+pub struct Batch<'a> {
+    pub customer: Ids<'a>,
+    pub time: &'a [i64],
+    pub amount: Option<&'a [f64]>,
+    pub order: Option<Ids<'a>>,
+}
+
+impl Batch<'_> {
+    pub fn len(&self) -> usize {
+        self.customer.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.customer.is_empty()
+    }
+
+    fn check(&self, options: &StateOptions) -> Result<()> {
+        let n = self.len();
+        let check_len = |what: &'static str, got: usize| {
+            if got == n {
+                Ok(())
+            } else {
+                Err(RfmError::Length {
+                    what,
+                    got,
+                    expected: n,
+                })
+            }
+        };
+        self.customer.check("customer")?;
+        check_len("date", self.time.len())?;
+        if let Some(amount) = self.amount {
+            check_len("amount", amount.len())?;
+        } else if options.rfm.is_some() {
+            return Err(RfmError::parameter(
+                "amount",
+                "the RFM table needs an amount column",
+            ));
+        }
+        match (&self.order, options.orders) {
+            (Some(order), true) => {
+                order.check("order")?;
+                check_len("order", order.len())?;
+            }
+            (None, true) => {
+                return Err(RfmError::parameter(
+                    "order",
+                    "this state counts distinct orders: every batch needs the order column",
+                ))
+            }
+            (Some(_), false) => {
+                return Err(RfmError::parameter(
+                    "order",
+                    "this state was made without orders: it cannot take an order column",
+                ))
+            }
+            (None, false) => {}
+        }
+        Ok(())
+    }
+}
+
+/// One customer's RFM running state: 48 bytes, one row touches one (or two) cache lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Record {
+    pub(crate) first_time: i64,
+    pub(crate) last_time: i64,
+    /// Purchases and, under `returns="net"`, returns; amounts that do not fit go to the spill.
+    pub(crate) sum: Fixed,
+    pub(crate) first_row: u32,
+    pub(crate) last_row: u32,
+    pub(crate) purchases: u32,
+    pub(crate) returns: u32,
+}
+
+impl Record {
+    pub(crate) const EMPTY: Record = Record {
+        first_time: i64::MAX,
+        last_time: i64::MIN,
+        sum: Fixed::ZERO,
+        first_row: u32::MAX,
+        last_row: u32::MAX,
+        purchases: 0,
+        returns: 0,
+    };
+
+    #[inline]
+    fn purchase(&mut self, time: i64, row: u32) {
+        if time < self.first_time || (time == self.first_time && row < self.first_row) {
+            self.first_time = time;
+            self.first_row = row;
+        }
+        if time > self.last_time || (time == self.last_time && row < self.last_row) {
+            self.last_time = time;
+            self.last_row = row;
+        }
+        self.purchases += 1;
+    }
+
+    /// Folds `other` in: the earlier first and the later last purchase (the lower row
+    /// among equal times), counts added. The sums are added by the caller.
+    fn merge_times(&mut self, other: &Record) {
+        if other.purchases > 0 {
+            if self.purchases == 0 {
+                (self.first_time, self.first_row, self.last_time, self.last_row) =
+                    (other.first_time, other.first_row, other.last_time, other.last_row);
+            } else {
+                if (other.first_time, other.first_row) < (self.first_time, self.first_row) {
+                    (self.first_time, self.first_row) = (other.first_time, other.first_row);
+                }
+                if other.last_time > self.last_time
+                    || (other.last_time == self.last_time && other.last_row < self.last_row)
+                {
+                    (self.last_time, self.last_row) = (other.last_time, other.last_row);
+                }
+            }
+        }
+        self.purchases += other.purchases;
+        self.returns += other.returns;
+    }
+}
+
+/// An amount that did not fit its exact sum: it is added at the end with an exact
+/// summation. `key` is [`RECORD_SUM`] for a record's sum, else the log entry's key.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Spill {
+    pub(crate) customer: u32,
+    pub(crate) key: i64,
+    pub(crate) value: f64,
+}
+
+/// The `Spill::key` of a record's sum (no log key is this small).
+pub(crate) const RECORD_SUM: i64 = i64::MIN;
+
+/// Distinct orders per customer.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Orders {
+    pub(crate) keys: Keys,
+    pub(crate) pairs: HashSet<(u32, u32)>,
+}
+
+/// Rows dropped, by reason: the invalid ones (shared by every view) and those each
+/// view drops on its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Counts {
+    pub(crate) invalid: [u64; DropReason::COUNT],
+    pub(crate) rfm: [u64; DropReason::COUNT],
+    pub(crate) summary: [u64; DropReason::COUNT],
+}
+
+impl Counts {
+    fn add(&mut self, other: &Counts) {
+        for (mine, theirs) in [
+            (&mut self.invalid, &other.invalid),
+            (&mut self.rfm, &other.rfm),
+            (&mut self.summary, &other.summary),
+        ] {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                *a += b;
+            }
+        }
+    }
+}
+
+/// The mergeable per-customer state (see the module documentation).
+#[derive(Debug, Clone)]
+pub struct State {
+    pub(crate) options: StateOptions,
+    pub(crate) customers: Keys,
+    /// One per customer when the RFM view is kept (else empty).
+    pub(crate) records: Vec<Record>,
+    pub(crate) log: Option<Log>,
+    pub(crate) orders: Option<Orders>,
+    pub(crate) spill: Vec<Spill>,
+    pub(crate) counts: Counts,
+    pub(crate) rows_in: u64,
+    /// Row number of this state's first row; rows are numbered on from it.
+    pub(crate) row_base: u64,
+    /// Whether every row number fits a `u32` (else first/last rows are not given).
+    pub(crate) rows_fit: bool,
+    /// Last valid timestamp (ticks), over every valid row whatever its amount.
+    pub(crate) max_time: Option<i64>,
+}
+
+/// Rows classified between two compactions of the log at most (bounds its growth).
+const BLOCK: usize = 1 << 20;
+
+impl State {
+    /// An empty state.
+    ///
+    /// # Errors
+    /// [`RfmError::Parameter`] for a window that is not positive or without `as_of`, a
+    /// calibration end not before the observation end, or a bad `ticks_per_day`.
+    pub fn new(options: StateOptions) -> Result<State> {
+        options.check()?;
+        Ok(State {
+            log: options.summary.map(|_| Log::default()),
+            orders: options.orders.then(Orders::default),
+            options,
+            customers: Keys::Empty,
+            records: Vec::new(),
+            spill: Vec::new(),
+            counts: Counts::default(),
+            rows_in: 0,
+            row_base: 0,
+            rows_fit: true,
+            max_time: None,
+        })
+    }
+
+    pub fn options(&self) -> &StateOptions {
+        &self.options
+    }
+
+    /// The customer ids seen (also those of rows that were then dropped).
+    pub fn customers(&self) -> &Keys {
+        &self.customers
+    }
+
+    /// Rows classified so far.
+    pub fn rows_in(&self) -> u64 {
+        self.rows_in
+    }
+
+    /// The last valid timestamp seen (ticks).
+    pub fn max_time(&self) -> Option<i64> {
+        self.max_time
+    }
+
+    /// Classifies and adds the rows of `batch`, in parallel on big batches (contiguous
+    /// chunks, each into a state of its own, merged in row order).
+    ///
+    /// # Errors
+    /// Length, offset and kind errors of the batch; [`RfmError::InvalidRow`] /
+    /// [`RfmError::ReturnRow`] under the `raise` policies, naming the first offending row
+    /// (counted from the first row of the first batch). After an error the state holds
+    /// part of the batch: do not use it further.
+    pub fn update(&mut self, batch: &Batch<'_>) -> Result<()> {
+        batch.check(&self.options)?;
+        if self.options.policy.invalid == InvalidPolicy::Raise {
+            // Invalid rows are reported before any return row, wherever they are in the batch.
+            if let Some((i, reason)) = first_invalid(batch) {
+                let row = self.row_base + self.rows_in + i as u64;
+                return Err(invalid_row_error(reason, batch, i, row, &self.options.names));
+            }
+        }
+        let n = batch.len();
+        let workers = rayon::current_num_threads().max(1);
+        let parts = if n < 1 << 17 {
+            1
+        } else {
+            workers.min(n / (1 << 16)).max(1)
+        };
+        if parts == 1 {
+            // Straight into this state: on an error it keeps the rows before the offending one.
+            return self.add_rows(batch, 0..n);
+        }
+        let base = self.row_base + self.rows_in;
+        let size = n.div_ceil(parts);
+        let chunks: Vec<std::ops::Range<usize>> = (0..parts)
+            .map(|c| (c * size).min(n)..((c + 1) * size).min(n))
+            .collect();
+        let states: Vec<Result<State>> = chunks
+            .into_par_iter()
+            .map(|rows| {
+                let mut part = self.clone_empty_like();
+                part.row_base = base + rows.start as u64;
+                part.add_rows(batch, rows)?;
+                Ok(part)
+            })
+            .collect();
+        let mut parts_in_order = Vec::with_capacity(states.len());
+        for state in states {
+            // The first error in row order.
+            parts_in_order.push(state?);
+        }
+        let mut parts_in_order = parts_in_order.into_iter();
+        let Some(mut merged) = parts_in_order.next() else {
+            return Ok(());
+        };
+        for part in parts_in_order {
+            merged.merge_owned(part)?;
+        }
+        self.merge_owned(merged)
+    }
+
+    /// A state with the same options and nothing in it.
+    fn clone_empty_like(&self) -> State {
+        State {
+            options: self.options.clone(),
+            customers: Keys::Empty,
+            records: Vec::new(),
+            log: self.log.as_ref().map(|_| Log::default()),
+            orders: self.orders.as_ref().map(|_| Orders::default()),
+            spill: Vec::new(),
+            counts: Counts::default(),
+            rows_in: 0,
+            row_base: 0,
+            rows_fit: true,
+            max_time: None,
+        }
+    }
+
+    /// Folds `other` into this state: the state of the union of both row sets.
+    ///
+    /// # Errors
+    /// [`RfmError::Parameter`] when the states were made with other options or hold ids
+    /// of different kinds.
+    pub fn merge(&mut self, other: &State) -> Result<()> {
+        self.merge_owned(other.clone())
+    }
+
+    fn merge_owned(&mut self, mut other: State) -> Result<()> {
+        if other.options != self.options {
+            return Err(RfmError::parameter(
+                "other",
+                "the states were made with different options (columns, policies, as_of, window, \
+                 period or cut-offs) and cannot be merged",
+            ));
+        }
+        if self.rows_in == 0 && self.customers.is_empty() {
+            // Nothing here yet: take the other state as it is (keeps its key tables).
+            *self = other;
+            return Ok(());
+        }
+        let remap = self.customers.absorb(&other.customers, "customer")?;
+        let n = self.customers.len();
+        if self.options.rfm.is_some() {
+            self.records.resize(n, Record::EMPTY);
+            for (k, record) in other.records.iter().enumerate() {
+                let Some(&target) = remap.get(k) else { continue };
+                let Some(mine) = self.records.get_mut(target as usize) else {
+                    continue;
+                };
+                mine.merge_times(record);
+                match mine.sum.checked_add(record.sum) {
+                    Some(sum) => mine.sum = sum,
+                    None => {
+                        // Both parts stay exact: the other's sum goes to the spill as exact pieces.
+                        for piece in record.sum.exact_parts() {
+                            self.spill.push(Spill {
+                                customer: target,
+                                key: RECORD_SUM,
+                                value: piece,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        for spill in &other.spill {
+            if let Some(&target) = remap.get(spill.customer as usize) {
+                self.spill.push(Spill {
+                    customer: target,
+                    ..*spill
+                });
+            }
+        }
+        if let (Some(mine), Some(theirs)) = (self.log.as_mut(), other.log.take()) {
+            mine.absorb(theirs, &remap, n);
+        }
+        if let (Some(mine), Some(theirs)) = (self.orders.as_mut(), other.orders.as_ref()) {
+            let order_remap = mine.keys.absorb(&theirs.keys, "order")?;
+            mine.pairs.reserve(theirs.pairs.len());
+            for &(customer, order) in &theirs.pairs {
+                if let (Some(&c), Some(&o)) = (remap.get(customer as usize), order_remap.get(order as usize))
+                {
+                    mine.pairs.insert((c, o));
+                }
+            }
+        }
+        self.counts.add(&other.counts);
+        self.rows_in += other.rows_in;
+        self.rows_fit &= other.rows_fit;
+        self.row_base = self.row_base.min(other.row_base);
+        self.max_time = self.max_time.max(other.max_time);
+        if let Some(log) = self.log.as_mut() {
+            let spilled = log.maybe_compact(n);
+            self.spill.extend(spilled);
+        }
+        Ok(())
+    }
+
+    /// Classifies rows `rows` of `batch` into this (fresh) state, in blocks between which
+    /// the log is compacted.
+    fn add_rows(&mut self, batch: &Batch<'_>, rows: std::ops::Range<usize>) -> Result<()> {
+        self.customers.prepare(&batch.customer, "customer")?;
+        if let (Some(orders), Some(order)) = (self.orders.as_mut(), batch.order.as_ref()) {
+            orders.keys.prepare(order, "order")?;
+        }
+        if self.row_base + self.rows_in + rows.len() as u64 > u64::from(u32::MAX) {
+            self.rows_fit = false;
+        }
+        let mut start = rows.start;
+        while start < rows.end {
+            let end = (start + BLOCK).min(rows.end);
+            self.add_block(batch, start..end)?;
+            self.rows_in += (end - start) as u64;
+            if let Some(log) = self.log.as_mut() {
+                let spilled = log.maybe_compact(self.customers.len());
+                self.spill.extend(spilled);
+            }
+            start = end;
+        }
+        Ok(())
+    }
+
+    fn add_block(&mut self, batch: &Batch<'_>, rows: std::ops::Range<usize>) -> Result<()> {
+        let options = self.options.clone();
+        let policy = options.policy;
+        let tpd = options.ticks_per_day;
+        let rfm_bounds = options.rfm.map(|view| RfmBounds::new(view, tpd));
+        let summary = options.summary.map(|view| SummaryBounds::new(view, tpd));
+        // Rows in time order mostly share the period of the row before: no division then.
+        let mut periods = options
+            .summary
+            .map_or(PeriodCache::new(Period::Day, tpd), |view| {
+                PeriodCache::new(view.period, tpd)
+            });
+        let end = rows.end;
+        let first = rows.start;
+        let block_base = self.row_base + self.rows_in;
+        let mut lookup = Lookup::new(&mut self.customers, batch.customer, first);
+        let mut order_lookup = match (self.orders.as_mut(), batch.order) {
+            (Some(orders), Some(order)) => {
+                Some((Lookup::new(&mut orders.keys, order, first), &mut orders.pairs))
+            }
+            _ => None,
+        };
+        let mut max_time = self.max_time.unwrap_or(NAT);
+        let records = &mut self.records;
+        let log = self.log.as_mut();
+        let mut log = log;
+        let spill = &mut self.spill;
+        let counts = &mut self.counts;
+        for i in rows {
+            if let Some(index) = lookup.peek(i + PREFETCH_AHEAD) {
+                if i + PREFETCH_AHEAD < end {
+                    prefetch_whole(records, index as usize);
+                }
+            }
+            let customer = lookup.index(i, end);
+            let row = u32::try_from(block_base + (i - first) as u64).unwrap_or(u32::MAX);
+            let Some(customer) = customer else {
+                invalid(
+                    counts,
+                    &policy,
+                    DropReason::MissingCustomer,
+                    batch,
+                    i,
+                    block_base + (i - first) as u64,
+                    &options.names,
+                )?;
+                continue;
+            };
+            if rfm_bounds.is_some() && customer as usize >= records.len() {
+                records.resize(customer as usize + 1, Record::EMPTY);
+            }
+            let time = batch.time[i];
+            if time == NAT {
+                invalid(
+                    counts,
+                    &policy,
+                    DropReason::MissingDate,
+                    batch,
+                    i,
+                    block_base + (i - first) as u64,
+                    &options.names,
+                )?;
+                continue;
+            }
+            let amount = batch.amount.map_or(0.0, |a| a[i]);
+            if !amount.is_finite() {
+                invalid(
+                    counts,
+                    &policy,
+                    DropReason::InvalidAmount,
+                    batch,
+                    i,
+                    block_base + (i - first) as u64,
+                    &options.names,
+                )?;
+                continue;
+            }
+            let order = match order_lookup.as_mut() {
+                Some((order_lookup, _)) => match order_lookup.index(i, end) {
+                    Some(order) => Some(order),
+                    None => {
+                        invalid(
+                            counts,
+                            &policy,
+                            DropReason::MissingOrder,
+                            batch,
+                            i,
+                            block_base + (i - first) as u64,
+                            &options.names,
+                        )?;
+                        continue;
+                    }
+                },
+                None => None,
+            };
+            max_time = max_time.max(time);
+            let kind = if batch.amount.is_some() {
+                kind_of_amount(amount, &policy)
+            } else {
+                Kind::Purchase
+            };
+            if let Some(bounds) = rfm_bounds {
+                if let Some(reason) = bounds.excludes(time) {
+                    counts.rfm[reason as usize] += 1;
+                } else {
+                    if kind == Kind::Dropped(DropReason::Return) && policy.returns == ReturnPolicy::Raise {
+                        return Err(return_error(
+                            batch,
+                            i,
+                            block_base + (i - first) as u64,
+                            &options.names,
+                        ));
+                    }
+                    let record = &mut records[customer as usize];
+                    match kind {
+                        Kind::Purchase => {
+                            record.purchase(time, row);
+                            add_money(&mut record.sum, amount, spill, customer, RECORD_SUM);
+                            if let (Some((_, pairs)), Some(order)) = (order_lookup.as_mut(), order) {
+                                pairs.insert((customer, order));
+                            }
+                        }
+                        Kind::Return => {
+                            record.returns += 1;
+                            add_money(&mut record.sum, amount, spill, customer, RECORD_SUM);
+                        }
+                        Kind::Dropped(reason) => counts.rfm[reason as usize] += 1,
+                    }
+                }
+            }
+            if let (Some(bounds), Some(log)) = (summary, log.as_mut()) {
+                match bounds.classify(time, &mut periods) {
+                    Err(reason) => counts.summary[reason as usize] += 1,
+                    Ok((phase, period)) => {
+                        if kind == Kind::Dropped(DropReason::Return) && policy.returns == ReturnPolicy::Raise
+                        {
+                            return Err(return_error(
+                                batch,
+                                i,
+                                block_base + (i - first) as u64,
+                                &options.names,
+                            ));
+                        }
+                        match kind {
+                            Kind::Purchase => {
+                                log.add(customer, log::key(period, phase, false), amount, spill)
+                            }
+                            Kind::Return => log.add(customer, log::key(period, phase, true), amount, spill),
+                            Kind::Dropped(reason) => counts.summary[reason as usize] += 1,
+                        }
+                    }
+                }
+            }
+        }
+        if rfm_bounds.is_some() && records.len() < self.customers.len() {
+            records.resize(self.customers.len(), Record::EMPTY);
+        }
+        self.max_time = (max_time != NAT).then_some(max_time);
+        Ok(())
+    }
+}
+
+/// Adds `amount` to the exact sum `sum`, or to the spill when it does not fit.
+#[inline]
+pub(crate) fn add_money(sum: &mut Fixed, amount: f64, spill: &mut Vec<Spill>, customer: u32, key: i64) {
+    match Fixed::of(amount).and_then(|fixed| sum.checked_add(fixed)) {
+        Some(total) => *sum = total,
+        None => spill.push(Spill {
+            customer,
+            key,
+            value: amount,
+        }),
+    }
+}
+
+/// The first invalid row of `batch` and why (the customer, then the date, the amount, the order).
+fn first_invalid(batch: &Batch<'_>) -> Option<(usize, DropReason)> {
+    let reason = |i: usize| {
+        if !batch.customer.is_valid(i) {
+            Some(DropReason::MissingCustomer)
+        } else if batch.time[i] == NAT {
+            Some(DropReason::MissingDate)
+        } else if batch.amount.is_some_and(|a| !a[i].is_finite()) {
+            Some(DropReason::InvalidAmount)
+        } else if batch.order.as_ref().is_some_and(|o| !o.is_valid(i)) {
+            Some(DropReason::MissingOrder)
+        } else {
+            None
+        }
+    };
+    let i = (0..batch.len())
+        .into_par_iter()
+        .with_min_len(1 << 16)
+        .position_first(|i| reason(i).is_some())?;
+    reason(i).map(|r| (i, r))
+}
+
+/// Counts an invalid row, or fails on it under `invalid="raise"`.
+fn invalid(
+    counts: &mut Counts,
+    policy: &RowPolicy,
+    reason: DropReason,
+    batch: &Batch<'_>,
+    i: usize,
+    row: u64,
+    names: &ColumnNames,
+) -> Result<()> {
+    if policy.invalid == InvalidPolicy::Raise {
+        return Err(invalid_row_error(reason, batch, i, row, names));
+    }
+    counts.invalid[reason as usize] += 1;
+    Ok(())
+}
+
+fn invalid_row_error(
+    reason: DropReason,
+    batch: &Batch<'_>,
+    i: usize,
+    row: u64,
+    names: &ColumnNames,
+) -> RfmError {
+    let row = usize::try_from(row).unwrap_or(usize::MAX);
+    let (field, column, name, value) = match reason {
+        DropReason::MissingCustomer => (Field::Customer, "customer", &names.customer, "null".to_string()),
+        DropReason::MissingDate => (Field::Date, "date", &names.date, "null (NaT)".to_string()),
+        DropReason::MissingOrder => (Field::Order, "order", &names.order, "null".to_string()),
+        _ => {
+            let value = batch.amount.map_or(f64::NAN, |amount| amount[i]);
+            let text = if value.is_nan() {
+                "null (NaN)".to_string()
+            } else {
+                format!("{value} (not finite)")
+            };
+            (Field::Amount, "amount", &names.amount, text)
+        }
+    };
+    RfmError::InvalidRow {
+        row,
+        field,
+        column,
+        name: name.clone(),
+        value,
+    }
+}
+
+fn return_error(batch: &Batch<'_>, i: usize, row: u64, names: &ColumnNames) -> RfmError {
+    RfmError::ReturnRow {
+        row: usize::try_from(row).unwrap_or(usize::MAX),
+        name: names.amount.clone(),
+        value: batch.amount.map_or(f64::NAN, |amount| amount[i]),
+    }
+}
+
+/// The RFM observation as tick bounds: `day(t) >= as_of` iff `t >= as_of * ticks_per_day`
+/// (floor division), so rows are classified without a division each.
+#[derive(Debug, Clone, Copy)]
+struct RfmBounds {
+    end_tick: Option<i64>,
+    start_tick: Option<i64>,
+}
+
+impl RfmBounds {
+    fn new(view: RfmView, ticks_per_day: i64) -> Self {
+        let start = match (view.as_of_day, view.window_days) {
+            (Some(as_of), Some(window)) => Some(as_of.saturating_sub(window).saturating_mul(ticks_per_day)),
+            _ => None,
+        };
+        RfmBounds {
+            end_tick: view.as_of_day.map(|day| day.saturating_mul(ticks_per_day)),
+            start_tick: start,
+        }
+    }
+
+    #[inline]
+    fn excludes(&self, tick: i64) -> Option<DropReason> {
+        if self.end_tick.is_some_and(|end| tick >= end) {
+            Some(DropReason::AfterAsOf)
+        } else if self.start_tick.is_some_and(|start| tick < start) {
+            Some(DropReason::BeforeWindow)
+        } else {
+            None
+        }
+    }
+}
+
+/// The BTYD cut-offs: a row's phase (0 calibration, 1 holdout) and period, or why it is out.
+#[derive(Debug, Clone, Copy)]
+struct SummaryBounds {
+    /// Without calibration: the last period kept.
+    end_period: Option<i64>,
+    /// With calibration: the last tick kept, and the calibration's last tick.
+    end_tick: Option<i64>,
+    calibration_end: Option<i64>,
+}
+
+impl SummaryBounds {
+    fn new(view: SummaryView, ticks_per_day: i64) -> Self {
+        let with_calibration = view.calibration_end.is_some();
+        SummaryBounds {
+            end_period: if with_calibration {
+                None
+            } else {
+                view.observation_end.map(|t| view.period.index(t, ticks_per_day))
+            },
+            end_tick: if with_calibration {
+                view.observation_end
+            } else {
+                None
+            },
+            calibration_end: view.calibration_end,
+        }
+    }
+
+    #[inline]
+    fn classify(&self, time: i64, periods: &mut PeriodCache) -> std::result::Result<(bool, i64), DropReason> {
+        let period = periods.index(time);
+        if self.end_period.is_some_and(|end| period > end) || self.end_tick.is_some_and(|end| time > end) {
+            return Err(DropReason::AfterObservationEnd);
+        }
+        let holdout = self.calibration_end.is_some_and(|end| time > end);
+        Ok((holdout, period))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,243 @@
+//! The views of one in-memory [`Transactions`] table (dense customer codes), each a
+//! [`State`] updated once and finished: the Rust API of the core.
+
+use super::CalibrationHoldout;
+use super::{Batch, Ids, RfmTable, RfmView, State, StateOptions, Summary, SummaryView};
+use crate::error::Result;
+use crate::periods::Period;
+use crate::rows::{ReturnPolicy, RowPolicy, Transactions, ZeroPolicy};
+
+/// Options of [`rfm`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RfmOptions {
+    /// Observation date (exclusive) as a day number; `None`: the day after the last valid row.
+    pub as_of_day: Option<i64>,
+    /// Only rows on days in `[as_of - window, as_of)` count.
+    pub window_days: Option<i64>,
+    pub policy: RowPolicy,
+}
+
+/// Options of [`summary`] and [`calibration_holdout`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SummaryOptions {
+    pub period: Period,
+    /// Rows in periods after the period of this timestamp (ticks) are excluded;
+    /// `None`: the last valid timestamp.
+    pub observation_end: Option<i64>,
+    /// Count the first purchase period in `frequency` and in `monetary_value`.
+    pub include_first_transaction: bool,
+    pub policy: RowPolicy,
+}
+
+impl SummaryOptions {
+    /// No cut-off, zero amounts kept as purchases (as lifetimes and the papers count
+    /// them), returns dropped (spend models need positive amounts).
+    pub fn new(period: Period) -> Self {
+        SummaryOptions {
+            period,
+            observation_end: None,
+            include_first_transaction: false,
+            policy: RowPolicy {
+                returns: ReturnPolicy::Drop,
+                zero: ZeroPolicy::Keep,
+                ..RowPolicy::default()
+            },
+        }
+    }
+}
+
+/// The codes of `tx` as ids: a code is its own id, [`crate::rows::NULL_CODE`] a null.
+struct CodeIds {
+    valid: Vec<bool>,
+    order_valid: Option<Vec<bool>>,
+}
+
+impl CodeIds {
+    fn of(tx: &Transactions<'_>) -> Result<CodeIds> {
+        tx.validate()?;
+        Ok(CodeIds {
+            valid: tx.customer.iter().map(|&c| c >= 0).collect(),
+            order_valid: tx.order.map(|order| order.iter().map(|&o| o >= 0).collect()),
+        })
+    }
+
+    fn batch<'a>(&'a self, tx: &Transactions<'a>) -> Batch<'a> {
+        Batch {
+            customer: Ids::Int {
+                values: tx.customer,
+                validity: Some(&self.valid),
+            },
+            time: tx.time,
+            amount: tx.amount,
+            order: tx
+                .order
+                .zip(self.order_valid.as_deref())
+                .map(|(values, valid)| Ids::Int {
+                    values,
+                    validity: Some(valid),
+                }),
+        }
+    }
+}
+
+/// The codes of the state's customers, in its index order.
+fn codes(state: &State) -> Vec<i64> {
+    match state.customers() {
+        super::Keys::Int(keys) => keys.keys.clone(),
+        _ => Vec::new(),
+    }
+}
+
+/// The positions that put `codes` in increasing order.
+fn order_by(codes: &[i64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..codes.len()).collect();
+    order.sort_unstable_by_key(|&k| codes[k]);
+    order
+}
+
+fn permute<T: Copy>(values: &mut Vec<T>, order: &[usize]) {
+    if values.len() == order.len() {
+        *values = order.iter().map(|&k| values[k]).collect();
+    }
+}
+
+/// Computes the RFM table, one row per customer with a purchase in customer-code order.
+///
+/// # Errors
+/// [`crate::RfmError::Parameter`] for a window that is not positive or more than
+/// `u32::MAX` rows, the errors of [`Transactions::validate`], and
+/// [`crate::RfmError::InvalidRow`] / [`crate::RfmError::ReturnRow`] under the `raise` policies.
+pub fn rfm(tx: &Transactions<'_>, options: &RfmOptions) -> Result<RfmTable> {
+    let ids = CodeIds::of(tx)?;
+    let batch = ids.batch(tx);
+    // A window with the default as_of: the last valid row first.
+    let as_of_day = match (options.as_of_day, options.window_days) {
+        (None, Some(_)) => tx.max_valid_time().map(|t| tx.day(t) + 1),
+        (day, _) => day,
+    };
+    let window_days = if as_of_day.is_none() {
+        None
+    } else {
+        options.window_days
+    };
+    if let Some(window) = options.window_days {
+        if window <= 0 || as_of_day.is_none() {
+            // Checked by the state (a window needs an as_of; without a valid row there is none).
+            StateOptions {
+                rfm: Some(RfmView {
+                    as_of_day: Some(0),
+                    window_days: Some(window),
+                }),
+                ..state_options(tx, options.policy, false)
+            }
+            .check()?;
+        }
+    }
+    let mut state = State::new(StateOptions {
+        rfm: Some(RfmView {
+            as_of_day,
+            window_days,
+        }),
+        ..state_options(tx, options.policy, tx.order.is_some())
+    })?;
+    state.update(&batch)?;
+    let mut table = state.finish_rfm(None, true)?;
+    let keys = codes(&state);
+    let mut customer: Vec<i64> = table.customer.iter().map(|&k| keys[k as usize]).collect();
+    let order = order_by(&customer);
+    permute(&mut customer, &order);
+    table.customer = customer;
+    for column in [
+        &mut table.recency,
+        &mut table.frequency,
+        &mut table.first_row,
+        &mut table.last_row,
+        &mut table.first_time,
+        &mut table.last_time,
+        &mut table.tenure,
+    ] {
+        permute(column, &order);
+    }
+    permute(&mut table.monetary, &order);
+    permute(&mut table.avg_order_value, &order);
+    Ok(table)
+}
+
+fn state_options(tx: &Transactions<'_>, policy: RowPolicy, orders: bool) -> StateOptions {
+    StateOptions {
+        policy,
+        ticks_per_day: tx.ticks_per_day,
+        rfm: None,
+        summary: None,
+        orders,
+        names: tx.names.clone(),
+    }
+}
+
+fn summary_codes(state: &State, summary: &mut Summary) -> Vec<usize> {
+    let keys = codes(state);
+    let mut customer: Vec<i64> = summary.customer.iter().map(|&k| keys[k as usize]).collect();
+    let order = order_by(&customer);
+    permute(&mut customer, &order);
+    summary.customer = customer;
+    permute(&mut summary.frequency, &order);
+    permute(&mut summary.recency, &order);
+    permute(&mut summary.t, &order);
+    permute(&mut summary.monetary_value, &order);
+    order
+}
+
+/// The lifetimes-style summary of every customer with a purchase, in customer-code order.
+///
+/// # Errors
+/// The errors of [`Transactions::validate`], and [`crate::RfmError::InvalidRow`] /
+/// [`crate::RfmError::ReturnRow`] under the `raise` policies.
+pub fn summary(tx: &Transactions<'_>, options: &SummaryOptions) -> Result<Summary> {
+    let ids = CodeIds::of(tx)?;
+    let mut state = State::new(StateOptions {
+        summary: Some(SummaryView {
+            period: options.period,
+            observation_end: options.observation_end,
+            calibration_end: None,
+        }),
+        ..state_options(tx, options.policy, false)
+    })?;
+    state.update(&ids.batch(tx))?;
+    let mut out = state.finish_summary(options.include_first_transaction)?;
+    if tx.amount.is_none() {
+        out.monetary_value.clear();
+    }
+    summary_codes(&state, &mut out);
+    Ok(out)
+}
+
+/// Calibration summary up to `calibration_end` (inclusive, ticks) and, for the same
+/// customers, their purchases in `(calibration_end, observation_end]`.
+///
+/// # Errors
+/// [`crate::RfmError::Parameter`] when the calibration end is not before the observation
+/// end, and the errors of [`summary`].
+pub fn calibration_holdout(
+    tx: &Transactions<'_>,
+    calibration_end: i64,
+    options: &SummaryOptions,
+) -> Result<CalibrationHoldout> {
+    let ids = CodeIds::of(tx)?;
+    let mut state = State::new(StateOptions {
+        summary: Some(SummaryView {
+            period: options.period,
+            observation_end: options.observation_end,
+            calibration_end: Some(calibration_end),
+        }),
+        ..state_options(tx, options.policy, false)
+    })?;
+    state.update(&ids.batch(tx))?;
+    let mut out = state.finish_calibration_holdout(options.include_first_transaction)?;
+    if tx.amount.is_none() {
+        out.calibration.monetary_value.clear();
+    }
+    let order = summary_codes(&state, &mut out.calibration);
+    permute(&mut out.frequency_holdout, &order);
+    permute(&mut out.monetary_value_holdout, &order);
+    Ok(out)
+}
