@@ -16,13 +16,19 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from rfmkit.exceptions import ColumnNotFoundError, InvalidDataError, InvalidParameterError
+from rfmkit.exceptions import (
+    ColumnNotFoundError,
+    InvalidDataError,
+    InvalidParameterError,
+)
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".gz", ".bz2")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -80,33 +86,53 @@ def read_transactions(
     (['00017', '00017'], [1234.5, 12.0])
     """
     path = Path(path)
+    check_file(path)
+    roles = {"customer": customer, "date": date, "amount": amount}
+    if order is not None:
+        roles["order"] = order
+    kind = file_format(path)
+    if kind == "parquet":
+        return _read_parquet(path, roles)
+    if kind == "excel":
+        return read_excel(path, roles, decimal, thousands)
+    return CsvFile.open(path, roles, sep=sep, decimal=decimal, thousands=thousands, encoding=encoding).table()
+
+
+def check_file(path: Path) -> None:
+    """A readable input file: it exists, is no folder and is not empty."""
     if not path.exists():
         raise InvalidParameterError(f"input file {str(path)!r} does not exist")
     if path.is_dir():
         raise InvalidParameterError(f"input {str(path)!r} is a folder, not a file")
     if path.stat().st_size == 0:
         raise InvalidDataError(f"input file {str(path)!r} is empty (0 bytes): there is no header and no row")
-    roles = {"customer": customer, "date": date, "amount": amount}
-    if order is not None:
-        roles["order"] = order
+
+
+def file_format(path: Path) -> str:
+    """``"parquet"``, ``"csv"`` or ``"excel"``, by the file's suffix."""
     suffix = path.suffix.lower()
     if suffix in PARQUET_SUFFIXES:
-        return _read_parquet(path, roles)
+        return "parquet"
     if suffix in EXCEL_SUFFIXES:
-        return _read_excel(path, roles, decimal, thousands)
+        return "excel"
     if suffix in CSV_SUFFIXES:
-        return _read_csv(path, roles, sep, decimal, thousands, encoding)
+        return "csv"
     raise InvalidParameterError(
         f"cannot read {str(path)!r}: use a .csv, .tsv, .txt (or .gz), .parquet or .xlsx file"
     )
 
 
-def _check_columns(names: list[str], roles: dict[str, str], path: Path, separator: str | None = None) -> None:
+def check_columns(names: list[str], roles: dict[str, str], where: str | Path, separator: str | None = None) -> None:
+    """Raises ColumnNotFoundError for the first role whose column is not in `names`, naming
+    the role, the column, where it was looked for (a file, or e.g. "the LazyFrame") and the
+    columns there are, with a close match when there is one."""
     from rfmkit._frame import _close_match
 
+    place = where.name if isinstance(where, Path) else where
     for role, name in roles.items():
         if name not in names:
             shown = ", ".join(repr(n) for n in names[:30])
+            more = f" and {len(names) - 30} more" if len(names) > 30 else ""
             hint = _close_match(name, names)
             unsplit = ""
             if separator is not None and len(names) == 1:
@@ -114,41 +140,69 @@ def _check_columns(names: list[str], roles: dict[str, str], path: Path, separato
                 unsplit = (f"; the header did not split into columns on {shown_sep!r}: pass the file's separator "
                            f"with sep= (CLI: --sep), e.g. ';' or '\\t' (whitespace-aligned text needs converting first)")
             raise ColumnNotFoundError(
-                f"{role} column {name!r} is not in {path.name}; its columns are: {shown}"
+                f"{role} column {name!r} is not in {place}; its columns are: {shown}{more}"
                 + (f". Did you mean {hint!r}?" if hint else "") + unsplit
             )
 
 
-def _read_parquet(path: Path, roles: dict[str, str]) -> Any:
+def parquet_file(path: Path) -> Any:
+    """The `pyarrow.parquet.ParquetFile` of `path` (its footer: schema and row count)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        names = pq.read_schema(path).names
-        _check_columns(names, roles, path)
-        return pq.read_table(path, columns=list(dict.fromkeys(roles.values())))
+        return pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as error:
         raise InvalidDataError(f"cannot read {path.name} as Parquet: {error}") from None
 
 
-def _read_excel(path: Path, roles: dict[str, str], decimal: str, thousands: str | None) -> Any:
+def _read_parquet(path: Path, roles: dict[str, str]) -> Any:
     import pyarrow as pa
 
-    text_columns = {roles["customer"]: str, **({roles["order"]: str} if "order" in roles else {})}
+    parquet = parquet_file(path)
+    check_columns(parquet.schema_arrow.names, roles, path)
+    try:
+        return parquet.read(columns=list(dict.fromkeys(roles.values())))
+    except (pa.ArrowInvalid, OSError) as error:
+        raise InvalidDataError(f"cannot read {path.name} as Parquet: {error}") from None
+
+
+# the roles whose columns are text as written (ids, and dates for the one date rule);
+# any other role (the amount) is a number in the file's notation
+_TEXT_ROLES = ("customer", "order", "date")
+_ID_ROLES = ("customer", "order")
+
+
+def read_excel(path: Path, roles: dict[str, str], decimal: str = ".", thousands: str | None = None) -> Any:
+    """The named columns of an Excel workbook (read whole: Excel files are not streamed)."""
+    import pyarrow as pa
+
+    text_columns = {name: str for role, name in roles.items() if role in _ID_ROLES}
     try:
         frame = pd.read_excel(path, dtype=text_columns)
     except ImportError:
         raise ImportError("reading Excel needs openpyxl: pip install 'rfmkit[excel]'") from None
-    _check_columns([str(c) for c in frame.columns], roles, path)
+    check_columns([str(c) for c in frame.columns], roles, path)
     frame = frame[list(dict.fromkeys(roles.values()))]
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    amount = table.column(roles["amount"])
-    if not (pa.types.is_integer(amount.type) or pa.types.is_floating(amount.type)):
-        table = table.set_column(
-            table.schema.get_field_index(roles["amount"]), roles["amount"],
-            _numbers(pa.array(frame[roles["amount"]].astype("string"), type=pa.string(), from_pandas=True), decimal, thousands),
-        )
+    for name in _number_columns(roles):
+        values = table.column(name)
+        if not (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
+            text = pa.array(frame[name].astype("string"), type=pa.string(), from_pandas=True)
+            table = _replace_column(table, name, _numbers(text, decimal, thousands))
     return table
+
+
+def _number_columns(roles: dict[str, str]) -> list[str]:
+    text = {name for role, name in roles.items() if role in _TEXT_ROLES}
+    return [name for role, name in roles.items() if role not in _TEXT_ROLES and name not in text]
+
+
+def _replace_column(data: Any, name: str, values: Any) -> Any:
+    """`data` (a Table or a RecordBatch) with column `name` replaced by `values`."""
+    columns = list(data.columns)
+    columns[data.schema.get_field_index(name)] = values
+    return type(data).from_arrays(columns, names=data.schema.names).replace_schema_metadata(data.schema.metadata)
 
 
 def _encoding(path: Path, encoding: str | None) -> str:
@@ -188,66 +242,168 @@ def _sniff_separator(path: Path, encoding: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def _read_csv(path: Path, roles: dict[str, str], sep: str | None, decimal: str, thousands: str | None, encoding: str | None) -> Any:
-    import pyarrow as pa
-    import pyarrow.csv as csv
+_CSV_BLOCK = 1 << 24  # bytes of text a block (the streaming reader's batch)
 
-    text_encoding = _encoding(path, encoding)
-    separator = sep if sep is not None else _sniff_separator(path, text_encoding)
-    if separator == "\\t":
-        separator = "\t"
-    if len(separator) != 1:
-        raise InvalidParameterError(f"sep={separator!r} must be one character, e.g. ',', ';' or '\\t'")
-    read_options = csv.ReadOptions(encoding=text_encoding, block_size=1 << 24)
-    parse_options = csv.ParseOptions(delimiter=separator, newlines_in_values=True)
-    wanted = list(dict.fromkeys(roles.values()))
-    _check_columns(_header(path, read_options, parse_options, separator), roles, path, separator)
-    text_columns = {roles["customer"]: pa.string(), roles["date"]: pa.string()}
-    if "order" in roles:
-        text_columns[roles["order"]] = pa.string()
-    plain_numbers = decimal == "." and thousands is None
-    column_types = {**text_columns, roles["amount"]: pa.float64() if plain_numbers else pa.string()}
-    convert = csv.ConvertOptions(column_types=column_types, include_columns=wanted, strings_can_be_null=True,
-                                 quoted_strings_can_be_null=False)
-    try:
-        table = csv.read_csv(path, read_options=read_options, parse_options=parse_options, convert_options=convert)
-    except UnicodeDecodeError as error:
-        raise _read_error(path, error, separator, text_encoding) from None
-    except pa.ArrowInvalid as error:
-        if plain_numbers and "conversion error to double" in str(error):
-            # an amount that is not a number: read the column as text, make it null
-            column_types[roles["amount"]] = pa.string()
-            convert = csv.ConvertOptions(column_types=column_types, include_columns=wanted, strings_can_be_null=True,
-                                         quoted_strings_can_be_null=False)
+
+@dataclass(frozen=True)
+class CsvFile:
+    """One CSV export and how rfmkit reads it, for the whole-file reader
+    (`read_transactions`) and the streaming one (`rfmkit._sources`) alike: the encoding
+    and separator found once, ids and dates as text, amounts in the file's notation.
+    `open` checks the named columns against the header before any row is read."""
+
+    path: Path
+    roles: dict[str, str]
+    separator: str
+    encoding: str
+    decimal: str = "."
+    thousands: str | None = None
+
+    @classmethod
+    def open(cls, path: Path, roles: dict[str, str], *, sep: str | None = None, decimal: str = ".",
+             thousands: str | None = None, encoding: str | None = None) -> CsvFile:
+        text_encoding = _encoding(path, encoding)
+        separator = sep if sep is not None else _sniff_separator(path, text_encoding)
+        if separator == "\\t":
+            separator = "\t"
+        if len(separator) != 1:
+            raise InvalidParameterError(f"sep={separator!r} must be one character, e.g. ',', ';' or '\\t'")
+        file = cls(path, roles, separator, text_encoding, decimal, thousands)
+        check_columns(file._header(), roles, path, separator)
+        return file
+
+    @property
+    def types(self) -> dict[str, Any]:
+        """The Arrow type of each named column as read: text, or float64 for amounts."""
+        import pyarrow as pa
+
+        numbers = set(_number_columns(self.roles))
+        return {name: pa.float64() if name in numbers else pa.string() for name in dict.fromkeys(self.roles.values())}
+
+    def table(self) -> Any:
+        """The named columns of the whole file as a pyarrow Table."""
+        import pyarrow as pa
+        from pyarrow import csv
+
+        amounts_as_text = not self._plain_numbers
+        while True:
             try:
-                table = csv.read_csv(path, read_options=read_options, parse_options=parse_options, convert_options=convert)
-            except pa.ArrowInvalid as again:
-                raise _read_error(path, again, separator, text_encoding) from None
-        else:
-            raise _read_error(path, error, separator, text_encoding) from None
-    amount = table.column(roles["amount"])
-    if pa.types.is_string(amount.type):
-        index = table.schema.get_field_index(roles["amount"])
-        numbers = _numbers(amount, decimal, thousands)
-        table = table.set_column(index, roles["amount"], numbers)
-        table = _with_amount_example(table, amount, numbers)
-    return table
+                table = csv.read_csv(self.path, read_options=self._read_options(), parse_options=self._parse_options(),
+                                     convert_options=self._convert_options(None, amounts_as_text))
+                break
+            except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+                if amounts_as_text or not _not_a_number(error):
+                    raise self._error(error) from None
+                amounts_as_text = True  # an amount that is not a number: read them as text, make it null
+        return self._numbers(table)
 
+    def batches(self, columns: list[str] | None = None) -> Iterator[Any]:
+        """The named columns (or `columns` of them) as record batches of one block of text
+        each, in the file's order. A first amount that is not a number restarts the file
+        with the amounts read as text (as `table` does) and skips the rows already given;
+        the rows given before it were read by Arrow's number parser, which differs from
+        the text rule only in reading 'inf' as infinity (an invalid amount either way)."""
+        import pyarrow as pa
+        from pyarrow import csv
 
-def _header(path: Path, read_options: Any, parse_options: Any, separator: str) -> list[str]:
-    """The column names (the reader's first block; every column as text)."""
-    import pyarrow as pa
-    import pyarrow.csv as csv
-
-    # a small first block: only the header is wanted (the reader infers types from it)
-    small = csv.ReadOptions(encoding=read_options.encoding, block_size=1 << 16)
-    for options in (small, read_options):  # the full block for a header longer than 64 KiB
+        amounts_as_text = not self._plain_numbers
+        given = 0
+        reader = None
         try:
-            with csv.open_csv(path, read_options=options, parse_options=parse_options) as reader:
-                return list(reader.schema.names)
-        except (pa.ArrowInvalid, UnicodeDecodeError) as error:
-            failure = error
-    raise _read_error(path, failure, separator, read_options.encoding) from None
+            while True:
+                try:
+                    if reader is None:
+                        reader = csv.open_csv(self.path, read_options=self._read_options(),
+                                              parse_options=self._parse_options(),
+                                              convert_options=self._convert_options(columns, amounts_as_text))
+                        skip = given
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    return
+                except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+                    if amounts_as_text or not _not_a_number(error):
+                        raise self._error(error) from None
+                    amounts_as_text = True
+                    if reader is not None:
+                        reader.close()
+                    reader = None
+                    continue
+                if skip:
+                    dropped = min(skip, batch.num_rows)
+                    batch, skip = batch.slice(dropped), skip - dropped
+                if batch.num_rows:
+                    given += batch.num_rows
+                    yield self._numbers(batch)
+        finally:
+            if reader is not None:
+                reader.close()
+
+    @property
+    def _plain_numbers(self) -> bool:
+        return self.decimal == "." and self.thousands is None
+
+    def _read_options(self, block_size: int | None = None) -> Any:
+        from pyarrow import csv
+
+        return csv.ReadOptions(encoding=self.encoding, block_size=block_size or _CSV_BLOCK)
+
+    def _parse_options(self) -> Any:
+        from pyarrow import csv
+
+        return csv.ParseOptions(delimiter=self.separator, newlines_in_values=True)
+
+    def _convert_options(self, columns: list[str] | None, amounts_as_text: bool) -> Any:
+        import pyarrow as pa
+        from pyarrow import csv
+
+        types = self.types
+        if amounts_as_text:
+            types = {name: pa.string() for name in types}
+        wanted = list(types) if columns is None else list(columns)
+        return csv.ConvertOptions(column_types={name: types[name] for name in wanted}, include_columns=wanted,
+                                  strings_can_be_null=True, quoted_strings_can_be_null=False)
+
+    def _numbers(self, data: Any) -> Any:
+        """`data` (a Table or a RecordBatch) with its amounts read as text turned into
+        numbers in the file's notation; the first that is not one is quoted in the schema
+        metadata (see `amount_example`)."""
+        import pyarrow as pa
+
+        for name in _number_columns(self.roles):
+            if name not in data.schema.names:
+                continue
+            text = data.column(name)
+            if not pa.types.is_string(text.type):
+                continue
+            numbers = _numbers(text, self.decimal, self.thousands)
+            data = _replace_column(data, name, numbers)
+            if name == self.roles.get("amount"):
+                data = _with_amount_example(data, text, numbers)
+        return data
+
+    def _header(self) -> list[str]:
+        """The column names (the reader's first block; every column as text)."""
+        import pyarrow as pa
+        from pyarrow import csv
+
+        # a small first block: only the header is wanted (the reader infers types from it)
+        failure: Exception | None = None
+        for block_size in (1 << 16, None):  # the full block for a header longer than 64 KiB
+            try:
+                with csv.open_csv(self.path, read_options=self._read_options(block_size),
+                                  parse_options=self._parse_options()) as reader:
+                    return list(reader.schema.names)
+            except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+                failure = error
+        raise self._error(failure) from None
+
+    def _error(self, error: Exception) -> Exception:
+        return _read_error(self.path, error, self.separator, self.encoding)
+
+
+def _not_a_number(error: Exception) -> bool:
+    """Whether Arrow failed on an amount that is not a number (read as float64)."""
+    return "conversion error to double" in str(error)
 
 
 def _read_error(path: Path, error: Exception, separator: str, encoding: str) -> Exception:
