@@ -9,6 +9,7 @@
 mod cluster;
 mod clv;
 mod segments;
+mod state;
 
 use numpy::{IntoPyArray, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
@@ -21,11 +22,11 @@ use crate::periods::{Period, TIME_UNIT_ALIASES};
 use crate::rows::{
     Accounting, ColumnNames, InvalidPolicy, ReturnPolicy, RowPolicy, Transactions, ZeroPolicy,
 };
-use crate::state::oneshot::{
-    calibration_holdout as calibration_holdout_core, rfm as rfm_core, summary as summary_core, RfmOptions,
-    SummaryOptions,
-};
+use crate::state::oneshot::{rfm as rfm_core, RfmOptions};
 use crate::state::{Batch, Ids, Offsets as IdOffsets, RfmView, State, StateOptions};
+use crate::summary::{
+    calibration_holdout as calibration_holdout_core, summary as summary_core, SummaryOptions,
+};
 
 pyo3::create_exception!(
     rfmkit,
@@ -522,6 +523,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(summary, m)?)?;
     m.add_function(wrap_pyfunction!(calibration_holdout, m)?)?;
     segments::register(m)?;
+    state::register(m)?;
     cluster::register(m)?;
     clv::register(m)?;
     Ok(())

@@ -138,12 +138,14 @@ impl State {
         let day = |ticks: i64| ticks.div_euclid(tpd);
         let last_day = self.max_time.map(day);
         let as_of = match (view.as_of_day, as_of_day) {
-            (Some(fixed), Some(asked)) if fixed != asked => return Err(RfmError::parameter(
-                "as_of",
-                format!(
+            (Some(fixed), Some(asked)) if fixed != asked => {
+                return Err(RfmError::parameter(
+                    "as_of",
+                    format!(
                     "the state was aggregated with as_of day {fixed}; it cannot be finished at day {asked}"
                 ),
-            )),
+                ))
+            }
             (Some(fixed), _) => Some(fixed),
             (None, Some(asked)) => {
                 if last_day.is_some_and(|last| asked <= last) {

@@ -373,6 +373,18 @@ impl Utf8Keys {
         index
     }
 
+    /// The index of `bytes` if it is known (no insertion).
+    #[inline]
+    pub(crate) fn find(&self, hash: u64, bytes: &[u8]) -> Option<u32> {
+        let offsets = &self.offsets;
+        let data = &self.data;
+        self.table.find(hash, bytes, |k| {
+            let start = offsets.get(k as usize).map_or(0, |&o| o as usize);
+            let end = offsets.get(k as usize + 1).map_or(start, |&o| o as usize);
+            data.get(start..end).unwrap_or_default()
+        })
+    }
+
     #[inline]
     pub(crate) fn prefetch(&self, hash: u64) {
         self.table.prefetch(hash);
@@ -384,8 +396,14 @@ impl Utf8Keys {
 pub(crate) struct Lookup<'k, 'b> {
     keys: &'k mut Keys,
     ids: Ids<'b>,
-    ahead: [u64; PREFETCH_AHEAD],
+    /// Hashes of the next `AHEAD` rows (row `i` at `i % AHEAD`).
+    ahead: [u64; AHEAD],
 }
+
+/// Rows whose string hashes are computed ahead: the table slot of row `i + AHEAD` is
+/// prefetched at row `i`, and the state of row `i + PREFETCH_AHEAD` is found (without
+/// insertion) so that the caller can prefetch it.
+const AHEAD: usize = 2 * PREFETCH_AHEAD;
 
 impl<'k, 'b> Lookup<'k, 'b> {
     /// `keys` must have been prepared for `ids` ([`Keys::prepare`]); `start` is the first
@@ -394,12 +412,11 @@ impl<'k, 'b> Lookup<'k, 'b> {
         let mut lookup = Lookup {
             keys,
             ids,
-            ahead: [0; PREFETCH_AHEAD],
+            ahead: [0; AHEAD],
         };
         if let (Keys::Utf8(keys), Ids::Utf8 { .. }) = (&*lookup.keys, &lookup.ids) {
-            for k in 0..PREFETCH_AHEAD {
-                lookup.ahead[(start + k) % PREFETCH_AHEAD] =
-                    keys.hasher.hash_one(text_of(&lookup.ids, start + k));
+            for k in 0..AHEAD {
+                lookup.ahead[(start + k) % AHEAD] = keys.hasher.hash_one(text_of(&lookup.ids, start + k));
             }
         }
         lookup
@@ -420,10 +437,10 @@ impl<'k, 'b> Lookup<'k, 'b> {
                 self.ids.is_valid(i).then(|| keys.index(id))
             }
             (Keys::Utf8(keys), Ids::Utf8 { .. }) => {
-                let hash = self.ahead[i % PREFETCH_AHEAD];
-                if i + PREFETCH_AHEAD < end {
-                    let next = keys.hasher.hash_one(text_of(&self.ids, i + PREFETCH_AHEAD));
-                    self.ahead[i % PREFETCH_AHEAD] = next;
+                let hash = self.ahead[i % AHEAD];
+                if i + AHEAD < end {
+                    let next = keys.hasher.hash_one(text_of(&self.ids, i + AHEAD));
+                    self.ahead[i % AHEAD] = next;
                     keys.prefetch(next);
                 }
                 if !self.ids.is_valid(i) {
@@ -441,6 +458,8 @@ impl<'k, 'b> Lookup<'k, 'b> {
     pub(crate) fn peek(&self, i: usize) -> Option<u32> {
         match (&*self.keys, &self.ids) {
             (Keys::Int(keys), Ids::Int { values, .. }) => keys.peek(*values.get(i)?),
+            // Row `i` is at most AHEAD - 1 rows ahead of the row being looked up: its hash is in the ring.
+            (Keys::Utf8(keys), Ids::Utf8 { .. }) => keys.find(self.ahead[i % AHEAD], text_of(&self.ids, i)),
             _ => None,
         }
     }

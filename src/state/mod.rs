@@ -563,8 +563,8 @@ impl State {
         let spill = &mut self.spill;
         let counts = &mut self.counts;
         for i in rows {
-            if let Some(index) = lookup.peek(i + PREFETCH_AHEAD) {
-                if i + PREFETCH_AHEAD < end {
+            if i + PREFETCH_AHEAD < end {
+                if let Some(index) = lookup.peek(i + PREFETCH_AHEAD) {
                     prefetch_whole(records, index as usize);
                 }
             }
