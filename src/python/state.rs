@@ -7,8 +7,8 @@ use pyo3::types::PyDict;
 
 use super::{compute, parse_policy, rfm_to_py, summary_to_py, PyIds};
 use crate::periods::Period;
-use crate::rows::ColumnNames;
-use crate::state::{Batch, Keys, RfmView, State, StateOptions, SummaryView};
+use crate::rows::{ColumnNames, InvalidPolicy, ReturnPolicy, ZeroPolicy};
+use crate::state::{Batch, KeyParts, Keys, Parts, RfmView, State, StateOptions, SummaryView};
 
 #[pyclass(name = "State", module = "rfmkit._core")]
 pub(crate) struct PyState {
@@ -60,35 +60,177 @@ impl PyState {
         orders: bool,
         names: (String, String, String, String),
     ) -> PyResult<Self> {
-        let policy = parse_policy(invalid, zero, returns)?;
-        let summary = match freq {
-            Some(freq) => Some(SummaryView {
-                period: Period::parse(freq).map_err(super::to_py_err)?,
-                observation_end,
-                calibration_end,
-            }),
-            None => None,
-        };
-        let (customer, date, amount, order) = names;
-        let options = StateOptions {
-            policy,
+        let options = state_options(
             ticks_per_day,
-            rfm: rfm.then_some(RfmView {
-                as_of_day,
-                window_days: window,
-            }),
-            summary,
+            (zero, returns, invalid),
+            rfm,
+            as_of_day,
+            window,
+            freq,
+            observation_end,
+            calibration_end,
             orders,
-            names: ColumnNames {
-                customer,
-                date,
-                amount,
-                order,
-            },
-        };
+            names,
+        )?;
         Ok(PyState {
             inner: State::new(options).map_err(super::to_py_err)?,
         })
+    }
+
+    /// The keyword arguments this state was made with (`State(**state.options())`).
+    fn options<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let o = self.inner.options();
+        let out = PyDict::new(py);
+        out.set_item("ticks_per_day", o.ticks_per_day)?;
+        out.set_item(
+            "zero",
+            policy_name(o.policy.zero == ZeroPolicy::Keep, "keep", "drop"),
+        )?;
+        out.set_item(
+            "returns",
+            match o.policy.returns {
+                ReturnPolicy::Net => "net",
+                ReturnPolicy::Drop => "drop",
+                ReturnPolicy::Raise => "raise",
+            },
+        )?;
+        out.set_item(
+            "invalid",
+            policy_name(o.policy.invalid == InvalidPolicy::Raise, "raise", "drop"),
+        )?;
+        out.set_item("rfm", o.rfm.is_some())?;
+        out.set_item("as_of_day", o.rfm.and_then(|v| v.as_of_day))?;
+        out.set_item("window", o.rfm.and_then(|v| v.window_days))?;
+        out.set_item("freq", o.summary.map(|v| v.period.canonical()))?;
+        out.set_item("observation_end", o.summary.and_then(|v| v.observation_end))?;
+        out.set_item("calibration_end", o.summary.and_then(|v| v.calibration_end))?;
+        out.set_item("orders", o.orders)?;
+        let n = &o.names;
+        out.set_item(
+            "names",
+            (
+                n.customer.clone(),
+                n.date.clone(),
+                n.amount.clone(),
+                n.order.clone(),
+            ),
+        )?;
+        Ok(out)
+    }
+
+    /// Every field as numpy arrays and numbers (the period log compacted first); the
+    /// Python layer writes them as Arrow IPC.
+    fn columns<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let state = &mut self.inner;
+        let parts = compute(py, || Ok(state.to_parts()))?;
+        let out = PyDict::new(py);
+        key_parts_to_py(py, &out, "customers", parts.customers)?;
+        key_parts_to_py(py, &out, "orders", parts.orders)?;
+        out.set_item("first_time", parts.first_time.into_pyarray(py))?;
+        out.set_item("last_time", parts.last_time.into_pyarray(py))?;
+        out.set_item("sum_high", parts.sum_high.into_pyarray(py))?;
+        out.set_item("sum_low", parts.sum_low.into_pyarray(py))?;
+        out.set_item("first_row", parts.first_row.into_pyarray(py))?;
+        out.set_item("last_row", parts.last_row.into_pyarray(py))?;
+        out.set_item("purchases", parts.purchases.into_pyarray(py))?;
+        out.set_item("returns", parts.returns.into_pyarray(py))?;
+        out.set_item("log_customer", parts.log_customer.into_pyarray(py))?;
+        out.set_item("log_key", parts.log_key.into_pyarray(py))?;
+        out.set_item("log_rows", parts.log_rows.into_pyarray(py))?;
+        out.set_item("log_sum_high", parts.log_sum_high.into_pyarray(py))?;
+        out.set_item("log_sum_low", parts.log_sum_low.into_pyarray(py))?;
+        out.set_item("spill_customer", parts.spill_customer.into_pyarray(py))?;
+        out.set_item("spill_key", parts.spill_key.into_pyarray(py))?;
+        out.set_item("spill_value", parts.spill_value.into_pyarray(py))?;
+        out.set_item("pair_customer", parts.pair_customer.into_pyarray(py))?;
+        out.set_item("pair_order", parts.pair_order.into_pyarray(py))?;
+        out.set_item("counts", parts.counts.into_pyarray(py))?;
+        out.set_item("rows_in", parts.rows_in)?;
+        out.set_item("row_base", parts.row_base)?;
+        out.set_item("rows_fit", parts.rows_fit)?;
+        out.set_item("max_time", parts.max_time)?;
+        Ok(out)
+    }
+
+    /// The state of `columns` (from `columns()`), made with `options` (from `options()`).
+    /// Damaged columns raise `InvalidParameterError` naming `state`.
+    #[staticmethod]
+    fn from_columns(
+        py: Python<'_>,
+        options: &Bound<'_, PyDict>,
+        columns: &Bound<'_, PyDict>,
+    ) -> PyResult<Self> {
+        let get = |name: &str| -> PyResult<Bound<'_, PyAny>> {
+            options
+                .get_item(name)?
+                .ok_or_else(|| super::InvalidParameterError::new_err(format!("state options lack {name:?}")))
+        };
+        let zero: String = get("zero")?.extract()?;
+        let returns: String = get("returns")?.extract()?;
+        let invalid: String = get("invalid")?.extract()?;
+        let freq: Option<String> = get("freq")?.extract()?;
+        let state_options = state_options(
+            get("ticks_per_day")?.extract()?,
+            (&zero, &returns, &invalid),
+            get("rfm")?.extract()?,
+            get("as_of_day")?.extract()?,
+            get("window")?.extract()?,
+            freq.as_deref(),
+            get("observation_end")?.extract()?,
+            get("calibration_end")?.extract()?,
+            get("orders")?.extract()?,
+            get("names")?.extract()?,
+        )?;
+        let column = |name: &str| -> PyResult<Bound<'_, PyAny>> {
+            columns.get_item(name)?.ok_or_else(|| {
+                super::InvalidParameterError::new_err(format!("the state lacks the column {name:?}"))
+            })
+        };
+        macro_rules! vec_of {
+            ($name:expr, $t:ty) => {
+                column($name)?
+                    .extract::<PyReadonlyArray1<'_, $t>>()?
+                    .as_slice()?
+                    .to_vec()
+            };
+        }
+        let parts = Parts {
+            customers: key_parts_of(
+                &column("customers_kind")?,
+                &column("customers_values")?,
+                &column("customers_data")?,
+            )?,
+            orders: key_parts_of(
+                &column("orders_kind")?,
+                &column("orders_values")?,
+                &column("orders_data")?,
+            )?,
+            first_time: vec_of!("first_time", i64),
+            last_time: vec_of!("last_time", i64),
+            sum_high: vec_of!("sum_high", i64),
+            sum_low: vec_of!("sum_low", i64),
+            first_row: vec_of!("first_row", u32),
+            last_row: vec_of!("last_row", u32),
+            purchases: vec_of!("purchases", u32),
+            returns: vec_of!("returns", u32),
+            log_customer: vec_of!("log_customer", u32),
+            log_key: vec_of!("log_key", i64),
+            log_rows: vec_of!("log_rows", u32),
+            log_sum_high: vec_of!("log_sum_high", i64),
+            log_sum_low: vec_of!("log_sum_low", i64),
+            spill_customer: vec_of!("spill_customer", u32),
+            spill_key: vec_of!("spill_key", i64),
+            spill_value: vec_of!("spill_value", f64),
+            pair_customer: vec_of!("pair_customer", u32),
+            pair_order: vec_of!("pair_order", u32),
+            counts: vec_of!("counts", u64),
+            rows_in: column("rows_in")?.extract()?,
+            row_base: column("row_base")?.extract()?,
+            rows_fit: column("rows_fit")?.extract()?,
+            max_time: column("max_time")?.extract()?,
+        };
+        let inner = compute(py, || State::from_parts(state_options, parts))?;
+        Ok(PyState { inner })
     }
 
     /// Classifies and adds one batch of rows.
@@ -184,6 +326,93 @@ impl PyState {
         out.set_item("duration_holdout", result.duration_holdout)?;
         out.set_item("keys", keys)?;
         Ok(out)
+    }
+}
+
+fn policy_name(first: bool, yes: &'static str, no: &'static str) -> &'static str {
+    if first {
+        yes
+    } else {
+        no
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn state_options(
+    ticks_per_day: i64,
+    (zero, returns, invalid): (&str, &str, &str),
+    rfm: bool,
+    as_of_day: Option<i64>,
+    window: Option<i64>,
+    freq: Option<&str>,
+    observation_end: Option<i64>,
+    calibration_end: Option<i64>,
+    orders: bool,
+    names: (String, String, String, String),
+) -> PyResult<StateOptions> {
+    let policy = parse_policy(invalid, zero, returns)?;
+    let summary = match freq {
+        Some(freq) => Some(SummaryView {
+            period: Period::parse(freq).map_err(super::to_py_err)?,
+            observation_end,
+            calibration_end,
+        }),
+        None => None,
+    };
+    let (customer, date, amount, order) = names;
+    Ok(StateOptions {
+        policy,
+        ticks_per_day,
+        rfm: rfm.then_some(RfmView {
+            as_of_day,
+            window_days: window,
+        }),
+        summary,
+        orders,
+        names: ColumnNames {
+            customer,
+            date,
+            amount,
+            order,
+        },
+    })
+}
+
+/// `{prefix}_kind` ("empty", "int", "utf8"), `{prefix}_values` (ints or offsets) and
+/// `{prefix}_data` (the text bytes).
+fn key_parts_to_py(py: Python<'_>, out: &Bound<'_, PyDict>, prefix: &str, parts: KeyParts) -> PyResult<()> {
+    let (kind, values, data) = match parts {
+        KeyParts::Empty => ("empty", Vec::new(), Vec::new()),
+        KeyParts::Int(values) => ("int", values, Vec::new()),
+        KeyParts::Utf8 { offsets, data } => ("utf8", offsets, data),
+    };
+    out.set_item(format!("{prefix}_kind"), kind)?;
+    out.set_item(format!("{prefix}_values"), values.into_pyarray(py))?;
+    out.set_item(format!("{prefix}_data"), data.into_pyarray(py))?;
+    Ok(())
+}
+
+fn key_parts_of(
+    kind: &Bound<'_, PyAny>,
+    values: &Bound<'_, PyAny>,
+    data: &Bound<'_, PyAny>,
+) -> PyResult<KeyParts> {
+    let kind: String = kind.extract()?;
+    let values = values
+        .extract::<PyReadonlyArray1<'_, i64>>()?
+        .as_slice()?
+        .to_vec();
+    let data = data.extract::<PyReadonlyArray1<'_, u8>>()?.as_slice()?.to_vec();
+    match kind.as_str() {
+        "empty" => Ok(KeyParts::Empty),
+        "int" => Ok(KeyParts::Int(values)),
+        "utf8" => Ok(KeyParts::Utf8 {
+            offsets: values,
+            data,
+        }),
+        other => Err(super::InvalidParameterError::new_err(format!(
+            "the state's ids are of an unknown kind {other:?}"
+        ))),
     }
 }
 

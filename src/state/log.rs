@@ -55,6 +55,14 @@ pub(crate) struct Log {
 }
 
 impl Log {
+    /// A log of `entries` (not yet compacted).
+    pub(crate) fn from_entries(entries: Vec<Entry>) -> Log {
+        Log {
+            entries,
+            ..Log::default()
+        }
+    }
+
     /// Adds one row of `customer` with `key` and `amount`.
     #[inline]
     pub(crate) fn add(&mut self, customer: u32, key: i64, amount: f64, spill: &mut Vec<Spill>) {

@@ -23,12 +23,14 @@ mod finish;
 pub mod keys;
 mod log;
 pub mod oneshot;
+mod parts;
 
 use hashbrown::HashSet;
 use rayon::prelude::*;
 
 pub use finish::{CalibrationHoldout, RfmTable, Summary};
 pub use keys::{Ids, Keys, Offsets};
+pub use parts::{KeyParts, Parts};
 
 use crate::error::{Field, Result, RfmError};
 use crate::money::Fixed;

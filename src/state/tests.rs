@@ -790,3 +790,69 @@ fn finishing_at_a_later_as_of_and_refusing_an_earlier_one() {
     let other = State::new(options_of(None, None, RowPolicy::default(), false)).unwrap();
     assert!(state.merge(&other).is_err());
 }
+
+#[test]
+fn parts_round_trip_and_damage_is_an_error() {
+    let m = mess(2_000, 150, 11);
+    let options = options_of(
+        Some(RfmView::default()),
+        Some(SummaryView {
+            period: Period::Week(Weekday::Sun),
+            observation_end: None,
+            calibration_end: None,
+        }),
+        RowPolicy::default(),
+        true,
+    );
+    let mut rng = Rng(3);
+    let mut whole = one_shot(&m, &options);
+    let expected_rfm = whole.finish_rfm(None, true).unwrap();
+    let expected_summary = whole.finish_summary(false).unwrap();
+    // A state through its parts, then merged with another through its parts.
+    let mut a = merged(&m, &options, &mut rng, 1);
+    let parts = a.to_parts();
+    let mut back = State::from_parts(options.clone(), parts.clone()).unwrap();
+    assert_eq!(back.finish_rfm(None, true).unwrap(), expected_rfm);
+    assert_eq!(back.finish_summary(false).unwrap(), expected_summary);
+    let half = m.customer.len() / 2;
+    let valid: Vec<bool> = m.customer.iter().map(|&c| c >= 0).collect();
+    let order_valid: Vec<bool> = m.order.iter().map(|&o| o >= 0).collect();
+    let mut first = State::new(options.clone()).unwrap();
+    first
+        .update(&batch_of(&m, &valid, &order_valid, 0..half, true))
+        .unwrap();
+    let mut second = State::new(options.clone()).unwrap();
+    second
+        .update(&batch_of(&m, &valid, &order_valid, half..m.customer.len(), true))
+        .unwrap();
+    let mut first = State::from_parts(options.clone(), first.to_parts()).unwrap();
+    let second = State::from_parts(options.clone(), second.to_parts()).unwrap();
+    first.merge(&second).unwrap();
+    assert_eq!(
+        rfm_rows(&first, &first.finish_rfm(None, false).unwrap()),
+        rfm_rows(&whole, &expected_rfm)
+    );
+    let merged_summary = first.finish_summary(false).unwrap();
+    assert_eq!(
+        summary_rows(&first, &merged_summary),
+        summary_rows(&whole, &expected_summary)
+    );
+    // Damaged parts: errors, not panics.
+    let mut repeated = parts.clone();
+    if let KeyParts::Int(keys) = &mut repeated.customers {
+        keys[1] = keys[0];
+    }
+    assert!(State::from_parts(options.clone(), repeated).is_err());
+    let mut short = parts.clone();
+    short.purchases.pop();
+    assert!(State::from_parts(options.clone(), short).is_err());
+    let mut out_of_range = parts.clone();
+    out_of_range.log_customer[0] = 1_000_000;
+    assert!(State::from_parts(options.clone(), out_of_range).is_err());
+    let mut bad_pairs = parts.clone();
+    bad_pairs.pair_order[0] = u32::MAX;
+    assert!(State::from_parts(options.clone(), bad_pairs).is_err());
+    let mut counts = parts;
+    counts.counts.pop();
+    assert!(State::from_parts(options, counts).is_err());
+}
