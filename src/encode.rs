@@ -511,23 +511,6 @@ impl StringTable {
         prefetch(&self.slots, hash as usize & self.mask());
     }
 
-    /// The code of `bytes` if it is in the table (no insertion).
-    #[inline]
-    pub(crate) fn find<'d>(&self, hash: u64, bytes: &[u8], stored: impl Fn(u32) -> &'d [u8]) -> Option<u32> {
-        let mask = self.mask();
-        let mut index = hash as usize & mask;
-        loop {
-            let slot = self.slots.get(index)?;
-            if slot.code == u32::MAX {
-                return None;
-            }
-            if slot.matches(hash, bytes, || stored(slot.code)) {
-                return Some(slot.code);
-            }
-            index = (index + 1) & mask;
-        }
-    }
-
     /// The code of `bytes`, or `new_code` after inserting it. `stored(code)` gives the
     /// string of a code, for strings longer than the inline bytes.
     #[inline]

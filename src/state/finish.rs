@@ -2,12 +2,13 @@
 //! calibration/holdout split.
 
 use hashbrown::HashMap;
+use rayon::prelude::*;
 
 use super::log::{is_holdout, is_return, period_of, Entry};
 use super::{calibration_after_end, State, RECORD_SUM};
 use crate::error::{Result, RfmError};
 use crate::money::{exact_sum, Fixed};
-use crate::rows::{Accounting, DropReason};
+use crate::rows::{prefetch_whole, Accounting, DropReason, PREFETCH_AHEAD};
 
 /// One row per customer with at least one purchase, in order of first appearance.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -223,8 +224,12 @@ impl State {
         Ok(table)
     }
 
-    /// Compacts the period log fully (finishing reads it customer by customer).
-    fn compact_log(&mut self) -> Result<()> {
+    /// The period stats of every customer, calibration (or the whole summary) and holdout.
+    /// Fast path: an ordered log (the usual time-ordered rows and batches) without spilled
+    /// amounts is walked in place, each customer's stats updated entry by entry. Otherwise
+    /// the log is grouped and sorted (compacted) and each customer's entries summed
+    /// exactly, spills included. Both give the same bits.
+    fn period_stats(&mut self) -> Result<(Vec<Stats>, Vec<Stats>)> {
         let n = self.customers.len();
         let Some(log) = self.log.as_mut() else {
             return Err(RfmError::parameter(
@@ -232,11 +237,26 @@ impl State {
                 "this state was made without the BTYD summary view",
             ));
         };
-        if !log.is_compact() || log.entries.is_empty() {
-            let spilled = log.compact(n);
-            self.spill.extend(spilled);
+        if log.ordered && self.spill.is_empty() {
+            // Each customer's closed entries, then its open one: in key order.
+            if let Some(stats) = walk(&[&log.entries, log.open_entries()], n) {
+                return Ok(stats);
+            }
         }
-        Ok(())
+        let spilled = log.compact(n);
+        self.spill.extend(spilled);
+        let spills = spills_by_target(self);
+        let Some(log) = self.log.as_ref() else {
+            return Err(RfmError::Internal("no period log".into()));
+        };
+        let mut calibration = Vec::with_capacity(n);
+        let mut holdout = Vec::with_capacity(n);
+        for c in 0..n {
+            let entries = log.customer_entries(c);
+            calibration.push(PeriodStats::of(entries, false, c as u32, &spills).stats());
+            holdout.push(PeriodStats::of(entries, true, c as u32, &spills).stats());
+        }
+        Ok((calibration, holdout))
     }
 
     /// The lifetimes-style summary of every customer with a purchase.
@@ -245,9 +265,11 @@ impl State {
     /// [`RfmError::Parameter`] when the state keeps no period log or was made with a
     /// calibration end (finish the split instead).
     pub fn finish_summary(&mut self, include_first_transaction: bool) -> Result<Summary> {
-        self.compact_log()?;
         let Some(view) = self.options.summary else {
-            return Err(RfmError::Internal("no summary view".into()));
+            return Err(RfmError::parameter(
+                "summary",
+                "this state was made without the BTYD summary view",
+            ));
         };
         if view.calibration_end.is_some() {
             return Err(RfmError::parameter(
@@ -255,6 +277,7 @@ impl State {
                 "this state splits calibration and holdout: finish it with the calibration/holdout view",
             ));
         }
+        let (stats, _) = self.period_stats()?;
         let end = view.observation_end.or(self.max_time);
         let mut accounting = to_accounting(self, &self.counts.summary);
         let Some(end) = end else {
@@ -264,20 +287,14 @@ impl State {
             });
         };
         let end_period = view.period.index(end, self.options.ticks_per_day);
-        let spills = spills_by_target(self);
         let mut out = Summary::default();
-        let n = self.customers.len();
-        let Some(log) = self.log.as_ref() else {
-            return Err(RfmError::Internal("no period log".into()));
-        };
-        for c in 0..n {
-            let stats = PeriodStats::of(log.customer_entries(c), false, c as u32, &spills);
-            if stats.periods == 0 {
-                accounting.dropped[DropReason::ReturnWithoutPurchase as usize] += stats.return_rows;
+        for (c, s) in stats.iter().enumerate() {
+            if s.periods == 0 {
+                accounting.dropped[DropReason::ReturnWithoutPurchase as usize] += s.return_rows as usize;
                 continue;
             }
-            accounting.rows_used += stats.purchase_rows + stats.return_rows;
-            push_summary_row(&mut out, c, &stats, end_period, include_first_transaction);
+            accounting.rows_used += (s.purchase_rows + s.return_rows) as usize;
+            push_summary_row(&mut out, c, s, end_period, include_first_transaction);
         }
         out.observation_end = Some(end);
         out.accounting = accounting;
@@ -294,9 +311,11 @@ impl State {
         &mut self,
         include_first_transaction: bool,
     ) -> Result<CalibrationHoldout> {
-        self.compact_log()?;
         let Some(view) = self.options.summary else {
-            return Err(RfmError::Internal("no summary view".into()));
+            return Err(RfmError::parameter(
+                "summary",
+                "this state was made without the BTYD summary view",
+            ));
         };
         let Some(calibration_end) = view.calibration_end else {
             return Err(RfmError::parameter(
@@ -313,36 +332,28 @@ impl State {
         if calibration_end >= observation_end {
             return Err(calibration_after_end());
         }
+        let (stats, holdout) = self.period_stats()?;
         let tpd = self.options.ticks_per_day;
         let period = view.period;
         let cal_period = period.index(calibration_end, tpd);
         let mut accounting = to_accounting(self, &self.counts.summary);
-        let spills = spills_by_target(self);
-        let Some(log) = self.log.as_ref() else {
-            return Err(RfmError::Internal("no period log".into()));
-        };
         let mut calibration = Summary::default();
         let mut frequency_holdout = Vec::new();
         let mut monetary_value_holdout = Vec::new();
-        for c in 0..self.customers.len() {
-            let entries = log.customer_entries(c);
-            let stats = PeriodStats::of(entries, false, c as u32, &spills);
-            let holdout = PeriodStats::of(entries, true, c as u32, &spills);
-            let holdout_rows = holdout.purchase_rows + holdout.return_rows;
-            if stats.periods == 0 {
-                accounting.dropped[DropReason::ReturnWithoutPurchase as usize] += stats.return_rows;
+        for (c, (s, h)) in stats.iter().zip(&holdout).enumerate() {
+            let holdout_rows = (h.purchase_rows + h.return_rows) as usize;
+            if s.periods == 0 {
+                accounting.dropped[DropReason::ReturnWithoutPurchase as usize] += s.return_rows as usize;
                 accounting.dropped[DropReason::HoldoutWithoutCalibration as usize] += holdout_rows;
                 continue;
             }
-            accounting.rows_used += stats.purchase_rows + stats.return_rows + holdout_rows;
-            push_summary_row(&mut calibration, c, &stats, cal_period, include_first_transaction);
-            frequency_holdout.push(holdout.periods as f64);
-            monetary_value_holdout.push(if holdout.purchase_rows == 0 {
+            accounting.rows_used += (s.purchase_rows + s.return_rows) as usize + holdout_rows;
+            push_summary_row(&mut calibration, c, s, cal_period, include_first_transaction);
+            frequency_holdout.push(f64::from(h.periods));
+            monetary_value_holdout.push(if h.purchase_rows == 0 {
                 0.0
             } else {
-                let mut total = holdout.first_sum.clone();
-                total.absorb(&holdout.repeat_sum);
-                total.value() / holdout.purchase_rows as f64
+                h.total / f64::from(h.purchase_rows)
             });
         }
         calibration.observation_end = Some(calibration_end);
@@ -356,16 +367,153 @@ impl State {
     }
 }
 
-fn push_summary_row(out: &mut Summary, c: usize, s: &PeriodStats, end_period: i64, include_first: bool) {
+/// One customer's stats of one phase, money exactly rounded: what the summary rows need.
+#[derive(Debug, Clone, Copy, Default)]
+struct Stats {
+    periods: u32,
+    purchase_rows: u32,
+    return_rows: u32,
+    first: i64,
+    last: i64,
+    /// The repeat periods' spend (returns netted in).
+    repeat: f64,
+    /// All the spend.
+    total: f64,
+}
+
+/// A customer's running stats of one phase while its entries come in key order.
+#[derive(Debug, Clone, Copy, Default)]
+struct Walk {
+    periods: u32,
+    purchase_rows: u32,
+    return_rows: u32,
+    first: i64,
+    last: i64,
+    first_sum: Fixed,
+    repeat_sum: Fixed,
+    pending: Fixed,
+}
+
+impl Walk {
+    /// The entry's rows; `None` when a sum overflows its fixed point.
+    #[inline]
+    fn step(&mut self, entry: &Entry) -> Option<()> {
+        if is_return(entry.key) {
+            self.return_rows += entry.rows;
+            let target = match self.periods {
+                0 => &mut self.pending,
+                1 => &mut self.first_sum,
+                _ => &mut self.repeat_sum,
+            };
+            *target = target.checked_add(entry.sum)?;
+            return Some(());
+        }
+        self.purchase_rows += entry.rows;
+        let period = period_of(entry.key);
+        if self.periods == 0 || period != self.last {
+            self.periods += 1;
+            if self.periods == 1 {
+                self.first = period;
+            }
+            self.last = period;
+        }
+        let target = if self.periods == 1 {
+            &mut self.first_sum
+        } else {
+            &mut self.repeat_sum
+        };
+        *target = target.checked_add(entry.sum)?;
+        Some(())
+    }
+
+    fn stats(&self) -> Option<Stats> {
+        let first = self.first_sum.checked_add(self.pending)?;
+        Some(Stats {
+            periods: self.periods,
+            purchase_rows: self.purchase_rows,
+            return_rows: self.return_rows,
+            first: self.first,
+            last: self.last,
+            repeat: self.repeat_sum.to_f64(),
+            total: first.checked_add(self.repeat_sum)?.to_f64(),
+        })
+    }
+}
+
+/// Walks `entries` (each customer's in non-decreasing key order) into the stats of the
+/// calibration and holdout phases; `None` when a sum overflows (the exact path then).
+/// Ranges of customers are walked in parallel, each over every entry.
+fn walk(entries: &[&[Entry]], n: usize) -> Option<(Vec<Stats>, Vec<Stats>)> {
+    let parts = if entries.iter().map(|e| e.len()).sum::<usize>() < 1 << 16 {
+        1
+    } else {
+        rayon::current_num_threads().max(1)
+    };
+    let size = n.div_ceil(parts).max(1);
+    let ranges: Vec<std::ops::Range<usize>> = (0..parts)
+        .map(|p| (p * size).min(n)..((p + 1) * size).min(n))
+        .collect();
+    let pieces: Vec<Option<(Vec<Stats>, Vec<Stats>)>> = ranges
+        .into_par_iter()
+        .map(|range| walk_range(entries, range))
+        .collect();
+    let mut calibration = Vec::with_capacity(n);
+    let mut holdout = Vec::with_capacity(n);
+    for piece in pieces {
+        let (c, h) = piece?;
+        calibration.extend(c);
+        holdout.extend(h);
+    }
+    Some((calibration, holdout))
+}
+
+fn walk_range(slices: &[&[Entry]], range: std::ops::Range<usize>) -> Option<(Vec<Stats>, Vec<Stats>)> {
+    let (first, width) = (range.start, range.len());
+    let mut calibration = vec![Walk::default(); width];
+    let mut holdout: Vec<Walk> = Vec::new();
+    for entries in slices {
+        for (k, entry) in entries.iter().enumerate() {
+            if entry.rows == 0 {
+                continue;
+            }
+            if let Some(ahead) = entries.get(k + PREFETCH_AHEAD) {
+                let local = (ahead.customer as usize).wrapping_sub(first);
+                if local < width {
+                    prefetch_whole(&calibration, local);
+                }
+            }
+            let local = (entry.customer as usize).wrapping_sub(first);
+            if local >= width {
+                continue;
+            }
+            let walk = if is_holdout(entry.key) {
+                if holdout.is_empty() {
+                    holdout = vec![Walk::default(); width];
+                }
+                holdout.get_mut(local)?
+            } else {
+                calibration.get_mut(local)?
+            };
+            walk.step(entry)?;
+        }
+    }
+    let calibration: Option<Vec<Stats>> = calibration.iter().map(Walk::stats).collect();
+    let holdout: Option<Vec<Stats>> = if holdout.is_empty() {
+        Some(vec![Stats::default(); width])
+    } else {
+        holdout.iter().map(Walk::stats).collect()
+    };
+    Some((calibration?, holdout?))
+}
+
+fn push_summary_row(out: &mut Summary, c: usize, s: &Stats, end_period: i64, include_first: bool) {
     let repeats = s.periods - 1;
     let (frequency, monetary) = if include_first {
-        let mut total = s.first_sum.clone();
-        total.absorb(&s.repeat_sum);
-        (s.periods as f64, total.value() / s.periods as f64)
+        (f64::from(s.periods), s.total / f64::from(s.periods))
     } else if repeats == 0 {
         (0.0, 0.0)
     } else {
-        (repeats as f64, s.repeat_sum.value() / repeats as f64)
+        (f64::from(repeats), s.repeat / f64::from(repeats))
     };
     out.customer.push(c as i64);
     out.frequency.push(frequency);
@@ -426,5 +574,19 @@ impl PeriodStats {
         }
         stats.first_sum.absorb(&pending);
         stats
+    }
+
+    fn stats(&self) -> Stats {
+        let mut total = self.first_sum.clone();
+        total.absorb(&self.repeat_sum);
+        Stats {
+            periods: self.periods as u32,
+            purchase_rows: self.purchase_rows as u32,
+            return_rows: self.return_rows as u32,
+            first: self.first,
+            last: self.last,
+            repeat: self.repeat_sum.value(),
+            total: total.value(),
+        }
     }
 }

@@ -253,7 +253,7 @@ impl IntKeys {
     }
 
     /// The index of `id`, added when new. The table covers every id of a prepared batch.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn index(&mut self, id: i64) -> u32 {
         let next = self.keys.len() as u32;
         match &mut self.index {
@@ -295,17 +295,6 @@ impl IntKeys {
             if slot < table.len() {
                 prefetch(table, slot);
             }
-        }
-    }
-
-    /// The index of `id` if it is known, without adding it (for prefetching).
-    #[inline]
-    pub(crate) fn peek(&self, id: i64) -> Option<u32> {
-        match &self.index {
-            IntIndex::Dense { lo, table } => {
-                table.get(slot_of(id, *lo)).copied().filter(|&s| s != EMPTY_SLOT)
-            }
-            IntIndex::Sparse(_) => None,
         }
     }
 }
@@ -373,18 +362,6 @@ impl Utf8Keys {
         index
     }
 
-    /// The index of `bytes` if it is known (no insertion).
-    #[inline]
-    pub(crate) fn find(&self, hash: u64, bytes: &[u8]) -> Option<u32> {
-        let offsets = &self.offsets;
-        let data = &self.data;
-        self.table.find(hash, bytes, |k| {
-            let start = offsets.get(k as usize).map_or(0, |&o| o as usize);
-            let end = offsets.get(k as usize + 1).map_or(start, |&o| o as usize);
-            data.get(start..end).unwrap_or_default()
-        })
-    }
-
     #[inline]
     pub(crate) fn prefetch(&self, hash: u64) {
         self.table.prefetch(hash);
@@ -401,8 +378,7 @@ pub(crate) struct Lookup<'k, 'b> {
 }
 
 /// Rows whose string hashes are computed ahead: the table slot of row `i + AHEAD` is
-/// prefetched at row `i`, and the state of row `i + PREFETCH_AHEAD` is found (without
-/// insertion) so that the caller can prefetch it.
+/// prefetched at row `i`.
 const AHEAD: usize = 2 * PREFETCH_AHEAD;
 
 impl<'k, 'b> Lookup<'k, 'b> {
@@ -424,12 +400,12 @@ impl<'k, 'b> Lookup<'k, 'b> {
 
     /// The index of row `i`'s id (rows in increasing order), `None` for a null; `end` bounds
     /// the rows prefetched.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn index(&mut self, i: usize, end: usize) -> Option<u32> {
         match (&mut *self.keys, &self.ids) {
             (Keys::Int(keys), Ids::Int { values, .. }) => {
-                if let Some(&ahead) = values.get(i + 2 * PREFETCH_AHEAD) {
-                    if i + 2 * PREFETCH_AHEAD < end {
+                if let Some(&ahead) = values.get(i + 4 * PREFETCH_AHEAD) {
+                    if i + 4 * PREFETCH_AHEAD < end {
                         keys.prefetch(ahead);
                     }
                 }
@@ -452,16 +428,9 @@ impl<'k, 'b> Lookup<'k, 'b> {
         }
     }
 
-    /// The index of row `i`'s id if it is known already (integer ids in a dense table), for
-    /// prefetching the state of a row ahead.
-    #[inline]
-    pub(crate) fn peek(&self, i: usize) -> Option<u32> {
-        match (&*self.keys, &self.ids) {
-            (Keys::Int(keys), Ids::Int { values, .. }) => keys.peek(*values.get(i)?),
-            // Row `i` is at most AHEAD - 1 rows ahead of the row being looked up: its hash is in the ring.
-            (Keys::Utf8(keys), Ids::Utf8 { .. }) => keys.find(self.ahead[i % AHEAD], text_of(&self.ids, i)),
-            _ => None,
-        }
+    /// The number of ids known.
+    pub(crate) fn len(&self) -> usize {
+        self.keys.len()
     }
 }
 

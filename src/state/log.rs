@@ -4,9 +4,6 @@
 use super::{Spill, BLOCK};
 use crate::money::Fixed;
 
-/// Marks a customer without an entry in [`Log::latest`].
-const NONE: u32 = u32::MAX;
-
 /// The key of an entry: its period, then its phase (calibration before holdout), then its
 /// kind (purchases before returns), so that sorting by key walks each phase in period
 /// order with a period's returns after its purchases.
@@ -41,25 +38,68 @@ pub(crate) struct Entry {
     pub(crate) sum: Fixed,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Log {
+    /// Closed entries: in append order, or grouped by customer after a compaction.
     pub(crate) entries: Vec<Entry>,
-    /// Per customer, the index of its latest entry: rows in time order (the usual export)
-    /// land in it while their key stays the same.
-    latest: Vec<u32>,
-    /// `entries[..compacted]` are grouped by customer (in index order), sorted by key and
-    /// distinct; later entries are appended as rows come.
+    /// Per customer, the entry its rows land in while their key stays the same (rows in
+    /// time order, the usual export, make one entry per period). `rows == 0`: none open,
+    /// and `key` is then the customer's last closed key ([`NO_KEY`]: no entry at all).
+    open: Vec<Entry>,
+    /// Whether every customer's entries come in non-decreasing key order (closed entries in
+    /// array order, then the open one): then finishing needs no grouping.
+    pub(crate) ordered: bool,
+    /// Entries at the last compaction (compaction is geometric).
     compacted: usize,
-    /// Per customer, the start of its entries in `entries[..compacted]` (`n + 1` values).
+    /// After a compaction, per customer, the start of its entries (`n + 1` values).
     offsets: Vec<usize>,
 }
 
+/// The key of no entry (smaller than every key of a row).
+const NO_KEY: i64 = i64::MIN;
+
+const EMPTY: Entry = Entry {
+    key: NO_KEY,
+    customer: 0,
+    rows: 0,
+    sum: Fixed::ZERO,
+};
+
+impl Default for Log {
+    fn default() -> Self {
+        Log {
+            entries: Vec::new(),
+            open: Vec::new(),
+            ordered: true,
+            compacted: 0,
+            offsets: Vec::new(),
+        }
+    }
+}
+
 impl Log {
-    /// A log of `entries` (not yet compacted).
+    /// A log of `entries` in any order (not yet compacted).
     pub(crate) fn from_entries(entries: Vec<Entry>) -> Log {
         Log {
             entries,
+            ordered: false,
             ..Log::default()
+        }
+    }
+
+    /// Makes room for the open entries of `n` customers.
+    #[inline]
+    pub(crate) fn reserve_customers(&mut self, n: usize) {
+        if self.open.len() < n {
+            self.open.resize(n, EMPTY);
+        }
+    }
+
+    /// Hints the cache about the open entry of `customer`.
+    #[inline]
+    pub(crate) fn prefetch(&self, customer: u32) {
+        if (customer as usize) < self.open.len() {
+            crate::rows::prefetch(&self.open, customer as usize);
         }
     }
 
@@ -67,47 +107,110 @@ impl Log {
     #[inline]
     pub(crate) fn add(&mut self, customer: u32, key: i64, amount: f64, spill: &mut Vec<Spill>) {
         let c = customer as usize;
-        if c >= self.latest.len() {
-            self.latest.resize(c + 1, NONE);
+        if c >= self.open.len() {
+            self.open.resize(c + 1, EMPTY);
         }
-        let latest = self.latest[c];
-        let entry = match self.entries.get_mut(latest as usize) {
-            Some(entry) if latest != NONE && entry.key == key => entry,
-            _ => {
-                self.latest[c] = self.entries.len() as u32;
-                self.entries.push(Entry {
-                    key,
-                    customer,
-                    rows: 0,
-                    sum: Fixed::ZERO,
-                });
-                let last = self.entries.len() - 1;
-                &mut self.entries[last]
+        let open = &mut self.open[c];
+        if open.rows == 0 || open.key != key {
+            if key < open.key {
+                self.ordered = false;
             }
-        };
-        entry.rows += 1;
-        super::add_money(&mut entry.sum, amount, spill, customer, key);
+            if open.rows != 0 {
+                self.entries.push(*open);
+            }
+            *open = Entry {
+                key,
+                customer,
+                rows: 0,
+                sum: Fixed::ZERO,
+            };
+        }
+        open.rows += 1;
+        super::add_money(&mut open.sum, amount, spill, customer, key);
     }
 
-    /// Appends the entries of `other` with their customers renumbered by `remap`.
-    pub(crate) fn absorb(&mut self, other: Log, remap: &[u32], n_customers: usize) {
+    /// Adds a whole entry (of a merged log) for its customer, as `add` adds a row.
+    fn add_entry(&mut self, entry: Entry, spill: &mut Vec<Spill>) {
+        let c = entry.customer as usize;
+        if c >= self.open.len() {
+            self.open.resize(c + 1, EMPTY);
+        }
+        let open = &mut self.open[c];
+        if open.rows != 0 && open.key == entry.key {
+            open.rows += entry.rows;
+            match open.sum.checked_add(entry.sum) {
+                Some(sum) => open.sum = sum,
+                None => spill.extend(entry.sum.exact_parts().map(|value| Spill {
+                    customer: entry.customer,
+                    key: entry.key,
+                    value,
+                })),
+            }
+            return;
+        }
+        if entry.key < open.key {
+            self.ordered = false;
+        }
+        if open.rows != 0 {
+            self.entries.push(*open);
+        }
+        *open = entry;
+    }
+
+    /// The open entries, one per customer (`rows == 0`: none).
+    pub(crate) fn open_entries(&self) -> &[Entry] {
+        &self.open
+    }
+
+    /// Moves the open entries to the closed ones (keeping each customer's last key).
+    pub(crate) fn close(&mut self) {
+        for open in self.open.iter_mut() {
+            if open.rows != 0 {
+                self.entries.push(*open);
+                open.rows = 0;
+                open.sum = Fixed::ZERO;
+            }
+        }
+    }
+
+    /// Adds the entries of `other` with their customers renumbered by `remap`.
+    pub(crate) fn absorb(
+        &mut self,
+        mut other: Log,
+        remap: &[u32],
+        n_customers: usize,
+        spill: &mut Vec<Spill>,
+    ) {
+        other.close();
+        self.reserve_customers(n_customers);
+        if !other.ordered {
+            self.ordered = false;
+        }
         self.entries.reserve(other.entries.len());
-        for mut entry in other.entries {
-            if let Some(&target) = remap.get(entry.customer as usize) {
-                entry.customer = target;
-                self.entries.push(entry);
+        let entries = other.entries;
+        for (k, entry) in entries.iter().enumerate() {
+            if let Some(ahead) = entries.get(k + crate::rows::PREFETCH_AHEAD) {
+                if let Some(&target) = remap.get(ahead.customer as usize) {
+                    self.prefetch(target);
+                }
             }
-        }
-        if self.latest.len() < n_customers {
-            self.latest.resize(n_customers, NONE);
+            if let Some(&target) = remap.get(entry.customer as usize) {
+                self.add_entry(
+                    Entry {
+                        customer: target,
+                        ..*entry
+                    },
+                    spill,
+                );
+            }
         }
     }
 
-    /// Compacts when the appended entries outgrow the compacted ones (and a block), so
-    /// that the log stays within about twice its distinct entries.
+    /// Compacts an unordered log when its entries doubled since the last compaction (and
+    /// passed a few blocks): duplicates of a customer-period then fold, so the log stays
+    /// within about twice its distinct entries. An ordered log has no duplicates to fold.
     pub(crate) fn maybe_compact(&mut self, n_customers: usize) -> Vec<Spill> {
-        let appended = self.entries.len() - self.compacted.min(self.entries.len());
-        if appended > BLOCK.max(self.compacted) {
+        if !self.ordered && self.entries.len() > (8 * BLOCK).max(2 * self.compacted) {
             self.compact(n_customers)
         } else {
             Vec::new()
@@ -117,6 +220,7 @@ impl Log {
     /// Groups the entries by customer (a counting sort, stable), sorts each customer's by
     /// key and folds equal keys. Returns the sums that overflowed, as exact spill pieces.
     pub(crate) fn compact(&mut self, n_customers: usize) -> Vec<Spill> {
+        self.close();
         let n = n_customers.max(
             self.entries
                 .iter()
@@ -150,8 +254,7 @@ impl Log {
         self.entries = Vec::new();
         let mut out = Vec::with_capacity(grouped.len());
         let mut new_offsets = Vec::with_capacity(n + 1);
-        self.latest.clear();
-        self.latest.resize(n, NONE);
+        self.reserve_customers(n);
         for c in 0..n {
             new_offsets.push(out.len());
             let slice = &mut grouped[offsets[c]..offsets[c + 1]];
@@ -182,13 +285,14 @@ impl Log {
                 }
             }
             if out.len() > new_offsets[c] {
-                self.latest[c] = (out.len() - 1) as u32;
+                self.open[c].key = out[out.len() - 1].key;
             }
         }
         new_offsets.push(out.len());
         self.entries = out;
         self.compacted = self.entries.len();
         self.offsets = new_offsets;
+        self.ordered = true;
         spill
     }
 
@@ -198,11 +302,6 @@ impl Log {
             (Some(&start), Some(&end)) => self.entries.get(start..end).unwrap_or_default(),
             _ => &[],
         }
-    }
-
-    /// Whether every entry is compacted.
-    pub(crate) fn is_compact(&self) -> bool {
-        self.compacted == self.entries.len()
     }
 }
 

@@ -313,6 +313,12 @@ pub struct State {
     pub(crate) max_time: Option<i64>,
 }
 
+/// Rows whose ids are looked up before they are classified.
+const SUB_BLOCK: usize = 1 << 12;
+
+/// A null id in the looked-up indexes.
+const NO_INDEX: u32 = u32::MAX;
+
 /// Rows classified between two compactions of the log at most (bounds its growth).
 const BLOCK: usize = 1 << 20;
 
@@ -459,6 +465,11 @@ impl State {
         if self.options.rfm.is_some() {
             self.records.resize(n, Record::EMPTY);
             for (k, record) in other.records.iter().enumerate() {
+                if let Some(&ahead) = remap.get(k + PREFETCH_AHEAD) {
+                    if (ahead as usize) < self.records.len() {
+                        prefetch_whole(&self.records, ahead as usize);
+                    }
+                }
                 let Some(&target) = remap.get(k) else { continue };
                 let Some(mine) = self.records.get_mut(target as usize) else {
                     continue;
@@ -488,7 +499,7 @@ impl State {
             }
         }
         if let (Some(mine), Some(theirs)) = (self.log.as_mut(), other.log.take()) {
-            mine.absorb(theirs, &remap, n);
+            mine.absorb(theirs, &remap, n, &mut self.spill);
         }
         if let (Some(mine), Some(theirs)) = (self.orders.as_mut(), other.orders.as_ref()) {
             let order_remap = mine.keys.absorb(&theirs.keys, "order")?;
@@ -521,6 +532,11 @@ impl State {
         }
         if self.row_base + self.rows_in + rows.len() as u64 > u64::from(u32::MAX) {
             self.rows_fit = false;
+        }
+        if let Some(log) = self.log.as_mut() {
+            // At most one entry per row: no reallocation while the rows come (the pages
+            // of capacity never written are never touched).
+            log.entries.reserve(rows.len());
         }
         let mut start = rows.start;
         while start < rows.end {
@@ -564,112 +580,102 @@ impl State {
         let mut log = log;
         let spill = &mut self.spill;
         let counts = &mut self.counts;
-        for i in rows {
-            if i + PREFETCH_AHEAD < end {
-                if let Some(index) = lookup.peek(i + PREFETCH_AHEAD) {
-                    prefetch_whole(records, index as usize);
-                }
+        // Ids are looked up a sub-block at a time (in row order, so indexes follow first
+        // appearance), then the rows are classified with each state prefetched a few rows
+        // ahead from the looked-up indexes.
+        let mut indexes = vec![NO_INDEX; SUB_BLOCK.min(end - first)];
+        let mut sub = first;
+        while sub < end {
+            let sub_end = (sub + SUB_BLOCK).min(end);
+            for (slot, i) in indexes.iter_mut().zip(sub..sub_end) {
+                *slot = lookup.index(i, end).unwrap_or(NO_INDEX);
             }
-            let customer = lookup.index(i, end);
-            let row = u32::try_from(block_base + (i - first) as u64).unwrap_or(u32::MAX);
-            let Some(customer) = customer else {
-                invalid(
-                    counts,
-                    &policy,
-                    DropReason::MissingCustomer,
-                    batch,
-                    i,
-                    block_base + (i - first) as u64,
-                    &options.names,
-                )?;
-                continue;
-            };
-            if rfm_bounds.is_some() && customer as usize >= records.len() {
-                records.resize(customer as usize + 1, Record::EMPTY);
+            if rfm_bounds.is_some() && records.len() < lookup.len() {
+                records.resize(lookup.len(), Record::EMPTY);
             }
-            let time = batch.time[i];
-            if time == NAT {
-                invalid(
-                    counts,
-                    &policy,
-                    DropReason::MissingDate,
-                    batch,
-                    i,
-                    block_base + (i - first) as u64,
-                    &options.names,
-                )?;
-                continue;
+            if let Some(log) = log.as_mut() {
+                log.reserve_customers(lookup.len());
             }
-            let amount = batch.amount.map_or(0.0, |a| a[i]);
-            if !amount.is_finite() {
-                invalid(
-                    counts,
-                    &policy,
-                    DropReason::InvalidAmount,
-                    batch,
-                    i,
-                    block_base + (i - first) as u64,
-                    &options.names,
-                )?;
-                continue;
-            }
-            let order = match order_lookup.as_mut() {
-                Some((order_lookup, _)) => match order_lookup.index(i, end) {
-                    Some(order) => Some(order),
-                    None => {
-                        invalid(
-                            counts,
-                            &policy,
-                            DropReason::MissingOrder,
-                            batch,
-                            i,
-                            block_base + (i - first) as u64,
-                            &options.names,
-                        )?;
-                        continue;
+            for i in sub..sub_end {
+                let k = i - sub;
+                if let Some(&ahead) = indexes.get(k + PREFETCH_AHEAD) {
+                    if ahead != NO_INDEX && k + PREFETCH_AHEAD < sub_end - sub {
+                        if !records.is_empty() {
+                            prefetch_whole(records, ahead as usize);
+                        }
+                        if let Some(log) = log.as_ref() {
+                            log.prefetch(ahead);
+                        }
                     }
-                },
-                None => None,
-            };
-            max_time = max_time.max(time);
-            let kind = if batch.amount.is_some() {
-                kind_of_amount(amount, &policy)
-            } else {
-                Kind::Purchase
-            };
-            if let Some(bounds) = rfm_bounds {
-                if let Some(reason) = bounds.excludes(time) {
-                    counts.rfm[reason as usize] += 1;
+                }
+                let customer = (indexes[k] != NO_INDEX).then_some(indexes[k]);
+                let row = u32::try_from(block_base + (i - first) as u64).unwrap_or(u32::MAX);
+                let Some(customer) = customer else {
+                    invalid(
+                        counts,
+                        &policy,
+                        DropReason::MissingCustomer,
+                        batch,
+                        i,
+                        block_base + (i - first) as u64,
+                        &options.names,
+                    )?;
+                    continue;
+                };
+                let time = batch.time[i];
+                if time == NAT {
+                    invalid(
+                        counts,
+                        &policy,
+                        DropReason::MissingDate,
+                        batch,
+                        i,
+                        block_base + (i - first) as u64,
+                        &options.names,
+                    )?;
+                    continue;
+                }
+                let amount = batch.amount.map_or(0.0, |a| a[i]);
+                if !amount.is_finite() {
+                    invalid(
+                        counts,
+                        &policy,
+                        DropReason::InvalidAmount,
+                        batch,
+                        i,
+                        block_base + (i - first) as u64,
+                        &options.names,
+                    )?;
+                    continue;
+                }
+                let order = match order_lookup.as_mut() {
+                    Some((order_lookup, _)) => match order_lookup.index(i, end) {
+                        Some(order) => Some(order),
+                        None => {
+                            invalid(
+                                counts,
+                                &policy,
+                                DropReason::MissingOrder,
+                                batch,
+                                i,
+                                block_base + (i - first) as u64,
+                                &options.names,
+                            )?;
+                            continue;
+                        }
+                    },
+                    None => None,
+                };
+                max_time = max_time.max(time);
+                let kind = if batch.amount.is_some() {
+                    kind_of_amount(amount, &policy)
                 } else {
-                    if kind == Kind::Dropped(DropReason::Return) && policy.returns == ReturnPolicy::Raise {
-                        return Err(return_error(
-                            batch,
-                            i,
-                            block_base + (i - first) as u64,
-                            &options.names,
-                        ));
-                    }
-                    let record = &mut records[customer as usize];
-                    match kind {
-                        Kind::Purchase => {
-                            record.purchase(time, row);
-                            add_money(&mut record.sum, amount, spill, customer, RECORD_SUM);
-                            if let (Some((_, pairs)), Some(order)) = (order_lookup.as_mut(), order) {
-                                pairs.insert((customer, order));
-                            }
-                        }
-                        Kind::Return => {
-                            record.returns += 1;
-                            add_money(&mut record.sum, amount, spill, customer, RECORD_SUM);
-                        }
-                        Kind::Dropped(reason) => counts.rfm[reason as usize] += 1,
-                    }
-                }
-            }
-            if let (Some(bounds), Some(log)) = (summary, log.as_mut()) {
-                match bounds.classify(time, &mut periods) {
-                    Err(reason) => counts.summary[reason as usize] += 1,
-                    Ok((phase, period)) => {
+                    Kind::Purchase
+                };
+                if let Some(bounds) = rfm_bounds {
+                    if let Some(reason) = bounds.excludes(time) {
+                        counts.rfm[reason as usize] += 1;
+                    } else {
                         if kind == Kind::Dropped(DropReason::Return) && policy.returns == ReturnPolicy::Raise
                         {
                             return Err(return_error(
@@ -679,16 +685,51 @@ impl State {
                                 &options.names,
                             ));
                         }
+                        let record = &mut records[customer as usize];
                         match kind {
                             Kind::Purchase => {
-                                log.add(customer, log::key(period, phase, false), amount, spill)
+                                record.purchase(time, row);
+                                add_money(&mut record.sum, amount, spill, customer, RECORD_SUM);
+                                if let (Some((_, pairs)), Some(order)) = (order_lookup.as_mut(), order) {
+                                    pairs.insert((customer, order));
+                                }
                             }
-                            Kind::Return => log.add(customer, log::key(period, phase, true), amount, spill),
-                            Kind::Dropped(reason) => counts.summary[reason as usize] += 1,
+                            Kind::Return => {
+                                record.returns += 1;
+                                add_money(&mut record.sum, amount, spill, customer, RECORD_SUM);
+                            }
+                            Kind::Dropped(reason) => counts.rfm[reason as usize] += 1,
+                        }
+                    }
+                }
+                if let (Some(bounds), Some(log)) = (summary, log.as_mut()) {
+                    match bounds.classify(time, &mut periods) {
+                        Err(reason) => counts.summary[reason as usize] += 1,
+                        Ok((phase, period)) => {
+                            if kind == Kind::Dropped(DropReason::Return)
+                                && policy.returns == ReturnPolicy::Raise
+                            {
+                                return Err(return_error(
+                                    batch,
+                                    i,
+                                    block_base + (i - first) as u64,
+                                    &options.names,
+                                ));
+                            }
+                            match kind {
+                                Kind::Purchase => {
+                                    log.add(customer, log::key(period, phase, false), amount, spill)
+                                }
+                                Kind::Return => {
+                                    log.add(customer, log::key(period, phase, true), amount, spill)
+                                }
+                                Kind::Dropped(reason) => counts.summary[reason as usize] += 1,
+                            }
                         }
                     }
                 }
             }
+            sub = sub_end;
         }
         if rfm_bounds.is_some() && records.len() < self.customers.len() {
             records.resize(self.customers.len(), Record::EMPTY);
