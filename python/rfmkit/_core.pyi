@@ -43,18 +43,67 @@ def rfm(
     returns: str,
     invalid: str,
 ) -> dict[str, Any]: ...
-def rfm_int_ids(
+# An id column as the core reads it: integers ``(values, validity)`` or Arrow text
+# ``(offsets, data, validity)``; validity None means no null.
+_Ids = (
+    tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_] | None]
+    | tuple[npt.NDArray[np.int32] | npt.NDArray[np.int64], npt.NDArray[np.uint8], npt.NDArray[np.bool_] | None]
+)
+
+def rfm_ids(
     table: _Table,
-    ids: np.ndarray,
-    validity: np.ndarray | None,
+    ids: _Ids,
     *,
     as_of_day: int | None,
     window: int | None,
     zero: str,
     returns: str,
     invalid: str,
-    with_rows: bool = True,
-) -> dict[str, Any] | None: ...
+) -> dict[str, Any]: ...
+
+class State:
+    """The mergeable per-customer state (src/state): update, merge, finish, columns."""
+
+    def __init__(
+        self,
+        *,
+        ticks_per_day: int,
+        zero: str,
+        returns: str,
+        invalid: str,
+        rfm: bool,
+        as_of_day: int | None = None,
+        window: int | None = None,
+        freq: str | None = None,
+        observation_end: int | None = None,
+        calibration_end: int | None = None,
+        orders: bool = False,
+        names: tuple[str, str, str, str] = ("customer", "date", "amount", "order"),
+    ) -> None: ...
+    def update(
+        self,
+        customer: _Ids,
+        time: npt.NDArray[np.int64],
+        amount: npt.NDArray[np.float64] | None = None,
+        order: _Ids | None = None,
+    ) -> None: ...
+    def merge(self, other: State) -> None: ...
+    @property
+    def rows_in(self) -> int: ...
+    @property
+    def max_time(self) -> int | None: ...
+    @property
+    def n_customers(self) -> int: ...
+    @property
+    def key_kind(self) -> str: ...
+    def finish_rfm(self, as_of_day: int | None = None) -> dict[str, Any]: ...
+    def finish_summary(self, include_first_transaction: bool = False) -> dict[str, Any]: ...
+    def finish_calibration_holdout(self, include_first_transaction: bool = False) -> dict[str, Any]: ...
+    def options(self) -> dict[str, Any]: ...
+    def columns(self) -> dict[str, Any]: ...
+    @staticmethod
+    def from_columns(options: dict[str, Any], columns: dict[str, Any]) -> State: ...
+
 def time_unit(alias: str) -> dict[str, Any]: ...
 def time_unit_aliases() -> list[str]: ...
 def summary(

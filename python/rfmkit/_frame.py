@@ -207,10 +207,6 @@ def _arrow_text_buffers(array: Any, validity: np.ndarray | None) -> tuple[np.nda
 
     if pa.types.is_string_view(array.type):
         array = pc.cast(array, pa.large_string())
-    blank = pc.equal(pc.utf8_trim_whitespace(array), "")
-    if pc.any(blank).as_py():
-        present = np.asarray(pc.and_kleene(array.is_valid(), pc.invert(blank)).to_numpy(zero_copy_only=False), dtype=bool)
-        validity = present if validity is None else (validity & present)
     # int32 offsets (`string`) are read as they are: no cast, no copy.
     offset_dtype = np.int64 if pa.types.is_large_string(array.type) else np.int32
     _, offsets_buffer, data_buffer = array.buffers()
@@ -218,6 +214,14 @@ def _arrow_text_buffers(array: Any, validity: np.ndarray | None) -> tuple[np.nda
         offsets = np.zeros(1, dtype=offset_dtype)
     else:
         offsets = np.frombuffer(offsets_buffer, dtype=offset_dtype)[array.offset : array.offset + len(array) + 1]
+    # Blank (empty, or only whitespace) without a temporary per string: one byte a row.
+    blank = offsets[1:] == offsets[:-1]
+    blank |= np.asarray(pc.utf8_is_space(array).fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+    if blank.any():
+        present = ~blank
+        if array.null_count:
+            present &= np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        validity = present if validity is None else (validity & present)
     data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
     return np.ascontiguousarray(offsets), data, validity
 

@@ -383,7 +383,11 @@ impl State {
         }
         let n = batch.len();
         let workers = rayon::current_num_threads().max(1);
-        let parts = if n < 1 << 17 {
+        // Text ids in one pass: each parallel chunk would build a hash table of (nearly)
+        // every id and the merge would hash them all again; on 10M rows and 1M ids that is
+        // +145 MB of peak memory for 15% less time. Integer tables merge cheaply.
+        let text = matches!(batch.customer, Ids::Utf8 { .. });
+        let parts = if n < 1 << 17 || text {
             1
         } else {
             workers.min(n / (1 << 16)).max(1)
