@@ -122,7 +122,7 @@ impl PyState {
     /// Python layer writes them as Arrow IPC.
     fn columns<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let state = &mut self.inner;
-        let parts = compute(py, || Ok(state.to_parts()))?;
+        let parts = compute(py, || state.to_parts())?;
         let out = PyDict::new(py);
         key_parts_to_py(py, &out, "customers", parts.customers)?;
         key_parts_to_py(py, &out, "orders", parts.orders)?;

@@ -198,7 +198,7 @@ impl State {
                 accounting.dropped[DropReason::ReturnWithoutPurchase as usize] += record.returns as usize;
                 continue;
             }
-            accounting.rows_used += (record.purchases + record.returns) as usize;
+            accounting.rows_used += record.purchases as usize + record.returns as usize;
             let frequency = orders
                 .as_ref()
                 .and_then(|counts| counts.get(c))
@@ -243,7 +243,7 @@ impl State {
                 return Ok(stats);
             }
         }
-        let spilled = log.compact(n);
+        let spilled = log.compact(n)?;
         self.spill.extend(spilled);
         let spills = spills_by_target(self);
         let Some(log) = self.log.as_ref() else {
@@ -349,11 +349,11 @@ impl State {
             }
             accounting.rows_used += (s.purchase_rows + s.return_rows) as usize + holdout_rows;
             push_summary_row(&mut calibration, c, s, cal_period, include_first_transaction);
-            frequency_holdout.push(f64::from(h.periods));
+            frequency_holdout.push(h.periods as f64);
             monetary_value_holdout.push(if h.purchase_rows == 0 {
                 0.0
             } else {
-                h.total / f64::from(h.purchase_rows)
+                h.total / h.purchase_rows as f64
             });
         }
         calibration.observation_end = Some(calibration_end);
@@ -370,9 +370,9 @@ impl State {
 /// One customer's stats of one phase, money exactly rounded: what the summary rows need.
 #[derive(Debug, Clone, Copy, Default)]
 struct Stats {
-    periods: u32,
-    purchase_rows: u32,
-    return_rows: u32,
+    periods: u64,
+    purchase_rows: u64,
+    return_rows: u64,
     first: i64,
     last: i64,
     /// The repeat periods' spend (returns netted in).
@@ -384,9 +384,9 @@ struct Stats {
 /// A customer's running stats of one phase while its entries come in key order.
 #[derive(Debug, Clone, Copy, Default)]
 struct Walk {
-    periods: u32,
-    purchase_rows: u32,
-    return_rows: u32,
+    periods: u64,
+    purchase_rows: u64,
+    return_rows: u64,
     first: i64,
     last: i64,
     first_sum: Fixed,
@@ -399,7 +399,7 @@ impl Walk {
     #[inline]
     fn step(&mut self, entry: &Entry) -> Option<()> {
         if is_return(entry.key) {
-            self.return_rows += entry.rows;
+            self.return_rows += u64::from(entry.rows);
             let target = match self.periods {
                 0 => &mut self.pending,
                 1 => &mut self.first_sum,
@@ -408,7 +408,7 @@ impl Walk {
             *target = target.checked_add(entry.sum)?;
             return Some(());
         }
-        self.purchase_rows += entry.rows;
+        self.purchase_rows += u64::from(entry.rows);
         let period = period_of(entry.key);
         if self.periods == 0 || period != self.last {
             self.periods += 1;
@@ -509,11 +509,11 @@ fn walk_range(slices: &[&[Entry]], range: std::ops::Range<usize>) -> Option<(Vec
 fn push_summary_row(out: &mut Summary, c: usize, s: &Stats, end_period: i64, include_first: bool) {
     let repeats = s.periods - 1;
     let (frequency, monetary) = if include_first {
-        (f64::from(s.periods), s.total / f64::from(s.periods))
+        (s.periods as f64, s.total / s.periods as f64)
     } else if repeats == 0 {
         (0.0, 0.0)
     } else {
-        (f64::from(repeats), s.repeat / f64::from(repeats))
+        (repeats as f64, s.repeat / repeats as f64)
     };
     out.customer.push(c as i64);
     out.frequency.push(frequency);
@@ -580,9 +580,9 @@ impl PeriodStats {
         let mut total = self.first_sum.clone();
         total.absorb(&self.repeat_sum);
         Stats {
-            periods: self.periods as u32,
-            purchase_rows: self.purchase_rows as u32,
-            return_rows: self.return_rows as u32,
+            periods: self.periods as u64,
+            purchase_rows: self.purchase_rows as u64,
+            return_rows: self.return_rows as u64,
             first: self.first,
             last: self.last,
             repeat: self.repeat_sum.value(),

@@ -157,6 +157,17 @@ impl Keys {
         }
     }
 
+    /// Whether the keys of `other` can join these (same kind, or either empty).
+    pub(crate) fn compatible(&self, other: &Keys) -> bool {
+        matches!(
+            (self, other),
+            (Keys::Empty, _)
+                | (_, Keys::Empty)
+                | (Keys::Int(_), Keys::Int(_))
+                | (Keys::Utf8(_), Keys::Utf8(_))
+        )
+    }
+
     /// Adds the keys of `other` (in its order), returning the index in `self` of each.
     ///
     /// # Errors
@@ -321,7 +332,7 @@ impl Default for Utf8Keys {
             offsets: vec![0],
             data: Vec::new(),
             table: StringTable::with_capacity(1 << 10),
-            // A fixed seed: the layout of the table, never a result, depends on it.
+            // Only the layout of the table depends on the hasher's seed, never a result.
             hasher: DefaultHashBuilder::default(),
         }
     }

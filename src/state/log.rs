@@ -2,6 +2,7 @@
 //! its row count and exact money sum.
 
 use super::{Spill, BLOCK};
+use crate::error::Result;
 use crate::money::Fixed;
 
 /// The key of an entry: its period, then its phase (calibration before holdout), then its
@@ -13,6 +14,10 @@ pub(crate) fn key(period: i64, holdout: bool, is_return: bool) -> i64 {
         .saturating_mul(4)
         .saturating_add(2 * i64::from(holdout) + i64::from(is_return))
 }
+
+/// The largest period (in absolute value) a key holds: an hour index of a tick within
+/// the ±2^40 days the state accepts, times 24, fits well below.
+pub(crate) const MAX_PERIOD: u64 = 1 << 50;
 
 /// The period of a key.
 #[inline]
@@ -103,9 +108,11 @@ impl Log {
         }
     }
 
-    /// Adds one row of `customer` with `key` and `amount`.
+    /// Adds one row of `customer` with `key` and `amount`; `false` when the entry's row
+    /// count would pass `u32::MAX`.
     #[inline]
-    pub(crate) fn add(&mut self, customer: u32, key: i64, amount: f64, spill: &mut Vec<Spill>) {
+    #[must_use]
+    pub(crate) fn add(&mut self, customer: u32, key: i64, amount: f64, spill: &mut Vec<Spill>) -> bool {
         let c = customer as usize;
         if c >= self.open.len() {
             self.open.resize(c + 1, EMPTY);
@@ -125,19 +132,26 @@ impl Log {
                 sum: Fixed::ZERO,
             };
         }
-        open.rows += 1;
+        let Some(rows) = open.rows.checked_add(1) else {
+            return false;
+        };
+        open.rows = rows;
         super::add_money(&mut open.sum, amount, spill, customer, key);
+        true
     }
 
     /// Adds a whole entry (of a merged log) for its customer, as `add` adds a row.
-    fn add_entry(&mut self, entry: Entry, spill: &mut Vec<Spill>) {
+    fn add_entry(&mut self, entry: Entry, spill: &mut Vec<Spill>) -> Result<()> {
         let c = entry.customer as usize;
         if c >= self.open.len() {
             self.open.resize(c + 1, EMPTY);
         }
         let open = &mut self.open[c];
         if open.rows != 0 && open.key == entry.key {
-            open.rows += entry.rows;
+            open.rows = open
+                .rows
+                .checked_add(entry.rows)
+                .ok_or_else(super::too_many_rows)?;
             match open.sum.checked_add(entry.sum) {
                 Some(sum) => open.sum = sum,
                 None => spill.extend(entry.sum.exact_parts().map(|value| Spill {
@@ -146,7 +160,7 @@ impl Log {
                     value,
                 })),
             }
-            return;
+            return Ok(());
         }
         if entry.key < open.key {
             self.ordered = false;
@@ -155,6 +169,7 @@ impl Log {
             self.entries.push(*open);
         }
         *open = entry;
+        Ok(())
     }
 
     /// The open entries, one per customer (`rows == 0`: none).
@@ -180,7 +195,7 @@ impl Log {
         remap: &[u32],
         n_customers: usize,
         spill: &mut Vec<Spill>,
-    ) {
+    ) -> Result<()> {
         other.close();
         self.reserve_customers(n_customers);
         if !other.ordered {
@@ -201,25 +216,29 @@ impl Log {
                         ..*entry
                     },
                     spill,
-                );
+                )?;
             }
         }
+        Ok(())
     }
 
     /// Compacts an unordered log when its entries doubled since the last compaction (and
     /// passed a few blocks): duplicates of a customer-period then fold, so the log stays
     /// within about twice its distinct entries. An ordered log has no duplicates to fold.
-    pub(crate) fn maybe_compact(&mut self, n_customers: usize) -> Vec<Spill> {
+    pub(crate) fn maybe_compact(&mut self, n_customers: usize) -> Result<Vec<Spill>> {
         if !self.ordered && self.entries.len() > (8 * BLOCK).max(2 * self.compacted) {
             self.compact(n_customers)
         } else {
-            Vec::new()
+            Ok(Vec::new())
         }
     }
 
     /// Groups the entries by customer (a counting sort, stable), sorts each customer's by
     /// key and folds equal keys. Returns the sums that overflowed, as exact spill pieces.
-    pub(crate) fn compact(&mut self, n_customers: usize) -> Vec<Spill> {
+    ///
+    /// # Errors
+    /// [`super::too_many_rows`] when folded entries pass `u32::MAX` rows.
+    pub(crate) fn compact(&mut self, n_customers: usize) -> Result<Vec<Spill>> {
         self.close();
         let n = n_customers.max(
             self.entries
@@ -267,7 +286,10 @@ impl Log {
                 match out.last_mut() {
                     Some(last) if same => {
                         let last: &mut Entry = last;
-                        last.rows += entry.rows;
+                        last.rows = last
+                            .rows
+                            .checked_add(entry.rows)
+                            .ok_or_else(super::too_many_rows)?;
                         match last.sum.checked_add(entry.sum) {
                             Some(sum) => last.sum = sum,
                             None => {
@@ -293,7 +315,7 @@ impl Log {
         self.compacted = self.entries.len();
         self.offsets = new_offsets;
         self.ordered = true;
-        spill
+        Ok(spill)
     }
 
     /// The entries of each customer after a full compaction, `offsets[c]..offsets[c + 1]`.

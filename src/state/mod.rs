@@ -42,6 +42,10 @@ use crate::rows::{
 use keys::Lookup;
 use log::Log;
 
+/// Days from 1970-01-01 a timestamp, `as_of` or window may lie within (2^40 days, some
+/// three billion years): day and period arithmetic then never overflows.
+pub const MAX_DAYS: i64 = 1 << 40;
+
 /// Which RFM observation the rows are classified against.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RfmView {
@@ -89,6 +93,13 @@ impl StateOptions {
             ));
         }
         if let Some(view) = self.rfm {
+            let far = |day: i64| day.unsigned_abs() > MAX_DAYS as u64;
+            if view.as_of_day.is_some_and(far) || view.window_days.is_some_and(far) {
+                return Err(RfmError::parameter(
+                    "as_of",
+                    format!("as_of and window must lie within {MAX_DAYS} days of 1970-01-01"),
+                ));
+            }
             if let Some(window) = view.window_days {
                 if window <= 0 {
                     return Err(RfmError::parameter(
@@ -215,8 +226,10 @@ impl Record {
         returns: 0,
     };
 
+    /// `false` when the customer's purchase count would pass `u32::MAX`.
     #[inline]
-    fn purchase(&mut self, time: i64, row: u32) {
+    #[must_use]
+    fn purchase(&mut self, time: i64, row: u32) -> bool {
         if time < self.first_time || (time == self.first_time && row < self.first_row) {
             self.first_time = time;
             self.first_row = row;
@@ -225,12 +238,20 @@ impl Record {
             self.last_time = time;
             self.last_row = row;
         }
-        self.purchases += 1;
+        match self.purchases.checked_add(1) {
+            Some(count) => {
+                self.purchases = count;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Folds `other` in: the earlier first and the later last purchase (the lower row
     /// among equal times), counts added. The sums are added by the caller.
-    fn merge_times(&mut self, other: &Record) {
+    /// `false` when a count would pass `u32::MAX`.
+    #[must_use]
+    fn merge_times(&mut self, other: &Record) -> bool {
         if other.purchases > 0 {
             if self.purchases == 0 {
                 (self.first_time, self.first_row, self.last_time, self.last_row) =
@@ -246,8 +267,16 @@ impl Record {
                 }
             }
         }
-        self.purchases += other.purchases;
-        self.returns += other.returns;
+        match (
+            self.purchases.checked_add(other.purchases),
+            self.returns.checked_add(other.returns),
+        ) {
+            (Some(purchases), Some(returns)) => {
+                (self.purchases, self.returns) = (purchases, returns);
+                true
+            }
+            _ => false,
+        }
     }
 }
 
@@ -374,6 +403,14 @@ impl State {
     /// part of the batch: do not use it further.
     pub fn update(&mut self, batch: &Batch<'_>) -> Result<()> {
         batch.check(&self.options)?;
+        if batch.is_empty() {
+            // Nothing to add, and no id kind to fix from it.
+            return Ok(());
+        }
+        self.row_base
+            .checked_add(self.rows_in)
+            .and_then(|rows| rows.checked_add(batch.len() as u64))
+            .ok_or_else(|| RfmError::parameter("data", "more rows than a 64-bit count holds"))?;
         if self.options.policy.invalid == InvalidPolicy::Raise {
             // Invalid rows are reported before any return row, wherever they are in the batch.
             if let Some((i, reason)) = first_invalid(batch) {
@@ -464,6 +501,22 @@ impl State {
             *self = other;
             return Ok(());
         }
+        // Every check before any change: a refused merge leaves this state as it was.
+        let orders_fit = match (self.orders.as_ref(), other.orders.as_ref()) {
+            (Some(mine), Some(theirs)) => mine.keys.compatible(&theirs.keys),
+            _ => true,
+        };
+        if !self.customers.compatible(&other.customers) || !orders_fit {
+            return Err(RfmError::parameter(
+                "other",
+                "the states hold ids of different kinds (text and integers) and cannot be merged",
+            ));
+        }
+        self.row_base
+            .min(other.row_base)
+            .checked_add(self.rows_in)
+            .and_then(|rows| rows.checked_add(other.rows_in))
+            .ok_or_else(|| RfmError::parameter("data", "more rows than a 64-bit count holds"))?;
         let remap = self.customers.absorb(&other.customers, "customer")?;
         let n = self.customers.len();
         if self.options.rfm.is_some() {
@@ -478,7 +531,9 @@ impl State {
                 let Some(mine) = self.records.get_mut(target as usize) else {
                     continue;
                 };
-                mine.merge_times(record);
+                if !mine.merge_times(record) {
+                    return Err(too_many_rows());
+                }
                 match mine.sum.checked_add(record.sum) {
                     Some(sum) => mine.sum = sum,
                     None => {
@@ -503,7 +558,7 @@ impl State {
             }
         }
         if let (Some(mine), Some(theirs)) = (self.log.as_mut(), other.log.take()) {
-            mine.absorb(theirs, &remap, n, &mut self.spill);
+            mine.absorb(theirs, &remap, n, &mut self.spill)?;
         }
         if let (Some(mine), Some(theirs)) = (self.orders.as_mut(), other.orders.as_ref()) {
             let order_remap = mine.keys.absorb(&theirs.keys, "order")?;
@@ -521,7 +576,7 @@ impl State {
         self.row_base = self.row_base.min(other.row_base);
         self.max_time = self.max_time.max(other.max_time);
         if let Some(log) = self.log.as_mut() {
-            let spilled = log.maybe_compact(n);
+            let spilled = log.maybe_compact(n)?;
             self.spill.extend(spilled);
         }
         Ok(())
@@ -548,7 +603,7 @@ impl State {
             self.add_block(batch, start..end)?;
             self.rows_in += (end - start) as u64;
             if let Some(log) = self.log.as_mut() {
-                let spilled = log.maybe_compact(self.customers.len());
+                let spilled = log.maybe_compact(self.customers.len())?;
                 self.spill.extend(spilled);
             }
             start = end;
@@ -571,6 +626,7 @@ impl State {
         let end = rows.end;
         let first = rows.start;
         let block_base = self.row_base + self.rows_in;
+        let tick_limit = (MAX_DAYS as u64).saturating_mul(tpd as u64);
         let mut lookup = Lookup::new(&mut self.customers, batch.customer, first);
         let mut order_lookup = match (self.orders.as_mut(), batch.order) {
             (Some(orders), Some(order)) => {
@@ -588,11 +644,19 @@ impl State {
         // appearance), then the rows are classified with each state prefetched a few rows
         // ahead from the looked-up indexes.
         let mut indexes = vec![NO_INDEX; SUB_BLOCK.min(end - first)];
+        let mut order_indexes = vec![NO_INDEX; if order_lookup.is_some() { indexes.len() } else { 0 }];
         let mut sub = first;
         while sub < end {
             let sub_end = (sub + SUB_BLOCK).min(end);
             for (slot, i) in indexes.iter_mut().zip(sub..sub_end) {
                 *slot = lookup.index(i, end).unwrap_or(NO_INDEX);
+            }
+            // Order ids of every row, in row order (the text lookup hashes rows ahead and
+            // needs each one looked up in turn), before any row is classified.
+            if let Some((order_lookup, _)) = order_lookup.as_mut() {
+                for (slot, i) in order_indexes.iter_mut().zip(sub..sub_end) {
+                    *slot = order_lookup.index(i, end).unwrap_or(NO_INDEX);
+                }
             }
             if rfm_bounds.is_some() && records.len() < lookup.len() {
                 records.resize(lookup.len(), Record::EMPTY);
@@ -639,6 +703,13 @@ impl State {
                     )?;
                     continue;
                 }
+                if time.unsigned_abs() > tick_limit {
+                    return Err(far_date_error(
+                        time,
+                        block_base + (i - first) as u64,
+                        &options.names,
+                    ));
+                }
                 let amount = batch.amount.map_or(0.0, |a| a[i]);
                 if !amount.is_finite() {
                     invalid(
@@ -652,10 +723,9 @@ impl State {
                     )?;
                     continue;
                 }
-                let order = match order_lookup.as_mut() {
-                    Some((order_lookup, _)) => match order_lookup.index(i, end) {
-                        Some(order) => Some(order),
-                        None => {
+                let order = if order_lookup.is_some() {
+                    match order_indexes[k] {
+                        NO_INDEX => {
                             invalid(
                                 counts,
                                 &policy,
@@ -667,8 +737,10 @@ impl State {
                             )?;
                             continue;
                         }
-                    },
-                    None => None,
+                        order => Some(order),
+                    }
+                } else {
+                    None
                 };
                 max_time = max_time.max(time);
                 let kind = if batch.amount.is_some() {
@@ -692,14 +764,16 @@ impl State {
                         let record = &mut records[customer as usize];
                         match kind {
                             Kind::Purchase => {
-                                record.purchase(time, row);
+                                if !record.purchase(time, row) {
+                                    return Err(too_many_rows());
+                                }
                                 add_money(&mut record.sum, amount, spill, customer, RECORD_SUM);
                                 if let (Some((_, pairs)), Some(order)) = (order_lookup.as_mut(), order) {
                                     pairs.insert((customer, order));
                                 }
                             }
                             Kind::Return => {
-                                record.returns += 1;
+                                record.returns = record.returns.checked_add(1).ok_or_else(too_many_rows)?;
                                 add_money(&mut record.sum, amount, spill, customer, RECORD_SUM);
                             }
                             Kind::Dropped(reason) => counts.rfm[reason as usize] += 1,
@@ -722,10 +796,14 @@ impl State {
                             }
                             match kind {
                                 Kind::Purchase => {
-                                    log.add(customer, log::key(period, phase, false), amount, spill)
+                                    if !log.add(customer, log::key(period, phase, false), amount, spill) {
+                                        return Err(too_many_rows());
+                                    }
                                 }
                                 Kind::Return => {
-                                    log.add(customer, log::key(period, phase, true), amount, spill)
+                                    if !log.add(customer, log::key(period, phase, true), amount, spill) {
+                                        return Err(too_many_rows());
+                                    }
                                 }
                                 Kind::Dropped(reason) => counts.summary[reason as usize] += 1,
                             }
@@ -741,6 +819,18 @@ impl State {
         self.max_time = (max_time != NAT).then_some(max_time);
         Ok(())
     }
+}
+
+/// A customer with more rows than the per-customer counters hold.
+pub(crate) fn too_many_rows() -> RfmError {
+    RfmError::parameter(
+        "data",
+        format!(
+            "a customer has more than {} rows (purchases or returns) in one state; rfmkit counts up \
+             to that many per customer: split such an id (e.g. a guest account) out of the data",
+            u32::MAX
+        ),
+    )
 }
 
 /// Adds `amount` to the exact sum `sum`, or to the spill when it does not fit.
@@ -826,6 +916,17 @@ fn invalid_row_error(
     }
 }
 
+fn far_date_error(time: i64, row: u64, names: &ColumnNames) -> RfmError {
+    RfmError::parameter(
+        "date",
+        format!(
+            "row {row}: the date column {:?} holds {time} ticks, more than {MAX_DAYS} days from \
+             1970-01-01; such a value is no date (check the column's unit)",
+            names.date
+        ),
+    )
+}
+
 fn return_error(batch: &Batch<'_>, i: usize, row: u64, names: &ColumnNames) -> RfmError {
     RfmError::ReturnRow {
         row: usize::try_from(row).unwrap_or(usize::MAX),
@@ -843,15 +944,27 @@ struct RfmBounds {
 }
 
 impl RfmBounds {
+    /// Day bounds as ticks; a bound beyond the tick range is no bound (after the last
+    /// tick) or excludes everything (before the first).
     fn new(view: RfmView, ticks_per_day: i64) -> Self {
-        let start = match (view.as_of_day, view.window_days) {
-            (Some(as_of), Some(window)) => Some(as_of.saturating_sub(window).saturating_mul(ticks_per_day)),
+        let tick = |day: i64| day.checked_mul(ticks_per_day);
+        let end_tick = view.as_of_day.and_then(|day| match tick(day) {
+            Some(t) => Some(t),
+            None if day < 0 => Some(i64::MIN),
+            None => None,
+        });
+        let start_tick = match (view.as_of_day, view.window_days) {
+            (Some(as_of), Some(window)) => {
+                let day = as_of - window;
+                match tick(day) {
+                    Some(t) => Some(t),
+                    None if day > 0 => Some(i64::MAX),
+                    None => None,
+                }
+            }
             _ => None,
         };
-        RfmBounds {
-            end_tick: view.as_of_day.map(|day| day.saturating_mul(ticks_per_day)),
-            start_tick: start,
-        }
+        RfmBounds { end_tick, start_tick }
     }
 
     #[inline]
@@ -907,3 +1020,6 @@ impl SummaryBounds {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod review_tests;

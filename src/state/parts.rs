@@ -5,7 +5,7 @@
 use hashbrown::HashSet;
 
 use super::keys::Lookup;
-use super::log::{Entry, Log};
+use super::log::{is_holdout, period_of, Entry, Log, MAX_PERIOD};
 use super::{Counts, Ids, Keys, Offsets, Orders, Record, Spill, State, StateOptions};
 use crate::error::{Result, RfmError};
 use crate::money::Fixed;
@@ -109,11 +109,68 @@ fn bad(what: &str, detail: &str) -> RfmError {
 }
 
 impl State {
+    /// The checks of a state read from parts: every row accounted for in each view, log
+    /// keys that the options can make, and a last time no purchase is after.
+    fn check_parts(&self) -> Result<()> {
+        if self.row_base.checked_add(self.rows_in).is_none() {
+            return Err(bad("rows", "more rows than a 64-bit count holds"));
+        }
+        let sum = |counts: &[u64]| counts.iter().map(|&c| u128::from(c)).sum::<u128>();
+        let invalid = sum(&self.counts.invalid);
+        let rows_in = u128::from(self.rows_in);
+        if self.options.rfm.is_some() {
+            let kept: u128 = self
+                .records
+                .iter()
+                .map(|r| u128::from(r.purchases) + u128::from(r.returns))
+                .sum();
+            if invalid + sum(&self.counts.rfm) + kept != rows_in {
+                return Err(bad("counts", "the rows of the RFM view do not add up to rows_in"));
+            }
+            let last = self
+                .records
+                .iter()
+                .filter(|r| r.purchases > 0)
+                .map(|r| r.last_time)
+                .max();
+            if last.is_some_and(|last| self.max_time.is_none_or(|max| last > max)) {
+                return Err(bad("max_time", "a purchase after the last time"));
+            }
+        }
+        if let (Some(log), Some(view)) = (self.log.as_ref(), self.options.summary) {
+            let logged: u128 = log.entries.iter().map(|e| u128::from(e.rows)).sum();
+            if invalid + sum(&self.counts.summary) + logged != rows_in {
+                return Err(bad(
+                    "counts",
+                    "the rows of the summary view do not add up to rows_in",
+                ));
+            }
+            let bad_key = log.entries.iter().any(|e| {
+                (is_holdout(e.key) && view.calibration_end.is_none())
+                    || period_of(e.key).unsigned_abs() > MAX_PERIOD
+            });
+            if bad_key {
+                return Err(bad("log", "a key the options cannot make"));
+            }
+            if !log.entries.is_empty() && self.max_time.is_none() {
+                return Err(bad("max_time", "entries without a last time"));
+            }
+        }
+        if self.options.rfm.is_none() && self.options.summary.is_none() && invalid > rows_in {
+            return Err(bad("counts", "more invalid rows than rows"));
+        }
+        Ok(())
+    }
+
     /// The state as columns (the log compacted first).
-    pub fn to_parts(&mut self) -> Parts {
+    ///
+    /// # Errors
+    /// [`RfmError::Parameter`] when compacting the log folds more than `u32::MAX` rows
+    /// into one entry.
+    pub fn to_parts(&mut self) -> Result<Parts> {
         let n = self.customers.len();
         if let Some(log) = self.log.as_mut() {
-            let spilled = log.compact(n);
+            let spilled = log.compact(n)?;
             self.spill.extend(spilled);
         }
         let mut parts = Parts {
@@ -160,7 +217,7 @@ impl State {
                 parts.pair_order.push(o);
             }
         }
-        parts
+        Ok(parts)
     }
 
     /// The state of `parts` made with `options`.
@@ -235,7 +292,7 @@ impl State {
                 });
             }
             *log = Log::from_entries(entries);
-            let spilled = log.compact(n);
+            let spilled = log.compact(n)?;
             state.spill.extend(spilled);
         }
         let s = parts.spill_customer.len();
@@ -293,6 +350,7 @@ impl State {
         state.row_base = parts.row_base;
         state.rows_fit = parts.rows_fit;
         state.max_time = parts.max_time;
+        state.check_parts()?;
         Ok(state)
     }
 }

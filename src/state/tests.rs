@@ -810,7 +810,7 @@ fn parts_round_trip_and_damage_is_an_error() {
     let expected_summary = whole.finish_summary(false).unwrap();
     // A state through its parts, then merged with another through its parts.
     let mut a = merged(&m, &options, &mut rng, 1);
-    let parts = a.to_parts();
+    let parts = a.to_parts().unwrap();
     let mut back = State::from_parts(options.clone(), parts.clone()).unwrap();
     assert_eq!(back.finish_rfm(None, true).unwrap(), expected_rfm);
     assert_eq!(back.finish_summary(false).unwrap(), expected_summary);
@@ -825,8 +825,8 @@ fn parts_round_trip_and_damage_is_an_error() {
     second
         .update(&batch_of(&m, &valid, &order_valid, half..m.customer.len(), true))
         .unwrap();
-    let mut first = State::from_parts(options.clone(), first.to_parts()).unwrap();
-    let second = State::from_parts(options.clone(), second.to_parts()).unwrap();
+    let mut first = State::from_parts(options.clone(), first.to_parts().unwrap()).unwrap();
+    let second = State::from_parts(options.clone(), second.to_parts().unwrap()).unwrap();
     first.merge(&second).unwrap();
     assert_eq!(
         rfm_rows(&first, &first.finish_rfm(None, false).unwrap()),

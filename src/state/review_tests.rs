@@ -1,0 +1,930 @@
+//! Edge cases found by a cold review: each was a panic or a wrong number before its fix.
+#![allow(clippy::type_complexity)]
+use super::*;
+use crate::rows::ZeroPolicy;
+
+fn opts(rfm: Option<RfmView>, summary: Option<SummaryView>, orders: bool, tpd: i64) -> StateOptions {
+    StateOptions {
+        policy: RowPolicy::default(),
+        ticks_per_day: tpd,
+        rfm,
+        summary,
+        orders,
+        names: ColumnNames::default(),
+    }
+}
+
+fn utf8(words: &[&str]) -> (Vec<i64>, Vec<u8>) {
+    let mut offsets = vec![0i64];
+    let mut data = Vec::new();
+    for w in words {
+        data.extend_from_slice(w.as_bytes());
+        offsets.push(data.len() as i64);
+    }
+    (offsets, data)
+}
+
+/// Text order ids: a row dropped as invalid before its order id is looked up leaves a
+/// stale look-ahead hash; the id 32 rows later is inserted under the wrong hash, then
+/// again under the right one: one order counted twice.
+#[test]
+fn r1_text_orders_after_an_invalid_row() {
+    let n = 40;
+    let customers = vec!["a"; n];
+    let mut orders = vec!["y"; n];
+    orders[0] = "x";
+    let (co, cd) = utf8(&customers);
+    let (oo, od) = utf8(&orders);
+    let mut time = vec![5i64; n];
+    time[0] = NAT; // row 0 invalid: its order id is never looked up
+    let amount = vec![1.0; n];
+    let mut state = State::new(opts(Some(RfmView::default()), None, true, 1)).unwrap();
+    state
+        .update(&Batch {
+            customer: Ids::Utf8 {
+                offsets: Offsets::Large(&co),
+                data: &cd,
+                validity: None,
+            },
+            time: &time,
+            amount: Some(&amount),
+            order: Some(Ids::Utf8 {
+                offsets: Offsets::Large(&oo),
+                data: &od,
+                validity: None,
+            }),
+        })
+        .unwrap();
+    let t = state.finish_rfm(None, false).unwrap();
+    assert_eq!(state.orders.as_ref().unwrap().keys.len(), 2, "orders 'x' and 'y'");
+    assert_eq!(t.frequency, vec![1], "one distinct order 'y'");
+    let options = state.options.clone();
+    assert!(State::from_parts(options, state.to_parts().unwrap()).is_ok());
+}
+
+/// Log keys saturate: with ticks_per_day = 1 and daily periods, a purchase on a day near
+/// i64::MAX gets key i64::MAX, which reads as a return.
+/// Timestamps beyond ±2^40 days are no dates: an error naming the row, not a saturated key.
+#[test]
+fn r2_far_dates_are_an_error() {
+    let view = SummaryView {
+        period: Period::Day,
+        observation_end: None,
+        calibration_end: None,
+    };
+    let mut state = State::new(opts(None, Some(view), false, 1)).unwrap();
+    let error = state
+        .update(&Batch {
+            customer: Ids::Int {
+                values: &[7, 7],
+                validity: None,
+            },
+            time: &[5, i64::MAX - 10],
+            amount: Some(&[5.0, 1.0]),
+            order: None,
+        })
+        .unwrap_err();
+    assert!(error.to_string().contains("row 1"), "{error}");
+}
+
+#[test]
+fn r2b_far_past_days_are_an_error_but_the_limit_itself_works() {
+    let view = SummaryView {
+        period: Period::Day,
+        observation_end: None,
+        calibration_end: None,
+    };
+    let mut state = State::new(opts(None, Some(view), false, 1)).unwrap();
+    let far = [i64::MIN / 2];
+    assert!(state
+        .update(&Batch {
+            customer: Ids::Int {
+                values: &[7],
+                validity: None
+            },
+            time: &far,
+            amount: Some(&[5.0]),
+            order: None
+        })
+        .is_err());
+    let edge = [-MAX_DAYS, -MAX_DAYS + 100];
+    let mut state = State::new(opts(None, Some(view), false, 1)).unwrap();
+    state
+        .update(&Batch {
+            customer: Ids::Int {
+                values: &[7, 7],
+                validity: None,
+            },
+            time: &edge,
+            amount: Some(&[5.0, 6.0]),
+            order: None,
+        })
+        .unwrap();
+    let s = state.finish_summary(false).unwrap();
+    assert_eq!((s.frequency.clone(), s.recency.clone()), (vec![1.0], vec![100.0]));
+}
+
+fn small_state(options: &StateOptions) -> State {
+    let mut state = State::new(options.clone()).unwrap();
+    state
+        .update(&Batch {
+            customer: Ids::Int {
+                values: &[1, 1, 2],
+                validity: None,
+            },
+            time: &[3, 5, 4],
+            amount: Some(&[1.0, 2.0, 3.0]),
+            order: None,
+        })
+        .unwrap();
+    state
+}
+
+/// Untrusted parts: counts that overflow in finish (a panic in debug, a wrong count in release).
+#[test]
+fn r3_parts_record_counts_overflow_in_finish() {
+    let options = opts(Some(RfmView::default()), None, false, 1);
+    let mut parts = small_state(&options).to_parts().unwrap();
+    parts.purchases[0] = u32::MAX;
+    parts.returns[0] = 1;
+    assert!(
+        State::from_parts(options, parts).is_err(),
+        "damaged parts are refused"
+    );
+}
+
+#[test]
+fn r3b_parts_log_rows_overflow_in_from_parts() {
+    let view = SummaryView {
+        period: Period::Day,
+        observation_end: None,
+        calibration_end: None,
+    };
+    let options = opts(None, Some(view), false, 1);
+    let mut parts = small_state(&options).to_parts().unwrap();
+    // Two entries of the same customer and key, each with 3e9 rows: compaction folds them.
+    parts.log_customer = vec![0, 0];
+    parts.log_key = vec![12, 12];
+    parts.log_rows = vec![3_000_000_000, 3_000_000_000];
+    parts.log_sum_high = vec![0, 0];
+    parts.log_sum_low = vec![0, 0];
+    let r = std::panic::catch_unwind(|| State::from_parts(options, parts));
+    assert!(r.is_ok());
+}
+
+#[test]
+fn r3c_parts_dropped_counts_overflow() {
+    let options = opts(Some(RfmView::default()), None, false, 1);
+    let mut parts = small_state(&options).to_parts().unwrap();
+    let k = DropReason::COUNT; // the RFM view's first reason
+    parts.counts[0] = u64::MAX;
+    parts.counts[k] = 1;
+    assert!(
+        State::from_parts(options, parts).is_err(),
+        "damaged parts are refused"
+    );
+}
+
+#[test]
+fn r3d_parts_row_base_overflow_on_update() {
+    let options = opts(Some(RfmView::default()), None, false, 1);
+    let mut parts = small_state(&options).to_parts().unwrap();
+    parts.row_base = u64::MAX - 1;
+    assert!(
+        State::from_parts(options, parts).is_err(),
+        "damaged parts are refused"
+    );
+}
+
+#[test]
+fn r3e_merge_purchases_overflow_is_an_error() {
+    let options = opts(Some(RfmView::default()), None, false, 1);
+    let mut parts = small_state(&options).to_parts().unwrap();
+    let extra = 3_000_000_000u64 - u64::from(parts.purchases[0]);
+    parts.purchases[0] = 3_000_000_000;
+    parts.rows_in += extra;
+    let a = State::from_parts(options.clone(), parts.clone()).unwrap();
+    let mut b = State::from_parts(options, parts).unwrap();
+    assert!(matches!(
+        b.merge(&a),
+        Err(RfmError::Parameter { name: "data", .. })
+    ));
+}
+
+/// Untrusted parts: nothing ties rows_in to the counts, records and log.
+#[test]
+fn r4_parts_accounting_not_checked() {
+    let options = opts(Some(RfmView::default()), None, false, 1);
+    let mut parts = small_state(&options).to_parts().unwrap();
+    parts.rows_in = 0;
+    assert!(
+        State::from_parts(options, parts).is_err(),
+        "damaged parts are refused"
+    );
+}
+
+#[test]
+fn r4b_parts_holdout_key_without_calibration() {
+    let view = SummaryView {
+        period: Period::Day,
+        observation_end: None,
+        calibration_end: None,
+    };
+    let options = opts(None, Some(view), false, 1);
+    let mut parts = small_state(&options).to_parts().unwrap();
+    parts.log_key[0] += 2; // a holdout key
+    assert!(
+        State::from_parts(options, parts).is_err(),
+        "a holdout key without calibration is refused"
+    );
+}
+
+/// as_of far in the future: a row at tick i64::MAX is before as_of, but end_tick saturates.
+/// as_of whose tick is beyond i64 (nanoseconds): no upper bound, the row counts.
+#[test]
+fn r5_as_of_beyond_the_tick_range() {
+    let tpd = 86_400_000_000_000;
+    let options = opts(
+        Some(RfmView {
+            as_of_day: Some(MAX_DAYS),
+            window_days: None,
+        }),
+        None,
+        false,
+        tpd,
+    );
+    let mut state = State::new(options).unwrap();
+    state
+        .update(&Batch {
+            customer: Ids::Int {
+                values: &[1],
+                validity: None,
+            },
+            time: &[i64::MAX],
+            amount: Some(&[1.0]),
+            order: None,
+        })
+        .unwrap();
+    let t = state.finish_rfm(None, false).unwrap();
+    assert_eq!(t.customer.len(), 1);
+}
+
+/// Log compacted (to_parts), then more rows with lower and equal keys, then finish:
+/// equal to the one-shot state.
+#[test]
+fn r6_compaction_then_more_rows() {
+    let view = SummaryView {
+        period: Period::Day,
+        observation_end: None,
+        calibration_end: None,
+    };
+    let options = StateOptions {
+        policy: RowPolicy {
+            returns: crate::rows::ReturnPolicy::Net,
+            zero: ZeroPolicy::Keep,
+            ..RowPolicy::default()
+        },
+        ..opts(None, Some(view), false, 1)
+    };
+    let rows: Vec<(i64, i64, f64)> = vec![
+        (1, 10, 5.0),
+        (1, 3, 2.0),
+        (2, 7, 1.0),
+        (1, 10, -1.0),
+        (1, 12, 4.0),
+        (1, 3, 1.0),
+        (1, 12, 2.0),
+        (2, 7, -3.0),
+        (1, 1, -2.0),
+        (2, 9, 8.0),
+        (1, 10, 0.5),
+        (2, 2, 1.0),
+    ];
+    let batch = |r: &[(i64, i64, f64)], f: &mut dyn FnMut(Batch<'_>)| {
+        let c: Vec<i64> = r.iter().map(|x| x.0).collect();
+        let t: Vec<i64> = r.iter().map(|x| x.1).collect();
+        let a: Vec<f64> = r.iter().map(|x| x.2).collect();
+        f(Batch {
+            customer: Ids::Int {
+                values: &c,
+                validity: None,
+            },
+            time: &t,
+            amount: Some(&a),
+            order: None,
+        });
+    };
+    let mut whole = State::new(options.clone()).unwrap();
+    batch(&rows, &mut |b| whole.update(&b).unwrap());
+    let expect = whole.finish_summary(true).unwrap();
+    for cut in 1..rows.len() {
+        let mut s = State::new(options.clone()).unwrap();
+        batch(&rows[..cut], &mut |b| s.update(&b).unwrap());
+        let _ = s.to_parts().unwrap();
+        batch(&rows[cut..], &mut |b| s.update(&b).unwrap());
+        let got = s.finish_summary(true).unwrap();
+        assert_eq!(got, expect, "cut {cut}");
+        // and finish, then more rows, then finish
+        let mut s = State::new(options.clone()).unwrap();
+        batch(&rows[..cut], &mut |b| s.update(&b).unwrap());
+        let _ = s.finish_summary(true).unwrap();
+        batch(&rows[cut..], &mut |b| s.update(&b).unwrap());
+        assert_eq!(s.finish_summary(true).unwrap(), expect, "cut {cut} after finish");
+    }
+}
+
+/// A failed merge (order ids of another kind) leaves the state half merged.
+#[test]
+fn r7_failed_merge_leaves_half_merged_state() {
+    let options = opts(Some(RfmView::default()), None, true, 1);
+    let mut a = State::new(options.clone()).unwrap();
+    a.update(&Batch {
+        customer: Ids::Int {
+            values: &[1],
+            validity: None,
+        },
+        time: &[3],
+        amount: Some(&[1.0]),
+        order: Some(Ids::Int {
+            values: &[10],
+            validity: None,
+        }),
+    })
+    .unwrap();
+    let mut b = State::new(options).unwrap();
+    let (oo, od) = utf8(&["o"]);
+    b.update(&Batch {
+        customer: Ids::Int {
+            values: &[1],
+            validity: None,
+        },
+        time: &[4],
+        amount: Some(&[2.0]),
+        order: Some(Ids::Utf8 {
+            offsets: Offsets::Large(&oo),
+            data: &od,
+            validity: None,
+        }),
+    })
+    .unwrap();
+    assert!(a.merge(&b).is_err());
+    let t = a.finish_rfm(None, false).unwrap();
+    assert_eq!(t.monetary, vec![1.0], "state unchanged after a failed merge");
+    assert_eq!((t.accounting.rows_in, t.accounting.rows_used), (1, 1));
+}
+
+struct R(u64);
+impl R {
+    fn n(&mut self, m: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % m.max(1)
+    }
+}
+
+type Row = (i64, i64, f64, i64);
+
+fn upd(state: &mut State, rows: &[Row]) {
+    let c: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let v: Vec<bool> = rows.iter().map(|r| r.0 >= 0).collect();
+    let t: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    let a: Vec<f64> = rows.iter().map(|r| r.2).collect();
+    let o: Vec<i64> = rows.iter().map(|r| r.3).collect();
+    let orders = state.options.orders;
+    state
+        .update(&Batch {
+            customer: Ids::Int {
+                values: &c,
+                validity: Some(&v),
+            },
+            time: &t,
+            amount: Some(&a),
+            order: orders.then_some(Ids::Int {
+                values: &o,
+                validity: None,
+            }),
+        })
+        .unwrap();
+}
+
+fn keyed_rfm(s: &State) -> Vec<(i64, i64, i64, u64, i64, i64)> {
+    let t = s.finish_rfm(None, false).unwrap();
+    let Keys::Int(k) = s.customers() else {
+        return vec![];
+    };
+    let mut v: Vec<_> = (0..t.customer.len())
+        .map(|i| {
+            (
+                k.keys[t.customer[i] as usize],
+                t.recency[i],
+                t.frequency[i],
+                t.monetary[i].to_bits(),
+                t.first_time[i],
+                t.last_time[i],
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn keyed_summary(s: &mut State, cal: bool) -> (Vec<(i64, u64, u64, u64, u64, u64, u64)>, Vec<usize>) {
+    let (sum, fh, mh) = if cal {
+        let c = s.finish_calibration_holdout(false).unwrap();
+        (c.calibration, c.frequency_holdout, c.monetary_value_holdout)
+    } else {
+        let x = s.finish_summary(false).unwrap();
+        let n = x.customer.len();
+        (x, vec![0.0; n], vec![0.0; n])
+    };
+    let Keys::Int(k) = s.customers() else {
+        return (vec![], vec![]);
+    };
+    let mut v: Vec<_> = (0..sum.customer.len())
+        .map(|i| {
+            (
+                k.keys[sum.customer[i] as usize],
+                sum.frequency[i].to_bits(),
+                sum.recency[i].to_bits(),
+                sum.t[i].to_bits(),
+                sum.monetary_value[i].to_bits(),
+                fh[i].to_bits(),
+                mh[i].to_bits(),
+            )
+        })
+        .collect();
+    v.sort();
+    let a = sum.accounting;
+    (v, vec![a.rows_in, a.rows_used, a.dropped_total()])
+}
+
+/// Random disjoint (non-contiguous) splits, random batches, round trips through parts
+/// and finishes in the middle, random merge order: equal to one state of all rows.
+#[test]
+fn r8_fuzz_disjoint_splits() {
+    let mut rng = R(0x1234_5678_9abc_def1);
+    for round in 0..3000 {
+        let n = 1 + rng.n(120) as usize;
+        let nc = 1 + rng.n(8);
+        let rows: Vec<Row> = (0..n)
+            .map(|_| {
+                let c = if rng.n(15) == 0 { -1 } else { rng.n(nc) as i64 };
+                let t = if rng.n(25) == 0 {
+                    NAT
+                } else {
+                    rng.n(60) as i64 - 10
+                };
+                let a = match rng.n(10) {
+                    0 => 0.0,
+                    1 | 2 => -((1 + rng.n(500)) as f64) / 100.0,
+                    3 => 1e-9 * (1 + rng.n(5)) as f64,
+                    4 => 2f64.powi(61),
+                    _ => (1 + rng.n(10000)) as f64 / 100.0,
+                };
+                (c, t, a, rng.n(20) as i64)
+            })
+            .collect();
+        let cal = rng.n(2) == 0;
+        let view = SummaryView {
+            period: if rng.n(2) == 0 {
+                Period::Day
+            } else {
+                Period::Week(crate::periods::Weekday::Sun)
+            },
+            observation_end: Some(45),
+            calibration_end: cal.then_some(20),
+        };
+        let options = StateOptions {
+            policy: RowPolicy {
+                zero: if rng.n(2) == 0 {
+                    ZeroPolicy::Keep
+                } else {
+                    ZeroPolicy::Drop
+                },
+                returns: if rng.n(2) == 0 {
+                    crate::rows::ReturnPolicy::Net
+                } else {
+                    crate::rows::ReturnPolicy::Drop
+                },
+                ..RowPolicy::default()
+            },
+            ..opts(
+                Some(RfmView {
+                    as_of_day: Some(40),
+                    window_days: Some(35),
+                }),
+                Some(view),
+                rng.n(2) == 0,
+                1,
+            )
+        };
+        let mut whole = State::new(options.clone()).unwrap();
+        upd(&mut whole, &rows);
+        let k = 1 + rng.n(4) as usize;
+        let mut shares: Vec<Vec<Row>> = vec![Vec::new(); k];
+        for r in &rows {
+            shares[rng.n(k as u64) as usize].push(*r);
+        }
+        let mut states: Vec<State> = shares
+            .iter()
+            .map(|share| {
+                let mut s = State::new(options.clone()).unwrap();
+                let mut i = 0;
+                while i < share.len() {
+                    let j = (i + 1 + rng.n(10) as usize).min(share.len());
+                    upd(&mut s, &share[i..j]);
+                    match rng.n(4) {
+                        0 => {
+                            let p = s.to_parts().unwrap();
+                            s = State::from_parts(options.clone(), p).unwrap();
+                        }
+                        1 => {
+                            let _ = s.finish_rfm(None, false);
+                            if cal {
+                                let _ = s.finish_calibration_holdout(false);
+                            } else {
+                                let _ = s.finish_summary(false);
+                            }
+                        }
+                        _ => {}
+                    }
+                    i = j;
+                }
+                s
+            })
+            .collect();
+        while states.len() > 1 {
+            let a = rng.n(states.len() as u64) as usize;
+            let other = states.swap_remove(a);
+            let b = rng.n(states.len() as u64) as usize;
+            states[b].merge(&other).unwrap();
+        }
+        let mut got = states.pop().unwrap();
+        assert_eq!(keyed_rfm(&got), keyed_rfm(&whole), "round {round} rfm");
+        let g = got.finish_rfm(None, false).unwrap().accounting;
+        let w = whole.finish_rfm(None, false).unwrap().accounting;
+        assert_eq!(g, w, "round {round} rfm accounting");
+        assert_eq!(g.rows_in, g.rows_used + g.dropped_total());
+        if whole.max_time.is_some() || !cal {
+            let gs = keyed_summary(&mut got, cal);
+            let ws = keyed_summary(&mut whole, cal);
+            assert_eq!(gs, ws, "round {round} summary cal={cal}");
+            assert_eq!(ws.1[0], ws.1[1] + ws.1[2], "round {round} summary accounting");
+        }
+    }
+}
+
+/// Integer keys at the extremes, in random batches: indexes in order of first appearance.
+#[test]
+fn r9_int_keys_extremes() {
+    let mut rng = R(0xdead_beef_1234_5678);
+    let pool = [
+        i64::MIN,
+        i64::MIN + 1,
+        i64::MIN + 70_000,
+        -1,
+        0,
+        1,
+        65_535,
+        65_536,
+        1 << 32,
+        (1 << 32) + 5,
+        i64::MAX - 70_000,
+        i64::MAX - 1,
+        i64::MAX,
+        -(1 << 40),
+        u32::MAX as i64,
+        u32::MAX as i64 - 1,
+    ];
+    for _ in 0..2000 {
+        let mut keys = Keys::default();
+        let mut oracle: Vec<i64> = Vec::new();
+        for _ in 0..1 + rng.n(5) {
+            let len = 1 + rng.n(8) as usize;
+            let base = pool[rng.n(pool.len() as u64) as usize];
+            let values: Vec<i64> = (0..len)
+                .map(|_| {
+                    if rng.n(2) == 0 {
+                        pool[rng.n(pool.len() as u64) as usize]
+                    } else {
+                        base.saturating_add(rng.n(100) as i64 - 50)
+                    }
+                })
+                .collect();
+            let valid: Vec<bool> = (0..len).map(|_| rng.n(6) != 0).collect();
+            let ids = Ids::Int {
+                values: &values,
+                validity: Some(&valid),
+            };
+            keys.prepare(&ids, "customer").unwrap();
+            let mut lookup = keys::Lookup::new(&mut keys, ids, 0);
+            for i in 0..len {
+                let got = lookup.index(i, len);
+                if !valid[i] {
+                    assert_eq!(got, None);
+                    continue;
+                }
+                let want = match oracle.iter().position(|&v| v == values[i]) {
+                    Some(p) => p,
+                    None => {
+                        oracle.push(values[i]);
+                        oracle.len() - 1
+                    }
+                };
+                assert_eq!(got, Some(want as u32), "{values:?}");
+            }
+        }
+        let Keys::Int(k) = &keys else { continue };
+        assert_eq!(k.keys, oracle);
+    }
+}
+
+/// An as_of far from the rows: recency/tenure overflow (State::new accepts any as_of_day).
+#[test]
+fn r10_as_of_too_far_is_refused() {
+    let options = opts(
+        Some(RfmView {
+            as_of_day: Some(i64::MAX),
+            window_days: None,
+        }),
+        None,
+        false,
+        1,
+    );
+    assert!(matches!(
+        State::new(options),
+        Err(RfmError::Parameter { name: "as_of", .. })
+    ));
+}
+
+fn updt(state: &mut State, rows: &[Row]) {
+    let words: Vec<String> = rows
+        .iter()
+        .map(|r| format!("cust-{}-with-a-long-tail-{}", r.0, r.0 * 7))
+        .collect();
+    let refs: Vec<&str> = words.iter().map(|w| w.as_str()).collect();
+    let (co, cd) = utf8(&refs);
+    let co32: Vec<i32> = co.iter().map(|&o| o as i32).collect();
+    let v: Vec<bool> = rows.iter().map(|r| r.0 >= 0).collect();
+    let t: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    let a: Vec<f64> = rows.iter().map(|r| r.2).collect();
+    let o: Vec<i64> = rows.iter().map(|r| r.3).collect();
+    let orders = state.options.orders;
+    state
+        .update(&Batch {
+            customer: Ids::Utf8 {
+                offsets: Offsets::Small(&co32),
+                data: &cd,
+                validity: Some(&v),
+            },
+            time: &t,
+            amount: Some(&a),
+            order: orders.then_some(Ids::Int {
+                values: &o,
+                validity: None,
+            }),
+        })
+        .unwrap();
+}
+
+fn text_keys(s: &State) -> Vec<Vec<u8>> {
+    let Keys::Utf8(k) = s.customers() else {
+        return vec![];
+    };
+    (0..k.len()).map(|i| k.text(i).to_vec()).collect()
+}
+
+fn keyed_rfm_t(s: &State) -> Vec<(Vec<u8>, i64, i64, u64, i64, i64)> {
+    let t = s.finish_rfm(None, false).unwrap();
+    let k = text_keys(s);
+    let mut v: Vec<_> = (0..t.customer.len())
+        .map(|i| {
+            (
+                k[t.customer[i] as usize].clone(),
+                t.recency[i],
+                t.frequency[i],
+                t.monetary[i].to_bits(),
+                t.first_time[i],
+                t.last_time[i],
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn keyed_summary_t(s: &mut State, cal: bool) -> (Vec<(Vec<u8>, u64, u64, u64, u64, u64, u64)>, Vec<usize>) {
+    let (sum, fh, mh) = if cal {
+        let c = s.finish_calibration_holdout(false).unwrap();
+        (c.calibration, c.frequency_holdout, c.monetary_value_holdout)
+    } else {
+        let x = s.finish_summary(false).unwrap();
+        let n = x.customer.len();
+        (x, vec![0.0; n], vec![0.0; n])
+    };
+    let k = text_keys(s);
+    let mut v: Vec<_> = (0..sum.customer.len())
+        .map(|i| {
+            (
+                k[sum.customer[i] as usize].clone(),
+                sum.frequency[i].to_bits(),
+                sum.recency[i].to_bits(),
+                sum.t[i].to_bits(),
+                sum.monetary_value[i].to_bits(),
+                fh[i].to_bits(),
+                mh[i].to_bits(),
+            )
+        })
+        .collect();
+    v.sort();
+    let a = sum.accounting;
+    (v, vec![a.rows_in, a.rows_used, a.dropped_total()])
+}
+/// Random disjoint (non-contiguous) splits, random batches, round trips through parts
+/// and finishes in the middle, random merge order: equal to one state of all rows.
+#[test]
+fn r11_fuzz_disjoint_splits_text() {
+    let mut rng = R(0x7777_5678_9abc_def1);
+    for round in 0..3000 {
+        let n = 1 + rng.n(120) as usize;
+        let nc = 1 + rng.n(8);
+        let rows: Vec<Row> = (0..n)
+            .map(|_| {
+                let c = if rng.n(15) == 0 { -1 } else { rng.n(nc) as i64 };
+                let t = if rng.n(25) == 0 {
+                    NAT
+                } else {
+                    rng.n(60) as i64 - 10
+                };
+                let a = match rng.n(10) {
+                    0 => 0.0,
+                    1 | 2 => -((1 + rng.n(500)) as f64) / 100.0,
+                    3 => 1e-9 * (1 + rng.n(5)) as f64,
+                    4 => 2f64.powi(61),
+                    _ => (1 + rng.n(10000)) as f64 / 100.0,
+                };
+                (c, t, a, rng.n(20) as i64)
+            })
+            .collect();
+        let cal = rng.n(2) == 0;
+        let view = SummaryView {
+            period: if rng.n(2) == 0 {
+                Period::Day
+            } else {
+                Period::Week(crate::periods::Weekday::Sun)
+            },
+            observation_end: Some(45),
+            calibration_end: cal.then_some(20),
+        };
+        let options = StateOptions {
+            policy: RowPolicy {
+                zero: if rng.n(2) == 0 {
+                    ZeroPolicy::Keep
+                } else {
+                    ZeroPolicy::Drop
+                },
+                returns: if rng.n(2) == 0 {
+                    crate::rows::ReturnPolicy::Net
+                } else {
+                    crate::rows::ReturnPolicy::Drop
+                },
+                ..RowPolicy::default()
+            },
+            ..opts(
+                Some(RfmView {
+                    as_of_day: Some(40),
+                    window_days: Some(35),
+                }),
+                Some(view),
+                rng.n(2) == 0,
+                1,
+            )
+        };
+        let mut whole = State::new(options.clone()).unwrap();
+        updt(&mut whole, &rows);
+        let k = 1 + rng.n(4) as usize;
+        let mut shares: Vec<Vec<Row>> = vec![Vec::new(); k];
+        for r in &rows {
+            shares[rng.n(k as u64) as usize].push(*r);
+        }
+        let mut states: Vec<State> = shares
+            .iter()
+            .map(|share| {
+                let mut s = State::new(options.clone()).unwrap();
+                let mut i = 0;
+                while i < share.len() {
+                    let j = (i + 1 + rng.n(10) as usize).min(share.len());
+                    updt(&mut s, &share[i..j]);
+                    match rng.n(4) {
+                        0 => {
+                            let p = s.to_parts().unwrap();
+                            s = State::from_parts(options.clone(), p).unwrap();
+                        }
+                        1 => {
+                            let _ = s.finish_rfm(None, false);
+                            if cal {
+                                let _ = s.finish_calibration_holdout(false);
+                            } else {
+                                let _ = s.finish_summary(false);
+                            }
+                        }
+                        _ => {}
+                    }
+                    i = j;
+                }
+                s
+            })
+            .collect();
+        while states.len() > 1 {
+            let a = rng.n(states.len() as u64) as usize;
+            let other = states.swap_remove(a);
+            let b = rng.n(states.len() as u64) as usize;
+            states[b].merge(&other).unwrap();
+        }
+        let mut got = states.pop().unwrap();
+        assert_eq!(keyed_rfm_t(&got), keyed_rfm_t(&whole), "round {round} rfm");
+        let g = got.finish_rfm(None, false).unwrap().accounting;
+        let w = whole.finish_rfm(None, false).unwrap().accounting;
+        assert_eq!(g, w, "round {round} rfm accounting");
+        assert_eq!(g.rows_in, g.rows_used + g.dropped_total());
+        if whole.max_time.is_some() || !cal {
+            let gs = keyed_summary_t(&mut got, cal);
+            let ws = keyed_summary_t(&mut whole, cal);
+            assert_eq!(gs, ws, "round {round} summary cal={cal}");
+            assert_eq!(ws.1[0], ws.1[1] + ws.1[2], "round {round} summary accounting");
+        }
+    }
+}
+
+#[test]
+fn r12_raise_rows_in_parallel_chunks() {
+    let n = 300_000usize;
+    let c: Vec<i64> = (0..n as i64).map(|i| i % 1000).collect();
+    let t: Vec<i64> = (0..n as i64).map(|i| i % 50).collect();
+    let mut a = vec![1.0; n];
+    a[250_000] = -1.0;
+    a[280_000] = -1.0;
+    let options = StateOptions {
+        policy: RowPolicy {
+            returns: crate::rows::ReturnPolicy::Raise,
+            ..RowPolicy::default()
+        },
+        ..opts(Some(RfmView::default()), None, false, 1)
+    };
+    let mut s = State::new(options.clone()).unwrap();
+    s.update(&Batch {
+        customer: Ids::Int {
+            values: &c[..10],
+            validity: None,
+        },
+        time: &t[..10],
+        amount: Some(&[1.0; 10]),
+        order: None,
+    })
+    .unwrap();
+    let e = s
+        .update(&Batch {
+            customer: Ids::Int {
+                values: &c,
+                validity: None,
+            },
+            time: &t,
+            amount: Some(&a),
+            order: None,
+        })
+        .unwrap_err();
+    assert!(matches!(e, RfmError::ReturnRow { row: 250_010, .. }));
+    let mut t2 = t.clone();
+    t2[260_000] = NAT;
+    let options = StateOptions {
+        policy: RowPolicy {
+            invalid: crate::rows::InvalidPolicy::Raise,
+            ..RowPolicy::default()
+        },
+        ..opts(Some(RfmView::default()), None, false, 1)
+    };
+    let mut s = State::new(options.clone()).unwrap();
+    s.update(&Batch {
+        customer: Ids::Int {
+            values: &c[..10],
+            validity: None,
+        },
+        time: &t[..10],
+        amount: Some(&[1.0; 10]),
+        order: None,
+    })
+    .unwrap();
+    let e = s
+        .update(&Batch {
+            customer: Ids::Int {
+                values: &c,
+                validity: None,
+            },
+            time: &t2,
+            amount: Some(&a),
+            order: None,
+        })
+        .unwrap_err();
+    assert!(matches!(e, RfmError::InvalidRow { row: 260_010, .. }));
+}
