@@ -142,9 +142,12 @@ def test_clean_data_does_not_warn(orders):
         rfmkit.rfm(orders, **COLS)
 
 
-def test_a_path_is_not_a_table_and_says_how_to_read_it(tmp_path):
-    with pytest.raises(DtypeError, match=r"data is a path .*rfmkit.read_transactions\(path"):
+def test_a_path_is_read_and_a_missing_file_is_named(tmp_path):
+    with pytest.raises(InvalidParameterError, match=r"input file '.*orders.csv' does not exist"):
         rfmkit.rfm(str(tmp_path / "orders.csv"), **COLS)
+    # where a table in memory is needed, a path still says how to read it
+    with pytest.raises(DtypeError, match=r"data is a path .*rfmkit.read_transactions\(path"):
+        rfmkit.score(str(tmp_path / "orders.csv"))
 
 
 @pytest.mark.parametrize("margin", [0, -1, 30, float("nan"), "0.3", True])

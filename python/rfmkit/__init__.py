@@ -7,6 +7,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from rfmkit import clv, datasets, plot
+from rfmkit._aggregate import Aggregator
 from rfmkit._cluster import KMeans, choose_k
 from rfmkit._compare import Comparison, compare
 from rfmkit._files import read_transactions
@@ -39,6 +40,7 @@ __all__ = [
     # reading exports and the RFM table
     "read_transactions",
     "rfm",
+    "Aggregator",
     # scores and segments
     "score",
     "segment",

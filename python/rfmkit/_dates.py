@@ -57,6 +57,8 @@ class DateReading:
     reason, the rows that are not dates with their first raw value (for messages)."""
 
     format: str | None = None
+    # "text" or "numbers" for a column written so (read by a format), None for dates
+    source: str | None = None
     bad_rows: dict[str, np.ndarray] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)

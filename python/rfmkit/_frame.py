@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rfmkit import _core, _dates
+from rfmkit import _core, _dates, _sources
 from rfmkit.exceptions import (
     ColumnNotFoundError,
     DataQualityWarning,
@@ -96,6 +96,16 @@ class Frame:
                 f"data is a path ({str(data)!r}), not a table; read the file first with "
                 f"rfmkit.read_transactions(path, customer=..., date=..., amount=...)"
             )
+        if _sources.is_source(data):
+            # rfm, clv.summary and clv.calibration_holdout read these in batches; the
+            # functions that land here need a table in memory
+            kind = f"{type(data).__module__}.{type(data).__qualname__}"
+            how = ".collect()" if _sources._is_lazyframe(data) else "pyarrow.Table.from_batches(...) / reader.read_all()"
+            raise DtypeError(
+                f"data is a {kind}, an input read in batches: rfmkit.rfm, rfmkit.clv.summary and "
+                f"rfmkit.clv.calibration_holdout (and rfmkit.Aggregator) take it as it is; this function needs a "
+                f"table in memory: collect it first ({how})"
+            )
         raise DtypeError(
             f"data must be a pandas DataFrame, a polars DataFrame or a pyarrow Table, "
             f"got {type(data).__module__}.{type(data).__qualname__}; "
@@ -123,6 +133,129 @@ class Frame:
         if self.frontend == "polars":
             return Column(name, "polars", self.data.get_column(name))
         return Column(name, "arrow", self.data.column(name))
+
+
+@dataclass(frozen=True)
+class ColumnType:
+    """The type of an input column, to give values back in it from Arrow arrays: what a
+    state finishes (ids, timestamps) comes out in the types the in-memory functions take
+    from the column itself (`Column.take`). `spec` / `of_spec` write and read it.
+
+    Categoricals are described by their categories' type: a state keeps the values."""
+
+    frontend: str  # "pandas", "polars" or "arrow"
+    arrow: Any  # the Arrow type of the values (pyarrow.DataType)
+    # pandas: how its dtype is rebuilt: "arrow" (an ArrowDtype of `arrow`), "tz" (a
+    # DatetimeTZDtype of `arrow`'s unit and zone), "string:<storage>:<nan|NA>", "numpy:<dtype>"
+    pandas: str | None = None
+
+    @classmethod
+    def of(cls, column: Column) -> ColumnType:
+        pa = _pyarrow()
+        values = column.values
+        if column.frontend == "pandas":
+            dtype = values.dtype
+            if isinstance(dtype, pd.CategoricalDtype):
+                dtype = dtype.categories.dtype
+            if isinstance(dtype, pd.ArrowDtype):
+                kind = dtype.pyarrow_dtype
+                return cls("pandas", kind.value_type if pa.types.is_dictionary(kind) else kind, "arrow")
+            if isinstance(dtype, pd.StringDtype):
+                na = "NA" if dtype.na_value is pd.NA else "nan"
+                return cls("pandas", pa.large_string(), f"string:{dtype.storage}:{na}")
+            if isinstance(dtype, pd.DatetimeTZDtype):
+                return cls("pandas", pa.timestamp(dtype.unit, zone_name(dtype.tz)), "tz")
+            try:
+                kind = pa.array(pd.Series([], dtype=dtype), from_pandas=True).type
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                kind = pa.null()
+            return cls("pandas", kind, f"numpy:{dtype}")
+        array = column.to_arrow()
+        kind = array.type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        return cls(column.frontend, kind)
+
+    def column(self, name: str, array: Any) -> Column:
+        """A column of this type holding `array` (a pyarrow Array of values that fit it:
+        int64 ids for an integer type, strings for text, timestamps for dates)."""
+        pa = _pyarrow()
+        import pyarrow.compute as pc
+
+        if pa.types.is_null(self.arrow) and len(array) == 0:
+            array = pa.nulls(0)  # a column of only nulls: an empty result keeps its type
+        elif (self.pandas is None or self.pandas in ("arrow", "tz") or pa.types.is_timestamp(self.arrow)) and (
+            array.type != self.arrow and not pa.types.is_null(self.arrow)
+        ):
+            array = pc.cast(array, self.arrow, safe=False)
+        if self.frontend == "polars":
+            import polars as pl
+
+            return Column(name, "polars", pl.from_arrow(array))
+        if self.frontend == "arrow":
+            return Column(name, "arrow", pa.chunked_array([array], type=array.type))
+        if self.pandas == "arrow":
+            return Column(name, "pandas", pd.Series(pd.arrays.ArrowExtensionArray(array)))
+        series = array.to_pandas(date_as_object=False)
+        dtype = self.pandas_dtype()
+        if series.dtype != dtype:
+            series = series.astype(dtype)
+        return Column(name, "pandas", series)
+
+    def pandas_dtype(self) -> Any:
+        kind, _, rest = (self.pandas or "").partition(":")
+        if kind == "arrow":
+            return pd.ArrowDtype(self.arrow)
+        if kind == "tz":
+            return pd.DatetimeTZDtype(self.arrow.unit, self.arrow.tz)
+        if kind == "string":
+            storage, _, na = rest.partition(":")
+            return pd.StringDtype(storage, na_value=pd.NA if na == "NA" else np.nan)
+        return pd.api.types.pandas_dtype(rest)
+
+    def pandas_kind(self) -> str:
+        """How the pandas dtype is rebuilt ("arrow", "tz", "string", "numpy"; "" off pandas)."""
+        return (self.pandas or "").partition(":")[0]
+
+    def is_finer_than(self, other: ColumnType) -> bool:
+        """Timestamps of a finer unit than `other`'s (a later batch of a state: the
+        finer unit holds both)."""
+        pa = _pyarrow()
+        if not pa.types.is_timestamp(self.arrow):
+            return False
+        if not pa.types.is_timestamp(other.arrow):
+            return True
+        units = ["s", "ms", "us", "ns"]
+        return units.index(self.arrow.unit) > units.index(other.arrow.unit)
+
+    def spec(self) -> dict:
+        """JSON-able, with the Arrow type as IPC bytes in base64."""
+        import base64
+
+        schema = _pyarrow().schema([_pyarrow().field("values", self.arrow)])
+        return {"frontend": self.frontend, "pandas": self.pandas,
+                "arrow": base64.b64encode(schema.serialize().to_pybytes()).decode("ascii")}
+
+    @classmethod
+    def of_spec(cls, spec: dict) -> ColumnType:
+        import base64
+
+        pa = _pyarrow()
+        schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(spec["arrow"], validate=True)))
+        if spec["frontend"] not in ("pandas", "polars", "arrow"):
+            raise ValueError(f"unknown frontend {spec['frontend']!r}")
+        kind = cls(spec["frontend"], schema.field(0).type, spec["pandas"])
+        if kind.frontend == "pandas":
+            kind.pandas_dtype()  # a spec it cannot read fails here, not when finishing
+        return kind
+
+
+def zone_name(tz: Any) -> str | None:
+    """A time zone as Arrow names it ("UTC", "Europe/Berlin", "+08:00"): one spelling
+    for the zone objects of pandas, the standard library and Arrow's strings."""
+    if tz is None or isinstance(tz, str):
+        return tz
+    return _pyarrow().array(pd.Series([], dtype=pd.DatetimeTZDtype("ns", tz))).type.tz
 
 
 def _close_match(name: str, names: list[str]) -> str | None:
@@ -256,6 +389,77 @@ def raw_ids(column: Column) -> tuple | None:
         return None
     values = np.asarray(pc.cast(array, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
     return values, validity
+
+
+def state_ids(column: Column, role: str) -> tuple:
+    """The ids of a column as `_core.State.update` reads them: ``(int64 values, validity)``
+    for integers (and floats holding whole numbers: an int column with nulls), Arrow
+    ``(offsets, data, validity)`` for text, categoricals by their categories' values.
+    Validity is None when no id is null. Any other column is a `DtypeError` that says
+    how to cast it (a state keeps ids as they are, without codes: no other kind can be
+    merged across batches)."""
+    ids = raw_ids(column)
+    if ids is not None:
+        return ids
+    pa = _pyarrow()
+    values = column.values
+    if column.frontend == "pandas":
+        dtype = values.dtype
+        if isinstance(dtype, np.dtype) and dtype.kind == "O":
+            inferred = pd.api.types.infer_dtype(values, skipna=True)
+            if inferred not in ("string", "integer", "floating", "mixed-integer-float", "empty"):
+                raise DtypeError(_ids_hint(column.name, role, f"{inferred} values"))
+        elif isinstance(dtype, np.dtype) and dtype.kind not in "iuf":
+            raise DtypeError(_ids_hint(column.name, role, f"values of dtype {dtype}"))
+        try:
+            array = pa.array(values, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            raise DtypeError(_ids_hint(column.name, role, "mixed values")) from None
+    else:
+        array = column.to_arrow()
+    return _state_ids_arrow(array, column.name, role)
+
+
+def _state_ids_arrow(array: Any, name: str, role: str) -> tuple:
+    pa = _pyarrow()
+    import pyarrow.compute as pc
+
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+    kind = array.type
+    if pa.types.is_dictionary(kind):
+        return _state_ids_arrow(pc.cast(array, kind.value_type), name, role)
+    if pa.types.is_null(kind):  # only nulls (e.g. an empty object column): ids of no kind
+        return np.zeros(len(array), dtype=np.int64), np.zeros(len(array), dtype=bool)
+    validity = None
+    if array.null_count:
+        validity = np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    if _is_arrow_text(kind):
+        return _arrow_text_buffers(array, validity)
+    if kind == pa.uint64():
+        if len(array) and (pc.max(array).as_py() or 0) >= 2**63:
+            raise DtypeError(_ids_hint(name, role, "unsigned 64-bit integers beyond the int64 range"))
+        kind = pa.int64()
+    if pa.types.is_integer(kind):
+        values = pc.cast(array, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+        return np.ascontiguousarray(values, dtype=np.int64), validity
+    if pa.types.is_floating(kind):
+        values = np.asarray(pc.cast(array, pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False), dtype=np.float64)
+        present = ~np.isnan(values)
+        whole = present & (values == np.round(values)) & (np.abs(values) < 2**53)
+        if not np.array_equal(whole, present):
+            example = float(values[present & ~whole][0])
+            raise DtypeError(_ids_hint(name, role, f"numbers that are not whole, e.g. {example!r}"))
+        return np.where(present, values, 0).astype(np.int64), None if present.all() else present
+    raise DtypeError(_ids_hint(name, role, f"values of type {kind}"))
+
+
+def _ids_hint(name: str, role: str, what: str) -> str:
+    return (
+        f"{role} column {name!r} holds {what}; ids read in batches must be integers or text (one of them in "
+        f"every batch): cast the column first, e.g. df[{name!r}].astype(str) (or .astype('Int64') for whole "
+        f"numbers), or pl.col({name!r}).cast(pl.String) in polars"
+    )
 
 
 def _factorize_generic(values: Any, name: str = "id", role: str = "id") -> dict:
@@ -406,6 +610,7 @@ def timestamps(column: Column, date_format: str | None = None, dayfirst: bool | 
 def _text_or_number_dates(column: Column, date_format: str | None, dayfirst: bool | None, reading: _dates.DateReading) -> pd.Series | None:
     """Datetimes of a column of text or numbers (None: the column holds dates already)."""
     kind, values = _date_source(column)
+    reading.source = kind
     if kind == "text":
         return _dates.text_to_datetimes(values, column.name, date_format, dayfirst, reading)
     if kind == "numbers":
@@ -684,6 +889,8 @@ class Prepared:
     # `missing_date` (their customer is valid), by their own reason.
     dates: _dates.DateReading | None = None
     date_drops: dict[str, int] | None = None
+    # Order ids as they are (`prepare(..., for_state=True)`), as `state_ids` gives them.
+    raw_orders: tuple | None = None
 
 
 def prepare(
@@ -694,15 +901,19 @@ def prepare(
     amount: str | None,
     order: str | None = None,
     ids_as_they_are: bool = False,
+    for_state: bool = False,
     date_format: str | None = None,
     dayfirst: bool | None = None,
     invalid: str = "drop",
+    row_base: int = 0,
 ) -> Prepared:
     """Looks up and converts the columns of a transaction table. With
     `ids_as_they_are`, integer and text customer ids are left unencoded in `raw_ids` (for
-    `_core.rfm_ids`); other ids are encoded. Dates
-    follow the one date rule (`_dates`, with `date_format` and `dayfirst`); with
-    ``invalid="raise"`` a value that is not a date raises when it is the first invalid row."""
+    `_core.rfm_ids`); other ids are encoded. With `for_state`, customer and order ids are
+    left unencoded in `raw_ids` and `raw_orders` (for `_core.State.update`) and must be
+    integers or text (`state_ids`). Dates follow the one date rule (`_dates`, with
+    `date_format` and `dayfirst`); with ``invalid="raise"`` a value that is not a date
+    raises when it is the first invalid row (its position counted from `row_base`)."""
     _dates.check_options(date_format, dayfirst)
     frame = Frame.of(data)
     customer_column = frame.column(customer, "customer")
@@ -711,13 +922,22 @@ def prepare(
     order_column = frame.column(order, "order") if order is not None else None
     times, reading = timestamps(date_column, date_format, dayfirst)
     amount_values = amounts(amount_column) if amount_column is not None else None
-    ids = raw_ids(customer_column) if ids_as_they_are else None
+    if for_state:
+        ids = state_ids(customer_column, "customer")
+    else:
+        ids = raw_ids(customer_column) if ids_as_they_are else None
     if ids is not None:
         empty = np.empty(0, dtype=np.int64)
         customers = Codes(empty, empty, customer_column)
     else:
         customers = factorize(customer_column, "customer")
-    orders = factorize(order_column, "order") if order_column is not None else None
+    raw_orders = None
+    orders = None
+    if order_column is not None:
+        if for_state:
+            raw_orders = state_ids(order_column, "order")
+        else:
+            orders = factorize(order_column, "order")
     table = CoreTable(
         customer=customers.codes,
         n_customers=customers.n,
@@ -733,12 +953,12 @@ def prepare(
             order_column.name if order_column is not None else "",
         ),
     )
-    prepared = Prepared(frame, customers, times, table, ids, reading)
-    _account_dates(prepared, invalid)
+    prepared = Prepared(frame, customers, times, table, ids, reading, raw_orders=raw_orders)
+    _account_dates(prepared, invalid, row_base)
     return prepared
 
 
-def _account_dates(prepared: Prepared, invalid: str) -> None:
+def _account_dates(prepared: Prepared, invalid: str, row_base: int = 0) -> None:
     """Counts the rows that are not dates by reason, as the core classifies rows: the
     first failing field wins, and the customer comes before the date."""
     reading = prepared.dates
@@ -769,13 +989,16 @@ def _account_dates(prepared: Prepared, invalid: str) -> None:
         return
     if table.order is not None and (table.order[earlier] < 0).any():
         return
+    order_validity = prepared.raw_orders[-1] if prepared.raw_orders is not None else None
+    if order_validity is not None and not order_validity[earlier].all():
+        return
     value = reading.value_at(reason, row)
     shown = repr(str(value) if isinstance(value, (_dt.date, np.datetime64)) else value)
     what = "outside 1900-01-01..2100-12-31" if reason == _dates.OUT_OF_RANGE else "not a date" + (
         f" in the format {reading.format!r}" if reading.format else ""
     )
     raise InvalidRowError(
-        f"row {row} (0-based position): date column {table.names[1]!r} is {shown}, {what}; fix or drop such "
+        f"row {row_base + row} (0-based position): date column {table.names[1]!r} is {shown}, {what}; fix or drop such "
         f"rows, pass date_format= if the format is another, or invalid=\"drop\" to drop and count them "
         f"(as {reason})"
     )
@@ -793,22 +1016,49 @@ def quality(result: dict, function: str, prepared: Prepared | None = None) -> di
     """The accounting dict, with a warning when rows were dropped. The core counts every
     row without a date as `missing_date`; the ones whose text or number was not a date
     move to their own reasons here."""
+    dates = prepared.dates if prepared is not None else None
+    return account(
+        result,
+        function,
+        date_drops=prepared.date_drops if dates is not None else None,  # type: ignore[union-attr]
+        date_format=dates.format if dates is not None else None,
+        notes=dates.notes if dates is not None else (),
+        stacklevel=4,
+    )
+
+
+def account(
+    result: dict,
+    function: str,
+    *,
+    date_drops: dict[str, int] | None,
+    date_format: str | None,
+    notes: Any = (),
+    unfed: dict[str, int] | None = None,
+    stacklevel: int = 3,
+) -> dict:
+    """`quality` from its pieces: the core's counts, the rows the date rule made invalid
+    by reason (counted by the core as `missing_date`), the date format and notes, and
+    invalid rows that never reached the core, by reason (`unfed`). The warning points
+    `stacklevel` frames up."""
     info = {"rows_in": int(result["rows_in"]), "rows_used": int(result["rows_used"]), "dropped": dict(result["dropped"])}
-    if prepared is not None and prepared.dates is not None:
-        if prepared.date_drops:
-            dropped = info["dropped"]
-            moved = sum(prepared.date_drops.values())
-            remaining = dropped.get("missing_date", 0) - moved
-            dropped.pop("missing_date", None)
-            if remaining:
-                dropped["missing_date"] = remaining
-            for reason, count in prepared.date_drops.items():
-                if count:
-                    dropped[reason] = count
-        if prepared.dates.format is not None:
-            info["date_format"] = prepared.dates.format
-        if prepared.dates.notes:
-            info["notes"] = list(prepared.dates.notes)
+    for reason, count in (unfed or {}).items():
+        info["rows_in"] += count
+        info["dropped"][reason] = info["dropped"].get(reason, 0) + count
+    if date_drops:
+        dropped = info["dropped"]
+        moved = sum(date_drops.values())
+        remaining = dropped.get("missing_date", 0) - moved
+        dropped.pop("missing_date", None)
+        if remaining:
+            dropped["missing_date"] = remaining
+        for reason, count in date_drops.items():
+            if count:
+                dropped[reason] = count
+    if date_format is not None:
+        info["date_format"] = date_format
+    if notes:
+        info["notes"] = list(notes)
     dropped = sum(info["dropped"].values())
     if dropped:
         detail = ", ".join(f"{count} {reason}" for reason, count in info["dropped"].items())
@@ -816,7 +1066,7 @@ def quality(result: dict, function: str, prepared: Prepared | None = None) -> di
             f"{function} dropped {dropped} of {info['rows_in']} rows ({detail}); "
             f"the counts are in result.attrs['rfmkit']",
             DataQualityWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
     return info
 
@@ -824,9 +1074,14 @@ def quality(result: dict, function: str, prepared: Prepared | None = None) -> di
 def build(prepared: Prepared, index_codes: np.ndarray, columns: dict[str, Any], attrs: dict) -> Any:
     """The result table in the input's frontend: indexed by customer id (pandas) or with
     the customer id as the first column (polars)."""
-    ids = prepared.customers.ids(index_codes)
-    name = prepared.customers.column.name
-    if prepared.frame.frontend == "polars":
+    return build_table(prepared.frame.frontend, prepared.customers, index_codes, columns, attrs)
+
+
+def build_table(frontend: str, customers: Codes, index_codes: np.ndarray, columns: dict[str, Any], attrs: dict) -> Any:
+    """`build` for the ids of `customers` in a table of `frontend`."""
+    ids = customers.ids(index_codes)
+    name = customers.column.name
+    if frontend == "polars":
         import polars as pl
 
         out = pl.DataFrame({name: ids, **{key: value for key, value in columns.items()}})

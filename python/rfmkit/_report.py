@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rfmkit import _frame
+from rfmkit import _frame, _sources
 from rfmkit._files import write_csv
 from rfmkit._progress import Steps
 from rfmkit.exceptions import DataQualityWarning, InvalidDataError, InvalidParameterError, RfmkitError
@@ -341,8 +341,10 @@ def analyze(
 
     Parameters
     ----------
-    data : pandas.DataFrame, polars.DataFrame or pyarrow.Table
-        One row per transaction (or order line with `order`), as for `rfmkit.rfm`.
+    data : table, or an input read in batches
+        One row per transaction (or order line with `order`), as for `rfmkit.rfm`. An
+        input read in batches is read twice with `clv` (the RFM table, then the BTYD
+        summary): files, a Dataset, a LazyFrame or a list of record batches, not a reader.
     customer, date, amount, order, as_of, window, returns, invalid, date_format, dayfirst
         As for `rfmkit.rfm`. `window` applies to the RFM table, the scores, segments and
         clusters; the CLV models are fitted on each customer's whole history up to
@@ -412,6 +414,8 @@ def analyze(
         raise InvalidParameterError(f"k must be 'auto', a positive number of clusters or None, got {k!r}")
     if not isinstance(clv, bool):
         raise InvalidParameterError(f"clv must be True or False, got {clv!r}")
+    if clv:
+        _sources.require_rereadable(data, "rfmkit.analyze", "the RFM table, then the BTYD summary of the CLV step")
     if isinstance(margin, bool) or not isinstance(margin, (int, float, np.integer, np.floating)) or not 0 < margin <= 1:
         raise InvalidParameterError(
             f"margin={margin!r} must be the profit share of revenue, above 0 and at most 1 "

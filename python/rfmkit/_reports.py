@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rfmkit import _frame
+from rfmkit import _frame, _sources
 from rfmkit._scores import numbers, score, table_frame
 from rfmkit._segments import segment
 from rfmkit.exceptions import DataQualityWarning, InvalidDataError, InvalidParameterError
@@ -188,8 +188,9 @@ def migration(
 ) -> Migration:
     """Segment transitions between two observation dates (the quarterly re-scoring).
 
-    At each date of ``as_of = (earlier, later)`` the transactions before it are turned
-    into an RFM table (`rfmkit.rfm` with `order`, `window`, `zero`, `returns`,
+    `data` is a table or an input read in batches, as for `rfmkit.rfm` (one that can be
+    read again: files, a Dataset, a LazyFrame, a list of record batches). At each date of
+    ``as_of = (earlier, later)`` the transactions before it are turned into an RFM table (`rfmkit.rfm` with `order`, `window`, `zero`, `returns`,
     `invalid`, `date_format`, `dayfirst`), scored afresh (`rfmkit.score` with `bins`, `method`, `thresholds`,
     `weights`; not for classic8) and segmented (`rfmkit.segment` with `scheme`, `lang`,
     `split`); then each customer's two states are crossed.
@@ -244,6 +245,7 @@ def migration(
     """
     if not (isinstance(as_of, (tuple, list)) and len(as_of) == 2):
         raise InvalidParameterError(f"as_of must be a pair of dates (earlier, later), got {as_of!r}")
+    _sources.require_rereadable(data, "rfmkit.migration", "an RFM table at each date")
     stamps = [_frame.to_timestamp(value, "as_of") for value in as_of]
     if not stamps[0] < stamps[1]:
         raise InvalidParameterError(f"as_of=({as_of[0]!r}, {as_of[1]!r}): the first date must be before the second")

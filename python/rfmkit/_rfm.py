@@ -8,8 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rfmkit import _core
-from rfmkit import _frame
+from rfmkit import _core, _frame, _sources
 from rfmkit.exceptions import InvalidParameterError
 
 RFM_COLUMNS = ("recency", "frequency", "monetary", "avg_order_value", "first_purchase", "last_purchase", "tenure")
@@ -57,13 +56,22 @@ def rfm(
     invalid: str = "drop",
     date_format: str | None = None,
     dayfirst: bool | None = None,
+    progress: bool = False,
 ) -> Any:
     """Per-customer RFM features of a transaction table.
 
     Parameters
     ----------
-    data : pandas.DataFrame, polars.DataFrame or pyarrow.Table
+    data : table, or an input read in batches
         One row per transaction, or per order line when `order` is given. Never modified.
+        A pandas, polars or pyarrow table in memory; or an input read in bounded batches
+        of the named columns (memory: the per-customer state plus one batch, see
+        `rfmkit.Aggregator`): a polars LazyFrame, a pyarrow RecordBatch,
+        RecordBatchReader or Dataset, an iterable of record batches, or a path, glob,
+        folder or list of Parquet/CSV/Excel files (read as `rfmkit.read_transactions`
+        reads them). The result is the same as for the rows in memory; the ids of an
+        input read in batches must be integers or text, and its first batch fixes the
+        date format read from text and the time zone (see `rfmkit.Aggregator`).
     customer, date, amount : str
         Column names. Customer ids may be of any type (int, string, categorical, float
         with nulls); dates are timestamps of any resolution, tz-aware or naive,
@@ -104,12 +112,15 @@ def rfm(
     dayfirst : bool, optional
         For text dates such as ``03/04/2024``: True reads day first (3 April), False
         month first (4 March).
+    progress : bool, default False
+        A tqdm bar over the rows of an input read in batches.
 
     Returns
     -------
     pandas.DataFrame or polars.DataFrame
         One row per customer with at least one purchase, in order of first appearance,
-        indexed by customer id (pandas; polars: a first column named like `customer`):
+        indexed by customer id (pandas; polars, for a polars DataFrame or LazyFrame: a
+        first column named like `customer`):
 
         - ``recency``: whole days from the day of the last purchase to `as_of`
           (1 for a purchase on the day before `as_of`);
@@ -149,6 +160,13 @@ def rfm(
     >>> table.attrs["rfmkit"]["as_of"]
     '2024-01-11'
     """
+    if _sources.is_source(data):
+        from rfmkit import _aggregate
+
+        return _aggregate.rfm_of_source(
+            data, customer=customer, date=date, amount=amount, order=order, as_of=as_of, window=window, zero=zero,
+            returns=returns, invalid=invalid, date_format=date_format, dayfirst=dayfirst, progress=progress,
+        )
     window_days = _window_days(window)
     # Integer and text ids (without orders) go to the core as they are, hashed there;
     # other ids are encoded first.
@@ -178,17 +196,29 @@ def rfm(
         result = _core.rfm(prepared.table, **options)
     _frame.release_codes(prepared)
     info = _frame.quality(result, "rfmkit.rfm", prepared)
+    columns = table_columns(
+        result,
+        info,
+        window_days,
+        prepared.times.of_rows(result["first_row"], result["first_time"]),
+        prepared.times.of_rows(result["last_row"], result["last_time"]),
+    )
+    return _frame.build(prepared, result["customer"], columns, info)
+
+
+def table_columns(result: dict, info: dict, window_days: int | None, first_purchase: Any, last_purchase: Any) -> dict:
+    """The columns of the RFM table from the core's result (and its first and last
+    purchases in the input's type); records `as_of` and `window` in the accounting `info`."""
     day = result["as_of_day"]
     info["as_of"] = _frame.stamp_of_day(day).date().isoformat() if day is not None else None
     if window_days is not None:
         info["window"] = window_days
-    columns = {
+    return {
         "recency": result["recency"],
         "frequency": result["frequency"],
         "monetary": result["monetary"],
         "avg_order_value": result["avg_order_value"],
-        "first_purchase": prepared.times.of_rows(result["first_row"], result["first_time"]),
-        "last_purchase": prepared.times.of_rows(result["last_row"], result["last_time"]),
+        "first_purchase": first_purchase,
+        "last_purchase": last_purchase,
         "tenure": result["tenure"],
     }
-    return _frame.build(prepared, result["customer"], columns, info)

@@ -47,9 +47,11 @@ def is_source(data: Any) -> bool:
 
     True for a polars LazyFrame, a pyarrow RecordBatch, RecordBatchReader or Dataset, an
     object exporting an Arrow stream (``__arrow_c_stream__``), a path (str or
-    os.PathLike) or a list or tuple of them, and any other iterable (of record batches,
-    checked when read). False for pandas, polars and pyarrow tables, series and arrays,
-    numpy arrays, bytes and dicts. Imports nothing: the object's type tells.
+    os.PathLike) or a list or tuple of them, a list or tuple of pyarrow objects (record
+    batches or tables), and any other iterable (of record batches, checked when read).
+    False for pandas, polars and pyarrow tables, series and arrays, numpy arrays, bytes,
+    dicts, and lists or tuples of anything else (rows: a table to build first). Imports
+    nothing: the object's type tells.
 
     >>> is_source("orders/*.parquet"), is_source({"a": [1]})
     (True, False)
@@ -58,6 +60,9 @@ def is_source(data: Any) -> bool:
         return True
     if isinstance(data, (bytes, bytearray, memoryview, Mapping)):
         return False
+    if isinstance(data, (list, tuple)) and data:
+        first = data[0]
+        return isinstance(first, (str, os.PathLike)) or type(first).__module__.split(".")[0] == "pyarrow"
     kind = type(data)
     package = kind.__module__.split(".")[0]
     if package in ("pandas", "numpy"):
@@ -67,6 +72,31 @@ def is_source(data: Any) -> bool:
     if package == "pyarrow":
         return _arrow_kind(data) is not None
     return hasattr(kind, "__arrow_c_stream__") or hasattr(kind, "__iter__")
+
+
+def can_reread(data: Any) -> bool:
+    """Whether `open_source(data, ...)` gives a source that can be read more than once
+    (`Source.rereadable`), told without opening it (opening an iterator takes its first
+    item): False for readers, Arrow streams, iterators and generators.
+
+    >>> can_reread("orders/*.parquet"), can_reread(iter([]))
+    (True, False)
+    """
+    if _is_lazyframe(data) or isinstance(data, (str, os.PathLike, list, tuple)):
+        return True
+    kind = _arrow_kind(data) if type(data).__module__.startswith("pyarrow") else None
+    return kind in ("batch", "dataset")
+
+
+def require_rereadable(data: Any, function: str, why: str) -> None:
+    """Refuses an input read in batches that can be read once, for a function that
+    reads its input more than once (`why`)."""
+    if is_source(data) and not can_reread(data):
+        raise InvalidParameterError(
+            f"{function} reads its input more than once ({why}), and a {type(data).__qualname__} can be read once: "
+            f"pass files, a pyarrow Dataset, a polars LazyFrame or a list of record batches, or read it into a "
+            f"table first (e.g. reader.read_all())"
+        )
 
 
 def _is_lazyframe(data: Any) -> bool:
@@ -223,7 +253,7 @@ def open_source(
             source = _open_dataset(data, roles)
         elif is_source(data) and hasattr(type(data), "__arrow_c_stream__"):
             source = _open_reader(_reader_of_stream(data), roles, f"an Arrow stream ({type(data).__qualname__})")
-        elif is_source(data):
+        elif is_source(data) or isinstance(data, (list, tuple)):  # (a list of other items: named below)
             rereadable = isinstance(data, (list, tuple))
             what = "a list of record batches" if rereadable else "an iterator of record batches"
             source = _open_batches(data, roles, what, rereadable=rereadable)

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rfmkit import _core, _frame, _units
+from rfmkit import _core, _frame, _sources, _units
 from rfmkit.exceptions import InvalidParameterError
 
 
@@ -32,11 +32,58 @@ def _divided(values: np.ndarray, multiplier: float) -> np.ndarray:
     return values
 
 
-def _stamp_of_ticks(ticks: int | None, times: _frame.Times) -> str | None:
+def _stamp_of_ticks(ticks: int | None, ticks_per_day: int) -> str | None:
     """ISO text, so that the attrs stay JSON-serialisable (pandas writes them to Parquet)."""
     if ticks is None:
         return None
-    return pd.Timestamp(ticks * (_frame.TICKS_PER_DAY["ns"] // times.ticks_per_day)).isoformat()
+    return pd.Timestamp(ticks * (_frame.TICKS_PER_DAY["ns"] // ticks_per_day)).isoformat()
+
+
+def summary_columns(
+    result: dict, info: dict, *, freq: str, multiplier: float, ticks_per_day: int, with_amount: bool
+) -> dict:
+    """The columns of the summary from the core's result; records the observation end,
+    `freq` and `freq_multiplier` in the accounting `info`."""
+    info["observation_period_end"] = _stamp_of_ticks(result["observation_end"], ticks_per_day)
+    info["freq"] = freq
+    info["freq_multiplier"] = multiplier
+    columns = {
+        "frequency": result["frequency"],
+        "recency": _divided(result["recency"], multiplier),
+        "T": _divided(result["T"], multiplier),
+    }
+    if with_amount:
+        columns["monetary_value"] = result["monetary_value"]
+    return columns
+
+
+def calibration_columns(
+    result: dict, info: dict, *, freq: str, multiplier: float, calibration_end: int, ticks_per_day: int,
+    with_amount: bool,
+) -> dict:
+    """The columns of the calibration/holdout table from the core's result; records the
+    calibration end, `freq` and `freq_multiplier` in the accounting `info`."""
+    info["calibration_period_end"] = _stamp_of_ticks(calibration_end, ticks_per_day)
+    info["freq"] = freq
+    info["freq_multiplier"] = multiplier
+    columns = {
+        "frequency_cal": result["frequency"],
+        "recency_cal": result["recency"] / multiplier,
+        "T_cal": result["T"] / multiplier,
+    }
+    if with_amount:
+        columns["monetary_value_cal"] = result["monetary_value"]
+    columns["frequency_holdout"] = result["frequency_holdout"]
+    if with_amount:
+        columns["monetary_value_holdout"] = result["monetary_value_holdout"]
+    columns["duration_holdout"] = np.full(len(result["customer"]), result["duration_holdout"] / multiplier)
+    return columns
+
+
+def _streamed(data: Any, view: str, parameters: dict, finish: dict, progress: bool) -> Any:
+    from rfmkit import _aggregate
+
+    return _aggregate.view_of_source(data, view, parameters, finish, progress=progress)
 
 
 def summary(
@@ -54,6 +101,7 @@ def summary(
     invalid: str = "drop",
     date_format: str | None = None,
     dayfirst: bool | None = None,
+    progress: bool = False,
 ) -> Any:
     """The BTYD summary of `lifetimes.utils.summary_data_from_transaction_data`.
 
@@ -79,7 +127,9 @@ def summary(
 
     Parameters
     ----------
-    data : pandas.DataFrame, polars.DataFrame or pyarrow.Table
+    data : table, or an input read in batches
+        As for `rfmkit.rfm`: a pandas, polars or pyarrow table, or a LazyFrame, record
+        batches, a reader, a Dataset or Parquet/CSV/Excel files, read in batches.
     customer, date : str
         Column names, as for `rfmkit.rfm`.
     amount : str, optional
@@ -104,6 +154,8 @@ def summary(
         Negative amounts are dropped (default: spend models need positive spend), netted
         into the latest purchase period at or before them, or raise.
     invalid : {"drop", "raise"}
+    progress : bool, default False
+        A tqdm bar over the rows of an input read in batches.
 
     Returns
     -------
@@ -135,6 +187,14 @@ def summary(
     """
     unit = _units.time_unit(freq)
     multiplier = _check_multiplier(freq_multiplier)
+    if _sources.is_source(data):
+        parameters = dict(
+            customer=customer, date=date, amount=amount, freq=unit.canonical,
+            observation_period_end=observation_period_end, zero=zero, returns=returns, invalid=invalid,
+            date_format=date_format, dayfirst=dayfirst,
+        )
+        finish = dict(freq_multiplier=multiplier, include_first_transaction=include_first_transaction)
+        return _streamed(data, "summary", parameters, finish, progress)
     prepared = _frame.prepare(
         data, customer=customer, date=date, amount=amount, date_format=date_format, dayfirst=dayfirst, invalid=invalid
     )
@@ -150,16 +210,10 @@ def summary(
     )
     _frame.release_codes(prepared)
     info = _frame.quality(result, "rfmkit.clv.summary", prepared)
-    info["observation_period_end"] = _stamp_of_ticks(result["observation_end"], prepared.times)
-    info["freq"] = unit.canonical
-    info["freq_multiplier"] = multiplier
-    columns = {
-        "frequency": result["frequency"],
-        "recency": _divided(result["recency"], multiplier),
-        "T": _divided(result["T"], multiplier),
-    }
-    if amount is not None:
-        columns["monetary_value"] = result["monetary_value"]
+    columns = summary_columns(
+        result, info, freq=unit.canonical, multiplier=multiplier, ticks_per_day=prepared.times.ticks_per_day,
+        with_amount=amount is not None,
+    )
     return _frame.build(prepared, result["customer"], columns, info)
 
 
@@ -179,6 +233,7 @@ def calibration_holdout(
     invalid: str = "drop",
     date_format: str | None = None,
     dayfirst: bool | None = None,
+    progress: bool = False,
 ) -> Any:
     """Calibration summary and holdout counts, as `lifetimes.utils.calibration_and_holdout_data`.
 
@@ -191,8 +246,9 @@ def calibration_holdout(
     the two ends, divided by `freq_multiplier`). Holdout rows of customers without a
     calibration purchase are counted as ``holdout_without_calibration``.
 
-    `freq`, `freq_multiplier`, `include_first_transaction`, `zero` (zero amounts are
-    purchases by default, as in lifetimes), `returns` and `invalid` are as for `summary`.
+    `data` (a table, or an input read in batches), `freq`, `freq_multiplier`,
+    `include_first_transaction`, `zero` (zero amounts are purchases by default, as in
+    lifetimes), `returns`, `invalid` and `progress` are as for `summary`.
 
     Examples
     --------
@@ -210,12 +266,20 @@ def calibration_holdout(
     """
     unit = _units.time_unit(freq)
     multiplier = _check_multiplier(freq_multiplier)
+    if calibration_period_end is None:
+        raise InvalidParameterError("calibration_period_end is required, e.g. '2024-06-30'")
+    if _sources.is_source(data):
+        parameters = dict(
+            customer=customer, date=date, amount=amount, freq=unit.canonical,
+            observation_period_end=observation_period_end, calibration_period_end=calibration_period_end, zero=zero,
+            returns=returns, invalid=invalid, date_format=date_format, dayfirst=dayfirst,
+        )
+        finish = dict(freq_multiplier=multiplier, include_first_transaction=include_first_transaction)
+        return _streamed(data, "calibration_holdout", parameters, finish, progress)
     prepared = _frame.prepare(
         data, customer=customer, date=date, amount=amount, date_format=date_format, dayfirst=dayfirst, invalid=invalid
     )
     cal_ticks, _ = _end_ticks(calibration_period_end, "calibration_period_end", prepared.times)
-    if cal_ticks is None:
-        raise InvalidParameterError("calibration_period_end is required, e.g. '2024-06-30'")
     end_ticks, _ = _end_ticks(observation_period_end, "observation_period_end", prepared.times)
     result = _core.calibration_holdout(
         prepared.table,
@@ -228,18 +292,8 @@ def calibration_holdout(
         invalid=invalid,
     )
     info = _frame.quality(result, "rfmkit.clv.calibration_holdout", prepared)
-    info["calibration_period_end"] = _stamp_of_ticks(cal_ticks, prepared.times)
-    info["freq"] = unit.canonical
-    info["freq_multiplier"] = multiplier
-    columns = {
-        "frequency_cal": result["frequency"],
-        "recency_cal": result["recency"] / multiplier,
-        "T_cal": result["T"] / multiplier,
-    }
-    if amount is not None:
-        columns["monetary_value_cal"] = result["monetary_value"]
-    columns["frequency_holdout"] = result["frequency_holdout"]
-    if amount is not None:
-        columns["monetary_value_holdout"] = result["monetary_value_holdout"]
-    columns["duration_holdout"] = np.full(len(result["customer"]), result["duration_holdout"] / multiplier)
+    columns = calibration_columns(
+        result, info, freq=unit.canonical, multiplier=multiplier, calibration_end=cal_ticks,
+        ticks_per_day=prepared.times.ticks_per_day, with_amount=amount is not None,
+    )
     return _frame.build(prepared, result["customer"], columns, info)
