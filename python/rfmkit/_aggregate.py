@@ -826,8 +826,12 @@ def _tables(data: Any, roles: dict[str, str], progress: bool = False, source: An
         for batch in source.batches():
             yield pl.from_arrow(batch)
     else:
+        pool = pa.default_memory_pool()
         for batch in source.batches():
             yield pa.Table.from_batches([batch])
+            # The batch is aggregated: give its buffers back, so that the allocator's cache
+            # does not grow with the rows read.
+            pool.release_unused()
 
 
 def rfm_of_source(data: Any, *, progress: bool, **parameters: Any) -> Any:
