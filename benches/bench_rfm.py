@@ -469,16 +469,18 @@ def breakdown(df: pd.DataFrame, repeat: int) -> list[str]:
     except ImportError:
         return ["    (breakdown unavailable: rfmkit internals changed)"]
     try:
-        prepared = _frame.prepare(df, customer=CUSTOMER, date=DATE, amount=AMOUNT)
+        prepared = _frame.prepare(df, customer=CUSTOMER, date=DATE, amount=AMOUNT, ids_as_they_are=True)
         policy = {"zero": "drop", "returns": "net", "invalid": "drop"}
-        rfm_result = _core.rfm(prepared.table, as_of_day=None, window=None, **policy)
+        rfm_result = _core.rfm_ids(prepared.table, prepared.raw_ids, as_of_day=None, window=None, **policy)
+        coded = _frame.prepare(df, customer=CUSTOMER, date=DATE, amount=AMOUNT)
         summary_policy = {"zero": "drop", "returns": "drop", "invalid": "drop"}
         summary_result = _core.summary(
-            prepared.table, freq="D", observation_end=None, include_first_transaction=False, **summary_policy
+            coded.table, freq="D", observation_end=None, include_first_transaction=False, **summary_policy
         )
         column = _frame.Column(CUSTOMER, "pandas", df[CUSTOMER])
 
         def build() -> Any:
+            prepared.customers.first_rows = rfm_result["first_rows"]
             columns = {
                 "recency": rfm_result["recency"],
                 "first_purchase": prepared.times.take(rfm_result["first_row"]),
@@ -488,20 +490,24 @@ def breakdown(df: pd.DataFrame, repeat: int) -> list[str]:
 
         calls = {
             "rfmkit.rfm (whole)": lambda: rfm_rfmkit(df, None),
-            "  prepare (all columns)": lambda: _frame.prepare(df, customer=CUSTOMER, date=DATE, amount=AMOUNT),
-            "    of which factorize ids": lambda: _frame.factorize(column),
-            "  _core.rfm": lambda: _core.rfm(prepared.table, as_of_day=None, window=None, **policy),
+            "  prepare (all columns)": lambda: _frame.prepare(
+                df, customer=CUSTOMER, date=DATE, amount=AMOUNT, ids_as_they_are=True
+            ),
+            "    of which the ids": lambda: _frame.raw_ids(column),
+            "  _core.rfm_ids (classify, aggregate, finish)": lambda: _core.rfm_ids(
+                prepared.table, prepared.raw_ids, as_of_day=None, window=None, **policy
+            ),
             "  build output (3 columns)": build,
             "rfmkit.clv.summary (whole)": lambda: summary_rfmkit(df, None),
             "  _core.summary": lambda: _core.summary(
-                prepared.table, freq="D", observation_end=None, include_first_transaction=False, **summary_policy
+                coded.table, freq="D", observation_end=None, include_first_transaction=False, **summary_policy
             ),
         }
         del summary_result
     except Exception as error:  # noqa: BLE001 - private API: report and go on
         return [f"    (breakdown unavailable: {type(error).__name__}: {error})"]
     times = time_interleaved(calls, repeat)
-    return [f"    {name:<30} {statistics.median(values):.3f} s" for name, values in times.items()]
+    return [f"    {name:<46} {statistics.median(values):.3f} s" for name, values in times.items()]
 
 
 def verdict(ok: bool) -> str:
