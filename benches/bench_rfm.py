@@ -143,12 +143,12 @@ def rfm_pandas(df: pd.DataFrame, _: Any) -> pd.DataFrame:
     return out[RFM_COLUMNS]
 
 
-def rfm_polars(_: pd.DataFrame, pf: Any) -> pd.DataFrame:
+def polars_rfm_query(lf: Any) -> Any:
+    """The RFM table of a polars LazyFrame of transactions (lazy: collect it your way)."""
     import polars as pl
 
-    lf = pf.lazy()
     as_of = lf.select(as_of=pl.col(DATE).max().dt.truncate("1d") + pl.duration(days=1))
-    out = (
+    return (
         lf.group_by(CUSTOMER)
         .agg(
             frequency=pl.len().cast(pl.Int64),
@@ -167,9 +167,11 @@ def rfm_polars(_: pd.DataFrame, pf: Any) -> pd.DataFrame:
             last_purchase=pl.col("last_purchase"),
             tenure=(pl.col("as_of") - pl.col("first_purchase").dt.truncate("1d")).dt.total_days(),
         )
-        .collect()
     )
-    return out.to_pandas().set_index(CUSTOMER)
+
+
+def rfm_polars(_: pd.DataFrame, pf: Any) -> pd.DataFrame:
+    return polars_rfm_query(pf.lazy()).collect().to_pandas().set_index(CUSTOMER)
 
 
 RFM_SQL = f"""

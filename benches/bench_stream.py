@@ -78,26 +78,8 @@ def rfm_loaded(path: str) -> pd.DataFrame:
 def rfm_polars_streaming(path: str) -> pd.DataFrame:
     import polars as pl
 
-    lf = pl.scan_parquet(path)
-    date, amount, customer = pl.col(common.DATE), pl.col(common.AMOUNT), common.CUSTOMER
-    as_of = lf.select(as_of=date.max().dt.truncate("1d") + pl.duration(days=1))
-    out = (
-        lf.group_by(customer)
-        .agg(frequency=pl.len().cast(pl.Int64), monetary=amount.sum(), first_purchase=date.min(), last_purchase=date.max())
-        .join(as_of, how="cross")
-        .select(
-            pl.col(customer),
-            recency=(pl.col("as_of") - pl.col("last_purchase").dt.truncate("1d")).dt.total_days(),
-            frequency=pl.col("frequency"),
-            monetary=pl.col("monetary"),
-            avg_order_value=pl.col("monetary") / pl.col("frequency"),
-            first_purchase=pl.col("first_purchase"),
-            last_purchase=pl.col("last_purchase"),
-            tenure=(pl.col("as_of") - pl.col("first_purchase").dt.truncate("1d")).dt.total_days(),
-        )
-        .collect(engine="streaming")
-    )
-    return out.to_pandas().set_index(customer)
+    query = common.polars_rfm_query(pl.scan_parquet(path))
+    return query.collect(engine="streaming").to_pandas().set_index(common.CUSTOMER)
 
 
 def rfm_duckdb(path: str) -> pd.DataFrame:

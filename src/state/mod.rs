@@ -679,66 +679,42 @@ impl State {
                         }
                     }
                 }
+                let row_number = block_base + (i - first) as u64;
+                // A row invalid for `reason`: counted (or an error under invalid="raise").
+                macro_rules! drop_invalid {
+                    ($reason:expr) => {{
+                        invalid(
+                            counts,
+                            &policy,
+                            $reason,
+                            batch,
+                            i,
+                            row_number,
+                            &options.names,
+                        )?;
+                        continue;
+                    }};
+                }
                 let customer = (indexes[k] != NO_INDEX).then_some(indexes[k]);
-                let row = u32::try_from(block_base + (i - first) as u64).unwrap_or(u32::MAX);
+                let row = u32::try_from(row_number).unwrap_or(u32::MAX);
                 let Some(customer) = customer else {
-                    invalid(
-                        counts,
-                        &policy,
-                        DropReason::MissingCustomer,
-                        batch,
-                        i,
-                        block_base + (i - first) as u64,
-                        &options.names,
-                    )?;
-                    continue;
+                    drop_invalid!(DropReason::MissingCustomer);
                 };
                 let time = batch.time[i];
                 if time == NAT {
-                    invalid(
-                        counts,
-                        &policy,
-                        DropReason::MissingDate,
-                        batch,
-                        i,
-                        block_base + (i - first) as u64,
-                        &options.names,
-                    )?;
-                    continue;
+                    drop_invalid!(DropReason::MissingDate);
                 }
                 if time.unsigned_abs() > tick_limit {
-                    return Err(far_date_error(
-                        time,
-                        block_base + (i - first) as u64,
-                        &options.names,
-                    ));
+                    return Err(far_date_error(time, row_number, &options.names));
                 }
                 let amount = batch.amount.map_or(0.0, |a| a[i]);
                 if !amount.is_finite() {
-                    invalid(
-                        counts,
-                        &policy,
-                        DropReason::InvalidAmount,
-                        batch,
-                        i,
-                        block_base + (i - first) as u64,
-                        &options.names,
-                    )?;
-                    continue;
+                    drop_invalid!(DropReason::InvalidAmount);
                 }
                 let order = if order_lookup.is_some() {
                     match order_indexes[k] {
                         NO_INDEX => {
-                            invalid(
-                                counts,
-                                &policy,
-                                DropReason::MissingOrder,
-                                batch,
-                                i,
-                                block_base + (i - first) as u64,
-                                &options.names,
-                            )?;
-                            continue;
+                            drop_invalid!(DropReason::MissingOrder);
                         }
                         order => Some(order),
                     }
@@ -757,12 +733,7 @@ impl State {
                     } else {
                         if kind == Kind::Dropped(DropReason::Return) && policy.returns == ReturnPolicy::Raise
                         {
-                            return Err(return_error(
-                                batch,
-                                i,
-                                block_base + (i - first) as u64,
-                                &options.names,
-                            ));
+                            return Err(return_error(batch, i, row_number, &options.names));
                         }
                         let record = &mut records[customer as usize];
                         match kind {
@@ -790,12 +761,7 @@ impl State {
                             if kind == Kind::Dropped(DropReason::Return)
                                 && policy.returns == ReturnPolicy::Raise
                             {
-                                return Err(return_error(
-                                    batch,
-                                    i,
-                                    block_base + (i - first) as u64,
-                                    &options.names,
-                                ));
+                                return Err(return_error(batch, i, row_number, &options.names));
                             }
                             match kind {
                                 Kind::Purchase => {
