@@ -240,17 +240,7 @@ impl<'a> Transactions<'a> {
     /// in a pass of their own.
     pub(crate) fn validate_shape(&self) -> Result<()> {
         let n = self.customer.len();
-        let check_len = |what: &'static str, got: usize| {
-            if got == n {
-                Ok(())
-            } else {
-                Err(RfmError::Length {
-                    what,
-                    got,
-                    expected: n,
-                })
-            }
-        };
+        let check_len = |what: &'static str, got: usize| same_length(what, got, n);
         check_len("date", self.time.len())?;
         if let Some(amount) = self.amount {
             check_len("amount", amount.len())?;
@@ -418,6 +408,15 @@ pub(crate) fn kind_of_amount(value: f64, policy: &RowPolicy) -> Kind {
             ReturnPolicy::Net => Kind::Return,
             ReturnPolicy::Drop | ReturnPolicy::Raise => Kind::Dropped(DropReason::Return),
         }
+    }
+}
+
+/// [`RfmError::Length`] unless the column `what` has the `expected` number of rows.
+pub(crate) fn same_length(what: &'static str, got: usize, expected: usize) -> Result<()> {
+    if got == expected {
+        Ok(())
+    } else {
+        Err(RfmError::Length { what, got, expected })
     }
 }
 

@@ -793,61 +793,9 @@ fn calibration_holdout_sums(
 mod tests {
     use super::*;
     use crate::periods::Weekday;
+    use crate::rows::ZeroPolicy;
     use crate::rows::NAT;
-    use crate::rows::{ColumnNames, ZeroPolicy};
-
-    fn table<'a>(customer: &'a [i64], day: &'a [i64], amount: &'a [f64]) -> Transactions<'a> {
-        Transactions {
-            customer,
-            n_customers: customer.iter().max().map_or(0, |&c| c.max(0) as usize + 1),
-            time: day,
-            ticks_per_day: 1,
-            amount: Some(amount),
-            order: None,
-            n_orders: 0,
-            names: ColumnNames::default(),
-        }
-    }
-
-    #[test]
-    fn lifetimes_summary_by_day() {
-        // Customer 0: days 0, 0, 4, 9 (two rows on day 0); customer 1: day 7 only.
-        let customer = [0, 0, 0, 0, 1];
-        let day = [0, 0, 4, 9, 7];
-        let amount = [1.0, 2.0, 10.0, 20.0, 5.0];
-        let out = summary(
-            &table(&customer, &day, &amount),
-            &SummaryOptions::new(Period::Day),
-        )
-        .unwrap();
-        assert_eq!(out.customer, vec![0, 1]);
-        assert_eq!(out.frequency, vec![2.0, 0.0]);
-        assert_eq!(out.recency, vec![9.0, 0.0]);
-        assert_eq!(out.t, vec![9.0, 2.0]);
-        assert_eq!(out.monetary_value, vec![15.0, 0.0]);
-        let first = SummaryOptions {
-            include_first_transaction: true,
-            ..SummaryOptions::new(Period::Day)
-        };
-        let out = summary(&table(&customer, &day, &amount), &first).unwrap();
-        assert_eq!(out.frequency, vec![3.0, 1.0]);
-        assert_eq!(out.monetary_value, vec![11.0, 5.0]);
-    }
-
-    #[test]
-    fn returns_net_into_the_latest_purchase_period() {
-        let customer = [0, 0, 0, 0];
-        let day = [0, 3, 5, 1];
-        let amount = [10.0, 20.0, -4.0, -1.0];
-        let options = SummaryOptions {
-            policy: RowPolicy::default(),
-            ..SummaryOptions::new(Period::Day)
-        };
-        let out = summary(&table(&customer, &day, &amount), &options).unwrap();
-        // The return on day 5 nets into day 3; the one on day 1 into day 0 (not a repeat).
-        assert_eq!(out.monetary_value, vec![16.0]);
-        assert_eq!(out.accounting.rows_used, 4);
-    }
+    use crate::state::tests::table;
 
     /// Time-ordered rows (NaT scattered in) with nulls, zeros, returns in and between
     /// purchase periods, returns before any purchase, several rows per period.
@@ -960,27 +908,6 @@ mod tests {
         time[(1 << 16) + 1] = time[(1 << 16) + 2];
         time[(2 << 16) + 7] = time[(2 << 16) + 6] - 1;
         assert!(!is_time_ordered(&table(&customer, &time, &amount)));
-    }
-
-    #[test]
-    fn calibration_and_holdout() {
-        let customer = [0, 0, 0, 1, 2];
-        let day = [0, 3, 12, 2, 15];
-        let amount = [1.0, 2.0, 6.0, 4.0, 5.0];
-        let options = SummaryOptions {
-            observation_end: Some(20),
-            ..SummaryOptions::new(Period::Day)
-        };
-        let out = calibration_holdout(&table(&customer, &day, &amount), 10, &options).unwrap();
-        assert_eq!(out.calibration.customer, vec![0, 1]);
-        assert_eq!(out.calibration.t, vec![10.0, 8.0]);
-        assert_eq!(out.frequency_holdout, vec![1.0, 0.0]);
-        assert_eq!(out.monetary_value_holdout, vec![6.0, 0.0]);
-        assert_eq!(out.duration_holdout, 10.0);
-        let acc = &out.calibration.accounting;
-        assert_eq!(acc.dropped_counts(), vec![("holdout_without_calibration", 1)]);
-        assert_eq!(acc.rows_in, acc.rows_used + acc.dropped_total());
-        assert!(calibration_holdout(&table(&customer, &day, &amount), 20, &options).is_err());
     }
 
     #[test]

@@ -287,9 +287,7 @@ impl PyState {
         let state = &self.inner;
         let table = compute(py, || state.finish_rfm(as_of_day, false))?;
         let keys = keys_to_py(py, state.customers(), &table.customer)?;
-        let out = rfm_to_py(py, table)?;
-        out.set_item("keys", keys)?;
-        Ok(out)
+        with_keys(rfm_to_py(py, table)?, keys)
     }
 
     /// The BTYD summary (the `_core.summary` dict) with `keys`.
@@ -302,9 +300,7 @@ impl PyState {
         let state = &mut self.inner;
         let summary = compute(py, || state.finish_summary(include_first_transaction))?;
         let keys = keys_to_py(py, self.inner.customers(), &summary.customer)?;
-        let out = summary_to_py(py, summary)?;
-        out.set_item("keys", keys)?;
-        Ok(out)
+        with_keys(summary_to_py(py, summary)?, keys)
     }
 
     /// The calibration summary with the holdout columns (the `_core.calibration_holdout` dict) and `keys`.
@@ -327,6 +323,12 @@ impl PyState {
         out.set_item("keys", keys)?;
         Ok(out)
     }
+}
+
+/// `out` with the ids of its rows under `keys`.
+fn with_keys<'py>(out: Bound<'py, PyDict>, keys: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+    out.set_item("keys", keys)?;
+    Ok(out)
 }
 
 fn policy_name(first: bool, yes: &'static str, no: &'static str) -> &'static str {

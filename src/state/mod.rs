@@ -158,17 +158,7 @@ impl Batch<'_> {
 
     fn check(&self, options: &StateOptions) -> Result<()> {
         let n = self.len();
-        let check_len = |what: &'static str, got: usize| {
-            if got == n {
-                Ok(())
-            } else {
-                Err(RfmError::Length {
-                    what,
-                    got,
-                    expected: n,
-                })
-            }
-        };
+        let check_len = |what: &'static str, got: usize| crate::rows::same_length(what, got, n);
         self.customer.check("customer")?;
         check_len("date", self.time.len())?;
         if let Some(amount) = self.amount {
@@ -988,7 +978,7 @@ impl SummaryBounds {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 #[cfg(test)]
 mod review_tests;

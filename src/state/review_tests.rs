@@ -385,19 +385,36 @@ impl R {
 
 type Row = (i64, i64, f64, i64);
 
-fn upd(state: &mut State, rows: &[Row]) {
+/// Adds `rows` with integer customer ids, or (`text`) the same ids written as long text.
+fn upd(state: &mut State, rows: &[Row], text: bool) {
     let c: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let words: Vec<String> = rows
+        .iter()
+        .map(|r| format!("cust-{}-with-a-long-tail-{}", r.0, r.0 * 7))
+        .collect();
+    let refs: Vec<&str> = words.iter().map(|w| w.as_str()).collect();
+    let (co, cd) = utf8(&refs);
+    let co32: Vec<i32> = co.iter().map(|&o| o as i32).collect();
     let v: Vec<bool> = rows.iter().map(|r| r.0 >= 0).collect();
     let t: Vec<i64> = rows.iter().map(|r| r.1).collect();
     let a: Vec<f64> = rows.iter().map(|r| r.2).collect();
     let o: Vec<i64> = rows.iter().map(|r| r.3).collect();
     let orders = state.options.orders;
+    let customer = if text {
+        Ids::Utf8 {
+            offsets: Offsets::Small(&co32),
+            data: &cd,
+            validity: Some(&v),
+        }
+    } else {
+        Ids::Int {
+            values: &c,
+            validity: Some(&v),
+        }
+    };
     state
         .update(&Batch {
-            customer: Ids::Int {
-                values: &c,
-                validity: Some(&v),
-            },
+            customer,
             time: &t,
             amount: Some(&a),
             order: orders.then_some(Ids::Int {
@@ -408,15 +425,22 @@ fn upd(state: &mut State, rows: &[Row]) {
         .unwrap();
 }
 
-fn keyed_rfm(s: &State) -> Vec<(i64, i64, i64, u64, i64, i64)> {
+/// The state's customer ids as bytes, whatever their kind.
+fn key_bytes(s: &State) -> Vec<Vec<u8>> {
+    match s.customers() {
+        Keys::Int(k) => k.keys.iter().map(|id| id.to_le_bytes().to_vec()).collect(),
+        Keys::Utf8(k) => (0..k.len()).map(|i| k.text(i).to_vec()).collect(),
+        Keys::Empty => Vec::new(),
+    }
+}
+
+fn keyed_rfm(s: &State) -> Vec<(Vec<u8>, i64, i64, u64, i64, i64)> {
     let t = s.finish_rfm(None, false).unwrap();
-    let Keys::Int(k) = s.customers() else {
-        return vec![];
-    };
+    let k = key_bytes(s);
     let mut v: Vec<_> = (0..t.customer.len())
         .map(|i| {
             (
-                k.keys[t.customer[i] as usize],
+                k[t.customer[i] as usize].clone(),
                 t.recency[i],
                 t.frequency[i],
                 t.monetary[i].to_bits(),
@@ -429,7 +453,7 @@ fn keyed_rfm(s: &State) -> Vec<(i64, i64, i64, u64, i64, i64)> {
     v
 }
 
-fn keyed_summary(s: &mut State, cal: bool) -> (Vec<(i64, u64, u64, u64, u64, u64, u64)>, Vec<usize>) {
+fn keyed_summary(s: &mut State, cal: bool) -> (Vec<(Vec<u8>, u64, u64, u64, u64, u64, u64)>, Vec<usize>) {
     let (sum, fh, mh) = if cal {
         let c = s.finish_calibration_holdout(false).unwrap();
         (c.calibration, c.frequency_holdout, c.monetary_value_holdout)
@@ -438,13 +462,11 @@ fn keyed_summary(s: &mut State, cal: bool) -> (Vec<(i64, u64, u64, u64, u64, u64
         let n = x.customer.len();
         (x, vec![0.0; n], vec![0.0; n])
     };
-    let Keys::Int(k) = s.customers() else {
-        return (vec![], vec![]);
-    };
+    let k = key_bytes(s);
     let mut v: Vec<_> = (0..sum.customer.len())
         .map(|i| {
             (
-                k.keys[sum.customer[i] as usize],
+                k[sum.customer[i] as usize].clone(),
                 sum.frequency[i].to_bits(),
                 sum.recency[i].to_bits(),
                 sum.t[i].to_bits(),
@@ -463,7 +485,16 @@ fn keyed_summary(s: &mut State, cal: bool) -> (Vec<(i64, u64, u64, u64, u64, u64
 /// and finishes in the middle, random merge order: equal to one state of all rows.
 #[test]
 fn r8_fuzz_disjoint_splits() {
-    let mut rng = R(0x1234_5678_9abc_def1);
+    fuzz_disjoint_splits(0x1234_5678_9abc_def1, false);
+}
+
+#[test]
+fn r11_fuzz_disjoint_splits_text() {
+    fuzz_disjoint_splits(0x7777_5678_9abc_def1, true);
+}
+
+fn fuzz_disjoint_splits(seed: u64, text: bool) {
+    let mut rng = R(seed);
     for round in 0..3000 {
         let n = 1 + rng.n(120) as usize;
         let nc = 1 + rng.n(8);
@@ -520,7 +551,7 @@ fn r8_fuzz_disjoint_splits() {
             )
         };
         let mut whole = State::new(options.clone()).unwrap();
-        upd(&mut whole, &rows);
+        upd(&mut whole, &rows, text);
         let k = 1 + rng.n(4) as usize;
         let mut shares: Vec<Vec<Row>> = vec![Vec::new(); k];
         for r in &rows {
@@ -533,7 +564,7 @@ fn r8_fuzz_disjoint_splits() {
                 let mut i = 0;
                 while i < share.len() {
                     let j = (i + 1 + rng.n(10) as usize).min(share.len());
-                    upd(&mut s, &share[i..j]);
+                    upd(&mut s, &share[i..j], text);
                     match rng.n(4) {
                         0 => {
                             let p = s.to_parts().unwrap();
@@ -658,205 +689,6 @@ fn r10_as_of_too_far_is_refused() {
     ));
 }
 
-fn updt(state: &mut State, rows: &[Row]) {
-    let words: Vec<String> = rows
-        .iter()
-        .map(|r| format!("cust-{}-with-a-long-tail-{}", r.0, r.0 * 7))
-        .collect();
-    let refs: Vec<&str> = words.iter().map(|w| w.as_str()).collect();
-    let (co, cd) = utf8(&refs);
-    let co32: Vec<i32> = co.iter().map(|&o| o as i32).collect();
-    let v: Vec<bool> = rows.iter().map(|r| r.0 >= 0).collect();
-    let t: Vec<i64> = rows.iter().map(|r| r.1).collect();
-    let a: Vec<f64> = rows.iter().map(|r| r.2).collect();
-    let o: Vec<i64> = rows.iter().map(|r| r.3).collect();
-    let orders = state.options.orders;
-    state
-        .update(&Batch {
-            customer: Ids::Utf8 {
-                offsets: Offsets::Small(&co32),
-                data: &cd,
-                validity: Some(&v),
-            },
-            time: &t,
-            amount: Some(&a),
-            order: orders.then_some(Ids::Int {
-                values: &o,
-                validity: None,
-            }),
-        })
-        .unwrap();
-}
-
-fn text_keys(s: &State) -> Vec<Vec<u8>> {
-    let Keys::Utf8(k) = s.customers() else {
-        return vec![];
-    };
-    (0..k.len()).map(|i| k.text(i).to_vec()).collect()
-}
-
-fn keyed_rfm_t(s: &State) -> Vec<(Vec<u8>, i64, i64, u64, i64, i64)> {
-    let t = s.finish_rfm(None, false).unwrap();
-    let k = text_keys(s);
-    let mut v: Vec<_> = (0..t.customer.len())
-        .map(|i| {
-            (
-                k[t.customer[i] as usize].clone(),
-                t.recency[i],
-                t.frequency[i],
-                t.monetary[i].to_bits(),
-                t.first_time[i],
-                t.last_time[i],
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
-
-fn keyed_summary_t(s: &mut State, cal: bool) -> (Vec<(Vec<u8>, u64, u64, u64, u64, u64, u64)>, Vec<usize>) {
-    let (sum, fh, mh) = if cal {
-        let c = s.finish_calibration_holdout(false).unwrap();
-        (c.calibration, c.frequency_holdout, c.monetary_value_holdout)
-    } else {
-        let x = s.finish_summary(false).unwrap();
-        let n = x.customer.len();
-        (x, vec![0.0; n], vec![0.0; n])
-    };
-    let k = text_keys(s);
-    let mut v: Vec<_> = (0..sum.customer.len())
-        .map(|i| {
-            (
-                k[sum.customer[i] as usize].clone(),
-                sum.frequency[i].to_bits(),
-                sum.recency[i].to_bits(),
-                sum.t[i].to_bits(),
-                sum.monetary_value[i].to_bits(),
-                fh[i].to_bits(),
-                mh[i].to_bits(),
-            )
-        })
-        .collect();
-    v.sort();
-    let a = sum.accounting;
-    (v, vec![a.rows_in, a.rows_used, a.dropped_total()])
-}
-/// Random disjoint (non-contiguous) splits, random batches, round trips through parts
-/// and finishes in the middle, random merge order: equal to one state of all rows.
-#[test]
-fn r11_fuzz_disjoint_splits_text() {
-    let mut rng = R(0x7777_5678_9abc_def1);
-    for round in 0..3000 {
-        let n = 1 + rng.n(120) as usize;
-        let nc = 1 + rng.n(8);
-        let rows: Vec<Row> = (0..n)
-            .map(|_| {
-                let c = if rng.n(15) == 0 { -1 } else { rng.n(nc) as i64 };
-                let t = if rng.n(25) == 0 {
-                    NAT
-                } else {
-                    rng.n(60) as i64 - 10
-                };
-                let a = match rng.n(10) {
-                    0 => 0.0,
-                    1 | 2 => -((1 + rng.n(500)) as f64) / 100.0,
-                    3 => 1e-9 * (1 + rng.n(5)) as f64,
-                    4 => 2f64.powi(61),
-                    _ => (1 + rng.n(10000)) as f64 / 100.0,
-                };
-                (c, t, a, rng.n(20) as i64)
-            })
-            .collect();
-        let cal = rng.n(2) == 0;
-        let view = SummaryView {
-            period: if rng.n(2) == 0 {
-                Period::Day
-            } else {
-                Period::Week(crate::periods::Weekday::Sun)
-            },
-            observation_end: Some(45),
-            calibration_end: cal.then_some(20),
-        };
-        let options = StateOptions {
-            policy: RowPolicy {
-                zero: if rng.n(2) == 0 {
-                    ZeroPolicy::Keep
-                } else {
-                    ZeroPolicy::Drop
-                },
-                returns: if rng.n(2) == 0 {
-                    crate::rows::ReturnPolicy::Net
-                } else {
-                    crate::rows::ReturnPolicy::Drop
-                },
-                ..RowPolicy::default()
-            },
-            ..opts(
-                Some(RfmView {
-                    as_of_day: Some(40),
-                    window_days: Some(35),
-                }),
-                Some(view),
-                rng.n(2) == 0,
-                1,
-            )
-        };
-        let mut whole = State::new(options.clone()).unwrap();
-        updt(&mut whole, &rows);
-        let k = 1 + rng.n(4) as usize;
-        let mut shares: Vec<Vec<Row>> = vec![Vec::new(); k];
-        for r in &rows {
-            shares[rng.n(k as u64) as usize].push(*r);
-        }
-        let mut states: Vec<State> = shares
-            .iter()
-            .map(|share| {
-                let mut s = State::new(options.clone()).unwrap();
-                let mut i = 0;
-                while i < share.len() {
-                    let j = (i + 1 + rng.n(10) as usize).min(share.len());
-                    updt(&mut s, &share[i..j]);
-                    match rng.n(4) {
-                        0 => {
-                            let p = s.to_parts().unwrap();
-                            s = State::from_parts(options.clone(), p).unwrap();
-                        }
-                        1 => {
-                            let _ = s.finish_rfm(None, false);
-                            if cal {
-                                let _ = s.finish_calibration_holdout(false);
-                            } else {
-                                let _ = s.finish_summary(false);
-                            }
-                        }
-                        _ => {}
-                    }
-                    i = j;
-                }
-                s
-            })
-            .collect();
-        while states.len() > 1 {
-            let a = rng.n(states.len() as u64) as usize;
-            let other = states.swap_remove(a);
-            let b = rng.n(states.len() as u64) as usize;
-            states[b].merge(&other).unwrap();
-        }
-        let mut got = states.pop().unwrap();
-        assert_eq!(keyed_rfm_t(&got), keyed_rfm_t(&whole), "round {round} rfm");
-        let g = got.finish_rfm(None, false).unwrap().accounting;
-        let w = whole.finish_rfm(None, false).unwrap().accounting;
-        assert_eq!(g, w, "round {round} rfm accounting");
-        assert_eq!(g.rows_in, g.rows_used + g.dropped_total());
-        if whole.max_time.is_some() || !cal {
-            let gs = keyed_summary_t(&mut got, cal);
-            let ws = keyed_summary_t(&mut whole, cal);
-            assert_eq!(gs, ws, "round {round} summary cal={cal}");
-            assert_eq!(ws.1[0], ws.1[1] + ws.1[2], "round {round} summary accounting");
-        }
-    }
-}
-
 #[test]
 fn r12_raise_rows_in_parallel_chunks() {
     let n = 300_000usize;
@@ -865,66 +697,52 @@ fn r12_raise_rows_in_parallel_chunks() {
     let mut a = vec![1.0; n];
     a[250_000] = -1.0;
     a[280_000] = -1.0;
-    let options = StateOptions {
-        policy: RowPolicy {
-            returns: crate::rows::ReturnPolicy::Raise,
-            ..RowPolicy::default()
-        },
-        ..opts(Some(RfmView::default()), None, false, 1)
-    };
-    let mut s = State::new(options.clone()).unwrap();
-    s.update(&Batch {
-        customer: Ids::Int {
-            values: &c[..10],
-            validity: None,
-        },
-        time: &t[..10],
-        amount: Some(&[1.0; 10]),
-        order: None,
-    })
-    .unwrap();
-    let e = s
-        .update(&Batch {
-            customer: Ids::Int {
-                values: &c,
-                validity: None,
-            },
-            time: &t,
-            amount: Some(&a),
-            order: None,
-        })
-        .unwrap_err();
-    assert!(matches!(e, RfmError::ReturnRow { row: 250_010, .. }));
     let mut t2 = t.clone();
     t2[260_000] = NAT;
-    let options = StateOptions {
-        policy: RowPolicy {
-            invalid: crate::rows::InvalidPolicy::Raise,
-            ..RowPolicy::default()
-        },
-        ..opts(Some(RfmView::default()), None, false, 1)
+    let returns = RowPolicy {
+        returns: crate::rows::ReturnPolicy::Raise,
+        ..RowPolicy::default()
     };
-    let mut s = State::new(options.clone()).unwrap();
-    s.update(&Batch {
-        customer: Ids::Int {
-            values: &c[..10],
-            validity: None,
-        },
-        time: &t[..10],
-        amount: Some(&[1.0; 10]),
-        order: None,
-    })
-    .unwrap();
-    let e = s
-        .update(&Batch {
-            customer: Ids::Int {
-                values: &c,
-                validity: None,
-            },
-            time: &t2,
-            amount: Some(&a),
-            order: None,
-        })
-        .unwrap_err();
-    assert!(matches!(e, RfmError::InvalidRow { row: 260_010, .. }));
+    let invalid = RowPolicy {
+        invalid: crate::rows::InvalidPolicy::Raise,
+        ..RowPolicy::default()
+    };
+    // The big batch into an empty state (parallel chunks), then after 10 rows (in place).
+    for (policy, times, row) in [(returns, &t, 250_000), (invalid, &t2, 260_000)] {
+        for before in [0usize, 10] {
+            let options = StateOptions {
+                policy,
+                ..opts(Some(RfmView::default()), None, false, 1)
+            };
+            let mut s = State::new(options).unwrap();
+            if before > 0 {
+                s.update(&Batch {
+                    customer: Ids::Int {
+                        values: &c[..before],
+                        validity: None,
+                    },
+                    time: &t[..before],
+                    amount: Some(&a[..before]),
+                    order: None,
+                })
+                .unwrap();
+            }
+            let e = s
+                .update(&Batch {
+                    customer: Ids::Int {
+                        values: &c,
+                        validity: None,
+                    },
+                    time: times,
+                    amount: Some(&a),
+                    order: None,
+                })
+                .unwrap_err();
+            let got = match e {
+                RfmError::ReturnRow { row, .. } | RfmError::InvalidRow { row, .. } => row,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(got, row + before, "{policy:?} after {before} rows");
+        }
+    }
 }

@@ -8,7 +8,8 @@ use crate::money::fsum;
 use crate::periods::Weekday;
 use crate::rows::{Transactions, ZeroPolicy, NULL_CODE};
 
-fn table<'a>(customer: &'a [i64], day: &'a [i64], amount: &'a [f64]) -> Transactions<'a> {
+/// A table of codes (`-1` null) with one day per tick.
+pub(crate) fn table<'a>(customer: &'a [i64], day: &'a [i64], amount: &'a [f64]) -> Transactions<'a> {
     Transactions {
         customer,
         n_customers: customer.iter().max().map_or(0, |&c| c.max(0) as usize + 1),
