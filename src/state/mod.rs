@@ -476,7 +476,9 @@ impl State {
     ///
     /// # Errors
     /// [`RfmError::Parameter`] when the states were made with other options or hold ids
-    /// of different kinds.
+    /// of different kinds (checked before any change: the state is then as it was), or
+    /// when a customer's counts would pass `u32::MAX` (the state is then partly merged:
+    /// do not use it further).
     pub fn merge(&mut self, other: &State) -> Result<()> {
         self.merge_owned(other.clone())
     }
