@@ -449,3 +449,31 @@ def test_progress_in_a_notebook_without_ipywidgets_warns_nothing(tmp_path, table
         assert sum(b.num_rows for b in open_source(table.to_batches(), ROLES, progress=True).batches()) == ROWS
     assert caught == []
     assert "a list of record batches" in capsys.readouterr().err
+
+
+def test_scan_transactions_carries_the_notation(tmp_path) -> None:
+    """A decimal-comma, ';'-separated, gb18030 CSV read in batches through
+    `scan_transactions` equals the same file read whole by `read_transactions`; without
+    the notation the amounts are not numbers (every row an invalid amount)."""
+    import pandas as pd
+
+    import rfmkit
+
+    path = tmp_path / "export.csv"
+    lines = ["客户;日期;金额"] + [f"C{i % 7:03d};2024-0{1 + i % 9}-1{i % 10};{i},5{i % 10}" for i in range(200)]
+    path.write_text("\n".join(lines) + "\n", encoding="gb18030")
+    columns = {"customer": "客户", "date": "日期", "amount": "金额"}
+    scan = rfmkit.scan_transactions(path, sep=";", decimal=",", encoding="gb18030")
+    assert "decimal=','" in repr(scan)
+    whole = rfmkit.read_transactions(path, **columns, sep=";", decimal=",", encoding="gb18030")
+    want = rfmkit.rfm(whole, **columns)
+    got = rfmkit.rfm(scan, **columns)
+    pd.testing.assert_frame_equal(got, want)
+    assert got.attrs == want.attrs
+    assert got["monetary"].sum() == pytest.approx(sum(i + 0.5 + (i % 10) / 100 for i in range(200)))
+    with pytest.raises(rfmkit.InvalidDataError, match="scan_transactions"):
+        rfmkit.rfm(str(path), **columns)  # not UTF-8: the message names the way to pass the encoding
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = rfmkit.rfm(rfmkit.scan_transactions(path, sep=";", encoding="gb18030"), **columns)
+    assert plain.attrs["rfmkit"]["dropped"] == {"invalid_amount": 200}

@@ -11,6 +11,7 @@ from rfmkit._aggregate import Aggregator
 from rfmkit._cluster import KMeans, choose_k
 from rfmkit._compare import Comparison, compare
 from rfmkit._files import read_transactions
+from rfmkit._sources import scan_transactions
 from rfmkit._report import Report, analyze
 from rfmkit._reports import Migration, kpis, migration, segment_summary
 from rfmkit._rfm import rfm
@@ -39,6 +40,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     # reading exports and the RFM table
     "read_transactions",
+    "scan_transactions",
     "rfm",
     "Aggregator",
     # scores and segments

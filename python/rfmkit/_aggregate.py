@@ -323,7 +323,13 @@ class Aggregator:
             raise DtypeError(
                 f"date column {name!r} is in time zone {zone or 'none (naive)'} {where} but in "
                 f"{self._tz or 'none (naive)'} in the first batch; days are counted on one wall clock: convert "
-                f"every batch to one zone first, e.g. df[{name!r}].dt.tz_convert({self._tz or 'UTC'!r})"
+                f"every batch to one zone first: "
+                + (
+                    f"naive timestamps to a zone with df[{name!r}].dt.tz_localize({self._tz!r}), aware ones with "
+                    f"df[{name!r}].dt.tz_convert({self._tz!r})"
+                    if self._tz
+                    else f"aware timestamps to naive wall clock with df[{name!r}].dt.tz_localize(None)"
+                )
             )
         # a state made before any batch told the zone: its cut-offs must not depend on it
         made_without_zone = not self._tz_known and self._state is not None and zone != self._tz

@@ -410,8 +410,8 @@ def _read_error(path: Path, error: Exception, separator: str, encoding: str) -> 
     message = str(error).splitlines()[0]
     if isinstance(error, UnicodeDecodeError) or "UTF8" in message or "utf8" in message.lower() or "decode" in message.lower():
         return InvalidDataError(
-            f"{path.name} is not {encoding} text ({message}); pass its encoding (encoding= in Python, --encoding "
-            f"in the CLI), e.g. gb18030 (Chinese ERP exports), latin-1 or utf-16"
+            f"{path.name} is not {encoding} text ({message}); pass its encoding (encoding= of read_transactions or "
+            f"scan_transactions in Python, --encoding in the CLI), e.g. gb18030 (Chinese ERP exports), latin-1 or utf-16"
         )
     if "Empty CSV file" in message:
         return InvalidDataError(f"{path.name} has no header line: there are no columns to read")

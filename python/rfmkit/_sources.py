@@ -42,6 +42,55 @@ _GLOB = re.compile(r"[*?[]")
 _NOT_DATA = (".", "_", "~$")
 
 
+@dataclass(frozen=True)
+class Scan:
+    """Files to read in batches with the reading options of `rfmkit.read_transactions`
+    (made by `rfmkit.scan_transactions`); nothing is read until a function reads it."""
+
+    path: Any
+    sep: str | None = None
+    decimal: str = "."
+    thousands: str | None = None
+    encoding: str | None = None
+
+    def __repr__(self) -> str:
+        options = {k: v for k, v in (("sep", self.sep), ("decimal", self.decimal), ("thousands", self.thousands),
+                                     ("encoding", self.encoding)) if v not in (None, ".")}
+        shown = "".join(f", {k}={v!r}" for k, v in options.items())
+        return f"rfmkit.scan_transactions({self.path!r}{shown})"
+
+
+def scan_transactions(
+    path: Any,
+    *,
+    sep: str | None = None,
+    decimal: str = ".",
+    thousands: str | None = None,
+    encoding: str | None = None,
+) -> Scan:
+    """Export files to be read in batches, with their notation: pass the result where a
+    path goes (`rfmkit.rfm`, `rfmkit.clv.summary`, `calibration_holdout`, `migration`,
+    `analyze`, `Aggregator.update`). Only the named columns of one batch at a time are in
+    memory.
+
+    Parameters
+    ----------
+    path : str, Path, or a list of them
+        A file, a glob (``"orders/*.csv"``) or a folder of Parquet, CSV or Excel files.
+    sep, decimal, thousands, encoding
+        The CSV notation, as in `rfmkit.read_transactions`: the field separator (default:
+        sniffed from the header), the decimal mark of amounts (``","`` for ``12,50``), the
+        thousands separator (``"."`` for ``1.234,50``), the text encoding (e.g.
+        ``"gb18030"``).
+
+    Examples
+    --------
+    >>> scan_transactions("exports/*.csv", sep=";", decimal=",")
+    rfmkit.scan_transactions('exports/*.csv', sep=';', decimal=',')
+    """
+    return Scan(path, sep=sep, decimal=decimal, thousands=thousands, encoding=encoding)
+
+
 def is_source(data: Any) -> bool:
     """Whether `data` is an input read in batches rather than a table in memory.
 
@@ -56,7 +105,7 @@ def is_source(data: Any) -> bool:
     >>> is_source("orders/*.parquet"), is_source({"a": [1]})
     (True, False)
     """
-    if isinstance(data, (str, os.PathLike)):
+    if isinstance(data, (str, os.PathLike, Scan)):
         return True
     if isinstance(data, (bytes, bytearray, memoryview, Mapping)):
         return False
@@ -82,7 +131,7 @@ def can_reread(data: Any) -> bool:
     >>> can_reread("orders/*.parquet"), can_reread(iter([]))
     (True, False)
     """
-    if _is_lazyframe(data) or isinstance(data, (str, os.PathLike, list, tuple)):
+    if _is_lazyframe(data) or isinstance(data, (str, os.PathLike, list, tuple, Scan)):
         return True
     kind = _arrow_kind(data) if type(data).__module__.startswith("pyarrow") else None
     return kind in ("batch", "dataset")
@@ -237,7 +286,11 @@ def open_source(
     [2, 2]
     """
     roles = _roles(columns)
-    if _is_lazyframe(data):
+    if isinstance(data, Scan):
+        source = _open_files(
+            data.path, roles, sep=data.sep, decimal=data.decimal, thousands=data.thousands, encoding=data.encoding
+        )
+    elif _is_lazyframe(data):
         source = _open_lazyframe(data, roles)
     elif isinstance(data, (str, os.PathLike)) or (
         isinstance(data, (list, tuple)) and data and isinstance(data[0], (str, os.PathLike))
