@@ -756,3 +756,19 @@ def test_progress_bar_on_a_long_read(export, small_batches):
         warnings.simplefilter("ignore")
         got = rfmkit.rfm(export["single"], **ORDER_COLS, progress=True)
     assert len(got) > 0
+
+
+def test_chunked_pandas_readers() -> None:
+    """`pd.read_csv(chunksize=...)` and lists of frames: an Aggregator reads them chunk by
+    chunk; rfmkit.rfm refuses them with the way to do it."""
+    import io
+
+    text = "customer,date,amount\n" + "".join(f"{i % 5},2024-01-{1 + i % 28:02d},{i}.25\n" for i in range(60))
+    want = rfmkit.rfm(pd.read_csv(io.StringIO(text), parse_dates=["date"]), customer="customer", date="date", amount="amount")
+    reader = pd.read_csv(io.StringIO(text), parse_dates=["date"], chunksize=7)
+    got = rfmkit.Aggregator(customer="customer", date="date", amount="amount").update(reader).finish()
+    assert_same(got, want)
+    frames = list(pd.read_csv(io.StringIO(text), parse_dates=["date"], chunksize=25))
+    assert_same(rfmkit.Aggregator(customer="customer", date="date", amount="amount").update(frames).finish(), want)
+    with pytest.raises(rfmkit.DtypeError, match="Aggregator"):
+        rfmkit.rfm(pd.read_csv(io.StringIO(text), chunksize=7), customer="customer", date="date", amount="amount")

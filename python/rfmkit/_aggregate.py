@@ -192,9 +192,10 @@ class Aggregator:
         Parameters
         ----------
         data
-            A pandas, polars or pyarrow table (or record batch), or any input of
-            `rfmkit.rfm` read in batches (a LazyFrame, a reader, a Dataset, files),
-            read here batch by batch. Never modified.
+            A pandas, polars or pyarrow table (or record batch), a reader of pandas
+            chunks (``pd.read_csv(..., chunksize=...)``) or a list of pandas frames, or
+            any input of `rfmkit.rfm` read in batches (a LazyFrame, a reader, a Dataset,
+            files), read here batch by batch. Never modified.
 
         Returns
         -------
@@ -213,6 +214,9 @@ class Aggregator:
         if _sources.is_source(data):
             for table in _tables(data, self._roles()):
                 self._update_table(table)
+        elif hasattr(data, "get_chunk") or (isinstance(data, (list, tuple)) and data and isinstance(data[0], pd.DataFrame)):
+            for chunk in data:  # pandas chunks, one table each
+                self._update_table(chunk)
         else:
             self._update_table(data)
         return self

@@ -106,10 +106,16 @@ class Frame:
                 f"rfmkit.clv.calibration_holdout (and rfmkit.Aggregator) take it as it is; this function needs a "
                 f"table in memory: collect it first ({how})"
             )
+        kind = f"{type(data).__module__}.{type(data).__qualname__}"
+        if isinstance(data, (list, tuple)) and data and isinstance(data[0], pd.DataFrame) or hasattr(data, "get_chunk"):
+            # pd.read_csv(chunksize=...) or a list of frames: chunks, not one table
+            raise DtypeError(
+                f"data is a {kind} of pandas chunks, not one table: feed each chunk to an rfmkit.Aggregator "
+                f"(aggregator.update(chunk) in a loop, then aggregator.finish()), or pd.concat(...) them first"
+            )
         raise DtypeError(
             f"data must be a pandas DataFrame, a polars DataFrame or a pyarrow Table, "
-            f"got {type(data).__module__}.{type(data).__qualname__}; "
-            f"wrap it with pd.DataFrame(...) first"
+            f"got {kind}; wrap it with pd.DataFrame(...) first"
         )
 
     def column(self, name: Any, role: str) -> Column:
