@@ -477,3 +477,20 @@ def test_scan_transactions_carries_the_notation(tmp_path) -> None:
         warnings.simplefilter("ignore")
         plain = rfmkit.rfm(rfmkit.scan_transactions(path, sep=";", encoding="gb18030"), **columns)
     assert plain.attrs["rfmkit"]["dropped"] == {"invalid_amount": 200}
+
+
+def test_unread_amounts_get_a_hint(tmp_path) -> None:
+    """Amounts with thousands separators read without `thousands=`: the rows are dropped
+    and counted, and the warning quotes such an amount and names the notation options,
+    for a file read whole and for one read in batches."""
+    import rfmkit
+
+    path = tmp_path / "thousands.csv"
+    path.write_text("c,d,a\n" + "".join(f"{i % 3},2024-01-0{1 + i % 9},\"1,{i:03d}.50\"\n" for i in range(30)), encoding="utf-8")
+    columns = {"customer": "c", "date": "d", "amount": "a"}
+    for data in (rfmkit.read_transactions(path, **columns), rfmkit.scan_transactions(path)):
+        with pytest.warns(rfmkit.DataQualityWarning, match=r"written like '1,0\d\d\.50'.*thousands="):
+            out = rfmkit.rfm(data, **columns)
+        assert out.attrs["rfmkit"]["dropped"] == {"invalid_amount": 30}
+    fixed = rfmkit.rfm(rfmkit.scan_transactions(path, thousands=","), **columns)
+    assert fixed["monetary"].sum() == pytest.approx(sum(1000 + i + 0.5 for i in range(30)))

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rfmkit import _core, _dates, _frame, _rfm, _sources, _units
+from rfmkit import _core, _dates, _files, _frame, _rfm, _sources, _units
 from rfmkit.exceptions import (
     DtypeError,
     InvalidDataError,
@@ -172,6 +172,8 @@ class Aggregator:
         self._date_format: str | None = None
         self._notes: list[str] = []
         self._date_drops: dict[str, int] = {}
+        # an amount text of a file that was no number (for the warning's hint; not shipped)
+        self._amount_example: str | None = None
         # rows of batches whose ids were all null before any batch told their kind: never
         # given to the core (which would fix the kind), counted by reason
         self._unfed: dict[str, int] = {}
@@ -242,6 +244,8 @@ class Aggregator:
 
     def _update_table(self, data: Any) -> None:
         p = self._params
+        if self._amount_example is None:
+            self._amount_example = _files.amount_example(data)
         prepared = self._prepare(data, p["invalid"])
         reading = prepared.dates
         assert reading is not None
@@ -471,6 +475,7 @@ class Aggregator:
         if other._date_type is not None:
             self._note_date_type(other._date_type, other._date_type_known)
         self._rows_seen += other._rows_seen
+        self._amount_example = self._amount_example or other._amount_example
         return self
 
     # ------------------------------------------------------------------ finishing
@@ -594,6 +599,7 @@ class Aggregator:
             date_format=self._date_format,
             notes=self._notes,
             unfed=self._unfed,
+            amount_example=self._amount_example,
             stacklevel=stacklevel,
         )
 

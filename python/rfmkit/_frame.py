@@ -1022,6 +1022,8 @@ def quality(result: dict, function: str, prepared: Prepared | None = None) -> di
     """The accounting dict, with a warning when rows were dropped. The core counts every
     row without a date as `missing_date`; the ones whose text or number was not a date
     move to their own reasons here."""
+    from rfmkit import _files
+
     dates = prepared.dates if prepared is not None else None
     return account(
         result,
@@ -1029,6 +1031,7 @@ def quality(result: dict, function: str, prepared: Prepared | None = None) -> di
         date_drops=prepared.date_drops if dates is not None else None,  # type: ignore[union-attr]
         date_format=dates.format if dates is not None else None,
         notes=dates.notes if dates is not None else (),
+        amount_example=_files.amount_example(prepared.frame.data) if prepared is not None else None,
         stacklevel=4,
     )
 
@@ -1041,6 +1044,7 @@ def account(
     date_format: str | None,
     notes: Any = (),
     unfed: dict[str, int] | None = None,
+    amount_example: str | None = None,
     stacklevel: int = 3,
 ) -> dict:
     """`quality` from its pieces: the core's counts, the rows the date rule made invalid
@@ -1068,9 +1072,17 @@ def account(
     dropped = sum(info["dropped"].values())
     if dropped:
         detail = ", ".join(f"{count} {reason}" for reason, count in info["dropped"].items())
+        hint = ""
+        if info["dropped"].get("invalid_amount") and amount_example is not None:
+            # amounts of a file that are no numbers in the notation it was read with
+            hint = (
+                f"; amounts written like {amount_example!r} are not numbers as read: give the file's notation "
+                f"(decimal=, thousands= of rfmkit.read_transactions or rfmkit.scan_transactions; --decimal, "
+                f"--thousands in the CLI)"
+            )
         warnings.warn(
             f"{function} dropped {dropped} of {info['rows_in']} rows ({detail}); "
-            f"the counts are in result.attrs['rfmkit']",
+            f"the counts are in result.attrs['rfmkit']{hint}",
             DataQualityWarning,
             stacklevel=stacklevel,
         )
