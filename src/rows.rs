@@ -350,34 +350,8 @@ impl<'a> Transactions<'a> {
     }
 
     fn invalid_row_error(&self, row: usize) -> RfmError {
-        let (field, column, name, value) = match self.invalid_reason(row) {
-            Some(DropReason::MissingCustomer) => (
-                Field::Customer,
-                "customer",
-                &self.names.customer,
-                "null".to_string(),
-            ),
-            Some(DropReason::MissingDate) => {
-                (Field::Date, "date", &self.names.date, "null (NaT)".to_string())
-            }
-            Some(DropReason::MissingOrder) => (Field::Order, "order", &self.names.order, "null".to_string()),
-            _ => {
-                let value = self.amount.map_or(f64::NAN, |amount| amount[row]);
-                let text = if value.is_nan() {
-                    "null (NaN)".to_string()
-                } else {
-                    format!("{value} (not finite)")
-                };
-                (Field::Amount, "amount", &self.names.amount, text)
-            }
-        };
-        RfmError::InvalidRow {
-            row,
-            field,
-            column,
-            name: name.clone(),
-            value,
-        }
+        let reason = self.invalid_reason(row).unwrap_or(DropReason::InvalidAmount);
+        invalid_row_error(reason, row, self.amount.map(|amount| amount[row]), &self.names)
     }
 
     /// Last valid timestamp (ticks), over every valid row whatever its amount.
@@ -408,6 +382,37 @@ pub(crate) fn kind_of_amount(value: f64, policy: &RowPolicy) -> Kind {
             ReturnPolicy::Net => Kind::Return,
             ReturnPolicy::Drop | ReturnPolicy::Raise => Kind::Dropped(DropReason::Return),
         }
+    }
+}
+
+/// The error of `invalid="raise"` for `row`, invalid for `reason` (`amount`: the row's
+/// amount, quoted when it is the amount that is invalid).
+pub(crate) fn invalid_row_error(
+    reason: DropReason,
+    row: usize,
+    amount: Option<f64>,
+    names: &ColumnNames,
+) -> RfmError {
+    let (field, column, name, value) = match reason {
+        DropReason::MissingCustomer => (Field::Customer, "customer", &names.customer, "null".to_string()),
+        DropReason::MissingDate => (Field::Date, "date", &names.date, "null (NaT)".to_string()),
+        DropReason::MissingOrder => (Field::Order, "order", &names.order, "null".to_string()),
+        _ => {
+            let value = amount.unwrap_or(f64::NAN);
+            let text = if value.is_nan() {
+                "null (NaN)".to_string()
+            } else {
+                format!("{value} (not finite)")
+            };
+            (Field::Amount, "amount", &names.amount, text)
+        }
+    };
+    RfmError::InvalidRow {
+        row,
+        field,
+        column,
+        name: name.clone(),
+        value,
     }
 }
 

@@ -50,9 +50,15 @@ struct Sum(Fixed);
 const POISON: Fixed = Fixed(i128::MIN);
 
 impl Sum {
+    /// One amount (poisoned when it does not fit the fixed point).
+    #[inline]
+    fn of(amount: f64) -> Sum {
+        Sum(Fixed::of(amount).unwrap_or(POISON))
+    }
+
     #[inline]
     fn add(&mut self, amount: f64) {
-        self.plus(Sum(Fixed::of(amount).unwrap_or(POISON)));
+        self.plus(Sum::of(amount));
     }
 
     #[inline]
@@ -562,14 +568,14 @@ impl StreamState {
         }
         // Returns pending in this very period join it.
         self.settle_pending();
-        self.add_to_latest(Sum(Fixed::of(amount).unwrap_or(POISON)));
+        self.add_to_latest(Sum::of(amount));
     }
 
     #[inline]
     fn return_row(&mut self, period: i64, amount: f64) {
         self.return_rows += 1;
         if self.periods > 0 && period == self.last {
-            self.add_to_latest(Sum(Fixed::of(amount).unwrap_or(POISON)));
+            self.add_to_latest(Sum::of(amount));
             return;
         }
         if self.has_pending && period != self.pending_period {

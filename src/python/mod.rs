@@ -344,18 +344,9 @@ fn rfm_ids<'py>(
     let result = compute(py, || {
         // A window with the default as_of: the last valid row first.
         let as_of_day = match (as_of_day, window) {
-            (None, Some(_)) => {
-                let mut probe = State::new(StateOptions {
-                    policy: RowPolicy::default(),
-                    ticks_per_day: table.ticks_per_day,
-                    rfm: None,
-                    summary: None,
-                    orders: false,
-                    names: names.clone(),
-                })?;
-                probe.update(&batch)?;
-                probe.max_time().map(|t| t.div_euclid(table.ticks_per_day) + 1)
-            }
+            (None, Some(_)) => batch
+                .max_valid_time()
+                .map(|t| t.div_euclid(table.ticks_per_day) + 1),
             (day, _) => day,
         };
         let window = if as_of_day.is_none() && window.is_some_and(|w| w > 0) {
@@ -490,6 +481,11 @@ fn calibration_holdout<'py>(
     let options = summary_options(freq, observation_end, include_first_transaction, policy)?;
     let tx = table.transactions()?;
     let result = compute(py, || calibration_holdout_core(&tx, calibration_end, &options))?;
+    holdout_to_py(py, result)
+}
+
+/// The calibration summary dict with the holdout columns.
+fn holdout_to_py(py: Python<'_>, result: crate::state::CalibrationHoldout) -> PyResult<Bound<'_, PyDict>> {
     let out = summary_to_py(py, result.calibration)?;
     out.set_item("frequency_holdout", result.frequency_holdout.into_pyarray(py))?;
     out.set_item(

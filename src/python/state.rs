@@ -5,7 +5,7 @@ use numpy::{IntoPyArray, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::{compute, parse_policy, rfm_to_py, summary_to_py, PyIds};
+use super::{compute, holdout_to_py, parse_policy, rfm_to_py, summary_to_py, PyIds};
 use crate::periods::Period;
 use crate::rows::{ColumnNames, InvalidPolicy, ReturnPolicy, ZeroPolicy};
 use crate::state::{Batch, KeyParts, Keys, Parts, RfmView, State, StateOptions, SummaryView};
@@ -313,15 +313,7 @@ impl PyState {
         let state = &mut self.inner;
         let result = compute(py, || state.finish_calibration_holdout(include_first_transaction))?;
         let keys = keys_to_py(py, self.inner.customers(), &result.calibration.customer)?;
-        let out = summary_to_py(py, result.calibration)?;
-        out.set_item("frequency_holdout", result.frequency_holdout.into_pyarray(py))?;
-        out.set_item(
-            "monetary_value_holdout",
-            result.monetary_value_holdout.into_pyarray(py),
-        )?;
-        out.set_item("duration_holdout", result.duration_holdout)?;
-        out.set_item("keys", keys)?;
-        Ok(out)
+        with_keys(holdout_to_py(py, result)?, keys)
     }
 }
 

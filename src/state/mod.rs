@@ -32,7 +32,7 @@ pub use finish::{CalibrationHoldout, RfmTable, Summary};
 pub use keys::{Ids, Keys, Offsets};
 pub use parts::{KeyParts, Parts};
 
-use crate::error::{Field, Result, RfmError};
+use crate::error::{Result, RfmError};
 use crate::money::Fixed;
 use crate::periods::{Period, PeriodCache};
 use crate::rows::{
@@ -154,6 +154,37 @@ impl Batch<'_> {
 
     pub fn is_empty(&self) -> bool {
         self.customer.is_empty()
+    }
+
+    /// Why row `i` is invalid (the customer, then the date, the amount, the order), if it
+    /// is; a row past a column's end reads as invalid.
+    #[inline]
+    fn invalid_reason(&self, i: usize) -> Option<DropReason> {
+        if !self.customer.is_valid(i) {
+            Some(DropReason::MissingCustomer)
+        } else if self.time.get(i).is_none_or(|&t| t == NAT) {
+            Some(DropReason::MissingDate)
+        } else if self
+            .amount
+            .is_some_and(|a| a.get(i).is_none_or(|v| !v.is_finite()))
+        {
+            Some(DropReason::InvalidAmount)
+        } else if self.order.as_ref().is_some_and(|o| !o.is_valid(i)) {
+            Some(DropReason::MissingOrder)
+        } else {
+            None
+        }
+    }
+
+    /// The last timestamp of a valid row whatever its amount (the default `as_of` is the
+    /// day after it), without classifying the rows into a state.
+    pub fn max_valid_time(&self) -> Option<i64> {
+        (0..self.len())
+            .into_par_iter()
+            .with_min_len(1 << 16)
+            .filter(|&i| self.invalid_reason(i).is_none())
+            .map(|i| self.time[i])
+            .max()
     }
 
     fn check(&self, options: &StateOptions) -> Result<()> {
@@ -349,7 +380,12 @@ impl State {
     /// calibration end not before the observation end, or a bad `ticks_per_day`.
     pub fn new(options: StateOptions) -> Result<State> {
         options.check()?;
-        Ok(State {
+        Ok(State::empty(options))
+    }
+
+    /// A state of checked `options` with nothing in it.
+    fn empty(options: StateOptions) -> State {
+        State {
             log: options.summary.map(|_| Log::default()),
             orders: options.orders.then(Orders::default),
             options,
@@ -361,7 +397,7 @@ impl State {
             row_base: 0,
             rows_fit: true,
             max_time: None,
-        })
+        }
     }
 
     pub fn options(&self) -> &StateOptions {
@@ -434,7 +470,7 @@ impl State {
         let states: Vec<Result<State>> = chunks
             .into_par_iter()
             .map(|rows| {
-                let mut part = self.clone_empty_like();
+                let mut part = State::empty(self.options.clone());
                 part.row_base = base + rows.start as u64;
                 part.add_rows(batch, rows)?;
                 Ok(part)
@@ -453,23 +489,6 @@ impl State {
             merged.merge_owned(part)?;
         }
         self.merge_owned(merged)
-    }
-
-    /// A state with the same options and nothing in it.
-    fn clone_empty_like(&self) -> State {
-        State {
-            options: self.options.clone(),
-            customers: Keys::Empty,
-            records: Vec::new(),
-            log: self.log.as_ref().map(|_| Log::default()),
-            orders: self.orders.as_ref().map(|_| Orders::default()),
-            spill: Vec::new(),
-            counts: Counts::default(),
-            rows_in: 0,
-            row_base: 0,
-            rows_fit: true,
-            max_time: None,
-        }
     }
 
     /// Folds `other` into this state: the state of the union of both row sets.
@@ -631,8 +650,7 @@ impl State {
         };
         let mut max_time = self.max_time.unwrap_or(NAT);
         let records = &mut self.records;
-        let log = self.log.as_mut();
-        let mut log = log;
+        let mut log = self.log.as_mut();
         let spill = &mut self.spill;
         let counts = &mut self.counts;
         // Ids are looked up a sub-block at a time (in row order, so indexes follow first
@@ -687,11 +705,11 @@ impl State {
                         continue;
                     }};
                 }
-                let customer = (indexes[k] != NO_INDEX).then_some(indexes[k]);
-                let row = u32::try_from(row_number).unwrap_or(u32::MAX);
-                let Some(customer) = customer else {
+                let customer = indexes[k];
+                if customer == NO_INDEX {
                     drop_invalid!(DropReason::MissingCustomer);
-                };
+                }
+                let row = u32::try_from(row_number).unwrap_or(u32::MAX);
                 let time = batch.time[i];
                 if time == NAT {
                     drop_invalid!(DropReason::MissingDate);
@@ -756,13 +774,9 @@ impl State {
                                 return Err(return_error(batch, i, row_number, &options.names));
                             }
                             match kind {
-                                Kind::Purchase => {
-                                    if !log.add(customer, log::key(period, phase, false), amount, spill) {
-                                        return Err(too_many_rows());
-                                    }
-                                }
-                                Kind::Return => {
-                                    if !log.add(customer, log::key(period, phase, true), amount, spill) {
+                                Kind::Purchase | Kind::Return => {
+                                    let key = log::key(period, phase, kind == Kind::Return);
+                                    if !log.add(customer, key, amount, spill) {
                                         return Err(too_many_rows());
                                     }
                                 }
@@ -773,9 +787,6 @@ impl State {
                 }
             }
             sub = sub_end;
-        }
-        if rfm_bounds.is_some() && records.len() < self.customers.len() {
-            records.resize(self.customers.len(), Record::EMPTY);
         }
         self.max_time = (max_time != NAT).then_some(max_time);
         Ok(())
@@ -809,24 +820,11 @@ pub(crate) fn add_money(sum: &mut Fixed, amount: f64, spill: &mut Vec<Spill>, cu
 
 /// The first invalid row of `batch` and why (the customer, then the date, the amount, the order).
 fn first_invalid(batch: &Batch<'_>) -> Option<(usize, DropReason)> {
-    let reason = |i: usize| {
-        if !batch.customer.is_valid(i) {
-            Some(DropReason::MissingCustomer)
-        } else if batch.time[i] == NAT {
-            Some(DropReason::MissingDate)
-        } else if batch.amount.is_some_and(|a| !a[i].is_finite()) {
-            Some(DropReason::InvalidAmount)
-        } else if batch.order.as_ref().is_some_and(|o| !o.is_valid(i)) {
-            Some(DropReason::MissingOrder)
-        } else {
-            None
-        }
-    };
     let i = (0..batch.len())
         .into_par_iter()
         .with_min_len(1 << 16)
-        .position_first(|i| reason(i).is_some())?;
-    reason(i).map(|r| (i, r))
+        .position_first(|i| batch.invalid_reason(i).is_some())?;
+    batch.invalid_reason(i).map(|r| (i, r))
 }
 
 /// Counts an invalid row, or fails on it under `invalid="raise"`.
@@ -854,27 +852,7 @@ fn invalid_row_error(
     names: &ColumnNames,
 ) -> RfmError {
     let row = usize::try_from(row).unwrap_or(usize::MAX);
-    let (field, column, name, value) = match reason {
-        DropReason::MissingCustomer => (Field::Customer, "customer", &names.customer, "null".to_string()),
-        DropReason::MissingDate => (Field::Date, "date", &names.date, "null (NaT)".to_string()),
-        DropReason::MissingOrder => (Field::Order, "order", &names.order, "null".to_string()),
-        _ => {
-            let value = batch.amount.map_or(f64::NAN, |amount| amount[i]);
-            let text = if value.is_nan() {
-                "null (NaN)".to_string()
-            } else {
-                format!("{value} (not finite)")
-            };
-            (Field::Amount, "amount", &names.amount, text)
-        }
-    };
-    RfmError::InvalidRow {
-        row,
-        field,
-        column,
-        name: name.clone(),
-        value,
-    }
+    crate::rows::invalid_row_error(reason, row, batch.amount.map(|amount| amount[i]), names)
 }
 
 fn far_date_error(time: i64, row: u64, names: &ColumnNames) -> RfmError {
