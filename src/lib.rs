@@ -9,8 +9,6 @@
 //!   of rows update and that the RFM table, the lifetimes-style BTYD summary and the
 //!   calibration/holdout split are finished from;
 //! - [`money`]: exactly rounded, order-independent money sums;
-//! - [`summary`]: the in-memory BTYD summary and calibration/holdout split on one
-//!   table (faster than the state's period log on big tables until that log is tuned);
 //! - [`scores`]: quantile and threshold RFM scores;
 //! - [`segments`]: rule-based segment schemes (built-in and custom) and value tiers;
 //! - [`kmeans`]: k-means (rfmkit's own Hamerly-accelerated Lloyd, or linfa's);
@@ -29,7 +27,6 @@ pub mod rows;
 pub mod scores;
 pub mod segments;
 pub mod state;
-pub mod summary;
 
 #[cfg(feature = "python")]
 mod python;
@@ -40,9 +37,8 @@ pub use periods::{Period, Weekday, MONTH_DAYS, TIME_UNIT_ALIASES, WEEKS_PER_MONT
 pub use rows::{
     Accounting, ColumnNames, DropReason, InvalidPolicy, ReturnPolicy, RowPolicy, Transactions, ZeroPolicy,
 };
-pub use state::oneshot::{rfm, RfmOptions};
+pub use state::oneshot::{calibration_holdout, rfm, summary, RfmOptions, SummaryOptions};
 pub use state::{
     Batch, CalibrationHoldout, Ids, Keys, Offsets, RfmTable, RfmView, State, StateOptions, Summary,
     SummaryView,
 };
-pub use summary::{calibration_holdout, summary, SummaryOptions};

@@ -114,55 +114,7 @@ pub struct Accounting {
     pub dropped: [usize; DropReason::COUNT],
 }
 
-/// What a range of customers adds to the accounting of the rows.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Tally {
-    /// Customers with at least one purchase.
-    pub buyers: usize,
-    /// Purchase and return rows of those customers.
-    pub used_rows: usize,
-    /// Return rows of the customers without a purchase.
-    pub orphan_returns: usize,
-}
-
-impl Tally {
-    /// The tally of customers given as `(bought, purchase rows, return rows)`.
-    pub(crate) fn of(customers: impl Iterator<Item = (bool, usize, usize)>) -> Tally {
-        let mut tally = Tally::default();
-        for (bought, purchases, returns) in customers {
-            if bought {
-                tally.buyers += 1;
-                tally.used_rows += purchases + returns;
-            } else {
-                tally.orphan_returns += returns;
-            }
-        }
-        tally
-    }
-}
-
 impl Accounting {
-    pub(crate) fn add(&mut self, other: &Accounting) {
-        self.rows_used += other.rows_used;
-        for (mine, theirs) in self.dropped.iter_mut().zip(other.dropped.iter()) {
-            *mine += theirs;
-        }
-    }
-
-    /// Adds the [`Tally`] of each range of customers: the rows the buyers use, and the
-    /// returns of customers without a purchase as dropped. Returns the number of buyers.
-    pub(crate) fn add_tallies(&mut self, tallies: &[Tally]) -> usize {
-        for tally in tallies {
-            self.rows_used += tally.used_rows;
-            self.dropped[DropReason::ReturnWithoutPurchase as usize] += tally.orphan_returns;
-        }
-        tallies.iter().map(|tally| tally.buyers).sum()
-    }
-
-    pub(crate) fn drop_row(&mut self, reason: DropReason) {
-        self.dropped[reason as usize] += 1;
-    }
-
     /// The reasons with a non-zero count, in a fixed order.
     pub fn dropped_counts(&self) -> Vec<(&'static str, usize)> {
         DropReason::ALL
@@ -258,25 +210,6 @@ impl<'a> Transactions<'a> {
         Ok(())
     }
 
-    /// The customer code of row `i` as an index: `Ok(None)` for a null id, an error for a
-    /// code out of `-1..n_customers`.
-    #[inline]
-    pub(crate) fn customer_index(&self, i: usize) -> Result<Option<usize>> {
-        let code = self.customer[i];
-        if code >= 0 && (code as u64) < self.n_customers as u64 {
-            Ok(Some(code as usize))
-        } else if code == NULL_CODE {
-            Ok(None)
-        } else {
-            Err(RfmError::Code {
-                what: "customer",
-                row: i,
-                code,
-                n_codes: self.n_customers,
-            })
-        }
-    }
-
     pub fn len(&self) -> usize {
         self.customer.len()
     }
@@ -311,47 +244,6 @@ impl<'a> Transactions<'a> {
             }
         }
         None
-    }
-
-    /// Purchase, return, or dropped by the zero and return policies (the row is valid).
-    #[inline]
-    pub(crate) fn amount_kind(&self, i: usize, policy: &RowPolicy) -> Kind {
-        match self.amount {
-            Some(amount) => kind_of_amount(amount[i], policy),
-            None => Kind::Purchase,
-        }
-    }
-
-    /// Enforces `invalid="raise"` and `returns="raise"` on the rows that `in_scope` keeps,
-    /// reporting the first offending row.
-    ///
-    /// # Errors
-    /// [`RfmError::InvalidRow`] or [`RfmError::ReturnRow`].
-    pub(crate) fn check_rows(&self, policy: &RowPolicy, in_scope: impl Fn(i64) -> bool) -> Result<()> {
-        if policy.invalid == InvalidPolicy::Raise {
-            if let Some(row) = (0..self.len()).find(|&i| self.invalid_reason(i).is_some()) {
-                return Err(self.invalid_row_error(row));
-            }
-        }
-        if policy.returns == ReturnPolicy::Raise {
-            if let Some(amount) = self.amount {
-                let first = (0..self.len())
-                    .find(|&i| self.invalid_reason(i).is_none() && in_scope(self.time[i]) && amount[i] < 0.0);
-                if let Some(row) = first {
-                    return Err(RfmError::ReturnRow {
-                        row,
-                        name: self.names.amount.clone(),
-                        value: amount[row],
-                    });
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn invalid_row_error(&self, row: usize) -> RfmError {
-        let reason = self.invalid_reason(row).unwrap_or(DropReason::InvalidAmount);
-        invalid_row_error(reason, row, self.amount.map(|amount| amount[row]), &self.names)
     }
 
     /// Last valid timestamp (ticks), over every valid row whatever its amount.

@@ -1010,6 +1010,21 @@ def _account_dates(prepared: Prepared, invalid: str, row_base: int = 0) -> None:
     )
 
 
+def run_core(prepared: Prepared, on_codes: Any, on_ids: Any, **options: Any) -> dict:
+    """The core's result on the prepared table: ``on_ids(table, ids, **options)`` when the
+    ids went as they are (`raw_ids`; the result numbers its customers and gives the row
+    where each one's id first appears, `first_rows`), else ``on_codes(table, **options)``.
+    The per-row codes are released afterwards."""
+    if prepared.raw_ids is not None:
+        result = on_ids(prepared.table, prepared.raw_ids, **options)
+        prepared.customers.first_rows = result["first_rows"]
+        prepared.raw_ids = None
+    else:
+        result = on_codes(prepared.table, **options)
+    release_codes(prepared)
+    return result
+
+
 def release_codes(prepared: Prepared) -> None:
     """Drops the per-row code arrays once the core has run: the output is built from
     `first_rows` only, and 8 bytes a row less is most of the peak memory of a call."""

@@ -188,13 +188,7 @@ def rfm(
         "returns": returns,
         "invalid": invalid,
     }
-    if prepared.raw_ids is not None:
-        result = _core.rfm_ids(prepared.table, prepared.raw_ids, **options)
-        prepared.customers.first_rows = result["first_rows"]
-        prepared.raw_ids = None
-    else:
-        result = _core.rfm(prepared.table, **options)
-    _frame.release_codes(prepared)
+    result = _frame.run_core(prepared, _core.rfm, _core.rfm_ids, **options)
     info = _frame.quality(result, "rfmkit.rfm", prepared)
     columns = table_columns(
         result,

@@ -2,9 +2,9 @@
 //! spend model ([`gamma_gamma`]), fitted by maximum likelihood with analytic gradients,
 //! with the semantics of `lifetimes` 0.11.3 (same objective, penalty and starting point).
 //!
-//! Inputs are the BTYD summary of [`crate::summary`]: per customer `frequency` (repeat
-//! purchase periods), `recency` (age at the last purchase) and `T` (age), all in one time
-//! unit, and for Gamma-Gamma `monetary_value` (mean spend of the repeat periods).
+//! Inputs are the BTYD summary ([`crate::summary`], a view of [`crate::State`]): per
+//! customer `frequency` (repeat purchase periods), `recency` (age at the last purchase)
+//! and `T` (age), all in one time unit, and for Gamma-Gamma `monetary_value` (mean spend of the repeat periods).
 //! Customers with identical inputs are compressed into weighted patterns before fitting.
 
 // `!(x > 0.0)` is meant: it also rejects NaN, which `x <= 0.0` would let through.

@@ -22,11 +22,11 @@ use crate::periods::{Period, TIME_UNIT_ALIASES};
 use crate::rows::{
     Accounting, ColumnNames, InvalidPolicy, ReturnPolicy, RowPolicy, Transactions, ZeroPolicy,
 };
-use crate::state::oneshot::{rfm as rfm_core, RfmOptions};
-use crate::state::{Batch, Ids, Offsets as IdOffsets, RfmView, State, StateOptions};
-use crate::summary::{
-    calibration_holdout as calibration_holdout_core, summary as summary_core, SummaryOptions,
+use crate::state::oneshot::{
+    calibration_holdout as calibration_holdout_core, calibration_holdout_of_batch, rfm as rfm_core,
+    summary as summary_core, summary_of_batch, RfmOptions, SummaryOptions,
 };
+use crate::state::{Batch, Ids, Offsets as IdOffsets, RfmView, State, StateOptions, SummaryView};
 
 pyo3::create_exception!(
     rfmkit,
@@ -441,9 +441,62 @@ fn time_unit_aliases() -> Vec<&'static str> {
     TIME_UNIT_ALIASES.iter().map(|(alias, _)| *alias).collect()
 }
 
-/// The lifetimes-style summary.
+/// The state options of a one-shot BTYD view of `table`.
+fn btyd_state_options(
+    table: &Table<'_>,
+    options: &SummaryOptions,
+    calibration_end: Option<i64>,
+) -> StateOptions {
+    let (customer, date, amount, order) = table.names.clone();
+    StateOptions {
+        policy: options.policy,
+        ticks_per_day: table.ticks_per_day,
+        rfm: None,
+        summary: Some(SummaryView {
+            period: options.period,
+            observation_end: options.observation_end,
+            calibration_end,
+        }),
+        orders: false,
+        names: ColumnNames {
+            customer,
+            date,
+            amount,
+            order,
+        },
+    }
+}
+
+/// The rows of `table` with the customer ids `ids` as they are (its codes are not read).
+fn batch_of_ids<'a>(table: &'a Table<'_>, ids: Ids<'a>) -> PyResult<Batch<'a>> {
+    Ok(Batch {
+        customer: ids,
+        time: table.time.as_slice()?,
+        amount: table.amount.as_ref().map(|a| a.as_slice()).transpose()?,
+        order: None,
+    })
+}
+
+/// `out` numbering its customers 0.. with `first_rows`, the row where each one's id first
+/// appears (where the caller takes it from).
+fn with_first_rows<'py>(
+    py: Python<'py>,
+    out: Bound<'py, PyDict>,
+    first_rows: Vec<u64>,
+) -> PyResult<Bound<'py, PyDict>> {
+    out.set_item(
+        "customer",
+        numpy::PyArray1::<i64>::arange(py, 0, first_rows.len() as i64, 1),
+    )?;
+    let rows: Vec<i64> = first_rows.into_iter().map(|r| r as i64).collect();
+    out.set_item("first_rows", rows.into_pyarray(py))?;
+    Ok(out)
+}
+
+/// The lifetimes-style summary. With `ids` (integer or text ids as they are, see
+/// `rfm_ids`), the table's codes are not read and the customers come with `first_rows`.
 #[pyfunction]
-#[pyo3(signature = (table, *, freq, observation_end, include_first_transaction, zero, returns, invalid))]
+#[pyo3(signature = (table, *, freq, observation_end, include_first_transaction, zero, returns, invalid, ids=None))]
 #[allow(clippy::too_many_arguments)]
 fn summary<'py>(
     py: Python<'py>,
@@ -454,17 +507,29 @@ fn summary<'py>(
     zero: &str,
     returns: &str,
     invalid: &str,
+    ids: Option<PyIds<'py>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let policy = parse_policy(invalid, zero, returns)?;
     let options = summary_options(freq, observation_end, include_first_transaction, policy)?;
-    let tx = table.transactions()?;
-    let result = compute(py, || summary_core(&tx, &options))?;
-    summary_to_py(py, result)
+    let Some(ids) = ids else {
+        let tx = table.transactions()?;
+        let result = compute(py, || summary_core(&tx, &options))?;
+        return summary_to_py(py, result);
+    };
+    let batch = batch_of_ids(&table, ids.ids()?)?;
+    let state_options = btyd_state_options(&table, &options, None);
+    let (mut result, first_rows) = compute(py, || {
+        summary_of_batch(&batch, state_options, include_first_transaction)
+    })?;
+    if batch.amount.is_none() {
+        result.monetary_value.clear();
+    }
+    with_first_rows(py, summary_to_py(py, result)?, first_rows)
 }
 
-/// The lifetimes-style calibration summary with the holdout columns.
+/// The lifetimes-style calibration summary with the holdout columns; `ids` as in `summary`.
 #[pyfunction]
-#[pyo3(signature = (table, *, calibration_end, freq, observation_end, include_first_transaction, zero, returns, invalid))]
+#[pyo3(signature = (table, *, calibration_end, freq, observation_end, include_first_transaction, zero, returns, invalid, ids=None))]
 #[allow(clippy::too_many_arguments)]
 fn calibration_holdout<'py>(
     py: Python<'py>,
@@ -476,12 +541,24 @@ fn calibration_holdout<'py>(
     zero: &str,
     returns: &str,
     invalid: &str,
+    ids: Option<PyIds<'py>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let policy = parse_policy(invalid, zero, returns)?;
     let options = summary_options(freq, observation_end, include_first_transaction, policy)?;
-    let tx = table.transactions()?;
-    let result = compute(py, || calibration_holdout_core(&tx, calibration_end, &options))?;
-    holdout_to_py(py, result)
+    let Some(ids) = ids else {
+        let tx = table.transactions()?;
+        let result = compute(py, || calibration_holdout_core(&tx, calibration_end, &options))?;
+        return holdout_to_py(py, result);
+    };
+    let batch = batch_of_ids(&table, ids.ids()?)?;
+    let state_options = btyd_state_options(&table, &options, Some(calibration_end));
+    let (mut result, first_rows) = compute(py, || {
+        calibration_holdout_of_batch(&batch, state_options, include_first_transaction)
+    })?;
+    if batch.amount.is_none() {
+        result.calibration.monetary_value.clear();
+    }
+    with_first_rows(py, holdout_to_py(py, result)?, first_rows)
 }
 
 /// The calibration summary dict with the holdout columns.

@@ -4,11 +4,12 @@
 use hashbrown::HashMap;
 use rayon::prelude::*;
 
+use super::fold::Run;
 use super::log::{is_holdout, is_return, period_of, Entry};
 use super::{calibration_after_end, State, RECORD_SUM};
 use crate::error::{Result, RfmError};
 use crate::money::{exact_sum, Fixed};
-use crate::rows::{prefetch_whole, Accounting, DropReason, PREFETCH_AHEAD};
+use crate::rows::{customer_ranges, parallel_parts, prefetch_whole, Accounting, DropReason, PREFETCH_AHEAD};
 
 /// One row per customer with at least one purchase, in order of first appearance.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -224,13 +225,24 @@ impl State {
         Ok(table)
     }
 
-    /// The period stats of every customer, calibration (or the whole summary) and holdout.
+    /// The period stats of every customer, calibration (or the whole summary) and holdout
+    /// (empty or one per customer).
     /// Fast path: an ordered log (the usual time-ordered rows and batches) without spilled
     /// amounts is walked in place, each customer's stats updated entry by entry. Otherwise
     /// the log is grouped and sorted (compacted) and each customer's entries summed
     /// exactly, spills included. Both give the same bits.
     fn period_stats(&mut self) -> Result<(Vec<Stats>, Vec<Stats>)> {
         let n = self.customers.len();
+        if let Some(fold) = self.fold.as_ref() {
+            if fold.gave_up {
+                return Err(RfmError::Internal(
+                    "a folded period log that gave up was finished".into(),
+                ));
+            }
+            return fold
+                .stats(n)
+                .ok_or_else(|| RfmError::Internal("a folded sum overflowed".into()));
+        }
         let Some(log) = self.log.as_mut() else {
             return Err(RfmError::parameter(
                 "summary",
@@ -340,7 +352,8 @@ impl State {
         let mut calibration = Summary::default();
         let mut frequency_holdout = Vec::new();
         let mut monetary_value_holdout = Vec::new();
-        for (c, (s, h)) in stats.iter().zip(&holdout).enumerate() {
+        for (c, s) in stats.iter().enumerate() {
+            let h = &holdout.get(c).copied().unwrap_or_default();
             let holdout_rows = (h.purchase_rows + h.return_rows) as usize;
             if s.periods == 0 {
                 accounting.dropped[DropReason::ReturnWithoutPurchase as usize] += s.return_rows as usize;
@@ -369,91 +382,24 @@ impl State {
 
 /// One customer's stats of one phase, money exactly rounded: what the summary rows need.
 #[derive(Debug, Clone, Copy, Default)]
-struct Stats {
-    periods: u64,
-    purchase_rows: u64,
-    return_rows: u64,
-    first: i64,
-    last: i64,
+pub(crate) struct Stats {
+    pub(crate) periods: u64,
+    pub(crate) purchase_rows: u64,
+    pub(crate) return_rows: u64,
+    pub(crate) first: i64,
+    pub(crate) last: i64,
     /// The repeat periods' spend (returns netted in).
-    repeat: f64,
+    pub(crate) repeat: f64,
     /// All the spend.
-    total: f64,
-}
-
-/// A customer's running stats of one phase while its entries come in key order.
-#[derive(Debug, Clone, Copy, Default)]
-struct Walk {
-    periods: u64,
-    purchase_rows: u64,
-    return_rows: u64,
-    first: i64,
-    last: i64,
-    first_sum: Fixed,
-    repeat_sum: Fixed,
-    pending: Fixed,
-}
-
-impl Walk {
-    /// The entry's rows; `None` when a sum overflows its fixed point.
-    #[inline]
-    fn step(&mut self, entry: &Entry) -> Option<()> {
-        if is_return(entry.key) {
-            self.return_rows += u64::from(entry.rows);
-            let target = match self.periods {
-                0 => &mut self.pending,
-                1 => &mut self.first_sum,
-                _ => &mut self.repeat_sum,
-            };
-            *target = target.checked_add(entry.sum)?;
-            return Some(());
-        }
-        self.purchase_rows += u64::from(entry.rows);
-        let period = period_of(entry.key);
-        if self.periods == 0 || period != self.last {
-            self.periods += 1;
-            if self.periods == 1 {
-                self.first = period;
-            }
-            self.last = period;
-        }
-        let target = if self.periods == 1 {
-            &mut self.first_sum
-        } else {
-            &mut self.repeat_sum
-        };
-        *target = target.checked_add(entry.sum)?;
-        Some(())
-    }
-
-    fn stats(&self) -> Option<Stats> {
-        let first = self.first_sum.checked_add(self.pending)?;
-        Some(Stats {
-            periods: self.periods,
-            purchase_rows: self.purchase_rows,
-            return_rows: self.return_rows,
-            first: self.first,
-            last: self.last,
-            repeat: self.repeat_sum.to_f64(),
-            total: first.checked_add(self.repeat_sum)?.to_f64(),
-        })
-    }
+    pub(crate) total: f64,
 }
 
 /// Walks `entries` (each customer's in non-decreasing key order) into the stats of the
 /// calibration and holdout phases; `None` when a sum overflows (the exact path then).
 /// Ranges of customers are walked in parallel, each over every entry.
 fn walk(entries: &[&[Entry]], n: usize) -> Option<(Vec<Stats>, Vec<Stats>)> {
-    let parts = if entries.iter().map(|e| e.len()).sum::<usize>() < 1 << 16 {
-        1
-    } else {
-        rayon::current_num_threads().max(1)
-    };
-    let size = n.div_ceil(parts).max(1);
-    let ranges: Vec<std::ops::Range<usize>> = (0..parts)
-        .map(|p| (p * size).min(n)..((p + 1) * size).min(n))
-        .collect();
-    let pieces: Vec<Option<(Vec<Stats>, Vec<Stats>)>> = ranges
+    let parts = parallel_parts(entries.iter().map(|e| e.len()).sum());
+    let pieces: Vec<Option<(Vec<Stats>, Vec<Stats>)>> = customer_ranges(n, parts)
         .into_par_iter()
         .map(|range| walk_range(entries, range))
         .collect();
@@ -469,8 +415,8 @@ fn walk(entries: &[&[Entry]], n: usize) -> Option<(Vec<Stats>, Vec<Stats>)> {
 
 fn walk_range(slices: &[&[Entry]], range: std::ops::Range<usize>) -> Option<(Vec<Stats>, Vec<Stats>)> {
     let (first, width) = (range.start, range.len());
-    let mut calibration = vec![Walk::default(); width];
-    let mut holdout: Vec<Walk> = Vec::new();
+    let mut calibration = vec![Run::default(); width];
+    let mut holdout: Vec<Run> = Vec::new();
     for entries in slices {
         for (k, entry) in entries.iter().enumerate() {
             if entry.rows == 0 {
@@ -488,20 +434,20 @@ fn walk_range(slices: &[&[Entry]], range: std::ops::Range<usize>) -> Option<(Vec
             }
             let walk = if is_holdout(entry.key) {
                 if holdout.is_empty() {
-                    holdout = vec![Walk::default(); width];
+                    holdout = vec![Run::default(); width];
                 }
                 holdout.get_mut(local)?
             } else {
                 calibration.get_mut(local)?
             };
-            walk.step(entry)?;
+            walk.step(entry.key, entry.rows, entry.sum)?;
         }
     }
-    let calibration: Option<Vec<Stats>> = calibration.iter().map(Walk::stats).collect();
+    let calibration: Option<Vec<Stats>> = calibration.iter().map(Run::stats).collect();
     let holdout: Option<Vec<Stats>> = if holdout.is_empty() {
         Some(vec![Stats::default(); width])
     } else {
-        holdout.iter().map(Walk::stats).collect()
+        holdout.iter().map(Run::stats).collect()
     };
     Some((calibration?, holdout?))
 }

@@ -20,6 +20,7 @@
 //! state of their union.
 
 mod finish;
+mod fold;
 pub mod keys;
 mod log;
 pub mod oneshot;
@@ -28,6 +29,7 @@ mod parts;
 use hashbrown::HashSet;
 use rayon::prelude::*;
 
+use finish::Stats;
 pub use finish::{CalibrationHoldout, RfmTable, Summary};
 pub use keys::{Ids, Keys, Offsets};
 pub use parts::{KeyParts, Parts};
@@ -36,9 +38,10 @@ use crate::error::{Result, RfmError};
 use crate::money::Fixed;
 use crate::periods::{Period, PeriodCache};
 use crate::rows::{
-    kind_of_amount, prefetch_whole, ColumnNames, DropReason, InvalidPolicy, Kind, ReturnPolicy, RowPolicy,
-    NAT, PREFETCH_AHEAD,
+    kind_of_amount, prefetch_whole, row_chunks, ColumnNames, DropReason, InvalidPolicy, Kind, ReturnPolicy,
+    RowPolicy, NAT, PREFETCH_AHEAD,
 };
+use fold::Fold;
 use keys::Lookup;
 use log::Log;
 
@@ -351,6 +354,11 @@ pub struct State {
     /// One per customer when the RFM view is kept (else empty).
     pub(crate) records: Vec<Record>,
     pub(crate) log: Option<Log>,
+    /// Instead of the log, in a one-shot state: the periods folded as the rows come.
+    pub(crate) fold: Option<Fold>,
+    /// When asked for ([`State::record_first_rows`]): per customer, the row where its id
+    /// first appears (so a caller can take the id from its own column).
+    pub(crate) first_rows: Option<Vec<u64>>,
     pub(crate) orders: Option<Orders>,
     pub(crate) spill: Vec<Spill>,
     pub(crate) counts: Counts,
@@ -387,6 +395,8 @@ impl State {
     fn empty(options: StateOptions) -> State {
         State {
             log: options.summary.map(|_| Log::default()),
+            fold: None,
+            first_rows: None,
             orders: options.orders.then(Orders::default),
             options,
             customers: Keys::Empty,
@@ -398,6 +408,39 @@ impl State {
             rows_fit: true,
             max_time: None,
         }
+    }
+
+    /// A state of `options` that folds its BTYD periods as the rows come instead of
+    /// logging them ([`fold`]): fast, but only for rows that are all updated at once and
+    /// never merged with other rows; [`State::folded_completely`] says whether it worked.
+    pub(crate) fn folding(options: StateOptions) -> Result<State> {
+        let mut state = State::new(options)?;
+        state.start_fold();
+        Ok(state)
+    }
+
+    /// Records, from now on, the row where each customer's id first appears; call it on
+    /// an empty state.
+    pub(crate) fn record_first_rows(&mut self) {
+        if self.customers.is_empty() {
+            self.first_rows = Some(Vec::new());
+        }
+    }
+
+    /// Per customer, the row where its id first appears, when recorded.
+    pub(crate) fn first_rows(&self) -> Option<&[u64]> {
+        self.first_rows.as_deref()
+    }
+
+    fn start_fold(&mut self) {
+        if self.log.take().is_some() {
+            self.fold = Some(Fold::default());
+        }
+    }
+
+    /// Whether a folding state took every row (else aggregate them again with a plain one).
+    pub(crate) fn folded_completely(&self) -> bool {
+        self.fold.as_ref().is_none_or(|fold| !fold.gave_up)
     }
 
     pub fn options(&self) -> &StateOptions {
@@ -445,7 +488,6 @@ impl State {
             }
         }
         let n = batch.len();
-        let workers = rayon::current_num_threads().max(1);
         // Text ids in one pass: each parallel chunk would build a hash table of (nearly)
         // every id and the merge would hash them all again; on 10M rows and 1M ids that is
         // +145 MB of peak memory for 15% less time. Integer tables merge cheaply, but only
@@ -453,24 +495,21 @@ impl State {
         // into a state that holds customers go in place (streaming 10M rows in 1M-row
         // batches: peak 502 MB -> 307 MB, the chunk states and their merges gone).
         let text = matches!(batch.customer, Ids::Utf8 { .. });
-        let parts = if n < 1 << 17 || text || !self.customers.is_empty() {
-            1
-        } else {
-            workers.min(n / (1 << 16)).max(1)
-        };
-        if parts == 1 {
+        if text || !self.customers.is_empty() || row_chunks(n).len() == 1 {
             // Straight into this state: on an error it keeps the rows before the offending one.
             return self.add_rows(batch, 0..n);
         }
         let base = self.row_base + self.rows_in;
-        let size = n.div_ceil(parts);
-        let chunks: Vec<std::ops::Range<usize>> = (0..parts)
-            .map(|c| (c * size).min(n)..((c + 1) * size).min(n))
-            .collect();
-        let states: Vec<Result<State>> = chunks
+        let states: Vec<Result<State>> = row_chunks(n)
             .into_par_iter()
             .map(|rows| {
                 let mut part = State::empty(self.options.clone());
+                if self.fold.is_some() {
+                    part.start_fold();
+                }
+                if self.first_rows.is_some() {
+                    part.record_first_rows();
+                }
                 part.row_base = base + rows.start as u64;
                 part.add_rows(batch, rows)?;
                 Ok(part)
@@ -533,6 +572,17 @@ impl State {
             .ok_or_else(|| RfmError::parameter("data", "more rows than a 64-bit count holds"))?;
         let remap = self.customers.absorb(&other.customers, "customer")?;
         let n = self.customers.len();
+        if let Some(mine) = self.first_rows.as_mut() {
+            // The earlier row wins, whatever the merge order.
+            mine.resize(n, u64::MAX);
+            if let Some(theirs) = other.first_rows.as_ref() {
+                for (&target, &row) in remap.iter().zip(theirs) {
+                    if let Some(slot) = mine.get_mut(target as usize) {
+                        *slot = (*slot).min(row);
+                    }
+                }
+            }
+        }
         if self.options.rfm.is_some() {
             self.records.resize(n, Record::EMPTY);
             for (k, record) in other.records.iter().enumerate() {
@@ -573,6 +623,15 @@ impl State {
         }
         if let (Some(mine), Some(theirs)) = (self.log.as_mut(), other.log.take()) {
             mine.absorb(theirs, &remap, n, &mut self.spill)?;
+        }
+        match (self.fold.as_mut(), other.fold.as_ref()) {
+            (Some(mine), Some(theirs)) => mine.absorb(theirs, &remap, n),
+            (None, None) => {}
+            _ => {
+                return Err(RfmError::Internal(
+                    "a folded state merged with a logged one".into(),
+                ))
+            }
         }
         if let (Some(mine), Some(theirs)) = (self.orders.as_mut(), other.orders.as_ref()) {
             let order_remap = mine.keys.absorb(&theirs.keys, "order")?;
@@ -616,6 +675,9 @@ impl State {
             let end = (start + BLOCK).min(rows.end);
             self.add_block(batch, start..end)?;
             self.rows_in += (end - start) as u64;
+            if !self.folded_completely() {
+                return Ok(());
+            }
             if let Some(log) = self.log.as_mut() {
                 let spilled = log.maybe_compact(self.customers.len())?;
                 self.spill.extend(spilled);
@@ -651,6 +713,7 @@ impl State {
         let mut max_time = self.max_time.unwrap_or(NAT);
         let records = &mut self.records;
         let mut log = self.log.as_mut();
+        let mut fold = self.fold.as_mut();
         let spill = &mut self.spill;
         let counts = &mut self.counts;
         // Ids are looked up a sub-block at a time (in row order, so indexes follow first
@@ -663,6 +726,14 @@ impl State {
             let sub_end = (sub + SUB_BLOCK).min(end);
             for (slot, i) in indexes.iter_mut().zip(sub..sub_end) {
                 *slot = lookup.index(i, end).unwrap_or(NO_INDEX);
+            }
+            if let Some(first_rows) = self.first_rows.as_mut() {
+                // Indexes are given in order of first appearance: a new one is the next.
+                for (&index, i) in indexes.iter().zip(sub..sub_end) {
+                    if index as usize == first_rows.len() {
+                        first_rows.push(block_base + (i - first) as u64);
+                    }
+                }
             }
             // Order ids of every row, in row order (the text lookup hashes rows ahead and
             // needs each one looked up in turn), before any row is classified.
@@ -677,6 +748,9 @@ impl State {
             if let Some(log) = log.as_mut() {
                 log.reserve_customers(lookup.len());
             }
+            if let Some(fold) = fold.as_mut() {
+                fold.reserve_customers(lookup.len());
+            }
             for i in sub..sub_end {
                 let k = i - sub;
                 if let Some(&ahead) = indexes.get(k + PREFETCH_AHEAD) {
@@ -686,6 +760,9 @@ impl State {
                         }
                         if let Some(log) = log.as_ref() {
                             log.prefetch(ahead);
+                        }
+                        if let Some(fold) = fold.as_ref() {
+                            fold.prefetch(ahead);
                         }
                     }
                 }
@@ -764,7 +841,7 @@ impl State {
                         }
                     }
                 }
-                if let (Some(bounds), Some(log)) = (summary, log.as_mut()) {
+                if let Some(bounds) = summary {
                     match bounds.classify(time, &mut periods) {
                         Err(reason) => counts.summary[reason as usize] += 1,
                         Ok((phase, period)) => {
@@ -776,8 +853,15 @@ impl State {
                             match kind {
                                 Kind::Purchase | Kind::Return => {
                                     let key = log::key(period, phase, kind == Kind::Return);
-                                    if !log.add(customer, key, amount, spill) {
-                                        return Err(too_many_rows());
+                                    if let Some(fold) = fold.as_mut() {
+                                        if !fold.add(customer, key, amount) {
+                                            // Given up: the rows go to a plain state instead.
+                                            return Ok(());
+                                        }
+                                    } else if let Some(log) = log.as_mut() {
+                                        if !log.add(customer, key, amount, spill) {
+                                            return Err(too_many_rows());
+                                        }
                                     }
                                 }
                                 Kind::Dropped(reason) => counts.summary[reason as usize] += 1,

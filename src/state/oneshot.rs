@@ -1,8 +1,12 @@
-//! The views of one in-memory [`Transactions`] table (dense customer codes), each a
-//! [`State`] updated once and finished: the Rust API of the core.
+//! The views of one in-memory table, each a [`State`] updated once and finished: the
+//! Rust API of the core, on a [`Transactions`] table of dense customer codes or (the BTYD
+//! views) one [`Batch`] of ids as they are.
+
+use rayon::prelude::*;
 
 use super::CalibrationHoldout;
 use super::{Batch, Ids, RfmTable, RfmView, State, StateOptions, Summary, SummaryView};
+
 use crate::error::Result;
 use crate::periods::Period;
 use crate::rows::{ReturnPolicy, RowPolicy, Transactions, ZeroPolicy};
@@ -48,16 +52,23 @@ impl SummaryOptions {
 
 /// The codes of `tx` as ids: a code is its own id, [`crate::rows::NULL_CODE`] a null.
 struct CodeIds {
-    valid: Vec<bool>,
+    valid: Option<Vec<bool>>,
     order_valid: Option<Vec<bool>>,
 }
 
 impl CodeIds {
     fn of(tx: &Transactions<'_>) -> Result<CodeIds> {
         tx.validate()?;
+        // Validity only where a code is null (the scan is much cheaper than the vector).
+        let validity = |codes: &[i64]| {
+            codes
+                .par_iter()
+                .any(|&c| c < 0)
+                .then(|| codes.par_iter().map(|&c| c >= 0).collect())
+        };
         Ok(CodeIds {
-            valid: tx.customer.iter().map(|&c| c >= 0).collect(),
-            order_valid: tx.order.map(|order| order.iter().map(|&o| o >= 0).collect()),
+            valid: validity(tx.customer),
+            order_valid: tx.order.and_then(validity),
         })
     }
 
@@ -65,17 +76,14 @@ impl CodeIds {
         Batch {
             customer: Ids::Int {
                 values: tx.customer,
-                validity: Some(&self.valid),
+                validity: self.valid.as_deref(),
             },
             time: tx.time,
             amount: tx.amount,
-            order: tx
-                .order
-                .zip(self.order_valid.as_deref())
-                .map(|(values, valid)| Ids::Int {
-                    values,
-                    validity: Some(valid),
-                }),
+            order: tx.order.map(|values| Ids::Int {
+                values,
+                validity: self.order_valid.as_deref(),
+            }),
         }
     }
 }
@@ -88,11 +96,15 @@ fn codes(state: &State) -> Vec<i64> {
     }
 }
 
-/// The positions that put `codes` in increasing order.
+/// The positions that put `codes` (distinct codes of one table, so small and
+/// non-negative) in increasing order: placed by code, no sort.
 fn order_by(codes: &[i64]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..codes.len()).collect();
-    order.sort_unstable_by_key(|&k| codes[k]);
-    order
+    let n = codes.iter().max().map_or(0, |&m| m.max(0) as usize + 1);
+    let mut slot = vec![usize::MAX; n];
+    for (k, &code) in codes.iter().enumerate() {
+        slot[code.max(0) as usize] = k;
+    }
+    slot.into_iter().filter(|&k| k != usize::MAX).collect()
 }
 
 fn permute<T: Copy>(values: &mut Vec<T>, order: &[usize]) {
@@ -174,6 +186,78 @@ fn state_options(tx: &Transactions<'_>, policy: RowPolicy, orders: bool) -> Stat
     }
 }
 
+/// The state of one whole table's rows `batch` for a BTYD view, and its finish: folded in
+/// one pass over the rows when that works (each customer's rows in time order, the usual
+/// export), else (or on any error, so that errors are the plain state's) with the period
+/// log. With `first_rows`, the state records the row where each id first appears.
+fn btyd<T>(
+    batch: &Batch<'_>,
+    options: StateOptions,
+    first_rows: bool,
+    finish: impl Fn(&mut State) -> Result<T>,
+) -> Result<(State, T)> {
+    let start = |state: &mut State| {
+        if first_rows {
+            state.record_first_rows();
+        }
+        state.update(batch)
+    };
+    let mut folded = State::folding(options.clone())?;
+    if start(&mut folded).is_ok() && folded.folded_completely() {
+        if let Ok(out) = finish(&mut folded) {
+            return Ok((folded, out));
+        }
+    }
+    drop(folded);
+    let mut state = State::new(options)?;
+    start(&mut state)?;
+    let out = finish(&mut state)?;
+    Ok((state, out))
+}
+
+/// The rows where the ids of `customers` (state indexes) first appear.
+fn first_rows_of(state: &State, customers: &[i64]) -> Vec<u64> {
+    let rows = state.first_rows().unwrap_or_default();
+    customers
+        .iter()
+        .map(|&k| rows.get(k as usize).copied().unwrap_or(u64::MAX))
+        .collect()
+}
+
+/// The lifetimes-style summary of one whole table given as one batch (ids as they are),
+/// `options` with the summary view and no calibration end: customers (state indexes) in
+/// order of first appearance, with the row where each id first appears.
+///
+/// # Errors
+/// Those of [`State::new`], [`State::update`] and [`State::finish_summary`].
+pub fn summary_of_batch(
+    batch: &Batch<'_>,
+    options: StateOptions,
+    include_first_transaction: bool,
+) -> Result<(Summary, Vec<u64>)> {
+    let (state, out) = btyd(batch, options, true, |state| {
+        state.finish_summary(include_first_transaction)
+    })?;
+    let rows = first_rows_of(&state, &out.customer);
+    Ok((out, rows))
+}
+
+/// [`summary_of_batch`] for the calibration/holdout split (`options` with a calibration end).
+///
+/// # Errors
+/// Those of [`State::new`], [`State::update`] and [`State::finish_calibration_holdout`].
+pub fn calibration_holdout_of_batch(
+    batch: &Batch<'_>,
+    options: StateOptions,
+    include_first_transaction: bool,
+) -> Result<(CalibrationHoldout, Vec<u64>)> {
+    let (state, out) = btyd(batch, options, true, |state| {
+        state.finish_calibration_holdout(include_first_transaction)
+    })?;
+    let rows = first_rows_of(&state, &out.calibration.customer);
+    Ok((out, rows))
+}
+
 fn summary_codes(state: &State, summary: &mut Summary) -> Vec<usize> {
     let keys = codes(state);
     let mut customer: Vec<i64> = summary.customer.iter().map(|&k| keys[k as usize]).collect();
@@ -193,17 +277,18 @@ fn summary_codes(state: &State, summary: &mut Summary) -> Vec<usize> {
 /// The errors of [`Transactions::validate`], and [`crate::RfmError::InvalidRow`] /
 /// [`crate::RfmError::ReturnRow`] under the `raise` policies.
 pub fn summary(tx: &Transactions<'_>, options: &SummaryOptions) -> Result<Summary> {
-    let ids = CodeIds::of(tx)?;
-    let mut state = State::new(StateOptions {
+    let state_options = StateOptions {
         summary: Some(SummaryView {
             period: options.period,
             observation_end: options.observation_end,
             calibration_end: None,
         }),
         ..state_options(tx, options.policy, false)
+    };
+    let ids = CodeIds::of(tx)?;
+    let (state, mut out) = btyd(&ids.batch(tx), state_options, false, |state| {
+        state.finish_summary(options.include_first_transaction)
     })?;
-    state.update(&ids.batch(tx))?;
-    let mut out = state.finish_summary(options.include_first_transaction)?;
     if tx.amount.is_none() {
         out.monetary_value.clear();
     }
@@ -222,17 +307,18 @@ pub fn calibration_holdout(
     calibration_end: i64,
     options: &SummaryOptions,
 ) -> Result<CalibrationHoldout> {
-    let ids = CodeIds::of(tx)?;
-    let mut state = State::new(StateOptions {
+    let state_options = StateOptions {
         summary: Some(SummaryView {
             period: options.period,
             observation_end: options.observation_end,
             calibration_end: Some(calibration_end),
         }),
         ..state_options(tx, options.policy, false)
+    };
+    let ids = CodeIds::of(tx)?;
+    let (state, mut out) = btyd(&ids.batch(tx), state_options, false, |state| {
+        state.finish_calibration_holdout(options.include_first_transaction)
     })?;
-    state.update(&ids.batch(tx))?;
-    let mut out = state.finish_calibration_holdout(options.include_first_transaction)?;
     if tx.amount.is_none() {
         out.calibration.monetary_value.clear();
     }

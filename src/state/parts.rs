@@ -168,6 +168,9 @@ impl State {
     /// [`RfmError::Parameter`] when compacting the log folds more than `u32::MAX` rows
     /// into one entry.
     pub fn to_parts(&mut self) -> Result<Parts> {
+        if self.fold.is_some() {
+            return Err(RfmError::Internal("a one-shot folded state has no parts".into()));
+        }
         let n = self.customers.len();
         if let Some(log) = self.log.as_mut() {
             let spilled = log.compact(n)?;

@@ -857,3 +857,195 @@ fn parts_round_trip_and_damage_is_an_error() {
     counts.counts.pop();
     assert!(State::from_parts(options, counts).is_err());
 }
+
+/// `m` with its rows in time order (stable; null times first), as most exports come.
+fn time_ordered(m: &Mess) -> Mess {
+    let mut order: Vec<usize> = (0..m.time.len()).collect();
+    order.sort_by_key(|&i| m.time[i]);
+    Mess {
+        customer: order.iter().map(|&i| m.customer[i]).collect(),
+        time: order.iter().map(|&i| m.time[i]).collect(),
+        amount: order.iter().map(|&i| m.amount[i]).collect(),
+        order: order.iter().map(|&i| m.order[i]).collect(),
+    }
+}
+
+#[test]
+fn runs_concatenate_as_if_stepped_in_one_go() {
+    use super::fold::Run;
+    let mut rng = Rng(0xdead_beef);
+    for _ in 0..20_000 {
+        // Entries in key order: periods 0..6, both phases, purchases and returns.
+        let n = 1 + rng.next(12) as usize;
+        let mut entries: Vec<(i64, u32, Fixed)> = (0..n)
+            .map(|_| {
+                let key = log::key(rng.next(6) as i64, rng.next(2) == 0, rng.next(3) == 0);
+                let sum = Fixed::of(rng.next(2000) as f64 / 8.0 - 50.0).unwrap();
+                (key, 1 + rng.next(3) as u32, sum)
+            })
+            .collect();
+        entries.sort_by_key(|e| e.0);
+        let mut whole = Run::default();
+        for &(key, rows, sum) in &entries {
+            whole.step(key, rows, sum).unwrap();
+        }
+        let cut = rng.next(n as u64 + 1) as usize;
+        let (mut head, mut tail) = (Run::default(), Run::default());
+        for &(key, rows, sum) in &entries[..cut] {
+            head.step(key, rows, sum).unwrap();
+        }
+        for &(key, rows, sum) in &entries[cut..] {
+            tail.step(key, rows, sum).unwrap();
+        }
+        head.concat(&tail).unwrap();
+        let bits = |r: &Run| {
+            let s = r.stats().unwrap();
+            (
+                s.periods,
+                s.purchase_rows,
+                s.return_rows,
+                s.first,
+                s.last,
+                s.repeat.to_bits(),
+                s.total.to_bits(),
+            )
+        };
+        assert_eq!(bits(&head), bits(&whole), "{entries:?} cut {cut}");
+        // The other way round, out of order: refused, never folded wrongly.
+        if cut > 0 && cut < n && entries[0].0 < entries[n - 1].0 {
+            let (mut late, mut early) = (Run::default(), Run::default());
+            for &(key, rows, sum) in &entries[cut..] {
+                late.step(key, rows, sum).unwrap();
+            }
+            for &(key, rows, sum) in &entries[..cut] {
+                early.step(key, rows, sum).unwrap();
+            }
+            assert!(late.concat(&early).is_none(), "{entries:?} cut {cut}");
+        }
+    }
+}
+
+#[test]
+fn folding_the_periods_equals_the_log() {
+    let mut rng = Rng(0x5eed);
+    let mut completed = 0;
+    for seed in 1..25u64 {
+        let raw = mess(300 + seed as usize * 7, 1 + seed * 3, seed * 7_919);
+        let mut fitting = time_ordered(&raw);
+        // Amounts on the fixed point, so that only row order decides whether a fold works.
+        for a in &mut fitting.amount {
+            if a.is_finite() && Fixed::of(*a).is_none() {
+                *a = 2.5;
+            }
+        }
+        for (m, sure) in [(&raw, false), (&time_ordered(&raw), false), (&fitting, true)] {
+            for period in [Period::Day, Period::Week(Weekday::Sun), Period::Month] {
+                for policy in policies() {
+                    for calibration_end in [None, Some(1400)] {
+                        let view = SummaryView {
+                            period,
+                            observation_end: calibration_end.map(|_| 2500),
+                            calibration_end,
+                        };
+                        let options = options_of(None, Some(view), policy, false);
+                        let mut logged = one_shot(m, &options);
+                        // The rows in contiguous parts, folded and appended in row order.
+                        let n = m.customer.len();
+                        let valid: Vec<bool> = m.customer.iter().map(|&c| c >= 0).collect();
+                        let mut cuts: Vec<usize> = (0..rng.next(4))
+                            .map(|_| rng.next(n as u64 + 1) as usize)
+                            .collect();
+                        cuts.extend([0, n]);
+                        cuts.sort_unstable();
+                        let mut folded = State::folding(options.clone()).unwrap();
+                        for w in cuts.windows(2) {
+                            let mut part = State::folding(options.clone()).unwrap();
+                            part.update(&batch_of(m, &valid, &valid, w[0]..w[1], false))
+                                .unwrap();
+                            folded.merge_owned(part).unwrap();
+                        }
+                        // Rows in time order with amounts on the fixed point and no returns
+                        // always fold (returns may come before a purchase of their period).
+                        if sure && policy.returns == ReturnPolicy::Drop {
+                            assert!(folded.folded_completely(), "seed {seed} {period:?} {policy:?}");
+                        }
+                        if !folded.folded_completely() {
+                            continue;
+                        }
+                        completed += 1;
+                        if calibration_end.is_some() {
+                            let (a, b) = (
+                                folded.finish_calibration_holdout(false).unwrap(),
+                                logged.finish_calibration_holdout(false).unwrap(),
+                            );
+                            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                            assert_eq!(bits(&a.monetary_value_holdout), bits(&b.monetary_value_holdout));
+                            assert_eq!(a, b, "seed {seed} {period:?} {policy:?}");
+                        } else {
+                            for include_first in [false, true] {
+                                let (a, b) = (
+                                    folded.finish_summary(include_first).unwrap(),
+                                    logged.finish_summary(include_first).unwrap(),
+                                );
+                                assert_eq!(summary_rows(&folded, &a), summary_rows(&logged, &b));
+                                assert_eq!(a, b, "seed {seed} {period:?} {policy:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(completed > 200, "{completed} folded");
+}
+
+#[test]
+fn one_shot_summaries_fold_in_parallel_or_fall_back_to_the_log() {
+    // Time-ordered rows over several parallel chunks: folded and appended; shuffled
+    // rows: the log. Both equal the log state of one thread.
+    let m = time_ordered(&mess(300_000, 20_000, 9));
+    let mut shuffled = mess(300_000, 20_000, 9);
+    shuffled.amount.iter_mut().for_each(|a| *a = a.abs());
+    for m in [&m, &shuffled] {
+        let tx = Transactions {
+            n_customers: 20_000,
+            ticks_per_day: 7,
+            ..table(&m.customer, &m.time, &m.amount)
+        };
+        let options = SummaryOptions {
+            policy: RowPolicy {
+                returns: ReturnPolicy::Drop,
+                ..RowPolicy::default()
+            },
+            ..SummaryOptions::new(Period::Week(Weekday::Sun))
+        };
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let view = SummaryView {
+            period: options.period,
+            observation_end: None,
+            calibration_end: None,
+        };
+        let state_options = StateOptions {
+            ticks_per_day: 7,
+            ..options_of(None, Some(view), options.policy, false)
+        };
+        let mut single = pool.install(|| one_shot(m, &state_options));
+        let expected = single.finish_summary(false).unwrap();
+        let got = summary(&tx, &options).unwrap();
+        assert_eq!(got.frequency.len(), expected.frequency.len());
+        assert_eq!(summary_rows(&single, &expected).len(), got.customer.len());
+        let mut keyed = summary_rows(&single, &expected);
+        keyed.sort_unstable();
+        let mut mine: Vec<(i64, [u64; 4])> = (0..got.customer.len())
+            .map(|k| {
+                (
+                    got.customer[k],
+                    [got.frequency[k], got.recency[k], got.t[k], got.monetary_value[k]].map(f64::to_bits),
+                )
+            })
+            .collect();
+        mine.sort_unstable();
+        assert_eq!(mine, keyed);
+        assert_eq!(got.accounting, expected.accounting);
+    }
+}

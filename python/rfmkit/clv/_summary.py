@@ -195,12 +195,12 @@ def summary(
         )
         finish = dict(freq_multiplier=multiplier, include_first_transaction=include_first_transaction)
         return _streamed(data, "summary", parameters, finish, progress)
-    prepared = _frame.prepare(
-        data, customer=customer, date=date, amount=amount, date_format=date_format, dayfirst=dayfirst, invalid=invalid
-    )
+    prepared = _prepare(data, customer, date, amount, date_format, dayfirst, invalid)
     end_ticks, _ = _end_ticks(observation_period_end, "observation_period_end", prepared.times)
-    result = _core.summary(
-        prepared.table,
+    result = _frame.run_core(
+        prepared,
+        _core.summary,
+        _with_ids(_core.summary),
         freq=unit.canonical,
         observation_end=end_ticks,
         include_first_transaction=bool(include_first_transaction),
@@ -208,13 +208,26 @@ def summary(
         returns=returns,
         invalid=invalid,
     )
-    _frame.release_codes(prepared)
     info = _frame.quality(result, "rfmkit.clv.summary", prepared)
     columns = summary_columns(
         result, info, freq=unit.canonical, multiplier=multiplier, ticks_per_day=prepared.times.ticks_per_day,
         with_amount=amount is not None,
     )
     return _frame.build(prepared, result["customer"], columns, info)
+
+
+def _prepare(data: Any, customer: str, date: str, amount: str | None, date_format: str | None,
+             dayfirst: bool | None, invalid: str) -> _frame.Prepared:
+    """The table of a one-shot BTYD view: integer and text ids go to the core as they are."""
+    return _frame.prepare(
+        data, customer=customer, date=date, amount=amount, ids_as_they_are=True, date_format=date_format,
+        dayfirst=dayfirst, invalid=invalid,
+    )
+
+
+def _with_ids(function: Any) -> Any:
+    """`function(table, ids, **options)` for `_frame.run_core`: the ids passed by keyword."""
+    return lambda table, ids, **options: function(table, ids=ids, **options)
 
 
 def calibration_holdout(
@@ -276,13 +289,13 @@ def calibration_holdout(
         )
         finish = dict(freq_multiplier=multiplier, include_first_transaction=include_first_transaction)
         return _streamed(data, "calibration_holdout", parameters, finish, progress)
-    prepared = _frame.prepare(
-        data, customer=customer, date=date, amount=amount, date_format=date_format, dayfirst=dayfirst, invalid=invalid
-    )
+    prepared = _prepare(data, customer, date, amount, date_format, dayfirst, invalid)
     cal_ticks, _ = _end_ticks(calibration_period_end, "calibration_period_end", prepared.times)
     end_ticks, _ = _end_ticks(observation_period_end, "observation_period_end", prepared.times)
-    result = _core.calibration_holdout(
-        prepared.table,
+    result = _frame.run_core(
+        prepared,
+        _core.calibration_holdout,
+        _with_ids(_core.calibration_holdout),
         calibration_end=cal_ticks,
         freq=unit.canonical,
         observation_end=end_ticks,
