@@ -1,0 +1,194 @@
+"""The single-machine engine on the partitions of a cluster's table: what `rfmkit.spark`
+and `rfmkit.dask` share.
+
+One plan for every view (the README's "Beyond one machine" says why):
+
+1. The global end (`as_of` of the RFM table, `observation_period_end` of the BTYD
+   summary), when not given: every partition's rows go through the engine's row rule
+   (`Aggregator._last_valid_time`) and the driver takes the latest valid timestamp.
+2. The rows are co-partitioned by customer (Spark: ``repartition`` on the column; Dask:
+   ``shuffle`` on it), so all the rows of a customer are in one partition.
+3. Each partition goes through an `Aggregator` made with that end and is finished:
+   its customers come out exactly as on one machine (the state sums money exactly, so
+   neither the partitioning nor the order of the rows changes a bit). The partitions'
+   accountings add up to the whole table's.
+
+The functions here run where the partitions are (executors, workers): they take
+Arrow record batches or pandas frames and return plain values.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from typing import Any, Iterable, NamedTuple
+
+import pandas as pd
+
+from rfmkit._aggregate import NS_PER_DAY, Aggregator
+from rfmkit.exceptions import DataQualityWarning, InvalidParameterError
+
+VIEWS = ("rfm", "summary", "calibration_holdout")
+
+
+class Result(NamedTuple):
+    """A customer table computed on a cluster, and where the rows went.
+
+    `table` is a Spark or Dask DataFrame with the columns of the single-machine result
+    (the customer id first); `accounting` is the dict that the single-machine result
+    keeps in ``attrs["rfmkit"]`` (``rows_in``, ``rows_used``, ``dropped`` by reason, the
+    end used), summed over the partitions."""
+
+    table: Any
+    accounting: dict
+
+
+def row_params(
+    view: str,
+    *,
+    customer: str,
+    date: str,
+    amount: str | None,
+    order: str | None = None,
+    zero: str,
+    returns: str,
+    invalid: str,
+    date_format: str | None,
+    dayfirst: bool | None,
+    as_of: Any = None,
+    window: Any = None,
+    freq: str | None = None,
+    observation_period_end: Any = None,
+    calibration_period_end: Any = None,
+) -> dict:
+    """The `Aggregator` parameters of `view`, checked now (on the driver) by making one."""
+    if view not in VIEWS:
+        raise InvalidParameterError(f"unknown view {view!r}; expected one of {VIEWS}")
+    params: dict[str, Any] = dict(
+        customer=customer, date=date, amount=amount, zero=zero, returns=returns, invalid=invalid,
+        date_format=date_format, dayfirst=dayfirst,
+    )
+    if view == "rfm":
+        if amount is None:
+            raise InvalidParameterError("the RFM table needs amount= (the column of the amounts)")
+        params.update(order=order, as_of=_text(as_of), window=window)
+    else:
+        params.update(freq=freq, observation_period_end=_text(observation_period_end))
+        if view == "calibration_holdout":
+            if calibration_period_end is None:
+                raise InvalidParameterError("calibration_period_end is required, e.g. '2024-06-30'")
+            params.update(calibration_period_end=_text(calibration_period_end))
+    Aggregator(**params)
+    return params
+
+
+def _text(value: Any) -> Any:
+    """A date parameter in a form that travels to the workers unchanged."""
+    if value is None or isinstance(value, str):
+        return value
+    return pd.Timestamp(value).isoformat()
+
+
+def needs_end(view: str, params: dict) -> bool:
+    """Whether the global end must be found first (it is not given)."""
+    key = "as_of" if view == "rfm" else "observation_period_end"
+    return params.get(key) is None
+
+
+def last_valid_time(batches: Iterable[Any], params: dict) -> int | None:
+    """The last valid timestamp of a partition's rows (wall-clock nanoseconds), by the
+    engine's row rule; `None` without a valid row."""
+    aggregator = Aggregator(**params)
+    latest: int | None = None
+    for batch in batches:
+        if _rows(batch) == 0:
+            continue
+        if hasattr(batch, "num_rows") and not hasattr(batch, "num_chunks"):
+            import pyarrow as pa
+
+            batch = pa.Table.from_batches([batch])  # a record batch: read as a table
+        ticks = aggregator._last_valid_time(batch)
+        if ticks is not None and (latest is None or ticks > latest):
+            latest = ticks
+    return latest
+
+
+def with_end(view: str, params: dict, last: int | None) -> dict:
+    """`params` with the global end made from the latest valid timestamp `last` (as one
+    machine makes it: the day after it for the RFM table, the timestamp itself for the
+    BTYD views); unchanged without a valid row."""
+    if last is None or not needs_end(view, params):
+        return params
+    out = dict(params)
+    if view == "rfm":
+        day = last // NS_PER_DAY + 1
+        out["as_of"] = (pd.Timestamp(0) + pd.Timedelta(days=int(day))).date().isoformat()
+    else:
+        out["observation_period_end"] = pd.Timestamp(last, unit="ns").isoformat()
+    return out
+
+
+def partition_table(batches: Iterable[Any], view: str, params: dict, finish: dict) -> tuple[pd.DataFrame, dict]:
+    """The view of one partition's rows (all the rows of its customers) as a pandas frame
+    with the customer id as a column, and its accounting."""
+    aggregator = Aggregator(**params)
+    for batch in batches:
+        if _rows(batch):
+            aggregator.update(batch)
+    with warnings.catch_warnings():
+        # The driver warns once, with the counts of every partition.
+        warnings.simplefilter("ignore", DataQualityWarning)
+        if view == "rfm":
+            table = aggregator.finish()
+        elif view == "summary":
+            table = aggregator.summary(**finish)
+        else:
+            table = aggregator.calibration_holdout(**finish)
+    accounting = dict(table.attrs.get("rfmkit", {}))
+    table = table.reset_index()
+    table.attrs = {}
+    return table, accounting
+
+
+def _rows(batch: Any) -> int:
+    return int(batch.num_rows) if hasattr(batch, "num_rows") else len(batch)
+
+
+def accounting_text(accounting: dict) -> str:
+    return json.dumps(accounting, sort_keys=True, default=str)
+
+
+def add_accountings(parts: Iterable[dict], function: str, *, stacklevel: int = 3) -> dict:
+    """The accountings of the partitions added up (the counts; the other entries, the
+    same in every partition, taken once), with the single-machine warning when rows were
+    dropped."""
+    total: dict[str, Any] = {"rows_in": 0, "rows_used": 0, "dropped": {}}
+    for part in parts:
+        total["rows_in"] += int(part.get("rows_in", 0))
+        total["rows_used"] += int(part.get("rows_used", 0))
+        for reason, count in part.get("dropped", {}).items():
+            total["dropped"][reason] = total["dropped"].get(reason, 0) + int(count)
+        for key, value in part.items():
+            if key not in ("rows_in", "rows_used", "dropped") and value is not None:
+                total.setdefault(key, value)
+    dropped = sum(total["dropped"].values())
+    if dropped:
+        detail = ", ".join(f"{count} {reason}" for reason, count in total["dropped"].items())
+        warnings.warn(
+            f"{function} dropped {dropped} of {total['rows_in']} rows ({detail}); the counts are in "
+            f"result.accounting",
+            DataQualityWarning,
+            stacklevel=stacklevel,
+        )
+    return total
+
+
+def check_text_dates(date_type_is_text: bool, date_format: str | None, frontend: str) -> None:
+    """Text dates need `date_format` on a cluster: each partition would otherwise infer
+    its own format from its own rows."""
+    if date_type_is_text and date_format is None:
+        raise InvalidParameterError(
+            f"the date column holds text: on {frontend}, give date_format= (e.g. '%Y-%m-%d' or '%d/%m/%Y'), or "
+            f"cast the column to a timestamp first, so that every partition reads the dates the same way"
+        )
+

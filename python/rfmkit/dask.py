@@ -1,0 +1,168 @@
+"""rfmkit on Dask: the RFM table, the BTYD summary and the calibration/holdout split of
+a Dask DataFrame of transactions, equal bit for bit to `rfmkit.rfm`,
+`rfmkit.clv.summary` and `rfmkit.clv.calibration_holdout` on the same rows.
+
+Needs ``pip install 'rfmkit[dask]'``. How it works (`rfmkit._distributed`): when the end
+is not given, one pass finds the last valid date with the engine's row rule; then the
+rows are shuffled on the customer column and every partition goes through the
+single-machine engine with that end. Each call computes its result and keeps it
+persisted (in the cluster's memory with a distributed client), so that the accounting
+can be returned with it. Text dates need ``date_format=``.
+
+Examples
+--------
+>>> import dask.dataframe as dd                               # doctest: +SKIP
+>>> orders = dd.read_parquet("orders/")                       # doctest: +SKIP
+>>> table, accounting = rfmkit.dask.rfm(orders, customer="customer_id",
+...     date="ordered_at", amount="amount")                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rfmkit import _distributed
+from rfmkit._distributed import Result
+from rfmkit.exceptions import ColumnNotFoundError, InvalidParameterError
+
+__all__ = ["Result", "rfm", "summary", "calibration_holdout"]
+
+
+def rfm(
+    ddf: Any,
+    *,
+    customer: str,
+    date: str,
+    amount: str,
+    order: str | None = None,
+    as_of: Any = None,
+    window: Any = None,
+    zero: str = "drop",
+    returns: str = "net",
+    invalid: str = "drop",
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+    partitions: int | None = None,
+) -> Result:
+    """The RFM table of a Dask DataFrame, as `rfmkit.rfm` gives it on one machine.
+
+    Parameters are those of `rfmkit.rfm`; `partitions` is the number of partitions the
+    rows are shuffled into by customer (default: as many as the input has).
+
+    Returns
+    -------
+    Result
+        ``(table, accounting)``: a Dask DataFrame indexed by customer id with the columns
+        of `rfmkit.rfm`, and the accounting dict.
+    """
+    params = _distributed.row_params(
+        "rfm", customer=customer, date=date, amount=amount, order=order, as_of=as_of, window=window, zero=zero,
+        returns=returns, invalid=invalid, date_format=date_format, dayfirst=dayfirst,
+    )
+    return _run(ddf, "rfm", params, {}, partitions, "rfmkit.dask.rfm")
+
+
+def summary(
+    ddf: Any,
+    *,
+    customer: str,
+    date: str,
+    amount: str | None = None,
+    freq: str = "D",
+    freq_multiplier: float = 1,
+    observation_period_end: Any = None,
+    include_first_transaction: bool = False,
+    zero: str = "keep",
+    returns: str = "drop",
+    invalid: str = "drop",
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+    partitions: int | None = None,
+) -> Result:
+    """The BTYD summary of a Dask DataFrame, as `rfmkit.clv.summary` gives it on one
+    machine; see `rfm` for the result."""
+    params = _distributed.row_params(
+        "summary", customer=customer, date=date, amount=amount, freq=freq,
+        observation_period_end=observation_period_end, zero=zero, returns=returns, invalid=invalid,
+        date_format=date_format, dayfirst=dayfirst,
+    )
+    finish = {"freq_multiplier": freq_multiplier, "include_first_transaction": include_first_transaction}
+    return _run(ddf, "summary", params, finish, partitions, "rfmkit.dask.summary")
+
+
+def calibration_holdout(
+    ddf: Any,
+    *,
+    customer: str,
+    date: str,
+    calibration_period_end: Any,
+    observation_period_end: Any = None,
+    amount: str | None = None,
+    freq: str = "D",
+    freq_multiplier: float = 1,
+    include_first_transaction: bool = False,
+    zero: str = "keep",
+    returns: str = "drop",
+    invalid: str = "drop",
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+    partitions: int | None = None,
+) -> Result:
+    """The calibration summary and holdout columns of a Dask DataFrame, as
+    `rfmkit.clv.calibration_holdout` gives them on one machine; see `rfm`."""
+    params = _distributed.row_params(
+        "calibration_holdout", customer=customer, date=date, amount=amount, freq=freq,
+        observation_period_end=observation_period_end, calibration_period_end=calibration_period_end, zero=zero,
+        returns=returns, invalid=invalid, date_format=date_format, dayfirst=dayfirst,
+    )
+    finish = {"freq_multiplier": freq_multiplier, "include_first_transaction": include_first_transaction}
+    return _run(ddf, "calibration_holdout", params, finish, partitions, "rfmkit.dask.calibration_holdout")
+
+
+def _run(ddf: Any, view: str, params: dict, finish: dict, partitions: int | None, function: str) -> Result:
+    import dask
+    import dask.dataframe as dd
+    import pandas as pd
+
+    names = [params["customer"], params["date"]] + [
+        params[key] for key in ("amount", "order") if params.get(key) is not None
+    ]
+    for role, name in zip(("customer", "date", "amount", "order"), names):
+        if name not in ddf.columns:
+            raise ColumnNotFoundError(
+                f"{role}={name!r} is not a column of the DataFrame; its columns are {sorted(map(str, ddf.columns))}"
+            )
+    if partitions is not None and (not isinstance(partitions, int) or isinstance(partitions, bool) or partitions < 1):
+        raise InvalidParameterError(f"partitions must be a positive integer, got {partitions!r}")
+    date_kind = ddf[params["date"]].dtype
+    _distributed.check_text_dates(not pd.api.types.is_datetime64_any_dtype(date_kind), params["date_format"], "Dask")
+    rows = ddf[names]
+    if _distributed.needs_end(view, params):
+        parts = [dask.delayed(_distributed.last_valid_time)([part], params) for part in rows.to_delayed()]
+        latest = [value for value in dask.compute(*parts) if value is not None]
+        params = _distributed.with_end(view, params, max(latest) if latest else None)
+    spread = rows.shuffle(on=params["customer"], npartitions=partitions or rows.npartitions)
+    results = [dask.delayed(_partition)(part, view, params, finish) for part in spread.to_delayed()]
+    results = list(dask.persist(*results))
+    accountings = dask.compute(*[dask.delayed(_second)(result) for result in results])
+    accounting = _distributed.add_accountings(accountings, function, stacklevel=4)
+    table = dd.from_delayed([dask.delayed(_first)(result) for result in results])
+    return Result(table, accounting)
+
+
+def _partition(part: Any, view: str, params: dict, finish: dict) -> tuple[Any, dict]:
+    """The single-machine view of one partition, indexed by customer id."""
+    table, accounting = _distributed.partition_table([part], view, params, finish)
+    table = table.set_index(table.columns[0])
+    if not len(table):
+        # No customer here: the index takes the id column's type, as the others do.
+        table.index = part[params["customer"]].iloc[:0].dropna().astype(part[params["customer"]].dtype)
+    return table, accounting
+
+
+def _first(pair: tuple[Any, dict]) -> Any:
+    return pair[0]
+
+
+def _second(pair: tuple[Any, dict]) -> dict:
+    return pair[1]

@@ -1,0 +1,180 @@
+"""rfmkit.spark and rfmkit.dask against one machine: the same rows give the same table,
+bit for bit (values, customer ids, accounting), whatever the number of partitions."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import rfmkit
+from rfmkit.exceptions import ColumnNotFoundError, InvalidParameterError
+
+dd = pytest.importorskip("dask.dataframe")
+import rfmkit.dask  # noqa: E402
+
+
+def messy(seed: int, n: int = 3000, ids: str = "int", tz: str | None = None) -> pd.DataFrame:
+    """Transactions with what real exports have: null ids, NaN amounts, returns, zero
+    amounts, several rows a day, customers with one row, times of day."""
+    rng = np.random.default_rng(seed)
+    customer = rng.integers(0, max(n // 6, 1), n).astype(float)
+    customer[rng.random(n) < 0.02] = np.nan
+    seconds = rng.integers(0, 400 * 86_400, n)
+    amount = np.round(rng.lognormal(3, 1, n), 2)
+    amount[rng.random(n) < 0.08] *= -1
+    amount[rng.random(n) < 0.03] = 0.0
+    amount[rng.random(n) < 0.02] = np.nan
+    df = pd.DataFrame(
+        {
+            "cid": pd.array(customer, dtype="Float64").astype("Int64"),
+            "ts": pd.Timestamp("2023-03-01") + pd.to_timedelta(seconds, unit="s"),
+            "amt": amount,
+        }
+    )
+    if ids == "str":
+        df["cid"] = df["cid"].map(lambda v: None if pd.isna(v) else f"C{v:05d}").astype(object)
+    if tz is not None:
+        df["ts"] = df["ts"].dt.tz_localize(tz)
+    return df
+
+
+def quiet(function, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rfmkit.DataQualityWarning)
+        return function(*args, **kwargs)
+
+
+def assert_same(one: pd.DataFrame, got: pd.DataFrame, accounting: dict) -> None:
+    one = one.sort_index()
+    got = got.sort_index()
+    assert list(got.columns) == list(one.columns)
+    assert [str(v) for v in got.index] == [str(v) for v in one.index]
+    for column in one.columns:
+        a, b = one[column].to_numpy(), got[column].to_numpy()
+        if a.dtype.kind == "M":
+            a = pd.to_datetime(a).tz_localize(None) if getattr(one[column].dt, "tz", None) else a
+            a, b = np.asarray(a, "datetime64[us]"), np.asarray(b, "datetime64[us]")
+            assert np.array_equal(a, b), column
+        else:
+            assert a.dtype == b.dtype, column
+            assert np.array_equal(a.view(np.uint64) if a.dtype == np.float64 else a,
+                                  b.view(np.uint64) if b.dtype == np.float64 else b), column
+    assert accounting == one.attrs["rfmkit"]
+
+
+COLUMNS = dict(customer="cid", date="ts", amount="amt")
+
+
+@pytest.mark.parametrize("ids", ["int", "str"])
+@pytest.mark.parametrize("partitions", [1, 2, 5])
+def test_dask_views_equal_one_machine(ids: str, partitions: int) -> None:
+    df = messy(partitions * 7 + len(ids), ids=ids)
+    ddf = dd.from_pandas(df, npartitions=3)
+    cases = [
+        (rfmkit.rfm, rfmkit.dask.rfm, {}),
+        (rfmkit.rfm, rfmkit.dask.rfm, {"as_of": "2024-02-01", "window": 90}),
+        (rfmkit.clv.summary, rfmkit.dask.summary, {"freq": "W"}),
+        (rfmkit.clv.summary, rfmkit.dask.summary, {"include_first_transaction": True, "freq_multiplier": 7}),
+        (rfmkit.clv.calibration_holdout, rfmkit.dask.calibration_holdout, {"calibration_period_end": "2023-12-31"}),
+    ]
+    for single, distributed, options in cases:
+        one = quiet(single, df, **COLUMNS, **options)
+        table, accounting = quiet(distributed, ddf, **COLUMNS, partitions=partitions, **options)
+        assert_same(one, table.compute(), accounting)
+
+
+def test_dask_time_zones_and_errors() -> None:
+    df = messy(3, tz="Asia/Shanghai")
+    ddf = dd.from_pandas(df, npartitions=2)
+    one = quiet(rfmkit.rfm, df, **COLUMNS)
+    table, accounting = quiet(rfmkit.dask.rfm, ddf, **COLUMNS)
+    got = table.compute()
+    assert got["first_purchase"].dt.tz is not None
+    assert_same(one, got, accounting)
+    with pytest.raises(ColumnNotFoundError, match="amount='spend'"):
+        rfmkit.dask.rfm(ddf, customer="cid", date="ts", amount="spend")
+    text = dd.from_pandas(df.assign(ts=df["ts"].dt.strftime("%d/%m/%Y")), npartitions=2)
+    with pytest.raises(InvalidParameterError, match="date_format="):
+        rfmkit.dask.rfm(text, **COLUMNS)
+    as_text = df.assign(ts=df["ts"].dt.strftime("%d/%m/%Y"))
+    table, accounting = quiet(rfmkit.dask.rfm, text, **COLUMNS, date_format="%d/%m/%Y")
+    assert_same(quiet(rfmkit.rfm, as_text, **COLUMNS, date_format="%d/%m/%Y"), table.compute(), accounting)
+    with pytest.raises(InvalidParameterError, match="partitions"):
+        rfmkit.dask.rfm(ddf, **COLUMNS, partitions=0)
+    with pytest.warns(rfmkit.DataQualityWarning, match="rfmkit.dask.rfm dropped"):
+        rfmkit.dask.rfm(ddf, **COLUMNS)
+
+
+# ---------------------------------------------------------------------------- Spark
+
+def _java() -> bool:
+    return any(
+        os.access(os.path.join(path, "java"), os.X_OK) for path in os.environ.get("PATH", "").split(os.pathsep)
+    ) or bool(os.environ.get("JAVA_HOME"))
+
+
+@pytest.fixture(scope="module")
+def spark():
+    pytest.importorskip("pyspark")
+    if not _java():
+        pytest.skip("Spark needs Java")
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("rfmkit-tests")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def _spark_table(table) -> pd.DataFrame:
+    frame = table.toPandas()
+    return frame.set_index(frame.columns[0])
+
+
+@pytest.mark.parametrize("ids", ["int", "str"])
+def test_spark_views_equal_one_machine(spark, ids: str) -> None:
+    import rfmkit.spark
+
+    df = messy(11, ids=ids)
+    sdf = spark.createDataFrame(df)
+    cases = [
+        (rfmkit.rfm, rfmkit.spark.rfm, {}, 3),
+        (rfmkit.rfm, rfmkit.spark.rfm, {"as_of": "2024-02-01", "window": 90}, 1),
+        (rfmkit.clv.summary, rfmkit.spark.summary, {"freq": "W"}, 2),
+        (rfmkit.clv.calibration_holdout, rfmkit.spark.calibration_holdout,
+         {"calibration_period_end": "2023-12-31"}, None),
+    ]
+    for single, distributed, options, partitions in cases:
+        one = quiet(single, df, **COLUMNS, **options)
+        table, accounting = quiet(distributed, sdf, **COLUMNS, partitions=partitions, **options)
+        got = _spark_table(table)
+        if ids == "int":
+            got.index = got.index.astype("Int64")
+        assert_same(one, got, accounting)
+        table.unpersist()
+
+
+def test_spark_errors(spark) -> None:
+    import rfmkit.spark
+
+    df = messy(5)
+    sdf = spark.createDataFrame(df)
+    with pytest.raises(ColumnNotFoundError, match="date='day'"):
+        rfmkit.spark.rfm(sdf, customer="cid", date="day", amount="amt")
+    text = spark.createDataFrame(df.assign(ts=df["ts"].dt.strftime("%Y-%m-%d")))
+    with pytest.raises(InvalidParameterError, match="date_format="):
+        rfmkit.spark.summary(text, **COLUMNS)
+    with pytest.warns(rfmkit.DataQualityWarning, match="rfmkit.spark.rfm dropped"):
+        rfmkit.spark.rfm(sdf, **COLUMNS)
