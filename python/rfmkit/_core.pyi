@@ -115,6 +115,7 @@ def summary(
     zero: str,
     returns: str,
     invalid: str,
+    ids: _Ids | None = None,
 ) -> dict[str, Any]: ...
 def calibration_holdout(
     table: _Table,
@@ -126,6 +127,7 @@ def calibration_holdout(
     zero: str,
     returns: str,
     invalid: str,
+    ids: _Ids | None = None,
 ) -> dict[str, Any]: ...
 
 # scores and segments (src/python/segments.rs)

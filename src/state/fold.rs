@@ -1,152 +1,145 @@
-//! Runs: a customer's BTYD stats of one phase, folded from its entries in key order; and
-//! the folded period log of a one-shot state.
+//! Runs: a customer's BTYD stats of one phase; and the folded period log of a one-shot
+//! state.
 //!
-//! A [`Run`] is what the summary rows need of a customer's entries (distinct purchase
-//! periods, first and last, the first period's and the repeat periods' spend, returns
-//! netted in). Finishing an ordered [`super::log::Log`] steps each customer's entries
-//! into a run. A [`Fold`] steps the *rows* straight into runs: no log at all, so a table
-//! in memory whose rows come in time order per customer (the usual export) is summarised
-//! in one pass over its rows. Runs of two row sets concatenate exactly when one's keys
-//! all come at or after the other's, which is how the parallel chunks of one table
-//! merge; a fold that meets a row out of order, or an amount off the fixed point, gives
-//! up, and the table is aggregated again with the log (which takes any order, merge and
-//! amount). A fold is never serialised or merged with a state of other rows: only
-//! [`super::oneshot`] makes one.
+//! A [`Run`] is what the summary rows need of a customer's entries: the distinct purchase
+//! periods (their count, the first, the second and the last), the first period's and the
+//! repeat periods' spend, returns netted in. A return nets into the latest purchase
+//! period at or before it, or into the first one if it precedes them all: into the first
+//! period's spend when it comes before the second purchase period, else into the repeat
+//! spend. So once a customer's purchase periods are known, its returns can be netted in
+//! any order.
+//!
+//! Finishing an ordered [`super::log::Log`] steps each customer's entries, in key order,
+//! into a run ([`Run::step`]). A [`Fold`] steps the *rows* straight into runs, with no log
+//! at all: purchases as they come (they must come in period order per customer, as in
+//! the usual export), returns kept aside and netted at the end. Runs of two row sets
+//! concatenate exactly when one's purchase periods all come at or after the other's,
+//! which is how the parallel chunks of one table merge. A fold that meets a purchase out
+//! of period order, or an amount off the fixed point, gives up, and the table is
+//! aggregated again with the log (which takes any order, merge and amount). A fold is
+//! never serialised or merged with a state of other rows: only [`super::oneshot`] makes
+//! one.
 
 use super::log::{is_holdout, is_return, period_of};
 use super::{Stats, NO_INDEX};
 use crate::money::Fixed;
 
-/// The key before every key.
-const NO_KEY: i64 = i64::MIN;
-
-/// A customer's running stats of one phase while its entries come in key order.
-#[derive(Debug, Clone, Copy)]
+/// A customer's running stats of one phase.
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Run {
     periods: u32,
     purchase_rows: u32,
     return_rows: u32,
-    /// First and last purchase periods.
+    /// First, second (when `periods >= 2`) and last purchase periods.
     first: i64,
+    second: i64,
     last: i64,
-    /// First and last keys of any entry ([`NO_KEY`]: none yet).
-    first_key: i64,
-    last_key: i64,
-    /// Returns before the first purchase period (netted into it).
-    pending: Fixed,
+    /// The first period's spend (with the returns netted into it), and the others'.
     first_sum: Fixed,
     repeat_sum: Fixed,
 }
 
-impl Default for Run {
-    fn default() -> Self {
-        Run {
-            periods: 0,
-            purchase_rows: 0,
-            return_rows: 0,
-            first: 0,
-            last: 0,
-            first_key: NO_KEY,
-            last_key: NO_KEY,
-            pending: Fixed::ZERO,
-            first_sum: Fixed::ZERO,
-            repeat_sum: Fixed::ZERO,
-        }
-    }
-}
-
 impl Run {
-    /// The sum that returns and same-period purchases now go to: the first period's, or
-    /// the repeat periods' (before any purchase: the pending returns).
+    /// The spend a return of period `period` nets into.
     #[inline]
-    fn current(&mut self) -> &mut Fixed {
-        match self.periods {
-            0 => &mut self.pending,
-            1 => &mut self.first_sum,
-            _ => &mut self.repeat_sum,
+    fn bucket_of_return(&mut self, period: i64) -> &mut Fixed {
+        if self.periods >= 2 && period >= self.second {
+            &mut self.repeat_sum
+        } else {
+            &mut self.first_sum
         }
     }
 
-    /// Adds an entry (`rows` rows of `key` summing to `sum`); `None` when its key comes
-    /// before the last one, a count passes `u32`, or a sum overflows its fixed point.
+    /// Adds `rows` purchase rows of `period` summing to `sum`; `None` when `period`
+    /// comes before the last purchase period, a count passes `u32` or a sum overflows.
     #[inline]
-    pub(crate) fn step(&mut self, key: i64, rows: u32, sum: Fixed) -> Option<()> {
-        if key < self.last_key {
+    pub(crate) fn purchase(&mut self, period: i64, rows: u32, sum: Fixed) -> Option<()> {
+        if self.periods > 0 && period < self.last {
             return None;
         }
-        if self.first_key == NO_KEY {
-            self.first_key = key;
-        }
-        self.last_key = key;
-        if is_return(key) {
-            self.return_rows = self.return_rows.checked_add(rows)?;
-        } else {
-            self.purchase_rows = self.purchase_rows.checked_add(rows)?;
-            let period = period_of(key);
-            if self.periods == 0 || period != self.last {
-                self.periods += 1;
-                if self.periods == 1 {
-                    self.first = period;
-                }
-                self.last = period;
+        self.purchase_rows = self.purchase_rows.checked_add(rows)?;
+        if self.periods == 0 || period != self.last {
+            self.periods = self.periods.checked_add(1)?;
+            match self.periods {
+                1 => self.first = period,
+                2 => self.second = period,
+                _ => {}
             }
+            self.last = period;
         }
-        let target = self.current();
+        let target = if self.periods == 1 {
+            &mut self.first_sum
+        } else {
+            &mut self.repeat_sum
+        };
         *target = target.checked_add(sum)?;
         Some(())
     }
 
-    /// Appends `other`, a run of entries whose keys all come at or after this one's:
-    /// the run of both, exactly as if `other`'s entries were stepped in after this one's.
-    /// `None` when they overlap, a count passes `u32` or a sum overflows.
+    /// Nets `rows` return rows of `period` summing to `sum` into the spend of the latest
+    /// purchase period at or before it, as the purchase periods stand now (so: once they
+    /// are all known, or when every purchase period up to `period` is).
+    #[inline]
+    pub(crate) fn net_return(&mut self, period: i64, rows: u32, sum: Fixed) -> Option<()> {
+        self.return_rows = self.return_rows.checked_add(rows)?;
+        let target = self.bucket_of_return(period);
+        *target = target.checked_add(sum)?;
+        Some(())
+    }
+
+    /// Adds an entry of a log walked in key order (a period's purchases before its
+    /// returns, so every purchase period up to a return's is known when it comes).
+    #[inline]
+    pub(crate) fn step(&mut self, key: i64, rows: u32, sum: Fixed) -> Option<()> {
+        if is_return(key) {
+            self.net_return(period_of(key), rows, sum)
+        } else {
+            self.purchase(period_of(key), rows, sum)
+        }
+    }
+
+    /// Appends `other`, the run of later purchases (its first period at or after this
+    /// one's last), neither with returns yet: the run of both, exactly as if `other`'s
+    /// purchases were added after this one's. `None` when they overlap, a run holds
+    /// returns, a count passes `u32` or a sum overflows.
     pub(crate) fn concat(&mut self, other: &Run) -> Option<()> {
-        if other.first_key == NO_KEY {
+        if self.return_rows != 0 || other.return_rows != 0 {
+            return None;
+        }
+        if other.periods == 0 {
             return Some(());
         }
-        if self.first_key == NO_KEY {
+        if self.periods == 0 {
             *self = *other;
             return Some(());
         }
-        if other.first_key < self.last_key {
+        if other.first < self.last {
             return None;
         }
+        let same = other.first == self.last;
         self.purchase_rows = self.purchase_rows.checked_add(other.purchase_rows)?;
-        self.return_rows = self.return_rows.checked_add(other.return_rows)?;
-        if self.periods == 0 {
-            // Only returns so far: they net into the other's first period, as its own
-            // pending returns do.
-            let pending = self.pending.checked_add(other.pending)?;
-            *self = Run {
-                pending,
-                purchase_rows: self.purchase_rows,
-                return_rows: self.return_rows,
-                first_key: self.first_key,
-                ..*other
-            };
-            return Some(());
+        // The other's first period is this one's last (same) or a new repeat period.
+        let target = if same && self.periods == 1 {
+            &mut self.first_sum
+        } else {
+            &mut self.repeat_sum
+        };
+        *target = target.checked_add(other.first_sum)?;
+        self.repeat_sum = self.repeat_sum.checked_add(other.repeat_sum)?;
+        if self.periods == 1 {
+            match (same, other.periods) {
+                (true, 1) => {}
+                (true, _) => self.second = other.second,
+                (false, _) => self.second = other.first,
+            }
         }
-        // The other's returns before its first purchase net into this run's last period.
-        let current = self.current();
-        *current = current.checked_add(other.pending)?;
-        if other.periods > 0 {
-            let same = other.first == self.last;
-            let target = if same {
-                self.current()
-            } else {
-                &mut self.repeat_sum
-            };
-            *target = target.checked_add(other.first_sum)?;
-            self.repeat_sum = self.repeat_sum.checked_add(other.repeat_sum)?;
-            self.periods = self.periods.checked_add(other.periods - u32::from(same))?;
-            self.last = other.last;
-        }
-        self.last_key = other.last_key;
+        self.periods = self.periods.checked_add(other.periods - u32::from(same))?;
+        self.last = other.last;
         Some(())
     }
 
     /// The stats with the money exactly rounded; `None` when a sum overflows.
     pub(crate) fn stats(&self) -> Option<Stats> {
-        let first = self.first_sum.checked_add(self.pending)?;
         Some(Stats {
             periods: u64::from(self.periods),
             purchase_rows: u64::from(self.purchase_rows),
@@ -154,9 +147,17 @@ impl Run {
             first: self.first,
             last: self.last,
             repeat: self.repeat_sum.to_f64(),
-            total: first.checked_add(self.repeat_sum)?.to_f64(),
+            total: self.first_sum.checked_add(self.repeat_sum)?.to_f64(),
         })
     }
+}
+
+/// A return row kept aside by a [`Fold`] until its customer's purchase periods are known.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HeldReturn {
+    customer: u32,
+    key: i64,
+    amount: Fixed,
 }
 
 /// The period log of a one-shot state, folded into one run per customer and phase as the
@@ -166,8 +167,10 @@ pub(crate) struct Fold {
     pub(crate) calibration: Vec<Run>,
     /// Empty until a holdout row comes.
     pub(crate) holdout: Vec<Run>,
-    /// A row came out of order or with an amount off the fixed point: the runs are
-    /// incomplete and the rows must be aggregated with the log.
+    /// The return rows, netted in when the runs are finished.
+    pub(crate) returns: Vec<HeldReturn>,
+    /// A purchase came out of period order or an amount off the fixed point: the runs
+    /// are incomplete and the rows must be aggregated with the log.
     pub(crate) gave_up: bool,
 }
 
@@ -189,11 +192,23 @@ impl Fold {
         }
     }
 
-    /// Steps one row of `customer` with `key` and `amount` into its run; `false` (and
-    /// the fold gives up) when it cannot.
+    /// Adds one row of `customer` with `key` and `amount`: a purchase to its run, a
+    /// return aside. `false` (and the fold gives up) when it cannot.
     #[inline]
     #[must_use]
     pub(crate) fn add(&mut self, customer: u32, key: i64, amount: f64) -> bool {
+        let Some(amount) = Fixed::of(amount) else {
+            self.gave_up = true;
+            return false;
+        };
+        if is_return(key) {
+            self.returns.push(HeldReturn {
+                customer,
+                key,
+                amount,
+            });
+            return true;
+        }
         let c = customer as usize;
         let runs = if is_holdout(key) {
             if self.holdout.len() < self.calibration.len().max(c + 1) {
@@ -207,15 +222,15 @@ impl Fold {
             }
             &mut self.calibration
         };
-        let added = Fixed::of(amount).and_then(|sum| runs[c].step(key, 1, sum));
-        if added.is_none() {
+        let added = runs[c].purchase(period_of(key), 1, amount).is_some();
+        if !added {
             self.gave_up = true;
         }
-        added.is_some()
+        added
     }
 
-    /// Appends the runs of `other` (the fold of later rows), its customers renumbered by
-    /// `remap`; gives up when a customer's runs overlap.
+    /// Appends the runs of `other` (the fold of later rows) and takes its returns, its
+    /// customers renumbered by `remap`; gives up when a customer's purchases overlap.
     pub(crate) fn absorb(&mut self, other: &Fold, remap: &[u32], n: usize) {
         if other.gave_up {
             self.gave_up = true;
@@ -246,21 +261,53 @@ impl Fold {
                 }
             }
         }
+        self.returns.reserve(other.returns.len());
+        for held in &other.returns {
+            if let Some(&customer) = remap.get(held.customer as usize) {
+                self.returns.push(HeldReturn { customer, ..*held });
+            }
+        }
     }
 
-    /// The stats of every customer, calibration and holdout (empty without holdout rows);
-    /// `None` when a sum overflows.
+    /// The stats of every customer, calibration and holdout (empty without holdout rows),
+    /// the returns netted in; `None` when a sum overflows.
     pub(crate) fn stats(&self, n: usize) -> Option<(Vec<Stats>, Vec<Stats>)> {
-        let phase = |runs: &[Run]| -> Option<Vec<Stats>> {
-            (0..n)
-                .map(|c| runs.get(c).map_or(Some(Stats::default()), Run::stats))
-                .collect()
-        };
-        let holdout = if self.holdout.is_empty() {
-            Vec::new()
-        } else {
-            phase(&self.holdout)?
-        };
-        Some((phase(&self.calibration)?, holdout))
+        if self.returns.is_empty() {
+            return Some((
+                phase_stats(&self.calibration, n)?,
+                holdout_stats(&self.holdout, n)?,
+            ));
+        }
+        let mut calibration = self.calibration.clone();
+        let mut holdout = self.holdout.clone();
+        for held in &self.returns {
+            let runs = if is_holdout(held.key) {
+                &mut holdout
+            } else {
+                &mut calibration
+            };
+            let c = held.customer as usize;
+            if runs.len() <= c {
+                runs.resize(n.max(c + 1), Run::default());
+            }
+            runs[c].net_return(period_of(held.key), 1, held.amount)?;
+        }
+        Some((phase_stats(&calibration, n)?, holdout_stats(&holdout, n)?))
+    }
+}
+
+/// The stats of customers `0..n` (those without a run: none).
+fn phase_stats(runs: &[Run], n: usize) -> Option<Vec<Stats>> {
+    (0..n)
+        .map(|c| runs.get(c).map_or(Some(Stats::default()), Run::stats))
+        .collect()
+}
+
+/// [`phase_stats`] of the holdout: empty without holdout rows.
+fn holdout_stats(runs: &[Run], n: usize) -> Option<Vec<Stats>> {
+    if runs.is_empty() {
+        Some(Vec::new())
+    } else {
+        phase_stats(runs, n)
     }
 }

@@ -216,11 +216,16 @@ fn btyd<T>(
 }
 
 /// The rows where the ids of `customers` (state indexes) first appear.
-fn first_rows_of(state: &State, customers: &[i64]) -> Vec<u64> {
+fn first_rows_of(state: &State, customers: &[i64]) -> Result<Vec<u64>> {
     let rows = state.first_rows().unwrap_or_default();
     customers
         .iter()
-        .map(|&k| rows.get(k as usize).copied().unwrap_or(u64::MAX))
+        .map(|&k| {
+            rows.get(k as usize)
+                .copied()
+                .filter(|&row| row != u64::MAX)
+                .ok_or_else(|| crate::RfmError::Internal(format!("no first row recorded for customer {k}")))
+        })
         .collect()
 }
 
@@ -238,7 +243,7 @@ pub fn summary_of_batch(
     let (state, out) = btyd(batch, options, true, |state| {
         state.finish_summary(include_first_transaction)
     })?;
-    let rows = first_rows_of(&state, &out.customer);
+    let rows = first_rows_of(&state, &out.customer)?;
     Ok((out, rows))
 }
 
@@ -254,7 +259,7 @@ pub fn calibration_holdout_of_batch(
     let (state, out) = btyd(batch, options, true, |state| {
         state.finish_calibration_holdout(include_first_transaction)
     })?;
-    let rows = first_rows_of(&state, &out.calibration.customer);
+    let rows = first_rows_of(&state, &out.calibration.customer)?;
     Ok((out, rows))
 }
 

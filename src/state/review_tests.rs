@@ -746,3 +746,183 @@ fn r12_raise_rows_in_parallel_chunks() {
         }
     }
 }
+
+// ------------------------------------------------------------------ the one-shot fold
+// (a cold review of the fold: against the log at scale, in parallel chunks)
+
+use super::oneshot::summary_of_batch;
+use crate::periods::Weekday;
+
+struct FoldRng(u64);
+impl FoldRng {
+    fn next(&mut self, m: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % m.max(1)
+    }
+}
+
+struct Rows {
+    customer: Vec<i64>,
+    valid: Vec<bool>,
+    time: Vec<i64>,
+    amount: Vec<f64>,
+}
+
+/// Rows sorted by (period, time), returns among the purchases: foldable. Customers drawn from a window that
+/// slides with the row index (many appear only in later chunks), some null ids, NaT, NaN.
+fn foldable(n: usize, seed: u64, period_days: i64) -> Rows {
+    let mut rng = FoldRng(seed | 1);
+    let mut rows: Vec<(i64, bool, i64, i64, bool, f64)> = Vec::with_capacity(n);
+    for i in 0..n {
+        let day = (i as i64 * 500) / n as i64 + rng.next(3) as i64; // ~time ordered
+        let lo = (i as u64 * 3000) / n as u64;
+        let c = lo + rng.next(2000);
+        let valid = rng.next(50) != 0;
+        let time = if rng.next(100) == 0 {
+            NAT
+        } else {
+            day * 7 + rng.next(7) as i64
+        };
+        let amount = match rng.next(12) {
+            0 => f64::NAN,
+            1 => 0.0,
+            2..=4 => -(rng.next(5000) as f64) / 100.0,
+            _ => rng.next(100_000) as f64 / 100.0 + 0.01,
+        };
+        let is_return = amount < 0.0;
+        let p = if time == NAT {
+            i64::MIN
+        } else {
+            time.div_euclid(7 * period_days)
+        };
+        rows.push((p, is_return, time, c as i64, valid, amount));
+    }
+    rows.sort_by_key(|r| (r.0, r.2));
+    Rows {
+        customer: rows.iter().map(|r| r.3).collect(),
+        valid: rows.iter().map(|r| r.4).collect(),
+        time: rows.iter().map(|r| r.2).collect(),
+        amount: rows.iter().map(|r| r.5).collect(),
+    }
+}
+
+fn fold_batch(t: &Rows) -> Batch<'_> {
+    Batch {
+        customer: Ids::Int {
+            values: &t.customer,
+            validity: Some(&t.valid),
+        },
+        time: &t.time,
+        amount: Some(&t.amount),
+        order: None,
+    }
+}
+
+fn fold_opts(period: Period, calibration_end: Option<i64>, returns: ReturnPolicy) -> StateOptions {
+    StateOptions {
+        policy: RowPolicy {
+            zero: ZeroPolicy::Keep,
+            returns,
+            ..RowPolicy::default()
+        },
+        ticks_per_day: 7,
+        rfm: None,
+        summary: Some(SummaryView {
+            period,
+            observation_end: calibration_end.map(|_| 520 * 7),
+            calibration_end,
+        }),
+        orders: false,
+        names: ColumnNames::default(),
+    }
+}
+
+fn fold_bits(v: &[f64]) -> Vec<u64> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+#[test]
+fn parallel_fold_equals_single_thread_log() {
+    let many = rayon::ThreadPoolBuilder::new().num_threads(6).build().unwrap();
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let mut folded_runs = 0;
+    for seed in 1..4u64 {
+        for (period, days) in [(Period::Day, 1), (Period::Week(Weekday::Sun), 7)] {
+            // Week periods are sorted by 7-day blocks from day 0, not Sunday weeks: Day
+            // always folds, Week falls back to the log when it must.
+            let t = foldable(420_000, seed, days);
+            for returns in [ReturnPolicy::Net, ReturnPolicy::Drop] {
+                for cal in [None, Some(300 * 7 + 3)] {
+                    let o = fold_opts(period, cal, returns);
+                    let mut folded = State::folding(o.clone()).unwrap();
+                    folded.record_first_rows();
+                    many.install(|| folded.update(&fold_batch(&t))).unwrap();
+                    let mut logged = State::new(o.clone()).unwrap();
+                    logged.record_first_rows();
+                    one.install(|| logged.update(&fold_batch(&t))).unwrap();
+                    if period == Period::Day {
+                        assert!(folded.folded_completely(), "seed {seed} {returns:?} {cal:?}");
+                    }
+                    if !folded.folded_completely() {
+                        continue;
+                    }
+                    assert_eq!(folded.first_rows(), logged.first_rows());
+                    folded_runs += 1;
+                    let ks = |st: &State| match st.customers() {
+                        Keys::Int(k) => k.keys.clone(),
+                        _ => Vec::new(),
+                    };
+                    assert_eq!(ks(&folded), ks(&logged));
+                    if cal.is_some() {
+                        let a = folded.finish_calibration_holdout(false).unwrap();
+                        let b = logged.finish_calibration_holdout(false).unwrap();
+                        assert_eq!(
+                            fold_bits(&a.monetary_value_holdout),
+                            fold_bits(&b.monetary_value_holdout)
+                        );
+                        assert_eq!(
+                            fold_bits(&a.calibration.monetary_value),
+                            fold_bits(&b.calibration.monetary_value)
+                        );
+                        assert_eq!(a, b, "seed {seed} {period:?} {returns:?}");
+                    } else {
+                        for inc in [false, true] {
+                            let a = folded.finish_summary(inc).unwrap();
+                            let b = logged.finish_summary(inc).unwrap();
+                            assert_eq!(fold_bits(&a.monetary_value), fold_bits(&b.monetary_value));
+                            assert_eq!(a, b, "seed {seed} {period:?} {returns:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(folded_runs >= 6, "{folded_runs}");
+}
+
+/// first_rows: against a direct scan.
+#[test]
+fn first_rows_are_first_appearances() {
+    let many = rayon::ThreadPoolBuilder::new().num_threads(6).build().unwrap();
+    let t = foldable(420_000, 7, 1);
+    let o = fold_opts(Period::Day, None, ReturnPolicy::Net);
+    let (s, rows) = many
+        .install(|| summary_of_batch(&fold_batch(&t), o.clone(), false))
+        .unwrap();
+    let mut first: std::collections::HashMap<i64, u64> = Default::default();
+    for (i, (&c, &v)) in t.customer.iter().zip(&t.valid).enumerate() {
+        if v {
+            first.entry(c).or_insert(i as u64);
+        }
+    }
+    for (k, &row) in rows.iter().enumerate() {
+        let c = s.customer[k];
+        let id = t.customer[row as usize];
+        assert!(t.valid[row as usize]);
+        assert_eq!(first[&id], row, "customer {c}");
+    }
+    // Output in order of first appearance.
+    assert!(rows.windows(2).all(|w| w[0] < w[1]));
+}

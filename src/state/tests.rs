@@ -871,15 +871,27 @@ fn time_ordered(m: &Mess) -> Mess {
 }
 
 #[test]
-fn runs_concatenate_as_if_stepped_in_one_go() {
+fn runs_concatenate_and_net_returns_as_if_stepped_in_key_order() {
     use super::fold::Run;
     let mut rng = Rng(0xdead_beef);
+    let bits = |r: &Run| {
+        let s = r.stats().unwrap();
+        (
+            s.periods,
+            s.purchase_rows,
+            s.return_rows,
+            s.first,
+            s.last,
+            s.repeat.to_bits(),
+            s.total.to_bits(),
+        )
+    };
     for _ in 0..20_000 {
-        // Entries in key order: periods 0..6, both phases, purchases and returns.
+        // Entries of one phase in key order: periods 0..6, purchases and returns.
         let n = 1 + rng.next(12) as usize;
         let mut entries: Vec<(i64, u32, Fixed)> = (0..n)
             .map(|_| {
-                let key = log::key(rng.next(6) as i64, rng.next(2) == 0, rng.next(3) == 0);
+                let key = log::key(rng.next(6) as i64, false, rng.next(3) == 0);
                 let sum = Fixed::of(rng.next(2000) as f64 / 8.0 - 50.0).unwrap();
                 (key, 1 + rng.next(3) as u32, sum)
             })
@@ -889,38 +901,37 @@ fn runs_concatenate_as_if_stepped_in_one_go() {
         for &(key, rows, sum) in &entries {
             whole.step(key, rows, sum).unwrap();
         }
-        let cut = rng.next(n as u64 + 1) as usize;
+        // The purchases split in two runs, appended; the returns netted afterwards, in
+        // any order.
+        let purchases: Vec<_> = entries.iter().filter(|e| !log::is_return(e.0)).collect();
+        let cut = rng.next(purchases.len() as u64 + 1) as usize;
         let (mut head, mut tail) = (Run::default(), Run::default());
-        for &(key, rows, sum) in &entries[..cut] {
-            head.step(key, rows, sum).unwrap();
+        for &&(key, rows, sum) in &purchases[..cut] {
+            head.purchase(log::period_of(key), rows, sum).unwrap();
         }
-        for &(key, rows, sum) in &entries[cut..] {
-            tail.step(key, rows, sum).unwrap();
+        for &&(key, rows, sum) in &purchases[cut..] {
+            tail.purchase(log::period_of(key), rows, sum).unwrap();
         }
         head.concat(&tail).unwrap();
-        let bits = |r: &Run| {
-            let s = r.stats().unwrap();
-            (
-                s.periods,
-                s.purchase_rows,
-                s.return_rows,
-                s.first,
-                s.last,
-                s.repeat.to_bits(),
-                s.total.to_bits(),
-            )
-        };
+        let mut returns: Vec<_> = entries.iter().filter(|e| log::is_return(e.0)).collect();
+        returns.reverse();
+        for &&(key, rows, sum) in &returns {
+            head.net_return(log::period_of(key), rows, sum).unwrap();
+        }
         assert_eq!(bits(&head), bits(&whole), "{entries:?} cut {cut}");
         // The other way round, out of order: refused, never folded wrongly.
-        if cut > 0 && cut < n && entries[0].0 < entries[n - 1].0 {
-            let (mut late, mut early) = (Run::default(), Run::default());
-            for &(key, rows, sum) in &entries[cut..] {
-                late.step(key, rows, sum).unwrap();
+        let (first, last) = (purchases.first(), purchases.last());
+        if let (Some(first), Some(last)) = (first, last) {
+            if cut > 0 && cut < purchases.len() && log::period_of(first.0) < log::period_of(last.0) {
+                let (mut late, mut early) = (Run::default(), Run::default());
+                for &&(key, rows, sum) in &purchases[cut..] {
+                    late.purchase(log::period_of(key), rows, sum).unwrap();
+                }
+                for &&(key, rows, sum) in &purchases[..cut] {
+                    early.purchase(log::period_of(key), rows, sum).unwrap();
+                }
+                assert!(late.concat(&early).is_none(), "{entries:?} cut {cut}");
             }
-            for &(key, rows, sum) in &entries[..cut] {
-                early.step(key, rows, sum).unwrap();
-            }
-            assert!(late.concat(&early).is_none(), "{entries:?} cut {cut}");
         }
     }
 }
@@ -964,9 +975,8 @@ fn folding_the_periods_equals_the_log() {
                                 .unwrap();
                             folded.merge_owned(part).unwrap();
                         }
-                        // Rows in time order with amounts on the fixed point and no returns
-                        // always fold (returns may come before a purchase of their period).
-                        if sure && policy.returns == ReturnPolicy::Drop {
+                        // Rows in time order with amounts on the fixed point always fold.
+                        if sure {
                             assert!(folded.folded_completely(), "seed {seed} {period:?} {policy:?}");
                         }
                         if !folded.folded_completely() {
