@@ -370,6 +370,100 @@ pub fn check_weights(weights: [f64; 3]) -> Result<()> {
     Ok(())
 }
 
+/// The scores of a metric known by its histogram: `values` (distinct, in any order) and
+/// how many customers have each (`counts`), for tables too big to hold in one place
+/// (scoring a cluster's customer table). Each value gets the score
+/// [`Method::Balanced`] or [`Method::MidRank`] gives it among all the customers: the
+/// same as scoring the table itself. Values that compare equal (`-0.0` and `0.0`)
+/// count together.
+///
+/// # Errors
+/// [`RfmError::Parameter`] for a bad `bins`, a method with edges (score edges need no
+/// histogram), lengths that differ or no customer at all; [`RfmError::BadValue`] for a
+/// NaN or infinite value.
+pub fn histogram_scores(
+    values: &[f64],
+    counts: &[u64],
+    bins: u32,
+    method: &Method,
+    direction: Direction,
+    column: &str,
+) -> Result<Vec<i64>> {
+    check_bins(bins)?;
+    check_finite(values, column)?;
+    if values.len() != counts.len() {
+        return Err(RfmError::Length {
+            what: "counts",
+            got: counts.len(),
+            expected: values.len(),
+        });
+    }
+    if counts.iter().all(|&c| c == 0) {
+        return Err(RfmError::parameter("counts", "the histogram counts no customer"));
+    }
+    let keys: Vec<u64> = values.iter().map(|&v| direction_key(v, direction)).collect();
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_unstable_by_key(|&k| keys[k]);
+    // Distinct keys in increasing order with their summed counts.
+    let mut distinct: Vec<u64> = Vec::with_capacity(keys.len());
+    let mut summed: Vec<u64> = Vec::with_capacity(keys.len());
+    for &k in &order {
+        if distinct.last() == Some(&keys[k]) {
+            if let Some(last) = summed.last_mut() {
+                *last += counts[k];
+            }
+        } else {
+            distinct.push(keys[k]);
+            summed.push(counts[k]);
+        }
+    }
+    // Keys of no customer take the score of the next key up (they change no group).
+    let score_of_distinct: Vec<i64> = match method {
+        Method::Balanced => {
+            let live: Vec<usize> = (0..summed.len()).filter(|&d| summed[d] > 0).collect();
+            let live_counts: Vec<u64> = live.iter().map(|&d| summed[d]).collect();
+            let groups = balanced::group_scores(&live_counts, bins);
+            let mut scores = vec![0i64; summed.len()];
+            let mut group = 0;
+            let mut next_live = 0;
+            for (d, score) in scores.iter_mut().enumerate() {
+                while next_live < live.len() && live[next_live] < d {
+                    next_live += 1;
+                }
+                let position = next_live.min(live.len() - 1);
+                while group + 1 < groups.len() && groups[group + 1].0 <= position {
+                    group += 1;
+                }
+                *score = groups[group].1;
+            }
+            scores
+        }
+        Method::MidRank => {
+            let n: u128 = summed.iter().map(|&c| u128::from(c)).sum();
+            let mut below = 0u128;
+            summed
+                .iter()
+                .map(|&count| {
+                    let up_to = below + u128::from(count);
+                    let score = ((below + up_to) * u128::from(bins) / (2 * n)) as i64 + 1;
+                    below = up_to;
+                    score.min(i64::from(bins))
+                })
+                .collect()
+        }
+        Method::Thresholds(_) => {
+            return Err(RfmError::parameter(
+                "method",
+                "score edges apply to each value on its own: no histogram is needed",
+            ))
+        }
+    };
+    Ok(keys
+        .iter()
+        .map(|key| score_of_distinct[distinct.partition_point(|d| d < key)])
+        .collect())
+}
+
 /// Scores R, F and M, and builds the code index and the weighted score.
 ///
 /// # Errors
@@ -416,6 +510,79 @@ pub fn score(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_histogram_scores_as_its_table() {
+        // Tables with heavy ties, few and many distinct values, -0.0 and 0.0; their
+        // histograms (in a shuffled order) score every value as the table does.
+        let mut state = 0x1234_5678_9abc_def1u64;
+        let mut next = |m: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % m
+        };
+        for round in 0..400 {
+            let n = 1 + next(300) as usize;
+            let spread = [2, 5, 40, 100_000][round % 4];
+            let values: Vec<f64> = (0..n)
+                .map(|_| match next(10) {
+                    0 => 0.0,
+                    1 => -0.0,
+                    2 => 1.0,
+                    _ => next(spread) as f64 / 4.0 - 3.0,
+                })
+                .collect();
+            let mut histogram: Vec<(u64, f64, u64)> = Vec::new();
+            for &v in &values {
+                match histogram.iter_mut().find(|(_, x, _)| x.to_bits() == v.to_bits()) {
+                    Some(entry) => entry.2 += 1,
+                    None => histogram.push((next(1 << 30), v, 1)),
+                }
+            }
+            histogram.sort_unstable_by_key(|e| e.0);
+            let distinct: Vec<f64> = histogram.iter().map(|e| e.1).collect();
+            let counts: Vec<u64> = histogram.iter().map(|e| e.2).collect();
+            for bins in [2, 3, 5, 9] {
+                for method in [Method::Balanced, Method::MidRank] {
+                    for direction in [Direction::HigherIsBetter, Direction::LowerIsBetter] {
+                        let metric = Metric {
+                            values: &values,
+                            name: "x",
+                            direction,
+                            method: method.clone(),
+                        };
+                        let expected = score_metric(&metric, bins).unwrap();
+                        let scores =
+                            histogram_scores(&distinct, &counts, bins, &method, direction, "x").unwrap();
+                        for (v, e) in values.iter().zip(&expected) {
+                            let k = distinct.iter().position(|d| d.to_bits() == v.to_bits()).unwrap();
+                            assert_eq!(scores[k], *e, "{method:?} {direction:?} bins {bins} value {v}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(histogram_scores(
+            &[1.0],
+            &[1, 2],
+            5,
+            &Method::Balanced,
+            Direction::HigherIsBetter,
+            "x"
+        )
+        .is_err());
+        assert!(histogram_scores(
+            &[f64::NAN],
+            &[1],
+            5,
+            &Method::Balanced,
+            Direction::HigherIsBetter,
+            "x"
+        )
+        .is_err());
+        assert!(histogram_scores(&[1.0], &[0], 5, &Method::MidRank, Direction::HigherIsBetter, "x").is_err());
+    }
 
     fn reference(values: &[f64], bins: u32) -> Vec<i64> {
         // the definition as written: average rank, p = (rank - 0.5) / n, floor(p * bins) + 1

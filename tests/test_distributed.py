@@ -109,6 +109,41 @@ def test_dask_time_zones_and_errors() -> None:
         rfmkit.dask.rfm(ddf, **COLUMNS)
 
 
+SCORINGS = [
+    {},
+    {"bins": 4, "method": "midrank"},
+    {"bins": 3, "weights": (1, 0.5, 2.25)},
+    {"method": "thresholds", "thresholds": {"recency": [30, 60, 90, 180], "frequency": [1, 2, 4, 8],
+                                            "monetary": [50, 100, 250, 1000]}},
+]
+
+
+def assert_same_scores(one: pd.DataFrame, got: pd.DataFrame, info: dict) -> None:
+    one, got = one.sort_index(), got.sort_index()
+    assert [str(v) for v in got.index] == [str(v) for v in one.index]
+    for column in ("r_score", "f_score", "m_score", "rfm_score"):
+        assert got[column].dtype == one[column].dtype, column
+        assert np.array_equal(got[column].to_numpy(), one[column].to_numpy()), column
+    assert got["rfm_code"].astype(str).tolist() == one["rfm_code"].astype(str).tolist()
+    assert info == {"score": one.attrs["rfmkit"]["score"]}
+
+
+def test_dask_scores_equal_one_machine() -> None:
+    df = messy(21, n=6000)
+    one_table = quiet(rfmkit.rfm, df, **COLUMNS)
+    table, _ = quiet(rfmkit.dask.rfm, dd.from_pandas(df, npartitions=3), **COLUMNS, partitions=4)
+    for options in SCORINGS:
+        one = rfmkit.score(one_table, **options)
+        scored, info = rfmkit.dask.score(table, **options)
+        got = scored.compute()
+        assert isinstance(got["rfm_code"].dtype, pd.CategoricalDtype)
+        assert_same_scores(one, got, info)
+    with pytest.raises(InvalidParameterError, match="thresholds"):
+        rfmkit.dask.score(table, method="thresholds")
+    with pytest.raises(ColumnNotFoundError, match="monetary"):
+        rfmkit.dask.score(table.drop(columns=["monetary"]))
+
+
 # ---------------------------------------------------------------------------- Spark
 
 def _java() -> bool:
@@ -164,6 +199,19 @@ def test_spark_views_equal_one_machine(spark, ids: str) -> None:
             got.index = got.index.astype("Int64")
         assert_same(one, got, accounting)
         table.unpersist()
+
+
+def test_spark_scores_equal_one_machine(spark) -> None:
+    import rfmkit.spark
+
+    df = messy(23, n=6000, ids="str")
+    one_table = quiet(rfmkit.rfm, df, **COLUMNS)
+    table, _ = quiet(rfmkit.spark.rfm, spark.createDataFrame(df), **COLUMNS, partitions=3)
+    for options in SCORINGS:
+        one = rfmkit.score(one_table, **options)
+        scored, info = rfmkit.spark.score(table, **options)
+        assert_same_scores(one, _spark_table(scored), info)
+    table.unpersist()
 
 
 def test_spark_errors(spark) -> None:

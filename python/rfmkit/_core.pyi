@@ -131,6 +131,15 @@ def calibration_holdout(
 ) -> dict[str, Any]: ...
 
 # scores and segments (src/python/segments.rs)
+def histogram_scores(
+    values: npt.NDArray[np.float64],
+    counts: npt.NDArray[np.int64],
+    *,
+    bins: int,
+    method: str,
+    lower_is_better: bool,
+    name: str,
+) -> npt.NDArray[np.int64]: ...
 _Bound = tuple[float, bool] | None
 _Variable = tuple[str, bool, float, float]
 _Rule = tuple[int, list[tuple[int, _Bound, _Bound]]]

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import json
 import warnings
+from dataclasses import dataclass
 from typing import Any, Iterable, NamedTuple
 
 import pandas as pd
 
+from rfmkit import _frame
 from rfmkit._aggregate import NS_PER_DAY, Aggregator
-from rfmkit.exceptions import DataQualityWarning, InvalidParameterError
+from rfmkit.exceptions import DataQualityWarning, InvalidDataError, InvalidParameterError
 
 VIEWS = ("rfm", "summary", "calibration_holdout")
 
@@ -135,15 +137,17 @@ def partition_table(batches: Iterable[Any], view: str, params: dict, finish: dic
     for batch in batches:
         if _rows(batch):
             aggregator.update(batch)
-    with warnings.catch_warnings():
-        # The driver warns once, with the counts of every partition.
-        warnings.simplefilter("ignore", DataQualityWarning)
+    # The driver warns once, with the counts of every partition.
+    token = _frame.QUIET.set(True)
+    try:
         if view == "rfm":
             table = aggregator.finish()
         elif view == "summary":
             table = aggregator.summary(**finish)
         else:
             table = aggregator.calibration_holdout(**finish)
+    finally:
+        _frame.QUIET.reset(token)
     accounting = dict(table.attrs.get("rfmkit", {}))
     table = table.reset_index()
     table.attrs = {}
@@ -192,3 +196,111 @@ def check_text_dates(date_type_is_text: bool, date_format: str | None, frontend:
             f"cast the column to a timestamp first, so that every partition reads the dates the same way"
         )
 
+
+
+# ---------------------------------------------------------------------------- scores
+
+
+@dataclass(frozen=True)
+class ScoreRule:
+    """How every customer of a cluster's table is scored: for each metric, its sorted
+    distinct values and their scores (from the whole table's histogram), or the edges
+    given; with the bins and weights, and `info`, what ``attrs["rfmkit"]["score"]`` of
+    `rfmkit.score` records."""
+
+    steps: dict
+    bins: int
+    weights: tuple
+    info: dict
+
+
+def score_rule(histograms: dict, *, bins: Any, method: str, thresholds: Any, weights: Any) -> ScoreRule:
+    """The rule of `rfmkit.score` for a table known by `histograms` (metric -> (distinct
+    values, counts)); `histograms` is not read for ``method="thresholds"``."""
+    import numpy as np
+
+    from rfmkit import _core, _scores
+
+    bins = _scores.check_bins(bins)
+    if method not in _scores.METHODS:
+        raise InvalidParameterError(
+            f"method={method!r} is not one of 'quantile' (balanced quantiles, the default), "
+            f"'midrank' (the older mid-rank rule), 'thresholds' (your edges)"
+        )
+    if (method == "thresholds") != (thresholds is not None):
+        raise InvalidParameterError(
+            "method='thresholds' goes with thresholds= (and thresholds= with method='thresholds'), e.g. "
+            "{'recency': [30, 60, 90, 180], 'frequency': [1, 2, 4, 8], 'monetary': [50, 100, 250, 1000]}"
+        )
+    weight_values = _scores._weights(weights)
+    steps: dict[str, Any] = {}
+    levels: dict[str, int] = {}
+    if thresholds is not None:
+        edges = _scores._thresholds(thresholds)
+        empty = np.empty(0, dtype=np.float64)
+        # The core checks the edges (count, order) as `rfmkit.score` does.
+        _core.score(empty, empty, empty, bins=bins, method="quantile", thresholds=edges, weights=weight_values,
+                    names=_scores.METRICS)
+        for metric, metric_edges in zip(_scores.METRICS, edges):
+            steps[metric] = ("edges", np.asarray(metric_edges, dtype=np.float64))
+    else:
+        for metric in _scores.METRICS:
+            values, counts = histograms[metric]
+            values = np.asarray(values, dtype=np.float64)
+            scores = _core.histogram_scores(
+                values, np.asarray(counts, dtype=np.int64), bins=bins, method=method,
+                lower_is_better=metric == "recency", name=metric,
+            )
+            order = np.argsort(values, kind="stable")
+            steps[metric] = ("values", values[order], scores[order])
+            levels[metric] = int(np.unique(scores).size)
+    info = {
+        "bins": bins, "method": method,
+        "thresholds": None if thresholds is None else {k: [float(x) for x in v] for k, v in thresholds.items()},
+        "weights": [float(w) for w in weight_values], "levels": levels,
+    }
+    return ScoreRule(steps, bins, weight_values, info)
+
+
+def apply_scores(frame: pd.DataFrame, rule: ScoreRule, *, code_as_text: bool) -> pd.DataFrame:
+    """`frame` (a partition of the customer table) with the score columns of
+    `rfmkit.score`, by `rule`."""
+    import numpy as np
+
+    from rfmkit import _scores
+
+    out = frame.copy()
+    scores = []
+    for metric, column in zip(_scores.METRICS, _scores.SCORE_COLUMNS):
+        values = np.asarray(frame[metric], dtype=np.float64)
+        if not np.isfinite(values).all():
+            raise InvalidDataError(
+                f"the {metric!r} column holds a NaN or infinite value; scores need finite numbers: drop or fill "
+                f"those customers first"
+            )
+        step = rule.steps[metric]
+        if step[0] == "edges":
+            above = np.searchsorted(step[1], values, side="left")  # edges strictly below
+            score = (rule.bins - above) if metric == "recency" else (1 + above)
+        else:
+            at = np.searchsorted(step[1], values, side="left")
+            inside = at < len(step[1])
+            if not (inside.all() and np.array_equal(step[1][np.minimum(at, len(step[1]) - 1)], values)):
+                raise InvalidParameterError(f"a {metric} value of this partition is not in the table's histogram")
+            score = step[2][at]
+        score = np.asarray(score, dtype=np.int64)
+        out[column] = score
+        scores.append(score)
+    r, f, m = scores
+    codes = (r - 1) * rule.bins * rule.bins + (f - 1) * rule.bins + (m - 1)
+    labels = _scores.code_labels(rule.bins)
+    if code_as_text:
+        out["rfm_code"] = np.asarray(labels, dtype=object)[codes]
+    else:
+        out["rfm_code"] = pd.Categorical.from_codes(codes, categories=labels, ordered=True)
+    w = rule.weights
+    total = w[0] * r.astype(np.float64) + w[1] * f.astype(np.float64) + w[2] * m.astype(np.float64)
+    if all(float(x).is_integer() for x in w):
+        total = total.astype(np.int64)
+    out["rfm_score"] = total
+    return out

@@ -8,6 +8,8 @@ to the user's data: numpy views are only read, conversions make new arrays.
 
 from __future__ import annotations
 
+import contextvars
+
 import datetime as _dt
 import os
 import warnings
@@ -1051,6 +1053,12 @@ def quality(result: dict, function: str, prepared: Prepared | None = None) -> di
     )
 
 
+#: Set (per thread and task) where the accounting is added up elsewhere and warned about
+#: once: the partitions of `rfmkit.spark` and `rfmkit.dask`. (`warnings.catch_warnings`
+#: is no help there: it swaps the process-wide filters, and threads undo each other.)
+QUIET: contextvars.ContextVar[bool] = contextvars.ContextVar("rfmkit_quiet", default=False)
+
+
 def account(
     result: dict,
     function: str,
@@ -1085,7 +1093,7 @@ def account(
     if notes:
         info["notes"] = list(notes)
     dropped = sum(info["dropped"].values())
-    if dropped:
+    if dropped and not QUIET.get():
         detail = ", ".join(f"{count} {reason}" for reason, count in info["dropped"].items())
         hint = ""
         if info["dropped"].get("invalid_amount") and amount_example is not None:

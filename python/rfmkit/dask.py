@@ -25,7 +25,7 @@ from rfmkit import _distributed
 from rfmkit._distributed import Result
 from rfmkit.exceptions import ColumnNotFoundError, InvalidParameterError
 
-__all__ = ["Result", "rfm", "summary", "calibration_holdout"]
+__all__ = ["Result", "rfm", "summary", "calibration_holdout", "score"]
 
 
 def rfm(
@@ -166,3 +166,39 @@ def _first(pair: tuple[Any, dict]) -> Any:
 
 def _second(pair: tuple[Any, dict]) -> dict:
     return pair[1]
+
+
+def score(
+    table: Any,
+    *,
+    bins: int = 5,
+    method: str = "quantile",
+    thresholds: Any = None,
+    weights: Any = (1, 1, 1),
+) -> Result:
+    """R, F and M scores of a Dask customer table, as `rfmkit.score` gives them on the
+    whole table; the quantile rules collect each metric's histogram (distinct values and
+    counts), never the table. Returns ``(table, info)`` as `rfmkit.spark.score`, with
+    ``rfm_code`` categorical as on one machine."""
+    import dask
+
+    from rfmkit import _scores
+
+    for metric in _scores.METRICS:
+        if metric not in table.columns:
+            raise ColumnNotFoundError(
+                f"the table has no {metric!r} column; its columns are {sorted(map(str, table.columns))}"
+            )
+    histograms = {}
+    if method != "thresholds":
+        counts = dask.compute(*[table[metric].value_counts(dropna=False) for metric in _scores.METRICS])
+        for metric, count in zip(_scores.METRICS, counts):
+            histograms[metric] = (count.index.to_numpy(dtype="float64", na_value=float("nan")), count.to_numpy())
+    rule = _distributed.score_rule(histograms, bins=bins, method=method, thresholds=thresholds, weights=weights)
+    meta = _distributed.apply_scores(table._meta, rule, code_as_text=False)
+    scored = table.map_partitions(_distributed.apply_scores, rule, code_as_text=False, meta=meta)
+    info = dict(rule.info)
+    if method == "thresholds":
+        used = dask.compute(*[scored[c].unique() for c in _scores.SCORE_COLUMNS])
+        info["levels"] = {metric: int(len(u)) for metric, u in zip(_scores.METRICS, used)}
+    return Result(scored, {"score": info})

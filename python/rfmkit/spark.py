@@ -33,7 +33,7 @@ from rfmkit import _distributed
 from rfmkit._distributed import Result
 from rfmkit.exceptions import ColumnNotFoundError, InvalidParameterError
 
-__all__ = ["Result", "rfm", "summary", "calibration_holdout"]
+__all__ = ["Result", "rfm", "summary", "calibration_holdout", "score"]
 
 ACCOUNTING = "__rfmkit_accounting"
 
@@ -226,3 +226,65 @@ def _view_mapper(view: str, params: dict, finish: dict, columns: list[tuple[str,
             yield pa.RecordBatch.from_pydict(row)
 
     return mapper
+
+
+def score(
+    table: Any,
+    *,
+    bins: int = 5,
+    method: str = "quantile",
+    thresholds: Any = None,
+    weights: Any = (1, 1, 1),
+) -> Result:
+    """R, F and M scores of a Spark customer table (``recency``, ``frequency``,
+    ``monetary`` columns, e.g. `rfm`'s), as `rfmkit.score` gives them on the whole table.
+
+    The quantile rules need the whole distribution of each metric: its histogram
+    (distinct values and counts) is collected, never the table. Returns ``(table,
+    info)``: the table with ``r_score, f_score, m_score`` (long), ``rfm_code`` (text) and
+    ``rfm_score``, and what ``attrs["rfmkit"]["score"]`` records on one machine.
+    """
+    from pyspark.sql import functions as F
+
+    from rfmkit import _scores
+
+    fields = {field.name for field in table.schema.fields}
+    for metric in _scores.METRICS:
+        if metric not in fields:
+            raise ColumnNotFoundError(f"the table has no {metric!r} column; its columns are {sorted(fields)}")
+    histograms = {}
+    if method != "thresholds":
+        for metric in _scores.METRICS:
+            counts = table.groupBy(metric).count().toPandas()
+            histograms[metric] = (counts[metric].to_numpy(dtype="float64", na_value=float("nan")),
+                                  counts["count"].to_numpy())
+    rule = _distributed.score_rule(histograms, bins=bins, method=method, thresholds=thresholds, weights=weights)
+    from pyspark.sql import types as T
+
+    whole = all(float(w).is_integer() for w in rule.weights)
+    schema = T.StructType(
+        list(table.schema.fields)
+        + [T.StructField(column, T.LongType(), True) for column in _scores.SCORE_COLUMNS]
+        + [T.StructField("rfm_code", T.StringType(), True),
+           T.StructField("rfm_score", T.LongType() if whole else T.DoubleType(), True)]
+    )
+
+    def mapper(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+
+        arrow_schema = None
+        for batch in batches:
+            frame = batch.to_pandas()
+            scored = _distributed.apply_scores(frame, rule, code_as_text=True)
+            arrow_schema = arrow_schema or pa.schema(
+                list(batch.schema) + [pa.field(c, pa.int64()) for c in _scores.SCORE_COLUMNS]
+                + [pa.field("rfm_code", pa.string()), pa.field("rfm_score", pa.int64() if whole else pa.float64())]
+            )
+            yield pa.RecordBatch.from_pandas(scored, schema=arrow_schema, preserve_index=False)
+
+    scored = table.mapInArrow(mapper, schema)
+    info = dict(rule.info)
+    if method == "thresholds":
+        used = scored.agg(*[F.countDistinct(c).alias(c) for c in _scores.SCORE_COLUMNS]).collect()[0]
+        info["levels"] = {metric: int(used[c]) for metric, c in zip(_scores.METRICS, _scores.SCORE_COLUMNS)}
+    return Result(scored, {"score": info})

@@ -5,7 +5,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use super::{compute, to_py_err, InvalidParameterError};
-use crate::scores::{score as score_core, Direction, Method, Metric};
+use crate::scores::{
+    histogram_scores as histogram_scores_core, score as score_core, Direction, Method, Metric,
+};
 use crate::segments::{
     builtin_labels, classic8 as classic8_core, evaluate, segment_scores as segment_scores_core,
     value_matrix as value_matrix_core, value_tiers as value_tiers_core, Bound as RuleBound, Condition, Label,
@@ -23,6 +25,38 @@ fn metric_method(quantile: &str, edges: Option<Vec<f64>>) -> PyResult<Method> {
             "method={other:?} is not one of 'quantile', 'midrank', 'thresholds'"
         ))),
     }
+}
+
+/// The score of each distinct value of a metric from its histogram (`values`, `counts`),
+/// as `score` gives it on the whole column (`rfmkit::scores::histogram_scores`).
+#[pyfunction]
+#[pyo3(signature = (values, counts, *, bins, method, lower_is_better, name))]
+fn histogram_scores<'py>(
+    py: Python<'py>,
+    values: PyReadonlyArray1<'py, f64>,
+    counts: PyReadonlyArray1<'py, i64>,
+    bins: u32,
+    method: &str,
+    lower_is_better: bool,
+    name: String,
+) -> PyResult<Bound<'py, PyArray1<i64>>> {
+    let method = metric_method(method, None)?;
+    let direction = if lower_is_better {
+        Direction::LowerIsBetter
+    } else {
+        Direction::HigherIsBetter
+    };
+    let counts: Vec<u64> = counts
+        .as_slice()?
+        .iter()
+        .map(|&c| u64::try_from(c))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|_| InvalidParameterError::new_err("histogram counts must not be negative"))?;
+    let values = values.as_slice()?;
+    let scores = compute(py, || {
+        histogram_scores_core(values, &counts, bins, &method, direction, &name)
+    })?;
+    Ok(scores.into_pyarray(py))
 }
 
 /// R, F, M scores, the code index and the weighted score.
@@ -227,6 +261,7 @@ fn segment_custom<'py>(
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(score, m)?)?;
+    m.add_function(wrap_pyfunction!(histogram_scores, m)?)?;
     m.add_function(wrap_pyfunction!(segment_scores, m)?)?;
     m.add_function(wrap_pyfunction!(classic8, m)?)?;
     m.add_function(wrap_pyfunction!(value_matrix, m)?)?;
