@@ -209,9 +209,76 @@ pub fn exact_sum(fixed: Fixed, extras: impl IntoIterator<Item = f64>) -> f64 {
     fsum(fixed.exact_parts().into_iter().chain(extras))
 }
 
+/// Floats whose exact sum is the exact sum of the finite `values`, few of them: the
+/// fixed-point part's three pieces, then the values off the fixed point kept as
+/// non-overlapping partials (Shewchuk's). The partials of several slices together have
+/// the exact sum of all their values, so [`fsum`] of them is its exact rounding: how a
+/// sum is taken over the partitions of a cluster.
+pub fn exact_partials(values: &[f64]) -> Vec<f64> {
+    let mut fixed = Fixed::ZERO;
+    let mut partials: Vec<f64> = Vec::new();
+    for &value in values {
+        if let Some(sum) = Fixed::of(value).and_then(|f| fixed.checked_add(f)) {
+            fixed = sum;
+            continue;
+        }
+        // Grow the expansion by `value` (the inner loop of `fsum`): exact for finite values.
+        let mut x = value;
+        let mut kept = 0;
+        for j in 0..partials.len() {
+            let mut y = partials[j];
+            if x.abs() < y.abs() {
+                std::mem::swap(&mut x, &mut y);
+            }
+            let hi = x + y;
+            let lo = y - (hi - x);
+            if lo != 0.0 {
+                partials[kept] = lo;
+                kept += 1;
+            }
+            x = hi;
+        }
+        partials.truncate(kept);
+        partials.push(x);
+    }
+    let mut out = fixed.exact_parts().to_vec();
+    out.extend(partials);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partials_of_parts_sum_exactly() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |m: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % m
+        };
+        for _ in 0..2000 {
+            let n = next(60) as usize;
+            let values: Vec<f64> = (0..n)
+                .map(|_| match next(6) {
+                    0 => 1e-30 * next(1000) as f64,
+                    1 => 2f64.powi(70) * (next(3) as f64 - 1.0),
+                    2 => 0.1,
+                    _ => next(100_000) as f64 / 100.0 - 300.0,
+                })
+                .collect();
+            let cut = next(n as u64 + 1) as usize;
+            let mut partials = exact_partials(&values[..cut]);
+            partials.extend(exact_partials(&values[cut..]));
+            assert_eq!(
+                fsum(partials).to_bits(),
+                fsum(values.iter().copied()).to_bits(),
+                "{values:?}"
+            );
+        }
+    }
 
     /// 2^n for any n in -1074..=1023 (`powi` underflows on the way to subnormals).
     fn pow2(n: i32) -> f64 {

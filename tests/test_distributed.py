@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import rfmkit
+from rfmkit._segments import split_values
 from rfmkit.exceptions import ColumnNotFoundError, InvalidParameterError
 
 dd = pytest.importorskip("dask.dataframe")
@@ -144,6 +145,56 @@ def test_dask_scores_equal_one_machine() -> None:
         rfmkit.dask.score(table.drop(columns=["monetary"]))
 
 
+def segmentations():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        custom = rfmkit.SegmentScheme([
+            (("VIP", "贵宾"), {"r_score": (4, 5), "m_score": (5, 5)}),
+            (("Big spender", "大额客户"), {"monetary": ">= 300"}),
+        ])
+    return [
+        ("rfm11", {}),
+        ("rfm10", {"lang": "zh"}),
+        ("value4", {}),
+        ("classic8", {}),
+        ("classic8", {"split": "median", "lang": "zh"}),
+        ("classic8", {"split": {"recency": 60, "frequency": 2, "monetary": 150.5}}),
+        (custom, {}),
+    ]
+
+
+def assert_same_segments(one: pd.DataFrame, got: pd.DataFrame, info: dict) -> None:
+    one, got = one.sort_index(), got.sort_index()
+    assert [str(v) for v in got.index] == [str(v) for v in one.index]
+    assert got["segment"].astype(str).tolist() == one["segment"].astype(str).tolist()
+    assert info == {"segment": one.attrs["rfmkit"]["segment"]}
+
+
+def test_dask_segments_equal_one_machine() -> None:
+    df = messy(31, n=6000)
+    one_scored = rfmkit.score(quiet(rfmkit.rfm, df, **COLUMNS))
+    table, _ = quiet(rfmkit.dask.rfm, dd.from_pandas(df, npartitions=3), **COLUMNS, partitions=4)
+    scored, _ = rfmkit.dask.score(table)
+    for scheme, options in segmentations():
+        one = rfmkit.segment(one_scored, scheme, **options)
+        segmented, info = rfmkit.dask.segment(scored, scheme, **options)
+        got = segmented.compute()
+        assert isinstance(got["segment"].dtype, pd.CategoricalDtype)
+        assert list(got["segment"].cat.categories) == list(one["segment"].cat.categories)
+        assert_same_segments(one, got, info)
+    four, _ = rfmkit.dask.score(table, bins=4)
+    with pytest.raises(InvalidParameterError, match="bins="):
+        rfmkit.dask.segment(four, "value4")
+    assert rfmkit.dask.segment(four, "value4", bins=4)[1]["segment"]["bins"] == 4
+
+
+def test_split_mean_is_independent_of_row_order() -> None:
+    rng = np.random.default_rng(4)
+    values = rng.lognormal(3, 2, 5001).round(2)
+    means = {split_values({"m": rng.permutation(values)}, "mean")["m"] for _ in range(20)}
+    assert len(means) == 1
+
+
 # ---------------------------------------------------------------------------- Spark
 
 def _java() -> bool:
@@ -211,6 +262,22 @@ def test_spark_scores_equal_one_machine(spark) -> None:
         one = rfmkit.score(one_table, **options)
         scored, info = rfmkit.spark.score(table, **options)
         assert_same_scores(one, _spark_table(scored), info)
+    table.unpersist()
+
+
+def test_spark_segments_equal_one_machine(spark) -> None:
+    import rfmkit.spark
+
+    df = messy(33, n=6000)
+    one_scored = rfmkit.score(quiet(rfmkit.rfm, df, **COLUMNS))
+    table, _ = quiet(rfmkit.spark.rfm, spark.createDataFrame(df), **COLUMNS, partitions=3)
+    scored, _ = rfmkit.spark.score(table)
+    for scheme, options in segmentations():
+        one = rfmkit.segment(one_scored, scheme, **options)
+        segmented, info = rfmkit.spark.segment(scored, scheme, **options)
+        got = _spark_table(segmented)
+        got.index = got.index.astype("Int64")
+        assert_same_segments(one, got, info)
     table.unpersist()
 
 

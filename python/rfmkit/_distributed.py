@@ -304,3 +304,101 @@ def apply_scores(frame: pd.DataFrame, rule: ScoreRule, *, code_as_text: bool) ->
         total = total.astype(np.int64)
     out["rfm_score"] = total
     return out
+
+
+# ---------------------------------------------------------------------------- segments
+
+#: The raw columns classic8 splits.
+CLASSIC8_COLUMNS = ("recency", "frequency", "monetary")
+
+
+def partial_sums(frame: pd.DataFrame, columns: tuple) -> dict:
+    """Per column of a partition: its row count and the floats whose exact sum is the
+    column's (`_core.exact_partials`), to be added up with `math.fsum` over the partitions."""
+    import numpy as np
+
+    from rfmkit import _core
+
+    out = {}
+    for column in columns:
+        values = np.asarray(frame[column], dtype=np.float64)
+        if not np.isfinite(values).all():
+            raise InvalidDataError(
+                f"the {column!r} column holds a NaN or infinite value; segments need finite numbers: drop or fill "
+                f"those customers first"
+            )
+        out[column] = (len(values), _core.exact_partials(values).tolist())
+    return out
+
+
+def mean_of_partials(parts: Iterable[dict], columns: tuple) -> dict:
+    """The means `rfmkit.segment` splits at (`_segments.mean`), from the partitions'
+    `partial_sums`."""
+    import math
+
+    out = {}
+    for column in columns:
+        count = 0
+        partials: list = []
+        for part in parts:
+            n, pieces = part[column]
+            count += n
+            partials.extend(pieces)
+        out[column] = math.fsum(partials) / count if count else 0.0
+    return out
+
+
+def median_of_histogram(values: Any, counts: Any) -> float:
+    """`numpy.median` of the column whose distinct `values` occur `counts` times."""
+    import numpy as np
+
+    values = np.asarray(values, dtype=np.float64)
+    counts = np.asarray(counts, dtype=np.int64)
+    if not np.isfinite(values).all():
+        raise InvalidDataError("a NaN or infinite value: segments need finite numbers; drop or fill those customers")
+    order = np.argsort(values, kind="stable")
+    values, counts = values[order], counts[order]
+    n = int(counts.sum())
+    if n == 0:
+        return 0.0
+    ends = np.cumsum(counts)
+    low = values[int(np.searchsorted(ends, (n - 1) // 2, side="right"))]
+    high = values[int(np.searchsorted(ends, n // 2, side="right"))]
+    return float(low) if n % 2 else float((low + high) / 2)
+
+
+def segment_options(scheme: Any, split: Any, bins: Any, top_score: Any) -> dict:
+    """The options of `rfmkit.segment` every partition is segmented with: classic8's
+    split values (``split`` as numbers), or the bins of the score schemes (given, else 5
+    when the highest score of the table is 5, as `rfmkit.segment` guesses)."""
+    from rfmkit import _scores
+
+    if scheme == "classic8":
+        return {"split": split}
+    if bins is not None:
+        return {"bins": _scores.check_bins(bins)}
+    if top_score is not None and float(top_score) != 5.0:
+        raise InvalidParameterError(
+            f"the table's highest score is {float(top_score):g}, not 5, and a cluster's table records no bins: pass "
+            f"bins= (the bins given to score, e.g. bins={max(2, min(9, int(top_score)))})"
+        )
+    return {"bins": 5}
+
+
+def apply_segment(frame: pd.DataFrame, scheme: Any, lang: str, options: dict, *, code_as_text: bool) -> pd.DataFrame:
+    """`frame` (a partition of the customer table) with the ``segment`` column of
+    `rfmkit.segment`."""
+    from rfmkit._segments import segment
+
+    out = segment(frame, scheme, lang=lang, **options)
+    out.attrs = {}
+    if code_as_text:
+        out["segment"] = out["segment"].astype(object)
+    return out
+
+
+def segment_info(empty: pd.DataFrame, scheme: Any, lang: str, options: dict) -> dict:
+    """What ``attrs["rfmkit"]["segment"]`` of `rfmkit.segment` records, for `options`."""
+    from rfmkit._segments import segment
+
+    return {"segment": segment(empty, scheme, lang=lang, **options).attrs["rfmkit"]["segment"]}

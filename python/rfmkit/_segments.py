@@ -51,8 +51,14 @@ def labels(scheme: str, lang: str = "en") -> list[str]:
 # --------------------------------------------------------------------------- splits
 
 
+def mean(values: np.ndarray) -> float:
+    """The exactly rounded sum of `values` (`math.fsum`) over their count."""
+    return math.fsum(np.asarray(values, dtype=np.float64).tolist()) / len(values)
+
+
 def split_values(columns: Mapping[str, np.ndarray], split: Any) -> dict[str, float]:
-    """The split value of each column: its mean, its median, or the given numbers.
+    """The split value of each column: its mean (of the exactly rounded sum, so that no
+    row order changes it), its median, or the given numbers.
 
     `split` is ``"mean"``, ``"median"`` or a mapping with a number for every column name.
     An empty column splits at 0 (there is nothing to split).
@@ -71,7 +77,9 @@ def split_values(columns: Mapping[str, np.ndarray], split: Any) -> dict[str, flo
                 f"split={split!r} is not one of 'mean', 'median' or a mapping of numbers such as "
                 + "{" + ", ".join(f"{name!r}: ..." for name in names) + "}"
             )
-        statistic = np.mean if split == "mean" else np.median
+        # The mean of the exactly rounded sum: independent of the row order (and the same
+        # on a cluster, whose partitions' exact partial sums add up to it).
+        statistic = mean if split == "mean" else np.median
         return {name: float(statistic(values)) if len(values) else 0.0 for name, values in columns.items()}
     if not isinstance(split, Mapping):
         raise InvalidParameterError(f"split must be 'mean', 'median' or a mapping of numbers, got {split!r}")

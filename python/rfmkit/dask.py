@@ -25,7 +25,7 @@ from rfmkit import _distributed
 from rfmkit._distributed import Result
 from rfmkit.exceptions import ColumnNotFoundError, InvalidParameterError
 
-__all__ = ["Result", "rfm", "summary", "calibration_holdout", "score"]
+__all__ = ["Result", "rfm", "summary", "calibration_holdout", "score", "segment"]
 
 
 def rfm(
@@ -202,3 +202,39 @@ def score(
         used = dask.compute(*[scored[c].unique() for c in _scores.SCORE_COLUMNS])
         info["levels"] = {metric: int(len(u)) for metric, u in zip(_scores.METRICS, used)}
     return Result(scored, {"score": info})
+
+
+def segment(table: Any, scheme: Any = "rfm11", *, lang: str = "en", split: Any = "mean", bins: Any = None) -> Result:
+    """Rule-based segments of a Dask customer table, as `rfmkit.segment` gives them on the
+    whole table (an ordered categorical ``segment``); see `rfmkit.spark.segment`."""
+    import dask
+
+    from rfmkit import _scores
+    from rfmkit._segments import check_lang, split_values
+
+    lang = check_lang(lang)
+    empty = table._meta
+    if scheme == "classic8":
+        columns = _distributed.CLASSIC8_COLUMNS
+        for column in columns:
+            if column not in table.columns:
+                raise ColumnNotFoundError(f"classic8 splits {column!r}, and the table has no such column")
+        if split == "mean":
+            parts = [dask.delayed(_distributed.partial_sums)(part, columns) for part in table[list(columns)].to_delayed()]
+            at = _distributed.mean_of_partials(dask.compute(*parts), columns)
+        elif split == "median":
+            counts = dask.compute(*[table[c].value_counts(dropna=False) for c in columns])
+            at = {c: _distributed.median_of_histogram(count.index.to_numpy(dtype="float64", na_value=float("nan")),
+                                                      count.to_numpy()) for c, count in zip(columns, counts)}
+        else:
+            at = split_values({c: empty[c].to_numpy() for c in columns}, split)
+        options = _distributed.segment_options(scheme, at, bins, None)
+    else:
+        top = None
+        if bins is None and all(c in table.columns for c in _scores.SCORE_COLUMNS):
+            top = max(dask.compute(*[table[c].max() for c in _scores.SCORE_COLUMNS]))
+        options = _distributed.segment_options(scheme, split, bins, top)
+    info = _distributed.segment_info(empty, scheme, lang, options)
+    meta = _distributed.apply_segment(empty, scheme, lang, options, code_as_text=False)
+    segmented = table.map_partitions(_distributed.apply_segment, scheme, lang, options, code_as_text=False, meta=meta)
+    return Result(segmented, info)

@@ -33,7 +33,7 @@ from rfmkit import _distributed
 from rfmkit._distributed import Result
 from rfmkit.exceptions import ColumnNotFoundError, InvalidParameterError
 
-__all__ = ["Result", "rfm", "summary", "calibration_holdout", "score"]
+__all__ = ["Result", "rfm", "summary", "calibration_holdout", "score", "segment"]
 
 ACCOUNTING = "__rfmkit_accounting"
 
@@ -288,3 +288,66 @@ def score(
         used = scored.agg(*[F.countDistinct(c).alias(c) for c in _scores.SCORE_COLUMNS]).collect()[0]
         info["levels"] = {metric: int(used[c]) for metric, c in zip(_scores.METRICS, _scores.SCORE_COLUMNS)}
     return Result(scored, {"score": info})
+
+
+def segment(table: Any, scheme: Any = "rfm11", *, lang: str = "en", split: Any = "mean", bins: Any = None) -> Result:
+    """Rule-based segments of a Spark customer table, as `rfmkit.segment` gives them on
+    the whole table: a text ``segment`` column. classic8's ``"mean"`` / ``"median"``
+    split values come from the whole table (exact partial sums / each column's
+    histogram); the score schemes read `bins` (default: 5 when the table's highest
+    score is 5). Returns ``(table, info)`` with what ``attrs["rfmkit"]["segment"]``
+    records on one machine."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    from rfmkit import _scores
+    from rfmkit._segments import check_lang, split_values
+
+    lang = check_lang(lang)
+    fields = {field.name for field in table.schema.fields}
+    empty = table.limit(0).toPandas()
+    if scheme == "classic8":
+        for column in _distributed.CLASSIC8_COLUMNS:
+            if column not in fields:
+                raise ColumnNotFoundError(f"classic8 splits {column!r}, and the table has no such column")
+        if split == "mean":
+            columns = _distributed.CLASSIC8_COLUMNS
+
+            def sums(batches: Iterator[Any]) -> Iterator[Any]:
+                import pandas as pd
+                import pyarrow as pa
+
+                frames = [batch.to_pandas() for batch in batches]
+                frame = pd.concat(frames) if frames else pd.DataFrame({c: [] for c in columns})
+                yield pa.RecordBatch.from_pydict({"part": [json.dumps(_distributed.partial_sums(frame, columns))]})
+
+            parts = [json.loads(row[0]) for row in table.select(*columns).mapInArrow(sums, "part string").collect()]
+            at = _distributed.mean_of_partials(parts, columns)
+        elif split == "median":
+            at = {}
+            for column in _distributed.CLASSIC8_COLUMNS:
+                counts = table.groupBy(column).count().toPandas()
+                at[column] = _distributed.median_of_histogram(
+                    counts[column].to_numpy(dtype="float64", na_value=float("nan")), counts["count"].to_numpy()
+                )
+        else:
+            at = split_values({c: empty[c].to_numpy() for c in _distributed.CLASSIC8_COLUMNS}, split)
+        options = _distributed.segment_options(scheme, at, bins, None)
+    else:
+        top = None
+        if bins is None and all(c in fields for c in _scores.SCORE_COLUMNS):
+            top = table.agg(F.greatest(*[F.max(c) for c in _scores.SCORE_COLUMNS])).collect()[0][0]
+        options = _distributed.segment_options(scheme, split, bins, top)
+    info = _distributed.segment_info(empty, scheme, lang, options)
+    schema = T.StructType(list(table.schema.fields) + [T.StructField("segment", T.StringType(), True)])
+
+    def mapper(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+
+        for batch in batches:
+            out = _distributed.apply_segment(batch.to_pandas(), scheme, lang, options, code_as_text=True)
+            yield pa.RecordBatch.from_pandas(
+                out, schema=batch.schema.append(pa.field("segment", pa.string())), preserve_index=False
+            )
+
+    return Result(table.mapInArrow(mapper, schema), info)

@@ -169,6 +169,23 @@ fn accounting_to_py<'py>(py: Python<'py>, out: &Bound<'py, PyDict>, accounting: 
     Ok(())
 }
 
+/// Floats whose exact sum is the exact sum of `values` (see
+/// `rfmkit::money::exact_partials`): `math.fsum` of the partials of every part of a
+/// column is the exactly rounded sum of the whole column.
+#[pyfunction]
+fn exact_partials<'py>(
+    py: Python<'py>,
+    values: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Bound<'py, numpy::PyArray1<f64>>> {
+    let values = values.as_slice()?;
+    if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
+        return Err(PyValueError::new_err(format!(
+            "exact_partials takes finite numbers, got {bad}"
+        )));
+    }
+    Ok(crate::money::exact_partials(values).into_pyarray(py))
+}
+
 /// Dense codes of integer ids (see `rfmkit::encode::encode_i64`).
 #[pyfunction]
 #[pyo3(signature = (values, validity=None))]
@@ -594,6 +611,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(time_unit, m)?)?;
     m.add_function(wrap_pyfunction!(time_unit_aliases, m)?)?;
     m.add_function(wrap_pyfunction!(summary, m)?)?;
+    m.add_function(wrap_pyfunction!(exact_partials, m)?)?;
     m.add_function(wrap_pyfunction!(calibration_holdout, m)?)?;
     segments::register(m)?;
     state::register(m)?;
