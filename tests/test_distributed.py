@@ -188,6 +188,52 @@ def test_dask_segments_equal_one_machine() -> None:
     assert rfmkit.dask.segment(four, "value4", bins=4)[1]["segment"]["bins"] == 4
 
 
+def fitted_models(df: pd.DataFrame):
+    """BG/NBD, Gamma-Gamma and k-means fitted on one machine, and the single-machine
+    predictions every distributed one must equal."""
+    summary = quiet(rfmkit.clv.summary, df, **COLUMNS, freq="W")
+    bgf = rfmkit.clv.BetaGeoFitter().fit(summary)
+    ggf = rfmkit.clv.GammaGammaFitter().fit(summary[summary["frequency"] > 0])
+    table = quiet(rfmkit.rfm, df, **COLUMNS)
+    km = rfmkit.KMeans(3, random_state=0).fit(table[["recency", "frequency", "monetary"]])
+    f, r, T, m = (summary[c] for c in ("frequency", "recency", "T", "monetary_value"))
+    expected = {
+        "p_alive": bgf.conditional_probability_alive(f, r, T),
+        "expected_purchases": bgf.conditional_expected_number_of_purchases_up_to_time(10, f, r, T),
+        "expected_spend": ggf.conditional_expected_average_profit(f, m),
+        "clv": ggf.customer_lifetime_value(bgf, f, r, T, m, time=6, discount_rate=0.02),
+        "cluster": pd.Series(km.predict(table[["recency", "frequency", "monetary"]]), index=table.index),
+    }
+    return bgf, ggf, km, expected
+
+
+def assert_predictions(got: pd.DataFrame, expected: dict, columns: list) -> None:
+    got = got.sort_index()
+    for column in columns:
+        one = expected[column].sort_index()
+        assert [str(v) for v in got.index] == [str(v) for v in one.index]
+        assert np.array_equal(np.asarray(got[column]), np.asarray(one)), column
+
+
+def test_dask_predictions_equal_one_machine() -> None:
+    df = messy(41, n=8000)
+    bgf, ggf, km, expected = fitted_models(df)
+    ddf = dd.from_pandas(df, npartitions=3)
+    summary, _ = quiet(rfmkit.dask.summary, ddf, **COLUMNS, freq="W", partitions=4)
+    table, _ = quiet(rfmkit.dask.rfm, ddf, **COLUMNS, partitions=4)
+    got, info = rfmkit.dask.predict(summary, bgf, t=10)
+    assert info["predict"]["columns"] == ["p_alive", "expected_purchases"]
+    assert_predictions(got.compute(), expected, ["p_alive", "expected_purchases"])
+    got, _ = rfmkit.dask.predict(summary, ggf, purchase_model=bgf, time=6, discount_rate=0.02)
+    assert_predictions(got.compute(), expected, ["expected_spend", "clv"])
+    got, _ = rfmkit.dask.predict(table, km)
+    assert_predictions(got.compute(), expected, ["cluster"])
+    with pytest.raises(ColumnNotFoundError, match="T"):
+        rfmkit.dask.predict(table, bgf)
+    with pytest.raises(InvalidParameterError, match="model must be"):
+        rfmkit.dask.predict(table, object())
+
+
 def test_split_mean_is_independent_of_row_order() -> None:
     rng = np.random.default_rng(4)
     values = rng.lognormal(3, 2, 5001).round(2)
@@ -278,6 +324,27 @@ def test_spark_segments_equal_one_machine(spark) -> None:
         got = _spark_table(segmented)
         got.index = got.index.astype("Int64")
         assert_same_segments(one, got, info)
+    table.unpersist()
+
+
+def test_spark_predictions_equal_one_machine(spark) -> None:
+    import rfmkit.spark
+
+    df = messy(43, n=8000)
+    bgf, ggf, km, expected = fitted_models(df)
+    sdf = spark.createDataFrame(df)
+    summary, _ = quiet(rfmkit.spark.summary, sdf, **COLUMNS, freq="W", partitions=3)
+    table, _ = quiet(rfmkit.spark.rfm, sdf, **COLUMNS, partitions=3)
+    for data, model, options, columns in [
+        (summary, bgf, {"t": 10}, ["p_alive", "expected_purchases"]),
+        (summary, ggf, {"purchase_model": bgf, "time": 6, "discount_rate": 0.02}, ["expected_spend", "clv"]),
+        (table, km, {}, ["cluster"]),
+    ]:
+        got, _ = rfmkit.spark.predict(data, model, **options)
+        got = _spark_table(got)
+        got.index = got.index.astype("Int64")
+        assert_predictions(got, expected, columns)
+    summary.unpersist()
     table.unpersist()
 
 

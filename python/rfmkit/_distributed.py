@@ -402,3 +402,88 @@ def segment_info(empty: pd.DataFrame, scheme: Any, lang: str, options: dict) -> 
     from rfmkit._segments import segment
 
     return {"segment": segment(empty, scheme, lang=lang, **options).attrs["rfmkit"]["segment"]}
+
+
+# ---------------------------------------------------------------------------- predictions
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What `predict` adds to each partition of a customer table, and from which columns."""
+
+    model: Any
+    kind: str
+    needs: tuple
+    adds: tuple
+    options: dict
+
+
+def prediction(model: Any, *, t: Any, purchase_model: Any, time: Any, discount_rate: Any, freq: Any) -> Prediction:
+    """The predictions of a fitted `model` (checked on the driver by predicting for no
+    customer): ``BetaGeoFitter`` → ``p_alive`` (and ``expected_purchases`` over `t`
+    periods); ``GammaGammaFitter`` → ``expected_spend`` (and ``clv`` with the
+    `purchase_model`, over `time` months at `discount_rate` a month); `rfmkit.KMeans` →
+    ``cluster``."""
+    import numpy as np
+
+    from rfmkit._cluster import KMeans
+    from rfmkit.clv import BetaGeoFitter, GammaGammaFitter
+
+    options = {"t": t, "purchase_model": purchase_model, "time": time, "discount_rate": discount_rate, "freq": freq}
+    if isinstance(model, BetaGeoFitter):
+        needs: tuple = ("frequency", "recency", "T")
+        adds: tuple = ("p_alive",) + (("expected_purchases",) if t is not None else ())
+        kind = "purchases"
+    elif isinstance(model, GammaGammaFitter):
+        if purchase_model is not None and not isinstance(purchase_model, BetaGeoFitter):
+            raise InvalidParameterError("purchase_model must be a fitted rfmkit.clv.BetaGeoFitter")
+        needs = ("frequency", "monetary_value") + (("recency", "T") if purchase_model is not None else ())
+        adds = ("expected_spend",) + (("clv",) if purchase_model is not None else ())
+        kind = "spend"
+    elif isinstance(model, KMeans):
+        names = getattr(model, "feature_names_in_", None)
+        if names is None:
+            raise InvalidParameterError("the KMeans model is not fitted: fit it (on a sample of the table) first")
+        needs = tuple(str(name) for name in names)
+        adds = ("cluster",)
+        kind = "clusters"
+    else:
+        raise InvalidParameterError(
+            f"model must be a fitted rfmkit.clv.BetaGeoFitter, rfmkit.clv.GammaGammaFitter or rfmkit.KMeans, got "
+            f"{type(model).__name__}"
+        )
+    plan = Prediction(model, kind, needs, adds, options)
+    apply_prediction(pd.DataFrame({name: np.empty(0, dtype=np.float64) for name in needs}), plan)
+    return plan
+
+
+def apply_prediction(frame: pd.DataFrame, plan: Prediction) -> pd.DataFrame:
+    """`frame` (a partition of the customer table) with the columns of `plan`, computed
+    by the single-machine model row by row."""
+    import numpy as np
+
+    out = frame.copy()
+    column = {name: np.asarray(frame[name], dtype=np.float64) for name in plan.needs}
+    model, options = plan.model, plan.options
+    if plan.kind == "purchases":
+        f, r, T = column["frequency"], column["recency"], column["T"]
+        out["p_alive"] = np.asarray(model.conditional_probability_alive(f, r, T), dtype=np.float64)
+        if options["t"] is not None:
+            out["expected_purchases"] = np.asarray(
+                model.conditional_expected_number_of_purchases_up_to_time(options["t"], f, r, T), dtype=np.float64
+            )
+    elif plan.kind == "spend":
+        f, m = column["frequency"], column["monetary_value"]
+        out["expected_spend"] = np.asarray(model.conditional_expected_average_profit(f, m), dtype=np.float64)
+        if options["purchase_model"] is not None:
+            out["clv"] = np.asarray(
+                model.customer_lifetime_value(
+                    options["purchase_model"], f, column["recency"], column["T"], m, time=options["time"],
+                    discount_rate=options["discount_rate"], freq=options["freq"],
+                ),
+                dtype=np.float64,
+            )
+    else:
+        features = pd.DataFrame({name: column[name] for name in plan.needs})
+        out["cluster"] = np.asarray(model.predict(features), dtype=np.int64) if len(features) else np.empty(0, np.int64)
+    return out

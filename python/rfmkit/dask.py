@@ -25,7 +25,7 @@ from rfmkit import _distributed
 from rfmkit._distributed import Result
 from rfmkit.exceptions import ColumnNotFoundError, InvalidParameterError
 
-__all__ = ["Result", "rfm", "summary", "calibration_holdout", "score", "segment"]
+__all__ = ["Result", "rfm", "summary", "calibration_holdout", "score", "segment", "predict"]
 
 
 def rfm(
@@ -238,3 +238,28 @@ def segment(table: Any, scheme: Any = "rfm11", *, lang: str = "en", split: Any =
     meta = _distributed.apply_segment(empty, scheme, lang, options, code_as_text=False)
     segmented = table.map_partitions(_distributed.apply_segment, scheme, lang, options, code_as_text=False, meta=meta)
     return Result(segmented, info)
+
+
+def predict(
+    table: Any,
+    model: Any,
+    *,
+    t: Any = None,
+    purchase_model: Any = None,
+    time: int = 12,
+    discount_rate: float = 0.01,
+    freq: str | None = None,
+) -> Result:
+    """Predictions of a model fitted on one machine, added to every customer of a Dask
+    table partition by partition; see `rfmkit.spark.predict`."""
+    plan = _distributed.prediction(
+        model, t=t, purchase_model=purchase_model, time=time, discount_rate=discount_rate, freq=freq
+    )
+    missing = [name for name in plan.needs if name not in table.columns]
+    if missing:
+        raise ColumnNotFoundError(
+            f"{type(model).__name__} predicts from {list(plan.needs)}, and the table has no {missing}"
+        )
+    meta = _distributed.apply_prediction(table._meta, plan)
+    info = {"predict": {"model": type(model).__name__, "columns": list(plan.adds)}}
+    return Result(table.map_partitions(_distributed.apply_prediction, plan, meta=meta), info)

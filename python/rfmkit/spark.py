@@ -33,7 +33,7 @@ from rfmkit import _distributed
 from rfmkit._distributed import Result
 from rfmkit.exceptions import ColumnNotFoundError, InvalidParameterError
 
-__all__ = ["Result", "rfm", "summary", "calibration_holdout", "score", "segment"]
+__all__ = ["Result", "rfm", "summary", "calibration_holdout", "score", "segment", "predict"]
 
 ACCOUNTING = "__rfmkit_accounting"
 
@@ -350,4 +350,59 @@ def segment(table: Any, scheme: Any = "rfm11", *, lang: str = "en", split: Any =
                 out, schema=batch.schema.append(pa.field("segment", pa.string())), preserve_index=False
             )
 
+    return Result(table.mapInArrow(mapper, schema), info)
+
+
+def predict(
+    table: Any,
+    model: Any,
+    *,
+    t: Any = None,
+    purchase_model: Any = None,
+    time: int = 12,
+    discount_rate: float = 0.01,
+    freq: str | None = None,
+) -> Result:
+    """Predictions of a model fitted on the driver, added to every customer of a Spark
+    table through Arrow batches, equal to the model's single-machine predictions.
+
+    Fit the model on one machine from the table (``table.toPandas()``) or from a sample
+    of it (``table.sample(fraction=..., seed=...)``: the fit then sees a sample, the
+    predictions cover everyone). Then:
+
+    - a ``BetaGeoFitter`` adds ``p_alive`` (and ``expected_purchases`` over `t` periods)
+      from ``frequency, recency, T`` (`summary`'s columns);
+    - a ``GammaGammaFitter`` adds ``expected_spend`` from ``frequency, monetary_value``,
+      and with ``purchase_model=`` (a fitted ``BetaGeoFitter``) ``clv`` over `time`
+      months at `discount_rate` a month (as ``customer_lifetime_value``);
+    - an `rfmkit.KMeans` adds ``cluster`` from the columns it was fitted on.
+
+    Returns ``(table, info)``; `info` names the model and the added columns.
+    """
+    from pyspark.sql import types as T
+
+    plan = _distributed.prediction(
+        model, t=t, purchase_model=purchase_model, time=time, discount_rate=discount_rate, freq=freq
+    )
+    fields = {field.name for field in table.schema.fields}
+    missing = [name for name in plan.needs if name not in fields]
+    if missing:
+        raise ColumnNotFoundError(
+            f"{type(model).__name__} predicts from {list(plan.needs)}, and the table has no {missing}"
+        )
+    kinds = {"cluster": T.LongType()}
+    schema = T.StructType(
+        list(table.schema.fields) + [T.StructField(name, kinds.get(name, T.DoubleType()), True) for name in plan.adds]
+    )
+
+    def mapper(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+
+        for batch in batches:
+            out = _distributed.apply_prediction(batch.to_pandas(), plan)
+            added = [pa.field(name, pa.int64() if name == "cluster" else pa.float64()) for name in plan.adds]
+            target = pa.schema(list(batch.schema) + added)
+            yield pa.RecordBatch.from_pandas(out, schema=target, preserve_index=False)
+
+    info = {"predict": {"model": type(model).__name__, "columns": list(plan.adds)}}
     return Result(table.mapInArrow(mapper, schema), info)
