@@ -109,6 +109,31 @@ impl Fixed {
     }
 }
 
+/// Adds `value` to the non-overlapping `partials` (Shewchuk's grow-expansion): the
+/// partials keep the exact sum but the top one, which is returned for the caller to push
+/// (or to handle when it is not finite).
+#[inline]
+fn grow(partials: &mut Vec<f64>, value: f64) -> f64 {
+    let mut x = value;
+    let mut kept = 0;
+    for j in 0..partials.len() {
+        let mut y = partials[j];
+        if x.abs() < y.abs() {
+            std::mem::swap(&mut x, &mut y);
+        }
+        // Two-sum: hi + lo == x + y exactly (|x| >= |y|).
+        let hi = x + y;
+        let lo = y - (hi - x);
+        if lo != 0.0 {
+            partials[kept] = lo;
+            kept += 1;
+        }
+        x = hi;
+    }
+    partials.truncate(kept);
+    x
+}
+
 /// The correctly rounded sum of `values` (round to nearest, ties to even), whatever their
 /// order.
 ///
@@ -136,23 +161,7 @@ pub fn fsum(values: impl IntoIterator<Item = f64>) -> f64 {
     // Sum of the infinities, NaNs and overflows met; once non-zero it is the result.
     let mut special = 0.0f64;
     for value in values {
-        let mut x = value;
-        let mut kept = 0;
-        for j in 0..partials.len() {
-            let mut y = partials[j];
-            if x.abs() < y.abs() {
-                std::mem::swap(&mut x, &mut y);
-            }
-            // Two-sum: hi + lo == x + y exactly (|x| >= |y|).
-            let hi = x + y;
-            let lo = y - (hi - x);
-            if lo != 0.0 {
-                partials[kept] = lo;
-                kept += 1;
-            }
-            x = hi;
-        }
-        partials.truncate(kept);
+        let x = grow(&mut partials, value);
         if x != 0.0 {
             if x.is_finite() {
                 partials.push(x);
@@ -222,24 +231,9 @@ pub fn exact_partials(values: &[f64]) -> Vec<f64> {
             fixed = sum;
             continue;
         }
-        // Grow the expansion by `value` (the inner loop of `fsum`): exact for finite values.
-        let mut x = value;
-        let mut kept = 0;
-        for j in 0..partials.len() {
-            let mut y = partials[j];
-            if x.abs() < y.abs() {
-                std::mem::swap(&mut x, &mut y);
-            }
-            let hi = x + y;
-            let lo = y - (hi - x);
-            if lo != 0.0 {
-                partials[kept] = lo;
-                kept += 1;
-            }
-            x = hi;
-        }
-        partials.truncate(kept);
-        partials.push(x);
+        // Exact for finite values whose sums stay finite.
+        let top = grow(&mut partials, value);
+        partials.push(top);
     }
     let mut out = fixed.exact_parts().to_vec();
     out.extend(partials);

@@ -9,13 +9,12 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-
 import rfmkit
 from rfmkit._segments import split_values
 from rfmkit.exceptions import ColumnNotFoundError, InvalidParameterError
 
 dd = pytest.importorskip("dask.dataframe")
-import rfmkit.dask  # noqa: E402
+import rfmkit.dask
 
 
 def messy(seed: int, n: int = 3000, ids: str = "int", tz: str | None = None) -> pd.DataFrame:

@@ -21,14 +21,19 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable, NamedTuple
+from typing import Any, NamedTuple
 
 import pandas as pd
 
 from rfmkit import _frame
 from rfmkit._aggregate import NS_PER_DAY, Aggregator
-from rfmkit.exceptions import DataQualityWarning, InvalidDataError, InvalidParameterError
+from rfmkit.exceptions import (
+    DataQualityWarning,
+    InvalidDataError,
+    InvalidParameterError,
+)
 
 VIEWS = ("rfm", "summary", "calibration_holdout")
 

@@ -1,0 +1,292 @@
+"""The functions of `rfmkit.spark` and `rfmkit.dask`, written once: each framework
+gives a `Cluster` its few primitives (run a view on co-partitioned rows, a column's
+histogram, a row-wise map over the partitions, ...), and every public function is the
+same sequence of them. The plan and the partition-side work are in `_distributed`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from rfmkit import _distributed
+from rfmkit._distributed import Result
+from rfmkit.exceptions import ColumnNotFoundError, InvalidParameterError
+
+
+class Cluster:
+    """One framework's primitives; the public functions below use only these."""
+
+    #: "Spark" or "Dask", for messages; the module's name for warnings.
+    name = ""
+    module = ""
+    #: Whether text labels (rfm codes, segments) are plain text (Spark) or categoricals.
+    labels_as_text = False
+
+    # -- primitives ---------------------------------------------------------------
+    def columns(self, table: Any) -> list[str]:
+        raise NotImplementedError
+
+    def date_is_text(self, table: Any, column: str) -> bool:
+        raise NotImplementedError
+
+    def run_view(self, table: Any, view: str, params: dict, finish: dict, partitions: Any, function: str) -> Result:
+        raise NotImplementedError
+
+    def histogram(self, table: Any, column: str) -> tuple[Any, Any]:
+        """The distinct values of `column` (NaN for nulls) and how often each occurs."""
+        raise NotImplementedError
+
+    def maximum(self, table: Any, columns: tuple) -> Any:
+        raise NotImplementedError
+
+    def distinct_counts(self, table: Any, columns: tuple) -> dict[str, int]:
+        raise NotImplementedError
+
+    def partial_sums(self, table: Any, columns: tuple) -> list[dict]:
+        raise NotImplementedError
+
+    def empty(self, table: Any) -> pd.DataFrame:
+        """The table with no rows, as pandas (its columns and types)."""
+        raise NotImplementedError
+
+    def map_rows(self, table: Any, function: Callable[[pd.DataFrame], pd.DataFrame]) -> Any:
+        """`function` applied to every partition (as pandas); it adds columns only."""
+        raise NotImplementedError
+
+    # -- the public functions -------------------------------------------------------
+    def check_columns(self, table: Any, names: dict[str, Any]) -> None:
+        present = self.columns(table)
+        for role, name in names.items():
+            if name is not None and name not in present:
+                raise ColumnNotFoundError(
+                    f"{role}={name!r} is not a column of the DataFrame; its columns are {sorted(map(str, present))}"
+                )
+
+    def view(self, table: Any, view: str, params: dict, finish: dict, partitions: Any) -> Result:
+        self.check_columns(table, {role: params.get(role) for role in ("customer", "date", "amount", "order")})
+        if partitions is not None and (
+            not isinstance(partitions, int) or isinstance(partitions, bool) or partitions < 1
+        ):
+            raise InvalidParameterError(f"partitions must be a positive integer, got {partitions!r}")
+        _distributed.check_text_dates(self.date_is_text(table, params["date"]), params["date_format"], self.name)
+        return self.run_view(table, view, params, finish, partitions, f"{self.module}.{view}")
+
+    def score(self, table: Any, *, bins: Any, method: str, thresholds: Any, weights: Any) -> Result:
+        from rfmkit import _scores
+
+        missing = [metric for metric in _scores.METRICS if metric not in self.columns(table)]
+        if missing:
+            raise ColumnNotFoundError(
+                f"the table has no {', '.join(map(repr, missing))} column; its columns are "
+                f"{sorted(map(str, self.columns(table)))}"
+            )
+        histograms = {}
+        if method != "thresholds":
+            histograms = {metric: self.histogram(table, metric) for metric in _scores.METRICS}
+        rule = _distributed.score_rule(histograms, bins=bins, method=method, thresholds=thresholds, weights=weights)
+        text = self.labels_as_text
+        scored = self.map_rows(table, lambda frame: _distributed.apply_scores(frame, rule, code_as_text=text))
+        info = dict(rule.info)
+        if method == "thresholds":
+            used = self.distinct_counts(scored, _scores.SCORE_COLUMNS)
+            info["levels"] = {metric: used[c] for metric, c in zip(_scores.METRICS, _scores.SCORE_COLUMNS)}
+        return Result(scored, {"score": info})
+
+    def segment(self, table: Any, scheme: Any, *, lang: str, split: Any, bins: Any) -> Result:
+        from rfmkit import _scores
+        from rfmkit._segments import check_lang, split_values
+
+        lang = check_lang(lang)
+        empty = self.empty(table)
+        if scheme == "classic8":
+            columns = _distributed.CLASSIC8_COLUMNS
+            for column in columns:
+                if column not in self.columns(table):
+                    raise ColumnNotFoundError(f"classic8 splits {column!r}, and the table has no such column")
+            if split == "mean":
+                at = _distributed.mean_of_partials(self.partial_sums(table, columns), columns)
+            elif split == "median":
+                at = {c: _distributed.median_of_histogram(*self.histogram(table, c)) for c in columns}
+            else:
+                at = split_values({c: empty[c].to_numpy() for c in columns}, split)
+            options = _distributed.segment_options(scheme, at, bins, None)
+        else:
+            top = None
+            if bins is None and all(c in self.columns(table) for c in _scores.SCORE_COLUMNS):
+                top = self.maximum(table, _scores.SCORE_COLUMNS)
+            options = _distributed.segment_options(scheme, split, bins, top)
+        info = _distributed.segment_info(empty, scheme, lang, options)
+        text = self.labels_as_text
+        segmented = self.map_rows(
+            table, lambda frame: _distributed.apply_segment(frame, scheme, lang, options, code_as_text=text)
+        )
+        return Result(segmented, info)
+
+    def predict(self, table: Any, model: Any, **options: Any) -> Result:
+        plan = _distributed.prediction(model, **options)
+        missing = [name for name in plan.needs if name not in self.columns(table)]
+        if missing:
+            raise ColumnNotFoundError(
+                f"{type(model).__name__} predicts from {list(plan.needs)}, and the table has no {missing}"
+            )
+        info = {"predict": {"model": type(model).__name__, "columns": list(plan.adds)}}
+        return Result(self.map_rows(table, lambda frame: _distributed.apply_prediction(frame, plan)), info)
+
+
+def public_functions(cluster: Cluster) -> dict[str, Callable[..., Result]]:
+    """`rfm`, `summary`, `calibration_holdout`, `score`, `segment` and `predict` on
+    `cluster`, with the parameters (and defaults) of the single-machine functions."""
+
+    def rfm(
+        df: Any,
+        *,
+        customer: str,
+        date: str,
+        amount: str,
+        order: str | None = None,
+        as_of: Any = None,
+        window: Any = None,
+        zero: str = "drop",
+        returns: str = "net",
+        invalid: str = "drop",
+        date_format: str | None = None,
+        dayfirst: bool | None = None,
+        partitions: int | None = None,
+    ) -> Result:
+        params = _distributed.row_params(
+            "rfm", customer=customer, date=date, amount=amount, order=order, as_of=as_of, window=window, zero=zero,
+            returns=returns, invalid=invalid, date_format=date_format, dayfirst=dayfirst,
+        )
+        return cluster.view(df, "rfm", params, {}, partitions)
+
+    def summary(
+        df: Any,
+        *,
+        customer: str,
+        date: str,
+        amount: str | None = None,
+        freq: str = "D",
+        freq_multiplier: float = 1,
+        observation_period_end: Any = None,
+        include_first_transaction: bool = False,
+        zero: str = "keep",
+        returns: str = "drop",
+        invalid: str = "drop",
+        date_format: str | None = None,
+        dayfirst: bool | None = None,
+        partitions: int | None = None,
+    ) -> Result:
+        params = _distributed.row_params(
+            "summary", customer=customer, date=date, amount=amount, freq=freq,
+            observation_period_end=observation_period_end, zero=zero, returns=returns, invalid=invalid,
+            date_format=date_format, dayfirst=dayfirst,
+        )
+        finish = {"freq_multiplier": freq_multiplier, "include_first_transaction": include_first_transaction}
+        return cluster.view(df, "summary", params, finish, partitions)
+
+    def calibration_holdout(
+        df: Any,
+        *,
+        customer: str,
+        date: str,
+        calibration_period_end: Any,
+        observation_period_end: Any = None,
+        amount: str | None = None,
+        freq: str = "D",
+        freq_multiplier: float = 1,
+        include_first_transaction: bool = False,
+        zero: str = "keep",
+        returns: str = "drop",
+        invalid: str = "drop",
+        date_format: str | None = None,
+        dayfirst: bool | None = None,
+        partitions: int | None = None,
+    ) -> Result:
+        params = _distributed.row_params(
+            "calibration_holdout", customer=customer, date=date, amount=amount, freq=freq,
+            observation_period_end=observation_period_end, calibration_period_end=calibration_period_end,
+            zero=zero, returns=returns, invalid=invalid, date_format=date_format, dayfirst=dayfirst,
+        )
+        finish = {"freq_multiplier": freq_multiplier, "include_first_transaction": include_first_transaction}
+        return cluster.view(df, "calibration_holdout", params, finish, partitions)
+
+    def score(
+        table: Any, *, bins: int = 5, method: str = "quantile", thresholds: Any = None, weights: Any = (1, 1, 1)
+    ) -> Result:
+        return cluster.score(table, bins=bins, method=method, thresholds=thresholds, weights=weights)
+
+    def segment(table: Any, scheme: Any = "rfm11", *, lang: str = "en", split: Any = "mean", bins: Any = None) -> Result:
+        return cluster.segment(table, scheme, lang=lang, split=split, bins=bins)
+
+    def predict(
+        table: Any,
+        model: Any,
+        *,
+        t: Any = None,
+        purchase_model: Any = None,
+        time: int = 12,
+        discount_rate: float = 0.01,
+        freq: str | None = None,
+    ) -> Result:
+        return cluster.predict(
+            table, model, t=t, purchase_model=purchase_model, time=time, discount_rate=discount_rate, freq=freq
+        )
+
+    functions = {
+        "rfm": rfm, "summary": summary, "calibration_holdout": calibration_holdout, "score": score,
+        "segment": segment, "predict": predict,
+    }
+    for name, function in functions.items():
+        function.__doc__ = DOCS[name].format(frame=cluster.name, module=cluster.module)
+        function.__module__ = cluster.module
+        function.__qualname__ = name
+    return functions
+
+
+DOCS = {
+    "rfm": """The RFM table of a {frame} DataFrame, as `rfmkit.rfm` gives it on one machine.
+
+    Parameters are those of `rfmkit.rfm`; `partitions` is the number of partitions the rows
+    are spread over by customer. When `as_of` is not given, one pass finds the last valid
+    date first. Text dates need `date_format`.
+
+    Returns
+    -------
+    Result
+        ``(table, accounting)``: a {frame} DataFrame with the customer id and the columns of
+        `rfmkit.rfm`, and the accounting dict of ``attrs["rfmkit"]`` summed over the
+        partitions (a `DataQualityWarning` when rows were dropped, as on one machine).
+    """,
+    "summary": """The BTYD summary of a {frame} DataFrame, as `rfmkit.clv.summary` gives it on one
+    machine (``frequency, recency, T[, monetary_value]``); see `{module}.rfm` for the result.
+    """,
+    "calibration_holdout": """The calibration summary and holdout columns of a {frame} DataFrame, as
+    `rfmkit.clv.calibration_holdout` gives them on one machine; see `{module}.rfm`.
+    """,
+    "score": """R, F and M scores of a {frame} customer table (``recency``, ``frequency``,
+    ``monetary`` columns, e.g. `{module}.rfm`'s), as `rfmkit.score` gives them on the whole table.
+
+    The quantile rules need the whole distribution of each metric: its histogram (distinct
+    values and counts) is collected and scored by the core, never the table. Returns
+    ``(table, info)``: the table with ``r_score, f_score, m_score``, ``rfm_code`` and
+    ``rfm_score``, and ``{{"score": ...}}``, what ``attrs["rfmkit"]["score"]`` records.
+    """,
+    "segment": """Rule-based segments of a {frame} customer table, as `rfmkit.segment` gives them on
+    the whole table (a ``segment`` column). classic8's ``"mean"`` / ``"median"`` split values
+    come from the whole table (exact partial sums / each column's histogram); the score
+    schemes read `bins` (default: 5 when the table's highest score is 5). Returns
+    ``(table, info)`` with what ``attrs["rfmkit"]["segment"]`` records on one machine.
+    """,
+    "predict": """Predictions of a model fitted on one machine, added to every customer of a {frame}
+    table partition by partition, equal to the model's single-machine predictions.
+
+    Fit the model from the table or from a sample of it. Then a ``BetaGeoFitter`` adds
+    ``p_alive`` (and ``expected_purchases`` over `t` periods) from ``frequency, recency, T``;
+    a ``GammaGammaFitter`` adds ``expected_spend`` from ``frequency, monetary_value``, and
+    with ``purchase_model=`` (a fitted ``BetaGeoFitter``) ``clv`` over `time` months at
+    `discount_rate` a month; an `rfmkit.KMeans` adds ``cluster`` from the columns it was
+    fitted on. Returns ``(table, info)``; `info` names the model and the added columns.
+    """,
+}
