@@ -105,6 +105,10 @@ def test_dask_time_zones_and_errors() -> None:
     assert_same(quiet(rfmkit.rfm, as_text, **COLUMNS, date_format="%d/%m/%Y"), table.compute(), accounting)
     with pytest.raises(InvalidParameterError, match="partitions"):
         rfmkit.dask.rfm(ddf, **COLUMNS, partitions=0)
+    with pytest.raises(rfmkit.DtypeError, match="to_numeric"):
+        rfmkit.dask.rfm(dd.from_pandas(df.assign(amt=df["amt"].astype(str)), npartitions=2), **COLUMNS)
+    scored, info = rfmkit.dask.score(quiet(rfmkit.dask.rfm, ddf, **COLUMNS)[0].head(0, compute=False))
+    assert len(scored.compute()) == 0 and info["score"]["levels"]["recency"] == 0
     with pytest.warns(rfmkit.DataQualityWarning, match="rfmkit.dask.rfm dropped"):
         rfmkit.dask.rfm(ddf, **COLUMNS)
 
@@ -347,6 +351,55 @@ def test_spark_predictions_equal_one_machine(spark) -> None:
     table.unpersist()
 
 
+def test_spark_keeps_the_kind_of_the_date_column_in_any_session_zone(spark) -> None:
+    """Wall-clock timestamps and dates come back as they went in, whatever the session's
+    zone (a timestamp_ntz written out as a UTC instant was shown 8 hours late in
+    Asia/Shanghai); instants are counted on the session's calendar."""
+    import datetime as dt
+
+    import rfmkit.spark
+
+    rows = [(1, dt.datetime(2024, 1, 1, 2, 0), 10.0), (1, dt.datetime(2024, 1, 5, 23, 0), 5.0),
+            (2, dt.datetime(2024, 1, 3, 12, 0), 7.5)]
+    local = pd.DataFrame(rows, columns=["cid", "ts", "amt"])
+    one = rfmkit.rfm(local, **COLUMNS)
+    previous = spark.conf.get("spark.sql.session.timeZone")
+    try:
+        for zone in ("Asia/Shanghai", "America/New_York"):
+            spark.conf.set("spark.sql.session.timeZone", zone)
+            wall = spark.createDataFrame(rows, "cid long, ts timestamp_ntz, amt double")
+            table, _ = rfmkit.spark.rfm(wall, **COLUMNS, partitions=1)
+            got = _spark_table(table).sort_index()
+            assert got["last_purchase"].tolist() == one["last_purchase"].tolist()
+            assert got["recency"].tolist() == one["recency"].tolist()
+            table.unpersist()
+            days = spark.createDataFrame(rows, "cid long, ts timestamp_ntz, amt double").selectExpr(
+                "cid", "to_date(ts) as ts", "amt")
+            table, _ = rfmkit.spark.rfm(days, **COLUMNS, partitions=2)
+            got = _spark_table(table).sort_index()
+            as_dates = rfmkit.rfm(local.assign(ts=local["ts"].dt.normalize()), **COLUMNS)
+            assert [str(d)[:10] for d in got["first_purchase"]] == [str(d)[:10] for d in as_dates["first_purchase"]]
+            assert got["recency"].tolist() == as_dates["recency"].tolist()
+            table.unpersist()
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", previous)
+
+
+def test_spark_results_free_their_cache_and_keep_whole_number_ids(spark) -> None:
+    import rfmkit.spark
+
+    df = messy(7).assign(cid=lambda d: d["cid"].astype("float64"))
+    persistent = spark.sparkContext._jsc.getPersistentRDDs
+    before = len(persistent())
+    table, _ = quiet(rfmkit.spark.rfm, spark.createDataFrame(df), **COLUMNS, partitions=2)
+    assert table.is_cached and len(persistent()) == before + 1
+    assert table.schema["cid"].dataType.typeName() == "long"  # as one machine: int64
+    table.unpersist(blocking=True)
+    assert len(persistent()) == before
+    scored, info = rfmkit.spark.score(table.limit(0))
+    assert scored.count() == 0 and info["score"]["levels"] == {"recency": 0, "frequency": 0, "monetary": 0}
+
+
 def test_spark_errors(spark) -> None:
     import rfmkit.spark
 
@@ -359,3 +412,15 @@ def test_spark_errors(spark) -> None:
         rfmkit.spark.summary(text, **COLUMNS)
     with pytest.warns(rfmkit.DataQualityWarning, match="rfmkit.spark.rfm dropped"):
         rfmkit.spark.rfm(sdf, **COLUMNS)
+    as_text = spark.createDataFrame(df.assign(amt=df["amt"].astype(str)))
+    with pytest.raises(rfmkit.DtypeError, match="cast"):
+        rfmkit.spark.rfm(as_text, **COLUMNS)
+    numbers = spark.createDataFrame(df.assign(ts=df["ts"].dt.strftime("%Y%m%d").astype(int)))
+    with pytest.raises(InvalidParameterError, match="%Y%m%d"):
+        rfmkit.spark.rfm(numbers, **COLUMNS)
+    with pytest.raises(InvalidParameterError, match="rfmkit.rfm"):
+        rfmkit.spark.rfm(df, **COLUMNS)
+    result = quiet(rfmkit.spark.rfm, sdf, **COLUMNS)
+    with pytest.raises(InvalidParameterError, match="unpack"):
+        rfmkit.spark.score(result)
+    result.table.unpersist()

@@ -167,9 +167,10 @@ def accounting_text(accounting: dict) -> str:
     return json.dumps(accounting, sort_keys=True, default=str)
 
 
-def add_accountings(parts: Iterable[dict], function: str, *, stacklevel: int = 3) -> dict:
+def add_accountings(parts: Iterable[dict], function: str, *, base: dict | None = None, stacklevel: int = 3) -> dict:
     """The accountings of the partitions added up (the counts; the other entries, the
-    same in every partition, taken once), with the single-machine warning when rows were
+    same in every partition, taken once; those of `base`, the accounting of no rows,
+    when no partition has them), with the single-machine warning when rows were
     dropped."""
     total: dict[str, Any] = {"rows_in": 0, "rows_used": 0, "dropped": {}}
     for part in parts:
@@ -180,6 +181,8 @@ def add_accountings(parts: Iterable[dict], function: str, *, stacklevel: int = 3
         for key, value in part.items():
             if key not in ("rows_in", "rows_used", "dropped") and value is not None:
                 total.setdefault(key, value)
+    for key, value in (base or {}).items():
+        total.setdefault(key, value)
     dropped = sum(total["dropped"].values())
     if dropped:
         detail = ", ".join(f"{count} {reason}" for reason, count in total["dropped"].items())
@@ -192,14 +195,20 @@ def add_accountings(parts: Iterable[dict], function: str, *, stacklevel: int = 3
     return total
 
 
-def check_text_dates(date_type_is_text: bool, date_format: str | None, frontend: str) -> None:
-    """Text dates need `date_format` on a cluster: each partition would otherwise infer
-    its own format from its own rows."""
-    if date_type_is_text and date_format is None:
+def check_text_dates(kind: str, date_format: str | None, frontend: str) -> None:
+    """Dates that are not timestamps (`kind` "text" or "number") need `date_format` on a
+    cluster: each partition would otherwise infer its own format from its own rows."""
+    if date_format is not None or kind not in ("text", "number"):
+        return
+    if kind == "number":
         raise InvalidParameterError(
-            f"the date column holds text: on {frontend}, give date_format= (e.g. '%Y-%m-%d' or '%d/%m/%Y'), or "
-            f"cast the column to a timestamp first, so that every partition reads the dates the same way"
+            f"the date column holds numbers: on {frontend}, give their format, e.g. date_format='%Y%m%d' for "
+            f"20240131 (or 'unix' / 'unix_ms' for epoch seconds / milliseconds, 'excel' for Excel serial days)"
         )
+    raise InvalidParameterError(
+        f"the date column holds text: on {frontend}, give date_format= (e.g. '%Y-%m-%d' or '%d/%m/%Y'), or "
+        f"cast the column to a timestamp first, so that every partition reads the dates the same way"
+    )
 
 
 
@@ -252,6 +261,11 @@ def score_rule(histograms: dict, *, bins: Any, method: str, thresholds: Any, wei
         for metric in _scores.METRICS:
             values, counts = histograms[metric]
             values = np.asarray(values, dtype=np.float64)
+            if values.size == 0:
+                # No customer: nothing to score (as `rfmkit.score` on an empty table).
+                steps[metric] = ("values", values, np.empty(0, dtype=np.int64))
+                levels[metric] = 0
+                continue
             scores = _core.histogram_scores(
                 values, np.asarray(counts, dtype=np.int64), bins=bins, method=method,
                 lower_is_better=metric == "recency", name=metric,
@@ -448,14 +462,17 @@ def prediction(model: Any, *, t: Any, purchase_model: Any, time: Any, discount_r
     elif isinstance(model, KMeans):
         names = getattr(model, "feature_names_in_", None)
         if names is None:
-            raise InvalidParameterError("the KMeans model is not fitted: fit it (on a sample of the table) first")
+            from rfmkit.exceptions import NotFittedError
+
+            raise NotFittedError("the KMeans model is not fitted: fit it (on the table or a sample of it) first")
         needs = tuple(str(name) for name in names)
         adds = ("cluster",)
         kind = "clusters"
     else:
+        kind = type(model)
         raise InvalidParameterError(
             f"model must be a fitted rfmkit.clv.BetaGeoFitter, rfmkit.clv.GammaGammaFitter or rfmkit.KMeans, got "
-            f"{type(model).__name__}"
+            f"{kind.__module__}.{kind.__qualname__}"
         )
     plan = Prediction(model, kind, needs, adds, options)
     apply_prediction(pd.DataFrame({name: np.empty(0, dtype=np.float64) for name in needs}), plan)

@@ -28,7 +28,15 @@ class Cluster:
     def columns(self, table: Any) -> list[str]:
         raise NotImplementedError
 
-    def date_is_text(self, table: Any, column: str) -> bool:
+    def date_kind(self, table: Any, column: str) -> str:
+        """"time" (timestamps, dates), "number" or "text"."""
+        raise NotImplementedError
+
+    def amount_is_numeric(self, table: Any, column: str) -> bool:
+        raise NotImplementedError
+
+    def is_frame(self, table: Any) -> bool:
+        """Whether `table` is a DataFrame of this framework."""
         raise NotImplementedError
 
     def run_view(self, table: Any, view: str, params: dict, finish: dict, partitions: Any, function: str) -> Result:
@@ -56,6 +64,19 @@ class Cluster:
         raise NotImplementedError
 
     # -- the public functions -------------------------------------------------------
+    def check_frame(self, table: Any, function: str) -> None:
+        if self.is_frame(table):
+            return
+        if isinstance(table, Result):
+            raise InvalidParameterError(
+                f"{self.module}.{function} takes the table of a Result: unpack it first, "
+                f"table, info = {self.module}.<function>(...)"
+            )
+        raise InvalidParameterError(
+            f"{self.module}.{function} takes a {self.name} DataFrame, got {type(table).__module__}."
+            f"{type(table).__qualname__}; for a table in memory use rfmkit.{function} (or rfmkit.clv.{function})"
+        )
+
     def check_columns(self, table: Any, names: dict[str, Any]) -> None:
         present = self.columns(table)
         for role, name in names.items():
@@ -65,17 +86,30 @@ class Cluster:
                 )
 
     def view(self, table: Any, view: str, params: dict, finish: dict, partitions: Any) -> Result:
+        from rfmkit.exceptions import DtypeError
+
+        self.check_frame(table, view)
         self.check_columns(table, {role: params.get(role) for role in ("customer", "date", "amount", "order")})
+        amount = params.get("amount")
+        if amount is not None and not self.amount_is_numeric(table, amount):
+            cast = "df.withColumn(name, F.col(name).cast('double'))" if self.name == "Spark" else (
+                "df[name] = dd.to_numeric(df[name])")
+            raise DtypeError(
+                f"the amount column {amount!r} is not numeric on {self.name} (text read from a CSV?): cast it first, "
+                f"e.g. {cast}; for amounts written with a decimal comma or thousands separators, read the files "
+                f"with rfmkit.scan_transactions(..., decimal=',', thousands='.') instead"
+            )
         if partitions is not None and (
             not isinstance(partitions, int) or isinstance(partitions, bool) or partitions < 1
         ):
             raise InvalidParameterError(f"partitions must be a positive integer, got {partitions!r}")
-        _distributed.check_text_dates(self.date_is_text(table, params["date"]), params["date_format"], self.name)
+        _distributed.check_text_dates(self.date_kind(table, params["date"]), params["date_format"], self.name)
         return self.run_view(table, view, params, finish, partitions, f"{self.module}.{view}")
 
     def score(self, table: Any, *, bins: Any, method: str, thresholds: Any, weights: Any) -> Result:
         from rfmkit import _scores
 
+        self.check_frame(table, "score")
         missing = [metric for metric in _scores.METRICS if metric not in self.columns(table)]
         if missing:
             raise ColumnNotFoundError(
@@ -98,6 +132,7 @@ class Cluster:
         from rfmkit import _scores
         from rfmkit._segments import check_lang, split_values
 
+        self.check_frame(table, "segment")
         lang = check_lang(lang)
         empty = self.empty(table)
         if scheme == "classic8":
@@ -125,6 +160,7 @@ class Cluster:
         return Result(segmented, info)
 
     def predict(self, table: Any, model: Any, **options: Any) -> Result:
+        self.check_frame(table, "predict")
         plan = _distributed.prediction(model, **options)
         missing = [name for name in plan.needs if name not in self.columns(table)]
         if missing:

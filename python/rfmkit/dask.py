@@ -39,8 +39,18 @@ class _Dask(Cluster):
     def columns(self, table: Any) -> list[str]:
         return list(table.columns)
 
-    def date_is_text(self, table: Any, column: str) -> bool:
-        return not pd.api.types.is_datetime64_any_dtype(table[column].dtype)
+    def date_kind(self, table: Any, column: str) -> str:
+        dtype = table[column].dtype
+        if pd.api.types.is_datetime64_any_dtype(dtype):
+            return "time"
+        return "number" if pd.api.types.is_numeric_dtype(dtype) else "text"
+
+    def amount_is_numeric(self, table: Any, column: str) -> bool:
+        dtype = table[column].dtype
+        return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+    def is_frame(self, table: Any) -> bool:
+        return hasattr(table, "to_delayed") and hasattr(table, "map_partitions") and hasattr(table, "_meta")
 
     def run_view(self, table: Any, view: str, params: dict, finish: dict, partitions: Any, function: str) -> Result:
         return _run(table, view, params, finish, partitions, function)
@@ -98,7 +108,8 @@ def _run(ddf: Any, view: str, params: dict, finish: dict, partitions: int | None
     results = [dask.delayed(_partition)(part, view, params, finish) for part in spread.to_delayed()]
     results = list(dask.persist(*results))
     accountings = dask.compute(*[dask.delayed(_second)(result) for result in results])
-    accounting = _distributed.add_accountings(accountings, function, stacklevel=6)
+    base = _distributed.partition_table([], view, params, finish)[1]
+    accounting = _distributed.add_accountings(accountings, function, base=base, stacklevel=6)
     table = dd.from_delayed([dask.delayed(_first)(result) for result in results])
     return Result(table, accounting)
 

@@ -39,6 +39,7 @@ from rfmkit._distributed_api import Cluster, public_functions
 __all__ = ["Result", "calibration_holdout", "predict", "rfm", "score", "segment", "summary"]
 
 ACCOUNTING = "__rfmkit_accounting"
+_NUMBERS = ("byte", "short", "integer", "long", "float", "double", "decimal")
 
 
 class _Spark(Cluster):
@@ -49,9 +50,17 @@ class _Spark(Cluster):
     def columns(self, table: Any) -> list[str]:
         return [field.name for field in table.schema.fields]
 
-    def date_is_text(self, table: Any, column: str) -> bool:
+    def date_kind(self, table: Any, column: str) -> str:
         kind = table.schema[column].dataType.typeName()
-        return kind not in ("timestamp", "timestamp_ntz", "date")
+        if kind in ("timestamp", "timestamp_ntz", "date"):
+            return "time"
+        return "number" if kind in _NUMBERS else "text"
+
+    def amount_is_numeric(self, table: Any, column: str) -> bool:
+        return table.schema[column].dataType.typeName() in _NUMBERS
+
+    def is_frame(self, table: Any) -> bool:
+        return hasattr(table, "schema") and hasattr(table, "mapInArrow")
 
     def run_view(self, table: Any, view: str, params: dict, finish: dict, partitions: Any, function: str) -> Result:
         return _run(table, view, params, finish, partitions, function)
@@ -137,36 +146,74 @@ def _run(df: Any, view: str, params: dict, finish: dict, partitions: int | None,
     if _distributed.needs_end(view, params):
         latest = rows.mapInArrow(_last_valid_mapper(params), "latest long").agg(F.max("latest")).collect()[0][0]
         params = _distributed.with_end(view, params, latest)
-    columns = _result_columns(view, params, finish)
-    schema = _schema(fields[params["customer"]], columns)
-    if partitions is not None:
-        spread = rows.repartition(partitions, params["customer"])
-    else:
-        spread = rows.repartition(params["customer"])
-    mapped = spread.mapInArrow(_view_mapper(view, params, finish, columns), schema).persist(
-        StorageLevel.MEMORY_AND_DISK
-    )
+    empty, base = _distributed.partition_table([], view, params, finish)
+    columns = [(str(name), empty[name].dtype.kind) for name in list(empty.columns)[1:]]
+    types = _OutputTypes(fields[params["customer"]].dataType, fields[params["date"]].dataType)
+    if partitions is None:
+        # As many as the input has (Spark's default of 200 shuffle partitions costs a
+        # Python task each, seconds on small tables).
+        partitions = _input_partitions(df)
+    spread = rows.repartition(partitions, params["customer"]) if partitions else rows.repartition(params["customer"])
+    mapped = spread.mapInArrow(_view_mapper(view, params, finish, columns, types), types.schema(
+        params["customer"], columns)).persist(StorageLevel.MEMORY_AND_DISK)
     parts = [json.loads(row[0]) for row in mapped.where(F.col(ACCOUNTING).isNotNull()).select(ACCOUNTING).collect()]
-    accounting = _distributed.add_accountings(parts, function, stacklevel=6)
-    table = mapped.where(F.col(ACCOUNTING).isNull()).drop(ACCOUNTING)
+    accounting = _distributed.add_accountings(parts, function, base=base, stacklevel=6)
+    # The table the caller gets is the cached one, so that its unpersist() frees it.
+    table = mapped.where(F.col(ACCOUNTING).isNull()).drop(ACCOUNTING).persist(StorageLevel.MEMORY_AND_DISK)
+    table.count()
+    mapped.unpersist()
     return Result(table, accounting)
 
 
-def _result_columns(view: str, params: dict, finish: dict) -> list[tuple[str, str]]:
-    """The result's columns after the customer id, with their numpy kinds, from the
-    single-machine engine run on no rows."""
-    empty, _ = _distributed.partition_table([], view, params, finish)
-    return [(str(name), empty[name].dtype.kind) for name in list(empty.columns)[1:]]
+def _input_partitions(df: Any) -> int | None:
+    try:
+        return max(int(df.rdd.getNumPartitions()), 1)
+    except Exception:  # Spark Connect has no RDDs: Spark's default then
+        return None
 
 
-def _schema(customer: Any, columns: list[tuple[str, str]]) -> Any:
-    from pyspark.sql import types as T
+class _OutputTypes:
+    """The Spark and Arrow types of a view's columns: the customer id as the input gives
+    it (whole-number floats as integers, as on one machine), timestamps as the date
+    column's kind (instants, wall-clock timestamps or dates), counts and money as long
+    and double."""
 
-    kinds = {"i": T.LongType(), "f": T.DoubleType(), "M": T.TimestampType()}
-    fields = [T.StructField(customer.name, customer.dataType, True)]
-    fields += [T.StructField(name, kinds[kind], True) for name, kind in columns]
-    fields.append(T.StructField(ACCOUNTING, T.StringType(), True))
-    return T.StructType(fields)
+    def __init__(self, customer: Any, date: Any) -> None:
+        from pyspark.sql import types as T
+        from pyspark.sql.pandas.types import to_arrow_type
+
+        if isinstance(customer, (T.DoubleType, T.FloatType)):
+            customer = T.LongType()
+        self.customer = customer
+        self.customer_arrow = to_arrow_type(customer)
+        kind = date.typeName()
+        if kind == "timestamp":
+            self.time, self.time_arrow = T.TimestampType(), "instant"
+        elif kind == "date":
+            self.time, self.time_arrow = T.DateType(), "date"
+        else:
+            # timestamp_ntz, and text dates read with date_format: wall-clock times
+            self.time, self.time_arrow = T.TimestampNTZType(), "wall"
+
+    def schema(self, customer_name: str, columns: list[tuple[str, str]]) -> Any:
+        from pyspark.sql import types as T
+
+        kinds = {"i": T.LongType(), "f": T.DoubleType(), "M": self.time}
+        fields = [T.StructField(customer_name, self.customer, True)]
+        fields += [T.StructField(name, kinds[kind], True) for name, kind in columns]
+        fields.append(T.StructField(ACCOUNTING, T.StringType(), True))
+        return T.StructType(fields)
+
+    def arrow(self, kind: str) -> Any:
+        import pyarrow as pa
+
+        if kind == "i":
+            return pa.int64()
+        if kind == "f":
+            return pa.float64()
+        return {"instant": pa.timestamp("us", tz="UTC"), "wall": pa.timestamp("us"), "date": pa.date32()}[
+            self.time_arrow
+        ]
 
 
 def _last_valid_mapper(params: dict) -> Any:
@@ -179,34 +226,22 @@ def _last_valid_mapper(params: dict) -> Any:
     return mapper
 
 
-def _view_mapper(view: str, params: dict, finish: dict, columns: list[tuple[str, str]]) -> Any:
+def _view_mapper(view: str, params: dict, finish: dict, columns: list[tuple[str, str]], types: _OutputTypes) -> Any:
     def mapper(batches: Iterator[Any]) -> Iterator[Any]:
         import pyarrow as pa
 
-        customer_type = None
-
-        def typed(stream: Iterator[Any]) -> Iterator[Any]:
-            nonlocal customer_type
-            for batch in stream:
-                customer_type = batch.schema.field(0).type
-                yield batch
-
-        table, accounting = _distributed.partition_table(typed(batches), view, params, finish)
+        table, accounting = _distributed.partition_table(batches, view, params, finish)
+        customer = table.columns[0]
         if len(table):
-            arrays = {table.columns[0]: pa.array(table.iloc[:, 0], from_pandas=True).cast(customer_type)}
+            arrays = {customer: pa.array(table.iloc[:, 0], from_pandas=True).cast(types.customer_arrow)}
             for name, kind in columns:
-                values = pa.array(table[name], from_pandas=True)
-                if kind == "M":
-                    values = values.cast(pa.timestamp("us", tz="UTC"))
-                arrays[name] = values
+                arrays[name] = pa.array(table[name], from_pandas=True).cast(types.arrow(kind))
             arrays[ACCOUNTING] = pa.nulls(len(table), pa.string())
             yield pa.RecordBatch.from_pydict(arrays)
         if accounting.get("rows_in"):
-            row = {table.columns[0]: pa.nulls(1, customer_type or pa.int64())}
+            row = {customer: pa.nulls(1, types.customer_arrow)}
             for name, kind in columns:
-                row[name] = pa.nulls(
-                    1, {"i": pa.int64(), "f": pa.float64(), "M": pa.timestamp("us", tz="UTC")}[kind]
-                )
+                row[name] = pa.nulls(1, types.arrow(kind))
             row[ACCOUNTING] = pa.array([_distributed.accounting_text(accounting)], pa.string())
             yield pa.RecordBatch.from_pydict(row)
 
