@@ -249,6 +249,13 @@ impl State {
                 "this state was made without the BTYD summary view",
             ));
         };
+        if log.grouped && self.spill.is_empty() {
+            // Compacted (while the rows came) and unchanged since: each customer's entries
+            // are together, in key order.
+            if let Some(stats) = walk_grouped(log, n) {
+                return Ok(stats);
+            }
+        }
         if log.ordered && self.spill.is_empty() {
             // Each customer's closed entries, then its open one: in key order.
             if let Some(stats) = walk(&[&log.entries, log.open_entries()], n) {
@@ -392,6 +399,41 @@ pub(crate) struct Stats {
     pub(crate) repeat: f64,
     /// All the spend.
     pub(crate) total: f64,
+}
+
+/// The stats of every customer of a grouped log (see [`super::log::Log::grouped`]),
+/// ranges of customers in parallel; `None` when a sum overflows (the exact path then).
+fn walk_grouped(log: &super::log::Log, n: usize) -> Option<(Vec<Stats>, Vec<Stats>)> {
+    let ranges = customer_ranges(n, parallel_parts(log.entries.len()));
+    let pieces: Vec<Option<(Vec<Stats>, Vec<Stats>)>> = ranges
+        .into_par_iter()
+        .map(|range| {
+            let mut calibration = Vec::with_capacity(range.len());
+            let mut holdout = Vec::with_capacity(range.len());
+            for c in range {
+                let (mut cal, mut hold) = (Run::default(), Run::default());
+                for entry in log.customer_entries(c) {
+                    let run = if is_holdout(entry.key) {
+                        &mut hold
+                    } else {
+                        &mut cal
+                    };
+                    run.step(entry.key, entry.rows, entry.sum)?;
+                }
+                calibration.push(cal.stats()?);
+                holdout.push(hold.stats()?);
+            }
+            Some((calibration, holdout))
+        })
+        .collect();
+    let mut calibration = Vec::with_capacity(n);
+    let mut holdout = Vec::with_capacity(n);
+    for piece in pieces {
+        let (c, h) = piece?;
+        calibration.extend(c);
+        holdout.extend(h);
+    }
+    Some((calibration, holdout))
 }
 
 /// Walks `entries` (each customer's in non-decreasing key order) into the stats of the

@@ -58,6 +58,9 @@ pub(crate) struct Log {
     compacted: usize,
     /// After a compaction, per customer, the start of its entries (`n + 1` values).
     offsets: Vec<usize>,
+    /// Whether the entries are still as the last compaction grouped them (no row or
+    /// entry added since): then each customer's are `offsets[c]..offsets[c + 1]`.
+    pub(crate) grouped: bool,
 }
 
 /// The key of no entry (smaller than every key of a row).
@@ -78,6 +81,7 @@ impl Default for Log {
             ordered: true,
             compacted: 0,
             offsets: Vec::new(),
+            grouped: false,
         }
     }
 }
@@ -113,6 +117,7 @@ impl Log {
     #[inline]
     #[must_use]
     pub(crate) fn add(&mut self, customer: u32, key: i64, amount: f64, spill: &mut Vec<Spill>) -> bool {
+        self.grouped = false;
         let c = customer as usize;
         if c >= self.open.len() {
             self.open.resize(c + 1, EMPTY);
@@ -142,6 +147,7 @@ impl Log {
 
     /// Adds a whole entry (of a merged log) for its customer, as `add` adds a row.
     fn add_entry(&mut self, entry: Entry, spill: &mut Vec<Spill>) -> Result<()> {
+        self.grouped = false;
         let c = entry.customer as usize;
         if c >= self.open.len() {
             self.open.resize(c + 1, EMPTY);
@@ -197,9 +203,20 @@ impl Log {
         spill: &mut Vec<Spill>,
     ) -> Result<()> {
         other.close();
+        self.grouped = false;
         self.reserve_customers(n_customers);
-        if !other.ordered {
+        if !other.ordered || !self.ordered {
+            // Unordered: a compaction folds the entries before any finish, so they are
+            // just appended (renumbered), not folded into the open ones one by one.
             self.ordered = false;
+            self.entries.reserve(other.entries.len());
+            self.entries.extend(other.entries.into_iter().filter_map(|entry| {
+                remap.get(entry.customer as usize).map(|&target| Entry {
+                    customer: target,
+                    ..entry
+                })
+            }));
+            return Ok(());
         }
         self.entries.reserve(other.entries.len());
         let entries = other.entries;
@@ -255,66 +272,73 @@ impl Log {
         for c in 0..n {
             offsets[c + 1] += offsets[c];
         }
+        // Scatter the entries by customer (a stable counting sort): every slot of
+        // `grouped` is written exactly once, so it is not zeroed first (320 MB at 10M
+        // entries).
+        let len = self.entries.len();
         let mut cursor = offsets.clone();
-        let mut grouped = vec![
-            Entry {
-                key: 0,
-                customer: 0,
-                rows: 0,
-                sum: Fixed::ZERO
-            };
-            self.entries.len()
-        ];
-        for entry in &self.entries {
-            let slot = &mut cursor[entry.customer as usize];
-            grouped[*slot] = *entry;
-            *slot += 1;
+        let mut grouped: Vec<Entry> = Vec::with_capacity(len);
+        {
+            let slots = grouped.spare_capacity_mut();
+            for entry in &self.entries {
+                let slot = &mut cursor[entry.customer as usize];
+                slots[*slot].write(*entry);
+                *slot += 1;
+            }
         }
+        // SAFETY: the cursors run over `offsets[c]..offsets[c + 1]` for every customer,
+        // and these ranges tile `0..len`: each of the first `len` slots was written above.
+        unsafe { grouped.set_len(len) };
         self.entries = Vec::new();
-        let mut out = Vec::with_capacity(grouped.len());
+        // Sort and fold each customer's entries in place (the folded ones never pass the
+        // ones still to read).
         let mut new_offsets = Vec::with_capacity(n + 1);
         self.reserve_customers(n);
+        let mut write = 0usize;
         for c in 0..n {
-            new_offsets.push(out.len());
+            let first = write;
+            new_offsets.push(first);
             let slice = &mut grouped[offsets[c]..offsets[c + 1]];
             if !slice.windows(2).all(|w| w[0].key <= w[1].key) {
                 slice.sort_by_key(|e| e.key);
             }
-            for entry in slice.iter() {
-                let start = new_offsets[c];
-                let same = out.len() > start && out.last().is_some_and(|last| entry_matches(last, entry));
-                match out.last_mut() {
-                    Some(last) if same => {
-                        let last: &mut Entry = last;
-                        last.rows = last
-                            .rows
-                            .checked_add(entry.rows)
-                            .ok_or_else(super::too_many_rows)?;
-                        match last.sum.checked_add(entry.sum) {
-                            Some(sum) => last.sum = sum,
-                            None => {
-                                for piece in entry.sum.exact_parts() {
-                                    spill.push(Spill {
-                                        customer: entry.customer,
-                                        key: entry.key,
-                                        value: piece,
-                                    });
-                                }
+            for read in offsets[c]..offsets[c + 1] {
+                let entry = grouped[read];
+                if write > first && grouped[write - 1].key == entry.key {
+                    let last = &mut grouped[write - 1];
+                    last.rows = last
+                        .rows
+                        .checked_add(entry.rows)
+                        .ok_or_else(super::too_many_rows)?;
+                    match last.sum.checked_add(entry.sum) {
+                        Some(sum) => last.sum = sum,
+                        None => {
+                            for piece in entry.sum.exact_parts() {
+                                spill.push(Spill {
+                                    customer: entry.customer,
+                                    key: entry.key,
+                                    value: piece,
+                                });
                             }
                         }
                     }
-                    _ => out.push(*entry),
+                } else {
+                    grouped[write] = entry;
+                    write += 1;
                 }
             }
-            if out.len() > new_offsets[c] {
-                self.open[c].key = out[out.len() - 1].key;
+            if write > first {
+                self.open[c].key = grouped[write - 1].key;
             }
         }
+        grouped.truncate(write);
+        let out = grouped;
         new_offsets.push(out.len());
         self.entries = out;
         self.compacted = self.entries.len();
         self.offsets = new_offsets;
         self.ordered = true;
+        self.grouped = true;
         Ok(spill)
     }
 
@@ -325,9 +349,4 @@ impl Log {
             _ => &[],
         }
     }
-}
-
-#[inline]
-fn entry_matches(a: &Entry, b: &Entry) -> bool {
-    a.customer == b.customer && a.key == b.key
 }
