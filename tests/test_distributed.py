@@ -105,6 +105,8 @@ def test_dask_time_zones_and_errors() -> None:
     assert_same(quiet(rfmkit.rfm, as_text, **COLUMNS, date_format="%d/%m/%Y"), table.compute(), accounting)
     with pytest.raises(InvalidParameterError, match="partitions"):
         rfmkit.dask.rfm(ddf, **COLUMNS, partitions=0)
+    with pytest.raises(rfmkit.InvalidRowError, match="within one partition"):
+        rfmkit.dask.summary(ddf, **COLUMNS, invalid="raise")
     with pytest.raises(rfmkit.DtypeError, match="to_numeric"):
         rfmkit.dask.rfm(dd.from_pandas(df.assign(amt=df["amt"].astype(str)), npartitions=2), **COLUMNS)
     scored, info = rfmkit.dask.score(quiet(rfmkit.dask.rfm, ddf, **COLUMNS)[0].head(0, compute=False))
@@ -420,6 +422,8 @@ def test_spark_errors(spark) -> None:
         rfmkit.spark.rfm(numbers, **COLUMNS)
     with pytest.raises(InvalidParameterError, match="rfmkit.rfm"):
         rfmkit.spark.rfm(df, **COLUMNS)
+    with pytest.raises(rfmkit.InvalidRowError, match="within one partition"):
+        rfmkit.spark.rfm(sdf, **COLUMNS, invalid="raise")
     result = quiet(rfmkit.spark.rfm, sdf, **COLUMNS)
     with pytest.raises(InvalidParameterError, match="unpack"):
         rfmkit.spark.score(result)

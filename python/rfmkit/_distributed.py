@@ -19,9 +19,10 @@ Arrow record batches or pandas frames and return plain values.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -114,7 +115,8 @@ def last_valid_time(batches: Iterable[Any], params: dict) -> int | None:
             import pyarrow as pa
 
             batch = pa.Table.from_batches([batch])  # a record batch: read as a table
-        ticks = aggregator._last_valid_time(batch)
+        with _rows_of_a_partition():
+            ticks = aggregator._last_valid_time(batch)
         if ticks is not None and (latest is None or ticks > latest):
             latest = ticks
     return latest
@@ -139,9 +141,10 @@ def partition_table(batches: Iterable[Any], view: str, params: dict, finish: dic
     """The view of one partition's rows (all the rows of its customers) as a pandas frame
     with the customer id as a column, and its accounting."""
     aggregator = Aggregator(**params)
-    for batch in batches:
-        if _rows(batch):
-            aggregator.update(batch)
+    with _rows_of_a_partition():
+        for batch in batches:
+            if _rows(batch):
+                aggregator.update(batch)
     # The driver warns once, with the counts of every partition.
     token = _frame.QUIET.set(True)
     try:
@@ -157,6 +160,21 @@ def partition_table(batches: Iterable[Any], view: str, params: dict, finish: dic
     table = table.reset_index()
     table.attrs = {}
     return table, accounting
+
+
+@contextlib.contextmanager
+def _rows_of_a_partition() -> Iterator[None]:
+    """Says, in an `InvalidRowError` (``invalid="raise"``, ``returns="raise"``), that its
+    row number counts within one partition, not in the input."""
+    from rfmkit.exceptions import InvalidRowError
+
+    try:
+        yield
+    except InvalidRowError as error:
+        raise InvalidRowError(
+            f"{error} [the row number counts within one partition of the cluster's rows, not in the input: look "
+            f"for the value]"
+        ) from None
 
 
 def _rows(batch: Any) -> int:

@@ -26,13 +26,15 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pandas as pd
 
-from rfmkit import _distributed
+from rfmkit import _distributed, exceptions
 from rfmkit._distributed import Result
 from rfmkit._distributed_api import Cluster, public_functions
 
@@ -135,6 +137,27 @@ predict = _functions["predict"]
 
 
 def _run(df: Any, view: str, params: dict, finish: dict, partitions: int | None, function: str) -> Result:
+    with _task_errors():
+        return _run_view(df, view, params, finish, partitions, function)
+
+
+@contextlib.contextmanager
+def _task_errors() -> Iterator[None]:
+    """An rfmkit error raised inside a Spark task, raised again as itself on the driver
+    (Spark wraps it in a PythonException with the JVM's stack trace)."""
+    from pyspark.errors import PythonException
+
+    try:
+        yield
+    except PythonException as error:
+        found = re.search(r"rfmkit\.(?:exceptions\.)?(\w+Error): (.*)", str(error))
+        kind = getattr(exceptions, found.group(1), None) if found else None
+        if kind is None or not (isinstance(kind, type) and issubclass(kind, Exception)):
+            raise
+        raise kind(found.group(2).strip()) from None
+
+
+def _run_view(df: Any, view: str, params: dict, finish: dict, partitions: int | None, function: str) -> Result:
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
@@ -168,7 +191,7 @@ def _run(df: Any, view: str, params: dict, finish: dict, partitions: int | None,
 def _input_partitions(df: Any) -> int | None:
     try:
         return max(int(df.rdd.getNumPartitions()), 1)
-    except Exception:  # Spark Connect has no RDDs: Spark's default then
+    except Exception:  # noqa: BLE001  (Spark Connect has no RDDs: Spark's default then)
         return None
 
 
