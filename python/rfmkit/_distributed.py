@@ -236,9 +236,9 @@ def check_text_dates(kind: str, date_format: str | None, frontend: str) -> None:
 @dataclass(frozen=True)
 class ScoreRule:
     """How every customer of a cluster's table is scored: for each metric, its sorted
-    distinct values and their scores (from the whole table's histogram), or the edges
-    given; with the bins and weights, and `info`, what ``attrs["rfmkit"]["score"]`` of
-    `rfmkit.score` records."""
+    distinct values and their scores (from the whole table's histogram), or
+    ``{"thresholds": edges}`` (scored by `rfmkit.score` itself); with the bins and weights,
+    and `info`, what ``attrs["rfmkit"]["score"]`` of `rfmkit.score` records."""
 
     steps: dict
     bins: int
@@ -254,34 +254,23 @@ def score_rule(histograms: dict, *, bins: Any, method: str, thresholds: Any, wei
     from rfmkit import _core, _scores
 
     bins = _scores.check_bins(bins)
-    if method not in _scores.METHODS:
-        raise InvalidParameterError(
-            f"method={method!r} is not one of 'quantile' (balanced quantiles, the default), "
-            f"'midrank' (the older mid-rank rule), 'thresholds' (your edges)"
-        )
-    if (method == "thresholds") != (thresholds is not None):
-        raise InvalidParameterError(
-            "method='thresholds' goes with thresholds= (and thresholds= with method='thresholds'), e.g. "
-            "{'recency': [30, 60, 90, 180], 'frequency': [1, 2, 4, 8], 'monetary': [50, 100, 250, 1000]}"
-        )
+    _scores.check_method(method, thresholds)
     weight_values = _scores._weights(weights)
     steps: dict[str, Any] = {}
     levels: dict[str, int] = {}
     if thresholds is not None:
-        edges = _scores._thresholds(thresholds)
-        empty = np.empty(0, dtype=np.float64)
-        # The core checks the edges (count, order) as `rfmkit.score` does.
-        _core.score(empty, empty, empty, bins=bins, method="quantile", thresholds=edges, weights=weight_values,
-                    names=_scores.METRICS)
-        for metric, metric_edges in zip(_scores.METRICS, edges):
-            steps[metric] = ("edges", np.asarray(metric_edges, dtype=np.float64))
+        # Edges score each value on its own: every partition is scored by `rfmkit.score`
+        # (which checks the edges; here once, on no customer).
+        _scores.score(pd.DataFrame({m: np.empty(0) for m in _scores.METRICS}), bins=bins, method=method,
+                      thresholds=thresholds, weights=weights)
+        steps = {"thresholds": thresholds}
     else:
         for metric in _scores.METRICS:
             values, counts = histograms[metric]
             values = np.asarray(values, dtype=np.float64)
             if values.size == 0:
                 # No customer: nothing to score (as `rfmkit.score` on an empty table).
-                steps[metric] = ("values", values, np.empty(0, dtype=np.int64))
+                steps[metric] = (values, np.empty(0, dtype=np.int64))
                 levels[metric] = 0
                 continue
             scores = _core.histogram_scores(
@@ -289,7 +278,7 @@ def score_rule(histograms: dict, *, bins: Any, method: str, thresholds: Any, wei
                 lower_is_better=metric == "recency", name=metric,
             )
             order = np.argsort(values, kind="stable")
-            steps[metric] = ("values", values[order], scores[order])
+            steps[metric] = (values[order], scores[order])
             levels[metric] = int(np.unique(scores).size)
     info = {
         "bins": bins, "method": method,
@@ -306,6 +295,13 @@ def apply_scores(frame: pd.DataFrame, rule: ScoreRule, *, code_as_text: bool) ->
 
     from rfmkit import _scores
 
+    if "thresholds" in rule.steps:
+        out = _scores.score(frame, bins=rule.bins, method="thresholds", thresholds=rule.steps["thresholds"],
+                            weights=rule.weights)
+        out.attrs = {}
+        if code_as_text:
+            out["rfm_code"] = out["rfm_code"].astype(object)
+        return out
     out = frame.copy()
     scores = []
     for metric, column in zip(_scores.METRICS, _scores.SCORE_COLUMNS):
@@ -315,16 +311,11 @@ def apply_scores(frame: pd.DataFrame, rule: ScoreRule, *, code_as_text: bool) ->
                 f"the {metric!r} column holds a NaN or infinite value; scores need finite numbers: drop or fill "
                 f"those customers first"
             )
-        step = rule.steps[metric]
-        if step[0] == "edges":
-            above = np.searchsorted(step[1], values, side="left")  # edges strictly below
-            score = (rule.bins - above) if metric == "recency" else (1 + above)
-        else:
-            at = np.searchsorted(step[1], values, side="left")
-            inside = at < len(step[1])
-            if not (inside.all() and np.array_equal(step[1][np.minimum(at, len(step[1]) - 1)], values)):
-                raise InvalidParameterError(f"a {metric} value of this partition is not in the table's histogram")
-            score = step[2][at]
+        distinct, of_distinct = rule.steps[metric]
+        at = np.minimum(np.searchsorted(distinct, values, side="left"), max(len(distinct) - 1, 0))
+        if len(values) and not (len(distinct) and np.array_equal(distinct[at], values)):
+            raise InvalidParameterError(f"a {metric} value of this partition is not in the table's histogram")
+        score = of_distinct[at] if len(values) else np.empty(0, dtype=np.int64)
         score = np.asarray(score, dtype=np.int64)
         out[column] = score
         scores.append(score)

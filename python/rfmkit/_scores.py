@@ -102,6 +102,22 @@ def check_lang(lang: Any) -> str:
     return lang
 
 
+def check_method(method: Any, thresholds: Any) -> None:
+    """`method` is one of `METHODS`, and `thresholds` are given with ``"thresholds"`` only."""
+    if method not in METHODS:
+        raise InvalidParameterError(
+            f"method={method!r} is not one of 'quantile' (balanced quantiles, the default), "
+            f"'midrank' (the older mid-rank rule), 'thresholds' (your edges)"
+        )
+    if method == "thresholds" and thresholds is None:
+        raise InvalidParameterError(
+            "method='thresholds' needs thresholds=, e.g. "
+            "{'recency': [30, 60, 90, 180], 'frequency': [1, 2, 4, 8], 'monetary': [50, 100, 250, 1000]}"
+        )
+    if method != "thresholds" and thresholds is not None:
+        raise InvalidParameterError(f"thresholds= is given but method={method!r}; pass method='thresholds' to use them")
+
+
 def check_bins(bins: Any) -> int:
     if isinstance(bins, (bool, np.bool_)) or not isinstance(bins, (int, np.integer)) or not 2 <= bins <= 9:
         raise InvalidParameterError(
@@ -254,18 +270,7 @@ def score(
     ['544', '411', '111', '522']
     """
     bins = check_bins(bins)
-    if method not in METHODS:
-        raise InvalidParameterError(
-            f"method={method!r} is not one of 'quantile' (balanced quantiles, the default), "
-            f"'midrank' (the older mid-rank rule), 'thresholds' (your edges)"
-        )
-    if method == "thresholds" and thresholds is None:
-        raise InvalidParameterError(
-            "method='thresholds' needs thresholds=, e.g. "
-            "{'recency': [30, 60, 90, 180], 'frequency': [1, 2, 4, 8], 'monetary': [50, 100, 250, 1000]}"
-        )
-    if method != "thresholds" and thresholds is not None:
-        raise InvalidParameterError(f"thresholds= is given but method={method!r}; pass method='thresholds' to use them")
+    check_method(method, thresholds)
     edges = _thresholds(thresholds) if thresholds is not None else None
     weight_values = _weights(weights)
     frame = table_frame(table)

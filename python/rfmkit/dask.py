@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -107,10 +108,10 @@ def _run(ddf: Any, view: str, params: dict, finish: dict, partitions: int | None
     spread = rows.shuffle(on=params["customer"], npartitions=partitions or rows.npartitions)
     results = [dask.delayed(_partition)(part, view, params, finish) for part in spread.to_delayed()]
     results = list(dask.persist(*results))
-    accountings = dask.compute(*[dask.delayed(_second)(result) for result in results])
+    accountings = dask.compute(*[dask.delayed(operator.itemgetter(1))(result) for result in results])
     base = _distributed.partition_table([], view, params, finish)[1]
     accounting = _distributed.add_accountings(accountings, function, base=base, stacklevel=6)
-    table = dd.from_delayed([dask.delayed(_first)(result) for result in results])
+    table = dd.from_delayed([dask.delayed(operator.itemgetter(0))(result) for result in results])
     return Result(table, accounting)
 
 
@@ -122,11 +123,3 @@ def _partition(part: Any, view: str, params: dict, finish: dict) -> tuple[Any, d
         # No customer here: the index takes the id column's type, as the others do.
         table.index = part[params["customer"]].iloc[:0].dropna().astype(part[params["customer"]].dtype)
     return table, accounting
-
-
-def _first(pair: tuple[Any, dict]) -> Any:
-    return pair[0]
-
-
-def _second(pair: tuple[Any, dict]) -> dict:
-    return pair[1]
