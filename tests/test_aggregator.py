@@ -357,6 +357,50 @@ def test_bytes_round_trip_then_merge_equals_the_whole(orders):
     assert_same(more.finish(), rfmkit.rfm(orders, **ORDER_COLS, order="invoice"))
 
 
+@settings(max_examples=80, **SETTINGS)
+@given(data=st.data(), spec=specs(max_rows=60, id_kinds=EXACT_ID_KINDS, date_kinds=DATE_KINDS), with_order=st.booleans())
+def test_an_aggregator_split_by_customer_merges_back_to_rfm_on_the_whole(data, spec, with_order):
+    """What a cluster does: each part of the rows makes its aggregator and splits it by
+    customer; the pieces of each bucket, shipped as bytes and merged in any order, give
+    their customers' rows of `rfmkit.rfm`, and the buckets' accountings add up."""
+    frame = build(spec, with_order)
+    options = data.draw(rfm_options(spec))
+    if with_order:
+        options["order"] = "order"
+    want = rfmkit.rfm(frame, **COLS, **options)
+    buckets = data.draw(st.integers(1, 5))
+    bounds = data.draw(plans(len(frame)))["bounds"]
+    shipped_buckets: list[list[bytes]] = [[] for _ in range(buckets)]
+    for part in pieces(frame, bounds):
+        aggregator = rfmkit.Aggregator(**COLS, **options).update(part)
+        for bucket, piece in enumerate(_aggregate.split(aggregator, buckets)):
+            shipped_buckets[bucket].append(piece.to_bytes())
+    tables, rows_in, dropped = [], 0, {}
+    for shipped in shipped_buckets:
+        merged = rfmkit.Aggregator(**COLS, **options)
+        for k in data.draw(st.permutations(range(len(shipped)))):
+            merged.merge(rfmkit.Aggregator.from_bytes(shipped[k]))
+        table = merged.finish(as_of=want.attrs["rfmkit"]["as_of"] if "as_of" not in options else None)
+        if len(table):  # (a bucket of no customer has ids of no known type)
+            tables.append(table)
+        rows_in += table.attrs["rfmkit"]["rows_in"]
+        for reason, count in table.attrs["rfmkit"]["dropped"].items():
+            dropped[reason] = dropped.get(reason, 0) + count
+    assert all(table.index.dtype == want.index.dtype for table in tables)
+    got = pd.concat(tables).astype(tables[0].dtypes.to_dict()) if tables else want  # (concat infers types)
+    got.index = got.index.astype(want.index.dtype)
+    got.attrs = want.attrs
+    assert sorted(map(str, got.index)) == sorted(map(str, want.index))  # every customer in one bucket
+    assert_same(got, want, ordered=False)
+    assert (rows_in, dropped) == (want.attrs["rfmkit"]["rows_in"], want.attrs["rfmkit"]["dropped"])
+
+
+def test_a_state_of_both_views_does_not_split(orders):
+    both = rfmkit.Aggregator(**ORDER_COLS, freq="W").update(orders)
+    with pytest.raises(rfmkit.InvalidParameterError, match="both the RFM records and the BTYD periods"):
+        _aggregate.split(both, 2)
+
+
 def test_text_order_ids_among_invalid_rows_in_long_batches(orders):
     # (the core once counted a text order twice after an invalid row; long batches only)
     frame = orders.assign(invoice=orders["invoice"].map(lambda i: f"INV-{i:05d}").astype("str"))

@@ -69,6 +69,47 @@ def assert_same(one: pd.DataFrame, got: pd.DataFrame, accounting: dict) -> None:
 COLUMNS = dict(customer="cid", date="ts", amount="amt")
 
 
+def order_lines(n: int = 1_000_000, seed: int = 3, ids: str = "int") -> pd.DataFrame:
+    """`n` order lines in no order: ~8 lines a customer over a few orders (the lines of an
+    order share its day), with every kind of row a policy decides on: null customer,
+    order and date, NaN, zero and negative amounts (returns)."""
+    rng = np.random.default_rng(seed)
+    customers = max(n // 8, 1)
+    customer = rng.integers(0, customers, n)
+    order_of_customer = rng.integers(0, 4, n)
+    order = customer * 4 + order_of_customer
+    day = (order * 7919) % 700
+    seconds = day * 86_400 + rng.integers(0, 86_400, n)
+    amount = np.round(rng.lognormal(3, 1, n), 2)
+    amount[rng.random(n) < 0.06] *= -1
+    amount[rng.random(n) < 0.03] = 0.0
+    amount[rng.random(n) < 0.01] = np.nan
+    df = pd.DataFrame({
+        "cid": pd.array(customer, dtype="Int64"),
+        "ts": pd.Timestamp("2022-01-01") + pd.to_timedelta(seconds, unit="s"),
+        "amt": amount,
+        "oid": pd.array(order, dtype="Int64"),
+    })
+    df.loc[rng.random(n) < 0.01, "cid"] = pd.NA
+    df.loc[rng.random(n) < 0.01, "oid"] = pd.NA
+    df.loc[rng.random(n) < 0.01, "ts"] = pd.NaT
+    if ids == "str":
+        df["cid"] = df["cid"].map(lambda v: None if pd.isna(v) else f"C{v:07d}").astype(object)
+    return df
+
+
+#: The single-machine function, the cluster function's name and options: every view and
+#: every row policy, order lines, a window with and without as_of.
+BIG_CASES = [
+    (rfmkit.rfm, "rfm", {}),
+    (rfmkit.rfm, "rfm", {"order": "oid", "zero": "keep", "returns": "drop"}),
+    (rfmkit.rfm, "rfm", {"window": 180}),
+    (rfmkit.rfm, "rfm", {"as_of": "2023-06-01", "window": 365, "order": "oid"}),
+    (rfmkit.clv.summary, "summary", {"freq": "W", "zero": "drop", "returns": "net"}),
+    (rfmkit.clv.calibration_holdout, "calibration_holdout", {"calibration_period_end": "2023-03-31", "freq": "D"}),
+]
+
+
 @pytest.mark.parametrize("ids", ["int", "str"])
 @pytest.mark.parametrize("partitions", [1, 2, 5])
 def test_dask_views_equal_one_machine(ids: str, partitions: int) -> None:
@@ -84,6 +125,16 @@ def test_dask_views_equal_one_machine(ids: str, partitions: int) -> None:
     for single, distributed, options in cases:
         one = quiet(single, df, **COLUMNS, **options)
         table, accounting = quiet(distributed, ddf, **COLUMNS, partitions=partitions, **options)
+        assert_same(one, table.compute(), accounting)
+
+
+@pytest.mark.parametrize("ids", ["int", "str"])
+def test_dask_equals_one_machine_on_a_million_order_lines(ids: str) -> None:
+    df = order_lines(ids=ids)
+    ddf = dd.from_pandas(df, npartitions=16)  # rows in no order: every customer over many partitions
+    for single, name, options in BIG_CASES if ids == "int" else BIG_CASES[:1] + BIG_CASES[4:5]:
+        one = quiet(single, df, **COLUMNS, **options)
+        table, accounting = quiet(getattr(rfmkit.dask, name), ddf, **COLUMNS, partitions=7, **options)
         assert_same(one, table.compute(), accounting)
 
 
@@ -266,6 +317,7 @@ def spark():
         .appName("rfmkit-tests")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", "2g")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .getOrCreate()
@@ -301,6 +353,45 @@ def test_spark_views_equal_one_machine(spark, ids: str) -> None:
             got.index = got.index.astype("Int64")
         assert_same(one, got, accounting)
         table.unpersist()
+
+
+@pytest.mark.parametrize("ids", ["int", "str"])
+def test_spark_equals_one_machine_on_a_million_order_lines(spark, ids: str) -> None:
+    import rfmkit.spark
+
+    df = order_lines(ids=ids, seed=5)
+    # Round robin: every customer over many partitions. Cached, so that each job reads
+    # the cache instead of sending the driver's million rows in its tasks again.
+    sdf = spark.createDataFrame(df).repartition(8).persist()
+    sdf.count()
+    cases = [BIG_CASES[1], BIG_CASES[2], BIG_CASES[5]] if ids == "int" else [BIG_CASES[0], BIG_CASES[4]]
+    for single, name, options in cases:
+        one = quiet(single, df, **COLUMNS, **options)
+        table, accounting = quiet(getattr(rfmkit.spark, name), sdf, **COLUMNS, partitions=5, **options)
+        got = _spark_table(table)
+        if ids == "int":
+            got.index = got.index.astype("Int64")
+        assert_same(one, got, accounting)
+        table.unpersist()
+    sdf.unpersist()
+
+
+def test_spark_buckets_fill_one_partition_each(spark) -> None:
+    """The bucket keys are computed with Spark's own hash (checked against `hash()`), so
+    that `repartition(n, bucket)` gives every bucket a partition of its own."""
+    from pyspark.sql import functions as F
+    from rfmkit.spark import _murmur3_int, _partition_keys
+
+    values = list(range(-300, 3000)) + [2**31 - 1, -(2**31), 123_456_789]
+    hashed = spark.createDataFrame([(v,) for v in values], "v int").select(F.hash("v")).collect()
+    assert [row[0] for row in hashed] == [_murmur3_int(v) for v in values]
+    for n in (1, 2, 5, 8, 64):
+        keys = _partition_keys(n)
+        placed = (
+            spark.createDataFrame([(k,) for k in keys], "k int").repartition(n, "k")
+            .select(F.spark_partition_id().alias("p")).groupBy("p").count().collect()
+        )
+        assert sorted(row["p"] for row in placed) == list(range(n))
 
 
 def test_spark_scores_equal_one_machine(spark) -> None:

@@ -762,6 +762,34 @@ def _from_bytes(data: bytes) -> Aggregator:
     return Aggregator.from_bytes(data)
 
 
+def split(aggregator: Aggregator, parts: int) -> list[Aggregator]:
+    """`aggregator`'s customers in `parts` aggregators by a fixed hash of their ids (an id
+    goes to the same part in every process; `_core.State.split`): merged, they finish
+    as `aggregator` does. Each part keeps what the batches told; the rows dropped, also
+    those dropped before the core (unreadable dates, batches of null ids), are counted
+    in the first. Needs a state of one view (the RFM records or the BTYD periods)."""
+    aggregator._check_usable()
+    if aggregator._state is None:
+        return [aggregator] + [_emptied(aggregator, None) for _ in range(parts - 1)]
+    states = aggregator._state.split(parts)
+    first = _emptied(aggregator, states[0])
+    first._date_drops, first._unfed = dict(aggregator._date_drops), dict(aggregator._unfed)
+    first._rows_seen = aggregator._rows_seen - sum(state.rows_in for state in states[1:])
+    return [first] + [_emptied(aggregator, state) for state in states[1:]]
+
+
+def _emptied(aggregator: Aggregator, state: Any) -> Aggregator:
+    """A copy of `aggregator` holding `state`, with no rows counted outside it."""
+    # (not copy.copy: it would pickle the aggregator, i.e. write and read its bytes)
+    piece = object.__new__(type(aggregator))
+    piece.__dict__.update(aggregator.__dict__)
+    piece._state = state
+    piece._notes, piece._kinds = list(aggregator._notes), dict(aggregator._kinds)
+    piece._date_drops, piece._unfed = {}, {}
+    piece._rows_seen = state.rows_in if state is not None else 0
+    return piece
+
+
 def _json_options(options: dict) -> dict:
     return {key: list(value) if isinstance(value, tuple) else value for key, value in options.items()}
 

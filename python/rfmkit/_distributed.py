@@ -3,14 +3,19 @@ and `rfmkit.dask` share.
 
 One plan for every view (the README's "Beyond one machine" says why):
 
-1. The global end (`as_of` of the RFM table, `observation_period_end` of the BTYD
-   summary), when not given: every partition's rows go through the engine's row rule
+1. Only for an RFM window without `as_of` (rows are classified against the window as
+   they come): every partition's rows go through the engine's row rule
    (`Aggregator._last_valid_time`) and the driver takes the latest valid timestamp.
-2. The rows are co-partitioned by customer (Spark: ``repartition`` on the column; Dask:
-   ``shuffle`` on it), so all the rows of a customer are in one partition.
-3. Each partition goes through an `Aggregator` made with that end and is finished:
-   its customers come out exactly as on one machine (the state sums money exactly, so
-   neither the partitioning nor the order of the rows changes a bit). The partitions'
+2. Each partition of the rows, as it is, goes through an `Aggregator`, whose state is
+   split into buckets by a fixed hash of the customer id (`partition_states`): every
+   customer of the partition is in one bucket, and the same customer is in the same
+   bucket in every partition. The state of a partition is a few numbers per customer
+   (with the BTYD periods: per customer and period), not its rows.
+3. The pieces of each bucket meet in one place (Spark: ``repartition`` on the bucket;
+   Dask: a task per bucket), are merged and finished (`bucket_table`), told the last
+   valid time of all the rows for the default end. The state sums money exactly, so
+   neither the partitioning, the order of the rows nor the order of the merges changes
+   a bit: each customer comes out exactly as on one machine, and the buckets'
    accountings add up to the whole table's.
 
 The functions here run where the partitions are (executors, workers): they take
@@ -29,7 +34,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from rfmkit import _frame
-from rfmkit._aggregate import NS_PER_DAY, Aggregator
+from rfmkit._aggregate import NS_PER_DAY, Aggregator, split
 from rfmkit.exceptions import (
     DataQualityWarning,
     InvalidDataError,
@@ -86,8 +91,15 @@ def row_params(
             if calibration_period_end is None:
                 raise InvalidParameterError("calibration_period_end is required, e.g. '2024-06-30'")
             params.update(calibration_period_end=_text(calibration_period_end))
-    Aggregator(**params)
+    _reader(view, params)
     return params
+
+
+def _reader(view: str, params: dict) -> Aggregator:
+    """An aggregator of `params` for checking them and reading rows; a window without
+    as_of takes a stand-in end (the real one, the day after the last valid row, is found
+    by a first pass over the rows with this aggregator)."""
+    return Aggregator(**{**params, "as_of": "2000-01-01"} if needs_end(view, params) else params)
 
 
 def _text(value: Any) -> Any:
@@ -98,15 +110,104 @@ def _text(value: Any) -> Any:
 
 
 def needs_end(view: str, params: dict) -> bool:
-    """Whether the global end must be found first (it is not given)."""
-    key = "as_of" if view == "rfm" else "observation_period_end"
-    return params.get(key) is None
+    """Whether the global end must be found before the rows are aggregated: an RFM window
+    without `as_of` (the other ends are found from the partitions' states)."""
+    return view == "rfm" and params.get("window") is not None and params.get("as_of") is None
+
+
+class _PeriodsOnly(Aggregator):
+    """An aggregator of the BTYD periods only, also with amounts (a plain one keeps the
+    RFM records too when given amounts): its state splits by customer."""
+
+    def _state_options(self, tz: str | None) -> dict[str, Any]:
+        return {**super()._state_options(tz), "rfm": False, "as_of_day": None, "window": None}
+
+
+def _aggregator(view: str, params: dict) -> Aggregator:
+    return Aggregator(**params) if view == "rfm" else _PeriodsOnly(**params)
+
+
+#: Rows given to an aggregator at once (a cluster's batches are small: Spark's hold 10,000).
+CHUNK_ROWS = 1 << 20
+
+
+def partition_states(batches: Iterable[Any], view: str, params: dict, buckets: int) -> tuple[list, int | None]:
+    """The state of a partition's rows (Arrow record batches or pandas frames) split into
+    `buckets` by customer, ``[(bucket, Aggregator bytes)]`` for each bucket that holds
+    a customer (or, bucket 0, a dropped row), and the last valid time of the rows
+    (wall-clock nanoseconds; None without a valid row)."""
+    aggregator = _aggregator(view, params)
+    with _rows_of_a_partition():
+        for chunk in _chunks(batches):
+            aggregator.update(chunk)
+    latest = aggregator._state.max_time if aggregator._state is not None else None
+    pieces = [
+        (bucket, piece.to_bytes())
+        for bucket, piece in enumerate(split(aggregator, buckets))
+        if piece.rows_in or (piece._state is not None and piece._state.n_customers)
+    ]
+    return pieces, latest
+
+
+def _chunks(batches: Iterable[Any]) -> Iterator[Any]:
+    """The batches as tables of about `CHUNK_ROWS` rows (Arrow) or one by one (pandas)."""
+    import pyarrow as pa
+
+    pending: list = []
+    rows = 0
+    for batch in batches:
+        if not _rows(batch):
+            continue
+        if not isinstance(batch, pa.RecordBatch):
+            yield batch
+            continue
+        pending.append(batch)
+        rows += batch.num_rows
+        if rows >= CHUNK_ROWS:
+            yield pa.Table.from_batches(pending)
+            pending, rows = [], 0
+    if pending:
+        yield pa.Table.from_batches(pending)
+
+
+def bucket_table(pieces: Iterable[bytes], view: str, params: dict, finish: dict, last: int | None) -> tuple[pd.DataFrame, dict]:
+    """The view of the customers of one bucket (or of several), from the partitions'
+    pieces of it: merged, told the last valid time `last` of all the rows, finished as a
+    pandas frame with the customer id as a column; with its accounting. No pieces: the
+    view of no row (its columns and types), or the error of one machine for it."""
+    kind = Aggregator if view == "rfm" else _PeriodsOnly
+    aggregator = _aggregator(view, params)
+    for data in pieces:
+        aggregator.merge(kind.from_bytes(data))
+    if last is not None:
+        if aggregator._state is None:
+            aggregator._state = aggregator._state_or_empty()
+        aggregator._state.note_max_time(last)
+    return _finished(aggregator, view, finish)
+
+
+def _finished(aggregator: Aggregator, view: str, finish: dict) -> tuple[pd.DataFrame, dict]:
+    # The driver warns once, with the counts of every partition.
+    token = _frame.QUIET.set(True)
+    try:
+        if view == "rfm":
+            table = aggregator.finish()
+        elif view == "summary":
+            table = aggregator.summary(**finish)
+        else:
+            table = aggregator.calibration_holdout(**finish)
+    finally:
+        _frame.QUIET.reset(token)
+    accounting = dict(table.attrs.get("rfmkit", {}))
+    table = table.reset_index()
+    table.attrs = {}
+    return table, accounting
 
 
 def last_valid_time(batches: Iterable[Any], params: dict) -> int | None:
     """The last valid timestamp of a partition's rows (wall-clock nanoseconds), by the
     engine's row rule; `None` without a valid row."""
-    aggregator = Aggregator(**params)
+    aggregator = _reader("rfm", params)
     latest: int | None = None
     for batch in batches:
         if _rows(batch) == 0:
@@ -123,43 +224,12 @@ def last_valid_time(batches: Iterable[Any], params: dict) -> int | None:
 
 
 def with_end(view: str, params: dict, last: int | None) -> dict:
-    """`params` with the global end made from the latest valid timestamp `last` (as one
-    machine makes it: the day after it for the RFM table, the timestamp itself for the
-    BTYD views); unchanged without a valid row."""
+    """`params` with `as_of` made from the latest valid timestamp `last` as one machine
+    makes it (the day after it), when `needs_end`; unchanged without a valid row."""
     if last is None or not needs_end(view, params):
         return params
-    out = dict(params)
-    if view == "rfm":
-        day = last // NS_PER_DAY + 1
-        out["as_of"] = (pd.Timestamp(0) + pd.Timedelta(days=int(day))).date().isoformat()
-    else:
-        out["observation_period_end"] = pd.Timestamp(last, unit="ns").isoformat()
-    return out
-
-
-def partition_table(batches: Iterable[Any], view: str, params: dict, finish: dict) -> tuple[pd.DataFrame, dict]:
-    """The view of one partition's rows (all the rows of its customers) as a pandas frame
-    with the customer id as a column, and its accounting."""
-    aggregator = Aggregator(**params)
-    with _rows_of_a_partition():
-        for batch in batches:
-            if _rows(batch):
-                aggregator.update(batch)
-    # The driver warns once, with the counts of every partition.
-    token = _frame.QUIET.set(True)
-    try:
-        if view == "rfm":
-            table = aggregator.finish()
-        elif view == "summary":
-            table = aggregator.summary(**finish)
-        else:
-            table = aggregator.calibration_holdout(**finish)
-    finally:
-        _frame.QUIET.reset(token)
-    accounting = dict(table.attrs.get("rfmkit", {}))
-    table = table.reset_index()
-    table.attrs = {}
-    return table, accounting
+    day = last // NS_PER_DAY + 1
+    return {**params, "as_of": (pd.Timestamp(0) + pd.Timedelta(days=int(day))).date().isoformat()}
 
 
 @contextlib.contextmanager

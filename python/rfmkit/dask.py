@@ -2,12 +2,12 @@
 a Dask DataFrame of transactions, equal bit for bit to `rfmkit.rfm`,
 `rfmkit.clv.summary` and `rfmkit.clv.calibration_holdout` on the same rows.
 
-Needs ``pip install 'rfmkit[dask]'``. How it works (`rfmkit._distributed`): when the end
-is not given, one pass finds the last valid date with the engine's row rule; then the
-rows are shuffled on the customer column and every partition goes through the
-single-machine engine with that end. Each call computes its result and keeps it
-persisted (in the cluster's memory with a distributed client), so that the accounting
-can be returned with it. Text dates need ``date_format=``.
+Needs ``pip install 'rfmkit[dask]'``. How it works (`rfmkit._distributed`): every
+partition aggregates its rows into the engine's per-customer state and splits it into
+buckets by customer; a task per bucket merges its pieces and finishes them, told the
+last valid date of all the rows. Each call computes its result and keeps it persisted
+(in the cluster's memory with a distributed client), so that the accounting can be
+returned with it. Text dates need ``date_format=``.
 
 Examples
 --------
@@ -105,21 +105,37 @@ def _run(ddf: Any, view: str, params: dict, finish: dict, partitions: int | None
         parts = [dask.delayed(_distributed.last_valid_time)([part], params) for part in rows.to_delayed()]
         latest = [value for value in dask.compute(*parts) if value is not None]
         params = _distributed.with_end(view, params, max(latest) if latest else None)
-    spread = rows.shuffle(on=params["customer"], npartitions=partitions or rows.npartitions)
-    results = [dask.delayed(_partition)(part, view, params, finish) for part in spread.to_delayed()]
-    results = list(dask.persist(*results))
-    accountings = dask.compute(*[dask.delayed(operator.itemgetter(1))(result) for result in results])
-    base = _distributed.partition_table([], view, params, finish)[1]
+    buckets = partitions or rows.npartitions
+    states = dask.persist(*[
+        dask.delayed(_distributed.partition_states)([part], view, params, buckets) for part in rows.to_delayed()
+    ])
+    times = [t for t in dask.compute(*[dask.delayed(operator.itemgetter(1))(state) for state in states]) if t is not None]
+    latest = max(times) if times else None
+    base = _distributed.bucket_table([], view, params, finish, latest)[1]
+    results = list(dask.persist(*[
+        dask.delayed(_bucket)([dask.delayed(_pieces)(state, bucket) for state in states], view, params, finish, latest,
+                              ddf[params["customer"]]._meta)
+        for bucket in range(buckets)
+    ]))
+    del states
+    accountings = [a for a in dask.compute(*[dask.delayed(operator.itemgetter(1))(r) for r in results]) if a]
     accounting = _distributed.add_accountings(accountings, function, base=base, stacklevel=6)
     table = dd.from_delayed([dask.delayed(operator.itemgetter(0))(result) for result in results])
     return Result(table, accounting)
 
 
-def _partition(part: Any, view: str, params: dict, finish: dict) -> tuple[Any, dict]:
-    """The single-machine view of one partition, indexed by customer id."""
-    table, accounting = _distributed.partition_table([part], view, params, finish)
+def _pieces(state: tuple, bucket: int) -> list[bytes]:
+    """A partition's pieces of `bucket` (of `_distributed.partition_states`)."""
+    return [data for number, data in state[0] if number == bucket]
+
+
+def _bucket(pieces: list, view: str, params: dict, finish: dict, latest: int | None, ids: Any) -> tuple[Any, dict]:
+    """The single-machine view of one bucket's customers, indexed by customer id (with
+    no accounting when no partition had a piece of it)."""
+    pieces = [data for part in pieces for data in part]
+    table, accounting = _distributed.bucket_table(pieces, view, params, finish, latest)
     table = table.set_index(table.columns[0])
     if not len(table):
         # No customer here: the index takes the id column's type, as the others do.
-        table.index = part[params["customer"]].iloc[:0].dropna().astype(part[params["customer"]].dtype)
-    return table, accounting
+        table.index = ids.iloc[:0].dropna().astype(ids.dtype)
+    return table, accounting if pieces else {}

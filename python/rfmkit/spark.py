@@ -3,11 +3,12 @@ a Spark DataFrame of transactions, equal bit for bit to `rfmkit.rfm`,
 `rfmkit.clv.summary` and `rfmkit.clv.calibration_holdout` on the same rows.
 
 Needs ``pip install 'rfmkit[spark]'`` (pyspark >= 3.5; Arrow-based, no Python UDFs row
-by row). How it works (`rfmkit._distributed`): when the end is not given, one pass finds
-the last valid date with the engine's row rule; then the rows are repartitioned by
-customer and every partition goes through the single-machine engine with that end.
-Each call computes its result and keeps it cached (``result.table.unpersist()`` frees
-it), so that the accounting can be returned with it.
+by row). How it works (`rfmkit._distributed`): every input partition aggregates its
+rows into the engine's per-customer state and splits it into buckets by customer
+(``mapInArrow``); the buckets are repartitioned (a state is a few numbers per customer,
+not the rows), merged and finished where they land, told the last valid date of all
+the rows. Each call computes its result and keeps it cached
+(``result.table.unpersist()`` frees it), so that the accounting can be returned with it.
 
 Dates: timestamp and date columns are read as Spark gives them, on the session's time
 zone (``spark.sql.session.timeZone``): days are counted on that zone's calendar, so pin
@@ -169,23 +170,61 @@ def _run_view(df: Any, view: str, params: dict, finish: dict, partitions: int | 
     if _distributed.needs_end(view, params):
         latest = rows.mapInArrow(_last_valid_mapper(params), "latest long").agg(F.max("latest")).collect()[0][0]
         params = _distributed.with_end(view, params, latest)
-    empty, base = _distributed.partition_table([], view, params, finish)
+    # As many buckets as the input has partitions (Spark's default of 200 shuffle
+    # partitions costs a Python task each, seconds on small tables).
+    buckets = partitions or _input_partitions(df) or int(df.sparkSession.conf.get("spark.sql.shuffle.partitions"))
+    states = rows.mapInArrow(_states_mapper(view, params, buckets), "bucket int, state binary, latest long")
+    states = states.persist(StorageLevel.MEMORY_AND_DISK)
+    latest = states.agg(F.max("latest")).collect()[0][0]
+    empty, base = _distributed.bucket_table([], view, params, finish, latest)
     columns = [(str(name), empty[name].dtype.kind) for name in list(empty.columns)[1:]]
     types = _OutputTypes(fields[params["customer"]].dataType, fields[params["date"]].dataType)
-    if partitions is None:
-        # As many as the input has (Spark's default of 200 shuffle partitions costs a
-        # Python task each, seconds on small tables).
-        partitions = _input_partitions(df)
-    spread = rows.repartition(partitions, params["customer"]) if partitions else rows.repartition(params["customer"])
-    mapped = spread.mapInArrow(_view_mapper(view, params, finish, columns, types), types.schema(
-        params["customer"], columns)).persist(StorageLevel.MEMORY_AND_DISK)
+    # Each bucket to a partition of its own: the bucket column holds a number that
+    # Spark's hash partitioning sends to the partition of the bucket's number.
+    mapped = states.repartition(buckets, "bucket").mapInArrow(
+        _bucket_mapper(view, params, finish, latest, columns, types), types.schema(params["customer"], columns)
+    ).persist(StorageLevel.MEMORY_AND_DISK)
     parts = [json.loads(row[0]) for row in mapped.where(F.col(ACCOUNTING).isNotNull()).select(ACCOUNTING).collect()]
+    states.unpersist()
     accounting = _distributed.add_accountings(parts, function, base=base, stacklevel=6)
     # The table the caller gets is the cached one, so that its unpersist() frees it.
     table = mapped.where(F.col(ACCOUNTING).isNull()).drop(ACCOUNTING).persist(StorageLevel.MEMORY_AND_DISK)
     table.count()
     mapped.unpersist()
     return Result(table, accounting)
+
+
+def _murmur3_int(value: int, seed: int = 42) -> int:
+    """Spark's ``hash()`` of an IntegerType value (Murmur3 x86 32-bit, seed 42): what its
+    hash partitioning takes modulo the number of partitions."""
+    mask = 0xFFFFFFFF
+
+    def rotl(x: int, r: int) -> int:
+        return ((x << r) | (x >> (32 - r))) & mask
+
+    k1 = (value & mask) * 0xCC9E2D51 & mask
+    k1 = rotl(k1, 15) * 0x1B873593 & mask
+    h1 = rotl((seed ^ k1) & mask, 13)
+    h1 = (h1 * 5 + 0xE6546B64) & mask
+    h1 ^= 4
+    h1 ^= h1 >> 16
+    h1 = h1 * 0x85EBCA6B & mask
+    h1 ^= h1 >> 13
+    h1 = h1 * 0xC2B2AE35 & mask
+    h1 ^= h1 >> 16
+    return h1 - (1 << 32) if h1 & 0x80000000 else h1
+
+
+def _partition_keys(n: int) -> list[int]:
+    """For each partition number below `n`, the smallest int that ``repartition(n, col)``
+    sends there (``pmod(hash(col), n)``), so that n buckets fill n partitions one each
+    (any other int keeps the result right, only less balanced)."""
+    keys: dict[int, int] = {}
+    candidate = 0
+    while len(keys) < n and candidate < 64 * n + 1024:
+        keys.setdefault(_murmur3_int(candidate) % n, candidate)
+        candidate += 1
+    return [keys.get(p, p) for p in range(n)]
 
 
 def _input_partitions(df: Any) -> int | None:
@@ -249,11 +288,33 @@ def _last_valid_mapper(params: dict) -> Any:
     return mapper
 
 
-def _view_mapper(view: str, params: dict, finish: dict, columns: list[tuple[str, str]], types: _OutputTypes) -> Any:
+def _states_mapper(view: str, params: dict, buckets: int) -> Any:
+    keys = _partition_keys(buckets)
+
     def mapper(batches: Iterator[Any]) -> Iterator[Any]:
         import pyarrow as pa
 
-        table, accounting = _distributed.partition_table(batches, view, params, finish)
+        pieces, latest = _distributed.partition_states(batches, view, params, buckets)
+        for bucket, data in pieces:
+            # One piece a batch: Arrow binary columns hold up to 2 GiB.
+            yield pa.RecordBatch.from_pydict({
+                "bucket": pa.array([keys[bucket]], pa.int32()),
+                "state": pa.array([data], pa.binary()),
+                "latest": pa.array([latest], pa.int64()),
+            })
+
+    return mapper
+
+
+def _bucket_mapper(view: str, params: dict, finish: dict, latest: int | None, columns: list[tuple[str, str]],
+                   types: _OutputTypes) -> Any:
+    def mapper(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+
+        pieces = [data for batch in batches for data in batch.column("state").to_pylist()]
+        if not pieces:
+            return
+        table, accounting = _distributed.bucket_table(pieces, view, params, finish, latest)
         customer = table.columns[0]
         if len(table):
             arrays = {customer: pa.array(table.iloc[:, 0], from_pandas=True).cast(types.customer_arrow)}

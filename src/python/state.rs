@@ -270,6 +270,21 @@ impl PyState {
         self.inner.max_time()
     }
 
+    /// Notes that rows elsewhere had valid timestamps up to `time` (ticks): the default
+    /// ends of the finishes are then those of all the rows.
+    fn note_max_time(&mut self, time: i64) {
+        self.inner.note_max_time(time);
+    }
+
+    /// This state's customers in `n` states by a fixed hash of their ids (merged, they
+    /// give this state's results); the dropped rows are counted in the first. A state of
+    /// both views does not split.
+    fn split(&mut self, py: Python<'_>, n: usize) -> PyResult<Vec<PyState>> {
+        let state = &mut self.inner;
+        let parts = compute(py, || state.split(n))?;
+        Ok(parts.into_iter().map(|inner| PyState { inner }).collect())
+    }
+
     #[getter]
     fn n_customers(&self) -> usize {
         self.inner.customers().len()

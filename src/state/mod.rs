@@ -25,6 +25,7 @@ pub mod keys;
 mod log;
 pub mod oneshot;
 mod parts;
+mod split;
 
 use hashbrown::HashSet;
 use rayon::prelude::*;
@@ -33,6 +34,7 @@ use finish::Stats;
 pub use finish::{CalibrationHoldout, RfmTable, Summary};
 pub use keys::{Ids, Keys, Offsets};
 pub use parts::{KeyParts, Parts};
+pub use split::buckets_of;
 
 use crate::error::{Result, RfmError};
 use crate::money::Fixed;
@@ -462,6 +464,13 @@ impl State {
         self.max_time
     }
 
+    /// Notes that rows elsewhere (in states not merged here) had valid timestamps up to
+    /// `time`: the default ends of the finishes (the day after it for the RFM table, it
+    /// for the BTYD views) are then those of all the rows. Nothing else changes.
+    pub fn note_max_time(&mut self, time: i64) {
+        self.max_time = self.max_time.max(Some(time));
+    }
+
     /// Classifies and adds the rows of `batch`, in parallel on big batches (contiguous
     /// chunks, each into a state of its own, merged in row order).
     ///
@@ -550,8 +559,11 @@ impl State {
             ));
         }
         if self.rows_in == 0 && self.customers.is_empty() {
-            // Nothing here yet: take the other state as it is (keeps its key tables).
+            // Nothing here yet: take the other state as it is (keeps its key tables), with
+            // the later last time (a split state may hold a last time and no row).
+            let max_time = self.max_time.max(other.max_time);
             *self = other;
+            self.max_time = max_time;
             return Ok(());
         }
         // Every check before any change: a refused merge leaves this state as it was.

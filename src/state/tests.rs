@@ -3,10 +3,11 @@
 //! random order equal to the one-shot state bit for bit.
 
 use super::oneshot::{calibration_holdout, rfm, summary, RfmOptions, SummaryOptions};
+use super::split::buckets_of;
 use super::*;
 use crate::money::fsum;
 use crate::periods::Weekday;
-use crate::rows::{Transactions, ZeroPolicy, NULL_CODE};
+use crate::rows::{Accounting, Transactions, ZeroPolicy, NULL_CODE};
 
 /// A table of codes (`-1` null) with one day per tick.
 pub(crate) fn table<'a>(customer: &'a [i64], day: &'a [i64], amount: &'a [f64]) -> Transactions<'a> {
@@ -1058,4 +1059,228 @@ fn one_shot_summaries_fold_in_parallel_or_fall_back_to_the_log() {
         assert_eq!(mine, keyed);
         assert_eq!(got.accounting, expected.accounting);
     }
+}
+
+/// A customer id as text, whatever the key kind ("c7" for the integer 7).
+fn key_text(state: &State, k: usize) -> String {
+    match state.customers() {
+        Keys::Int(keys) => format!("c{}", keys.keys[k]),
+        Keys::Utf8(keys) => String::from_utf8(keys.text(k).to_vec()).unwrap(),
+        Keys::Empty => String::new(),
+    }
+}
+
+/// What a cluster does with `m`: a state per contiguous row range (`parts` of them,
+/// integer or text ids), each split into `buckets`; the pieces of each bucket merged in a
+/// random order, told the last time of all the rows.
+fn bucket_states(
+    m: &Mess,
+    options: &StateOptions,
+    rng: &mut Rng,
+    parts: usize,
+    buckets: usize,
+    text: bool,
+) -> Vec<State> {
+    let n = m.customer.len();
+    let valid: Vec<bool> = m.customer.iter().map(|&c| c >= 0).collect();
+    let order_valid: Vec<bool> = m.order.iter().map(|&o| o >= 0).collect();
+    let mut offsets = vec![0i64];
+    let mut data = Vec::new();
+    for &c in &m.customer {
+        if c >= 0 {
+            data.extend_from_slice(format!("c{c}").as_bytes());
+        }
+        offsets.push(data.len() as i64);
+    }
+    let mut cuts: Vec<usize> = (0..parts - 1).map(|_| rng.next(n as u64 + 1) as usize).collect();
+    cuts.extend([0, n]);
+    cuts.sort_unstable();
+    let mut pieces: Vec<Vec<State>> = (0..buckets).map(|_| Vec::new()).collect();
+    let mut last = None;
+    for w in cuts.windows(2) {
+        let mut state = State::new(options.clone()).unwrap();
+        let mut batch = batch_of(m, &valid, &order_valid, w[0]..w[1], options.orders);
+        if text {
+            batch.customer = Ids::Utf8 {
+                offsets: Offsets::Large(&offsets[w[0]..=w[1]]),
+                data: &data,
+                validity: Some(&valid[w[0]..w[1]]),
+            };
+        }
+        state.update(&batch).unwrap();
+        last = last.max(state.max_time());
+        for (b, piece) in state.split(buckets).unwrap().into_iter().enumerate() {
+            pieces[b].push(piece);
+        }
+    }
+    pieces
+        .into_iter()
+        .map(|mut group| {
+            let mut merged = State::new(options.clone()).unwrap();
+            while !group.is_empty() {
+                let piece = group.swap_remove(rng.next(group.len() as u64) as usize);
+                merged.merge(&piece).unwrap();
+            }
+            if let Some(time) = last {
+                merged.note_max_time(time);
+            }
+            merged
+        })
+        .collect()
+}
+
+fn add_accounting(total: &mut Accounting, part: &Accounting) {
+    total.rows_in += part.rows_in;
+    total.rows_used += part.rows_used;
+    for (a, b) in total.dropped.iter_mut().zip(part.dropped) {
+        *a += b;
+    }
+}
+
+#[test]
+fn states_split_by_customer_and_their_buckets_merge_to_the_whole() {
+    let mut rng = Rng(0x5eed);
+    for seed in 1..10u64 {
+        let m = mess(600 + seed as usize * 13, 2 + seed * 5, seed * 6151);
+        for policy in policies() {
+            for text in [false, true] {
+                for (parts, buckets) in [(1, 1), (1, 4), (3, 2), (5, 7), (8, 3)] {
+                    // The RFM table (with and without orders, with a window).
+                    for (view, orders) in [
+                        (RfmView::default(), true),
+                        (
+                            RfmView {
+                                as_of_day: Some(300),
+                                window_days: Some(150),
+                            },
+                            false,
+                        ),
+                    ] {
+                        let options = options_of(Some(view), None, policy, orders);
+                        let whole = one_shot(&m, &options);
+                        let expected = whole.finish_rfm(None, false).unwrap();
+                        let rows_of = |state: &State, t: &RfmTable| {
+                            (0..t.customer.len())
+                                .map(|k| {
+                                    (
+                                        key_text(state, t.customer[k] as usize),
+                                        t.recency[k],
+                                        t.frequency[k],
+                                        t.monetary[k].to_bits(),
+                                        t.first_time[k],
+                                        t.last_time[k],
+                                        t.tenure[k],
+                                    )
+                                })
+                                .collect::<Vec<_>>()
+                        };
+                        let mut want = rows_of(&whole, &expected);
+                        want.sort();
+                        let mut got = Vec::new();
+                        let mut accounting = Accounting::default();
+                        for state in bucket_states(&m, &options, &mut rng, parts, buckets, text) {
+                            let t = state.finish_rfm(None, false).unwrap();
+                            got.extend(rows_of(&state, &t));
+                            add_accounting(&mut accounting, &t.accounting);
+                        }
+                        got.sort();
+                        let case = format!("seed {seed} {policy:?} text {text} {parts}x{buckets} {view:?}");
+                        assert_eq!(got, want, "{case}");
+                        assert_eq!(accounting, expected.accounting, "{case}");
+                    }
+                    // The summary and the calibration/holdout split, with the default end.
+                    for calibration_end in [None, Some(1400)] {
+                        let view = SummaryView {
+                            period: Period::Week(Weekday::Sun),
+                            observation_end: None,
+                            calibration_end,
+                        };
+                        let options = options_of(None, Some(view), policy, false);
+                        let finish = |state: &mut State| match calibration_end {
+                            None => (state.finish_summary(false).unwrap(), Vec::new()),
+                            Some(_) => {
+                                let out = state.finish_calibration_holdout(false).unwrap();
+                                let holdout = out
+                                    .frequency_holdout
+                                    .iter()
+                                    .zip(&out.monetary_value_holdout)
+                                    .map(|(f, m)| (f.to_bits(), m.to_bits()))
+                                    .collect();
+                                (out.calibration, holdout)
+                            }
+                        };
+                        let rows_of = |state: &State, s: &Summary, holdout: &[(u64, u64)]| {
+                            (0..s.customer.len())
+                                .map(|k| {
+                                    (
+                                        key_text(state, s.customer[k] as usize),
+                                        s.frequency[k].to_bits(),
+                                        s.recency[k].to_bits(),
+                                        s.t[k].to_bits(),
+                                        s.monetary_value[k].to_bits(),
+                                        holdout.get(k).copied(),
+                                    )
+                                })
+                                .collect::<Vec<_>>()
+                        };
+                        let mut whole = one_shot(&m, &options);
+                        let (expected, holdout) = finish(&mut whole);
+                        let mut want = rows_of(&whole, &expected, &holdout);
+                        want.sort();
+                        let mut got = Vec::new();
+                        let mut accounting = Accounting::default();
+                        for mut state in bucket_states(&m, &options, &mut rng, parts, buckets, text) {
+                            let (s, holdout) = finish(&mut state);
+                            // Every bucket ends where all the rows end.
+                            assert_eq!(s.observation_end, expected.observation_end);
+                            got.extend(rows_of(&state, &s, &holdout));
+                            add_accounting(&mut accounting, &s.accounting);
+                        }
+                        got.sort();
+                        let case = format!(
+                            "seed {seed} {policy:?} text {text} {parts}x{buckets} {calibration_end:?}"
+                        );
+                        assert_eq!(got, want, "{case}");
+                        assert_eq!(accounting, expected.accounting, "{case}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn splitting_needs_one_view_and_a_part_and_the_hash_is_fixed() {
+    let both = options_of(
+        Some(RfmView::default()),
+        Some(SummaryView {
+            period: Period::Day,
+            observation_end: None,
+            calibration_end: None,
+        }),
+        RowPolicy::default(),
+        false,
+    );
+    let m = mess(200, 20, 5);
+    assert!(matches!(
+        one_shot(&m, &both).split(3),
+        Err(RfmError::Parameter { name: "state", .. })
+    ));
+    let rfm_only = options_of(Some(RfmView::default()), None, RowPolicy::default(), false);
+    assert!(matches!(
+        one_shot(&m, &rfm_only).split(0),
+        Err(RfmError::Parameter { name: "n", .. })
+    ));
+    // States split in other processes (or by another rfmkit version) must agree on the
+    // bucket of every id: the hash is part of the format (values from a separate
+    // implementation of splitmix64 over FNV-1a).
+    assert_eq!(
+        buckets_of(&KeyParts::Int(vec![0, 1, 2, 3, 42, -7]), 7),
+        [0, 6, 1, 4, 3, 2]
+    );
+    let text = KeyParts::Utf8 {
+        offsets: vec![0, 0, 1, 4],
+        data: b"a\xe4\xb8\xad".to_vec(),
+    };
+    assert_eq!(buckets_of(&text, 5), [3, 1, 1]);
 }
