@@ -138,6 +138,26 @@ def test_dask_equals_one_machine_on_a_million_order_lines(ids: str) -> None:
         assert_same(one, table.compute(), accounting)
 
 
+def test_dask_buckets_without_customers_and_a_window_without_valid_rows() -> None:
+    # More buckets than customers: buckets without a piece keep the input's types (a
+    # time zone, microseconds); a window without as_of and no valid row is an empty table.
+    df = pd.DataFrame({
+        "cid": [1, 2, 1, 2],
+        "ts": pd.to_datetime(["2024-01-01", "2024-01-03", "2024-02-01", "2024-02-05"]).as_unit("us")
+        .tz_localize("Europe/Paris"),
+        "amt": [3.0, 1.0, 2.0, 5.0],
+    })
+    for options in ({}, {"window": 30}):
+        one = rfmkit.rfm(df, **COLUMNS, **options)
+        table, accounting = rfmkit.dask.rfm(dd.from_pandas(df, npartitions=2), **COLUMNS, partitions=8, **options)
+        assert_same(one, table.compute(), accounting)
+    invalid = df.assign(amt=np.nan)
+    for frame in (invalid, invalid.iloc[:0]):
+        one = quiet(rfmkit.rfm, frame, **COLUMNS, window=30)
+        table, accounting = quiet(rfmkit.dask.rfm, dd.from_pandas(frame, npartitions=2), **COLUMNS, window=30)
+        assert_same(one, table.compute(), accounting)
+
+
 def test_dask_time_zones_and_errors() -> None:
     df = messy(3, tz="Asia/Shanghai")
     ddf = dd.from_pandas(df, npartitions=2)
@@ -374,6 +394,16 @@ def test_spark_equals_one_machine_on_a_million_order_lines(spark, ids: str) -> N
         assert_same(one, got, accounting)
         table.unpersist()
     sdf.unpersist()
+
+
+def test_spark_window_without_as_of_and_without_valid_rows(spark) -> None:
+    import rfmkit.spark
+
+    df = messy(4, n=50).assign(amt=np.nan)
+    one = quiet(rfmkit.rfm, df, **COLUMNS, window=30)
+    table, accounting = quiet(rfmkit.spark.rfm, spark.createDataFrame(df), **COLUMNS, window=30, partitions=3)
+    assert table.count() == 0 and accounting == one.attrs["rfmkit"]
+    table.unpersist()
 
 
 def test_spark_buckets_fill_one_partition_each(spark) -> None:

@@ -95,11 +95,16 @@ def row_params(
     return params
 
 
+#: Buckets when not given: as many as the input has partitions, up to this many (each
+#: input partition sends a piece to every bucket it has customers of).
+MAX_BUCKETS = 64
+
+
 def _reader(view: str, params: dict) -> Aggregator:
     """An aggregator of `params` for checking them and reading rows; a window without
     as_of takes a stand-in end (the real one, the day after the last valid row, is found
     by a first pass over the rows with this aggregator)."""
-    return Aggregator(**{**params, "as_of": "2000-01-01"} if needs_end(view, params) else params)
+    return Aggregator(**{**params, "as_of": _NO_END} if needs_end(view, params) else params)
 
 
 def _text(value: Any) -> Any:
@@ -124,6 +129,7 @@ class _PeriodsOnly(Aggregator):
 
 
 def _aggregator(view: str, params: dict) -> Aggregator:
+    params = aggregator_params(params)
     return Aggregator(**params) if view == "rfm" else _PeriodsOnly(**params)
 
 
@@ -133,19 +139,19 @@ CHUNK_ROWS = 1 << 20
 
 def partition_states(batches: Iterable[Any], view: str, params: dict, buckets: int) -> tuple[list, int | None]:
     """The state of a partition's rows (Arrow record batches or pandas frames) split into
-    `buckets` by customer, ``[(bucket, Aggregator bytes)]`` for each bucket that holds
-    a customer (or, bucket 0, a dropped row), and the last valid time of the rows
+    `buckets` by customer, ``{bucket: Aggregator bytes}`` for each bucket that holds a
+    customer (or, bucket 0, a dropped row), and the last valid time of the rows
     (wall-clock nanoseconds; None without a valid row)."""
     aggregator = _aggregator(view, params)
     with _rows_of_a_partition():
         for chunk in _chunks(batches):
             aggregator.update(chunk)
     latest = aggregator._state.max_time if aggregator._state is not None else None
-    pieces = [
-        (bucket, piece.to_bytes())
+    pieces = {
+        bucket: piece.to_bytes()
         for bucket, piece in enumerate(split(aggregator, buckets))
         if piece.rows_in or (piece._state is not None and piece._state.n_customers)
-    ]
+    }
     return pieces, latest
 
 
@@ -170,13 +176,17 @@ def _chunks(batches: Iterable[Any]) -> Iterator[Any]:
         yield pa.Table.from_batches(pending)
 
 
-def bucket_table(pieces: Iterable[bytes], view: str, params: dict, finish: dict, last: int | None) -> tuple[pd.DataFrame, dict]:
+def bucket_table(pieces: Iterable[bytes], view: str, params: dict, finish: dict, last: int | None,
+                 like: Any = None) -> tuple[pd.DataFrame, dict]:
     """The view of the customers of one bucket (or of several), from the partitions'
     pieces of it: merged, told the last valid time `last` of all the rows, finished as a
     pandas frame with the customer id as a column; with its accounting. No pieces: the
-    view of no row (its columns and types), or the error of one machine for it."""
+    view of no row (its columns and types, those of the rows `like` when given), or the
+    error of one machine for it."""
     kind = Aggregator if view == "rfm" else _PeriodsOnly
     aggregator = _aggregator(view, params)
+    if like is not None:
+        aggregator.update(like.iloc[:0])  # no row: only the types of the columns
     for data in pieces:
         aggregator.merge(kind.from_bytes(data))
     if last is not None:
@@ -223,13 +233,33 @@ def last_valid_time(batches: Iterable[Any], params: dict) -> int | None:
     return latest
 
 
+#: The `as_of` that a window is aggregated with when no row is valid (every row is then
+#: dropped as invalid whatever the end; the accounting says ``as_of: None``, as one
+#: machine's).
+_NO_END = "2000-01-01"
+
+
 def with_end(view: str, params: dict, last: int | None) -> dict:
     """`params` with `as_of` made from the latest valid timestamp `last` as one machine
-    makes it (the day after it), when `needs_end`; unchanged without a valid row."""
-    if last is None or not needs_end(view, params):
+    makes it (the day after it), when `needs_end`."""
+    if not needs_end(view, params):
         return params
+    if last is None:
+        return {**params, "as_of": _NO_END, "_no_end": True}
     day = last // NS_PER_DAY + 1
     return {**params, "as_of": (pd.Timestamp(0) + pd.Timedelta(days=int(day))).date().isoformat()}
+
+
+def aggregator_params(params: dict) -> dict:
+    return {key: value for key, value in params.items() if key != "_no_end"}
+
+
+def total_accounting(parts: Iterable[dict], params: dict, function: str, *, base: dict, stacklevel: int) -> dict:
+    """`add_accountings`, with ``as_of: None`` when a window found no valid row."""
+    total = add_accountings(parts, function, base=base, stacklevel=stacklevel + 1)
+    if params.get("_no_end"):
+        total["as_of"] = None
+    return total
 
 
 @contextlib.contextmanager

@@ -105,37 +105,40 @@ def _run(ddf: Any, view: str, params: dict, finish: dict, partitions: int | None
         parts = [dask.delayed(_distributed.last_valid_time)([part], params) for part in rows.to_delayed()]
         latest = [value for value in dask.compute(*parts) if value is not None]
         params = _distributed.with_end(view, params, max(latest) if latest else None)
-    buckets = partitions or rows.npartitions
+    buckets = partitions or min(rows.npartitions, _distributed.MAX_BUCKETS)
     states = dask.persist(*[
         dask.delayed(_distributed.partition_states)([part], view, params, buckets) for part in rows.to_delayed()
     ])
     times = [t for t in dask.compute(*[dask.delayed(operator.itemgetter(1))(state) for state in states]) if t is not None]
     latest = max(times) if times else None
-    base = _distributed.bucket_table([], view, params, finish, latest)[1]
+    empty, base = _distributed.bucket_table([], view, params, finish, latest, like=rows._meta)
+    meta = empty.set_index(empty.columns[0])
     results = list(dask.persist(*[
         dask.delayed(_bucket)([dask.delayed(_pieces)(state, bucket) for state in states], view, params, finish, latest,
-                              ddf[params["customer"]]._meta)
+                              meta)
         for bucket in range(buckets)
     ]))
     del states
     accountings = [a for a in dask.compute(*[dask.delayed(operator.itemgetter(1))(r) for r in results]) if a]
-    accounting = _distributed.add_accountings(accountings, function, base=base, stacklevel=6)
-    table = dd.from_delayed([dask.delayed(operator.itemgetter(0))(result) for result in results])
+    accounting = _distributed.total_accounting(accountings, params, function, base=base, stacklevel=6)
+    table = dd.from_delayed([dask.delayed(operator.itemgetter(0))(result) for result in results], meta=meta)
     return Result(table, accounting)
 
 
 def _pieces(state: tuple, bucket: int) -> list[bytes]:
-    """A partition's pieces of `bucket` (of `_distributed.partition_states`)."""
-    return [data for number, data in state[0] if number == bucket]
+    """A partition's piece of `bucket` (of `_distributed.partition_states`), if any."""
+    piece = state[0].get(bucket)
+    return [] if piece is None else [piece]
 
 
-def _bucket(pieces: list, view: str, params: dict, finish: dict, latest: int | None, ids: Any) -> tuple[Any, dict]:
-    """The single-machine view of one bucket's customers, indexed by customer id (with
-    no accounting when no partition had a piece of it)."""
+def _bucket(pieces: list, view: str, params: dict, finish: dict, latest: int | None, meta: Any) -> tuple[Any, dict]:
+    """The single-machine view of one bucket's customers, indexed by customer id (`meta`,
+    the table of no customer, when no partition had a piece of it)."""
     pieces = [data for part in pieces for data in part]
+    if not pieces:
+        return meta, {}
     table, accounting = _distributed.bucket_table(pieces, view, params, finish, latest)
     table = table.set_index(table.columns[0])
     if not len(table):
-        # No customer here: the index takes the id column's type, as the others do.
-        table.index = ids.iloc[:0].dropna().astype(ids.dtype)
-    return table, accounting if pieces else {}
+        return meta, accounting
+    return table, accounting

@@ -170,23 +170,23 @@ def _run_view(df: Any, view: str, params: dict, finish: dict, partitions: int | 
     if _distributed.needs_end(view, params):
         latest = rows.mapInArrow(_last_valid_mapper(params), "latest long").agg(F.max("latest")).collect()[0][0]
         params = _distributed.with_end(view, params, latest)
-    # As many buckets as the input has partitions (Spark's default of 200 shuffle
-    # partitions costs a Python task each, seconds on small tables).
-    buckets = partitions or _input_partitions(df) or int(df.sparkSession.conf.get("spark.sql.shuffle.partitions"))
+    buckets = partitions or _default_buckets(df)
     states = rows.mapInArrow(_states_mapper(view, params, buckets), "bucket int, state binary, latest long")
     states = states.persist(StorageLevel.MEMORY_AND_DISK)
-    latest = states.agg(F.max("latest")).collect()[0][0]
-    empty, base = _distributed.bucket_table([], view, params, finish, latest)
-    columns = [(str(name), empty[name].dtype.kind) for name in list(empty.columns)[1:]]
-    types = _OutputTypes(fields[params["customer"]].dataType, fields[params["date"]].dataType)
-    # Each bucket to a partition of its own: the bucket column holds a number that
-    # Spark's hash partitioning sends to the partition of the bucket's number.
-    mapped = states.repartition(buckets, "bucket").mapInArrow(
-        _bucket_mapper(view, params, finish, latest, columns, types), types.schema(params["customer"], columns)
-    ).persist(StorageLevel.MEMORY_AND_DISK)
-    parts = [json.loads(row[0]) for row in mapped.where(F.col(ACCOUNTING).isNotNull()).select(ACCOUNTING).collect()]
-    states.unpersist()
-    accounting = _distributed.add_accountings(parts, function, base=base, stacklevel=6)
+    try:
+        latest = states.agg(F.max("latest")).collect()[0][0]
+        empty, base = _distributed.bucket_table([], view, params, finish, latest)
+        columns = [(str(name), empty[name].dtype.kind) for name in list(empty.columns)[1:]]
+        types = _OutputTypes(fields[params["customer"]].dataType, fields[params["date"]].dataType)
+        # Each bucket to a partition of its own: the bucket column holds a number that
+        # Spark's hash partitioning sends to the partition of the bucket's number.
+        mapped = states.repartition(buckets, "bucket").mapInArrow(
+            _bucket_mapper(view, params, finish, latest, columns, types), types.schema(params["customer"], columns)
+        ).persist(StorageLevel.MEMORY_AND_DISK)
+        parts = [json.loads(row[0]) for row in mapped.where(F.col(ACCOUNTING).isNotNull()).select(ACCOUNTING).collect()]
+    finally:
+        states.unpersist()
+    accounting = _distributed.total_accounting(parts, params, function, base=base, stacklevel=6)
     # The table the caller gets is the cached one, so that its unpersist() frees it.
     table = mapped.where(F.col(ACCOUNTING).isNull()).drop(ACCOUNTING).persist(StorageLevel.MEMORY_AND_DISK)
     table.count()
@@ -225,6 +225,13 @@ def _partition_keys(n: int) -> list[int]:
         keys.setdefault(_murmur3_int(candidate) % n, candidate)
         candidate += 1
     return [keys.get(p, p) for p in range(n)]
+
+
+def _default_buckets(df: Any) -> int:
+    """As many buckets as the input has partitions (Spark's default of 200 shuffle
+    partitions costs a Python task each, seconds on small tables), at most
+    `_distributed.MAX_BUCKETS`; on Spark Connect (no partition count) that many."""
+    return min(_input_partitions(df) or _distributed.MAX_BUCKETS, _distributed.MAX_BUCKETS)
 
 
 def _input_partitions(df: Any) -> int | None:
@@ -295,7 +302,7 @@ def _states_mapper(view: str, params: dict, buckets: int) -> Any:
         import pyarrow as pa
 
         pieces, latest = _distributed.partition_states(batches, view, params, buckets)
-        for bucket, data in pieces:
+        for bucket, data in pieces.items():
             # One piece a batch: Arrow binary columns hold up to 2 GiB.
             yield pa.RecordBatch.from_pydict({
                 "bucket": pa.array([keys[bucket]], pa.int32()),
