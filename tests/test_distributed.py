@@ -400,10 +400,12 @@ def test_spark_window_without_as_of_and_without_valid_rows(spark) -> None:
     import rfmkit.spark
 
     df = messy(4, n=50).assign(amt=np.nan)
-    one = quiet(rfmkit.rfm, df, **COLUMNS, window=30)
-    table, accounting = quiet(rfmkit.spark.rfm, spark.createDataFrame(df), **COLUMNS, window=30, partitions=3)
-    assert table.count() == 0 and accounting == one.attrs["rfmkit"]
-    table.unpersist()
+    for frame in (df, df.iloc[:0]):
+        one = quiet(rfmkit.rfm, frame, **COLUMNS, window=30)
+        sdf = spark.createDataFrame(frame, "cid long, ts timestamp, amt double")
+        table, accounting = quiet(rfmkit.spark.rfm, sdf, **COLUMNS, window=30, partitions=3)
+        assert table.count() == 0 and accounting == one.attrs["rfmkit"]
+        table.unpersist()
 
 
 def test_spark_buckets_fill_one_partition_each(spark) -> None:

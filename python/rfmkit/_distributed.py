@@ -25,7 +25,6 @@ Arrow record batches or pandas frames and return plain values.
 from __future__ import annotations
 
 import contextlib
-import json
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -279,10 +278,6 @@ def _rows_of_a_partition() -> Iterator[None]:
 
 def _rows(batch: Any) -> int:
     return int(batch.num_rows) if hasattr(batch, "num_rows") else len(batch)
-
-
-def accounting_text(accounting: dict) -> str:
-    return json.dumps(accounting, sort_keys=True, default=str)
 
 
 def add_accountings(parts: Iterable[dict], function: str, *, base: dict | None = None, stacklevel: int = 3) -> dict:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -160,6 +161,7 @@ def _task_errors() -> Iterator[None]:
 
 def _run_view(df: Any, view: str, params: dict, finish: dict, partitions: int | None, function: str) -> Result:
     from pyspark import StorageLevel
+    from pyspark.sql import Observation
     from pyspark.sql import functions as F
 
     names = [params["customer"], params["date"]] + [
@@ -182,15 +184,24 @@ def _run_view(df: Any, view: str, params: dict, finish: dict, partitions: int | 
         # Spark's hash partitioning sends to the partition of the bucket's number.
         mapped = states.repartition(buckets, "bucket").mapInArrow(
             _bucket_mapper(view, params, finish, latest, columns, types), types.schema(params["customer"], columns)
-        ).persist(StorageLevel.MEMORY_AND_DISK)
-        parts = [json.loads(row[0]) for row in mapped.where(F.col(ACCOUNTING).isNotNull()).select(ACCOUNTING).collect()]
+        )
+        # The accounting rows are observed on their way (one job, one cache: the table
+        # the caller gets, so that its unpersist() frees it), and left out of the table.
+        observed = Observation(f"rfmkit-{uuid.uuid4().hex}")
+        table = (
+            mapped.observe(observed, F.collect_list(ACCOUNTING).alias(ACCOUNTING))
+            .where(F.col(ACCOUNTING).isNull()).drop(ACCOUNTING)
+            .persist(StorageLevel.MEMORY_AND_DISK)
+        )
+        table.count()
     finally:
         states.unpersist()
-    accounting = _distributed.total_accounting(parts, params, function, base=base, stacklevel=6)
-    # The table the caller gets is the cached one, so that its unpersist() frees it.
-    table = mapped.where(F.col(ACCOUNTING).isNull()).drop(ACCOUNTING).persist(StorageLevel.MEMORY_AND_DISK)
-    table.count()
-    mapped.unpersist()
+    # A task run twice (a retry, speculation) reports its bucket twice: once each.
+    parts = {}
+    for text in observed.get[ACCOUNTING]:
+        buckets_of_task, part = json.loads(text)
+        parts[tuple(buckets_of_task)] = part
+    accounting = _distributed.total_accounting(parts.values(), params, function, base=base, stacklevel=6)
     return Result(table, accounting)
 
 
@@ -318,7 +329,10 @@ def _bucket_mapper(view: str, params: dict, finish: dict, latest: int | None, co
     def mapper(batches: Iterator[Any]) -> Iterator[Any]:
         import pyarrow as pa
 
-        pieces = [data for batch in batches for data in batch.column("state").to_pylist()]
+        pieces, keys_in = [], set()
+        for batch in batches:
+            pieces += batch.column("state").to_pylist()
+            keys_in.update(batch.column("bucket").to_pylist())
         if not pieces:
             return
         table, accounting = _distributed.bucket_table(pieces, view, params, finish, latest)
@@ -333,7 +347,9 @@ def _bucket_mapper(view: str, params: dict, finish: dict, latest: int | None, co
             row = {customer: pa.nulls(1, types.customer_arrow)}
             for name, kind in columns:
                 row[name] = pa.nulls(1, types.arrow(kind))
-            row[ACCOUNTING] = pa.array([_distributed.accounting_text(accounting)], pa.string())
+            # keyed by the buckets of this task, which a retry of it repeats
+            text = json.dumps([sorted(keys_in), accounting], sort_keys=True, default=str)
+            row[ACCOUNTING] = pa.array([text], pa.string())
             yield pa.RecordBatch.from_pydict(row)
 
     return mapper
