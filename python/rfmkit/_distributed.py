@@ -136,7 +136,9 @@ def _aggregator(view: str, params: dict) -> Aggregator:
 CHUNK_ROWS = 1 << 20
 
 
-def partition_states(batches: Iterable[Any], view: str, params: dict, buckets: int) -> tuple[list, int | None]:
+def partition_states(
+    batches: Iterable[Any], view: str, params: dict, buckets: int
+) -> tuple[dict[int, bytes], int | None]:
     """The state of a partition's rows (Arrow record batches or pandas frames) split into
     `buckets` by customer, ``{bucket: Aggregator bytes}`` for each bucket that holds a
     customer (or, bucket 0, a dropped row), and the last valid time of the rows
@@ -250,6 +252,7 @@ def with_end(view: str, params: dict, last: int | None) -> dict:
 
 
 def aggregator_params(params: dict) -> dict:
+    """`params` without the marks of this module (what an `Aggregator` takes)."""
     return {key: value for key, value in params.items() if key != "_no_end"}
 
 
