@@ -176,6 +176,13 @@ def test_dask_time_zones_and_errors() -> None:
     assert_same(quiet(rfmkit.rfm, as_text, **COLUMNS, date_format="%d/%m/%Y"), table.compute(), accounting)
     with pytest.raises(InvalidParameterError, match="partitions"):
         rfmkit.dask.rfm(ddf, **COLUMNS, partitions=0)
+    with pytest.raises(InvalidParameterError, match="use rfmkit.clv.summary$"):
+        rfmkit.dask.summary(df, **COLUMNS)
+    # An end written as an integer (as integer dates are) is no date, as on one machine.
+    with pytest.raises(InvalidParameterError, match="observation_period_end=19980630 is not a date"):
+        rfmkit.dask.summary(ddf, **COLUMNS, observation_period_end=19980630)
+    with pytest.raises(InvalidParameterError, match="as_of=19980101 is not a date"):
+        rfmkit.dask.rfm(ddf, **COLUMNS, as_of=19980101)
     with pytest.raises(rfmkit.InvalidRowError, match="within one partition"):
         rfmkit.dask.summary(ddf, **COLUMNS, invalid="raise")
     with pytest.raises(rfmkit.DtypeError, match="to_numeric"):

@@ -83,13 +83,13 @@ def row_params(
     if view == "rfm":
         if amount is None:
             raise InvalidParameterError("the RFM table needs amount= (the column of the amounts)")
-        params.update(order=order, as_of=_text(as_of), window=window)
+        params.update(order=order, as_of=_text(as_of, "as_of"), window=window)
     else:
-        params.update(freq=freq, observation_period_end=_text(observation_period_end))
+        params.update(freq=freq, observation_period_end=_text(observation_period_end, "observation_period_end"))
         if view == "calibration_holdout":
             if calibration_period_end is None:
                 raise InvalidParameterError("calibration_period_end is required, e.g. '2024-06-30'")
-            params.update(calibration_period_end=_text(calibration_period_end))
+            params.update(calibration_period_end=_text(calibration_period_end, "calibration_period_end"))
     _reader(view, params)
     return params
 
@@ -106,11 +106,13 @@ def _reader(view: str, params: dict) -> Aggregator:
     return Aggregator(**{**params, "as_of": _NO_END} if needs_end(view, params) else params)
 
 
-def _text(value: Any) -> Any:
-    """A date parameter in a form that travels to the workers unchanged."""
-    if value is None or isinstance(value, str):
+def _text(value: Any, name: str) -> Any:
+    """A date parameter in a form that travels to the workers unchanged; a value that is
+    no date (e.g. the integer 20240630) is the error of one machine."""
+    if value is None:
         return value
-    return pd.Timestamp(value).isoformat()
+    stamp = _frame.to_timestamp(value, name)
+    return value if isinstance(value, str) else stamp.isoformat()
 
 
 def needs_end(view: str, params: dict) -> bool:

@@ -15,6 +15,17 @@ from rfmkit._distributed import Result
 from rfmkit.exceptions import ColumnNotFoundError, InvalidParameterError
 
 
+#: What each function of a cluster is on a table in memory.
+_ONE_MACHINE = {
+    "rfm": "rfmkit.rfm",
+    "summary": "rfmkit.clv.summary",
+    "calibration_holdout": "rfmkit.clv.calibration_holdout",
+    "score": "rfmkit.score",
+    "segment": "rfmkit.segment",
+    "predict": "the model's own methods (e.g. BetaGeoFitter.conditional_probability_alive)",
+}
+
+
 class Cluster:
     """One framework's primitives; the public functions below use only these."""
 
@@ -74,7 +85,7 @@ class Cluster:
             )
         raise InvalidParameterError(
             f"{self.module}.{function} takes a {self.name} DataFrame, got {type(table).__module__}."
-            f"{type(table).__qualname__}; for a table in memory use rfmkit.{function} (or rfmkit.clv.{function})"
+            f"{type(table).__qualname__}; for a table in memory use {_ONE_MACHINE[function]}"
         )
 
     def check_columns(self, table: Any, names: dict[str, Any]) -> None:
