@@ -130,7 +130,6 @@ class _PeriodsOnly(Aggregator):
 
 
 def _aggregator(view: str, params: dict) -> Aggregator:
-    params = aggregator_params(params)
     return Aggregator(**params) if view == "rfm" else _PeriodsOnly(**params)
 
 
@@ -248,20 +247,16 @@ def with_end(view: str, params: dict, last: int | None) -> dict:
     if not needs_end(view, params):
         return params
     if last is None:
-        return {**params, "as_of": _NO_END, "_no_end": True}
+        return {**params, "as_of": _NO_END}
     day = last // NS_PER_DAY + 1
     return {**params, "as_of": (pd.Timestamp(0) + pd.Timedelta(days=int(day))).date().isoformat()}
 
 
-def aggregator_params(params: dict) -> dict:
-    """`params` without the marks of this module (what an `Aggregator` takes)."""
-    return {key: value for key, value in params.items() if key != "_no_end"}
-
-
-def total_accounting(parts: Iterable[dict], params: dict, function: str, *, base: dict, stacklevel: int) -> dict:
-    """`add_accountings`, with ``as_of: None`` when a window found no valid row."""
+def total_accounting(parts: Iterable[dict], function: str, *, base: dict, end_found: bool, stacklevel: int) -> dict:
+    """`add_accountings`, with ``as_of: None`` when the first pass found no valid row
+    (`end_found` false: the rows were aggregated with the stand-in end of `with_end`)."""
     total = add_accountings(parts, function, base=base, stacklevel=stacklevel + 1)
-    if params.get("_no_end"):
+    if not end_found:
         total["as_of"] = None
     return total
 

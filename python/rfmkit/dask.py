@@ -101,9 +101,11 @@ def _run(ddf: Any, view: str, params: dict, finish: dict, partitions: int | None
         params[key] for key in ("amount", "order") if params.get(key) is not None
     ]
     rows = ddf[names]
+    end_found = True
     if _distributed.needs_end(view, params):
         parts = [dask.delayed(_distributed.last_valid_time)([part], params) for part in rows.to_delayed()]
         latest = [value for value in dask.compute(*parts) if value is not None]
+        end_found = bool(latest)
         params = _distributed.with_end(view, params, max(latest) if latest else None)
     buckets = partitions or min(rows.npartitions, _distributed.MAX_BUCKETS)
     states = dask.persist(*[
@@ -120,7 +122,7 @@ def _run(ddf: Any, view: str, params: dict, finish: dict, partitions: int | None
     ]))
     del states
     accountings = [a for a in dask.compute(*[dask.delayed(operator.itemgetter(1))(r) for r in results]) if a]
-    accounting = _distributed.total_accounting(accountings, params, function, base=base, stacklevel=6)
+    accounting = _distributed.total_accounting(accountings, function, base=base, end_found=end_found, stacklevel=6)
     table = dd.from_delayed([dask.delayed(operator.itemgetter(0))(result) for result in results], meta=meta)
     return Result(table, accounting)
 

@@ -169,8 +169,10 @@ def _run_view(df: Any, view: str, params: dict, finish: dict, partitions: int | 
     ]
     fields = {field.name: field for field in df.schema.fields}
     rows = df.select(*names)
+    end_found = True
     if _distributed.needs_end(view, params):
         latest = rows.mapInArrow(_last_valid_mapper(params), "latest long").agg(F.max("latest")).collect()[0][0]
+        end_found = latest is not None
         params = _distributed.with_end(view, params, latest)
     buckets = partitions or _default_buckets(df)
     states = rows.mapInArrow(_states_mapper(view, params, buckets), "bucket int, state binary, latest long")
@@ -201,7 +203,7 @@ def _run_view(df: Any, view: str, params: dict, finish: dict, partitions: int | 
     for text in observed.get[ACCOUNTING]:
         buckets_of_task, part = json.loads(text)
         parts[tuple(buckets_of_task)] = part
-    accounting = _distributed.total_accounting(parts.values(), params, function, base=base, stacklevel=6)
+    accounting = _distributed.total_accounting(parts.values(), function, base=base, end_found=end_found, stacklevel=6)
     return Result(table, accounting)
 
 

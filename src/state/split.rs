@@ -63,7 +63,8 @@ impl KeyBuilder {
         match (&mut self.0, from) {
             (KeyParts::Int(out), KeyParts::Int(values)) => out.push(values[k]),
             (KeyParts::Utf8 { offsets, data }, KeyParts::Utf8 { offsets: o, data: d }) => {
-                data.extend_from_slice(&d[o[k] as usize..o[k + 1] as usize]);
+                let bytes = d.get(o[k] as usize..o[k + 1] as usize).unwrap_or_default();
+                data.extend_from_slice(bytes);
                 offsets.push(data.len() as i64);
             }
             _ => {}
@@ -158,7 +159,7 @@ impl Parts {
             }
         }
         let kept: u64 = out.iter().map(|p| p.rows_in).sum();
-        out[0].rows_in += self.rows_in - kept;
+        out[0].rows_in += self.rows_in.saturating_sub(kept);
         out[0].counts = self.counts;
         out
     }
