@@ -60,8 +60,10 @@ def main() -> None:
             lambda: theirs_gg.customer_lifetime_value(theirs_bg, f, r, t_age, m, time=12, discount_rate=0.01, freq="D"),
         )
 
-    print(f"{args.customers} customers ({len(repeat)} repeat), {ours_bg.n_patterns_} BG/NBD patterns, "
-          f"{args.repeats} repeats, medians:")
+    print(
+        f"{args.customers} customers ({len(repeat)} repeat), {ours_bg.n_patterns_} BG/NBD patterns, "
+        f"{args.repeats} repeats, medians:"
+    )
     print(f"{'step':<22}{'rfmkit (s)':>12}{'lifetimes (s)':>15}{'speed-up':>10}")
     for step in ("BG/NBD fit", "Gamma-Gamma fit", "12-month CLV"):
         ours = statistics.median(times[f"rfmkit {step}"])
@@ -71,7 +73,9 @@ def main() -> None:
         np.log(theirs_bg.params_.values), f.values, r.values, t_age.values, np.ones(len(f)), 0.0
     ) * len(f)
     print(f"BG/NBD log-likelihood: rfmkit {ours_bg.log_likelihood_:.6f}, lifetimes {theirs_ll:.6f}")
-    print(f"Gamma-Gamma objective: rfmkit {ours_gg.objective_:.9f}, lifetimes {theirs_gg._negative_log_likelihood_:.9f}")
+    print(
+        f"Gamma-Gamma objective: rfmkit {ours_gg.objective_:.9f}, lifetimes {theirs_gg._negative_log_likelihood_:.9f}"
+    )
     clv_gap = np.max(np.abs(np.asarray(ours_clv) / np.asarray(theirs_clv) - 1))
     print(f"largest relative CLV difference: {clv_gap:.2e}")
 

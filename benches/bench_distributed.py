@@ -95,10 +95,16 @@ def spark_sql_rfm(sdf: Any) -> Any:
 
 def dask_rfm(ddf: Any) -> pd.DataFrame:
     as_of = ddf[DATE].max().compute().normalize() + pd.Timedelta(days=1)
-    out = ddf.groupby(CUSTOMER).agg(
-        frequency=(AMOUNT, "count"), monetary=(AMOUNT, "sum"), first_purchase=(DATE, "min"),
-        last_purchase=(DATE, "max"),
-    ).compute()
+    out = (
+        ddf.groupby(CUSTOMER)
+        .agg(
+            frequency=(AMOUNT, "count"),
+            monetary=(AMOUNT, "sum"),
+            first_purchase=(DATE, "min"),
+            last_purchase=(DATE, "max"),
+        )
+        .compute()
+    )
     out["recency"] = (as_of - out["last_purchase"].dt.normalize()).dt.days
     out["tenure"] = (as_of - out["first_purchase"].dt.normalize()).dt.days
     out["avg_order_value"] = out["monetary"] / out["frequency"]
@@ -130,7 +136,7 @@ def check(reference: pd.DataFrame, other: pd.DataFrame, exact: bool) -> str:
 
 def timed(calls: dict[str, Callable[[], Any]], repeat: int) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {name: [] for name in calls}
-    for name, call in calls.items():  # warm-up
+    for call in calls.values():  # warm-up
         call()
     for _ in range(repeat):
         for name, call in calls.items():
@@ -201,10 +207,16 @@ def main() -> None:
             return rfmkit.clv.summary(pq.read_table(path).to_pandas(), **COLUMNS, freq="D")
 
         table, _ = rfmkit.spark.rfm(sdf, **COLUMNS, partitions=8)
-        print("  checks: rfmkit.spark", check(reference, table.toPandas().set_index(CUSTOMER), exact=True),
-              "| Spark SQL", check(reference, spark_sql_rfm(sdf).toPandas().set_index(CUSTOMER), exact=False),
-              "| rfmkit.dask", check(reference, dask_rfmkit(), exact=True),
-              "| dask group-by", check(reference, dask_rfm(ddf), exact=False))
+        print(
+            "  checks: rfmkit.spark",
+            check(reference, table.toPandas().set_index(CUSTOMER), exact=True),
+            "| Spark SQL",
+            check(reference, spark_sql_rfm(sdf).toPandas().set_index(CUSTOMER), exact=False),
+            "| rfmkit.dask",
+            check(reference, dask_rfmkit(), exact=True),
+            "| dask group-by",
+            check(reference, dask_rfm(ddf), exact=False),
+        )
         table.unpersist()
         with dask.config.set(scheduler="threads"):
             times = timed(

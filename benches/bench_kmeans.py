@@ -72,15 +72,19 @@ def main() -> None:
         for k in args.ks:
             for n_init in args.n_init:
                 peers = {
-                    "rfmkit": lambda seed: rfmkit.KMeans(
-                        k, transform=None, scale=None, n_init=n_init, random_state=seed
-                    ).fit(points).inertia_,
+                    "rfmkit": lambda seed: (
+                        rfmkit.KMeans(k, transform=None, scale=None, n_init=n_init, random_state=seed)
+                        .fit(points)
+                        .inertia_
+                    ),
                     "sklearn": lambda seed: SkKMeans(k, n_init=n_init, random_state=seed).fit(points).inertia_,
                 }
                 if n <= args.linfa_max:
-                    peers["linfa"] = lambda seed: rfmkit.KMeans(
-                        k, transform=None, scale=None, n_init=n_init, random_state=seed, backend="linfa"
-                    ).fit(points).inertia_
+                    peers["linfa"] = lambda seed: (
+                        rfmkit.KMeans(k, transform=None, scale=None, n_init=n_init, random_state=seed, backend="linfa")
+                        .fit(points)
+                        .inertia_
+                    )
                 times = {name: [] for name in peers}
                 inertias = {name: [] for name in peers}
                 for repeat in range(args.repeats):
@@ -108,7 +112,9 @@ def main() -> None:
                 rows.append(row)
                 print(_format(row), flush=True)
     print()
-    print("| n | k | n_init | rfmkit s | scikit-learn s | speed-up | inertia rfmkit/sklearn | linfa s | inertia linfa/sklearn |")
+    print(
+        "| n | k | n_init | rfmkit s | scikit-learn s | speed-up | inertia rfmkit/sklearn | linfa s | inertia linfa/sklearn |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         linfa = f"{row['linfa_s']:.3f} | {row['linfa_inertia_ratio']:.5f}" if row["linfa_s"] is not None else "– | –"

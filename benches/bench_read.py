@@ -36,8 +36,9 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -59,11 +60,15 @@ def generate(path: Path, rows: int) -> None:
     stamps = pa.array(seconds.astype("datetime64[s]"))
     import pyarrow.compute as pc
 
-    table = pa.table({
-        "customer_id": pc.binary_join_element_wise("C", pc.utf8_lpad(pc.cast(pa.array(ids), pa.string()), 7, "0"), ""),
-        "ordered_at": pc.strftime(stamps, format="%Y-%m-%d %H:%M:%S"),
-        "amount": np.round(rng.lognormal(3.5, 1.0, rows), 2),
-    })
+    table = pa.table(
+        {
+            "customer_id": pc.binary_join_element_wise(
+                "C", pc.utf8_lpad(pc.cast(pa.array(ids), pa.string()), 7, "0"), ""
+            ),
+            "ordered_at": pc.strftime(stamps, format="%Y-%m-%d %H:%M:%S"),
+            "amount": np.round(rng.lognormal(3.5, 1.0, rows), 2),
+        }
+    )
     csv.write_csv(table, path)
 
 
@@ -76,8 +81,10 @@ def main() -> None:
     path = folder / "orders.csv"
     start = time.perf_counter()
     generate(path, args.rows)
-    print(f"{args.rows:,} rows, {path.stat().st_size / 1e6:,.0f} MB CSV, written in {time.perf_counter() - start:.1f} s; "
-          f"rfmkit {rfmkit.__version__}, {os.cpu_count()} cpus")
+    print(
+        f"{args.rows:,} rows, {path.stat().st_size / 1e6:,.0f} MB CSV, written in {time.perf_counter() - start:.1f} s; "
+        f"rfmkit {rfmkit.__version__}, {os.cpu_count()} cpus"
+    )
     names = dict(customer="customer_id", date="ordered_at", amount="amount")
     state: dict[str, Any] = {}
 
@@ -94,8 +101,24 @@ def main() -> None:
 
     def rfmkit_cli() -> None:
         out = folder / "customers.parquet"
-        subprocess.run([sys.executable, "-m", "rfmkit.cli", "rfm", str(path), str(out), "--customer", "customer_id",
-                        "--date", "ordered_at", "--amount", "amount"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "rfmkit.cli",
+                "rfm",
+                str(path),
+                str(out),
+                "--customer",
+                "customer_id",
+                "--date",
+                "ordered_at",
+                "--amount",
+                "amount",
+            ],
+            check=True,
+            capture_output=True,
+        )
 
     tools: dict[str, Callable[[], Any]] = {
         "rfmkit read": rfmkit_read,
@@ -111,22 +134,28 @@ def main() -> None:
     try:
         import duckdb
 
-        typed = (f"read_csv('{path}', header=true, columns={{'customer_id': 'VARCHAR', 'ordered_at': 'TIMESTAMP', "
-                 f"'amount': 'DOUBLE'}})")
+        typed = (
+            f"read_csv('{path}', header=true, columns={{'customer_id': 'VARCHAR', 'ordered_at': 'TIMESTAMP', "
+            f"'amount': 'DOUBLE'}})"
+        )
         connection = duckdb.connect()
 
         def duckdb_read() -> None:
             connection.execute(f"CREATE OR REPLACE TABLE t AS SELECT * FROM {typed}")
 
         def duckdb_aggregate() -> None:
-            if not connection.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 't'").fetchone()[0]:
+            if not connection.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 't'"
+            ).fetchone()[0]:
                 duckdb_read()
             connection.execute(query.format(src="t")).to_arrow_table()
 
         def duckdb_both() -> None:
             connection.execute(query.format(src=typed)).to_arrow_table()
 
-        tools.update({"duckdb read": duckdb_read, "duckdb aggregate": duckdb_aggregate, "duckdb read + aggregate": duckdb_both})
+        tools.update(
+            {"duckdb read": duckdb_read, "duckdb aggregate": duckdb_aggregate, "duckdb read + aggregate": duckdb_both}
+        )
         print(f"duckdb {duckdb.__version__}")
     except ImportError:
         print("duckdb not installed (pip install duckdb): skipped")
@@ -140,8 +169,10 @@ def main() -> None:
             end = frame.select(pl.col("ordered_at").max().dt.date() + pl.duration(days=1)).collect().item()
             frame.filter(pl.col("amount") > 0).group_by("customer_id").agg(
                 recency=(pl.lit(end) - pl.col("ordered_at").max().dt.date()).dt.total_days(),
-                frequency=pl.len(), monetary=pl.col("amount").sum(),
-                first_purchase=pl.col("ordered_at").min(), last_purchase=pl.col("ordered_at").max(),
+                frequency=pl.len(),
+                monetary=pl.col("amount").sum(),
+                first_purchase=pl.col("ordered_at").min(),
+                last_purchase=pl.col("ordered_at").max(),
             ).collect()
 
         tools["polars read + aggregate"] = polars_both
@@ -152,7 +183,7 @@ def main() -> None:
     times: dict[str, list[float]] = {name: [] for name in tools}
     order = list(tools)
     for rep in range(args.repeat):
-        for name in order[rep % len(order):] + order[: rep % len(order)]:
+        for name in order[rep % len(order) :] + order[: rep % len(order)]:
             begin = time.perf_counter()
             tools[name]()
             times[name].append(time.perf_counter() - begin)
@@ -161,8 +192,12 @@ def main() -> None:
     if rfm_table is not None:
         print(f"rfmkit: {len(rfm_table):,} customers, dates read as {rfm_table.attrs['rfmkit'].get('date_format')}")
     print(f"\n{'tool':28s} {'median s':>9s} {'min s':>8s}  ratio to rfmkit")
-    pairs = {"duckdb read": "rfmkit read", "duckdb aggregate": "rfmkit rfm", "duckdb read + aggregate": "rfmkit read + rfm",
-             "polars read + aggregate": "rfmkit read + rfm"}
+    pairs = {
+        "duckdb read": "rfmkit read",
+        "duckdb aggregate": "rfmkit rfm",
+        "duckdb read + aggregate": "rfmkit read + rfm",
+        "polars read + aggregate": "rfmkit read + rfm",
+    }
     for name, median in medians.items():
         base = pairs.get(name)
         ratio = f"{median / medians[base]:.2f}x ({base})" if base else ""

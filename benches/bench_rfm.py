@@ -63,7 +63,8 @@ import subprocess
 import sys
 import time
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -347,7 +348,7 @@ def measure_memory(section: str, tool: str, rows: int, id_kind: str, subset: boo
     command = [sys.executable, os.path.abspath(__file__), "--memory-worker", section, tool, str(rows), id_kind]
     if subset:
         command.append("--subset")
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         print(f"    memory worker {section}/{tool} failed: {done.stderr.strip().splitlines()[-1:]}")
         return None
@@ -522,11 +523,15 @@ def targets(id_kind: str, rfm: dict, summary: dict, lifetimes_pair: dict) -> Non
     fastest = min(("polars", "duckdb"), key=lambda t: rfm[t]["median"])
     speedup = rfm[fastest]["median"] / base
     need = 3.0 if id_kind == "int" else 2.0
-    print(f"    RFM: {speedup:.2f}x faster than the fastest of polars/duckdb ({fastest}); target >= {need:g}x: {verdict(speedup >= need)}")
+    print(
+        f"    RFM: {speedup:.2f}x faster than the fastest of polars/duckdb ({fastest}); target >= {need:g}x: {verdict(speedup >= need)}"
+    )
     memory = {t: rfm[t]["memory"] for t in ("rfmkit", "pandas")}
     if all(memory.values()):
         mine, theirs = memory["rfmkit"]["delta_kb"], memory["pandas"]["delta_kb"]
-        print(f"    RFM peak memory: rfmkit {mine / 1024:.0f} MB vs pandas {theirs / 1024:.0f} MB; target below pandas: {verdict(mine < theirs)}")
+        print(
+            f"    RFM peak memory: rfmkit {mine / 1024:.0f} MB vs pandas {theirs / 1024:.0f} MB; target below pandas: {verdict(mine < theirs)}"
+        )
     duck = summary["duckdb"]["median"] / summary["rfmkit"]["median"]
     print(f"    summary: {duck:.2f}x faster than duckdb; target >= 5x: {verdict(duck >= 5)}")
     ratio = lifetimes_pair["lifetimes"]["median"] / lifetimes_pair["rfmkit"]["median"]
@@ -534,7 +539,9 @@ def targets(id_kind: str, rfm: dict, summary: dict, lifetimes_pair: dict) -> Non
     memory = {t: lifetimes_pair[t]["memory"] for t in ("rfmkit", "lifetimes")}
     if all(memory.values()):
         mine, theirs = memory["rfmkit"]["delta_kb"], memory["lifetimes"]["delta_kb"]
-        print(f"    summary peak memory: rfmkit {mine / 1024:.0f} MB vs lifetimes (pandas) {theirs / 1024:.0f} MB: {verdict(mine < theirs)}")
+        print(
+            f"    summary peak memory: rfmkit {mine / 1024:.0f} MB vs lifetimes (pandas) {theirs / 1024:.0f} MB: {verdict(mine < theirs)}"
+        )
 
 
 def main() -> None:
@@ -570,7 +577,9 @@ def main() -> None:
     print(f"  repetitions {repeat} (median reported, interleaved round-robin), seed {SEED}")
     print()
     header = f"  {'dataset':<24} {'tool':<10} {'median s':>9} {'ratio':>9} {'min-max s':>15} {'peak MB':>9}  check"
-    note = "  ratio = tool time / rfmkit time (> 1: rfmkit is faster); peak MB = peak RSS of one call minus RSS before it"
+    note = (
+        "  ratio = tool time / rfmkit time (> 1: rfmkit is faster); peak MB = peak RSS of one call minus RSS before it"
+    )
     for rows in rows_list:
         for id_kind in id_kinds:
             label = f"{rows / 1e6:g}M rows, {id_kind} ids"

@@ -44,7 +44,8 @@ import platform
 import statistics
 import time
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -63,8 +64,19 @@ RFM11_GRID = np.array(
         [3, 2, 1, 0, 0],
     ]
 )
-RFM11 = ["Champions", "Loyal Customers", "Potential Loyalist", "New Customers", "Promising", "Need Attention",
-         "About To Sleep", "At Risk", "Can't Lose Them", "Hibernating", "Lost"]
+RFM11 = [
+    "Champions",
+    "Loyal Customers",
+    "Potential Loyalist",
+    "New Customers",
+    "Promising",
+    "Need Attention",
+    "About To Sleep",
+    "At Risk",
+    "Can't Lose Them",
+    "Hibernating",
+    "Lost",
+]
 RFM10_MAP = {
     r"[1-2][1-2]": "hibernating",
     r"[1-2][3-4]": "at risk",
@@ -174,8 +186,8 @@ def check(table: pd.DataFrame, polars_frame: Any) -> None:
     peers = {"pandas mid-rank": pandas_midrank_score_segment(table)}
     if polars_frame is not None:
         peers["polars mid-rank"] = polars_midrank_score_segment(polars_frame, table.index.name)
-    for name, got in peers.items():
-        got = got.loc[want.index]
+    for name, table_of_peer in peers.items():
+        got = table_of_peer.loc[want.index]
         for column in ["r_score", "f_score", "m_score", "rfm_score"]:
             np.testing.assert_array_equal(got[column].to_numpy(), want[column].to_numpy(), err_msg=f"{name} {column}")
         assert got["rfm_code"].astype(str).tolist() == want["rfm_code"].astype(str).tolist(), name
@@ -203,7 +215,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.customers, args.repeat = 100_000, 3
-    print(f"rfmkit {rfmkit.__version__}, pandas {pd.__version__}, numpy {np.__version__}, python {platform.python_version()}, {os.cpu_count()} cpus")
+    print(
+        f"rfmkit {rfmkit.__version__}, pandas {pd.__version__}, numpy {np.__version__}, python {platform.python_version()}, {os.cpu_count()} cpus"
+    )
     table = generate(args.customers)
     try:
         import polars as pl
@@ -238,10 +252,14 @@ def main() -> None:
         print(f"{name:34s} {median:9.3f} {min(times[name]):8.3f} {max(times[name]):8.3f}  {ratio}")
     target = medians["pandas qcut score"] / medians["rfmkit score + segment"]
     cost = medians["rfmkit score + segment"] / medians["rfmkit mid-rank score + segment"]
-    print(f"\nissue 11 target (balanced score + segment within 2x of the mid-rank rule): {cost:.2f}x "
-          f"-> {'met' if cost <= 2 else 'NOT met'} in this run")
-    print(f"issue 3 target (rfmkit score + segment vs pandas qcut score alone, >= 10x): {target:.1f}x "
-          f"-> {'met' if target >= 10 else 'NOT met'} in this run")
+    print(
+        f"\nissue 11 target (balanced score + segment within 2x of the mid-rank rule): {cost:.2f}x "
+        f"-> {'met' if cost <= 2 else 'NOT met'} in this run"
+    )
+    print(
+        f"issue 3 target (rfmkit score + segment vs pandas qcut score alone, >= 10x): {target:.1f}x "
+        f"-> {'met' if target >= 10 else 'NOT met'} in this run"
+    )
 
 
 if __name__ == "__main__":

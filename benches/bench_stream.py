@@ -38,13 +38,13 @@ import os
 import subprocess
 import sys
 import tempfile
-from typing import Any, Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench_rfm as common  # noqa: E402  (the generator, peers' SQL, memory helpers)
+import bench_rfm as common
 
 TOOLS = ("rfmkit_stream", "rfmkit_loaded", "polars_streaming", "duckdb")
 
@@ -122,7 +122,10 @@ def memory_worker(tool: str, path: str) -> None:
 
 def measure_memory(tool: str, path: str) -> dict | None:
     done = subprocess.run(
-        [sys.executable, os.path.abspath(__file__), "--memory-worker", tool, path], capture_output=True, text=True
+        [sys.executable, os.path.abspath(__file__), "--memory-worker", tool, path],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         print(f"    memory worker {tool} failed: {done.stderr.strip().splitlines()[-1:]}")
@@ -167,11 +170,15 @@ def main() -> None:
         reference = rfm_loaded(path)
         streamed = rfm_stream(path)
         problem = identical(streamed, reference)
-        print(f"  rfmkit streamed vs loaded: {'identical (rows, order, bits, accounting)' if problem is None else 'DIFFERENT: ' + problem}")
+        print(
+            f"  rfmkit streamed vs loaded: {'identical (rows, order, bits, accounting)' if problem is None else 'DIFFERENT: ' + problem}"
+        )
         checks = {"rfmkit_stream": "identical" if problem is None else "DIFFERENT", "rfmkit_loaded": "reference"}
         for tool in ("polars_streaming", "duckdb"):
             checks[tool] = common.compare(reference, FUNCTIONS[tool](path), list(reference.columns)) or "ok"
-        times = common.time_interleaved({tool: (lambda tool=tool: FUNCTIONS[tool](path)) for tool in TOOLS}, args.repeat)
+        times = common.time_interleaved(
+            {tool: (lambda tool=tool: FUNCTIONS[tool](path)) for tool in TOOLS}, args.repeat
+        )
         memory = {tool: measure_memory(tool, path) for tool in TOOLS}
         base_time = float(np.median(times["rfmkit_stream"]))
         loaded_mb = (memory["rfmkit_loaded"] or {}).get("delta_kb", 0) / 1024

@@ -31,7 +31,11 @@ def _load(name: str) -> pd.DataFrame:
     else:  # the sample also carries its own customer number after the master id
         names, skip = ["customer_id", "sample_id", *COLUMNS[1:]], 0
     frame = pd.read_csv(
-        _path(name), sep=r"\s+", header=None, names=names, skiprows=skip,
+        _path(name),
+        sep=r"\s+",
+        header=None,
+        names=names,
+        skiprows=skip,
         dtype={"customer_id": str, "sample_id": str, "date": str},
     )
     frame["date"] = pd.to_datetime(frame["date"], format="%Y%m%d")

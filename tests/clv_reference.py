@@ -90,7 +90,9 @@ def reference_conditional_expected(params, t: float, x: float, recency: float, a
 
     # The Beta(a, b+x) density's endpoint singularities p^(a−1) (1−p)^(b+x−1) are the
     # algebraic weight of QUADPACK's QAWS: exact for every a, b > 0, however small.
-    value, _ = integrate.quad(smooth, 0.0, 1.0, weight="alg", wvar=(a - 1.0, b + x - 1.0), epsabs=0, epsrel=1e-12, limit=200)
+    value, _ = integrate.quad(
+        smooth, 0.0, 1.0, weight="alg", wvar=(a - 1.0, b + x - 1.0), epsabs=0, epsrel=1e-12, limit=200
+    )
     value /= np.exp(special.betaln(a, b + x))
     if x > 0:
         value /= 1 + a / (b + x - 1) * ((alpha + age) / (alpha + recency)) ** (r + x)

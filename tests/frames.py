@@ -91,14 +91,16 @@ def id_column(values: list, kind: str) -> pd.Series:
         return pd.Series([2**62 + 3 * v for v in values], dtype="int64")
     if kind == "uint32":
         return pd.Series(values, dtype="uint32")
-    strings = [None if v is None else STRING_IDS[v % len(STRING_IDS)] + ("" if v < len(STRING_IDS) else str(v)) for v in values]
+    strings = [
+        None if v is None else STRING_IDS[v % len(STRING_IDS)] + ("" if v < len(STRING_IDS) else str(v)) for v in values
+    ]
     if kind == "object_str":
         return pd.Series(strings, dtype=object)
     if kind == "str":
         return pd.Series(strings, dtype="str")
     if kind == "category":
         present = sorted({s for s in strings if s is not None}, reverse=True)
-        return pd.Series(pd.Categorical(strings, categories=present + ["unused-category"]))
+        return pd.Series(pd.Categorical(strings, categories=[*present, "unused-category"]))
     if kind == "float":
         return pd.Series([np.nan if v is None else float(v) for v in values], dtype="float64")
     if kind == "float_frac":
@@ -130,7 +132,9 @@ def date_column(ns: list, kind: str) -> pd.Series:
         return raw.astype("datetime64[us]").astype("timestamp[us][pyarrow]")
     if kind.startswith("arrow_ns:"):
         tz = kind.split(":")[1]
-        return raw.dt.tz_localize("UTC").dt.tz_convert(tz).astype(pd.ArrowDtype(__import__("pyarrow").timestamp("ns", tz)))
+        return (
+            raw.dt.tz_localize("UTC").dt.tz_convert(tz).astype(pd.ArrowDtype(__import__("pyarrow").timestamp("ns", tz)))
+        )
     raise ValueError(kind)
 
 
@@ -142,9 +146,13 @@ def amount_column(values: list, kind: str) -> pd.Series:
         # builder keeps the float64 values that float32 represents exactly
         return pd.Series(values, dtype="float32")
     if kind == "Float64":
-        return pd.Series(pd.array([pd.NA if (isinstance(v, float) and np.isnan(v)) else v for v in values], dtype="Float64"))
+        return pd.Series(
+            pd.array([pd.NA if (isinstance(v, float) and np.isnan(v)) else v for v in values], dtype="Float64")
+        )
     if kind == "double[pyarrow]":
-        return pd.Series(pd.array([None if (isinstance(v, float) and np.isnan(v)) else v for v in values], dtype="double[pyarrow]"))
+        return pd.Series(
+            pd.array([None if (isinstance(v, float) and np.isnan(v)) else v for v in values], dtype="double[pyarrow]")
+        )
     raise ValueError(kind)
 
 
@@ -175,7 +183,9 @@ def build(spec: Spec, with_order: bool = False) -> pd.DataFrame:
 # --------------------------------------------------------------------------- strategies
 
 DYADIC = st.sampled_from([0.25, 0.5, 1.0, 1.5, 2.0, 3.75, 10.0, 12.5, 99.0, 100.0, 1024.0])
-ANY_POSITIVE = st.floats(min_value=0.01, max_value=10_000, allow_nan=False, allow_infinity=False).map(lambda v: round(v, 2))
+ANY_POSITIVE = st.floats(min_value=0.01, max_value=10_000, allow_nan=False, allow_infinity=False).map(
+    lambda v: round(v, 2)
+)
 
 
 def amounts(allow_invalid: bool = True, allow_zero: bool = True, allow_negative: bool = True):
@@ -257,7 +267,14 @@ def base_day(spec: Spec) -> dt.date:
 
 # the kinds each frontend holds as they are (polars has no object column, for instance)
 POLARS_ID_KINDS = ["int64", "object_str", "category", "float", "Int64"]
-POLARS_DATE_KINDS = ["naive_ms", "naive_us", "naive_ns", "tz_us:Asia/Shanghai", "tz_ns:America/New_York", "date_objects"]
+POLARS_DATE_KINDS = [
+    "naive_ms",
+    "naive_us",
+    "naive_ns",
+    "tz_us:Asia/Shanghai",
+    "tz_ns:America/New_York",
+    "date_objects",
+]
 FRONTENDS = ["pandas", "pyarrow", "polars", "pandas_arrow"]
 
 
@@ -275,7 +292,9 @@ def to_polars(df: pd.DataFrame):
             columns[name] = pl.Series(name, list(series), dtype=pl.Date)
         elif series.dtype == object:
             values = [None if (v is None or (isinstance(v, float) and math.isnan(v))) else v for v in series]
-            columns[name] = pl.Series(name, values, dtype=pl.String if any(isinstance(v, str) for v in values) else None)
+            columns[name] = pl.Series(
+                name, values, dtype=pl.String if any(isinstance(v, str) for v in values) else None
+            )
         else:
             columns[name] = pl.from_pandas(series)
     return pl.DataFrame(columns)
@@ -302,8 +321,10 @@ def as_pandas_result(out, customer: str) -> pd.DataFrame:
     """A result of any frontend as pandas indexed by customer id (polars: its first column)."""
     if type(out).__module__.startswith("polars"):
         attrs = getattr(out, "attrs", {})
-        frame = pd.DataFrame({c: out.get_column(c).to_list() for c in out.columns[1:]},
-                             index=pd.Index(out.get_column(customer).to_list()))
+        frame = pd.DataFrame(
+            {c: out.get_column(c).to_list() for c in out.columns[1:]},
+            index=pd.Index(out.get_column(customer).to_list()),
+        )
         frame.attrs = attrs
         return frame
     return out

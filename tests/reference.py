@@ -139,7 +139,12 @@ def _row_invalid(cust: Any, stamp: Any, amt: float, order_value: Any, with_order
     return None
 
 
-_INVALID_COLUMN = {"missing_customer": "customer", "missing_date": "date", "invalid_amount": "amount", "missing_order": "order"}
+_INVALID_COLUMN = {
+    "missing_customer": "customer",
+    "missing_date": "date",
+    "invalid_amount": "amount",
+    "missing_order": "order",
+}
 
 
 def reference_rfm(
@@ -269,7 +274,7 @@ def reference_rfm(
                 "_scale": math.fsum(abs(a) for a in row["amounts"]),
             }
         )
-    table = pd.DataFrame.from_records(records, columns=RFM_COLUMNS + ["_scale"])
+    table = pd.DataFrame.from_records(records, columns=[*RFM_COLUMNS, "_scale"])
     table.index = pd.Index(ids, dtype=object, name=customer)
 
     dropped: dict[str, int] = {}
@@ -332,7 +337,9 @@ def _summary_rows(
     return customers, stamps, amounts, reason
 
 
-def _classify_amount(a: float, zero: str, returns: str, position: int, amount: str | None) -> tuple[str | None, str | None]:
+def _classify_amount(
+    a: float, zero: str, returns: str, position: int, amount: str | None
+) -> tuple[str | None, str | None]:
     """(kind, drop reason) of a row that passed the other checks."""
     if a > 0:
         return "purchase", None
@@ -529,7 +536,9 @@ def reference_calibration_holdout(
                 "monetary_value_cal": r["monetary_value"],
                 "frequency_holdout": float(len({p for p, _ in buy})),
                 # returns under "net" reduce the holdout spend, as they reduce the calibration one
-                "monetary_value_holdout": (math.fsum(a for a, k in zip(ha, hk) if k in ("purchase", "return")) / len(buy))
+                "monetary_value_holdout": (
+                    math.fsum(a for a, k in zip(ha, hk) if k in ("purchase", "return")) / len(buy)
+                )
                 if buy
                 else 0.0,
                 "duration_holdout": duration,

@@ -17,28 +17,74 @@ import numpy as np
 import pandas as pd
 
 RFM11_EN = [
-    "Champions", "Loyal Customers", "Potential Loyalist", "New Customers", "Promising", "Need Attention",
-    "About To Sleep", "At Risk", "Can't Lose Them", "Hibernating", "Lost",
+    "Champions",
+    "Loyal Customers",
+    "Potential Loyalist",
+    "New Customers",
+    "Promising",
+    "Need Attention",
+    "About To Sleep",
+    "At Risk",
+    "Can't Lose Them",
+    "Hibernating",
+    "Lost",
 ]
 RFM11_ZH = [
-    "冠军客户", "忠诚客户", "潜在忠诚客户", "新客户", "有潜力客户", "需要关注客户",
-    "即将沉睡客户", "流失风险客户", "不能失去的客户", "休眠客户", "已流失客户",
+    "冠军客户",
+    "忠诚客户",
+    "潜在忠诚客户",
+    "新客户",
+    "有潜力客户",
+    "需要关注客户",
+    "即将沉睡客户",
+    "流失风险客户",
+    "不能失去的客户",
+    "休眠客户",
+    "已流失客户",
 ]
 RFM10_EN = [
-    "Champions", "Loyal Customers", "Potential Loyalists", "New Customers", "Promising", "Need Attention",
-    "About To Sleep", "At Risk", "Can't Lose", "Hibernating",
+    "Champions",
+    "Loyal Customers",
+    "Potential Loyalists",
+    "New Customers",
+    "Promising",
+    "Need Attention",
+    "About To Sleep",
+    "At Risk",
+    "Can't Lose",
+    "Hibernating",
 ]
 RFM10_ZH = [
-    "冠军客户", "忠诚客户", "潜在忠诚客户", "新客户", "有潜力客户", "需要关注客户",
-    "即将沉睡客户", "流失风险客户", "不能失去的客户", "休眠客户",
+    "冠军客户",
+    "忠诚客户",
+    "潜在忠诚客户",
+    "新客户",
+    "有潜力客户",
+    "需要关注客户",
+    "即将沉睡客户",
+    "流失风险客户",
+    "不能失去的客户",
+    "休眠客户",
 ]
 CLASSIC8_EN = [
-    "Important Value", "Important Develop", "Important Retain", "Important Win-back",
-    "General Value", "General Develop", "General Retain", "General Win-back",
+    "Important Value",
+    "Important Develop",
+    "Important Retain",
+    "Important Win-back",
+    "General Value",
+    "General Develop",
+    "General Retain",
+    "General Win-back",
 ]
 CLASSIC8_ZH = [
-    "重要价值客户", "重要发展客户", "重要保持客户", "重要挽留客户",
-    "一般价值客户", "一般发展客户", "一般保持客户", "一般挽留客户",
+    "重要价值客户",
+    "重要发展客户",
+    "重要保持客户",
+    "重要挽留客户",
+    "一般价值客户",
+    "一般发展客户",
+    "一般保持客户",
+    "一般挽留客户",
 ]
 VALUE4_EN = ["High Value", "Potential", "Sleeping", "Lost"]
 VALUE4_ZH = ["高价值客户", "潜力客户", "沉睡客户", "流失客户"]
@@ -181,12 +227,16 @@ def midrank_scores(values, bins: int, lower_is_better: bool = False) -> np.ndarr
 
 def threshold_scores(values, edges, lower_is_better: bool = False) -> np.ndarray:
     bins = len(edges) + 1
-    cut = pd.cut(pd.Series(np.asarray(values, dtype=float)), [-np.inf, *edges, np.inf], right=True, labels=range(1, bins + 1))
+    cut = pd.cut(
+        pd.Series(np.asarray(values, dtype=float)), [-np.inf, *edges, np.inf], right=True, labels=range(1, bins + 1)
+    )
     scores = cut.astype(np.int64).to_numpy()
     return bins + 1 - scores if lower_is_better else scores
 
 
-def score_table(table: pd.DataFrame, bins: int = 5, thresholds=None, weights=(1, 1, 1), method: str = "quantile") -> pd.DataFrame:
+def score_table(
+    table: pd.DataFrame, bins: int = 5, thresholds=None, weights=(1, 1, 1), method: str = "quantile"
+) -> pd.DataFrame:
     out = pd.DataFrame(index=table.index)
     if thresholds is None:
         rule = balanced_scores if method == "quantile" else midrank_scores
@@ -220,7 +270,9 @@ def value4(r, f, m, bins: int = 5) -> list[str]:
     out = []
     for ri, fmi in zip(r, fm(f, m)):
         r_high, fm_high = ri > middle, fmi > middle
-        out.append(VALUE4_EN[{(True, True): 0, (True, False): 1, (False, True): 2, (False, False): 3}[(r_high, fm_high)]])
+        out.append(
+            VALUE4_EN[{(True, True): 0, (True, False): 1, (False, True): 2, (False, False): 3}[(r_high, fm_high)]]
+        )
     return out
 
 
@@ -262,7 +314,9 @@ def tiers(values, cuts=(0.01, 0.05, 0.20), labels=TIERS_EN) -> list[str]:
 def summary(table: pd.DataFrame, by: str) -> pd.DataFrame:
     rows = {}
     groups = table[by]
-    categories = list(groups.cat.categories) if isinstance(groups.dtype, pd.CategoricalDtype) else sorted(groups.unique())
+    categories = (
+        list(groups.cat.categories) if isinstance(groups.dtype, pd.CategoricalDtype) else sorted(groups.unique())
+    )
     total = table["monetary"].sum()
     for group in categories:
         part = table[table[by] == group]
@@ -271,7 +325,11 @@ def summary(table: pd.DataFrame, by: str) -> pd.DataFrame:
             "customer_share": len(part) / len(table),
             "revenue": part["monetary"].sum(),
             "revenue_share": part["monetary"].sum() / total,
-            **{f"{c}_{s}": getattr(part[c], s)() if len(part) else np.nan for c in ("recency", "frequency", "monetary") for s in ("mean", "median")},
+            **{
+                f"{c}_{s}": getattr(part[c], s)() if len(part) else np.nan
+                for c in ("recency", "frequency", "monetary")
+                for s in ("mean", "median")
+            },
         }
     return pd.DataFrame.from_dict(rows, orient="index")
 

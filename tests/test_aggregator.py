@@ -22,6 +22,9 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
 import rfmkit
 from frames import (
     DATE_KINDS,
@@ -33,8 +36,6 @@ from frames import (
     specs,
     to_polars,
 )
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
 from rfmkit import _aggregate, _sources
 from rfmkit.exceptions import (
     ColumnNotFoundError,
@@ -53,9 +54,21 @@ SETTINGS = dict(deadline=None, suppress_health_check=list(HealthCheck))
 COLS = dict(customer="customer", date="ts", amount="amount")
 # categoricals come back as their values, non-whole float ids are refused (tested apart)
 EXACT_ID_KINDS = [kind for kind in ID_KINDS if kind not in ("category", "float_frac")]
-FLOAT_COLUMNS = ("monetary", "avg_order_value", "frequency", "recency", "T", "monetary_value", "frequency_cal",
-                 "recency_cal", "T_cal", "monetary_value_cal", "frequency_holdout", "monetary_value_holdout",
-                 "duration_holdout")
+FLOAT_COLUMNS = (
+    "monetary",
+    "avg_order_value",
+    "frequency",
+    "recency",
+    "T",
+    "monetary_value",
+    "frequency_cal",
+    "recency_cal",
+    "T_cal",
+    "monetary_value_cal",
+    "frequency_holdout",
+    "monetary_value_holdout",
+    "duration_holdout",
+)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -83,7 +96,7 @@ def assert_same(got, want, *, ordered: bool = True, close: tuple[str, ...] = ())
     assert len(got) == len(want) and set(got.index) == set(want.index)
     if not ordered:
         got = got.loc[want.index]
-    tolerant = {name: (False, 1e-12) for name in close}
+    tolerant = dict.fromkeys(close, (False, 1e-12))
     for name in want.columns:
         exact, rtol = tolerant.get(name, (True, 0))
         pd.testing.assert_series_equal(got[name], want[name], check_exact=exact, rtol=rtol or 1e-5)
@@ -169,7 +182,9 @@ def rfm_options(draw, spec) -> dict:
 
 
 @settings(max_examples=120, **SETTINGS)
-@given(data=st.data(), spec=specs(max_rows=60, id_kinds=EXACT_ID_KINDS, date_kinds=DATE_KINDS), with_order=st.booleans())
+@given(
+    data=st.data(), spec=specs(max_rows=60, id_kinds=EXACT_ID_KINDS, date_kinds=DATE_KINDS), with_order=st.booleans()
+)
 def test_any_split_order_and_merge_tree_equals_rfm_on_the_whole(data, spec, with_order):
     frame = build(spec, with_order)
     options = data.draw(rfm_options(spec))
@@ -187,7 +202,9 @@ def test_any_split_order_and_merge_tree_equals_rfm_on_the_whole(data, spec, with
 
 
 @settings(max_examples=60, **SETTINGS)
-@given(data=st.data(), spec=specs(max_rows=60, id_kinds=EXACT_ID_KINDS, date_kinds=DATE_KINDS), with_order=st.booleans())
+@given(
+    data=st.data(), spec=specs(max_rows=60, id_kinds=EXACT_ID_KINDS, date_kinds=DATE_KINDS), with_order=st.booleans()
+)
 def test_batches_in_order_keep_the_order_of_first_appearance(data, spec, with_order):
     frame = build(spec, with_order)
     options = data.draw(rfm_options(spec))
@@ -228,8 +245,11 @@ def registers_in_order(frame: pd.DataFrame, bounds: list[int], with_order: bool,
 
 
 @settings(max_examples=40, **SETTINGS)
-@given(data=st.data(), spec=specs(max_rows=40, id_kinds=POLARS_ID_KINDS, date_kinds=POLARS_DATE_KINDS),
-       frontend=st.sampled_from(["polars", "pyarrow"]))
+@given(
+    data=st.data(),
+    spec=specs(max_rows=40, id_kinds=POLARS_ID_KINDS, date_kinds=POLARS_DATE_KINDS),
+    frontend=st.sampled_from(["polars", "pyarrow"]),
+)
 def test_polars_and_arrow_batches_equal_rfm_of_the_whole(data, spec, frontend):
     if spec.id_kind == "category":
         spec.id_kind = "object_str"
@@ -269,14 +289,21 @@ def fsum_monetary(frame: pd.DataFrame, freq: str, zero: str, include_first: bool
 
 
 @settings(max_examples=80, **SETTINGS)
-@given(data=st.data(), spec=specs(max_rows=60, id_kinds=EXACT_ID_KINDS, date_kinds=DATE_KINDS),
-       freq=st.sampled_from(["D", "W", "M", "h"]), zero=st.sampled_from(["keep", "drop"]),
-       returns=st.sampled_from(["drop", "net"]), include_first=st.booleans())
+@given(
+    data=st.data(),
+    spec=specs(max_rows=60, id_kinds=EXACT_ID_KINDS, date_kinds=DATE_KINDS),
+    freq=st.sampled_from(["D", "W", "M", "h"]),
+    zero=st.sampled_from(["keep", "drop"]),
+    returns=st.sampled_from(["drop", "net"]),
+    include_first=st.booleans(),
+)
 def test_summary_of_any_split_equals_clv_summary(data, spec, freq, zero, returns, include_first):
     frame = build(spec)
     options = dict(freq=freq, zero=zero, returns=returns)
     if data.draw(st.booleans()):
-        options["observation_period_end"] = (base_day(spec) - dt.timedelta(days=data.draw(st.integers(0, 30)))).isoformat()
+        options["observation_period_end"] = (
+            base_day(spec) - dt.timedelta(days=data.draw(st.integers(0, 30)))
+        ).isoformat()
     want = rfmkit.clv.summary(frame, **COLS, **options, include_first_transaction=include_first)
     merged = aggregate(frame, data.draw(plans(len(frame))), **COLS, **options)
     got = merged.summary(include_first_transaction=include_first)
@@ -290,13 +317,22 @@ def test_summary_of_any_split_equals_clv_summary(data, spec, freq, zero, returns
 
 
 @settings(max_examples=60, **SETTINGS)
-@given(data=st.data(), spec=specs(max_rows=60, id_kinds=EXACT_ID_KINDS, date_kinds=DATE_KINDS),
-       freq=st.sampled_from(["D", "W"]), returns=st.sampled_from(["drop", "net"]))
+@given(
+    data=st.data(),
+    spec=specs(max_rows=60, id_kinds=EXACT_ID_KINDS, date_kinds=DATE_KINDS),
+    freq=st.sampled_from(["D", "W"]),
+    returns=st.sampled_from(["drop", "net"]),
+)
 def test_calibration_holdout_of_any_split_equals_clv_calibration_holdout(data, spec, freq, returns):
     frame = build(spec)
     calibration = base_day(spec) - dt.timedelta(days=data.draw(st.integers(5, 40)))
-    options = dict(freq=freq, returns=returns, zero="keep", calibration_period_end=calibration.isoformat(),
-                   observation_period_end=base_day(spec).isoformat())
+    options = dict(
+        freq=freq,
+        returns=returns,
+        zero="keep",
+        calibration_period_end=calibration.isoformat(),
+        observation_period_end=base_day(spec).isoformat(),
+    )
     want = rfmkit.clv.calibration_holdout(frame, **COLS, **options)
     got = aggregate(frame, data.draw(plans(len(frame))), **COLS, **options).calibration_holdout()
     assert_same(got, want, ordered=False)
@@ -329,12 +365,14 @@ ORDER_COLS = dict(customer="customer_id", date="ordered_at", amount="amount")
 def orders() -> pd.DataFrame:
     rng = np.random.default_rng(11)
     n = 3_000
-    frame = pd.DataFrame({
-        "customer_id": pd.array([f"{i:05d}" for i in rng.integers(0, 400, n)], dtype="str"),
-        "ordered_at": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 200 * 86_400, n), unit="s"),
-        "amount": np.round(rng.normal(40, 35, n), 2),
-        "invoice": rng.integers(0, 1_200, n),
-    })
+    frame = pd.DataFrame(
+        {
+            "customer_id": pd.array([f"{i:05d}" for i in rng.integers(0, 400, n)], dtype="str"),
+            "ordered_at": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 200 * 86_400, n), unit="s"),
+            "amount": np.round(rng.normal(40, 35, n), 2),
+            "invoice": rng.integers(0, 1_200, n),
+        }
+    )
     frame.loc[::53, "amount"] = np.nan
     frame.loc[::61, "ordered_at"] = pd.NaT
     frame.loc[::71, "customer_id"] = None
@@ -358,7 +396,9 @@ def test_bytes_round_trip_then_merge_equals_the_whole(orders):
 
 
 @settings(max_examples=80, **SETTINGS)
-@given(data=st.data(), spec=specs(max_rows=60, id_kinds=EXACT_ID_KINDS, date_kinds=DATE_KINDS), with_order=st.booleans())
+@given(
+    data=st.data(), spec=specs(max_rows=60, id_kinds=EXACT_ID_KINDS, date_kinds=DATE_KINDS), with_order=st.booleans()
+)
 def test_an_aggregator_split_by_customer_merges_back_to_rfm_on_the_whole(data, spec, with_order):
     """What a cluster does: each part of the rows makes its aggregator and splits it by
     customer; the pieces of each bucket, shipped as bytes and merged in any order, give
@@ -493,9 +533,13 @@ def test_aggregators_of_other_zones_or_id_kinds_do_not_merge(orders):
 
 
 def test_text_dates_read_by_the_format_of_the_first_batch():
-    first = pd.DataFrame({"id": ["a", "b", "a"], "day": ["25/01/2024", "13/02/2024", "03/03/2024"], "x": [1.0, 2.0, 3.0]})
+    first = pd.DataFrame(
+        {"id": ["a", "b", "a"], "day": ["25/01/2024", "13/02/2024", "03/03/2024"], "x": [1.0, 2.0, 3.0]}
+    )
     # alone these read both ways (03/04 is 3 April or 4 March): the first batch settled it
-    later = pd.DataFrame({"id": ["b", "c", "c"], "day": ["03/04/2024", "05/04/2024", "2024-04-06"], "x": [4.0, 5.0, 6.0]})
+    later = pd.DataFrame(
+        {"id": ["b", "c", "c"], "day": ["03/04/2024", "05/04/2024", "2024-04-06"], "x": [4.0, 5.0, 6.0]}
+    )
     columns = dict(customer="id", date="day", amount="x")
     with pytest.raises(DtypeError, match="ambiguous"):
         rfmkit.rfm(later, **columns)
@@ -551,16 +595,22 @@ def test_ids_of_another_kind_in_a_later_batch_are_an_error(orders):
     ],
 )
 def test_ids_that_are_neither_integers_nor_text_are_a_dtype_error(values, match):
-    frame = pd.DataFrame({"id": values, "day": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]),
-                          "x": [1.0, 2.0, 3.0]})
+    frame = pd.DataFrame(
+        {"id": values, "day": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]), "x": [1.0, 2.0, 3.0]}
+    )
     with pytest.raises(DtypeError, match=f"customer column 'id' {match}.*astype\\(str\\)"):
         rfmkit.Aggregator(customer="id", date="day", amount="x").update(frame)
 
 
 def test_categorical_and_float_ids_come_back_as_their_values():
     days = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"])
-    frame = pd.DataFrame({"id": pd.Categorical(["b", "a", "b", None], categories=["a", "b", "c"]), "day": days,
-                          "x": [1.0, 2.0, 3.0, 4.0]})
+    frame = pd.DataFrame(
+        {
+            "id": pd.Categorical(["b", "a", "b", None], categories=["a", "b", "c"]),
+            "day": days,
+            "x": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
     columns = dict(customer="id", date="day", amount="x")
     got = sequential(frame, [0, 2, 4], **columns).finish()
     want = rfmkit.rfm(frame, **columns)
@@ -624,7 +674,9 @@ def test_parameters_are_checked_when_made():
     with pytest.raises(InvalidParameterError, match="give freq="):
         rfmkit.Aggregator(**ORDER_COLS, calibration_period_end="2024-01-01")
     with pytest.raises(InvalidParameterError, match="must be before observation_period_end"):
-        rfmkit.Aggregator(**ORDER_COLS, freq="D", calibration_period_end="2024-03-01", observation_period_end="2024-02-01")
+        rfmkit.Aggregator(
+            **ORDER_COLS, freq="D", calibration_period_end="2024-03-01", observation_period_end="2024-02-01"
+        )
     with pytest.raises(InvalidParameterError, match="time of day"):
         rfmkit.Aggregator(**ORDER_COLS, as_of="2024-01-01 10:00")
     with pytest.raises(InvalidParameterError, match="column name"):
@@ -649,9 +701,18 @@ def test_a_warning_says_what_was_dropped(orders):
 
 def test_an_aggregator_of_no_rows():
     table = rfmkit.Aggregator(**ORDER_COLS).finish()
-    assert len(table) == 0 and list(table.columns) == list(rfmkit.rfm(pd.DataFrame(
-        {"customer_id": pd.Series([], dtype="int64"), "ordered_at": pd.Series([], dtype="datetime64[ns]"),
-         "amount": pd.Series([], dtype="float64")}), **ORDER_COLS).columns)
+    assert len(table) == 0 and list(table.columns) == list(
+        rfmkit.rfm(
+            pd.DataFrame(
+                {
+                    "customer_id": pd.Series([], dtype="int64"),
+                    "ordered_at": pd.Series([], dtype="datetime64[ns]"),
+                    "amount": pd.Series([], dtype="float64"),
+                }
+            ),
+            **ORDER_COLS,
+        ).columns
+    )
     assert table.attrs["rfmkit"] == {"rows_in": 0, "rows_used": 0, "dropped": {}, "as_of": None}
 
 
@@ -808,7 +869,9 @@ def test_chunked_pandas_readers() -> None:
     import io
 
     text = "customer,date,amount\n" + "".join(f"{i % 5},2024-01-{1 + i % 28:02d},{i}.25\n" for i in range(60))
-    want = rfmkit.rfm(pd.read_csv(io.StringIO(text), parse_dates=["date"]), customer="customer", date="date", amount="amount")
+    want = rfmkit.rfm(
+        pd.read_csv(io.StringIO(text), parse_dates=["date"]), customer="customer", date="date", amount="amount"
+    )
     reader = pd.read_csv(io.StringIO(text), parse_dates=["date"], chunksize=7)
     got = rfmkit.Aggregator(customer="customer", date="date", amount="amount").update(reader).finish()
     assert_same(got, want)

@@ -44,7 +44,11 @@ def test_cdnow_sample_summary_is_lifetimes_row_for_row(freq):
     assert (sample["dollar_value"] == 0).sum() == 8
     got = rfmkit.clv.summary(sample, **NAMES, freq=freq, observation_period_end=CALIBRATION_END)
     want = lifetimes_utils.summary_data_from_transaction_data(
-        sample, "customer_id", "date", monetary_value_col="dollar_value", observation_period_end=CALIBRATION_END,
+        sample,
+        "customer_id",
+        "date",
+        monetary_value_col="dollar_value",
+        observation_period_end=CALIBRATION_END,
         freq=freq,
     )
     assert len(got) == len(want) == 2357
@@ -87,8 +91,13 @@ def test_cdnow_sample_calibration_holdout_is_lifetimes_row_for_row(freq):
         sample, **NAMES, freq=freq, calibration_period_end=CALIBRATION_END, observation_period_end=OBSERVATION_END
     )
     want = lifetimes_utils.calibration_and_holdout_data(
-        sample, "customer_id", "date", calibration_period_end=CALIBRATION_END,
-        observation_period_end=OBSERVATION_END, freq=freq, monetary_value_col="dollar_value",
+        sample,
+        "customer_id",
+        "date",
+        calibration_period_end=CALIBRATION_END,
+        observation_period_end=OBSERVATION_END,
+        freq=freq,
+        monetary_value_col="dollar_value",
     )
     assert len(got) == len(want) == 2357
     assert max_abs_difference(got, want) < 1e-9

@@ -35,12 +35,20 @@ def test_rfm_csv_to_parquet_matches_the_api(sample, tmp_path, capsys):
     )
     # ids of a CSV are text exactly as written
     expected.index = expected.index.astype(str)
-    pd.testing.assert_frame_equal(written[["recency", "frequency", "tenure"]], expected[["recency", "frequency", "tenure"]], check_index_type=False)
+    pd.testing.assert_frame_equal(
+        written[["recency", "frequency", "tenure"]],
+        expected[["recency", "frequency", "tenure"]],
+        check_index_type=False,
+    )
     pd.testing.assert_series_equal(written["monetary"], expected["monetary"], rtol=1e-12, check_index_type=False)
     err = capsys.readouterr().err
     assert f"rfmkit: {len(expected):,} customers as of 2025-01-01" in err
     info = expected.attrs["rfmkit"]
-    assert err.strip().splitlines()[-1].startswith(f"rfmkit: rows read {info['rows_in']:,}, used {info['rows_used']:,}, dropped: ")
+    assert (
+        err.strip()
+        .splitlines()[-1]
+        .startswith(f"rfmkit: rows read {info['rows_in']:,}, used {info['rows_used']:,}, dropped: ")
+    )
     assert "2 missing_customer" in err
 
 
@@ -57,12 +65,17 @@ def test_rfm_parquet_to_csv(sample, tmp_path):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["rfm", "{csv}", "{out}", "--customer", "cust", "--date", "ordered_at", "--amount", "amount"],
-         "rfmkit: error: customer column 'cust' is not in orders.csv"),
+        (
+            ["rfm", "{csv}", "{out}", "--customer", "cust", "--date", "ordered_at", "--amount", "amount"],
+            "rfmkit: error: customer column 'cust' is not in orders.csv",
+        ),
         (["rfm", "{missing}", "{out}", *ARGS], "rfmkit: error: input file"),
         (["rfm", "{csv}", "{tmp}/out.xlsx", *ARGS], "use a .csv or .parquet output file"),
         (["rfm", "{csv}", "{out}", *ARGS, "--as-of", "soon"], "as_of='soon' is not a date"),
-        (["rfm", "{csv}", "{out}", *ARGS, "--invalid", "raise"], "(0-based position): customer column 'customer_id' is null"),
+        (
+            ["rfm", "{csv}", "{out}", *ARGS, "--invalid", "raise"],
+            "(0-based position): customer column 'customer_id' is null",
+        ),
     ],
 )
 def test_errors_are_one_line_and_exit_2(sample, tmp_path, capsys, argv, message):
@@ -85,8 +98,18 @@ def test_an_output_folder_that_does_not_exist_is_not_created(sample, tmp_path, c
 
 def test_demo_runs_as_a_console_script():
     result = subprocess.run(
-        [sys.executable, "-c", "import sys; from rfmkit.cli import main; sys.exit(main())", "demo", "--customers", "200"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-c",
+            "import sys; from rfmkit.cli import main; sys.exit(main())",
+            "demo",
+            "--customers",
+            "200",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "RFM table as of" in result.stdout

@@ -25,8 +25,8 @@ from rfmkit import (
     InvalidParameterError,
     NotFittedError,
     RfmkitError,
+    _core,
 )
-from rfmkit import _core
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
@@ -127,7 +127,9 @@ def test_estimator_contract(table):
     assert distances.shape == (len(table), 3)
     assert np.array_equal(distances.argmin(axis=1), model.labels_)
     np.testing.assert_allclose(
-        distances, np.sqrt(((ref.transformed(table)[:, None, :] - model._centers_transformed[None]) ** 2).sum(-1)), rtol=1e-9
+        distances,
+        np.sqrt(((ref.transformed(table)[:, None, :] - model._centers_transformed[None]) ** 2).sum(-1)),
+        rtol=1e-9,
     )
     assert model.get_params()["transform"] == "log1p"
     model.set_params(transform=None, n_clusters=2)
@@ -136,7 +138,10 @@ def test_estimator_contract(table):
         model.set_params(k=3)
     with pytest.raises(TypeError):
         rfmkit.KMeans(3, "recency")  # keyword-only after n_clusters
-    assert repr(rfmkit.KMeans(3, random_state=0, backend="linfa")) == "KMeans(n_clusters=3, random_state=0, backend='linfa')"
+    assert (
+        repr(rfmkit.KMeans(3, random_state=0, backend="linfa"))
+        == "KMeans(n_clusters=3, random_state=0, backend='linfa')"
+    )
 
 
 def test_pickle_round_trip(table):
@@ -155,7 +160,9 @@ def test_polars_in_polars_out(table):
     assert np.array_equal(model.labels_, pandas_model.labels_)
     profile = model.profile(frame)
     assert isinstance(profile, pl.DataFrame)
-    pd.testing.assert_frame_equal(profile.to_pandas().set_index("cluster"), pandas_model.profile(table), check_dtype=False, check_index_type=False)
+    pd.testing.assert_frame_equal(
+        profile.to_pandas().set_index("cluster"), pandas_model.profile(table), check_dtype=False, check_index_type=False
+    )
     scores = rfmkit.choose_k(frame, k=[2, 3], random_state=0)
     assert isinstance(scores, pl.DataFrame) and scores.columns[0] == "k"
 
@@ -216,7 +223,9 @@ def test_every_source_of_segments_gives_the_same_names(table):
     # labels of no scheme are kept as they are, in both languages
     own = np.where(table["monetary"].to_numpy() > 100, "big", "small")
     plain = model.profile(table, segments=own)
-    assert set(plain["segment_en"]) <= {"big", "small"} and plain["segment_en"].equals(plain["segment_zh"].rename("segment_en"))
+    assert set(plain["segment_en"]) <= {"big", "small"} and plain["segment_en"].equals(
+        plain["segment_zh"].rename("segment_en")
+    )
     # a custom scheme gives its own Chinese names
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -239,7 +248,9 @@ def test_names_are_distinct_and_namesakes_ranked_in_words(table, scheme, k):
         names = profile[f"name_{lang}"]
         assert names.is_unique
         assert not names.str.contains(r"\(\d+\)|\d+$").any()  # never a bare number
-        base = profile[f"segment_{lang}"].where(profile["segment_share"] >= 0.5, profile[f"segment_{lang}"] + (" (mixed)" if lang == "en" else "(混合)"))
+        base = profile[f"segment_{lang}"].where(
+            profile["segment_share"] >= 0.5, profile[f"segment_{lang}"] + (" (mixed)" if lang == "en" else "(混合)")
+        )
         assert (names.str.split(" · ").str[0] == base).all()
     # namesakes carry a rank word of the feature on which their centres spread most
     centres = model._centers_transformed
@@ -272,7 +283,11 @@ def test_namesake_words_in_every_case():
     # a tie on the widest feature adds the next one
     centres = np.array([[0.0, 0.0, 2.0], [0.0, 1.0, 2.0], [0.0, 0.0, -2.0]])
     en, _ = _distinct_names(["A"] * 3, ["甲"] * 3, rfm, centres)
-    assert en == ["A · higher spend · less frequent", "A · higher spend · more frequent", "A · lower spend · less frequent"]
+    assert en == [
+        "A · higher spend · less frequent",
+        "A · higher spend · more frequent",
+        "A · lower spend · less frequent",
+    ]
     # more than five namesakes: ranks in words; centres equal on every feature: still distinct
     centres = np.array([[0, 0, float(v)] for v in range(7)])
     en, zh = _distinct_names(["A"] * 7, ["甲"] * 7, rfm, centres)
@@ -280,7 +295,9 @@ def test_namesake_words_in_every_case():
     en, _ = _distinct_names(["A"] * 2, ["甲"] * 2, rfm, np.zeros((2, 3)))
     assert en == ["A · recency rank 1 of 2", "A · recency rank 2 of 2"] or len(set(en)) == 2
     # a custom label that equals a qualified name: the cluster number is the last resort
-    en, _ = _distinct_names(["A", "A", "A · higher spend"], ["甲", "甲", "乙"], rfm, np.array([[0, 0, 1.0], [0, 0, -1.0], [5, 5, 5]]))
+    en, _ = _distinct_names(
+        ["A", "A", "A · higher spend"], ["甲", "甲", "乙"], rfm, np.array([[0, 0, 1.0], [0, 0, -1.0], [5, 5, 5]])
+    )
     assert len(set(en)) == 3
     # features other than R, F, M are worded by their name
     en, zh = _distinct_names(["A", "A"], ["甲", "甲"], ["avg_order_value"], np.array([[1.0], [-1.0]]))
@@ -314,11 +331,15 @@ def test_the_signed_log_is_log1p_for_non_negative_values_and_clusters_negative_o
     odd.iloc[[3, 10], odd.columns.get_loc("monetary")] = [-490.0, -0.5]
     model = rfmkit.KMeans(4, random_state=0).fit(odd)
     points = ref.transformed(odd)
-    np.testing.assert_allclose(model.transform(odd), np.sqrt(((points[:, None] - model._centers_transformed[None]) ** 2).sum(-1)), rtol=1e-9)
+    np.testing.assert_allclose(
+        model.transform(odd), np.sqrt(((points[:, None] - model._centers_transformed[None]) ** 2).sum(-1)), rtol=1e-9
+    )
     assert np.array_equal(model.predict(odd), model.labels_)
     raw = ref.signed_log1p(odd[["recency", "frequency", "monetary"]].to_numpy(float))
     centres = model._centers_transformed * raw.std(axis=0) + raw.mean(axis=0)
-    np.testing.assert_allclose(model.cluster_centers_.to_numpy(), np.sign(centres) * np.expm1(np.abs(centres)), rtol=1e-12)
+    np.testing.assert_allclose(
+        model.cluster_centers_.to_numpy(), np.sign(centres) * np.expm1(np.abs(centres)), rtol=1e-12
+    )
     profile = model.profile(odd)
     assert profile["customers"].sum() == len(odd)
     assert profile["revenue"].sum() == pytest.approx(odd["monetary"].sum())
@@ -454,7 +475,9 @@ INTERNAL = {
 def test_internal_metrics_equal_scikit_learn(table, name, k):
     points = ref.transformed(table)
     labels = rfmkit.KMeans(k, random_state=0).fit(table).labels_
-    assert _core.internal_score(name, points, labels) == pytest.approx(INTERNAL[name](points, labels), abs=1e-9, rel=1e-9)
+    assert _core.internal_score(name, points, labels) == pytest.approx(
+        INTERNAL[name](points, labels), abs=1e-9, rel=1e-9
+    )
     if name == "silhouette":
         sample = points[:400], labels[:400]
         assert _core.internal_score(name, *sample) == pytest.approx(ref.silhouette(*sample), abs=1e-12)
@@ -466,7 +489,9 @@ def test_internal_metrics_equal_scikit_learn(table, name, k):
     data=st.data(),
 )
 def test_internal_metrics_property(points, data):
-    labels = np.asarray(data.draw(st.lists(st.integers(0, 4), min_size=len(points), max_size=len(points))), dtype=np.int64)
+    labels = np.asarray(
+        data.draw(st.lists(st.integers(0, 4), min_size=len(points), max_size=len(points))), dtype=np.int64
+    )
     n_labels = len(np.unique(labels))
     for name, oracle in INTERNAL.items():
         if not 1 < n_labels < len(points):
@@ -527,7 +552,9 @@ def test_compare_equals_scikit_learn_on_any_labels(pair):
     assert (result.homogeneity, result.completeness, result.v_measure) == pytest.approx((h, c, v), abs=1e-9)
     counts, per_cluster = ref.crosstab(true, pred)
     pd.testing.assert_frame_equal(result.crosstab, counts, check_dtype=False, check_names=True)
-    pd.testing.assert_series_equal(result.clusters["dominant_segment"], per_cluster["dominant_segment"], check_names=False, check_index_type=False)
+    pd.testing.assert_series_equal(
+        result.clusters["dominant_segment"], per_cluster["dominant_segment"], check_names=False, check_index_type=False
+    )
     np.testing.assert_allclose(result.clusters["purity"].to_numpy(), per_cluster["purity"].to_numpy())
     np.testing.assert_allclose(result.row_shares.sum(axis=1), 1.0)
     np.testing.assert_allclose(result.column_shares.sum(axis=0), 1.0)
@@ -556,7 +583,9 @@ def test_compare_aligns_series_by_index(table):
 def test_compare_polars_and_categorical_order():
     pl = pytest.importorskip("polars")
     order = ["important value", "general win-back", "general value"]
-    segments = pd.Categorical(["general value", "important value", "general win-back", "important value"], categories=order)
+    segments = pd.Categorical(
+        ["general value", "important value", "general win-back", "important value"], categories=order
+    )
     result = rfmkit.compare(pd.Series(segments), [1, 0, 0, 1])
     assert list(result.crosstab.index) == order
     as_polars = rfmkit.compare(pl.Series(["a", "b", "a"]), pl.Series([0, 0, 1]))
@@ -576,8 +605,12 @@ def test_choose_k_scores_equal_scikit_learn_and_suggests_the_best_silhouette(tab
         labels = rfmkit.KMeans(k, n_init=3, random_state=5).fit(table).labels_
         assert scores.loc[k, "inertia"] == pytest.approx(rfmkit.KMeans(k, n_init=3, random_state=5).fit(table).inertia_)
         assert scores.loc[k, "silhouette"] == pytest.approx(sk_metrics.silhouette_score(points, labels), abs=1e-9)
-        assert scores.loc[k, "calinski_harabasz"] == pytest.approx(sk_metrics.calinski_harabasz_score(points, labels), rel=1e-9)
-        assert scores.loc[k, "davies_bouldin"] == pytest.approx(sk_metrics.davies_bouldin_score(points, labels), abs=1e-9)
+        assert scores.loc[k, "calinski_harabasz"] == pytest.approx(
+            sk_metrics.calinski_harabasz_score(points, labels), rel=1e-9
+        )
+        assert scores.loc[k, "davies_bouldin"] == pytest.approx(
+            sk_metrics.davies_bouldin_score(points, labels), abs=1e-9
+        )
     best = int(scores["silhouette"].idxmax())
     assert scores.attrs["rfmkit"]["suggested_k"] == best
     assert scores["suggested"].sum() == 1 and scores.loc[best, "suggested"]
@@ -606,7 +639,11 @@ def test_bad_parameters(table):
         (dict(features=()), InvalidParameterError, "features is empty"),
         (dict(features=("recency", "recency")), InvalidParameterError, "more than once"),
         (dict(random_state=-1), InvalidParameterError, "random_state=-1"),
-        (dict(features=("Recency",)), ColumnNotFoundError, "feature column 'Recency' is not in the data.*Did you mean 'recency'"),
+        (
+            dict(features=("Recency",)),
+            ColumnNotFoundError,
+            "feature column 'Recency' is not in the data.*Did you mean 'recency'",
+        ),
         (dict(features=("first_purchase",)), DtypeError, "feature column 'first_purchase'"),
     ]
     for params, error, message in cases:
@@ -625,7 +662,10 @@ def test_bad_data(table):
         rfmkit.KMeans(3).fit(duplicated)
     nan = subset.copy()
     nan.iloc[7, 2] = np.nan
-    with pytest.raises(InvalidDataError, match=rf"feature 'monetary' is nan for customer {nan.index[7].item()!r} \(1 customer\(s\).*dropna"):
+    with pytest.raises(
+        InvalidDataError,
+        match=rf"feature 'monetary' is nan for customer {nan.index[7].item()!r} \(1 customer\(s\).*dropna",
+    ):
         rfmkit.KMeans(2).fit(nan)
     inf = subset.astype(float)
     inf.iloc[0, 1] = np.inf

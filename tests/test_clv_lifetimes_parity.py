@@ -75,7 +75,10 @@ def check_bgnbd(data: pd.DataFrame, penalizer: float = 0.0, freq: str = "W") -> 
             oracle = reference_conditional_expected(theirs.params_, t, f.iloc[i], r.iloc[i], t_age.iloc[i])
             assert_close(got[i], oracle, PRED_RTOL, f"conditional expected purchases vs integral, t={t}, row {i}")
     assert_close(
-        ours.conditional_probability_alive(f, r, t_age), theirs.conditional_probability_alive(f, r, t_age), PRED_RTOL, "P(alive)"
+        ours.conditional_probability_alive(f, r, t_age),
+        theirs.conditional_probability_alive(f, r, t_age),
+        PRED_RTOL,
+        "P(alive)",
     )
     ts = np.array(horizons)
     assert_close(

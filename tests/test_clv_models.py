@@ -96,16 +96,18 @@ def test_polars_in_polars_out():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", rfmkit.DataQualityWarning)
         summary_pd = rfmkit.clv.summary(orders, customer="customer_id", date="ordered_at", amount="amount", freq="W")
-        summary_pl = rfmkit.clv.summary(pl.from_pandas(orders), customer="customer_id", date="ordered_at",
-                                        amount="amount", freq="W")
+        summary_pl = rfmkit.clv.summary(
+            pl.from_pandas(orders), customer="customer_id", date="ordered_at", amount="amount", freq="W"
+        )
         table_pl = rfmkit.rfm(pl.from_pandas(orders), customer="customer_id", date="ordered_at", amount="amount")
     bgf_pd = rfmkit.clv.BetaGeoFitter().fit(summary_pd)
     bgf_pl = rfmkit.clv.BetaGeoFitter().fit(summary_pl)
     assert bgf_pl.time_unit_ == "W"
     np.testing.assert_allclose(bgf_pl.params_, bgf_pd.params_, rtol=1e-12)
     ggf = rfmkit.clv.GammaGammaFitter().fit(summary_pl)
-    clv = ggf.customer_lifetime_value(bgf_pl, summary_pl["frequency"], summary_pl["recency"], summary_pl["T"],
-                                      summary_pl["monetary_value"])
+    clv = ggf.customer_lifetime_value(
+        bgf_pl, summary_pl["frequency"], summary_pl["recency"], summary_pl["T"], summary_pl["monetary_value"]
+    )
     assert isinstance(clv, pl.Series) and clv.name == "clv" and len(clv) == summary_pl.height
     alive = bgf_pl.conditional_probability_alive(summary_pl["frequency"], summary_pl["recency"], summary_pl["T"])
     assert isinstance(alive, pl.Series)
@@ -206,24 +208,35 @@ def test_summary_frequency_multiplier_changes_the_month():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", rfmkit.DataQualityWarning)
         days = rfmkit.clv.summary(orders, customer="customer_id", date="ordered_at", amount="amount", freq="D")
-        weeks = rfmkit.clv.summary(orders, customer="customer_id", date="ordered_at", amount="amount", freq="D",
-                                   freq_multiplier=7)
+        weeks = rfmkit.clv.summary(
+            orders, customer="customer_id", date="ordered_at", amount="amount", freq="D", freq_multiplier=7
+        )
     bgf_days = rfmkit.clv.BetaGeoFitter().fit(days)
     bgf_weeks = rfmkit.clv.BetaGeoFitter().fit(weeks)
     assert bgf_weeks.freq_multiplier_ == 7
     np.testing.assert_allclose(bgf_weeks.params_["alpha"] * 7, bgf_days.params_["alpha"], rtol=1e-5)
     ggf = rfmkit.clv.GammaGammaFitter().fit(days)
     a = ggf.customer_lifetime_value(bgf_days, days["frequency"], days["recency"], days["T"], days["monetary_value"])
-    b = ggf.customer_lifetime_value(bgf_weeks, weeks["frequency"], weeks["recency"], weeks["T"], weeks["monetary_value"])
+    b = ggf.customer_lifetime_value(
+        bgf_weeks, weeks["frequency"], weeks["recency"], weeks["T"], weeks["monetary_value"]
+    )
     np.testing.assert_allclose(a, b, rtol=1e-4)
 
 
 def test_simple_and_historical_errors():
     with pytest.raises(rfmkit.ColumnNotFoundError, match="RFM table of rfmkit.rfm.*BTYD summary"):
-        rfmkit.clv.simple(pd.DataFrame({"frequency": [1.0], "recency": [0.0], "T": [3.0]}),
-                          margin=0.3, discount_rate=0.01, horizon=12)
-    table = pd.DataFrame({"recency": [1, 3], "frequency": [2, 1], "monetary": [10.0, 5.0],
-                          "avg_order_value": [5.0, 5.0], "tenure": [10, 20]})
+        rfmkit.clv.simple(
+            pd.DataFrame({"frequency": [1.0], "recency": [0.0], "T": [3.0]}), margin=0.3, discount_rate=0.01, horizon=12
+        )
+    table = pd.DataFrame(
+        {
+            "recency": [1, 3],
+            "frequency": [2, 1],
+            "monetary": [10.0, 5.0],
+            "avg_order_value": [5.0, 5.0],
+            "tenure": [10, 20],
+        }
+    )
     with pytest.raises(rfmkit.InvalidParameterError, match="cannot estimate retention"):
         rfmkit.clv.simple(table, margin=0.3, discount_rate=0.01, horizon=12)
     with pytest.raises(rfmkit.InvalidParameterError, match="retention"):
@@ -266,8 +279,11 @@ def summaries(draw):
 @example(pd.DataFrame([(1.0, 1.1102230246251565e-16, 0.5)], columns=["frequency", "recency", "T"]), 0.0)
 @example(
     pd.DataFrame(
-        [(5.0, 286.02602303460924, 333.37434721785354), (5.0, 0.43229233568667746, 0.6),
-         (5.0, 286.02602303460924, 333.37434721785354)],
+        [
+            (5.0, 286.02602303460924, 333.37434721785354),
+            (5.0, 0.43229233568667746, 0.6),
+            (5.0, 286.02602303460924, 333.37434721785354),
+        ],
         columns=["frequency", "recency", "T"],
     ),
     0.0,
@@ -288,7 +304,9 @@ def test_fit_never_crashes_and_predictions_are_sane(data, penalizer):
     assert (short >= -1e-12).all() and (long >= short - 1e-9).all()
 
 
-@pytest.mark.parametrize("a, b", [(1e-4, 2e-4), (1e-3, 1e-3), (0.02, 0.03), (0.3, 0.2), (0.5, 0.5), (0.3, 0.4), (2.5, 0.05)])
+@pytest.mark.parametrize(
+    "a, b", [(1e-4, 2e-4), (1e-3, 1e-3), (0.02, 0.03), (0.3, 0.2), (0.5, 0.5), (0.3, 0.4), (2.5, 0.05)]
+)
 def test_degenerate_fits_give_finite_expectations_equal_to_the_integral(a, b):
     """a, b near 0 (a + b − 1 near −1, or the pole of the closed form at a + b = 1 for
     x = 0): the expectations are finite and match the numerical integral."""
@@ -306,10 +324,14 @@ def test_degenerate_fits_give_finite_expectations_equal_to_the_integral(a, b):
     "rows, params",
     [
         ([(2.0, 5.960464e-08, 1.0)], (377597769.1196293, 11.25328958778994, 9239696.029906653, 9239695.980497098)),
-        ([(1.0, 1.1102230246251565e-16, 0.5)],
-         (2113416430.4552119, 2.346363935740406e-07, 16957.73012169662, 1.7818985759382684e-06)),
-        ([(5.0, 286.02602303460924, 333.37434721785354), (5.0, 0.43229233568667746, 0.6)],
-         (0.23039098563224378, 0.0909260171548221, 1.5438230057598902e-08, 762.6184592559807)),
+        (
+            [(1.0, 1.1102230246251565e-16, 0.5)],
+            (2113416430.4552119, 2.346363935740406e-07, 16957.73012169662, 1.7818985759382684e-06),
+        ),
+        (
+            [(5.0, 286.02602303460924, 333.37434721785354), (5.0, 0.43229233568667746, 0.6)],
+            (0.23039098563224378, 0.0909260171548221, 1.5438230057598902e-08, 762.6184592559807),
+        ),
     ],
 )
 def test_degenerate_fits_give_accurate_expectations(rows, params):
@@ -320,7 +342,7 @@ def test_degenerate_fits_give_accurate_expectations(rows, params):
     pytest.importorskip("mpmath")
     model = rfmkit.clv.BetaGeoFitter()
     model.params_ = pd.Series(params, index=["r", "alpha", "a", "b"])
-    r, alpha, a, b = params
+    _r, _alpha, a, b = params
     for x, recency, age in rows:
         # With recency = T, P(alive) is 1 / (1 + a / (b + x − 1)).
         alive = 1 / (1 + a / (b + x - 1))

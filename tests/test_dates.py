@@ -67,7 +67,10 @@ def test_integer_dates_are_never_nanoseconds():
     unix = orders([1_704_067_200, 1_704_153_600, 1_704_240_000])
     assert firsts(rfm(unix, date_format="unix")) == ["2024-01-01", "2024-01-02", "2024-01-03"]
     assert firsts(rfm(orders([1_704_067_200_000, 1_704_153_600_000, 1_704_240_000_000]), date_format="unix_ms")) == [
-        "2024-01-01", "2024-01-02", "2024-01-03"]
+        "2024-01-01",
+        "2024-01-02",
+        "2024-01-03",
+    ]
     # excel days carry the time of day in their fraction
     table = rfm(orders([45292.5, 45293.25, 45300.0]), date_format="excel")
     assert str(table["first_purchase"].iloc[0]) == "2024-01-01 12:00:00"
@@ -115,7 +118,10 @@ def test_utc_offsets():
     table = rfm(mixed)
     assert str(table["first_purchase"].dtype) == "datetime64[us, UTC]"
     assert [str(v) for v in table["first_purchase"]] == [
-        "2024-01-01 15:00:00+00:00", "2024-01-01 10:00:00+00:00", "2024-01-02 01:00:00+00:00"]
+        "2024-01-01 15:00:00+00:00",
+        "2024-01-01 10:00:00+00:00",
+        "2024-01-02 01:00:00+00:00",
+    ]
     same = rfm(orders(["2024-01-01T23:00:00+08:00", "2024-01-02T10:00:00+08:00", "2024-01-03T01:00:00+08:00"]))
     # one offset: the wall clock of the data (23:00 on the 1st is the 1st)
     assert firsts(same) == ["2024-01-01", "2024-01-02", "2024-01-03"]
@@ -171,7 +177,9 @@ def test_text_dates_give_the_table_of_the_timestamps(days, minutes, fmt, as_numb
     want = rfm(orders(stamps.astype("datetime64[us]")))
     column = text.astype(np.int64) if (as_numbers and fmt == "%Y%m%d") else text
     got = rfm(orders(column), date_format=fmt)
-    pd.testing.assert_frame_equal(got.drop(columns=["first_purchase", "last_purchase"]), want.drop(columns=["first_purchase", "last_purchase"]))
+    pd.testing.assert_frame_equal(
+        got.drop(columns=["first_purchase", "last_purchase"]), want.drop(columns=["first_purchase", "last_purchase"])
+    )
     assert [pd.Timestamp(v) for v in got["first_purchase"]] == [pd.Timestamp(v) for v in want["first_purchase"]]
     if column.dtype == object:
         try:
@@ -179,7 +187,9 @@ def test_text_dates_give_the_table_of_the_timestamps(days, minutes, fmt, as_numb
         except DtypeError as error:  # day/month ambiguous on these values: named
             assert "ambiguous" in str(error) and fmt in ("%d/%m/%Y", "%m/%d/%Y %H:%M", "%d.%m.%Y %H:%M:%S")
         else:
-            assert [pd.Timestamp(v) for v in inferred["first_purchase"]] == [pd.Timestamp(v) for v in want["first_purchase"]]
+            assert [pd.Timestamp(v) for v in inferred["first_purchase"]] == [
+                pd.Timestamp(v) for v in want["first_purchase"]
+            ]
 
 
 def test_summary_and_calibration_follow_the_same_rule():

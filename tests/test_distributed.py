@@ -9,12 +9,13 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+
 import rfmkit
 from rfmkit._segments import split_values
 from rfmkit.exceptions import ColumnNotFoundError, InvalidParameterError
 
 dd = pytest.importorskip("dask.dataframe")
-import rfmkit.dask
+import rfmkit.dask  # noqa: E402 (after the skip: dask is optional)
 
 
 def messy(seed: int, n: int = 3000, ids: str = "int", tz: str | None = None) -> pd.DataFrame:
@@ -61,8 +62,9 @@ def assert_same(one: pd.DataFrame, got: pd.DataFrame, accounting: dict) -> None:
             assert np.array_equal(a, b), column
         else:
             assert a.dtype == b.dtype, column
-            assert np.array_equal(a.view(np.uint64) if a.dtype == np.float64 else a,
-                                  b.view(np.uint64) if b.dtype == np.float64 else b), column
+            assert np.array_equal(
+                a.view(np.uint64) if a.dtype == np.float64 else a, b.view(np.uint64) if b.dtype == np.float64 else b
+            ), column
     assert accounting == one.attrs["rfmkit"]
 
 
@@ -84,12 +86,14 @@ def order_lines(n: int = 1_000_000, seed: int = 3, ids: str = "int") -> pd.DataF
     amount[rng.random(n) < 0.06] *= -1
     amount[rng.random(n) < 0.03] = 0.0
     amount[rng.random(n) < 0.01] = np.nan
-    df = pd.DataFrame({
-        "cid": pd.array(customer, dtype="Int64"),
-        "ts": pd.Timestamp("2022-01-01") + pd.to_timedelta(seconds, unit="s"),
-        "amt": amount,
-        "oid": pd.array(order, dtype="Int64"),
-    })
+    df = pd.DataFrame(
+        {
+            "cid": pd.array(customer, dtype="Int64"),
+            "ts": pd.Timestamp("2022-01-01") + pd.to_timedelta(seconds, unit="s"),
+            "amt": amount,
+            "oid": pd.array(order, dtype="Int64"),
+        }
+    )
     df.loc[rng.random(n) < 0.01, "cid"] = pd.NA
     df.loc[rng.random(n) < 0.01, "oid"] = pd.NA
     df.loc[rng.random(n) < 0.01, "ts"] = pd.NaT
@@ -141,12 +145,15 @@ def test_dask_equals_one_machine_on_a_million_order_lines(ids: str) -> None:
 def test_dask_buckets_without_customers_and_a_window_without_valid_rows() -> None:
     # More buckets than customers: buckets without a piece keep the input's types (a
     # time zone, microseconds); a window without as_of and no valid row is an empty table.
-    df = pd.DataFrame({
-        "cid": [1, 2, 1, 2],
-        "ts": pd.to_datetime(["2024-01-01", "2024-01-03", "2024-02-01", "2024-02-05"]).as_unit("us")
-        .tz_localize("Europe/Paris"),
-        "amt": [3.0, 1.0, 2.0, 5.0],
-    })
+    df = pd.DataFrame(
+        {
+            "cid": [1, 2, 1, 2],
+            "ts": pd.to_datetime(["2024-01-01", "2024-01-03", "2024-02-01", "2024-02-05"])
+            .as_unit("us")
+            .tz_localize("Europe/Paris"),
+            "amt": [3.0, 1.0, 2.0, 5.0],
+        }
+    )
     for options in ({}, {"window": 30}):
         one = rfmkit.rfm(df, **COLUMNS, **options)
         table, accounting = rfmkit.dask.rfm(dd.from_pandas(df, npartitions=2), **COLUMNS, partitions=8, **options)
@@ -197,8 +204,10 @@ SCORINGS = [
     {},
     {"bins": 4, "method": "midrank"},
     {"bins": 3, "weights": (1, 0.5, 2.25)},
-    {"method": "thresholds", "thresholds": {"recency": [30, 60, 90, 180], "frequency": [1, 2, 4, 8],
-                                            "monetary": [50, 100, 250, 1000]}},
+    {
+        "method": "thresholds",
+        "thresholds": {"recency": [30, 60, 90, 180], "frequency": [1, 2, 4, 8], "monetary": [50, 100, 250, 1000]},
+    },
 ]
 
 
@@ -231,10 +240,12 @@ def test_dask_scores_equal_one_machine() -> None:
 def segmentations():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        custom = rfmkit.SegmentScheme([
-            (("VIP", "贵宾"), {"r_score": (4, 5), "m_score": (5, 5)}),
-            (("Big spender", "大额客户"), {"monetary": ">= 300"}),
-        ])
+        custom = rfmkit.SegmentScheme(
+            [
+                (("VIP", "贵宾"), {"r_score": (4, 5), "m_score": (5, 5)}),
+                (("Big spender", "大额客户"), {"monetary": ">= 300"}),
+            ]
+        )
     return [
         ("rfm11", {}),
         ("rfm10", {"lang": "zh"}),
@@ -326,6 +337,7 @@ def test_split_mean_is_independent_of_row_order() -> None:
 
 # ---------------------------------------------------------------------------- Spark
 
+
 def _java() -> bool:
     return any(
         os.access(os.path.join(path, "java"), os.X_OK) for path in os.environ.get("PATH", "").split(os.pathsep)
@@ -369,8 +381,12 @@ def test_spark_views_equal_one_machine(spark, ids: str) -> None:
         (rfmkit.rfm, rfmkit.spark.rfm, {}, 3),
         (rfmkit.rfm, rfmkit.spark.rfm, {"as_of": "2024-02-01", "window": 90}, 1),
         (rfmkit.clv.summary, rfmkit.spark.summary, {"freq": "W"}, 2),
-        (rfmkit.clv.calibration_holdout, rfmkit.spark.calibration_holdout,
-         {"calibration_period_end": "2023-12-31"}, None),
+        (
+            rfmkit.clv.calibration_holdout,
+            rfmkit.spark.calibration_holdout,
+            {"calibration_period_end": "2023-12-31"},
+            None,
+        ),
     ]
     for single, distributed, options, partitions in cases:
         one = quiet(single, df, **COLUMNS, **options)
@@ -419,16 +435,21 @@ def test_spark_buckets_fill_one_partition_each(spark) -> None:
     """The bucket keys are computed with Spark's own hash (checked against `hash()`), so
     that `repartition(n, bucket)` gives every bucket a partition of its own."""
     from pyspark.sql import functions as F
+
     from rfmkit.spark import _murmur3_int, _partition_keys
 
-    values = list(range(-300, 3000)) + [2**31 - 1, -(2**31), 123_456_789]
+    values = [*list(range(-300, 3000)), 2**31 - 1, -(2**31), 123456789]
     hashed = spark.createDataFrame([(v,) for v in values], "v int").select(F.hash("v")).collect()
     assert [row[0] for row in hashed] == [_murmur3_int(v) for v in values]
     for n in (1, 2, 5, 8, 64):
         keys = _partition_keys(n)
         placed = (
-            spark.createDataFrame([(k,) for k in keys], "k int").repartition(n, "k")
-            .select(F.spark_partition_id().alias("p")).groupBy("p").count().collect()
+            spark.createDataFrame([(k,) for k in keys], "k int")
+            .repartition(n, "k")
+            .select(F.spark_partition_id().alias("p"))
+            .groupBy("p")
+            .count()
+            .collect()
         )
         assert sorted(row["p"] for row in placed) == list(range(n))
 
@@ -491,8 +512,11 @@ def test_spark_keeps_the_kind_of_the_date_column_in_any_session_zone(spark) -> N
 
     import rfmkit.spark
 
-    rows = [(1, dt.datetime(2024, 1, 1, 2, 0), 10.0), (1, dt.datetime(2024, 1, 5, 23, 0), 5.0),
-            (2, dt.datetime(2024, 1, 3, 12, 0), 7.5)]
+    rows = [
+        (1, dt.datetime(2024, 1, 1, 2, 0), 10.0),
+        (1, dt.datetime(2024, 1, 5, 23, 0), 5.0),
+        (2, dt.datetime(2024, 1, 3, 12, 0), 7.5),
+    ]
     local = pd.DataFrame(rows, columns=["cid", "ts", "amt"])
     one = rfmkit.rfm(local, **COLUMNS)
     previous = spark.conf.get("spark.sql.session.timeZone")
@@ -506,7 +530,8 @@ def test_spark_keeps_the_kind_of_the_date_column_in_any_session_zone(spark) -> N
             assert got["recency"].tolist() == one["recency"].tolist()
             table.unpersist()
             days = spark.createDataFrame(rows, "cid long, ts timestamp_ntz, amt double").selectExpr(
-                "cid", "to_date(ts) as ts", "amt")
+                "cid", "to_date(ts) as ts", "amt"
+            )
             table, _ = rfmkit.spark.rfm(days, **COLUMNS, partitions=2)
             got = _spark_table(table).sort_index()
             as_dates = rfmkit.rfm(local.assign(ts=local["ts"].dt.normalize()), **COLUMNS)

@@ -10,9 +10,7 @@ import pytest
 import rfmkit
 
 MODULES = sorted(
-    name
-    for _, name, _ in pkgutil.walk_packages(rfmkit.__path__, prefix="rfmkit.")
-    if not name.endswith("._core")
+    name for _, name, _ in pkgutil.walk_packages(rfmkit.__path__, prefix="rfmkit.") if not name.endswith("._core")
 )
 
 

@@ -40,7 +40,10 @@ def test_error_hierarchy():
 
 
 def test_missing_column_lists_the_columns_and_suggests(orders):
-    with pytest.raises(ColumnNotFoundError, match=r"customer column 'Customer_ID' is not in the data; its columns are: 'customer_id', 'ordered_at', 'amount'. Did you mean 'customer_id'\?"):
+    with pytest.raises(
+        ColumnNotFoundError,
+        match=r"customer column 'Customer_ID' is not in the data; its columns are: 'customer_id', 'ordered_at', 'amount'. Did you mean 'customer_id'\?",
+    ):
         rfmkit.rfm(orders, customer="Customer_ID", date="ordered_at", amount="amount")
     with pytest.raises(ColumnNotFoundError, match="amount column 'price'"):
         rfmkit.rfm(orders, customer="customer_id", date="ordered_at", amount="price")
@@ -52,13 +55,17 @@ def test_string_dates_are_read_with_one_format(orders):
     frame = orders.assign(ordered_at=orders["ordered_at"].dt.strftime("%Y-%m-%d"))
     got = rfmkit.rfm(frame, **COLS)
     want = rfmkit.rfm(orders, **COLS)
-    pd.testing.assert_frame_equal(got.drop(columns=["first_purchase", "last_purchase"]), want.drop(columns=["first_purchase", "last_purchase"]))
+    pd.testing.assert_frame_equal(
+        got.drop(columns=["first_purchase", "last_purchase"]), want.drop(columns=["first_purchase", "last_purchase"])
+    )
     assert got.attrs["rfmkit"]["date_format"] == "%Y-%m-%d"
 
 
 def test_numeric_dates_are_never_epoch_nanoseconds(orders):
     frame = orders.assign(ordered_at=1_704_067_200 + np.arange(4) * 86_400)
-    with pytest.raises(DtypeError, match=r"holds numbers.*never reads numbers as epoch nanoseconds.*unix seconds.*date_format='unix'"):
+    with pytest.raises(
+        DtypeError, match=r"holds numbers.*never reads numbers as epoch nanoseconds.*unix seconds.*date_format='unix'"
+    ):
         rfmkit.rfm(frame, **COLS)
 
 
@@ -69,7 +76,9 @@ def test_string_amounts_say_how_to_convert(orders):
 
 
 def test_not_a_frame():
-    with pytest.raises(DtypeError, match="must be a pandas DataFrame, a polars DataFrame or a pyarrow Table, got builtins.list"):
+    with pytest.raises(
+        DtypeError, match="must be a pandas DataFrame, a polars DataFrame or a pyarrow Table, got builtins.list"
+    ):
         rfmkit.rfm([1, 2], **COLS)
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import codecs
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 import pytest
@@ -55,63 +55,146 @@ class Case:
 
 
 CASES = [
-    Case("utf8", text(HEADER + "1,2024-01-01,10\n2,2024-01-02,20.5\n1,2024-01-05,5\n"),
-         table={"1": (2, 15.0, "2024-01-01"), "2": (1, 20.5, "2024-01-02")}),
-    Case("utf8 with BOM", text(HEADER + "1,2024-01-01,10\n", bom=codecs.BOM_UTF8),
-         table={"1": (1, 10.0, "2024-01-01")}),
-    Case("utf16 with BOM", text("客户,d,a\n甲,2024-01-01,10\n乙,2024-01-02,20\n", "utf-16"),
-         options={"customer": "客户"}, table={"甲": (1, 10.0, "2024-01-01"), "乙": (1, 20.0, "2024-01-02")}),
-    Case("gbk named", text("客户,日期,金额\n甲,2024-01-01,10\n乙,2024-01-02,20\n", "gbk"),
-         options={"customer": "客户", "date": "日期", "amount": "金额", "encoding": "gbk"},
-         table={"甲": (1, 10.0, "2024-01-01"), "乙": (1, 20.0, "2024-01-02")}),
-    Case("gbk unnamed", text("客户,日期,金额\n甲,2024-01-01,10\n", "gbk"),
-         options={"customer": "客户", "date": "日期", "amount": "金额"}, error="is not utf8 text"),
-    Case("semicolon, decimal comma, thousands dot",
-         text("id;d;a\n00017;03.04.2024;1.234,50\n00017;25.04.2024;12,00\n00018;25.04.2024;x\n"),
-         options={"decimal": ",", "thousands": "."},
-         table={"00017": (2, 1246.5, "2024-04-03")}, dropped={"invalid_amount": 1}),
-    Case("dd/mm", text(HEADER + "1,03/04/2024,10\n2,25/04/2024,20\n1,12/05/2024,5\n"),
-         table={"1": (2, 15.0, "2024-04-03"), "2": (1, 20.0, "2024-04-25")}),
-    Case("mm/dd", text(HEADER + "1,04/03/2024,10\n2,04/25/2024,20\n"),
-         table={"1": (1, 10.0, "2024-04-03"), "2": (1, 20.0, "2024-04-25")}),
-    Case("ambiguous dd/mm or mm/dd", text(HEADER + "1,03/04/2024,10\n2,04/05/2024,20\n"),
-         error="is ambiguous"),
-    Case("ambiguous, --dayfirst", text(HEADER + "1,03/04/2024,10\n2,04/05/2024,20\n"), options={"dayfirst": True},
-         table={"1": (1, 10.0, "2024-04-03"), "2": (1, 20.0, "2024-05-04")}),
-    Case("yyyymmdd text", text(HEADER + "00001,19970101,11.77\n00002,19970112,12.00\n"),
-         table={"00001": (1, 11.77, "1997-01-01"), "00002": (1, 12.0, "1997-01-12")}),
-    Case("yyyymmdd integers in Parquet", parquet_file(pd.DataFrame({"id": ["a", "b"], "d": [19970101, 19970112], "a": [1.0, 2.0]})),
-         suffix=".parquet", error="date_format='%Y%m%d'"),
-    Case("yyyymmdd integers with --date-format", parquet_file(pd.DataFrame({"id": ["a", "b"], "d": [19970101, 19970112], "a": [1.0, 2.0]})),
-         suffix=".parquet", options={"date_format": "%Y%m%d"}, table={"a": (1, 1.0, "1997-01-01"), "b": (1, 2.0, "1997-01-12")}),
-    Case("Excel serial days", text(HEADER + "1,45292,10\n2,45293.5,20\n"), options={"date_format": "excel"},
-         table={"1": (1, 10.0, "2024-01-01"), "2": (1, 20.0, "2024-01-02")}),
-    Case("unix seconds", text(HEADER + "1,1704067200,10\n2,1704153600,20\n"), options={"date_format": "unix"},
-         table={"1": (1, 10.0, "2024-01-01"), "2": (1, 20.0, "2024-01-02")}),
-    Case("sentinel date", text(HEADER + "1,2024-01-01,10\n2,9999-12-31,20\n1,2024-02-01,5\n"),
-         table={"1": (2, 15.0, "2024-01-01")}, dropped={"date_out_of_range": 1}),
-    Case("not a date", text(HEADER + "1,2024-01-01,10\n2,unknown,20\n"),
-         table={"1": (1, 10.0, "2024-01-01")}, dropped={"unparseable_date": 1}),
-    Case("mixed UTC offsets", text(HEADER + "1,2024-01-01T23:00:00+08:00,10\n2,2024-01-01T10:00:00+00:00,20\n"),
-         table={"1": (1, 10.0, "2024-01-01"), "2": (1, 20.0, "2024-01-01")}),
-    Case("naive and aware mixed", text(HEADER + "1,2024-01-01T23:00:00+08:00,10\n2,2024-01-01T10:00:00,20\n"),
-         error="mixes times with a UTC offset"),
+    Case(
+        "utf8",
+        text(HEADER + "1,2024-01-01,10\n2,2024-01-02,20.5\n1,2024-01-05,5\n"),
+        table={"1": (2, 15.0, "2024-01-01"), "2": (1, 20.5, "2024-01-02")},
+    ),
+    Case(
+        "utf8 with BOM", text(HEADER + "1,2024-01-01,10\n", bom=codecs.BOM_UTF8), table={"1": (1, 10.0, "2024-01-01")}
+    ),
+    Case(
+        "utf16 with BOM",
+        text("客户,d,a\n甲,2024-01-01,10\n乙,2024-01-02,20\n", "utf-16"),
+        options={"customer": "客户"},
+        table={"甲": (1, 10.0, "2024-01-01"), "乙": (1, 20.0, "2024-01-02")},
+    ),
+    Case(
+        "gbk named",
+        text("客户,日期,金额\n甲,2024-01-01,10\n乙,2024-01-02,20\n", "gbk"),
+        options={"customer": "客户", "date": "日期", "amount": "金额", "encoding": "gbk"},
+        table={"甲": (1, 10.0, "2024-01-01"), "乙": (1, 20.0, "2024-01-02")},
+    ),
+    Case(
+        "gbk unnamed",
+        text("客户,日期,金额\n甲,2024-01-01,10\n", "gbk"),
+        options={"customer": "客户", "date": "日期", "amount": "金额"},
+        error="is not utf8 text",
+    ),
+    Case(
+        "semicolon, decimal comma, thousands dot",
+        text("id;d;a\n00017;03.04.2024;1.234,50\n00017;25.04.2024;12,00\n00018;25.04.2024;x\n"),
+        options={"decimal": ",", "thousands": "."},
+        table={"00017": (2, 1246.5, "2024-04-03")},
+        dropped={"invalid_amount": 1},
+    ),
+    Case(
+        "dd/mm",
+        text(HEADER + "1,03/04/2024,10\n2,25/04/2024,20\n1,12/05/2024,5\n"),
+        table={"1": (2, 15.0, "2024-04-03"), "2": (1, 20.0, "2024-04-25")},
+    ),
+    Case(
+        "mm/dd",
+        text(HEADER + "1,04/03/2024,10\n2,04/25/2024,20\n"),
+        table={"1": (1, 10.0, "2024-04-03"), "2": (1, 20.0, "2024-04-25")},
+    ),
+    Case("ambiguous dd/mm or mm/dd", text(HEADER + "1,03/04/2024,10\n2,04/05/2024,20\n"), error="is ambiguous"),
+    Case(
+        "ambiguous, --dayfirst",
+        text(HEADER + "1,03/04/2024,10\n2,04/05/2024,20\n"),
+        options={"dayfirst": True},
+        table={"1": (1, 10.0, "2024-04-03"), "2": (1, 20.0, "2024-05-04")},
+    ),
+    Case(
+        "yyyymmdd text",
+        text(HEADER + "00001,19970101,11.77\n00002,19970112,12.00\n"),
+        table={"00001": (1, 11.77, "1997-01-01"), "00002": (1, 12.0, "1997-01-12")},
+    ),
+    Case(
+        "yyyymmdd integers in Parquet",
+        parquet_file(pd.DataFrame({"id": ["a", "b"], "d": [19970101, 19970112], "a": [1.0, 2.0]})),
+        suffix=".parquet",
+        error="date_format='%Y%m%d'",
+    ),
+    Case(
+        "yyyymmdd integers with --date-format",
+        parquet_file(pd.DataFrame({"id": ["a", "b"], "d": [19970101, 19970112], "a": [1.0, 2.0]})),
+        suffix=".parquet",
+        options={"date_format": "%Y%m%d"},
+        table={"a": (1, 1.0, "1997-01-01"), "b": (1, 2.0, "1997-01-12")},
+    ),
+    Case(
+        "Excel serial days",
+        text(HEADER + "1,45292,10\n2,45293.5,20\n"),
+        options={"date_format": "excel"},
+        table={"1": (1, 10.0, "2024-01-01"), "2": (1, 20.0, "2024-01-02")},
+    ),
+    Case(
+        "unix seconds",
+        text(HEADER + "1,1704067200,10\n2,1704153600,20\n"),
+        options={"date_format": "unix"},
+        table={"1": (1, 10.0, "2024-01-01"), "2": (1, 20.0, "2024-01-02")},
+    ),
+    Case(
+        "sentinel date",
+        text(HEADER + "1,2024-01-01,10\n2,9999-12-31,20\n1,2024-02-01,5\n"),
+        table={"1": (2, 15.0, "2024-01-01")},
+        dropped={"date_out_of_range": 1},
+    ),
+    Case(
+        "not a date",
+        text(HEADER + "1,2024-01-01,10\n2,unknown,20\n"),
+        table={"1": (1, 10.0, "2024-01-01")},
+        dropped={"unparseable_date": 1},
+    ),
+    Case(
+        "mixed UTC offsets",
+        text(HEADER + "1,2024-01-01T23:00:00+08:00,10\n2,2024-01-01T10:00:00+00:00,20\n"),
+        table={"1": (1, 10.0, "2024-01-01"), "2": (1, 20.0, "2024-01-01")},
+    ),
+    Case(
+        "naive and aware mixed",
+        text(HEADER + "1,2024-01-01T23:00:00+08:00,10\n2,2024-01-01T10:00:00,20\n"),
+        error="mixes times with a UTC offset",
+    ),
     Case("empty file", text(""), error="is empty"),
     Case("header only", text(HEADER), table={}, cli_error="has a header but no rows"),
-    Case("no usable row: amounts in another notation", text("id;d;a\n1;2024-01-01;1.234,50\n"),
-         table={}, dropped={"invalid_amount": 1}, cli_error="e.g. '1.234,50'): pass the file's notation"),
-    Case("quoted fields with separators and newlines",
-         text('id,d,a\n"1,5",2024-01-01,"10"\n"multi\nline",2024-01-02,20\n"1,5",2024-01-03,1\n'),
-         table={"1,5": (2, 11.0, "2024-01-01"), "multi\nline": (1, 20.0, "2024-01-02")}),
-    Case("leading zeros and a blank id", text(HEADER + "007,2024-01-01,10\n7,2024-01-02,20\n,2024-01-03,5\n"),
-         table={"007": (1, 10.0, "2024-01-01"), "7": (1, 20.0, "2024-01-02")}, dropped={"missing_customer": 1}),
-    Case("whitespace aligned (CDNOW_master.txt)", text(" id  d  a\n 00001 19970101 11.77\n"),
-         error="the header did not split into columns"),
+    Case(
+        "no usable row: amounts in another notation",
+        text("id;d;a\n1;2024-01-01;1.234,50\n"),
+        table={},
+        dropped={"invalid_amount": 1},
+        cli_error="e.g. '1.234,50'): pass the file's notation",
+    ),
+    Case(
+        "quoted fields with separators and newlines",
+        text('id,d,a\n"1,5",2024-01-01,"10"\n"multi\nline",2024-01-02,20\n"1,5",2024-01-03,1\n'),
+        table={"1,5": (2, 11.0, "2024-01-01"), "multi\nline": (1, 20.0, "2024-01-02")},
+    ),
+    Case(
+        "leading zeros and a blank id",
+        text(HEADER + "007,2024-01-01,10\n7,2024-01-02,20\n,2024-01-03,5\n"),
+        table={"007": (1, 10.0, "2024-01-01"), "7": (1, 20.0, "2024-01-02")},
+        dropped={"missing_customer": 1},
+    ),
+    Case(
+        "whitespace aligned (CDNOW_master.txt)",
+        text(" id  d  a\n 00001 19970101 11.77\n"),
+        error="the header did not split into columns",
+    ),
     Case("tab separated", text("id\td\ta\n1\t2024-01-01\t10\n"), suffix=".tsv", table={"1": (1, 10.0, "2024-01-01")}),
-    Case("wrong column", text(HEADER + "1,2024-01-01,10\n"), options={"customer": "ID"},
-         error="customer column 'ID' is not in"),
-    Case("Excel workbook", excel_file(pd.DataFrame({"id": ["007", "008"], "d": ["2024-01-01", "2024-01-02"], "a": [1.5, 2.0]})),
-         suffix=".xlsx", table={"007": (1, 1.5, "2024-01-01"), "008": (1, 2.0, "2024-01-02")}),
+    Case(
+        "wrong column",
+        text(HEADER + "1,2024-01-01,10\n"),
+        options={"customer": "ID"},
+        error="customer column 'ID' is not in",
+    ),
+    Case(
+        "Excel workbook",
+        excel_file(pd.DataFrame({"id": ["007", "008"], "d": ["2024-01-01", "2024-01-02"], "a": [1.5, 2.0]})),
+        suffix=".xlsx",
+        table={"007": (1, 1.5, "2024-01-01"), "008": (1, 2.0, "2024-01-02")},
+    ),
 ]
 
 COLUMNS = {"customer": "id", "date": "d", "amount": "a"}
@@ -194,8 +277,28 @@ def test_csv_outputs_open_in_excel_with_chinese_labels(tmp_path):
     path = tmp_path / "orders.csv"
     path.write_text(HEADER + "1,2024-01-01,10.123\n2,2024-01-02,20\n", encoding="utf-8")
     out = tmp_path / "report"
-    assert main(["analyze", str(path), "--out", str(out), "--customer", "id", "--date", "d", "--amount", "a",
-                 "--k", "none", "--no-clv", "--lang", "zh"]) == 0
+    assert (
+        main(
+            [
+                "analyze",
+                str(path),
+                "--out",
+                str(out),
+                "--customer",
+                "id",
+                "--date",
+                "d",
+                "--amount",
+                "a",
+                "--k",
+                "none",
+                "--no-clv",
+                "--lang",
+                "zh",
+            ]
+        )
+        == 0
+    )
     raw = (out / "customers.csv").read_bytes()
     assert raw.startswith(codecs.BOM_UTF8)
     customers = pd.read_csv(out / "customers.csv", encoding="utf-8-sig", dtype={"id": str})
@@ -209,8 +312,19 @@ def test_analyze_owns_its_out_folder(tmp_path, capsys):
     orders = rfmkit.datasets.make_transactions(200, seed=4).dropna()
     orders.astype({"customer_id": "int64"}).to_csv(path, index=False)
     out = tmp_path / "report"
-    base = ["analyze", str(path), "--out", str(out), "--customer", "customer_id", "--date", "ordered_at",
-            "--amount", "amount", "--no-clv"]
+    base = [
+        "analyze",
+        str(path),
+        "--out",
+        str(out),
+        "--customer",
+        "customer_id",
+        "--date",
+        "ordered_at",
+        "--amount",
+        "amount",
+        "--no-clv",
+    ]
     assert main([*base, "--k", "3"]) == 0
     assert (out / "clusters.csv").exists() and (out / "rfmkit-manifest.json").exists()
     # a second run without clusters removes the first run's cluster tables

@@ -5,8 +5,8 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import polars as pl
+import pyarrow as pa
 import pytest
 
 import rfmkit
@@ -17,7 +17,14 @@ BASE = pd.DataFrame(
     {
         "cid": [7, 3, 7, 9, 3, 7],
         "ts": pd.to_datetime(
-            ["2024-03-01 10:00", "2024-03-02 23:59", "2024-03-05 00:00", "2024-03-05 08:00", "2024-03-09 00:00", "2024-03-10 12:00"]
+            [
+                "2024-03-01 10:00",
+                "2024-03-02 23:59",
+                "2024-03-05 00:00",
+                "2024-03-05 08:00",
+                "2024-03-09 00:00",
+                "2024-03-10 12:00",
+            ]
         ),
         "amt": [10.0, 4.5, 2.0, 8.0, 1.5, -1.0],
         "oid": ["a", "b", "c", "d", "e", "f"],
@@ -61,8 +68,21 @@ def check(table, ids=None):
         (lambda s: ("C" + s.astype(str)).astype(pd.ArrowDtype(pa.string())), ["C7", "C3", "C9"]),
         (lambda s: s.map(lambda v: (v, "x")), [(7, "x"), (3, "x"), (9, "x")]),
     ],
-    ids=["int64", "int32", "uint16", "Int64", "arrow-int", "float", "category", "object-str", "str",
-         "string-python", "string-pyarrow", "arrow-string", "tuples"],
+    ids=[
+        "int64",
+        "int32",
+        "uint16",
+        "Int64",
+        "arrow-int",
+        "float",
+        "category",
+        "object-str",
+        "str",
+        "string-python",
+        "string-pyarrow",
+        "arrow-string",
+        "tuples",
+    ],
 )
 def test_customer_id_types(convert, ids):
     frame = BASE.assign(cid=convert(BASE["cid"]))
@@ -116,9 +136,13 @@ def test_utc_instants_use_their_own_wall_clock():
 
 
 def test_amount_types():
-    for amounts in (BASE["amt"].astype("Float64"), BASE["amt"].astype("float32"), BASE["amt"].astype(object),
-                    BASE["amt"].astype(pd.ArrowDtype(pa.float64())),
-                    BASE["amt"].map(lambda v: __import__("decimal").Decimal(str(v)))):
+    for amounts in (
+        BASE["amt"].astype("Float64"),
+        BASE["amt"].astype("float32"),
+        BASE["amt"].astype(object),
+        BASE["amt"].astype(pd.ArrowDtype(pa.float64())),
+        BASE["amt"].map(lambda v: __import__("decimal").Decimal(str(v))),
+    ):
         check(rfmkit.rfm(BASE.assign(amt=amounts), **COLS))
     ints = rfmkit.rfm(BASE.assign(amt=[10, 4, 2, 8, 1, -1]), **COLS)
     assert ints["monetary"].tolist() == [11.0, 5.0, 8.0]
@@ -159,14 +183,23 @@ def test_orders_of_any_type_collapse_lines():
 @pytest.mark.parametrize("frontend", ["pandas", "polars", "arrow"])
 def test_empty_input_gives_an_empty_typed_table(frontend):
     frame = BASE.iloc[:0]
-    data = {"pandas": frame, "polars": pl.from_pandas(frame), "arrow": pa.Table.from_pandas(frame, preserve_index=False)}[frontend]
+    data = {
+        "pandas": frame,
+        "polars": pl.from_pandas(frame),
+        "arrow": pa.Table.from_pandas(frame, preserve_index=False),
+    }[frontend]
     table = rfmkit.rfm(data, **COLS)
     assert len(table) == 0
     assert table.attrs["rfmkit"] == {"rows_in": 0, "rows_used": 0, "dropped": {}, "as_of": None}
     if frontend == "pandas":
         assert table.dtypes.to_dict() == {
-            "recency": np.int64, "frequency": np.int64, "monetary": np.float64, "avg_order_value": np.float64,
-            "first_purchase": frame["ts"].dtype, "last_purchase": frame["ts"].dtype, "tenure": np.int64,
+            "recency": np.int64,
+            "frequency": np.int64,
+            "monetary": np.float64,
+            "avg_order_value": np.float64,
+            "first_purchase": frame["ts"].dtype,
+            "last_purchase": frame["ts"].dtype,
+            "tenure": np.int64,
         }
         assert table.index.name == "cid"
 
@@ -195,7 +228,10 @@ def test_as_of_accepts_dates_and_strings():
     "table, reason",
     [
         (pa.table({"cid": pa.array([1, 2]), "ts": pa.nulls(2), "amt": pa.array([1.0, 2.0])}), "missing_date"),
-        (pa.table({"cid": pa.nulls(2), "ts": pa.array([dt.date(2024, 1, 1)] * 2), "amt": pa.array([1.0, 2.0])}), "missing_customer"),
+        (
+            pa.table({"cid": pa.nulls(2), "ts": pa.array([dt.date(2024, 1, 1)] * 2), "amt": pa.array([1.0, 2.0])}),
+            "missing_customer",
+        ),
         (pl.DataFrame({"cid": [1, 2], "ts": [dt.date(2024, 1, 1)] * 2, "amt": [None, None]}), "invalid_amount"),
     ],
 )
@@ -212,8 +248,15 @@ def test_columns_of_only_nulls_are_counted_not_rejected(table, reason):
 
 def test_empty_arrow_table_of_date_objects():
     # pa.Table.from_pandas of an empty object column of dates has the type `null`.
-    table = pa.Table.from_pandas(pd.DataFrame({"cid": pd.Series([], dtype="int64"), "ts": pd.Series([], dtype=object),
-                                               "amt": pd.Series([], dtype="float64")}))
+    table = pa.Table.from_pandas(
+        pd.DataFrame(
+            {
+                "cid": pd.Series([], dtype="int64"),
+                "ts": pd.Series([], dtype=object),
+                "amt": pd.Series([], dtype="float64"),
+            }
+        )
+    )
     assert pa.types.is_null(table.schema.field("ts").type)
     result = rfmkit.rfm(table, **COLS)
     assert len(result) == 0 and result.attrs["rfmkit"]["rows_in"] == 0
@@ -261,13 +304,19 @@ def test_non_string_column_names():
     assert table["frequency"].tolist() == [2, 1]
     assert rfmkit.clv.summary(frame, customer=0, date=1, amount=2)["frequency"].tolist() == [1.0, 0.0]
     nested = frame.set_axis(pd.MultiIndex.from_tuples([("a", "x"), ("a", "y"), ("b", "z")]), axis=1)
-    assert rfmkit.rfm(nested, customer=("a", "x"), date=("a", "y"), amount=("b", "z"))["monetary"].tolist() == [4.0, 2.0]
+    assert rfmkit.rfm(nested, customer=("a", "x"), date=("a", "y"), amount=("b", "z"))["monetary"].tolist() == [
+        4.0,
+        2.0,
+    ]
 
 
 def test_ids_that_collide_as_text_are_an_error():
     days = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"])
     frame = pd.DataFrame({"c": [1, "1", 2], "d": days, "a": [1.0, 2.0, 3.0]})
-    with pytest.raises(rfmkit.DtypeError, match=r"customer column 'c' mixes numbers and text that read the same \(1 and '1'\).*astype\(str\)"):
+    with pytest.raises(
+        rfmkit.DtypeError,
+        match=r"customer column 'c' mixes numbers and text that read the same \(1 and '1'\).*astype\(str\)",
+    ):
         rfmkit.rfm(frame, customer="c", date="d", amount="a")
     # the opt-in: one type
     assert rfmkit.rfm(frame.astype({"c": str}), customer="c", date="d", amount="a")["frequency"].tolist() == [2, 1]
@@ -286,10 +335,14 @@ def test_unhashable_ids_are_a_clear_error():
 
 
 @pytest.mark.filterwarnings("ignore::rfmkit.DataQualityWarning")
-@pytest.mark.parametrize("convert", [lambda s: s, lambda s: s.astype("string"), lambda s: s.astype(pd.ArrowDtype(pa.string()))])
+@pytest.mark.parametrize(
+    "convert", [lambda s: s, lambda s: s.astype("string"), lambda s: s.astype(pd.ArrowDtype(pa.string()))]
+)
 def test_empty_text_ids_are_missing_customers(convert):
     days = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"])
-    frame = pd.DataFrame({"c": convert(pd.Series(["a", "", "  ", "a"], dtype=object)), "d": days, "a": [1.0, 2.0, 3.0, 4.0]})
+    frame = pd.DataFrame(
+        {"c": convert(pd.Series(["a", "", "  ", "a"], dtype=object)), "d": days, "a": [1.0, 2.0, 3.0, 4.0]}
+    )
     table = rfmkit.rfm(frame, customer="c", date="d", amount="a")
     assert table.index.tolist() == ["a"]
     assert table.attrs["rfmkit"]["dropped"] == {"missing_customer": 2}

@@ -9,7 +9,6 @@ column and compares the other columns.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import warnings
 
@@ -20,7 +19,17 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import rfmkit
-from frames import FRONTENDS, NS_PER_DAY, POLARS_DATE_KINDS, POLARS_ID_KINDS, Spec, amounts, as_pandas_result, build, specs, to_frontend
+from frames import (
+    FRONTENDS,
+    NS_PER_DAY,
+    POLARS_DATE_KINDS,
+    POLARS_ID_KINDS,
+    Spec,
+    as_pandas_result,
+    build,
+    specs,
+    to_frontend,
+)
 from reference import ReferenceRowError, reference_calibration_holdout, reference_summary
 
 with warnings.catch_warnings():
@@ -282,9 +291,12 @@ def test_summary_matches_reference(data):
     polars = frontend == "polars"
     spec = data.draw(
         specs(
-            id_kinds=POLARS_ID_KINDS if polars else ["int64", "object_str", "str", "float", "category", "int64[pyarrow]"],
-            date_kinds=POLARS_DATE_KINDS if polars else [
-                "naive_s", "naive_us", "naive_ns", "tz_us:Asia/Shanghai", "tz_ns:America/New_York", "date_objects"],
+            id_kinds=POLARS_ID_KINDS
+            if polars
+            else ["int64", "object_str", "str", "float", "category", "int64[pyarrow]"],
+            date_kinds=POLARS_DATE_KINDS
+            if polars
+            else ["naive_s", "naive_us", "naive_ns", "tz_us:Asia/Shanghai", "tz_ns:America/New_York", "date_objects"],
             amount_kinds=["float64"] if polars else ["float64", "Float64"],
             span_days=data.draw(st.sampled_from([3, 60, 400])),
         )
@@ -451,7 +463,12 @@ def test_summary_hand_cases_match_lifetimes(freq, include_first, end):
         include_first_transaction=include_first,
     )
     want = lifetimes_utils.summary_data_from_transaction_data(
-        HAND, "customer", "ts", monetary_value_col="amount", freq=freq, observation_period_end=end,
+        HAND,
+        "customer",
+        "ts",
+        monetary_value_col="amount",
+        freq=freq,
+        observation_period_end=end,
         include_first_transaction=include_first,
     )
     assert_frames_close(got, want)
@@ -475,8 +492,15 @@ def test_summary_hand_case_literal_numbers():
     # weeks start Monday: Jan 1-7 is week 0, Jan 8 week 1, Feb 26-Mar 3 week 8, Mar 4-10 week 9
     assert weekly.loc[1].tolist() == [1.0, 1.0, 9.0, 40.0]
     assert weekly.loc[3].tolist() == [0.0, 0.0, 1.0, 0.0]
-    hourly = quiet(rfmkit.clv.summary, HAND, **NAMES, amount="amount", freq="h", freq_multiplier=24,
-                   observation_period_end="2024-01-08 06:00")
+    hourly = quiet(
+        rfmkit.clv.summary,
+        HAND,
+        **NAMES,
+        amount="amount",
+        freq="h",
+        freq_multiplier=24,
+        observation_period_end="2024-01-08 06:00",
+    )
     # customer 1: hours 09, 18 (Jan 1), Jan 7 23h, Jan 8 00h; recency 159 h, T 165 h
     assert hourly.loc[1].tolist() == pytest.approx([3.0, 159 / 24, 165 / 24, (5.0 + 20.0 + 40.0) / 3])
     assert list(hourly.index) == [1, 2]  # customer 3 starts after the end
@@ -515,15 +539,33 @@ def test_calibration_holdout_hand_case_matches_lifetimes():
         ]
     )
     for freq in FREQS:
-        got = quiet(rfmkit.clv.calibration_holdout, df, **NAMES, amount="amount", freq=freq,
-                    calibration_period_end="2024-01-10 11:00", observation_period_end="2024-01-31")
+        got = quiet(
+            rfmkit.clv.calibration_holdout,
+            df,
+            **NAMES,
+            amount="amount",
+            freq=freq,
+            calibration_period_end="2024-01-10 11:00",
+            observation_period_end="2024-01-31",
+        )
         want = lifetimes_utils.calibration_and_holdout_data(
-            df, "customer", "ts", calibration_period_end="2024-01-10 11:00", observation_period_end="2024-01-31",
-            freq=freq, monetary_value_col="amount",
+            df,
+            "customer",
+            "ts",
+            calibration_period_end="2024-01-10 11:00",
+            observation_period_end="2024-01-31",
+            freq=freq,
+            monetary_value_col="amount",
         )
         assert_frames_close(got, want, holdout_columns(True))
-    got = quiet(rfmkit.clv.calibration_holdout, df, **NAMES, amount="amount",
-                calibration_period_end="2024-01-10 11:00", observation_period_end="2024-01-31")
+    got = quiet(
+        rfmkit.clv.calibration_holdout,
+        df,
+        **NAMES,
+        amount="amount",
+        calibration_period_end="2024-01-10 11:00",
+        observation_period_end="2024-01-31",
+    )
     assert got.loc[1].tolist() == [1.0, 4.0, 9.0, 6.0, 2.0, (4.0 + 8.0 + 2.0) / 3, 21.0]
     assert got.loc[2].tolist() == [0.0, 0.0, 7.0, 0.0, 0.0, 0.0, 21.0]
     assert list(got.index) == [1, 2]
@@ -544,8 +586,9 @@ def test_zero_amount_rows_keep_matches_lifetimes():
     )
     for freq in FREQS:
         kept = quiet(rfmkit.clv.summary, df, **NAMES, amount="amount", freq=freq, zero="keep")
-        want = lifetimes_utils.summary_data_from_transaction_data(df, "customer", "ts", monetary_value_col="amount",
-                                                                  freq=freq)
+        want = lifetimes_utils.summary_data_from_transaction_data(
+            df, "customer", "ts", monetary_value_col="amount", freq=freq
+        )
         assert_frames_close(kept, want)
     default = quiet(rfmkit.clv.summary, df, **NAMES, amount="amount")
     assert_frames_close(default, quiet(rfmkit.clv.summary, df, **NAMES, amount="amount", zero="keep"))

@@ -67,7 +67,12 @@ def test_cdnow_master_against_a_pandas_oracle():
     earlier, later = pd.Timestamp("1997-10-01"), pd.Timestamp("1998-01-01")
     window = pd.Timedelta(days=90)
     moves = rfmkit.migration(
-        master, customer="customer_id", date="date", amount="dollar_value", as_of=(earlier, later), window=90,
+        master,
+        customer="customer_id",
+        date="date",
+        amount="dollar_value",
+        as_of=(earlier, later),
+        window=90,
         scheme="rfm11",
     )
     # A purchase as rfm counts it by default: a positive amount (zero rows dropped; no returns here).

@@ -20,7 +20,10 @@ def test_quickstart_notebook_runs(tmp_path):
     )
     client.execute()
     errors = [
-        output for cell in notebook.cells if cell.cell_type == "code" for output in cell.get("outputs", [])
+        output
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
         if output.get("output_type") == "error"
     ]
     assert errors == []
@@ -28,7 +31,10 @@ def test_quickstart_notebook_runs(tmp_path):
     assert figures == {"segments.png", "clusters.png", "crosstab.png", "clv.png", "dashboard.png"}
     # the report's HTML view was rendered in the notebook
     html = [
-        output["data"]["text/html"] for cell in notebook.cells if cell.cell_type == "code"
-        for output in cell.get("outputs", []) if "text/html" in output.get("data", {})
+        output["data"]["text/html"]
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if "text/html" in output.get("data", {})
     ]
     assert any("rfmkit report" in page for page in html)

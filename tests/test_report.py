@@ -6,15 +6,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import polars as pl  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
 
-import rfmkit  # noqa: E402
-from rfmkit import plot  # noqa: E402
-from rfmkit.cli import main  # noqa: E402
+import rfmkit
+from rfmkit import plot
+from rfmkit.cli import main
 
 KEYS = dict(customer="customer_id", date="ordered_at", amount="amount", order="order_id")
 
@@ -39,8 +39,9 @@ def close_figures():
 
 def test_what_analyze_drops_is_warned_at_the_callers_line(orders):
     with pytest.warns(rfmkit.DataQualityWarning, match="dropped") as record:
-        rfmkit.analyze(orders, customer="customer_id", date="ordered_at", amount="amount", k=None, clv=False,
-                       progress=False)
+        rfmkit.analyze(
+            orders, customer="customer_id", date="ordered_at", amount="amount", k=None, clv=False, progress=False
+        )
     assert [w.filename for w in record if w.category is rfmkit.DataQualityWarning] == [__file__]
 
 
@@ -76,12 +77,21 @@ def test_clv_columns_come_from_the_fitted_models(orders, report):
     bgf, ggf = report.clv_model["bgnbd"], report.clv_model["gamma_gamma"]
     end = report.clv_model["observation_period_end"]
     assert pd.Timestamp(end) == pd.Timestamp(customers.attrs["rfmkit"]["as_of"]) - pd.Timedelta(days=1)
-    summary = rfmkit.clv.summary(orders, customer="customer_id", date="ordered_at", amount="amount",
-                                 observation_period_end=end).loc[customers.index]
+    summary = rfmkit.clv.summary(
+        orders, customer="customer_id", date="ordered_at", amount="amount", observation_period_end=end
+    ).loc[customers.index]
     alive = bgf.conditional_probability_alive(summary["frequency"], summary["recency"], summary["T"])
     np.testing.assert_allclose(customers["p_alive"].to_numpy(), np.asarray(alive), rtol=1e-12)
-    value = ggf.customer_lifetime_value(bgf, summary["frequency"], summary["recency"], summary["T"],
-                                        summary["monetary_value"], time=12, discount_rate=0.01, freq="D")
+    value = ggf.customer_lifetime_value(
+        bgf,
+        summary["frequency"],
+        summary["recency"],
+        summary["T"],
+        summary["monetary_value"],
+        time=12,
+        discount_rate=0.01,
+        freq="D",
+    )
     np.testing.assert_allclose(customers["clv"].to_numpy(), np.asarray(value), rtol=1e-12)
     assert customers["p_alive"].between(0, 1).all()
     # tiers rank by CLV: every platinum customer is worth at least every lead customer
@@ -114,13 +124,14 @@ def test_chinese_labels(orders):
 
 
 def test_too_few_customers_for_clv_is_a_note_not_an_error():
-    orders = pd.DataFrame({
-        "customer_id": [1, 1, 2],
-        "ordered_at": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-01-15"]),
-        "amount": [10.0, 20.0, 5.0],
-    })
-    report = rfmkit.analyze(orders, customer="customer_id", date="ordered_at", amount="amount", k=None,
-                            progress=False)
+    orders = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "ordered_at": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-01-15"]),
+            "amount": [10.0, 20.0, 5.0],
+        }
+    )
+    report = rfmkit.analyze(orders, customer="customer_id", date="ordered_at", amount="amount", k=None, progress=False)
     assert "clv" not in report.customers.columns
     assert any("CLV skipped" in note for note in report.notes)
     assert list(report.customers.index) == [1, 2]
@@ -182,8 +193,13 @@ def test_dashboard_has_a_panel_per_table(report):
     figure = report.plot()
     visible = [ax for ax in figure.axes if ax.get_visible() and ax.get_title()]
     titles = {ax.get_title() for ax in visible}
-    assert {"Segments: share of customers and of revenue", "Choosing k", "Cluster centres",
-            "Segments × clusters", "CLV distribution"} <= titles
+    assert {
+        "Segments: share of customers and of revenue",
+        "Choosing k",
+        "Cluster centres",
+        "Segments × clusters",
+        "CLV distribution",
+    } <= titles
 
 
 # --------------------------------------------------------------------------- plot functions
@@ -191,8 +207,11 @@ def test_dashboard_has_a_panel_per_table(report):
 
 def test_each_plot_returns_its_axes(report):
     migration = rfmkit.migration(
-        rfmkit.datasets.make_transactions(300, seed=4), customer="customer_id", date="ordered_at",
-        amount="amount", as_of=("2024-06-01", "2025-01-01"),
+        rfmkit.datasets.make_transactions(300, seed=4),
+        customer="customer_id",
+        date="ordered_at",
+        amount="amount",
+        as_of=("2024-06-01", "2025-01-01"),
     )
     calls = [
         lambda ax: plot.segments(report.segments, ax=ax),
@@ -231,8 +250,10 @@ def test_plot_errors_name_what_is_missing(report):
 
 
 def test_chinese_labels_fall_back_to_english_without_a_cjk_font(monkeypatch):
-    summary = pd.DataFrame({"customer_share": [0.3, 0.7], "revenue_share": [0.8, 0.2]},
-                           index=pd.Index(["重要价值客户", "一般挽留客户"], name="segment"))
+    summary = pd.DataFrame(
+        {"customer_share": [0.3, 0.7], "revenue_share": [0.8, 0.2]},
+        index=pd.Index(["重要价值客户", "一般挽留客户"], name="segment"),
+    )
     monkeypatch.setattr(plot, "cjk_font", lambda: None)
     with pytest.warns(plot.PlotFontWarning, match="English"):
         ax = plot.segments(summary)
@@ -241,8 +262,9 @@ def test_chinese_labels_fall_back_to_english_without_a_cjk_font(monkeypatch):
 
 
 def test_chinese_labels_kept_with_a_cjk_font(monkeypatch):
-    summary = pd.DataFrame({"customer_share": [1.0], "revenue_share": [1.0]},
-                           index=pd.Index(["重要价值客户"], name="segment"))
+    summary = pd.DataFrame(
+        {"customer_share": [1.0], "revenue_share": [1.0]}, index=pd.Index(["重要价值客户"], name="segment")
+    )
     monkeypatch.setattr(plot, "cjk_font", lambda: "DejaVu Sans")
     with warnings.catch_warnings():
         warnings.simplefilter("error", plot.PlotFontWarning)
@@ -257,12 +279,34 @@ def test_cli_analyze_writes_the_report(orders, tmp_path, capsys):
     csv = tmp_path / "orders.csv"
     orders.to_csv(csv, index=False)
     out = tmp_path / "out"
-    code = main(["analyze", str(csv), "--out", str(out), "--customer", "customer_id", "--date", "ordered_at",
-                 "--amount", "amount", "--order", "order_id", "--k", "3"])
+    code = main(
+        [
+            "analyze",
+            str(csv),
+            "--out",
+            str(out),
+            "--customer",
+            "customer_id",
+            "--date",
+            "ordered_at",
+            "--amount",
+            "amount",
+            "--order",
+            "order_id",
+            "--k",
+            "3",
+        ]
+    )
     assert code == 0
     names = {p.name for p in out.iterdir()}
-    assert {"customers.parquet", "customers.csv", "segments.csv", "clusters.parquet", "dashboard.png",
-            "report.html"} <= names
+    assert {
+        "customers.parquet",
+        "customers.csv",
+        "segments.csv",
+        "clusters.parquet",
+        "dashboard.png",
+        "report.html",
+    } <= names
     customers = pd.read_parquet(out / "customers.parquet")
     assert len(customers) == len(rfmkit.rfm(orders, **KEYS))
     assert customers["cluster"].nunique() == 3
@@ -272,8 +316,25 @@ def test_cli_analyze_writes_the_report(orders, tmp_path, capsys):
 def test_cli_analyze_parquet_in(orders, tmp_path):
     parquet = tmp_path / "orders.parquet"
     orders.to_parquet(parquet)
-    code = main(["analyze", str(parquet), "--out", str(tmp_path / "o"), "--customer", "customer_id",
-                 "--date", "ordered_at", "--amount", "amount", "--k", "none", "--no-clv", "--lang", "zh"])
+    code = main(
+        [
+            "analyze",
+            str(parquet),
+            "--out",
+            str(tmp_path / "o"),
+            "--customer",
+            "customer_id",
+            "--date",
+            "ordered_at",
+            "--amount",
+            "amount",
+            "--k",
+            "none",
+            "--no-clv",
+            "--lang",
+            "zh",
+        ]
+    )
     assert code == 0
     segments = pd.read_csv(tmp_path / "o" / "segments.csv")
     assert segments["segment"].str.contains("[\u4e00-\u9fff]").any()
@@ -303,11 +364,27 @@ def test_cli_analyze_errors_are_one_line_and_exit_2(orders, tmp_path, capsys, ar
     "orders, reason",
     [
         # every customer bought once: frequency is constant and cannot be standardised
-        (pd.DataFrame({"customer_id": range(30), "ordered_at": pd.date_range("2024-01-01", periods=30),
-                       "amount": np.linspace(5.0, 80.0, 30)}), "'frequency' is constant"),
+        (
+            pd.DataFrame(
+                {
+                    "customer_id": range(30),
+                    "ordered_at": pd.date_range("2024-01-01", periods=30),
+                    "amount": np.linspace(5.0, 80.0, 30),
+                }
+            ),
+            "'frequency' is constant",
+        ),
         # one customer only
-        (pd.DataFrame({"customer_id": [1, 1], "ordered_at": pd.to_datetime(["2024-01-01", "2024-02-01"]),
-                       "amount": [5.0, 8.0]}), "below the 1 customers"),
+        (
+            pd.DataFrame(
+                {
+                    "customer_id": [1, 1],
+                    "ordered_at": pd.to_datetime(["2024-01-01", "2024-02-01"]),
+                    "amount": [5.0, 8.0],
+                }
+            ),
+            "below the 1 customers",
+        ),
     ],
 )
 def test_data_that_cannot_be_clustered_still_gets_a_report(orders, reason):

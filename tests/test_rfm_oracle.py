@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rfmkit
@@ -53,7 +53,7 @@ def as_stamp(value) -> pd.Timestamp:
 def assert_accounting(attrs: dict, expected: dict) -> None:
     assert attrs["rows_in"] == expected["rows_in"], (attrs, expected)
     assert attrs["rows_used"] == expected["rows_used"], (attrs, expected)
-    got = {k: v for k, v in attrs["dropped"].items()}
+    got = dict(attrs["dropped"].items())
     assert all(v > 0 for v in got.values()), f"zero counts listed in dropped: {got}"
     assert got == expected["dropped"], (got, expected["dropped"])
     assert attrs["rows_in"] == attrs["rows_used"] + sum(attrs["dropped"].values())
@@ -82,7 +82,12 @@ def assert_same_table(out: pd.DataFrame, ref: pd.DataFrame, *, check_order: bool
         i = position[cid]
         expected = ref.iloc[ref_ids.index(cid)]
         for column in INT_COLUMNS:
-            assert int(out[column].iloc[i]) == int(expected[column]), (cid, column, out[column].iloc[i], expected[column])
+            assert int(out[column].iloc[i]) == int(expected[column]), (
+                cid,
+                column,
+                out[column].iloc[i],
+                expected[column],
+            )
         for column in FLOAT_COLUMNS:
             got, want = float(out[column].iloc[i]), float(expected[column])
             scale = float(expected["_scale"]) / max(1, int(expected["frequency"]) if column == "avg_order_value" else 1)
@@ -250,8 +255,6 @@ def test_rfm_row_order_does_not_matter(data):
 # --------------------------------------------------------------------------- other frontends
 
 
-
-
 @settings(max_examples=120, **SETTINGS)
 @given(st.data())
 def test_rfm_polars_in_polars_out(data):
@@ -270,7 +273,7 @@ def test_rfm_polars_in_polars_out(data):
     ref, accounting = reference_rfm(df, "customer", "ts", "amount", **kwargs)
     out = run_rfm(frame, customer="customer", date="ts", amount="amount", **kwargs)
     assert isinstance(out, pl.DataFrame)
-    assert out.columns == ["customer"] + RFM_COLUMNS
+    assert out.columns == ["customer", *RFM_COLUMNS]
     assert_accounting(out.attrs["rfmkit"], accounting)
     assert frame.equals(before)
     as_pandas = pd.DataFrame(
@@ -292,7 +295,15 @@ def test_rfm_polars_in_polars_out(data):
 
 
 ARROW_ID_KINDS = ["int64", "object_str", "str", "float", "Int64", "category", "string[pyarrow]"]
-ARROW_DATE_KINDS = ["naive_s", "naive_ms", "naive_us", "naive_ns", "tz_us:Asia/Shanghai", "tz_ns:America/New_York", "date_objects"]
+ARROW_DATE_KINDS = [
+    "naive_s",
+    "naive_ms",
+    "naive_us",
+    "naive_ns",
+    "tz_us:Asia/Shanghai",
+    "tz_ns:America/New_York",
+    "date_objects",
+]
 
 
 @settings(max_examples=120, **SETTINGS)

@@ -17,6 +17,7 @@ import pyarrow.csv as pacsv
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
+
 import rfmkit
 from rfmkit import _files, _sources
 from rfmkit._sources import is_source, open_source
@@ -43,12 +44,14 @@ def bound(monkeypatch):
 @pytest.fixture
 def table():
     rng = np.random.default_rng(7)
-    return pa.table({
-        "note": pa.array([f"n{i}" for i in range(ROWS)]),
-        "amount": pa.array(np.round(rng.uniform(-20, 500, ROWS), 2)),
-        "customer_id": pa.array([f"{i % 997:05d}" for i in range(ROWS)]),
-        "ordered_at": pa.array((np.datetime64("2024-01-01") + rng.integers(0, 365, ROWS)).astype("datetime64[ms]")),
-    })
+    return pa.table(
+        {
+            "note": pa.array([f"n{i}" for i in range(ROWS)]),
+            "amount": pa.array(np.round(rng.uniform(-20, 500, ROWS), 2)),
+            "customer_id": pa.array([f"{i % 997:05d}" for i in range(ROWS)]),
+            "ordered_at": pa.array((np.datetime64("2024-01-01") + rng.integers(0, 365, ROWS)).astype("datetime64[ms]")),
+        }
+    )
 
 
 def read_all(source, columns=None):
@@ -79,10 +82,32 @@ def test_what_is_a_source(tmp_path, table):
     path = tmp_path / "t.parquet"
     pq.write_table(table, path)
     batch = table.to_batches()[0]
-    sources = [str(path), path, [path, path], (str(path),), batch, pa.RecordBatchReader.from_batches(table.schema, [batch]),
-               iter([batch]), (b for b in [batch]), [batch], ds.dataset(path), pl.scan_parquet(path)]
-    tables = [table, table.to_pandas(), pl.from_arrow(table), {"a": [1]}, b"x.csv", table.column(0),
-              pd.Series([1]), np.arange(3), 3, None, pl.Series([1])]
+    sources = [
+        str(path),
+        path,
+        [path, path],
+        (str(path),),
+        batch,
+        pa.RecordBatchReader.from_batches(table.schema, [batch]),
+        iter([batch]),
+        (b for b in [batch]),
+        [batch],
+        ds.dataset(path),
+        pl.scan_parquet(path),
+    ]
+    tables = [
+        table,
+        table.to_pandas(),
+        pl.from_arrow(table),
+        {"a": [1]},
+        b"x.csv",
+        table.column(0),
+        pd.Series([1]),
+        np.arange(3),
+        3,
+        None,
+        pl.Series([1]),
+    ]
     assert [is_source(s) for s in sources] == [True] * len(sources)
     assert [is_source(t) for t in tables] == [False] * len(tables)
 
@@ -118,8 +143,12 @@ def _kinds(table, tmp_path):
     lazy_expected = pl.scan_parquet(single).select(NAMES).collect().to_arrow()
     return {
         "record batch": (lambda: big_batch, expected, True, ROWS),
-        "reader": (lambda: pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=2_500)),
-                   expected, False, None),
+        "reader": (
+            lambda: pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=2_500)),
+            expected,
+            False,
+            None,
+        ),
         "generator": (lambda: (b for b in table.to_batches(max_chunksize=3_000)), expected, False, None),
         "iterator of tables": (lambda: iter([table.slice(0, 4_000), table.slice(4_000)]), expected, False, None),
         "list of batches": (lambda: table.to_batches(max_chunksize=1_500), expected, True, ROWS),
@@ -134,8 +163,21 @@ def _kinds(table, tmp_path):
     }
 
 
-KINDS = ["record batch", "reader", "generator", "iterator of tables", "list of batches", "arrow stream", "dataset",
-         "in-memory dataset", "lazyframe", "parquet path", "parquet glob", "parquet list", "parquet folder"]
+KINDS = [
+    "record batch",
+    "reader",
+    "generator",
+    "iterator of tables",
+    "list of batches",
+    "arrow stream",
+    "dataset",
+    "in-memory dataset",
+    "lazyframe",
+    "parquet path",
+    "parquet glob",
+    "parquet list",
+    "parquet folder",
+]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -188,7 +230,9 @@ def test_a_close_name_is_suggested_and_long_lists_cut(tmp_path, table):
     with pytest.raises(ColumnNotFoundError, match="Did you mean 'customer_id'"):
         open_source(table.to_batches(), {"customer": "Customer_ID"})
     wide = pl.LazyFrame({f"c{i}": [i] for i in range(40)})
-    with pytest.raises(ColumnNotFoundError, match=r"'id' is not in the LazyFrame; its columns are: 'c0', .*'c29' and 10 more$"):
+    with pytest.raises(
+        ColumnNotFoundError, match=r"'id' is not in the LazyFrame; its columns are: 'c0', .*'c29' and 10 more$"
+    ):
         open_source(wide, {"customer": "id"})
 
 
@@ -231,7 +275,9 @@ def test_an_object_with_more_rows_than_the_bound_is_sliced_without_copies(table,
 def test_an_item_that_is_not_a_batch(table):
     batches = table.to_batches(max_chunksize=5_000)
     source = open_source(iter([batches[0], {"customer_id": "1"}, batches[1]]), ROLES)
-    with pytest.raises(InvalidParameterError, match=r"item 1 of the input is a builtins\.dict, not a pyarrow\.RecordBatch"):
+    with pytest.raises(
+        InvalidParameterError, match=r"item 1 of the input is a builtins\.dict, not a pyarrow\.RecordBatch"
+    ):
         list(source.batches())
     with pytest.raises(InvalidParameterError, match="item 0 of the input is a pandas.*DataFrame"):
         open_source([table.to_pandas()], ROLES)
@@ -316,18 +362,23 @@ def test_a_zero_byte_csv_is_the_error_of_read_transactions(tmp_path):
 
 EXPORT = (
     "kunde;datum;betrag;notiz\n"
-    + "".join(f"{i % 37:05d};{(i % 28) + 1:02d}.04.2024;{i % 3}.{i % 1000:03d},{i % 100:02d};x{i}\n" for i in range(1, 3_000))
+    + "".join(
+        f"{i % 37:05d};{(i % 28) + 1:02d}.04.2024;{i % 3}.{i % 1000:03d},{i % 100:02d};x{i}\n" for i in range(1, 3_000)
+    )
     + "00017;25.04.2024;nicht;y\n00017;26.04.2024;;y\n"
 )
 EXPORT_ROLES = {"customer": "kunde", "date": "datum", "amount": "betrag"}
 
 
-@pytest.mark.parametrize("encoding,bom,options", [
-    ("utf-8", b"", {}),
-    ("utf-8", b"\xef\xbb\xbf", {}),
-    ("utf-16", b"", {}),
-    ("gb18030", b"", {"encoding": "gb18030"}),
-])
+@pytest.mark.parametrize(
+    "encoding,bom,options",
+    [
+        ("utf-8", b"", {}),
+        ("utf-8", b"\xef\xbb\xbf", {}),
+        ("utf-16", b"", {}),
+        ("gb18030", b"", {"encoding": "gb18030"}),
+    ],
+)
 def test_csv_streamed_is_read_transactions(tmp_path, encoding, bom, options, bound, monkeypatch):
     path = tmp_path / "export.csv"
     path.write_bytes(bom + EXPORT.replace("notiz", "备注").encode(encoding))
@@ -392,8 +443,10 @@ def test_excel_files_are_read_whole_each(tmp_path, bound):
     import pandas as pd
 
     roles = {"customer": "id", "date": "d", "amount": "a"}
-    frames = [pd.DataFrame({"id": ["007", "008"] * 700, "d": ["2024-01-01"] * 1400, "a": [1.5, 2.0] * 700}),
-              pd.DataFrame({"id": ["009"], "d": ["2024-01-03"], "a": [3]})]
+    frames = [
+        pd.DataFrame({"id": ["007", "008"] * 700, "d": ["2024-01-01"] * 1400, "a": [1.5, 2.0] * 700}),
+        pd.DataFrame({"id": ["009"], "d": ["2024-01-03"], "a": [3]}),
+    ]
     paths = [tmp_path / "a.xlsx", tmp_path / "b.xlsx"]
     for frame, path in zip(frames, paths):
         frame.to_excel(path, index=False)
@@ -486,7 +539,9 @@ def test_unread_amounts_get_a_hint(tmp_path) -> None:
     import rfmkit
 
     path = tmp_path / "thousands.csv"
-    path.write_text("c,d,a\n" + "".join(f"{i % 3},2024-01-0{1 + i % 9},\"1,{i:03d}.50\"\n" for i in range(30)), encoding="utf-8")
+    path.write_text(
+        "c,d,a\n" + "".join(f'{i % 3},2024-01-0{1 + i % 9},"1,{i:03d}.50"\n' for i in range(30)), encoding="utf-8"
+    )
     columns = {"customer": "c", "date": "d", "amount": "a"}
     for data in (rfmkit.read_transactions(path, **columns), rfmkit.scan_transactions(path)):
         with pytest.warns(rfmkit.DataQualityWarning, match=r"written like '1,0\d\d\.50'.*thousands="):

@@ -3,6 +3,8 @@ in-memory `rfmkit.rfm` table bit for bit (money sums are exactly rounded)."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,8 +25,13 @@ def test_merged_batches_equal_the_in_memory_table(kind: str) -> None:
     seconds = rng.integers(0, 400 * 86_400, n).astype(np.int64)
     amount = np.round(rng.normal(40, 30, n), 2)  # returns, zeros and cents
     amount[rng.integers(0, n, 50)] = 0.1  # amounts whose float sums depend on order
-    frame = pd.DataFrame({"customer": ids if kind == "int" else pd.array([f"c{i:05d}" for i in ids], dtype="str"),
-                          "ts": pd.to_datetime(seconds, unit="s"), "amount": amount})
+    frame = pd.DataFrame(
+        {
+            "customer": ids if kind == "int" else pd.array([f"c{i:05d}" for i in ids], dtype="str"),
+            "ts": pd.to_datetime(seconds, unit="s"),
+            "amount": amount,
+        }
+    )
     expected = rfmkit.rfm(frame, customer="customer", date="ts", amount="amount")
 
     def ids_of(rows: slice):
@@ -34,11 +41,15 @@ def test_merged_batches_equal_the_in_memory_table(kind: str) -> None:
 
         array = pa.array([f"c{i:05d}" for i in ids[rows]], type=pa.large_string())
         _, offsets, data = array.buffers()
-        return (np.frombuffer(offsets, dtype=np.int64)[: len(array) + 1].copy(), np.frombuffer(data, dtype=np.uint8), None)
+        return (
+            np.frombuffer(offsets, dtype=np.int64)[: len(array) + 1].copy(),
+            np.frombuffer(data, dtype=np.uint8),
+            None,
+        )
 
     cuts = [0, 3_000, 11_000, n]
     states = []
-    for start, end in zip(cuts, cuts[1:]):
+    for start, end in itertools.pairwise(cuts):
         state = _state()
         rows = slice(start, end)
         state.update(ids_of(rows), seconds[rows], amount[rows])
@@ -51,8 +62,10 @@ def test_merged_batches_equal_the_in_memory_table(kind: str) -> None:
     if kind == "text":
         offsets, data = keys
         keys = [bytes(data[offsets[k] : offsets[k + 1]]).decode() for k in range(len(offsets) - 1)]
-    got = pd.DataFrame({"monetary": result["monetary"], "frequency": result["frequency"], "recency": result["recency"]},
-                       index=pd.Index(keys, name="customer")).sort_index()
+    got = pd.DataFrame(
+        {"monetary": result["monetary"], "frequency": result["frequency"], "recency": result["recency"]},
+        index=pd.Index(keys, name="customer"),
+    ).sort_index()
     want = expected[["monetary", "frequency", "recency"]].sort_index()
     assert list(got.index) == list(want.index)
     assert (got["monetary"].to_numpy().view(np.int64) == want["monetary"].to_numpy().view(np.int64)).all()
@@ -64,8 +77,11 @@ def test_merged_batches_equal_the_in_memory_table(kind: str) -> None:
 def test_states_of_other_options_or_kinds_do_not_merge() -> None:
     ints, texts = _state(), _state()
     ints.update((np.array([1, 2], dtype=np.int64), None), np.array([0, 86_400], dtype=np.int64), np.array([1.0, 2.0]))
-    texts.update((np.array([0, 1, 2], dtype=np.int64), np.frombuffer(b"ab", dtype=np.uint8), None),
-                 np.array([0, 86_400], dtype=np.int64), np.array([1.0, 2.0]))
+    texts.update(
+        (np.array([0, 1, 2], dtype=np.int64), np.frombuffer(b"ab", dtype=np.uint8), None),
+        np.array([0, 86_400], dtype=np.int64),
+        np.array([1.0, 2.0]),
+    )
     with pytest.raises(rfmkit.InvalidParameterError, match="different kinds"):
         ints.merge(texts)
     other = _core.State(ticks_per_day=86_400, zero="keep", returns="net", invalid="drop", rfm=True)

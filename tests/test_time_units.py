@@ -63,12 +63,17 @@ def pandas_summary(orders: pd.DataFrame, freq: str, end: pd.Timestamp) -> pd.Dat
 def test_summary_periods_are_pandas_to_period(freq, seed):
     orders = random_orders(seed)
     end = orders["ts"].sort_values().iloc[-40] if seed == 2 else orders["ts"].max()
-    got = rfmkit.clv.summary(orders, customer="customer", date="ts", amount="amount", freq=freq,
-                             observation_period_end=end if seed == 2 else None)
+    got = rfmkit.clv.summary(
+        orders,
+        customer="customer",
+        date="ts",
+        amount="amount",
+        freq=freq,
+        observation_period_end=end if seed == 2 else None,
+    )
     want = pandas_summary(orders, freq, end)
     assert sorted(got.index) == sorted(want.index)
-    pd.testing.assert_frame_equal(got.loc[want.index], want, check_names=False, check_index_type=False,
-                                  rtol=1e-12)
+    pd.testing.assert_frame_equal(got.loc[want.index], want, check_names=False, check_index_type=False, rtol=1e-12)
     assert got.attrs["rfmkit"]["freq"] == time_unit(freq).canonical
 
 
@@ -76,8 +81,15 @@ def test_calibration_holdout_in_quarters_is_pandas_to_period():
     orders = random_orders(4)
     cal_end, obs_end = pd.Timestamp("2021-05-17 13:00"), pd.Timestamp("2022-08-02")
     for freq in ["Q", "Y", "W-WED"]:
-        got = rfmkit.clv.calibration_holdout(orders, customer="customer", date="ts", amount="amount", freq=freq,
-                                             calibration_period_end=cal_end, observation_period_end=obs_end)
+        got = rfmkit.clv.calibration_holdout(
+            orders,
+            customer="customer",
+            date="ts",
+            amount="amount",
+            freq=freq,
+            calibration_period_end=cal_end,
+            observation_period_end=obs_end,
+        )
         calibration = pandas_summary(orders[orders["ts"] <= cal_end], freq, cal_end)
         assert sorted(got.index) == sorted(calibration.index)
         np.testing.assert_allclose(got.loc[calibration.index, "T_cal"], calibration["T"])
@@ -112,8 +124,9 @@ def test_the_week_ending_on_sunday_summary_fits_and_values():
     bgf = rfmkit.clv.BetaGeoFitter().fit(summary)
     assert bgf.time_unit_ == "W"
     ggf = rfmkit.clv.GammaGammaFitter().fit(summary)
-    value = ggf.customer_lifetime_value(bgf, summary["frequency"], summary["recency"], summary["T"],
-                                        summary["monetary_value"], freq="W-SUN")
+    value = ggf.customer_lifetime_value(
+        bgf, summary["frequency"], summary["recency"], summary["T"], summary["monetary_value"], freq="W-SUN"
+    )
     assert value.attrs["rfmkit"]["time_unit"] == "W"
     assert value.attrs["rfmkit"]["periods_per_month"] == 4.345
 
@@ -151,12 +164,16 @@ def test_clv_month_in_quarters():
 @pytest.mark.parametrize("bad", ["2W", "weekly", "min", "", None, 7, "W-sun", "QS"])
 def test_anything_else_is_refused_up_front_with_the_list(bad):
     orders = random_orders(6, n=50)
-    listed = re.escape(repr(bad)) + r" is not a time unit; pass one of 'h', 'H', 'D', 'W', 'W-SUN', 'W-MON'.*'Q', 'QE', 'Y', 'YE', 'A'"
+    listed = (
+        re.escape(repr(bad))
+        + r" is not a time unit; pass one of 'h', 'H', 'D', 'W', 'W-SUN', 'W-MON'.*'Q', 'QE', 'Y', 'YE', 'A'"
+    )
     with pytest.raises(rfmkit.InvalidParameterError, match="freq=" + listed):
         rfmkit.clv.summary(orders, customer="customer", date="ts", freq=bad)
     with pytest.raises(rfmkit.InvalidParameterError, match="freq=" + listed):
-        rfmkit.clv.calibration_holdout(orders, customer="customer", date="ts", freq=bad,
-                                       calibration_period_end="2021-01-01")
+        rfmkit.clv.calibration_holdout(
+            orders, customer="customer", date="ts", freq=bad, calibration_period_end="2021-01-01"
+        )
     if bad is not None:  # fit(freq=None) is "unit unknown"
         with pytest.raises(rfmkit.InvalidParameterError, match="freq=" + listed):
             rfmkit.clv.BetaGeoFitter().fit([0, 1], [0, 1.0], [2.0, 3.0], freq=bad)

@@ -11,12 +11,12 @@ from rfmkit._aggregate import Aggregator
 from rfmkit._cluster import KMeans, choose_k
 from rfmkit._compare import Comparison, compare
 from rfmkit._files import read_transactions
-from rfmkit._sources import scan_transactions
 from rfmkit._report import Report, analyze
 from rfmkit._reports import Migration, kpis, migration, segment_summary
 from rfmkit._rfm import rfm
 from rfmkit._scores import score
 from rfmkit._segments import SegmentScheme, segment, value_matrix, value_tiers
+from rfmkit._sources import scan_transactions
 from rfmkit.exceptions import (
     ColumnNotFoundError,
     ConvergenceError,
@@ -38,45 +38,45 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
+    "Aggregator",
+    "ColumnNotFoundError",
+    "Comparison",
+    "ConvergenceError",
+    "DataQualityWarning",
+    "DtypeError",
+    "InternalError",
+    "InvalidDataError",
+    "InvalidParameterError",
+    "InvalidRowError",
+    # clusters and the comparison
+    "KMeans",
+    "Migration",
+    "NotFittedError",
+    "Report",
+    # errors and warnings
+    "RfmkitError",
+    "SchemeError",
+    "SegmentScheme",
+    "TimeUnitWarning",
+    "__version__",
+    # the whole analysis
+    "analyze",
+    "choose_k",
+    # modules
+    "clv",
+    "compare",
+    "datasets",
+    "kpis",
+    "migration",
+    "plot",
     # reading exports and the RFM table
     "read_transactions",
-    "scan_transactions",
     "rfm",
-    "Aggregator",
+    "scan_transactions",
     # scores and segments
     "score",
     "segment",
-    "SegmentScheme",
-    "value_tiers",
-    "value_matrix",
     "segment_summary",
-    "migration",
-    "Migration",
-    "kpis",
-    # clusters and the comparison
-    "KMeans",
-    "choose_k",
-    "compare",
-    "Comparison",
-    # the whole analysis
-    "analyze",
-    "Report",
-    # modules
-    "clv",
-    "datasets",
-    "plot",
-    # errors and warnings
-    "RfmkitError",
-    "ColumnNotFoundError",
-    "DtypeError",
-    "InvalidParameterError",
-    "InvalidRowError",
-    "InvalidDataError",
-    "SchemeError",
-    "NotFittedError",
-    "ConvergenceError",
-    "InternalError",
-    "DataQualityWarning",
-    "TimeUnitWarning",
-    "__version__",
+    "value_matrix",
+    "value_tiers",
 ]

@@ -216,7 +216,9 @@ class Aggregator:
         if _sources.is_source(data):
             for table in _tables(data, self._roles()):
                 self._update_table(table)
-        elif hasattr(data, "get_chunk") or (isinstance(data, (list, tuple)) and data and isinstance(data[0], pd.DataFrame)):
+        elif hasattr(data, "get_chunk") or (
+            isinstance(data, (list, tuple)) and data and isinstance(data[0], pd.DataFrame)
+        ):
             for chunk in data:  # pandas chunks, one table each
                 self._update_table(chunk)
         else:
@@ -352,7 +354,11 @@ class Aggregator:
         current = self._date_type
         if current is None or (tells and not self._date_type_known):
             self._date_type, self._date_type_known = kind, tells
-        elif kind.frontend == current.frontend and kind.pandas_kind() == current.pandas_kind() and kind.is_finer_than(current):
+        elif (
+            kind.frontend == current.frontend
+            and kind.pandas_kind() == current.pandas_kind()
+            and kind.is_finer_than(current)
+        ):
             self._date_type = kind
 
     def _state_options(self, tz: str | None) -> dict[str, Any]:
@@ -532,8 +538,9 @@ class Aggregator:
         pandas.DataFrame or polars.DataFrame
         """
         self._check_usable()
-        return self._finish_summary("summary", freq_multiplier, include_first_transaction,
-                                    "rfmkit.Aggregator.summary", stacklevel=5)
+        return self._finish_summary(
+            "summary", freq_multiplier, include_first_transaction, "rfmkit.Aggregator.summary", stacklevel=5
+        )
 
     def calibration_holdout(self, *, freq_multiplier: float = 1, include_first_transaction: bool = False) -> Any:
         """The calibration summary and holdout columns of the rows so far, as
@@ -545,11 +552,17 @@ class Aggregator:
         pandas.DataFrame or polars.DataFrame
         """
         self._check_usable()
-        return self._finish_summary("calibration_holdout", freq_multiplier, include_first_transaction,
-                                    "rfmkit.Aggregator.calibration_holdout", stacklevel=5)
+        return self._finish_summary(
+            "calibration_holdout",
+            freq_multiplier,
+            include_first_transaction,
+            "rfmkit.Aggregator.calibration_holdout",
+            stacklevel=5,
+        )
 
-    def _finish_summary(self, view: str, freq_multiplier: Any, include_first_transaction: bool, function: str,
-                        *, stacklevel: int) -> Any:
+    def _finish_summary(
+        self, view: str, freq_multiplier: Any, include_first_transaction: bool, function: str, *, stacklevel: int
+    ) -> Any:
         from rfmkit.clv import _summary
 
         p = self._params
@@ -581,8 +594,13 @@ class Aggregator:
             result = state.finish_calibration_holdout(include_first_transaction=bool(include_first_transaction))
             info = self._account(result, function, stacklevel)
             columns = _summary.calibration_columns(
-                result, info, freq=p["freq"], multiplier=multiplier, calibration_end=state.options()["calibration_end"],
-                ticks_per_day=NS_PER_DAY, with_amount=with_amount,
+                result,
+                info,
+                freq=p["freq"],
+                multiplier=multiplier,
+                calibration_end=state.options()["calibration_end"],
+                ticks_per_day=NS_PER_DAY,
+                with_amount=with_amount,
             )
         return self._build(result["keys"], columns, info)
 
@@ -591,7 +609,7 @@ class Aggregator:
             return self._state
         return _core.State(**self._state_options(self._tz))
 
-    def _account(self, result: dict, function: str, stacklevel: int) -> dict:
+    def _account(self, result: dict[str, Any], function: str, stacklevel: int) -> dict[str, Any]:
         return _frame.account(
             result,
             function,
@@ -618,7 +636,7 @@ class Aggregator:
         kind = self._date_type or _frame.ColumnType("pandas", pa.timestamp("ns"), "numpy:datetime64[ns]")
         return kind.column(self._params["date"], array).take(np.arange(len(wall), dtype=np.int64))
 
-    def _build(self, keys: Any, columns: dict, info: dict) -> Any:
+    def _build(self, keys: Any, columns: dict[str, Any], info: dict[str, Any]) -> Any:
         import pyarrow as pa
 
         if isinstance(keys, tuple):
@@ -628,8 +646,9 @@ class Aggregator:
             array = pa.array(np.asarray(keys, dtype=np.int64))
         kind = self._customer_type or _frame.ColumnType("pandas", pa.int64(), "numpy:int64")
         n = len(array)
-        customers = _frame.Codes(np.empty(0, dtype=np.int64), np.arange(n, dtype=np.int64),
-                                 kind.column(self._params["customer"], array))
+        customers = _frame.Codes(
+            np.empty(0, dtype=np.int64), np.arange(n, dtype=np.int64), kind.column(self._params["customer"], array)
+        )
         return _frame.build_table(self._frontend or "pandas", customers, np.arange(n, dtype=np.int64), columns, info)
 
     # ------------------------------------------------------------------ bytes
@@ -692,12 +711,16 @@ class Aggregator:
         import pyarrow as pa
 
         if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise InvalidDataError(f"from_bytes takes the bytes of Aggregator.to_bytes(), got {type(data).__qualname__}")
+            raise InvalidDataError(
+                f"from_bytes takes the bytes of Aggregator.to_bytes(), got {type(data).__qualname__}"
+            )
         stream = unseal(memoryview(data).cast("B"))
         try:
             table = pa.ipc.open_stream(pa.py_buffer(stream)).read_all()
         except (pa.ArrowException, OSError, ValueError) as error:
-            raise InvalidDataError(f"these bytes are not an rfmkit Aggregator (Arrow IPC could not read them: {error})") from None
+            raise InvalidDataError(
+                f"these bytes are not an rfmkit Aggregator (Arrow IPC could not read them: {error})"
+            ) from None
         metadata = table.schema.metadata or {}
         if _META not in metadata:
             raise InvalidDataError("these bytes are Arrow IPC, but not an rfmkit Aggregator (no aggregator metadata)")
@@ -744,12 +767,22 @@ class Aggregator:
             aggregator._rows_seen = int(meta["rows_seen"])
         except InvalidDataError:
             raise
-        except (RfmkitError, ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError,
-                pa.ArrowException) as error:
-            raise InvalidDataError(f"these bytes are a damaged rfmkit Aggregator ({type(error).__name__}: {error})") from None
+        except (
+            RfmkitError,
+            ValueError,
+            TypeError,
+            KeyError,
+            AttributeError,
+            IndexError,
+            OverflowError,
+            pa.ArrowException,
+        ) as error:
+            raise InvalidDataError(
+                f"these bytes are a damaged rfmkit Aggregator ({type(error).__name__}: {error})"
+            ) from None
         return aggregator
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         return (_from_bytes, (self.to_bytes(),))
 
     def __repr__(self) -> str:
@@ -790,7 +823,7 @@ def _emptied(aggregator: Aggregator, state: Any) -> Aggregator:
     return piece
 
 
-def _json_options(options: dict) -> dict:
+def _json_options(options: dict[str, Any]) -> dict[str, Any]:
     return {key: list(value) if isinstance(value, tuple) else value for key, value in options.items()}
 
 
@@ -820,7 +853,7 @@ def _reasons(prepared: _frame.Prepared) -> dict[str, int]:
     valid = np.ones(len(prepared.times.ticks), dtype=bool)
     counts = {}
     checks = [
-        ("missing_customer", prepared.raw_ids[-1] if prepared.raw_ids[-1] is not None else None),
+        ("missing_customer", raw[-1] if (raw := prepared.raw_ids) is not None and raw[-1] is not None else None),
         ("missing_date", prepared.times.ticks != _frame.NAT),
         ("invalid_amount", np.isfinite(prepared.table.amount) if prepared.table.amount is not None else None),
         ("missing_order", prepared.raw_orders[-1] if prepared.raw_orders is not None else None),
@@ -836,7 +869,7 @@ def _reasons(prepared: _frame.Prepared) -> dict[str, int]:
     return counts
 
 
-def _null_ids(kind: str, n: int) -> tuple:
+def _null_ids(kind: str, n: int) -> tuple[Any, ...]:
     """`n` null ids of `kind`, as `_frame.state_ids` gives ids."""
     if kind == "text":
         return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.uint8), np.zeros(n, dtype=bool)
@@ -907,11 +940,12 @@ def rfm_of_source(data: Any, *, progress: bool, **parameters: Any) -> Any:
     return aggregator._finish_rfm(None, "rfmkit.rfm", window_days=window_days, stacklevel=6)
 
 
-def view_of_source(data: Any, view: str, parameters: dict, finish: dict, *, progress: bool) -> Any:
+def view_of_source(data: Any, view: str, parameters: dict[str, Any], finish: dict[str, Any], *, progress: bool) -> Any:
     """`rfmkit.clv.summary` or `calibration_holdout` (`view`) of an input read in batches."""
     aggregator = Aggregator(**parameters)
     for table in _tables(data, aggregator._roles(), progress=progress):
         aggregator._update_table(table)
     function = f"rfmkit.clv.{view}"
-    return aggregator._finish_summary(view, finish["freq_multiplier"], finish["include_first_transaction"], function,
-                                      stacklevel=7)
+    return aggregator._finish_summary(
+        view, finish["freq_multiplier"], finish["include_first_transaction"], function, stacklevel=7
+    )

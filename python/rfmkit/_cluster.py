@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from rfmkit import _core
-from rfmkit import _frame
+from rfmkit import _core, _frame
 from rfmkit.exceptions import DtypeError, InvalidDataError, InvalidParameterError, NotFittedError
 
 RFM_FEATURES = ("recency", "frequency", "monetary")
@@ -45,10 +45,14 @@ def _feature_names(features: Any) -> list[str]:
             f"features must be a sequence of column names, e.g. ('recency', 'frequency', 'monetary'), got {features!r}"
         ) from None
     if not names:
-        raise InvalidParameterError("features is empty: name at least one column, e.g. features=('recency', 'frequency')")
+        raise InvalidParameterError(
+            "features is empty: name at least one column, e.g. features=('recency', 'frequency')"
+        )
     duplicates = sorted({str(n) for n in names if names.count(n) > 1})
     if duplicates:
-        raise InvalidParameterError(f"features names {', '.join(map(repr, duplicates))} more than once: name each column once")
+        raise InvalidParameterError(
+            f"features names {', '.join(map(repr, duplicates))} more than once: name each column once"
+        )
     return names
 
 
@@ -66,7 +70,9 @@ def _column_values(column: _frame.Column) -> np.ndarray:
     if column.frontend == "arrow":
         values = values.to_pandas()
     dtype = values.dtype
-    if isinstance(dtype, pd.DatetimeTZDtype) or not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+    if isinstance(dtype, pd.DatetimeTZDtype) or not (
+        pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+    ):
         raise DtypeError(
             f"feature column {column.name!r} has dtype {dtype}; k-means needs numbers: convert it first, "
             f"e.g. df[{column.name!r}] = pd.to_numeric(df[{column.name!r}], errors='coerce')"
@@ -79,7 +85,9 @@ def _features(data: Any, names: list[str]) -> _Features:
     if isinstance(data, (pd.DataFrame,)) or _frame._is_polars(data) or _frame._is_arrow_table(data):
         frame = _frame.Frame.of(data)
         columns = [_column_values(frame.column(name, "feature")) for name in names]
-        values = np.ascontiguousarray(np.column_stack(columns) if columns else np.empty((frame.n_rows, 0)), dtype=np.float64)
+        values = np.ascontiguousarray(
+            np.column_stack(columns) if columns else np.empty((frame.n_rows, 0)), dtype=np.float64
+        )
         values = values.reshape(frame.n_rows, len(names))
         if frame.frontend == "pandas":
             index = data.index
@@ -131,7 +139,9 @@ def _seed(random_state: Any) -> int:
     if random_state is None:
         return int(np.random.randint(0, np.iinfo(np.int32).max))
     if isinstance(random_state, (bool, np.bool_)):
-        raise InvalidParameterError(f"random_state must be None, an int or a numpy random generator, got {random_state!r}")
+        raise InvalidParameterError(
+            f"random_state must be None, an int or a numpy random generator, got {random_state!r}"
+        )
     if isinstance(random_state, (int, np.integer)):
         if random_state < 0:
             raise InvalidParameterError(f"random_state={random_state} must be >= 0")
@@ -403,7 +413,12 @@ class KMeans:
         if self.backend not in BACKENDS:
             raise InvalidParameterError(f"backend={self.backend!r} is not one of 'auto', 'rfmkit', 'linfa'")
         tol = self.tol
-        if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, (int, float, np.number)) or not np.isfinite(tol) or tol < 0:
+        if (
+            isinstance(tol, (bool, np.bool_))
+            or not isinstance(tol, (int, float, np.number))
+            or not np.isfinite(tol)
+            or tol < 0
+        ):
             raise InvalidParameterError(f"tol={tol!r} must be a finite number >= 0 (e.g. 1e-4)")
         return {
             "n_clusters": _positive_int("n_clusters", self.n_clusters),
@@ -452,7 +467,9 @@ class KMeans:
         self.n_iter_ = result["n_iter"]
         self.n_features_in_ = len(features.names)
         self.feature_names_in_ = np.asarray(features.names, dtype=object)
-        self.cluster_centers_ = _centers_frame(prep.invert(self._centers_transformed), features.names, features.frontend)
+        self.cluster_centers_ = _centers_frame(
+            prep.invert(self._centers_transformed), features.names, features.frontend
+        )
         return self
 
     def _check_fitted(self) -> None:
@@ -634,7 +651,9 @@ class KMeans:
             out[f"{name}_median"] = medians[name].to_numpy(dtype=np.float64)
         overall = values.mean()
         for name in RFM_FEATURES:
-            out[f"{name}_vs_all"] = means[name].to_numpy(dtype=np.float64) / overall[name] if overall[name] != 0 else np.nan
+            out[f"{name}_vs_all"] = (
+                means[name].to_numpy(dtype=np.float64) / overall[name] if overall[name] != 0 else np.nan
+            )
         held = _held_segments(table, len(values), scheme, segments)
         counts = np.zeros((k, len(held.en)), dtype=np.int64)
         labelled = held.codes >= 0
@@ -785,7 +804,9 @@ def _aligned_segments(segments: Any, table: Any, n: int) -> pd.Series:
             )
         labels = labels.reindex(table.index)
     if len(labels) != n:
-        raise InvalidDataError(f"segments has {len(labels)} labels for the table's {n} customers; pass one per customer")
+        raise InvalidDataError(
+            f"segments has {len(labels)} labels for the table's {n} customers; pass one per customer"
+        )
     return labels.reset_index(drop=True)
 
 
@@ -798,15 +819,24 @@ MIXED_BELOW = 0.5
 #: language. Low recency is the best (most recent).
 _RANK_WORDS: dict[str, dict[str, tuple[tuple[str, ...], str]]] = {
     "recency": {
-        "en": (("most recent", "more recent", "middle recency", "less recent", "least recent"), "recency rank {i} of {m}"),
+        "en": (
+            ("most recent", "more recent", "middle recency", "less recent", "least recent"),
+            "recency rank {i} of {m}",
+        ),
         "zh": (("最近购买", "较近购买", "近度居中", "较久未购", "最久未购"), "近度排名 {i}/{m}"),
     },
     "frequency": {
-        "en": (("most frequent", "more frequent", "middle frequency", "less frequent", "least frequent"), "frequency rank {i} of {m}"),
+        "en": (
+            ("most frequent", "more frequent", "middle frequency", "less frequent", "least frequent"),
+            "frequency rank {i} of {m}",
+        ),
         "zh": (("购买最频繁", "频次较高", "频次居中", "频次较低", "购买最少"), "频次排名 {i}/{m}"),
     },
     "monetary": {
-        "en": (("highest spend", "higher spend", "middle spend", "lower spend", "lowest spend"), "spend rank {i} of {m}"),
+        "en": (
+            ("highest spend", "higher spend", "middle spend", "lower spend", "lowest spend"),
+            "spend rank {i} of {m}",
+        ),
         "zh": (("消费最高", "消费较高", "消费居中", "消费较低", "消费最低"), "消费排名 {i}/{m}"),
     },
 }
@@ -848,7 +878,12 @@ def _qualifiers(features: list[str], centres: np.ndarray) -> list[tuple[str, str
         ranks = _best_first(features[j], centres[:, j])
         levels = int(ranks.max()) + 1
         for c in range(m):
-            words[c].append((_rank_word(features[j], int(ranks[c]), levels, "en"), _rank_word(features[j], int(ranks[c]), levels, "zh")))
+            words[c].append(
+                (
+                    _rank_word(features[j], int(ranks[c]), levels, "en"),
+                    _rank_word(features[j], int(ranks[c]), levels, "zh"),
+                )
+            )
         if len({tuple(w) for w in words}) == m:
             return [(" · ".join(w[0] for w in ws), " · ".join(w[1] for w in ws)) for ws in words]
     # Centres that coincide on every feature (degenerate): a strict rank on the widest
@@ -858,7 +893,10 @@ def _qualifiers(features: list[str], centres: np.ndarray) -> list[tuple[str, str
     order = np.argsort(direction * centres[:, j], kind="stable")
     rank = np.empty(m, dtype=np.int64)
     rank[order] = np.arange(m)
-    return [(_rank_word(features[j], int(rank[c]), m, "en"), _rank_word(features[j], int(rank[c]), m, "zh")) for c in range(m)]
+    return [
+        (_rank_word(features[j], int(rank[c]), m, "en"), _rank_word(features[j], int(rank[c]), m, "zh"))
+        for c in range(m)
+    ]
 
 
 def _distinct_names(
@@ -1017,13 +1055,13 @@ def choose_k(
     info = {
         "suggested_k": suggested,
         "rule": SUGGESTION_RULE,
-        "silhouette_sample": int(len(sample)) if sample is not None else n,
+        "silhouette_sample": len(sample) if sample is not None else n,
     }
     if data.frontend == "polars":
         import polars as pl
 
         result_pl = pl.from_pandas(out.reset_index())
-        result_pl.attrs = {"rfmkit": info}  # type: ignore[attr-defined]
+        result_pl.attrs = {"rfmkit": info}
         return result_pl
     out.attrs["rfmkit"] = info
     return out
@@ -1035,7 +1073,9 @@ def _k_values(k: Any) -> list[int]:
     try:
         values = list(k)
     except TypeError:
-        raise InvalidParameterError(f"k must be a range or a list of cluster counts, e.g. range(2, 11), got {k!r}") from None
+        raise InvalidParameterError(
+            f"k must be a range or a list of cluster counts, e.g. range(2, 11), got {k!r}"
+        ) from None
     if not values:
         raise InvalidParameterError("k is empty: pass the cluster counts to try, e.g. range(2, 11)")
     return [_positive_int("k", value) for value in values]

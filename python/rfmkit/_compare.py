@@ -10,8 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rfmkit import _core
-from rfmkit import _frame
+from rfmkit import _core, _frame
 from rfmkit.exceptions import DataQualityWarning, DtypeError, InvalidDataError
 
 SCORES = ("adjusted_rand", "normalized_mutual_info", "homogeneity", "completeness", "v_measure")
@@ -52,7 +51,7 @@ class Comparison:
     completeness: float
     v_measure: float
     n: int
-    dropped: dict = field(default_factory=dict)
+    dropped: dict[str, Any] = field(default_factory=dict)
 
     def scores(self) -> dict[str, float]:
         """The five agreement scores as a dict.
@@ -71,7 +70,9 @@ class Comparison:
         return f"Comparison(n={self.n}, segments={shape[0]}, clusters={shape[1] - (1 if _is_polars(self.crosstab) else 0)}, {scores})"
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><th>{html.escape(name)}</th><td>{value:.4f}</td></tr>" for name, value in self.scores().items())
+        rows = "".join(
+            f"<tr><th>{html.escape(name)}</th><td>{value:.4f}</td></tr>" for name, value in self.scores().items()
+        )
         crosstab = self.crosstab.to_pandas() if _is_polars(self.crosstab) else self.crosstab
         clusters = self.clusters.to_pandas() if _is_polars(self.clusters) else self.clusters
         dropped = sum(self.dropped.values())
@@ -95,7 +96,9 @@ def _as_labels(values: Any, role: str) -> tuple[Any, bool]:
     if _is_polars(values) and type(values).__name__ == "Series":
         return values.to_pandas(), True
     if isinstance(values, (pd.DataFrame,)) or _frame._is_polars(values):
-        raise DtypeError(f"{role} must be one column of labels (a Series or an array), got a DataFrame; pick its column, e.g. df['segment']")
+        raise DtypeError(
+            f"{role} must be one column of labels (a Series or an array), got a DataFrame; pick its column, e.g. df['segment']"
+        )
     array = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
     if array.ndim != 1:
         raise DtypeError(f"{role} must be 1-D (one label per customer), got an array of shape {array.shape}")
@@ -209,14 +212,18 @@ def compare(segments: Any, clusters: Any) -> Comparison:
     tables = [counts, row_shares, column_shares, per_cluster]
     if true_polars or pred_polars:
         tables = [_to_polars(table) for table in tables]
+    crosstab, row_shares, column_shares, per_cluster = tables
     return Comparison(
-        *tables,
+        crosstab=crosstab,
+        row_shares=row_shares,
+        column_shares=column_shares,
+        clusters=per_cluster,
         adjusted_rand=float(result["adjusted_rand"]),
         normalized_mutual_info=float(result["normalized_mutual_info"]),
         homogeneity=float(result["homogeneity"]),
         completeness=float(result["completeness"]),
         v_measure=float(result["v_measure"]),
-        n=int(len(true)),
+        n=len(true),
         dropped=dropped,
     )
 

@@ -1,9 +1,59 @@
 """Type stubs of the private native module `rfmkit._core` (src/python/mod.rs)."""
 
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias, final
 
 import numpy as np
 import numpy.typing as npt
+from typing_extensions import Self
+
+__all__ = [
+    "ColumnNotFoundError",
+    "ConvergenceError",
+    "DtypeError",
+    "InternalError",
+    "InvalidDataError",
+    "InvalidParameterError",
+    "InvalidRowError",
+    "NotFittedError",
+    "RfmkitError",
+    "SchemeError",
+    "State",
+    "analyze_scheme",
+    "bgnbd_conditional_expected",
+    "bgnbd_expected",
+    "bgnbd_fit",
+    "bgnbd_lifetime_value",
+    "bgnbd_log_likelihood",
+    "bgnbd_probability_alive",
+    "bgnbd_probability_of_n",
+    "calibration_holdout",
+    "canonical_order",
+    "classic8",
+    "compare_labels",
+    "exact_partials",
+    "factorize_float",
+    "factorize_int",
+    "factorize_utf8",
+    "gamma_gamma_expected_spend",
+    "gamma_gamma_fit",
+    "histogram_scores",
+    "internal_score",
+    "internal_scores",
+    "kmeans_distances",
+    "kmeans_fit",
+    "kmeans_predict",
+    "rfm",
+    "rfm_ids",
+    "scheme_labels",
+    "score",
+    "segment_custom",
+    "segment_scores",
+    "summary",
+    "time_unit",
+    "time_unit_aliases",
+    "value_matrix",
+    "value_tiers",
+]
 
 class RfmkitError(ValueError): ...
 class ColumnNotFoundError(RfmkitError): ...
@@ -43,9 +93,10 @@ def rfm(
     returns: str,
     invalid: str,
 ) -> dict[str, Any]: ...
+
 # An id column as the core reads it: integers ``(values, validity)`` or Arrow text
 # ``(offsets, data, validity)``; validity None means no null.
-_Ids = (
+_Ids: TypeAlias = (
     tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_] | None]
     | tuple[npt.NDArray[np.int32] | npt.NDArray[np.int64], npt.NDArray[np.uint8], npt.NDArray[np.bool_] | None]
 )
@@ -61,11 +112,12 @@ def rfm_ids(
     invalid: str,
 ) -> dict[str, Any]: ...
 
+@final
 class State:
     """The mergeable per-customer state (src/state): update, merge, finish, columns."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         ticks_per_day: int,
         zero: str,
@@ -78,8 +130,8 @@ class State:
         observation_end: int | None = None,
         calibration_end: int | None = None,
         orders: bool = False,
-        names: tuple[str, str, str, str] = ("customer", "date", "amount", "order"),
-    ) -> None: ...
+        names: tuple[str, str, str, str] = ...,  # ("customer", "date", "amount", "order")
+    ) -> Self: ...
     def update(
         self,
         customer: _Ids,
@@ -143,9 +195,10 @@ def histogram_scores(
     lower_is_better: bool,
     name: str,
 ) -> npt.NDArray[np.int64]: ...
-_Bound = tuple[float, bool] | None
-_Variable = tuple[str, bool, float, float]
-_Rule = tuple[int, list[tuple[int, _Bound, _Bound]]]
+
+_Bound: TypeAlias = tuple[float, bool] | None
+_Variable: TypeAlias = tuple[str, bool, float, float]
+_Rule: TypeAlias = tuple[int, list[tuple[int, _Bound, _Bound]]]
 
 def score(
     recency: npt.NDArray[np.float64],
@@ -178,9 +231,7 @@ def value_matrix(
 ) -> npt.NDArray[np.int64]: ...
 def value_tiers(values: npt.NDArray[np.float64], cuts: list[float], name: str) -> npt.NDArray[np.int64]: ...
 def scheme_labels(scheme: str, lang: str) -> list[str]: ...
-def analyze_scheme(
-    variables: list[_Variable], rules: list[_Rule], labels: list[str], other: int
-) -> dict[str, Any]: ...
+def analyze_scheme(variables: list[_Variable], rules: list[_Rule], labels: list[str], other: int) -> dict[str, Any]: ...
 def segment_custom(
     columns: list[npt.NDArray[np.float64]],
     variables: list[_Variable],
@@ -202,9 +253,7 @@ def canonical_order(
     points: npt.NDArray[np.float64],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
 def kmeans_predict(points: npt.NDArray[np.float64], centers: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]: ...
-def kmeans_distances(
-    points: npt.NDArray[np.float64], centers: npt.NDArray[np.float64]
-) -> npt.NDArray[np.float64]: ...
+def kmeans_distances(points: npt.NDArray[np.float64], centers: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
 def internal_scores(
     points: npt.NDArray[np.float64],
     labels: npt.NDArray[np.int64],
@@ -212,11 +261,12 @@ def internal_scores(
 ) -> dict[str, float]: ...
 def internal_score(name: str, points: npt.NDArray[np.float64], labels: npt.NDArray[np.int64]) -> float: ...
 def compare_labels(labels_true: npt.NDArray[np.int64], labels_pred: npt.NDArray[np.int64]) -> dict[str, Any]: ...
+
 class ConvergenceError(RfmkitError): ...
 
-_BgParams = tuple[float, float, float, float]
-_GgParams = tuple[float, float, float]
-_F64 = npt.NDArray[np.float64]
+_BgParams: TypeAlias = tuple[float, float, float, float]
+_GgParams: TypeAlias = tuple[float, float, float]
+_F64: TypeAlias = npt.NDArray[np.float64]
 
 def bgnbd_fit(
     frequency: _F64,

@@ -23,6 +23,7 @@ not dates are counted by reason, never guessed row by row.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import re
 import warnings
@@ -93,7 +94,12 @@ def check_options(date_format: Any, dayfirst: Any) -> None:
             f"date_format={date_format!r} must be a strftime format such as '%Y%m%d' or '%d/%m/%Y', "
             f"'ISO8601', or one of {', '.join(map(repr, NUMBER_FORMATS))}"
         )
-    if isinstance(date_format, str) and date_format not in NUMBER_FORMATS and date_format != "ISO8601" and "%" not in date_format:
+    if (
+        isinstance(date_format, str)
+        and date_format not in NUMBER_FORMATS
+        and date_format != "ISO8601"
+        and "%" not in date_format
+    ):
         raise InvalidParameterError(
             f"date_format={date_format!r} is not a strftime format (no % directive): pass e.g. '%Y%m%d', "
             f"'%d/%m/%Y %H:%M', 'ISO8601', or one of {', '.join(map(repr, NUMBER_FORMATS))}"
@@ -143,7 +149,7 @@ def _numbers_hint(values: np.ndarray, name: str) -> str:
     options = "'%Y%m%d' (e.g. 19970101), 'excel' (spreadsheet serial days, e.g. 45292), 'unix' (seconds) or 'unix_ms'"
     if values.size == 0:
         return base + options
-    sample = values[: 10_000]
+    sample = values[:10_000]
     whole = np.all(sample == np.round(sample))
     if whole and np.all((sample >= 19000101) & (sample <= 21001231)):
         as_int = sample.astype(np.int64)
@@ -151,8 +157,10 @@ def _numbers_hint(values: np.ndarray, name: str) -> str:
         if np.all((month >= 1) & (month <= 12) & (day >= 1) & (day <= 31)):
             return base + f"its values look like yyyymmdd (e.g. {int(sample[0])}): pass date_format='%Y%m%d'"
     if np.all((sample >= 1) & (sample < 73_051)):
-        return base + f"its values look like Excel serial days (e.g. {sample[0]:g} = " + (
-            f"{(EXCEL_EPOCH + pd.Timedelta(days=float(sample[0]))).date()}): pass date_format='excel'"
+        return (
+            base
+            + f"its values look like Excel serial days (e.g. {sample[0]:g} = "
+            + (f"{(EXCEL_EPOCH + pd.Timedelta(days=float(sample[0]))).date()}): pass date_format='excel'")
         )
     # epoch times of 1990..2100: smaller numbers are more likely something else
     if np.all((sample >= 631_152_000) & (sample < 4_102_444_800)):
@@ -233,7 +241,9 @@ def _second_look(
         for i, value in zip(retry, again):
             values[positions[i]] = value
     if date_format is not None and "%z" not in date_format and not utc:
-        offset = next((t for t, s, i in zip(texts, stripped, positions) if _OFFSET.search(s) and pd.isna(values[i])), None)
+        offset = next(
+            (t for t, s, i in zip(texts, stripped, positions) if _OFFSET.search(s) and pd.isna(values[i])), None
+        )
         if offset is not None:
             naive = next((uniques[int(i)].as_py() for i in range(len(uniques)) if not failed[i]), None)
             raise DtypeError(
@@ -242,7 +252,7 @@ def _second_look(
             )
     still = failed.copy()
     outside = np.zeros(len(failed), dtype=bool)
-    for i, s in zip(positions, stripped):
+    for i, s in zip(positions.tolist(), stripped):
         if not pd.isna(values[i]) or not s:
             still[i] = False  # read on a second look, or a blank cell (a missing date)
         else:
@@ -375,16 +385,16 @@ def _beyond_pandas(value: str, date_format: str | None) -> bool:
     as opposed to text that is no date at all."""
     stamp = None
     if date_format is not None and date_format != "ISO8601":
-        try:
+        with contextlib.suppress(ValueError):
             stamp = _dt.datetime.strptime(value, date_format)
-        except ValueError:
-            pass
     if stamp is None:  # a sentinel is often ISO whatever the column's format (9999-12-31)
         try:
             stamp = _dt.datetime.fromisoformat(value)
         except ValueError:
             return False
-    return not (EARLIEST.to_pydatetime() <= stamp.replace(tzinfo=None) < (LATEST + pd.Timedelta(days=1)).to_pydatetime())
+    return not (
+        EARLIEST.to_pydatetime() <= stamp.replace(tzinfo=None) < (LATEST + pd.Timedelta(days=1)).to_pydatetime()
+    )
 
 
 def _sample(values: Any) -> list[str]:

@@ -52,7 +52,7 @@ class Result(NamedTuple):
     end used), summed over the partitions."""
 
     table: Any
-    accounting: dict
+    accounting: dict[str, Any]
 
 
 def row_params(
@@ -72,13 +72,19 @@ def row_params(
     freq: str | None = None,
     observation_period_end: Any = None,
     calibration_period_end: Any = None,
-) -> dict:
+) -> dict[str, Any]:
     """The `Aggregator` parameters of `view`, checked now (on the driver) by making one."""
     if view not in VIEWS:
         raise InvalidParameterError(f"unknown view {view!r}; expected one of {VIEWS}")
     params: dict[str, Any] = dict(
-        customer=customer, date=date, amount=amount, zero=zero, returns=returns, invalid=invalid,
-        date_format=date_format, dayfirst=dayfirst,
+        customer=customer,
+        date=date,
+        amount=amount,
+        zero=zero,
+        returns=returns,
+        invalid=invalid,
+        date_format=date_format,
+        dayfirst=dayfirst,
     )
     if view == "rfm":
         if amount is None:
@@ -99,7 +105,7 @@ def row_params(
 MAX_BUCKETS = 64
 
 
-def _reader(view: str, params: dict) -> Aggregator:
+def _reader(view: str, params: dict[str, Any]) -> Aggregator:
     """An aggregator of `params` for checking them and reading rows; a window without
     as_of takes a stand-in end (the real one, the day after the last valid row, is found
     by a first pass over the rows with this aggregator)."""
@@ -115,7 +121,7 @@ def _text(value: Any, name: str) -> Any:
     return value if isinstance(value, str) else stamp.isoformat()
 
 
-def needs_end(view: str, params: dict) -> bool:
+def needs_end(view: str, params: dict[str, Any]) -> bool:
     """Whether the global end must be found before the rows are aggregated: an RFM window
     without `as_of` (the other ends are found from the partitions' states)."""
     return view == "rfm" and params.get("window") is not None and params.get("as_of") is None
@@ -129,7 +135,7 @@ class _PeriodsOnly(Aggregator):
         return {**super()._state_options(tz), "rfm": False, "as_of_day": None, "window": None}
 
 
-def _aggregator(view: str, params: dict) -> Aggregator:
+def _aggregator(view: str, params: dict[str, Any]) -> Aggregator:
     return Aggregator(**params) if view == "rfm" else _PeriodsOnly(**params)
 
 
@@ -138,7 +144,7 @@ CHUNK_ROWS = 1 << 20
 
 
 def partition_states(
-    batches: Iterable[Any], view: str, params: dict, buckets: int
+    batches: Iterable[Any], view: str, params: dict[str, Any], buckets: int
 ) -> tuple[dict[int, bytes], int | None]:
     """The state of a partition's rows (Arrow record batches or pandas frames) split into
     `buckets` by customer, ``{bucket: Aggregator bytes}`` for each bucket that holds a
@@ -161,7 +167,7 @@ def _chunks(batches: Iterable[Any]) -> Iterator[Any]:
     """The batches as tables of about `CHUNK_ROWS` rows (Arrow) or one by one (pandas)."""
     import pyarrow as pa
 
-    pending: list = []
+    pending: list[Any] = []
     rows = 0
     for batch in batches:
         if not _rows(batch):
@@ -178,8 +184,14 @@ def _chunks(batches: Iterable[Any]) -> Iterator[Any]:
         yield pa.Table.from_batches(pending)
 
 
-def bucket_table(pieces: Iterable[bytes], view: str, params: dict, finish: dict, last: int | None,
-                 like: Any = None) -> tuple[pd.DataFrame, dict]:
+def bucket_table(
+    pieces: Iterable[bytes],
+    view: str,
+    params: dict[str, Any],
+    finish: dict[str, Any],
+    last: int | None,
+    like: Any = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The view of the customers of one bucket (or of several), from the partitions'
     pieces of it: merged, told the last valid time `last` of all the rows, finished as a
     pandas frame with the customer id as a column; with its accounting. No pieces: the
@@ -198,7 +210,7 @@ def bucket_table(pieces: Iterable[bytes], view: str, params: dict, finish: dict,
     return _finished(aggregator, view, finish)
 
 
-def _finished(aggregator: Aggregator, view: str, finish: dict) -> tuple[pd.DataFrame, dict]:
+def _finished(aggregator: Aggregator, view: str, finish: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
     # The driver warns once, with the counts of every partition.
     token = _frame.QUIET.set(True)
     try:
@@ -216,7 +228,7 @@ def _finished(aggregator: Aggregator, view: str, finish: dict) -> tuple[pd.DataF
     return table, accounting
 
 
-def last_valid_time(batches: Iterable[Any], params: dict) -> int | None:
+def last_valid_time(batches: Iterable[Any], params: dict[str, Any]) -> int | None:
     """The last valid timestamp of a partition's rows (wall-clock nanoseconds), by the
     engine's row rule; `None` without a valid row."""
     aggregator = _reader("rfm", params)
@@ -241,7 +253,7 @@ def last_valid_time(batches: Iterable[Any], params: dict) -> int | None:
 _NO_END = "2000-01-01"
 
 
-def with_end(view: str, params: dict, last: int | None) -> dict:
+def with_end(view: str, params: dict[str, Any], last: int | None) -> dict[str, Any]:
     """`params` with `as_of` made from the latest valid timestamp `last` as one machine
     makes it (the day after it), when `needs_end`."""
     if not needs_end(view, params):
@@ -252,7 +264,9 @@ def with_end(view: str, params: dict, last: int | None) -> dict:
     return {**params, "as_of": (pd.Timestamp(0) + pd.Timedelta(days=int(day))).date().isoformat()}
 
 
-def total_accounting(parts: Iterable[dict], function: str, *, base: dict, end_found: bool, stacklevel: int) -> dict:
+def total_accounting(
+    parts: Iterable[dict[str, Any]], function: str, *, base: dict[str, Any], end_found: bool, stacklevel: int
+) -> dict[str, Any]:
     """`add_accountings`, with ``as_of: None`` when the first pass found no valid row
     (`end_found` false: the rows were aggregated with the stand-in end of `with_end`)."""
     total = add_accountings(parts, function, base=base, stacklevel=stacklevel + 1)
@@ -280,7 +294,9 @@ def _rows(batch: Any) -> int:
     return int(batch.num_rows) if hasattr(batch, "num_rows") else len(batch)
 
 
-def add_accountings(parts: Iterable[dict], function: str, *, base: dict | None = None, stacklevel: int = 3) -> dict:
+def add_accountings(
+    parts: Iterable[dict[str, Any]], function: str, *, base: dict[str, Any] | None = None, stacklevel: int = 3
+) -> dict[str, Any]:
     """The accountings of the partitions added up (the counts; the other entries, the
     same in every partition, taken once; those of `base`, the accounting of no rows,
     when no partition has them), with the single-machine warning when rows were
@@ -300,8 +316,7 @@ def add_accountings(parts: Iterable[dict], function: str, *, base: dict | None =
     if dropped:
         detail = ", ".join(f"{count} {reason}" for reason, count in total["dropped"].items())
         warnings.warn(
-            f"{function} dropped {dropped} of {total['rows_in']} rows ({detail}); the counts are in "
-            f"result.accounting",
+            f"{function} dropped {dropped} of {total['rows_in']} rows ({detail}); the counts are in result.accounting",
             DataQualityWarning,
             stacklevel=stacklevel,
         )
@@ -324,7 +339,6 @@ def check_text_dates(kind: str, date_format: str | None, frontend: str) -> None:
     )
 
 
-
 # ---------------------------------------------------------------------------- scores
 
 
@@ -335,13 +349,13 @@ class ScoreRule:
     ``{"thresholds": edges}`` (scored by `rfmkit.score` itself); with the bins and weights,
     and `info`, what ``attrs["rfmkit"]["score"]`` of `rfmkit.score` records."""
 
-    steps: dict
+    steps: dict[str, Any]
     bins: int
-    weights: tuple
-    info: dict
+    weights: tuple[Any, ...]
+    info: dict[str, Any]
 
 
-def score_rule(histograms: dict, *, bins: Any, method: str, thresholds: Any, weights: Any) -> ScoreRule:
+def score_rule(histograms: dict[str, Any], *, bins: Any, method: str, thresholds: Any, weights: Any) -> ScoreRule:
     """The rule of `rfmkit.score` for a table known by `histograms` (metric -> (distinct
     values, counts)); `histograms` is not read for ``method="thresholds"``."""
     import numpy as np
@@ -356,8 +370,13 @@ def score_rule(histograms: dict, *, bins: Any, method: str, thresholds: Any, wei
     if thresholds is not None:
         # Edges score each value on its own: every partition is scored by `rfmkit.score`
         # (which checks the edges; here once, on no customer).
-        _scores.score(pd.DataFrame({m: np.empty(0) for m in _scores.METRICS}), bins=bins, method=method,
-                      thresholds=thresholds, weights=weights)
+        _scores.score(
+            pd.DataFrame({m: np.empty(0) for m in _scores.METRICS}),
+            bins=bins,
+            method=method,
+            thresholds=thresholds,
+            weights=weights,
+        )
         steps = {"thresholds": thresholds}
     else:
         for metric in _scores.METRICS:
@@ -369,16 +388,22 @@ def score_rule(histograms: dict, *, bins: Any, method: str, thresholds: Any, wei
                 levels[metric] = 0
                 continue
             scores = _core.histogram_scores(
-                values, np.asarray(counts, dtype=np.int64), bins=bins, method=method,
-                lower_is_better=metric == "recency", name=metric,
+                values,
+                np.asarray(counts, dtype=np.int64),
+                bins=bins,
+                method=method,
+                lower_is_better=metric == "recency",
+                name=metric,
             )
             order = np.argsort(values, kind="stable")
             steps[metric] = (values[order], scores[order])
             levels[metric] = int(np.unique(scores).size)
     info = {
-        "bins": bins, "method": method,
+        "bins": bins,
+        "method": method,
         "thresholds": None if thresholds is None else {k: [float(x) for x in v] for k, v in thresholds.items()},
-        "weights": [float(w) for w in weight_values], "levels": levels,
+        "weights": [float(w) for w in weight_values],
+        "levels": levels,
     }
     return ScoreRule(steps, bins, weight_values, info)
 
@@ -391,8 +416,9 @@ def apply_scores(frame: pd.DataFrame, rule: ScoreRule, *, code_as_text: bool) ->
     from rfmkit import _scores
 
     if "thresholds" in rule.steps:
-        out = _scores.score(frame, bins=rule.bins, method="thresholds", thresholds=rule.steps["thresholds"],
-                            weights=rule.weights)
+        out = _scores.score(
+            frame, bins=rule.bins, method="thresholds", thresholds=rule.steps["thresholds"], weights=rule.weights
+        )
         out.attrs = {}
         if code_as_text:
             out["rfm_code"] = out["rfm_code"].astype(object)
@@ -420,7 +446,7 @@ def apply_scores(frame: pd.DataFrame, rule: ScoreRule, *, code_as_text: bool) ->
     if code_as_text:
         out["rfm_code"] = np.asarray(labels, dtype=object)[codes]
     else:
-        out["rfm_code"] = pd.Categorical.from_codes(codes, categories=labels, ordered=True)
+        out["rfm_code"] = pd.Categorical.from_codes(codes, categories=pd.Index(labels), ordered=True)
     w = rule.weights
     total = w[0] * r.astype(np.float64) + w[1] * f.astype(np.float64) + w[2] * m.astype(np.float64)
     if all(float(x).is_integer() for x in w):
@@ -435,7 +461,7 @@ def apply_scores(frame: pd.DataFrame, rule: ScoreRule, *, code_as_text: bool) ->
 CLASSIC8_COLUMNS = ("recency", "frequency", "monetary")
 
 
-def partial_sums(frame: pd.DataFrame, columns: tuple) -> dict:
+def partial_sums(frame: pd.DataFrame, columns: tuple[Any, ...]) -> dict[str, Any]:
     """Per column of a partition: its row count and the floats whose exact sum is the
     column's (`_core.exact_partials`), to be added up with `math.fsum` over the partitions."""
     import numpy as np
@@ -454,7 +480,7 @@ def partial_sums(frame: pd.DataFrame, columns: tuple) -> dict:
     return out
 
 
-def mean_of_partials(parts: Iterable[dict], columns: tuple) -> dict:
+def mean_of_partials(parts: Iterable[dict[str, Any]], columns: tuple[Any, ...]) -> dict[str, Any]:
     """The means `rfmkit.segment` splits at (`_segments.mean`), from the partitions'
     `partial_sums`."""
     import math
@@ -462,7 +488,7 @@ def mean_of_partials(parts: Iterable[dict], columns: tuple) -> dict:
     out = {}
     for column in columns:
         count = 0
-        partials: list = []
+        partials: list[Any] = []
         for part in parts:
             n, pieces = part[column]
             count += n
@@ -490,7 +516,7 @@ def median_of_histogram(values: Any, counts: Any) -> float:
     return float(low) if n % 2 else float((low + high) / 2)
 
 
-def segment_options(scheme: Any, split: Any, bins: Any, top_score: Any) -> dict:
+def segment_options(scheme: Any, split: Any, bins: Any, top_score: Any) -> dict[str, Any]:
     """The options of `rfmkit.segment` every partition is segmented with: classic8's
     split values (``split`` as numbers), or the bins of the score schemes (given, else 5
     when the highest score of the table is 5, as `rfmkit.segment` guesses)."""
@@ -508,7 +534,9 @@ def segment_options(scheme: Any, split: Any, bins: Any, top_score: Any) -> dict:
     return {"bins": 5}
 
 
-def apply_segment(frame: pd.DataFrame, scheme: Any, lang: str, options: dict, *, code_as_text: bool) -> pd.DataFrame:
+def apply_segment(
+    frame: pd.DataFrame, scheme: Any, lang: str, options: dict[str, Any], *, code_as_text: bool
+) -> pd.DataFrame:
     """`frame` (a partition of the customer table) with the ``segment`` column of
     `rfmkit.segment`."""
     from rfmkit._segments import segment
@@ -520,7 +548,7 @@ def apply_segment(frame: pd.DataFrame, scheme: Any, lang: str, options: dict, *,
     return out
 
 
-def segment_info(empty: pd.DataFrame, scheme: Any, lang: str, options: dict) -> dict:
+def segment_info(empty: pd.DataFrame, scheme: Any, lang: str, options: dict[str, Any]) -> dict[str, Any]:
     """What ``attrs["rfmkit"]["segment"]`` of `rfmkit.segment` records, for `options`."""
     from rfmkit._segments import segment
 
@@ -536,9 +564,9 @@ class Prediction:
 
     model: Any
     kind: str
-    needs: tuple
-    adds: tuple
-    options: dict
+    needs: tuple[Any, ...]
+    adds: tuple[Any, ...]
+    options: dict[str, Any]
 
 
 def prediction(model: Any, *, t: Any, purchase_model: Any, time: Any, discount_rate: Any, freq: Any) -> Prediction:
@@ -554,8 +582,8 @@ def prediction(model: Any, *, t: Any, purchase_model: Any, time: Any, discount_r
 
     options = {"t": t, "purchase_model": purchase_model, "time": time, "discount_rate": discount_rate, "freq": freq}
     if isinstance(model, BetaGeoFitter):
-        needs: tuple = ("frequency", "recency", "T")
-        adds: tuple = ("p_alive",) + (("expected_purchases",) if t is not None else ())
+        needs: tuple[Any, ...] = ("frequency", "recency", "T")
+        adds: tuple[Any, ...] = ("p_alive",) + (("expected_purchases",) if t is not None else ())
         kind = "purchases"
     elif isinstance(model, GammaGammaFitter):
         if purchase_model is not None and not isinstance(purchase_model, BetaGeoFitter):
@@ -573,10 +601,10 @@ def prediction(model: Any, *, t: Any, purchase_model: Any, time: Any, discount_r
         adds = ("cluster",)
         kind = "clusters"
     else:
-        kind = type(model)
+        given = type(model)
         raise InvalidParameterError(
             f"model must be a fitted rfmkit.clv.BetaGeoFitter, rfmkit.clv.GammaGammaFitter or rfmkit.KMeans, got "
-            f"{kind.__module__}.{kind.__qualname__}"
+            f"{given.__module__}.{given.__qualname__}"
         )
     plan = Prediction(model, kind, needs, adds, options)
     apply_prediction(pd.DataFrame({name: np.empty(0, dtype=np.float64) for name in needs}), plan)
@@ -604,8 +632,14 @@ def apply_prediction(frame: pd.DataFrame, plan: Prediction) -> pd.DataFrame:
         if options["purchase_model"] is not None:
             out["clv"] = np.asarray(
                 model.customer_lifetime_value(
-                    options["purchase_model"], f, column["recency"], column["T"], m, time=options["time"],
-                    discount_rate=options["discount_rate"], freq=options["freq"],
+                    options["purchase_model"],
+                    f,
+                    column["recency"],
+                    column["T"],
+                    m,
+                    time=options["time"],
+                    discount_rate=options["discount_rate"],
+                    freq=options["freq"],
                 ),
                 dtype=np.float64,
             )

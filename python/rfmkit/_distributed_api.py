@@ -14,7 +14,6 @@ from rfmkit import _distributed
 from rfmkit._distributed import Result
 from rfmkit.exceptions import ColumnNotFoundError, InvalidParameterError
 
-
 #: What each function of a cluster is on a table in memory.
 _ONE_MACHINE = {
     "rfm": "rfmkit.rfm",
@@ -40,7 +39,7 @@ class Cluster:
         raise NotImplementedError
 
     def date_kind(self, table: Any, column: str) -> str:
-        """"time" (timestamps, dates), "number" or "text"."""
+        """ "time" (timestamps, dates), "number" or "text"."""
         raise NotImplementedError
 
     def amount_is_numeric(self, table: Any, column: str) -> bool:
@@ -50,20 +49,22 @@ class Cluster:
         """Whether `table` is a DataFrame of this framework."""
         raise NotImplementedError
 
-    def run_view(self, table: Any, view: str, params: dict, finish: dict, partitions: Any, function: str) -> Result:
+    def run_view(
+        self, table: Any, view: str, params: dict[str, Any], finish: dict[str, Any], partitions: Any, function: str
+    ) -> Result:
         raise NotImplementedError
 
     def histogram(self, table: Any, column: str) -> tuple[Any, Any]:
         """The distinct values of `column` (NaN for nulls) and how often each occurs."""
         raise NotImplementedError
 
-    def maximum(self, table: Any, columns: tuple) -> Any:
+    def maximum(self, table: Any, columns: tuple[Any, ...]) -> Any:
         raise NotImplementedError
 
-    def distinct_counts(self, table: Any, columns: tuple) -> dict[str, int]:
+    def distinct_counts(self, table: Any, columns: tuple[Any, ...]) -> dict[str, int]:
         raise NotImplementedError
 
-    def partial_sums(self, table: Any, columns: tuple) -> list[dict]:
+    def partial_sums(self, table: Any, columns: tuple[Any, ...]) -> list[dict[str, Any]]:
         raise NotImplementedError
 
     def empty(self, table: Any) -> pd.DataFrame:
@@ -96,15 +97,18 @@ class Cluster:
                     f"{role}={name!r} is not a column of the DataFrame; its columns are {sorted(map(str, present))}"
                 )
 
-    def view(self, table: Any, view: str, params: dict, finish: dict, partitions: Any) -> Result:
+    def view(self, table: Any, view: str, params: dict[str, Any], finish: dict[str, Any], partitions: Any) -> Result:
         from rfmkit.exceptions import DtypeError
 
         self.check_frame(table, view)
         self.check_columns(table, {role: params.get(role) for role in ("customer", "date", "amount", "order")})
         amount = params.get("amount")
         if amount is not None and not self.amount_is_numeric(table, amount):
-            cast = "df.withColumn(name, F.col(name).cast('double'))" if self.name == "Spark" else (
-                "df[name] = dd.to_numeric(df[name])")
+            cast = (
+                "df.withColumn(name, F.col(name).cast('double'))"
+                if self.name == "Spark"
+                else ("df[name] = dd.to_numeric(df[name])")
+            )
             raise DtypeError(
                 f"the amount column {amount!r} is not numeric on {self.name} (text read from a CSV?): cast it first, "
                 f"e.g. {cast}; for amounts written with a decimal comma or thousands separators, read the files "
@@ -141,7 +145,8 @@ class Cluster:
 
     def segment(self, table: Any, scheme: Any, *, lang: str, split: Any, bins: Any) -> Result:
         from rfmkit import _scores
-        from rfmkit._segments import check_lang, split_values
+        from rfmkit._scores import check_lang
+        from rfmkit._segments import split_values
 
         self.check_frame(table, "segment")
         lang = check_lang(lang)
@@ -203,8 +208,18 @@ def public_functions(cluster: Cluster) -> dict[str, Callable[..., Result]]:
         partitions: int | None = None,
     ) -> Result:
         params = _distributed.row_params(
-            "rfm", customer=customer, date=date, amount=amount, order=order, as_of=as_of, window=window, zero=zero,
-            returns=returns, invalid=invalid, date_format=date_format, dayfirst=dayfirst,
+            "rfm",
+            customer=customer,
+            date=date,
+            amount=amount,
+            order=order,
+            as_of=as_of,
+            window=window,
+            zero=zero,
+            returns=returns,
+            invalid=invalid,
+            date_format=date_format,
+            dayfirst=dayfirst,
         )
         return cluster.view(df, "rfm", params, {}, partitions)
 
@@ -226,9 +241,17 @@ def public_functions(cluster: Cluster) -> dict[str, Callable[..., Result]]:
         partitions: int | None = None,
     ) -> Result:
         params = _distributed.row_params(
-            "summary", customer=customer, date=date, amount=amount, freq=freq,
-            observation_period_end=observation_period_end, zero=zero, returns=returns, invalid=invalid,
-            date_format=date_format, dayfirst=dayfirst,
+            "summary",
+            customer=customer,
+            date=date,
+            amount=amount,
+            freq=freq,
+            observation_period_end=observation_period_end,
+            zero=zero,
+            returns=returns,
+            invalid=invalid,
+            date_format=date_format,
+            dayfirst=dayfirst,
         )
         finish = {"freq_multiplier": freq_multiplier, "include_first_transaction": include_first_transaction}
         return cluster.view(df, "summary", params, finish, partitions)
@@ -252,9 +275,18 @@ def public_functions(cluster: Cluster) -> dict[str, Callable[..., Result]]:
         partitions: int | None = None,
     ) -> Result:
         params = _distributed.row_params(
-            "calibration_holdout", customer=customer, date=date, amount=amount, freq=freq,
-            observation_period_end=observation_period_end, calibration_period_end=calibration_period_end,
-            zero=zero, returns=returns, invalid=invalid, date_format=date_format, dayfirst=dayfirst,
+            "calibration_holdout",
+            customer=customer,
+            date=date,
+            amount=amount,
+            freq=freq,
+            observation_period_end=observation_period_end,
+            calibration_period_end=calibration_period_end,
+            zero=zero,
+            returns=returns,
+            invalid=invalid,
+            date_format=date_format,
+            dayfirst=dayfirst,
         )
         finish = {"freq_multiplier": freq_multiplier, "include_first_transaction": include_first_transaction}
         return cluster.view(df, "calibration_holdout", params, finish, partitions)
@@ -264,7 +296,9 @@ def public_functions(cluster: Cluster) -> dict[str, Callable[..., Result]]:
     ) -> Result:
         return cluster.score(table, bins=bins, method=method, thresholds=thresholds, weights=weights)
 
-    def segment(table: Any, scheme: Any = "rfm11", *, lang: str = "en", split: Any = "mean", bins: Any = None) -> Result:
+    def segment(
+        table: Any, scheme: Any = "rfm11", *, lang: str = "en", split: Any = "mean", bins: Any = None
+    ) -> Result:
         return cluster.segment(table, scheme, lang=lang, split=split, bins=bins)
 
     def predict(
@@ -281,9 +315,13 @@ def public_functions(cluster: Cluster) -> dict[str, Callable[..., Result]]:
             table, model, t=t, purchase_model=purchase_model, time=time, discount_rate=discount_rate, freq=freq
         )
 
-    functions = {
-        "rfm": rfm, "summary": summary, "calibration_holdout": calibration_holdout, "score": score,
-        "segment": segment, "predict": predict,
+    functions: dict[str, Callable[..., Result]] = {
+        "rfm": rfm,
+        "summary": summary,
+        "calibration_holdout": calibration_holdout,
+        "score": score,
+        "segment": segment,
+        "predict": predict,
     }
     for name, function in functions.items():
         function.__doc__ = DOCS[name].format(frame=cluster.name, module=cluster.module)

@@ -117,9 +117,7 @@ def file_format(path: Path) -> str:
         return "excel"
     if suffix in CSV_SUFFIXES:
         return "csv"
-    raise InvalidParameterError(
-        f"cannot read {str(path)!r}: use a .csv, .tsv, .txt (or .gz), .parquet or .xlsx file"
-    )
+    raise InvalidParameterError(f"cannot read {str(path)!r}: use a .csv, .tsv, .txt (or .gz), .parquet or .xlsx file")
 
 
 def check_columns(names: list[str], roles: dict[str, str], where: str | Path, separator: str | None = None) -> None:
@@ -137,11 +135,14 @@ def check_columns(names: list[str], roles: dict[str, str], where: str | Path, se
             unsplit = ""
             if separator is not None and len(names) == 1:
                 shown_sep = {"\t": "TAB"}.get(separator, separator)
-                unsplit = (f"; the header did not split into columns on {shown_sep!r}: pass the file's separator "
-                           f"with sep= (CLI: --sep), e.g. ';' or '\\t' (whitespace-aligned text needs converting first)")
+                unsplit = (
+                    f"; the header did not split into columns on {shown_sep!r}: pass the file's separator "
+                    f"with sep= (CLI: --sep), e.g. ';' or '\\t' (whitespace-aligned text needs converting first)"
+                )
             raise ColumnNotFoundError(
                 f"{role} column {name!r} is not in {place}; its columns are: {shown}{more}"
-                + (f". Did you mean {hint!r}?" if hint else "") + unsplit
+                + (f". Did you mean {hint!r}?" if hint else "")
+                + unsplit
             )
 
 
@@ -260,8 +261,16 @@ class CsvFile:
     thousands: str | None = None
 
     @classmethod
-    def open(cls, path: Path, roles: dict[str, str], *, sep: str | None = None, decimal: str = ".",
-             thousands: str | None = None, encoding: str | None = None) -> CsvFile:
+    def open(
+        cls,
+        path: Path,
+        roles: dict[str, str],
+        *,
+        sep: str | None = None,
+        decimal: str = ".",
+        thousands: str | None = None,
+        encoding: str | None = None,
+    ) -> CsvFile:
         text_encoding = _encoding(path, encoding)
         separator = sep if sep is not None else _sniff_separator(path, text_encoding)
         if separator == "\\t":
@@ -288,8 +297,12 @@ class CsvFile:
         amounts_as_text = not self._plain_numbers
         while True:
             try:
-                table = csv.read_csv(self.path, read_options=self._read_options(), parse_options=self._parse_options(),
-                                     convert_options=self._convert_options(None, amounts_as_text))
+                table = csv.read_csv(
+                    self.path,
+                    read_options=self._read_options(),
+                    parse_options=self._parse_options(),
+                    convert_options=self._convert_options(None, amounts_as_text),
+                )
                 break
             except (pa.ArrowInvalid, UnicodeDecodeError) as error:
                 if amounts_as_text or not _not_a_number(error):
@@ -313,9 +326,12 @@ class CsvFile:
             while True:
                 try:
                     if reader is None:
-                        reader = csv.open_csv(self.path, read_options=self._read_options(),
-                                              parse_options=self._parse_options(),
-                                              convert_options=self._convert_options(columns, amounts_as_text))
+                        reader = csv.open_csv(
+                            self.path,
+                            read_options=self._read_options(),
+                            parse_options=self._parse_options(),
+                            convert_options=self._convert_options(columns, amounts_as_text),
+                        )
                         skip = given
                     batch = reader.read_next_batch()
                 except StopIteration:
@@ -360,8 +376,12 @@ class CsvFile:
         if amounts_as_text:
             types = {name: pa.string() for name in types}
         wanted = list(types) if columns is None else list(columns)
-        return csv.ConvertOptions(column_types={name: types[name] for name in wanted}, include_columns=wanted,
-                                  strings_can_be_null=True, quoted_strings_can_be_null=False)
+        return csv.ConvertOptions(
+            column_types={name: types[name] for name in wanted},
+            include_columns=wanted,
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        )
 
     def _numbers(self, data: Any) -> Any:
         """`data` (a Table or a RecordBatch) with its amounts read as text turned into
@@ -390,11 +410,13 @@ class CsvFile:
         failure: Exception | None = None
         for block_size in (1 << 16, None):  # the full block for a header longer than 64 KiB
             try:
-                with csv.open_csv(self.path, read_options=self._read_options(block_size),
-                                  parse_options=self._parse_options()) as reader:
+                with csv.open_csv(
+                    self.path, read_options=self._read_options(block_size), parse_options=self._parse_options()
+                ) as reader:
                     return list(reader.schema.names)
             except (pa.ArrowInvalid, UnicodeDecodeError) as error:
                 failure = error
+        assert failure is not None  # the loop returned or failed
         raise self._error(failure) from None
 
     def _error(self, error: Exception) -> Exception:
@@ -408,7 +430,12 @@ def _not_a_number(error: Exception) -> bool:
 
 def _read_error(path: Path, error: Exception, separator: str, encoding: str) -> Exception:
     message = str(error).splitlines()[0]
-    if isinstance(error, UnicodeDecodeError) or "UTF8" in message or "utf8" in message.lower() or "decode" in message.lower():
+    if (
+        isinstance(error, UnicodeDecodeError)
+        or "UTF8" in message
+        or "utf8" in message.lower()
+        or "decode" in message.lower()
+    ):
         return InvalidDataError(
             f"{path.name} is not {encoding} text ({message}); pass its encoding (encoding= of read_transactions or "
             f"scan_transactions in Python, --encoding in the CLI), e.g. gb18030 (Chinese ERP exports), latin-1 or utf-16"
@@ -416,7 +443,9 @@ def _read_error(path: Path, error: Exception, separator: str, encoding: str) -> 
     if "Empty CSV file" in message:
         return InvalidDataError(f"{path.name} has no header line: there are no columns to read")
     shown = {"\t": "TAB"}.get(separator, separator)
-    return InvalidDataError(f"cannot read {path.name} as CSV separated by {shown!r}: {message}; check the separator (sep=, CLI --sep)")
+    return InvalidDataError(
+        f"cannot read {path.name} as CSV separated by {shown!r}: {message}; check the separator (sep=, CLI --sep)"
+    )
 
 
 def _numbers(text: Any, decimal: str, thousands: str | None) -> Any:
@@ -478,7 +507,8 @@ def amount_example(table: Any) -> str | None:
 
 def money_columns(table: pd.DataFrame) -> list[str]:
     return [
-        str(c) for c in table.columns
+        str(c)
+        for c in table.columns
         if _MONEY.search(str(c)) and not _NOT_MONEY.search(str(c)) and pd.api.types.is_float_dtype(table[c].dtype)
     ]
 

@@ -9,7 +9,6 @@ to the user's data: numpy views are only read, conversions make new arrays.
 from __future__ import annotations
 
 import contextvars
-
 import datetime as _dt
 import os
 import warnings
@@ -102,14 +101,18 @@ class Frame:
             # rfm, clv.summary and clv.calibration_holdout read these in batches; the
             # functions that land here need a table in memory
             kind = f"{type(data).__module__}.{type(data).__qualname__}"
-            how = ".collect()" if _sources._is_lazyframe(data) else "pyarrow.Table.from_batches(...) / reader.read_all()"
+            how = (
+                ".collect()" if _sources._is_lazyframe(data) else "pyarrow.Table.from_batches(...) / reader.read_all()"
+            )
             raise DtypeError(
                 f"data is a {kind}, an input read in batches: rfmkit.rfm, rfmkit.clv.summary and "
                 f"rfmkit.clv.calibration_holdout (and rfmkit.Aggregator) take it as it is; this function needs a "
                 f"table in memory: collect it first ({how})"
             )
         kind = f"{type(data).__module__}.{type(data).__qualname__}"
-        if isinstance(data, (list, tuple)) and data and isinstance(data[0], pd.DataFrame) or hasattr(data, "get_chunk"):
+        if (isinstance(data, (list, tuple)) and data and isinstance(data[0], pd.DataFrame)) or hasattr(
+            data, "get_chunk"
+        ):
             # pd.read_csv(chunksize=...) or a list of frames: chunks, not one table
             raise DtypeError(
                 f"data is a {kind} of pandas chunks, not one table: feed each chunk to an rfmkit.Aggregator "
@@ -236,16 +239,19 @@ class ColumnType:
         units = ["s", "ms", "us", "ns"]
         return units.index(self.arrow.unit) > units.index(other.arrow.unit)
 
-    def spec(self) -> dict:
+    def spec(self) -> dict[str, Any]:
         """JSON-able, with the Arrow type as IPC bytes in base64."""
         import base64
 
         schema = _pyarrow().schema([_pyarrow().field("values", self.arrow)])
-        return {"frontend": self.frontend, "pandas": self.pandas,
-                "arrow": base64.b64encode(schema.serialize().to_pybytes()).decode("ascii")}
+        return {
+            "frontend": self.frontend,
+            "pandas": self.pandas,
+            "arrow": base64.b64encode(schema.serialize().to_pybytes()).decode("ascii"),
+        }
 
     @classmethod
-    def of_spec(cls, spec: dict) -> ColumnType:
+    def of_spec(cls, spec: dict[str, Any]) -> ColumnType:
         import base64
 
         pa = _pyarrow()
@@ -302,7 +308,8 @@ class Codes:
 
 def _integral_floats_as_int(values: Any) -> Any:
     # An int id column with nulls arrives as float; its ids are still integers.
-    if not pd.api.types.is_float_dtype(getattr(values, "dtype", None)):
+    dtype = getattr(values, "dtype", None)
+    if dtype is None or not pd.api.types.is_float_dtype(dtype):
         return values
     as_float = np.asarray(values, dtype=np.float64)
     if as_float.size and np.all(as_float == np.round(as_float)) and np.all(np.abs(as_float) < 2**53):
@@ -310,7 +317,7 @@ def _integral_floats_as_int(values: Any) -> Any:
     return values
 
 
-def _factorize_arrow(array: Any) -> dict:
+def _factorize_arrow(array: Any) -> dict[str, Any]:
     """Codes of an Arrow array: ints and floats through numpy, strings from their buffers."""
     pa = _pyarrow()
     import pyarrow.compute as pc
@@ -367,7 +374,7 @@ def _arrow_text_buffers(array: Any, validity: np.ndarray | None) -> tuple[np.nda
     return np.ascontiguousarray(offsets), data, validity
 
 
-def raw_ids(column: Column) -> tuple | None:
+def raw_ids(column: Column) -> tuple[Any, ...] | None:
     """The ids of an integer or text id column as the core reads them without codes:
     ``(int64 values, validity)`` or Arrow ``(offsets, data, validity)`` (validity None: no
     null); None for any other column (it is factorized)."""
@@ -399,7 +406,7 @@ def raw_ids(column: Column) -> tuple | None:
     return values, validity
 
 
-def state_ids(column: Column, role: str) -> tuple:
+def state_ids(column: Column, role: str) -> tuple[Any, ...]:
     """The ids of a column as `_core.State.update` reads them: ``(int64 values, validity)``
     for integers (and floats holding whole numbers: an int column with nulls), Arrow
     ``(offsets, data, validity)`` for text, categoricals by their categories' values.
@@ -428,7 +435,7 @@ def state_ids(column: Column, role: str) -> tuple:
     return _state_ids_arrow(array, column.name, role)
 
 
-def _state_ids_arrow(array: Any, name: str, role: str) -> tuple:
+def _state_ids_arrow(array: Any, name: str, role: str) -> tuple[Any, ...]:
     pa = _pyarrow()
     import pyarrow.compute as pc
 
@@ -452,7 +459,9 @@ def _state_ids_arrow(array: Any, name: str, role: str) -> tuple:
         values = pc.cast(array, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
         return np.ascontiguousarray(values, dtype=np.int64), validity
     if pa.types.is_floating(kind):
-        values = np.asarray(pc.cast(array, pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False), dtype=np.float64)
+        values = np.asarray(
+            pc.cast(array, pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False), dtype=np.float64
+        )
         present = ~np.isnan(values)
         whole = present & (values == np.round(values)) & (np.abs(values) < 2**53)
         if not np.array_equal(whole, present):
@@ -470,7 +479,7 @@ def _ids_hint(name: str, role: str, what: str) -> str:
     )
 
 
-def _factorize_generic(values: Any, name: str = "id", role: str = "id") -> dict:
+def _factorize_generic(values: Any, name: str = "id", role: str = "id") -> dict[str, Any]:
     try:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
     except TypeError:
@@ -497,7 +506,7 @@ def factorize(column: Column, role: str = "id") -> Codes:
     return Codes(result["codes"], result["first_rows"], column)
 
 
-def _factorize_pandas(series: pd.Series, name: str, role: str) -> dict:
+def _factorize_pandas(series: pd.Series, name: str, role: str) -> dict[str, Any]:
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         codes = np.ascontiguousarray(series.cat.codes.to_numpy(), dtype=np.int64)
@@ -601,7 +610,9 @@ def _date_hint(name: str, what: str) -> str:
     )
 
 
-def timestamps(column: Column, date_format: str | None = None, dayfirst: bool | None = None) -> tuple[Times, _dates.DateReading]:
+def timestamps(
+    column: Column, date_format: str | None = None, dayfirst: bool | None = None
+) -> tuple[Times, _dates.DateReading]:
     """The wall-clock ticks of a date column, reading text and numbers by the one date
     rule of `_dates`; dates outside 1900..2100 become missing (NaT) and are listed in the
     returned reading with the rows that are not dates."""
@@ -615,7 +626,9 @@ def timestamps(column: Column, date_format: str | None = None, dayfirst: bool | 
     return _outside_range_as_missing(times, reading, written), reading
 
 
-def _text_or_number_dates(column: Column, date_format: str | None, dayfirst: bool | None, reading: _dates.DateReading) -> pd.Series | None:
+def _text_or_number_dates(
+    column: Column, date_format: str | None, dayfirst: bool | None, reading: _dates.DateReading
+) -> pd.Series | None:
     """Datetimes of a column of text or numbers (None: the column holds dates already)."""
     kind, values = _date_source(column)
     reading.source = kind
@@ -830,7 +843,7 @@ def _amounts_arrow(array: Any, hint: str) -> np.ndarray:
 
 
 def to_timestamp(value: Any, name: str) -> pd.Timestamp:
-    if isinstance(value, str) or isinstance(value, (_dt.date, np.datetime64, pd.Timestamp)):
+    if isinstance(value, (str, _dt.date, np.datetime64, pd.Timestamp)):
         try:
             stamp = pd.Timestamp(value)
         except (ValueError, TypeError):
@@ -892,13 +905,13 @@ class Prepared:
     table: CoreTable
     # Customer ids not encoded (`prepare(..., ids_as_they_are=True)`), as `raw_ids` gives
     # them to the core; `customers` and the table's codes are empty then.
-    raw_ids: tuple | None = None
+    raw_ids: tuple[Any, ...] | None = None
     # How the date column was read, and the rows it made invalid that the core counts as
     # `missing_date` (their customer is valid), by their own reason.
     dates: _dates.DateReading | None = None
     date_drops: dict[str, int] | None = None
     # Order ids as they are (`prepare(..., for_state=True)`), as `state_ids` gives them.
-    raw_orders: tuple | None = None
+    raw_orders: tuple[Any, ...] | None = None
 
 
 def prepare(
@@ -930,6 +943,7 @@ def prepare(
     order_column = frame.column(order, "order") if order is not None else None
     times, reading = timestamps(date_column, date_format, dayfirst)
     amount_values = amounts(amount_column) if amount_column is not None else None
+    ids: tuple[Any, ...] | None
     if for_state:
         ids = state_ids(customer_column, "customer")
     else:
@@ -1002,17 +1016,19 @@ def _account_dates(prepared: Prepared, invalid: str, row_base: int = 0) -> None:
         return
     value = reading.value_at(reason, row)
     shown = repr(str(value) if isinstance(value, (_dt.date, np.datetime64)) else value)
-    what = "outside 1900-01-01..2100-12-31" if reason == _dates.OUT_OF_RANGE else "not a date" + (
-        f" in the format {reading.format!r}" if reading.format else ""
+    what = (
+        "outside 1900-01-01..2100-12-31"
+        if reason == _dates.OUT_OF_RANGE
+        else "not a date" + (f" in the format {reading.format!r}" if reading.format else "")
     )
     raise InvalidRowError(
         f"row {row_base + row} (0-based position): date column {table.names[1]!r} is {shown}, {what}; fix or drop such "
-        f"rows, pass date_format= if the format is another, or invalid=\"drop\" to drop and count them "
+        f'rows, pass date_format= if the format is another, or invalid="drop" to drop and count them '
         f"(as {reason})"
     )
 
 
-def run_core(prepared: Prepared, on_codes: Any, on_ids: Any, **options: Any) -> dict:
+def run_core(prepared: Prepared, on_codes: Any, on_ids: Any, **options: Any) -> dict[str, Any]:
     """The core's result on the prepared table: ``on_ids(table, ids, **options)`` when the
     ids went as they are (`raw_ids`; the result numbers its customers and gives the row
     where each one's id first appears, `first_rows`), else ``on_codes(table, **options)``.
@@ -1035,7 +1051,7 @@ def release_codes(prepared: Prepared) -> None:
     prepared.customers.codes = np.empty(0, dtype=np.int64)
 
 
-def quality(result: dict, function: str, prepared: Prepared | None = None) -> dict:
+def quality(result: dict[str, Any], function: str, prepared: Prepared | None = None) -> dict[str, Any]:
     """The accounting dict, with a warning when rows were dropped. The core counts every
     row without a date as `missing_date`; the ones whose text or number was not a date
     move to their own reasons here."""
@@ -1045,7 +1061,7 @@ def quality(result: dict, function: str, prepared: Prepared | None = None) -> di
     return account(
         result,
         function,
-        date_drops=prepared.date_drops if dates is not None else None,  # type: ignore[union-attr]
+        date_drops=prepared.date_drops if prepared is not None and dates is not None else None,
         date_format=dates.format if dates is not None else None,
         notes=dates.notes if dates is not None else (),
         amount_example=_files.amount_example(prepared.frame.data) if prepared is not None else None,
@@ -1060,7 +1076,7 @@ QUIET: contextvars.ContextVar[bool] = contextvars.ContextVar("rfmkit_quiet", def
 
 
 def account(
-    result: dict,
+    result: dict[str, Any],
     function: str,
     *,
     date_drops: dict[str, int] | None,
@@ -1069,12 +1085,16 @@ def account(
     unfed: dict[str, int] | None = None,
     amount_example: str | None = None,
     stacklevel: int = 3,
-) -> dict:
+) -> dict[str, Any]:
     """`quality` from its pieces: the core's counts, the rows the date rule made invalid
     by reason (counted by the core as `missing_date`), the date format and notes, and
     invalid rows that never reached the core, by reason (`unfed`). The warning points
     `stacklevel` frames up."""
-    info = {"rows_in": int(result["rows_in"]), "rows_used": int(result["rows_used"]), "dropped": dict(result["dropped"])}
+    info: dict[str, Any] = {
+        "rows_in": int(result["rows_in"]),
+        "rows_used": int(result["rows_used"]),
+        "dropped": dict(result["dropped"]),
+    }
     for reason, count in (unfed or {}).items():
         info["rows_in"] += count
         info["dropped"][reason] = info["dropped"].get(reason, 0) + count
@@ -1112,20 +1132,22 @@ def account(
     return info
 
 
-def build(prepared: Prepared, index_codes: np.ndarray, columns: dict[str, Any], attrs: dict) -> Any:
+def build(prepared: Prepared, index_codes: np.ndarray, columns: dict[str, Any], attrs: dict[str, Any]) -> Any:
     """The result table in the input's frontend: indexed by customer id (pandas) or with
     the customer id as the first column (polars)."""
     return build_table(prepared.frame.frontend, prepared.customers, index_codes, columns, attrs)
 
 
-def build_table(frontend: str, customers: Codes, index_codes: np.ndarray, columns: dict[str, Any], attrs: dict) -> Any:
+def build_table(
+    frontend: str, customers: Codes, index_codes: np.ndarray, columns: dict[str, Any], attrs: dict[str, Any]
+) -> Any:
     """`build` for the ids of `customers` in a table of `frontend`."""
     ids = customers.ids(index_codes)
     name = customers.column.name
     if frontend == "polars":
         import polars as pl
 
-        out = pl.DataFrame({name: ids, **{key: value for key, value in columns.items()}})
+        out = pl.DataFrame({name: ids, **dict(columns.items())})
         out.attrs = {"rfmkit": attrs}  # type: ignore[attr-defined]
         return out
     index = pd.Index(ids, name=name, tupleize_cols=False)
@@ -1140,4 +1162,3 @@ def _as_pandas(value: Any) -> Any:
     if hasattr(value, "to_numpy") and type(value).__module__.startswith("polars"):
         return value.to_pandas()
     return value
-

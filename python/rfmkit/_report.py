@@ -7,6 +7,7 @@ import html
 import io
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,11 +80,11 @@ class Report:
     choose_k: pd.DataFrame | None
     comparison: Any
     tiers: pd.DataFrame
-    kpis: dict
+    kpis: dict[str, Any]
     quality: pd.DataFrame
-    clv_model: dict = field(default_factory=dict)
-    settings: dict = field(default_factory=dict)
-    notes: list = field(default_factory=list)
+    clv_model: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    notes: list[Any] = field(default_factory=list)
 
     # ------------------------------------------------------------------ figures
 
@@ -99,7 +100,10 @@ class Report:
         from rfmkit import plot
 
         plt = plot._pyplot()
-        panels = [lambda ax: plot.segments(self.segments, ax=ax), lambda ax: plot.rf_heatmap(self.customers, ax=ax)]
+        panels: list[Callable[[Any], Any]] = [
+            lambda ax: plot.segments(self.segments, ax=ax),
+            lambda ax: plot.rf_heatmap(self.customers, ax=ax),
+        ]
         if self.choose_k is not None:
             panels.append(lambda ax: plot.choose_k(self.choose_k, ax=ax))
         if self.clusters is not None:
@@ -113,7 +117,7 @@ class Report:
         axes = np.atleast_1d(axes).ravel()
         for draw, ax in zip(panels, axes):
             draw(ax)
-        for ax in axes[len(panels):]:
+        for ax in axes[len(panels) :]:
             ax.set_visible(False)
         figure.suptitle(self._title())
         return figure
@@ -167,9 +171,11 @@ class Report:
         return page
 
     def _repr_html_(self) -> str:
-        return f"<div class='rfmkit'><style>{_CSS}</style><h3>{html.escape(self._title())}</h3>" + self._html_body(
-            figure=True, full=False
-        ) + "</div>"
+        return (
+            f"<div class='rfmkit'><style>{_CSS}</style><h3>{html.escape(self._title())}</h3>"
+            + self._html_body(figure=True, full=False)
+            + "</div>"
+        )
 
     def _html_body(self, *, figure: bool, full: bool) -> str:
         out = ["<table class='headline'>"]
@@ -422,10 +428,23 @@ def analyze(
             f"(e.g. 0.3 for a 30 % margin; 1.0 values revenue)"
         )
     settings = {
-        "customer": customer, "date": date, "amount": amount, "order": order, "as_of": as_of, "window": window,
-        "scheme": scheme if isinstance(scheme, str) else repr(scheme), "bins": bins, "k": k, "clv": clv,
-        "margin": margin, "clv_horizon": clv_horizon, "discount_rate": discount_rate, "churn_after": churn_after,
-        "lang": lang, "random_state": random_state, "zero": zero,
+        "customer": customer,
+        "date": date,
+        "amount": amount,
+        "order": order,
+        "as_of": as_of,
+        "window": window,
+        "scheme": scheme if isinstance(scheme, str) else repr(scheme),
+        "bins": bins,
+        "k": k,
+        "clv": clv,
+        "margin": margin,
+        "clv_horizon": clv_horizon,
+        "discount_rate": discount_rate,
+        "churn_after": churn_after,
+        "lang": lang,
+        "random_state": random_state,
+        "zero": zero,
     }
     names = ["RFM table", "scores and segments"]
     if clv:
@@ -440,8 +459,18 @@ def analyze(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             table = rfmkit.rfm(
-                data, customer=customer, date=date, amount=amount, order=order, as_of=as_of, window=window,
-                returns=returns, invalid=invalid, date_format=date_format, dayfirst=dayfirst, **_zero_option(zero),
+                data,
+                customer=customer,
+                date=date,
+                amount=amount,
+                order=order,
+                as_of=as_of,
+                window=window,
+                returns=returns,
+                invalid=invalid,
+                date_format=date_format,
+                dayfirst=dayfirst,
+                **_zero_option(zero),
             )
         for warning in caught:
             warnings.warn(warning.message, warning.category, stacklevel=2)
@@ -456,8 +485,20 @@ def analyze(
         clv_model: dict[str, Any] = {}
         if clv:
             steps.start("CLV models")
-            clv_columns, clv_model = _clv(data, customer, date, amount, info, margin, clv_horizon, discount_rate,
-                                          zero, invalid, notes, {"date_format": date_format, "dayfirst": dayfirst})
+            clv_columns, clv_model = _clv(
+                data,
+                customer,
+                date,
+                amount,
+                info,
+                margin,
+                clv_horizon,
+                discount_rate,
+                zero,
+                invalid,
+                notes,
+                {"date_format": date_format, "dayfirst": dayfirst},
+            )
             if clv_columns is not None:
                 customers = customers.join(clv_columns)
         tier_by = "clv" if "clv" in customers.columns else "monetary"
@@ -470,9 +511,7 @@ def analyze(
                     steps.start("choosing k")
                     k_values = [value for value in k_range if value < len(customers)]
                     if not k_values:
-                        raise InvalidDataError(
-                            f"no k of k_range={k_range!r} is below the {len(customers)} customers"
-                        )
+                        raise InvalidDataError(f"no k of k_range={k_range!r} is below the {len(customers)} customers")
                     choose = rfmkit.choose_k(customers, k=k_values, random_state=random_state)
                     n_clusters = int(choose.attrs["rfmkit"]["suggested_k"])
                 else:
@@ -510,16 +549,23 @@ def analyze(
     quality_rows.update({f"dropped: {reason}": count for reason, count in info["dropped"].items()})
     if net_negative is not None:
         quality_rows[NET_NEGATIVE_ROW] = net_negative
-    quality = pd.DataFrame(
-        {"rows": list(quality_rows.values())}, index=pd.Index(list(quality_rows), name="accounting")
-    )
+    quality = pd.DataFrame({"rows": list(quality_rows.values())}, index=pd.Index(list(quality_rows), name="accounting"))
     return Report(
-        customers=customers, segments=segments, clusters=clusters, choose_k=choose, comparison=comparison,
-        tiers=tiers, kpis=kpis, quality=quality, clv_model=clv_model, settings=settings, notes=notes,
+        customers=customers,
+        segments=segments,
+        clusters=clusters,
+        choose_k=choose,
+        comparison=comparison,
+        tiers=tiers,
+        kpis=kpis,
+        quality=quality,
+        clv_model=clv_model,
+        settings=settings,
+        notes=notes,
     )
 
 
-def _zero_option(zero: str | None) -> dict[str, str]:
+def _zero_option(zero: str | None) -> dict[str, Any]:
     """`zero=` for one step: nothing when None, so that the step keeps its own default."""
     return {} if zero is None else {"zero": zero}
 
@@ -539,9 +585,19 @@ def _polars_to_pandas(table: Any, customer: str) -> pd.DataFrame:
 
 
 def _clv(
-    data: Any, customer: str, date: str, amount: str, info: dict, margin: float, horizon: int,
-    discount_rate: float, zero: str | None, invalid: str, notes: list[str], dates: dict[str, Any],
-) -> tuple[pd.DataFrame | None, dict]:
+    data: Any,
+    customer: str,
+    date: str,
+    amount: str,
+    info: dict[str, Any],
+    margin: float,
+    horizon: int,
+    discount_rate: float,
+    zero: str | None,
+    invalid: str,
+    notes: list[str],
+    dates: dict[str, Any],
+) -> tuple[pd.DataFrame | None, dict[str, Any]]:
     """BG/NBD + Gamma-Gamma on the daily BTYD summary up to the day before `as_of`.
 
     The summary keeps its own default for returns (dropped and counted): BG/NBD counts
@@ -558,21 +614,32 @@ def _clv(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         summary = rfmkit.clv.summary(
-            data, customer=customer, date=date, amount=amount, freq=unit.canonical, observation_period_end=end,
-            invalid=invalid, **dates, **_zero_option(zero),
+            data,
+            customer=customer,
+            date=date,
+            amount=amount,
+            freq=unit.canonical,
+            observation_period_end=end,
+            invalid=invalid,
+            **dates,
+            **_zero_option(zero),
         )
     if _frame._is_polars(summary):
         summary = _polars_to_pandas(summary, customer)
     repeat = summary["frequency"] > 0
     if repeat.sum() < 10 or len(summary) < 20:
-        note = (f"CLV skipped: {int(repeat.sum())} repeat customers of {len(summary)} are too few to fit "
-                "BG/NBD + Gamma-Gamma (need at least 10 of 20)")
+        note = (
+            f"CLV skipped: {int(repeat.sum())} repeat customers of {len(summary)} are too few to fit "
+            "BG/NBD + Gamma-Gamma (need at least 10 of 20)"
+        )
         notes.append(note)
         return None, {"skipped": note}
     try:
         bgf = rfmkit.clv.BetaGeoFitter().fit(summary)
         spenders = repeat & (summary["monetary_value"] > 0)
-        ggf = rfmkit.clv.GammaGammaFitter().fit(summary.loc[spenders, "frequency"], summary.loc[spenders, "monetary_value"])
+        ggf = rfmkit.clv.GammaGammaFitter().fit(
+            summary.loc[spenders, "frequency"], summary.loc[spenders, "monetary_value"]
+        )
         # The horizon in months, in the summary's unit (lifetimes' month: 30 days).
         t = horizon * unit.periods_per_month
         f, r, big_t = summary["frequency"], summary["recency"], summary["T"]
@@ -582,7 +649,13 @@ def _clv(
             bgf.conditional_expected_number_of_purchases_up_to_time(t, f, r, big_t), dtype=np.float64
         )
         value = ggf.customer_lifetime_value(
-            bgf, f, r, big_t, summary["monetary_value"], time=horizon, discount_rate=discount_rate,
+            bgf,
+            f,
+            r,
+            big_t,
+            summary["monetary_value"],
+            time=horizon,
+            discount_rate=discount_rate,
             freq=unit.canonical,
         )
         columns["clv"] = margin * np.asarray(value, dtype=np.float64)
@@ -590,6 +663,13 @@ def _clv(
         note = f"CLV skipped: {error}"
         notes.append(note)
         return None, {"skipped": note}
-    model = {"bgnbd": bgf, "gamma_gamma": ggf, "horizon_months": horizon, "discount_rate_per_month": discount_rate,
-             "margin": margin, "time_unit": unit.canonical, "observation_period_end": end}
+    model = {
+        "bgnbd": bgf,
+        "gamma_gamma": ggf,
+        "horizon_months": horizon,
+        "discount_rate_per_month": discount_rate,
+        "margin": margin,
+        "time_unit": unit.canonical,
+        "observation_period_end": end,
+    }
     return columns, model

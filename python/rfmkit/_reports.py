@@ -59,8 +59,10 @@ def segment_summary(table: Any, by: str = "segment") -> Any:
     group_column = frame.column(by, "by")
     values = {name: numbers(frame, name, name) for name in SUMMARY_METRICS}
     groups = group_column.values.to_pandas() if group_column.frontend == "polars" else group_column.values
-    groups = pd.Series(np.asarray(groups) if not isinstance(groups.dtype, pd.CategoricalDtype) else groups.array, name=by)
-    data = pd.DataFrame({name: column for name, column in values.items()})
+    groups = pd.Series(
+        np.asarray(groups) if not isinstance(groups.dtype, pd.CategoricalDtype) else groups.array, name=by
+    )
+    data = pd.DataFrame(dict(values.items()))
     data[by] = groups.array
     grouped = data.groupby(by, observed=False, sort=True, dropna=False)
     out = pd.DataFrame({"customers": grouped.size()})
@@ -134,10 +136,10 @@ class Migration:
     customers: pd.DataFrame
     earlier: str
     later: str
-    quality: dict = field(default_factory=dict)
+    quality: dict[str, Any] = field(default_factory=dict)
 
 
-def _rfm_table(data: Any, as_of: Any, rfm_options: dict) -> pd.DataFrame:
+def _rfm_table(data: Any, as_of: Any, rfm_options: dict[str, Any]) -> pd.DataFrame:
     """`rfmkit.rfm` as pandas, its DataQualityWarnings held back (the caller reports them)."""
     from rfmkit._rfm import rfm
 
@@ -148,14 +150,20 @@ def _rfm_table(data: Any, as_of: Any, rfm_options: dict) -> pd.DataFrame:
     for w in others:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if hasattr(table, "to_pandas"):
-        info = table.attrs["rfmkit"]  # type: ignore[attr-defined]
+        info = table.attrs["rfmkit"]
         table = table.to_pandas().set_index(rfm_options["customer"])
         table.attrs["rfmkit"] = info
     return table
 
 
 def _snapshot(
-    data: Any, as_of: Any, rfm_options: dict, score_options: dict, scheme: Any, lang: str, split: Any
+    data: Any,
+    as_of: Any,
+    rfm_options: dict[str, Any],
+    score_options: dict[str, Any],
+    scheme: Any,
+    lang: str,
+    split: Any,
 ) -> tuple[pd.Series, pd.DataFrame, list[str]]:
     """The segment of each customer at `as_of`, the RFM table and the scheme's labels."""
     table = _rfm_table(data, as_of, rfm_options)
@@ -250,8 +258,16 @@ def migration(
     if not stamps[0] < stamps[1]:
         raise InvalidParameterError(f"as_of=({as_of[0]!r}, {as_of[1]!r}): the first date must be before the second")
     rfm_options = dict(
-        customer=customer, date=date, amount=amount, order=order, window=window, zero=zero, returns=returns,
-        invalid=invalid, date_format=date_format, dayfirst=dayfirst,
+        customer=customer,
+        date=date,
+        amount=amount,
+        order=order,
+        window=window,
+        zero=zero,
+        returns=returns,
+        invalid=invalid,
+        date_format=date_format,
+        dayfirst=dayfirst,
     )
     score_options = dict(bins=bins, method=method, thresholds=thresholds, weights=weights)
     before, earlier_table, labels = _snapshot(data, as_of[0], rfm_options, score_options, scheme, lang, split)
@@ -270,13 +286,17 @@ def migration(
                 invalid_drops[reason] = invalid_drops.get(reason, 0) + count
     if invalid_drops:
         detail = ", ".join(f"{count} {reason}" for reason, count in invalid_drops.items())
-        warnings.warn(f"rfmkit.migration dropped rows ({detail}, summed over the RFM tables); the counts are in result.quality", DataQualityWarning, stacklevel=2)
+        warnings.warn(
+            f"rfmkit.migration dropped rows ({detail}, summed over the RFM tables); the counts are in result.quality",
+            DataQualityWarning,
+            stacklevel=2,
+        )
     if lang == "zh":
         new_label, inactive_label = "新客户(期初无)", "不活跃(窗口外)"
     else:
         new_label, inactive_label = "new", "inactive"
-    rows = labels + [inactive_label, new_label]
-    columns = labels + [inactive_label]
+    rows = [*labels, inactive_label, new_label]
+    columns = [*labels, inactive_label]
     ids = history.index
     # Whole days between the two dates (rfm takes dates only): a first purchase more than
     # that many days before `later` (its tenure) is before `earlier`.
@@ -292,7 +312,9 @@ def migration(
         },
         index=ids,
     )
-    counts = pd.crosstab(customers["earlier"], customers["later"], dropna=False).reindex(index=rows, columns=columns, fill_value=0)
+    counts = pd.crosstab(customers["earlier"], customers["later"], dropna=False).reindex(
+        index=rows, columns=columns, fill_value=0
+    )
     counts.index.name, counts.columns.name = "earlier", "later"
     counts = counts.astype(np.int64)
     totals = counts.sum(axis=1)

@@ -164,8 +164,19 @@ def rfm(
         from rfmkit import _aggregate
 
         return _aggregate.rfm_of_source(
-            data, customer=customer, date=date, amount=amount, order=order, as_of=as_of, window=window, zero=zero,
-            returns=returns, invalid=invalid, date_format=date_format, dayfirst=dayfirst, progress=progress,
+            data,
+            customer=customer,
+            date=date,
+            amount=amount,
+            order=order,
+            as_of=as_of,
+            window=window,
+            zero=zero,
+            returns=returns,
+            invalid=invalid,
+            date_format=date_format,
+            dayfirst=dayfirst,
+            progress=progress,
         )
     window_days = _window_days(window)
     # Integer and text ids (without orders) go to the core as they are, hashed there;
@@ -200,7 +211,9 @@ def rfm(
     return _frame.build(prepared, result["customer"], columns, info)
 
 
-def table_columns(result: dict, info: dict, window_days: int | None, first_purchase: Any, last_purchase: Any) -> dict:
+def table_columns(
+    result: dict[str, Any], info: dict[str, Any], window_days: int | None, first_purchase: Any, last_purchase: Any
+) -> dict[str, Any]:
     """The columns of the RFM table from the core's result (and its first and last
     purchases in the input's type); records `as_of` and `window` in the accounting `info`."""
     day = result["as_of_day"]

@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rfmkit import _core
-from rfmkit import _frame
+from rfmkit import _core, _frame
 from rfmkit.exceptions import DtypeError, InvalidParameterError
 
 METRICS = ("recency", "frequency", "monetary")
@@ -71,7 +70,7 @@ def categorical(codes: np.ndarray, labels: Sequence[str], frontend: str, ordered
         pl = _polars()
         values = np.asarray(labels, dtype=object)[codes] if len(codes) else np.array([], dtype=object)
         return pl.Series(values, dtype=pl.String).cast(pl.Enum(list(labels)))
-    return pd.Categorical.from_codes(codes, categories=list(labels), ordered=ordered)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(list(labels)), ordered=ordered)
 
 
 def with_columns(frame: _frame.Frame, columns: dict[str, Any], info: dict[str, Any]) -> Any:
@@ -84,7 +83,7 @@ def with_columns(frame: _frame.Frame, columns: dict[str, Any], info: dict[str, A
     if frame.frontend == "polars":
         pl = _polars()
         out = table.with_columns([pl.Series(name, values) for name, values in columns.items()])
-        out.attrs = attrs  # type: ignore[attr-defined]
+        out.attrs = attrs
         return out
     # one concat instead of a setitem per column: pandas copies every array it sets,
     # while concat of the new arrays is lazy (copy-on-write); replaced columns move last
@@ -133,7 +132,7 @@ def number(value: Any, what: str) -> float:
     return float(value)
 
 
-def check_keys(mapping: Mapping, names: Sequence[str], what: str) -> None:
+def check_keys(mapping: Mapping[str, Any], names: Sequence[str], what: str) -> None:
     """`InvalidParameterError` unless `mapping` has exactly the keys `names`."""
     unknown = [key for key in mapping if key not in names]
     missing = [name for name in names if name not in mapping]

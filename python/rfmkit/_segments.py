@@ -75,7 +75,7 @@ def split_values(columns: Mapping[str, np.ndarray], split: Any) -> dict[str, flo
         if split not in ("mean", "median"):
             raise InvalidParameterError(
                 f"split={split!r} is not one of 'mean', 'median' or a mapping of numbers such as "
-                + "{" + ", ".join(f"{name!r}: ..." for name in names) + "}"
+                "{" + ", ".join(f"{name!r}: ..." for name in names) + "}"
             )
         # The mean of the exactly rounded sum: independent of the row order (and the same
         # on a cluster, whose partitions' exact partial sums add up to it).
@@ -129,13 +129,18 @@ def classic8_segments(
     ['重要价值客户', '重要挽留客户', '一般挽留客户']
     """
     lang = check_lang(lang)
-    columns = {name: np.ascontiguousarray(values, dtype=np.float64) for name, values in zip(METRICS, (recency, frequency, monetary))}
+    columns = {
+        name: np.ascontiguousarray(values, dtype=np.float64)
+        for name, values in zip(METRICS, (recency, frequency, monetary))
+    }
     for name, values in columns.items():
         if values.ndim != 1:
             raise InvalidParameterError(f"{name} must be one-dimensional, got shape {values.shape}")
     at = split_values(columns, split)
-    codes = _core.classic8(columns["recency"], columns["frequency"], columns["monetary"], (at["recency"], at["frequency"], at["monetary"]))
-    return pd.Categorical.from_codes(codes, categories=labels("classic8", lang), ordered=True)
+    codes = _core.classic8(
+        columns["recency"], columns["frequency"], columns["monetary"], (at["recency"], at["frequency"], at["monetary"])
+    )
+    return pd.Categorical.from_codes(codes, categories=pd.Index(labels("classic8", lang)), ordered=True)
 
 
 # --------------------------------------------------------------------------- custom schemes
@@ -246,7 +251,9 @@ class SegmentScheme:
     ['贵宾', '大额客户', '近期客户', '其他']
     """
 
-    def __init__(self, rules: Sequence[tuple[Any, Mapping[str, Any]]], *, other: Any = ("other", "其他"), bins: int = 5):
+    def __init__(
+        self, rules: Sequence[tuple[Any, Mapping[str, Any]]], *, other: Any = ("other", "其他"), bins: int = 5
+    ):
         from rfmkit._scores import check_bins
 
         self.bins = check_bins(bins)
@@ -275,14 +282,20 @@ class SegmentScheme:
         other_en, other_zh = _label(other, "other")
         self.other = self._label_index(other_en, other_zh, "other")
         analysis = _core.analyze_scheme(self._variables(), self.rules, self.labels_en, self.other)
-        self.overlaps_: list[tuple[int, int]] = [tuple(pair) for pair in analysis["overlaps"]]  # type: ignore[misc]
+        self.overlaps_: list[tuple[int, int]] = [(int(a), int(b)) for a, b in analysis["overlaps"]]
         self.unreachable_: list[int] = list(analysis["unreachable"])
         self.uncovered_: bool = bool(analysis["uncovered"])
         notes = []
         if self.unreachable_:
-            notes.append("unreachable (every row they match is taken by an earlier rule): " + ", ".join(self._describe(i) for i in self.unreachable_))
+            notes.append(
+                "unreachable (every row they match is taken by an earlier rule): "
+                + ", ".join(self._describe(i) for i in self.unreachable_)
+            )
         if self.overlaps_:
-            notes.append("overlapping (the earlier rule wins): " + ", ".join(f"{self._describe(i)} and {self._describe(j)}" for i, j in self.overlaps_))
+            notes.append(
+                "overlapping (the earlier rule wins): "
+                + ", ".join(f"{self._describe(i)} and {self._describe(j)}" for i, j in self.overlaps_)
+            )
         if notes:
             warnings.warn("SegmentScheme rules " + "; ".join(notes), UserWarning, stacklevel=2)
 
@@ -293,7 +306,9 @@ class SegmentScheme:
                 raise SchemeError(f"{where}: {en!r} is already named {self.labels_zh[index]!r} in Chinese, not {zh!r}")
             return index
         if zh in self.labels_zh:
-            raise SchemeError(f"{where}: the Chinese name {zh!r} already belongs to {self.labels_en[self.labels_zh.index(zh)]!r}")
+            raise SchemeError(
+                f"{where}: the Chinese name {zh!r} already belongs to {self.labels_en[self.labels_zh.index(zh)]!r}"
+            )
         self.labels_en.append(en)
         self.labels_zh.append(zh)
         return len(self.labels_en) - 1
@@ -332,7 +347,9 @@ class SegmentScheme:
 # --------------------------------------------------------------------------- segment
 
 
-def segment(table: Any, scheme: Any = "rfm11", *, lang: str = "en", split: Any = "mean", bins: int | None = None) -> Any:
+def segment(
+    table: Any, scheme: Any = "rfm11", *, lang: str = "en", split: Any = "mean", bins: int | None = None
+) -> Any:
     """Rule-based segments of an RFM table, as an ordered categorical ``segment`` column.
 
     Parameters
@@ -416,7 +433,12 @@ def segment(table: Any, scheme: Any = "rfm11", *, lang: str = "en", split: Any =
     elif scheme == "classic8":
         columns = {name: numbers(frame, name, name) for name in METRICS}
         at = split_values(columns, split)
-        codes = _core.classic8(columns["recency"], columns["frequency"], columns["monetary"], (at["recency"], at["frequency"], at["monetary"]))
+        codes = _core.classic8(
+            columns["recency"],
+            columns["frequency"],
+            columns["monetary"],
+            (at["recency"], at["frequency"], at["monetary"]),
+        )
         names = labels("classic8", lang)
         info = {"scheme": "classic8", "split": at}
     else:
@@ -459,7 +481,9 @@ def value_matrix(table: Any, *, split: Any = "mean", lang: str = "en") -> Any:
     frame = table_frame(table)
     columns = {name: numbers(frame, name, name) for name in ("frequency", "avg_order_value")}
     at = split_values(columns, split)
-    codes = _core.value_matrix(columns["frequency"], columns["avg_order_value"], (at["frequency"], at["avg_order_value"]))
+    codes = _core.value_matrix(
+        columns["frequency"], columns["avg_order_value"], (at["frequency"], at["avg_order_value"])
+    )
     quadrant = categorical(codes, labels("value_matrix", lang), frame.frontend)
     return with_columns(frame, {"quadrant": quadrant}, {"value_matrix": {"split": at}})
 
@@ -519,7 +543,9 @@ def value_tiers(
     else:
         names = [str(label) for label in labels]
         if len(names) != len(cut_values) + 1 or len(set(names)) != len(names):
-            raise InvalidParameterError(f"labels= needs {len(cut_values) + 1} distinct names for {len(cut_values)} cuts, got {list(labels)!r}")
+            raise InvalidParameterError(
+                f"labels= needs {len(cut_values) + 1} distinct names for {len(cut_values)} cuts, got {list(labels)!r}"
+            )
     if not isinstance(by, str):
         raise InvalidParameterError(f"by= must be a column name, got {by!r}")
     frame = table_frame(table)

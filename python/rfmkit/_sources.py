@@ -54,8 +54,16 @@ class Scan:
     encoding: str | None = None
 
     def __repr__(self) -> str:
-        options = {k: v for k, v in (("sep", self.sep), ("decimal", self.decimal), ("thousands", self.thousands),
-                                     ("encoding", self.encoding)) if v not in (None, ".")}
+        options = {
+            k: v
+            for k, v in (
+                ("sep", self.sep),
+                ("decimal", self.decimal),
+                ("thousands", self.thousands),
+                ("encoding", self.encoding),
+            )
+            if v not in (None, ".")
+        }
         shown = "".join(f", {k}={v!r}" for k, v in options.items())
         return f"rfmkit.scan_transactions({self.path!r}{shown})"
 
@@ -153,7 +161,7 @@ def _is_lazyframe(data: Any) -> bool:
 
 
 def _arrow_kind(data: Any) -> str | None:
-    """"batch", "reader" or "dataset" for those pyarrow objects, else None."""
+    """ "batch", "reader" or "dataset" for those pyarrow objects, else None."""
     for cls in type(data).__mro__:
         if cls.__module__ == "pyarrow.lib" and cls.__name__ == "RecordBatch":
             return "batch"
@@ -321,7 +329,9 @@ def open_source(
 
 def _roles(columns: dict[str, str]) -> dict[str, str]:
     if not isinstance(columns, Mapping) or not columns:
-        raise InvalidParameterError(f"columns must map roles to column names, e.g. {{'customer': 'id'}}, got {columns!r}")
+        raise InvalidParameterError(
+            f"columns must map roles to column names, e.g. {{'customer': 'id'}}, got {columns!r}"
+        )
     for role, name in columns.items():
         if not isinstance(name, str):
             raise InvalidParameterError(f"{role}= must be a column name (a string), got {name!r}")
@@ -393,8 +403,9 @@ def _open_dataset(dataset: Any, roles: dict[str, str]) -> Source:
     description = "a dataset"
     if isinstance(dataset, ds.FileSystemDataset):
         description += f" of {len(dataset.files)} file" + ("s" if len(dataset.files) != 1 else "")
-    return Source(_select_schema(dataset.schema, names), total, True, description,
-                  lambda wanted: _scan(dataset, wanted))
+    return Source(
+        _select_schema(dataset.schema, names), total, True, description, lambda wanted: _scan(dataset, wanted)
+    )
 
 
 def _scan(dataset: Any, columns: list[str]) -> Iterator[Any]:
@@ -404,8 +415,9 @@ def _scan(dataset: Any, columns: list[str]) -> Iterator[Any]:
     options = {}
     if isinstance(dataset, ds.FileSystemDataset) and isinstance(dataset.format, ds.ParquetFileFormat):
         options["fragment_scan_options"] = ds.ParquetFragmentScanOptions(pre_buffer=False)
-    return dataset.to_batches(columns=columns, batch_size=BATCH_ROWS, batch_readahead=_READAHEAD,
-                              fragment_readahead=_READAHEAD, **options)
+    return dataset.to_batches(
+        columns=columns, batch_size=BATCH_ROWS, batch_readahead=_READAHEAD, fragment_readahead=_READAHEAD, **options
+    )
 
 
 def _open_batches(data: Iterable[Any], roles: dict[str, str], description: str, *, rereadable: bool) -> Source:
@@ -509,8 +521,10 @@ def _expand(data: Any) -> tuple[list[Path], str]:
         path = Path(text)
         if path.is_dir():
             found = sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and not any(part.startswith(_NOT_DATA) for part in p.relative_to(path).parts)
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and not any(part.startswith(_NOT_DATA) for part in p.relative_to(path).parts)
                 and p.suffix.lower() in _files.PARQUET_SUFFIXES + _files.CSV_SUFFIXES + _files.EXCEL_SUFFIXES
             )
             if not found:

@@ -12,8 +12,9 @@ import json
 import sys
 import traceback
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -32,12 +33,19 @@ MANIFEST = "rfmkit-manifest.json"
 def _read(args: argparse.Namespace) -> Any:
     """The transactions of INPUT, only the named columns, by the one reader."""
     return rfmkit.read_transactions(
-        args.input, customer=args.customer, date=args.date, amount=args.amount, order=args.order,
-        sep=args.sep, decimal=args.decimal, thousands=args.thousands, encoding=args.encoding,
+        args.input,
+        customer=args.customer,
+        date=args.date,
+        amount=args.amount,
+        order=args.order,
+        sep=args.sep,
+        decimal=args.decimal,
+        thousands=args.thousands,
+        encoding=args.encoding,
     )
 
 
-def _date_options(args: argparse.Namespace) -> dict:
+def _date_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"date_format": args.date_format, "dayfirst": args.dayfirst}
 
 
@@ -78,7 +86,8 @@ def _finish_folder(out: Path, written: list[Path], earlier: list[str]) -> list[s
     names = [path.name for path in written]
     # only plain file names of this folder: a manifest never reaches outside it
     stale = [
-        name for name in earlier
+        name
+        for name in earlier
         if name not in names and name != MANIFEST and Path(name).name == name and (out / name).is_file()
     ]
     for name in stale:
@@ -88,14 +97,14 @@ def _finish_folder(out: Path, written: list[Path], earlier: list[str]) -> list[s
     return stale
 
 
-def _quality_lines(info: dict) -> list[str]:
+def _quality_lines(info: dict[str, Any]) -> list[str]:
     lines = [f"rows in: {info['rows_in']:,}   used: {info['rows_used']:,}"]
     for reason, count in info["dropped"].items():
         lines.append(f"  dropped {reason}: {count:,}")
     return lines
 
 
-def _accounting(info: dict, data: Any = None) -> str:
+def _accounting(info: dict[str, Any], data: Any = None) -> str:
     """One line: rows read, used and dropped by reason (every run ends with it)."""
     example = amount_example(data)
     parts = []
@@ -114,16 +123,16 @@ def _customers(n: int) -> str:
     return f"{n:,} customer" + ("" if n == 1 else "s")
 
 
-def _require_rows(info: dict, data: Any, args: argparse.Namespace) -> None:
+def _require_rows(info: dict[str, Any], data: Any, args: argparse.Namespace) -> None:
     """A run that used no row is a failure, not an empty table: it says why."""
     if info["rows_used"] > 0:
         return
     if info["rows_in"] == 0:
         raise CliError(f"{Path(args.input).name} has a header but no rows: there is nothing to analyse")
-    reason, count = max(info["dropped"].items(), key=lambda item: item[1])
+    reason, _count = max(info["dropped"].items(), key=lambda item: item[1])
     hints = {
         "invalid_amount": "amounts are not numbers in --decimal {decimal!r} notation{example}: pass the file's "
-                          "notation, e.g. --decimal , --thousands . for 1.234,50 (or --thousands , for 1,234.50)",
+        "notation, e.g. --decimal , --thousands . for 1.234,50 (or --thousands , for 1,234.50)",
         "unparseable_date": "dates do not read as dates: pass --date-format (e.g. %d.%m.%Y)",
         "date_out_of_range": "dates fall outside 1900..2100: check --date-format (e.g. excel, unix)",
         "missing_customer": "the customer column is empty: check --customer",
@@ -137,7 +146,9 @@ def _require_rows(info: dict, data: Any, args: argparse.Namespace) -> None:
         decimal=args.decimal, example=f" (e.g. {example!r})" if example else ""
     )
     detail = ", ".join(f"{n:,} {r}" for r, n in info["dropped"].items())
-    raise CliError(f"no usable row in {Path(args.input).name}: {info['rows_in']:,} read, all dropped ({detail}); {hint}")
+    raise CliError(
+        f"no usable row in {Path(args.input).name}: {info['rows_in']:,} read, all dropped ({detail}); {hint}"
+    )
 
 
 def _headline(table: pd.DataFrame) -> list[str]:
@@ -149,14 +160,16 @@ def _headline(table: pd.DataFrame) -> list[str]:
         f"customers: {n:,}",
         f"revenue: {table['monetary'].sum():,.2f}",
         f"repeat customers: {kpis['repeat_purchase_rate']:.1%}",
-        f"median recency: {table['recency'].median():.0f} days   median frequency: "
-        f"{table['frequency'].median():.0f}   median monetary: {table['monetary'].median():,.2f}",
+        (
+            f"median recency: {table['recency'].median():.0f} days   median frequency: "
+            f"{table['frequency'].median():.0f}   median monetary: {table['monetary'].median():,.2f}"
+        ),
         f"revenue share of the top 20% of customers: {kpis['top20_revenue_share']:.1%}",
     ]
 
 
-def _analysis_options(args: argparse.Namespace) -> dict:
-    k: object = args.k
+def _analysis_options(args: argparse.Namespace) -> dict[str, Any]:
+    k: Any = args.k
     if k == "auto":
         pass
     elif k in ("none", "0"):
@@ -177,7 +190,7 @@ def _analysis_options(args: argparse.Namespace) -> dict:
     }
 
 
-def _save_report(report: "rfmkit.Report", out: Path) -> list[Path]:
+def _save_report(report: rfmkit.Report, out: Path) -> list[Path]:
     """The report's files in `out`: tables as Parquet and CSV, a PNG dashboard, an HTML page."""
     out.mkdir(parents=True, exist_ok=True)
     paths = report.to_csv(out)
@@ -196,23 +209,31 @@ def _save_report(report: "rfmkit.Report", out: Path) -> list[Path]:
             figure = report.plot()
             figure.savefig(out / "dashboard.png", dpi=100)
         if any(issubclass(w.category, plot.PlotFontWarning) for w in caught):
-            print("rfmkit: warning: no font with Chinese glyphs is installed, so dashboard.png has English "
-                  "labels (Debian/Ubuntu: apt install fonts-noto-cjk)", file=sys.stderr)
+            print(
+                "rfmkit: warning: no font with Chinese glyphs is installed, so dashboard.png has English "
+                "labels (Debian/Ubuntu: apt install fonts-noto-cjk)",
+                file=sys.stderr,
+            )
         plot._pyplot().close(figure)
         paths.append(out / "dashboard.png")
     except ImportError:
-        print("rfmkit: warning: matplotlib is not installed, so no dashboard.png: pip install 'rfmkit[plot]'",
-              file=sys.stderr)
+        print(
+            "rfmkit: warning: matplotlib is not installed, so no dashboard.png: pip install 'rfmkit[plot]'",
+            file=sys.stderr,
+        )
     report.to_html(out / "report.html")
     paths.append(out / "report.html")
     return paths
 
 
-def _print_report(report: "rfmkit.Report") -> None:
+def _print_report(report: rfmkit.Report) -> None:
     with pd.option_context("display.width", 140, "display.max_columns", 30):
         print("\nsegments:")
-        print(report.segments[["customers", "customer_share", "revenue_share", "recency_mean",
-                               "frequency_mean", "monetary_mean"]].to_string())
+        print(
+            report.segments[
+                ["customers", "customer_share", "revenue_share", "recency_mean", "frequency_mean", "monetary_mean"]
+            ].to_string()
+        )
         if report.clusters is not None:
             print("\nclusters:")
             name = "name_zh" if report.settings.get("lang") == "zh" else "name_en"
@@ -221,8 +242,10 @@ def _print_report(report: "rfmkit.Report") -> None:
             print("\nsegments vs clusters: " + ", ".join(f"{k} {v:.3f}" for k, v in report.comparison.scores().items()))
         if "clv" in report.customers.columns:
             horizon = report.clv_model["horizon_months"]
-            print(f"\nexpected {horizon}-month CLV: total {report.customers['clv'].sum():,.2f}, "
-                  f"median {report.customers['clv'].median():,.2f} per customer")
+            print(
+                f"\nexpected {horizon}-month CLV: total {report.customers['clv'].sum():,.2f}, "
+                f"median {report.customers['clv'].median():,.2f} per customer"
+            )
         for note in report.notes:
             print(f"note: {note}")
 
@@ -234,9 +257,18 @@ def _analyze(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         report = rfmkit.analyze(
-            data, customer=args.customer, date=args.date, amount=args.amount, order=args.order,
-            as_of=args.as_of, window=args.window, zero=args.zero, returns=args.returns, invalid=args.invalid,
-            **_date_options(args), **_analysis_options(args),
+            data,
+            customer=args.customer,
+            date=args.date,
+            amount=args.amount,
+            order=args.order,
+            as_of=args.as_of,
+            window=args.window,
+            zero=args.zero,
+            returns=args.returns,
+            invalid=args.invalid,
+            **_date_options(args),
+            **_analysis_options(args),
         )
     info = report.customers.attrs["rfmkit"]
     _require_rows(info, data, args)
@@ -273,7 +305,11 @@ def _demo(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         report = rfmkit.analyze(
-            data, customer="customer_id", date="ordered_at", amount="amount", order="order_id",
+            data,
+            customer="customer_id",
+            date="ordered_at",
+            amount="amount",
+            order="order_id",
             **_analysis_options(args),
         )
     _print_report(report)
@@ -331,12 +367,21 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = commands.add_parser(
         "analyze", parents=[common], help="the whole analysis of a CSV or Parquet file, written as files to --out"
     )
-    analyze.add_argument("input", help="transactions: .csv, .tsv, .txt (or .gz), .parquet or .xlsx (needs rfmkit[excel])")
-    analyze.add_argument("--out", required=True, help="output folder (created): tables as .parquet and .csv, "
-                         "dashboard.png, report.html, and rfmkit-manifest.json (a later run into the same folder "
-                         "removes the files of this one that it does not write again)")
-    analyze.add_argument("--overwrite", action="store_true",
-                         help="write into an --out folder that holds other files (never needed for rfmkit's own)")
+    analyze.add_argument(
+        "input", help="transactions: .csv, .tsv, .txt (or .gz), .parquet or .xlsx (needs rfmkit[excel])"
+    )
+    analyze.add_argument(
+        "--out",
+        required=True,
+        help="output folder (created): tables as .parquet and .csv, "
+        "dashboard.png, report.html, and rfmkit-manifest.json (a later run into the same folder "
+        "removes the files of this one that it does not write again)",
+    )
+    analyze.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into an --out folder that holds other files (never needed for rfmkit's own)",
+    )
     _input_arguments(analyze)
     analyze.add_argument("--seed", type=int, default=0, help="seed of the clustering")
     _analysis_arguments(analyze)
@@ -352,42 +397,67 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _input_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--customer", required=True, help="customer id column (read as text, e.g. 00017)")
-    parser.add_argument("--date", required=True,
-                        help="date column: text is read with one format for the whole column (see --date-format)")
+    parser.add_argument(
+        "--date",
+        required=True,
+        help="date column: text is read with one format for the whole column (see --date-format)",
+    )
     parser.add_argument("--amount", required=True, help="amount column")
     parser.add_argument("--order", help="order id column: order lines count as one purchase")
     parser.add_argument("--as-of", dest="as_of", help="observation date, exclusive (default: day after the last row)")
     parser.add_argument("--window", type=int, help="only the last WINDOW days before --as-of count")
-    parser.add_argument("--zero", choices=("drop", "keep"), default=None,
-                        help="zero amounts; default: each step's own (the RFM table drops them, "
-                             "the BTYD summary of the CLV step keeps them as purchases)")
+    parser.add_argument(
+        "--zero",
+        choices=("drop", "keep"),
+        default=None,
+        help="zero amounts; default: each step's own (the RFM table drops them, "
+        "the BTYD summary of the CLV step keeps them as purchases)",
+    )
     parser.add_argument("--returns", choices=("net", "drop", "raise"), default="net")
     parser.add_argument("--invalid", choices=("drop", "raise"), default="drop")
     reading = parser.add_argument_group("reading the file")
-    reading.add_argument("--sep", help="field separator of a text file (default: TAB for .tsv, else the one "
-                         "of , ; TAB | that splits the header most)")
+    reading.add_argument(
+        "--sep",
+        help="field separator of a text file (default: TAB for .tsv, else the one "
+        "of , ; TAB | that splits the header most)",
+    )
     reading.add_argument("--decimal", default=".", help="decimal mark of the amounts (e.g. ',' for 1.234,50)")
     reading.add_argument("--thousands", help="thousands separator of the amounts (e.g. '.' for 1.234,50)")
-    reading.add_argument("--encoding", help="text encoding (default: UTF-8 with or without BOM, UTF-16 with BOM; "
-                         "e.g. gb18030, gbk, latin-1)")
-    reading.add_argument("--date-format", dest="date_format",
-                         help="how dates are written: a strftime format such as %%Y%%m%%d or %%d/%%m/%%Y, ISO8601, "
-                              "excel (serial days), unix (seconds) or unix_ms; default: inferred from the column "
-                              "(numbers are never read without it)")
+    reading.add_argument(
+        "--encoding",
+        help="text encoding (default: UTF-8 with or without BOM, UTF-16 with BOM; e.g. gb18030, gbk, latin-1)",
+    )
+    reading.add_argument(
+        "--date-format",
+        dest="date_format",
+        help="how dates are written: a strftime format such as %%Y%%m%%d or %%d/%%m/%%Y, ISO8601, "
+        "excel (serial days), unix (seconds) or unix_ms; default: inferred from the column "
+        "(numbers are never read without it)",
+    )
     order_of_day = reading.add_mutually_exclusive_group()
-    order_of_day.add_argument("--dayfirst", dest="dayfirst", action="store_const", const=True, default=None,
-                              help="03/04/2024 is 3 April")
-    order_of_day.add_argument("--monthfirst", dest="dayfirst", action="store_const", const=False,
-                              help="03/04/2024 is 4 March")
+    order_of_day.add_argument(
+        "--dayfirst", dest="dayfirst", action="store_const", const=True, default=None, help="03/04/2024 is 3 April"
+    )
+    order_of_day.add_argument(
+        "--monthfirst", dest="dayfirst", action="store_const", const=False, help="03/04/2024 is 4 March"
+    )
 
 
 def _analysis_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scheme", default="rfm11", choices=("rfm11", "rfm10", "classic8", "value4"),
-                        help="segment scheme (default rfm11)")
+    parser.add_argument(
+        "--scheme",
+        default="rfm11",
+        choices=("rfm11", "rfm10", "classic8", "value4"),
+        help="segment scheme (default rfm11)",
+    )
     parser.add_argument("--k", default="auto", help="clusters: 'auto' (choose k), a number, or 'none'")
     parser.add_argument("--no-clv", dest="no_clv", action="store_true", help="skip the BG/NBD + Gamma-Gamma CLV")
-    parser.add_argument("--margin", type=float, default=1.0,
-                        help="profit share of revenue applied to CLV, above 0 and at most 1 (default 1.0: CLV in revenue)")
+    parser.add_argument(
+        "--margin",
+        type=float,
+        default=1.0,
+        help="profit share of revenue applied to CLV, above 0 and at most 1 (default 1.0: CLV in revenue)",
+    )
     parser.add_argument("--lang", choices=("en", "zh"), default="en", help="labels: English or Chinese")
 
 
@@ -411,7 +481,9 @@ def _one_line(error: Exception) -> str:
     if isinstance(error, (RfmkitError, CliError, ImportError, OSError)):
         text = str(error)
     else:
-        text = f"unexpected {type(error).__name__}: {error} (rerun with --debug for the traceback, and please report it)"
+        text = (
+            f"unexpected {type(error).__name__}: {error} (rerun with --debug for the traceback, and please report it)"
+        )
     return " ".join(text.split())
 
 

@@ -53,25 +53,27 @@ class _Dask(Cluster):
     def is_frame(self, table: Any) -> bool:
         return hasattr(table, "to_delayed") and hasattr(table, "map_partitions") and hasattr(table, "_meta")
 
-    def run_view(self, table: Any, view: str, params: dict, finish: dict, partitions: Any, function: str) -> Result:
+    def run_view(
+        self, table: Any, view: str, params: dict[str, Any], finish: dict[str, Any], partitions: Any, function: str
+    ) -> Result:
         return _run(table, view, params, finish, partitions, function)
 
     def histogram(self, table: Any, column: str) -> tuple[Any, Any]:
         counts = table[column].value_counts(dropna=False).compute()
         return counts.index.to_numpy(dtype="float64", na_value=float("nan")), counts.to_numpy()
 
-    def maximum(self, table: Any, columns: tuple) -> Any:
+    def maximum(self, table: Any, columns: tuple[Any, ...]) -> Any:
         import dask
 
         return max(dask.compute(*[table[c].max() for c in columns]))
 
-    def distinct_counts(self, table: Any, columns: tuple) -> dict[str, int]:
+    def distinct_counts(self, table: Any, columns: tuple[Any, ...]) -> dict[str, int]:
         import dask
 
         used = dask.compute(*[table[c].unique() for c in columns])
         return {c: len(u) for c, u in zip(columns, used)}
 
-    def partial_sums(self, table: Any, columns: tuple) -> list[dict]:
+    def partial_sums(self, table: Any, columns: tuple[Any, ...]) -> list[dict[str, Any]]:
         import dask
 
         parts = [dask.delayed(_distributed.partial_sums)(part, columns) for part in table[list(columns)].to_delayed()]
@@ -93,7 +95,9 @@ segment = _functions["segment"]
 predict = _functions["predict"]
 
 
-def _run(ddf: Any, view: str, params: dict, finish: dict, partitions: int | None, function: str) -> Result:
+def _run(
+    ddf: Any, view: str, params: dict[str, Any], finish: dict[str, Any], partitions: int | None, function: str
+) -> Result:
     import dask
     import dask.dataframe as dd
 
@@ -104,22 +108,29 @@ def _run(ddf: Any, view: str, params: dict, finish: dict, partitions: int | None
     end_found = True
     if _distributed.needs_end(view, params):
         parts = [dask.delayed(_distributed.last_valid_time)([part], params) for part in rows.to_delayed()]
-        latest = [value for value in dask.compute(*parts) if value is not None]
-        end_found = bool(latest)
-        params = _distributed.with_end(view, params, max(latest) if latest else None)
+        ends = [value for value in dask.compute(*parts) if value is not None]
+        end_found = bool(ends)
+        params = _distributed.with_end(view, params, max(ends) if ends else None)
     buckets = partitions or min(rows.npartitions, _distributed.MAX_BUCKETS)
-    states = dask.persist(*[
-        dask.delayed(_distributed.partition_states)([part], view, params, buckets) for part in rows.to_delayed()
-    ])
-    times = [t for t in dask.compute(*[dask.delayed(operator.itemgetter(1))(state) for state in states]) if t is not None]
+    states = dask.persist(
+        *[dask.delayed(_distributed.partition_states)([part], view, params, buckets) for part in rows.to_delayed()]
+    )
+    times = [
+        t for t in dask.compute(*[dask.delayed(operator.itemgetter(1))(state) for state in states]) if t is not None
+    ]
     latest = max(times) if times else None
     empty, base = _distributed.bucket_table([], view, params, finish, latest, like=rows._meta)
     meta = empty.set_index(empty.columns[0])
-    results = list(dask.persist(*[
-        dask.delayed(_bucket)([dask.delayed(_pieces)(state, bucket) for state in states], view, params, finish, latest,
-                              meta)
-        for bucket in range(buckets)
-    ]))
+    results = list(
+        dask.persist(
+            *[
+                dask.delayed(_bucket)(
+                    [dask.delayed(_pieces)(state, bucket) for state in states], view, params, finish, latest, meta
+                )
+                for bucket in range(buckets)
+            ]
+        )
+    )
     del states
     accountings = [a for a in dask.compute(*[dask.delayed(operator.itemgetter(1))(r) for r in results]) if a]
     accounting = _distributed.total_accounting(accountings, function, base=base, end_found=end_found, stacklevel=6)
@@ -127,13 +138,15 @@ def _run(ddf: Any, view: str, params: dict, finish: dict, partitions: int | None
     return Result(table, accounting)
 
 
-def _pieces(state: tuple, bucket: int) -> list[bytes]:
+def _pieces(state: tuple[Any, ...], bucket: int) -> list[bytes]:
     """A partition's piece of `bucket` (of `_distributed.partition_states`), if any."""
     piece = state[0].get(bucket)
     return [] if piece is None else [piece]
 
 
-def _bucket(pieces: list, view: str, params: dict, finish: dict, latest: int | None, meta: Any) -> tuple[Any, dict]:
+def _bucket(
+    pieces: list[Any], view: str, params: dict[str, Any], finish: dict[str, Any], latest: int | None, meta: Any
+) -> tuple[Any, dict[str, Any]]:
     """The single-machine view of one bucket's customers, indexed by customer id (`meta`,
     the table of no customer, when no partition had a piece of it)."""
     pieces = [data for part in pieces for data in part]

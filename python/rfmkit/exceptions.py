@@ -30,16 +30,16 @@ class TimeUnitWarning(UserWarning):
 
 
 __all__ = [
-    "ConvergenceError",
-    "NotFittedError",
-    "TimeUnitWarning",
-    "RfmkitError",
     "ColumnNotFoundError",
+    "ConvergenceError",
+    "DataQualityWarning",
     "DtypeError",
+    "InternalError",
+    "InvalidDataError",
     "InvalidParameterError",
     "InvalidRowError",
+    "NotFittedError",
+    "RfmkitError",
     "SchemeError",
-    "InvalidDataError",
-    "InternalError",
-    "DataQualityWarning",
+    "TimeUnitWarning",
 ]

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import functools
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,14 +23,14 @@ import pandas as pd
 from rfmkit.exceptions import InvalidParameterError
 
 __all__ = [
-    "segments",
-    "rf_heatmap",
-    "cluster_centers",
+    "PlotFontWarning",
     "choose_k",
+    "cluster_centers",
     "clv_distribution",
     "crosstab",
     "migration",
-    "PlotFontWarning",
+    "rf_heatmap",
+    "segments",
 ]
 
 
@@ -86,9 +87,8 @@ def cjk_font() -> str | None:
 
 @functools.lru_cache(maxsize=1)
 def _zh_to_en() -> dict[str, str]:
-    from rfmkit._segments import labels
-
     from rfmkit._cluster import _RANK_WORDS
+    from rfmkit._segments import labels
 
     pairs: dict[str, str] = {}
     for scheme in ("rfm11", "rfm10", "classic8", "value4", "value_matrix", "tiers"):
@@ -170,9 +170,7 @@ def _frame_of(obj: Any, attribute: str) -> pd.DataFrame:
 def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise InvalidParameterError(
-            f"{what} needs the column(s) {missing}; the table has {list(frame.columns)}"
-        )
+        raise InvalidParameterError(f"{what} needs the column(s) {missing}; the table has {list(frame.columns)}")
 
 
 # --------------------------------------------------------------------------- the plots
@@ -209,7 +207,7 @@ def segments(summary: Any, *, ax: Any = None, by: str = "segment") -> Any:
     ax = _axes(ax, (7, 0.45 * len(frame) + 1.5))
     positions = np.arange(len(frame))
     height = 0.4
-    label, font = _cjk_labels(frame.index)
+    label, font = _cjk_labels(list(frame.index))
     ax.barh(positions - height / 2, frame["customer_share"] * 100, height, label="customers %", color="#4c72b0")
     ax.barh(positions + height / 2, frame["revenue_share"] * 100, height, label="revenue %", color="#dd8452")
     ax.set_yticks(positions, [label(i) for i in frame.index])
@@ -249,7 +247,7 @@ def rf_heatmap(table: Any, *, ax: Any = None, value: str = "monetary", agg: str 
     if agg not in ("mean", "median", "sum", "count"):
         raise InvalidParameterError(f"agg={agg!r} is not one of 'mean', 'median', 'sum', 'count'")
     _require(frame, ["r_score", "f_score", value], "plot.rf_heatmap")
-    grid = frame.pivot_table(index="r_score", columns="f_score", values=value, aggfunc=agg, observed=True)
+    grid = frame.pivot_table(index="r_score", columns="f_score", values=value, aggfunc=agg, observed=True)  # type: ignore[call-overload,arg-type,unused-ignore]
     grid = grid.sort_index(ascending=False)
     ax = _axes(ax, (6, 4.5))
     _heatmap(ax, grid, fmt=",.0f", cmap="viridis", label=str, colorbar=f"{agg} {value}")

@@ -66,25 +66,27 @@ class _Spark(Cluster):
     def is_frame(self, table: Any) -> bool:
         return hasattr(table, "schema") and hasattr(table, "mapInArrow")
 
-    def run_view(self, table: Any, view: str, params: dict, finish: dict, partitions: Any, function: str) -> Result:
+    def run_view(
+        self, table: Any, view: str, params: dict[str, Any], finish: dict[str, Any], partitions: Any, function: str
+    ) -> Result:
         return _run(table, view, params, finish, partitions, function)
 
     def histogram(self, table: Any, column: str) -> tuple[Any, Any]:
         counts = table.groupBy(column).count().toPandas()
         return counts[column].to_numpy(dtype="float64", na_value=float("nan")), counts["count"].to_numpy()
 
-    def maximum(self, table: Any, columns: tuple) -> Any:
+    def maximum(self, table: Any, columns: tuple[Any, ...]) -> Any:
         from pyspark.sql import functions as F
 
         return table.agg(F.greatest(*[F.max(c) for c in columns])).collect()[0][0]
 
-    def distinct_counts(self, table: Any, columns: tuple) -> dict[str, int]:
+    def distinct_counts(self, table: Any, columns: tuple[Any, ...]) -> dict[str, int]:
         from pyspark.sql import functions as F
 
         row = table.agg(*[F.countDistinct(c).alias(c) for c in columns]).collect()[0]
         return {c: int(row[c]) for c in columns}
 
-    def partial_sums(self, table: Any, columns: tuple) -> list[dict]:
+    def partial_sums(self, table: Any, columns: tuple[Any, ...]) -> list[dict[str, Any]]:
         def sums(batches: Iterator[Any]) -> Iterator[Any]:
             import pyarrow as pa
 
@@ -138,7 +140,9 @@ segment = _functions["segment"]
 predict = _functions["predict"]
 
 
-def _run(df: Any, view: str, params: dict, finish: dict, partitions: int | None, function: str) -> Result:
+def _run(
+    df: Any, view: str, params: dict[str, Any], finish: dict[str, Any], partitions: int | None, function: str
+) -> Result:
     with _task_errors():
         return _run_view(df, view, params, finish, partitions, function)
 
@@ -154,12 +158,14 @@ def _task_errors() -> Iterator[None]:
     except PythonException as error:
         found = re.search(r"rfmkit\.(?:exceptions\.)?(\w+Error): (.*)", str(error))
         kind = getattr(exceptions, found.group(1), None) if found else None
-        if kind is None or not (isinstance(kind, type) and issubclass(kind, Exception)):
+        if found is None or kind is None or not (isinstance(kind, type) and issubclass(kind, Exception)):
             raise
         raise kind(found.group(2).strip()) from None
 
 
-def _run_view(df: Any, view: str, params: dict, finish: dict, partitions: int | None, function: str) -> Result:
+def _run_view(
+    df: Any, view: str, params: dict[str, Any], finish: dict[str, Any], partitions: int | None, function: str
+) -> Result:
     from pyspark import StorageLevel
     from pyspark.sql import Observation
     from pyspark.sql import functions as F
@@ -180,7 +186,7 @@ def _run_view(df: Any, view: str, params: dict, finish: dict, partitions: int | 
     try:
         latest = states.agg(F.max("latest")).collect()[0][0]
         empty, base = _distributed.bucket_table([], view, params, finish, latest)
-        columns = [(str(name), empty[name].dtype.kind) for name in list(empty.columns)[1:]]
+        columns = [(str(name), str(empty[name].dtype.kind)) for name in list(empty.columns)[1:]]
         types = _OutputTypes(fields[params["customer"]].dataType, fields[params["date"]].dataType)
         # Each bucket to a partition of its own: the bucket column holds a number that
         # Spark's hash partitioning sends to the partition of the bucket's number.
@@ -192,7 +198,8 @@ def _run_view(df: Any, view: str, params: dict, finish: dict, partitions: int | 
         observed = Observation(f"rfmkit-{uuid.uuid4().hex}")
         table = (
             mapped.observe(observed, F.collect_list(ACCOUNTING).alias(ACCOUNTING))
-            .where(F.col(ACCOUNTING).isNull()).drop(ACCOUNTING)
+            .where(F.col(ACCOUNTING).isNull())
+            .drop(ACCOUNTING)
             .persist(StorageLevel.MEMORY_AND_DISK)
         )
         table.count()
@@ -298,7 +305,7 @@ class _OutputTypes:
         ]
 
 
-def _last_valid_mapper(params: dict) -> Any:
+def _last_valid_mapper(params: dict[str, Any]) -> Any:
     def mapper(batches: Iterator[Any]) -> Iterator[Any]:
         import pyarrow as pa
 
@@ -308,7 +315,7 @@ def _last_valid_mapper(params: dict) -> Any:
     return mapper
 
 
-def _states_mapper(view: str, params: dict, buckets: int) -> Any:
+def _states_mapper(view: str, params: dict[str, Any], buckets: int) -> Any:
     keys = _partition_keys(buckets)
 
     def mapper(batches: Iterator[Any]) -> Iterator[Any]:
@@ -317,17 +324,25 @@ def _states_mapper(view: str, params: dict, buckets: int) -> Any:
         pieces, latest = _distributed.partition_states(batches, view, params, buckets)
         for bucket, data in pieces.items():
             # One piece a batch: Arrow binary columns hold up to 2 GiB.
-            yield pa.RecordBatch.from_pydict({
-                "bucket": pa.array([keys[bucket]], pa.int32()),
-                "state": pa.array([data], pa.binary()),
-                "latest": pa.array([latest], pa.int64()),
-            })
+            yield pa.RecordBatch.from_pydict(
+                {
+                    "bucket": pa.array([keys[bucket]], pa.int32()),
+                    "state": pa.array([data], pa.binary()),
+                    "latest": pa.array([latest], pa.int64()),
+                }
+            )
 
     return mapper
 
 
-def _bucket_mapper(view: str, params: dict, finish: dict, latest: int | None, columns: list[tuple[str, str]],
-                   types: _OutputTypes) -> Any:
+def _bucket_mapper(
+    view: str,
+    params: dict[str, Any],
+    finish: dict[str, Any],
+    latest: int | None,
+    columns: list[tuple[str, str]],
+    types: _OutputTypes,
+) -> Any:
     def mapper(batches: Iterator[Any]) -> Iterator[Any]:
         import pyarrow as pa
 

@@ -10,4 +10,4 @@ from rfmkit.clv._models import BetaGeoFitter, GammaGammaFitter
 from rfmkit.clv._summary import calibration_holdout, summary
 from rfmkit.clv._value import historical, simple
 
-__all__ = ["summary", "calibration_holdout", "historical", "simple", "BetaGeoFitter", "GammaGammaFitter"]
+__all__ = ["BetaGeoFitter", "GammaGammaFitter", "calibration_holdout", "historical", "simple", "summary"]

@@ -46,7 +46,8 @@ class _Fitter:
         if not hasattr(self, "params_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call .fit(...) first")
 
-    def _params(self) -> tuple[float, ...]:
+    def _params(self) -> Any:
+        """The parameters in the core's order, as the tuple its functions take."""
         self._require_fitted()
         return tuple(float(self.params_[name]) for name in self._param_names)
 
@@ -152,7 +153,7 @@ class BetaGeoFitter(_Fitter):
         self,
         frequency: Any,
         recency: Any = None,
-        T: Any = None,  # noqa: N803 - lifetimes' name
+        T: Any = None,
         weights: Any = None,
         initial_params: Any = None,
         tol: float = 1e-10,
@@ -253,7 +254,7 @@ class BetaGeoFitter(_Fitter):
         t: Any,
         frequency: Any,
         recency: Any,
-        T: Any,  # noqa: N803
+        T: Any,
     ) -> Any:
         """Expected repeat purchases in the next `t` time units of customers with history
         ``(frequency, recency, T)``: equation (10) of Fader, Hardie & Lee (2005).
@@ -267,12 +268,10 @@ class BetaGeoFitter(_Fitter):
         1.2259
         """
         data = _inputs.broadcast(t=t, frequency=frequency, recency=recency, T=T)
-        out = _core.bgnbd_conditional_expected(
-            self._params(), data["t"], data["frequency"], data["recency"], data["T"]
-        )
+        out = _core.bgnbd_conditional_expected(self._params(), data["t"], data["frequency"], data["recency"], data["T"])
         return _inputs.like(frequency, out, "expected_purchases")
 
-    def predict(self, t: Any, frequency: Any, recency: Any, T: Any) -> Any:  # noqa: N803
+    def predict(self, t: Any, frequency: Any, recency: Any, T: Any) -> Any:
         """Alias of `conditional_expected_number_of_purchases_up_to_time` (as lifetimes).
 
         Examples
@@ -285,7 +284,7 @@ class BetaGeoFitter(_Fitter):
         """
         return self.conditional_expected_number_of_purchases_up_to_time(t, frequency, recency, T)
 
-    def conditional_probability_alive(self, frequency: Any, recency: Any, T: Any) -> Any:  # noqa: N803
+    def conditional_probability_alive(self, frequency: Any, recency: Any, T: Any) -> Any:
         """P(alive) of customers with history ``(frequency, recency, T)``: 1 without a repeat
         purchase, else ``1 / (1 + a/(b+x−1) · ((alpha+T)/(alpha+recency))^(r+x))``.
 
@@ -469,7 +468,7 @@ class GammaGammaFitter(_Fitter):
         transaction_prediction_model: Any,
         frequency: Any,
         recency: Any,
-        T: Any,  # noqa: N803
+        T: Any,
         monetary_value: Any,
         time: int = 12,
         discount_rate: float = 0.01,

@@ -40,8 +40,8 @@ def _stamp_of_ticks(ticks: int | None, ticks_per_day: int) -> str | None:
 
 
 def summary_columns(
-    result: dict, info: dict, *, freq: str, multiplier: float, ticks_per_day: int, with_amount: bool
-) -> dict:
+    result: dict[str, Any], info: dict[str, Any], *, freq: str, multiplier: float, ticks_per_day: int, with_amount: bool
+) -> dict[str, Any]:
     """The columns of the summary from the core's result; records the observation end,
     `freq` and `freq_multiplier` in the accounting `info`."""
     info["observation_period_end"] = _stamp_of_ticks(result["observation_end"], ticks_per_day)
@@ -58,9 +58,15 @@ def summary_columns(
 
 
 def calibration_columns(
-    result: dict, info: dict, *, freq: str, multiplier: float, calibration_end: int, ticks_per_day: int,
+    result: dict[str, Any],
+    info: dict[str, Any],
+    *,
+    freq: str,
+    multiplier: float,
+    calibration_end: int,
+    ticks_per_day: int,
     with_amount: bool,
-) -> dict:
+) -> dict[str, Any]:
     """The columns of the calibration/holdout table from the core's result; records the
     calibration end, `freq` and `freq_multiplier` in the accounting `info`."""
     info["calibration_period_end"] = _stamp_of_ticks(calibration_end, ticks_per_day)
@@ -80,7 +86,7 @@ def calibration_columns(
     return columns
 
 
-def _streamed(data: Any, view: str, parameters: dict, finish: dict, progress: bool) -> Any:
+def _streamed(data: Any, view: str, parameters: dict[str, Any], finish: dict[str, Any], progress: bool) -> Any:
     from rfmkit import _aggregate
 
     return _aggregate.view_of_source(data, view, parameters, finish, progress=progress)
@@ -189,9 +195,16 @@ def summary(
     multiplier = _check_multiplier(freq_multiplier)
     if _sources.is_source(data):
         parameters = dict(
-            customer=customer, date=date, amount=amount, freq=unit.canonical,
-            observation_period_end=observation_period_end, zero=zero, returns=returns, invalid=invalid,
-            date_format=date_format, dayfirst=dayfirst,
+            customer=customer,
+            date=date,
+            amount=amount,
+            freq=unit.canonical,
+            observation_period_end=observation_period_end,
+            zero=zero,
+            returns=returns,
+            invalid=invalid,
+            date_format=date_format,
+            dayfirst=dayfirst,
         )
         finish = dict(freq_multiplier=multiplier, include_first_transaction=include_first_transaction)
         return _streamed(data, "summary", parameters, finish, progress)
@@ -210,18 +223,35 @@ def summary(
     )
     info = _frame.quality(result, "rfmkit.clv.summary", prepared)
     columns = summary_columns(
-        result, info, freq=unit.canonical, multiplier=multiplier, ticks_per_day=prepared.times.ticks_per_day,
+        result,
+        info,
+        freq=unit.canonical,
+        multiplier=multiplier,
+        ticks_per_day=prepared.times.ticks_per_day,
         with_amount=amount is not None,
     )
     return _frame.build(prepared, result["customer"], columns, info)
 
 
-def _prepare(data: Any, customer: str, date: str, amount: str | None, date_format: str | None,
-             dayfirst: bool | None, invalid: str) -> _frame.Prepared:
+def _prepare(
+    data: Any,
+    customer: str,
+    date: str,
+    amount: str | None,
+    date_format: str | None,
+    dayfirst: bool | None,
+    invalid: str,
+) -> _frame.Prepared:
     """The table of a one-shot BTYD view: integer and text ids go to the core as they are."""
     return _frame.prepare(
-        data, customer=customer, date=date, amount=amount, ids_as_they_are=True, date_format=date_format,
-        dayfirst=dayfirst, invalid=invalid,
+        data,
+        customer=customer,
+        date=date,
+        amount=amount,
+        ids_as_they_are=True,
+        date_format=date_format,
+        dayfirst=dayfirst,
+        invalid=invalid,
     )
 
 
@@ -283,14 +313,23 @@ def calibration_holdout(
         raise InvalidParameterError("calibration_period_end is required, e.g. '2024-06-30'")
     if _sources.is_source(data):
         parameters = dict(
-            customer=customer, date=date, amount=amount, freq=unit.canonical,
-            observation_period_end=observation_period_end, calibration_period_end=calibration_period_end, zero=zero,
-            returns=returns, invalid=invalid, date_format=date_format, dayfirst=dayfirst,
+            customer=customer,
+            date=date,
+            amount=amount,
+            freq=unit.canonical,
+            observation_period_end=observation_period_end,
+            calibration_period_end=calibration_period_end,
+            zero=zero,
+            returns=returns,
+            invalid=invalid,
+            date_format=date_format,
+            dayfirst=dayfirst,
         )
         finish = dict(freq_multiplier=multiplier, include_first_transaction=include_first_transaction)
         return _streamed(data, "calibration_holdout", parameters, finish, progress)
     prepared = _prepare(data, customer, date, amount, date_format, dayfirst, invalid)
     cal_ticks, _ = _end_ticks(calibration_period_end, "calibration_period_end", prepared.times)
+    assert cal_ticks is not None  # calibration_period_end is required above
     end_ticks, _ = _end_ticks(observation_period_end, "observation_period_end", prepared.times)
     result = _frame.run_core(
         prepared,
@@ -306,7 +345,12 @@ def calibration_holdout(
     )
     info = _frame.quality(result, "rfmkit.clv.calibration_holdout", prepared)
     columns = calibration_columns(
-        result, info, freq=unit.canonical, multiplier=multiplier, calibration_end=cal_ticks,
-        ticks_per_day=prepared.times.ticks_per_day, with_amount=amount is not None,
+        result,
+        info,
+        freq=unit.canonical,
+        multiplier=multiplier,
+        calibration_end=cal_ticks,
+        ticks_per_day=prepared.times.ticks_per_day,
+        with_amount=amount is not None,
     )
     return _frame.build(prepared, result["customer"], columns, info)

@@ -52,7 +52,7 @@ def _rfm_columns(table: Any, wanted: tuple[str, ...], function: str) -> tuple[di
     return columns, ids, polars
 
 
-def _result(values: np.ndarray, ids: Any, polars: bool, name: str, info: dict) -> Any:
+def _result(values: np.ndarray, ids: Any, polars: bool, name: str, info: dict[str, Any]) -> Any:
     if polars:
         import polars as pl
 
