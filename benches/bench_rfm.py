@@ -468,19 +468,20 @@ def describe(df: pd.DataFrame, label: str) -> None:
 def breakdown(df: pd.DataFrame, repeat: int) -> list[str]:
     """Where rfmkit's time goes: the Python front (private API) against the Rust core."""
     try:
-        from rfmkit import _core, _frame
+        from rfmkit import _core
+        from rfmkit._io import columns as _columns
     except ImportError:
         return ["    (breakdown unavailable: rfmkit internals changed)"]
     try:
-        prepared = _frame.prepare(df, customer=CUSTOMER, date=DATE, amount=AMOUNT, ids_as_they_are=True)
+        prepared = _columns.prepare(df, customer=CUSTOMER, date=DATE, amount=AMOUNT, ids_as_they_are=True)
         policy = {"zero": "drop", "returns": "net", "invalid": "drop"}
         rfm_result = _core.rfm_ids(prepared.table, prepared.raw_ids, as_of_day=None, window=None, **policy)
-        coded = _frame.prepare(df, customer=CUSTOMER, date=DATE, amount=AMOUNT)
+        coded = _columns.prepare(df, customer=CUSTOMER, date=DATE, amount=AMOUNT)
         summary_policy = {"zero": "drop", "returns": "drop", "invalid": "drop"}
         summary_result = _core.summary(
             coded.table, freq="D", observation_end=None, include_first_transaction=False, **summary_policy
         )
-        column = _frame.Column(CUSTOMER, "pandas", df[CUSTOMER])
+        column = _columns.Column(CUSTOMER, "pandas", df[CUSTOMER])
 
         def build() -> Any:
             prepared.customers.first_rows = rfm_result["first_rows"]
@@ -489,14 +490,14 @@ def breakdown(df: pd.DataFrame, repeat: int) -> list[str]:
                 "first_purchase": prepared.times.take(rfm_result["first_row"]),
                 "last_purchase": prepared.times.take(rfm_result["last_row"]),
             }
-            return _frame.build(prepared, rfm_result["customer"], columns, {})
+            return _columns.build(prepared, rfm_result["customer"], columns, {})
 
         calls = {
             "rfmkit.rfm (whole)": lambda: rfm_rfmkit(df, None),
-            "  prepare (all columns)": lambda: _frame.prepare(
+            "  prepare (all columns)": lambda: _columns.prepare(
                 df, customer=CUSTOMER, date=DATE, amount=AMOUNT, ids_as_they_are=True
             ),
-            "    of which the ids": lambda: _frame.raw_ids(column),
+            "    of which the ids": lambda: _columns.raw_ids(column),
             "  _core.rfm_ids (classify, aggregate, finish)": lambda: _core.rfm_ids(
                 prepared.table, prepared.raw_ids, as_of_day=None, window=None, **policy
             ),

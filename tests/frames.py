@@ -327,4 +327,11 @@ def as_pandas_result(out, customer: str) -> pd.DataFrame:
         )
         frame.attrs = attrs
         return frame
+    if type(out).__module__.startswith("pyarrow"):  # pyarrow in, pyarrow out: the ids first
+        import rfmkit
+
+        frame = out.to_pandas().set_index(customer)
+        frame.index.name = None if frame.index.name == customer else frame.index.name
+        frame.attrs["rfmkit"] = rfmkit.quality(out)
+        return frame
     return out

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 import rfmkit
@@ -212,12 +213,15 @@ def flags(options: dict) -> list[str]:
 
 
 def check_table(table: pd.DataFrame, case: Case) -> None:
+    record = rfmkit.quality(table)
+    if isinstance(table, pa.Table):  # read_transactions gives a pyarrow Table: rfm gives one back
+        table = table.to_pandas().set_index(table.column_names[0])
     got = {
         str(customer): (int(row.frequency), round(float(row.monetary), 6), str(pd.Timestamp(row.first_purchase).date()))
         for customer, row in table.iterrows()
     }
     assert got == case.table
-    dropped = {k: v for k, v in table.attrs["rfmkit"]["dropped"].items() if k != "zero_amount"}
+    dropped = {k: v for k, v in record["dropped"].items() if k != "zero_amount"}
     assert dropped == case.dropped
 
 

@@ -41,14 +41,14 @@ EXPECTED = pd.DataFrame(
 )
 
 
-def check(table, ids=None):
+def check(table, ids=None, record=None):
     expected = EXPECTED if ids is None else EXPECTED.set_axis(pd.Index(ids, name="cid", tupleize_cols=False))
     got = table[["recency", "frequency", "monetary", "tenure"]]
     pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True))
     assert got.index.tolist() == expected.index.tolist()
     assert got.index.name == "cid"
     assert list(table.columns) == list(rfmkit._rfm.RFM_COLUMNS)
-    assert table.attrs["rfmkit"]["rows_used"] == 6
+    assert (record or rfmkit.quality(table))["rows_used"] == 6
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,7 @@ def test_float_ids_with_nulls_come_back_as_ints():
     with pytest.warns(rfmkit.DataQualityWarning):
         table = rfmkit.rfm(frame, **COLS)
     assert table.index.dtype == np.int64
-    assert table.attrs["rfmkit"]["dropped"] == {"missing_customer": 1}
+    assert rfmkit.quality(table)["dropped"] == {"missing_customer": 1}
 
 
 @pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
@@ -131,7 +131,7 @@ def test_utc_instants_use_their_own_wall_clock():
     ts = pd.Series(pd.to_datetime(["2024-03-02 04:30", "2024-03-03 12:00"], utc=True)).dt.tz_convert("America/New_York")
     frame = pd.DataFrame({"cid": [1, 2], "ts": ts, "amt": [1.0, 1.0]})
     table = rfmkit.rfm(frame, **COLS)
-    assert table.attrs["rfmkit"]["as_of"] == "2024-03-04"
+    assert rfmkit.quality(table)["as_of"] == "2024-03-04"
     assert table.loc[1, "recency"] == 3
 
 
@@ -156,7 +156,7 @@ def test_polars_in_polars_out():
     assert table["cid"].to_list() == [7, 3, 9]
     assert table["monetary"].to_list() == [11.0, 6.0, 8.0]
     assert table["first_purchase"].dtype == frame["ts"].dtype
-    assert table.attrs["rfmkit"]["rows_in"] == 6
+    assert rfmkit.quality(table)["rows_in"] == 6
     strings = rfmkit.rfm(frame.with_columns(pl.col("cid").cast(pl.String)), **COLS)
     assert strings["cid"].to_list() == ["7", "3", "9"]
     cats = rfmkit.rfm(frame.with_columns(pl.col("cid").cast(pl.String).cast(pl.Categorical)), **COLS)
@@ -165,10 +165,10 @@ def test_polars_in_polars_out():
     assert tz["tenure"].to_list() == [10, 9, 6]
 
 
-def test_pyarrow_table_in_pandas_out():
+def test_pyarrow_table_in_pyarrow_out():
     table = rfmkit.rfm(pa.Table.from_pandas(BASE, preserve_index=False), **COLS)
-    assert isinstance(table, pd.DataFrame)
-    check(table)
+    assert isinstance(table, pa.Table) and table.column_names[0] == "cid"
+    check(table.to_pandas().set_index("cid"), record=rfmkit.quality(table))
 
 
 def test_orders_of_any_type_collapse_lines():
@@ -190,7 +190,7 @@ def test_empty_input_gives_an_empty_typed_table(frontend):
     }[frontend]
     table = rfmkit.rfm(data, **COLS)
     assert len(table) == 0
-    assert table.attrs["rfmkit"] == {"rows_in": 0, "rows_used": 0, "dropped": {}, "as_of": None}
+    assert rfmkit.quality(table) == {"rows_in": 0, "rows_used": 0, "dropped": {}, "as_of": None}
     if frontend == "pandas":
         assert table.dtypes.to_dict() == {
             "recency": np.int64,
@@ -207,7 +207,7 @@ def test_empty_input_gives_an_empty_typed_table(frontend):
 def test_one_row():
     table = rfmkit.rfm(BASE.iloc[:1], **COLS)
     assert table.to_dict("list")["recency"] == [1]
-    assert table.attrs["rfmkit"]["as_of"] == "2024-03-02"
+    assert rfmkit.quality(table)["as_of"] == "2024-03-02"
 
 
 def test_inputs_are_not_mutated():
@@ -240,10 +240,10 @@ def test_columns_of_only_nulls_are_counted_not_rejected(table, reason):
     with pytest.warns(rfmkit.DataQualityWarning):
         result = rfmkit.rfm(table, **COLS)
     assert len(result) == 0
-    assert result.attrs["rfmkit"]["dropped"] == {reason: 2}
+    assert rfmkit.quality(result)["dropped"] == {reason: 2}
     with pytest.warns(rfmkit.DataQualityWarning):
         summary = rfmkit.clv.summary(table, customer="cid", date="ts", amount="amt")
-    assert summary.attrs["rfmkit"]["dropped"] == {reason: 2}
+    assert rfmkit.quality(summary)["dropped"] == {reason: 2}
 
 
 def test_empty_arrow_table_of_date_objects():
@@ -259,14 +259,14 @@ def test_empty_arrow_table_of_date_objects():
     )
     assert pa.types.is_null(table.schema.field("ts").type)
     result = rfmkit.rfm(table, **COLS)
-    assert len(result) == 0 and result.attrs["rfmkit"]["rows_in"] == 0
+    assert len(result) == 0 and rfmkit.quality(result)["rows_in"] == 0
 
 
 @pytest.mark.parametrize("kind", ["string", "large_string", "string_view", "sliced", "pandas_str", "polars"])
 def test_string_ids_in_parallel_chunks_keep_first_appearance_order(kind):
     # Enough rows for the parallel chunks of the encoder; ids that only start in the second
     # half (a new id in a later chunk), ids shared by both halves, long ids, and nulls.
-    from rfmkit import _frame
+    from rfmkit._io import columns as _columns
 
     n = 300_000
     rows = np.arange(n)
@@ -282,12 +282,12 @@ def test_string_ids_in_parallel_chunks_keep_first_appearance_order(kind):
     if kind == "sliced":
         array = pa.array(np.concatenate([["pad", None], labels]), type=pa.string()).slice(2)
     if kind == "pandas_str":
-        column = _frame.Column("cid", "pandas", pd.Series(labels, dtype="str"))
+        column = _columns.Column("cid", "pandas", pd.Series(labels, dtype="str"))
     elif kind == "polars":
-        column = _frame.Column("cid", "polars", pl.Series("cid", array))
+        column = _columns.Column("cid", "polars", pl.Series("cid", array))
     else:
-        column = _frame.Column("cid", "arrow", pa.chunked_array([array]))
-    codes = _frame.factorize(column)
+        column = _columns.Column("cid", "arrow", pa.chunked_array([array]))
+    codes = _columns.factorize(column)
     np.testing.assert_array_equal(codes.codes, expected_codes)
     first = pd.Series(expected_codes).drop_duplicates()
     first = first[first >= 0]
@@ -345,6 +345,6 @@ def test_empty_text_ids_are_missing_customers(convert):
     )
     table = rfmkit.rfm(frame, customer="c", date="d", amount="a")
     assert table.index.tolist() == ["a"]
-    assert table.attrs["rfmkit"]["dropped"] == {"missing_customer": 2}
+    assert rfmkit.quality(table)["dropped"] == {"missing_customer": 2}
     with pytest.raises(rfmkit.InvalidRowError, match="row 1"):
         rfmkit.rfm(frame, customer="c", date="d", amount="a", invalid="raise")

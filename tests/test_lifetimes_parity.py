@@ -160,7 +160,7 @@ def test_summary_matches_lifetimes(data):
     )
     assert list(got.columns) == summary_columns(with_amount)
     assert_frames_close(got, want)
-    info = got.attrs["rfmkit"]
+    info = rfmkit.quality(got)
     assert info["rows_in"] == len(df) == info["rows_used"] + sum(info["dropped"].values())
     assert set(info["dropped"]) <= {"after_observation_end"}
 
@@ -193,8 +193,8 @@ def test_summary_zero_keep_matches_lifetimes(data):
         include_first_transaction=include_first,
     )
     assert_frames_close(got, want)
-    assert got.attrs["rfmkit"]["dropped"] == {}
-    assert got.attrs["rfmkit"]["rows_used"] == len(df)
+    assert rfmkit.quality(got)["dropped"] == {}
+    assert rfmkit.quality(got)["rows_used"] == len(df)
 
 
 @settings(max_examples=100, **SETTINGS)
@@ -233,14 +233,14 @@ def test_summary_default_keeps_zero_and_drops_returns_like_lifetimes_on_filtered
         include_first_transaction=include_first,
     )
     assert_frames_close(got, want)
-    dropped = got.attrs["rfmkit"]["dropped"]
+    dropped = rfmkit.quality(got)["dropped"]
     expected = {}
     if zero == "drop" and (df["amount"] == 0).any():
         expected["zero_amount"] = int((df["amount"] == 0).sum())
     if (df["amount"] < 0).any():
         expected["return"] = int((df["amount"] < 0).sum())
     assert dropped == expected
-    assert got.attrs["rfmkit"]["rows_used"] == len(counted)
+    assert rfmkit.quality(got)["rows_used"] == len(counted)
 
 
 # --------------------------------------------------------------------------- summary vs the reference
@@ -275,7 +275,7 @@ def test_summary_of_rows_in_time_order_matches_reference(data):
     want, accounting = reference_summary(df, **NAMES, **kwargs)
     got = quiet(rfmkit.clv.summary, df, **NAMES, **kwargs)
     assert_frames_close(got, want)
-    info = got.attrs["rfmkit"]
+    info = rfmkit.quality(got)
     assert (info["rows_in"], info["rows_used"], info["dropped"]) == (
         accounting["rows_in"],
         accounting["rows_used"],
@@ -325,7 +325,7 @@ def test_summary_matches_reference(data):
     got = as_pandas_result(quiet(rfmkit.clv.summary, data_in, **NAMES, **kwargs), "customer")
     assert list(got.columns) == summary_columns(with_amount)
     assert_frames_close(got, want)
-    info = got.attrs["rfmkit"]
+    info = rfmkit.quality(got)
     assert (info["rows_in"], info["rows_used"], info["dropped"]) == (
         accounting["rows_in"],
         accounting["rows_used"],
@@ -380,7 +380,7 @@ def test_calibration_holdout_matches_lifetimes(data):
     )
     assert list(got.columns) == holdout_columns(with_amount)
     assert_frames_close(got, want, holdout_columns(with_amount))
-    info = got.attrs["rfmkit"]
+    info = rfmkit.quality(got)
     assert info["rows_in"] == len(df) == info["rows_used"] + sum(info["dropped"].values())
 
 
@@ -419,7 +419,7 @@ def test_calibration_holdout_matches_reference(data):
     got = as_pandas_result(quiet(rfmkit.clv.calibration_holdout, data_in, **NAMES, **kwargs), "customer")
     assert list(got.columns) == holdout_columns(with_amount)
     assert_frames_close(got, want)
-    info = got.attrs["rfmkit"]
+    info = rfmkit.quality(got)
     assert (info["rows_in"], info["rows_used"], info["dropped"]) == (
         accounting["rows_in"],
         accounting["rows_used"],
@@ -504,7 +504,7 @@ def test_summary_hand_case_literal_numbers():
     # customer 1: hours 09, 18 (Jan 1), Jan 7 23h, Jan 8 00h; recency 159 h, T 165 h
     assert hourly.loc[1].tolist() == pytest.approx([3.0, 159 / 24, 165 / 24, (5.0 + 20.0 + 40.0) / 3])
     assert list(hourly.index) == [1, 2]  # customer 3 starts after the end
-    assert hourly.attrs["rfmkit"]["dropped"] == {"after_observation_end": 2}
+    assert rfmkit.quality(hourly)["dropped"] == {"after_observation_end": 2}
 
 
 def test_summary_monthly_whole_calendar_months():
@@ -569,7 +569,7 @@ def test_calibration_holdout_hand_case_matches_lifetimes():
     assert got.loc[1].tolist() == [1.0, 4.0, 9.0, 6.0, 2.0, (4.0 + 8.0 + 2.0) / 3, 21.0]
     assert got.loc[2].tolist() == [0.0, 0.0, 7.0, 0.0, 0.0, 0.0, 21.0]
     assert list(got.index) == [1, 2]
-    info = got.attrs["rfmkit"]
+    info = rfmkit.quality(got)
     assert info["dropped"] == {"holdout_without_calibration": 1, "after_observation_end": 1}
     assert info["rows_used"] == 6
 
@@ -595,4 +595,4 @@ def test_zero_amount_rows_keep_matches_lifetimes():
     dropped = quiet(rfmkit.clv.summary, df, **NAMES, amount="amount", zero="drop")
     assert list(dropped.index) == [1, 3]
     assert dropped.loc[1].tolist() == [0.0, 0.0, 4.0, 0.0]  # T up to the last valid row (Jan 5)
-    assert dropped.attrs["rfmkit"]["dropped"] == {"zero_amount": 3}
+    assert rfmkit.quality(dropped)["dropped"] == {"zero_amount": 3}

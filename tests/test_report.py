@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import polars as pl
+import pyarrow as pa
 import pytest
 
 import rfmkit
@@ -110,10 +111,26 @@ def test_same_seed_same_report(orders, report):
     pd.testing.assert_frame_equal(again.customers, report.customers)
 
 
-def test_polars_input_gives_the_same_customers(orders, report):
-    frame = pl.from_pandas(orders)
-    from_polars = rfmkit.analyze(frame, **KEYS, k="auto", k_range=range(2, 6), progress=False)
-    pd.testing.assert_frame_equal(from_polars.customers, report.customers, check_index_type=False)
+@pytest.mark.parametrize("kind", ["polars", "arrow"])
+def test_polars_or_arrow_in_gives_their_tables_with_the_same_numbers(orders, report, kind):
+    frame = pl.from_pandas(orders) if kind == "polars" else pa.Table.from_pandas(orders, preserve_index=False)
+    got = rfmkit.analyze(frame, **KEYS, k="auto", k_range=range(2, 6), progress=False)
+    assert got.kind == kind
+    table_type = pl.DataFrame if kind == "polars" else pa.Table
+    for name, table in got.tables().items():
+        assert isinstance(table, table_type), name
+        assert table.columns[0] if kind == "polars" else table.column_names[0]
+    customers = got.customers.to_pandas().set_index("customer_id")
+    assert customers.columns[0] == "recency"
+    pd.testing.assert_frame_equal(customers, report.customers, check_index_type=False, check_categorical=False)
+    assert rfmkit.quality(got.customers) == rfmkit.quality(report.customers)
+    for name in ("segments", "tiers", "clusters", "quality", "choose_k"):
+        pd.testing.assert_frame_equal(
+            got._pd(name), getattr(report, name), check_index_type=False, check_categorical=False, obj=name
+        )
+    pd.testing.assert_frame_equal(got._pd("customers"), customers)
+    if kind == "polars":  # labels come as the Enum of rfmkit.segment on polars
+        assert got.customers.schema["segment"] == pl.Enum(list(report.customers["segment"].cat.categories))
 
 
 def test_chinese_labels(orders):

@@ -1,14 +1,14 @@
 """`rfmkit.Aggregator`: the per-customer state of the core for batches that arrive one
 at a time, and the inputs of `rfmkit.rfm` and `rfmkit.clv` read in batches through it.
 
-Each batch is converted as `rfmkit.rfm` converts a table (`_frame.prepare`): ids as they
+Each batch is converted as `rfmkit.rfm` converts a table (`_columns.prepare`): ids as they
 are (integers or text), dates by the one date rule, amounts as float64. What must be the
 same in every batch is fixed by the first one that tells it and checked on the later
 ones: the date format inferred from text, the time zone, the kind of ids. Timestamps go
 to the core in one unit (nanoseconds: every unit of the inputs divides a day of them),
 so batches of any resolution and merged aggregators agree. The rows themselves are not
 kept: results are rebuilt from the state, in the types of the first batch's columns
-(`_frame.ColumnType`).
+(`_columns.ColumnType`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rfmkit import _core, _dates, _files, _frame, _rfm, _sources, _units
+from rfmkit import _core, _rfm, _units
+from rfmkit._io import columns as _columns
+from rfmkit._io import dates as _dates
+from rfmkit._io import files as _files
+from rfmkit._io import sources as _sources
 from rfmkit.exceptions import (
     DtypeError,
     InvalidDataError,
@@ -36,7 +40,7 @@ _META = b"rfmkit.aggregator"
 # stream, so that damaged bytes are refused, never read
 _TAG = b"RFMKIT-AGGREGATOR"
 _DIGEST_SIZE = 32
-NS_PER_DAY = _frame.TICKS_PER_DAY["ns"]
+NS_PER_DAY = _columns.TICKS_PER_DAY["ns"]
 _KIND_WORDS = {"int": "integers", "text": "text"}
 
 
@@ -44,7 +48,7 @@ def _iso(value: Any, name: str) -> str | None:
     """A date parameter as ISO text (JSON-able, and equal however it was given)."""
     if value is None:
         return None
-    return _frame.to_timestamp(value, name).isoformat()
+    return _columns.to_timestamp(value, name).isoformat()
 
 
 class Aggregator:
@@ -179,9 +183,9 @@ class Aggregator:
         self._unfed: dict[str, int] = {}
         self._kinds: dict[str, str] = {}
         self._frontend: str | None = None
-        self._customer_type: _frame.ColumnType | None = None
+        self._customer_type: _columns.ColumnType | None = None
         self._customer_type_known = False
-        self._date_type: _frame.ColumnType | None = None
+        self._date_type: _columns.ColumnType | None = None
         self._date_type_known = False
         self._rows_seen = 0
         self._failed: str | None = None
@@ -214,6 +218,7 @@ class Aggregator:
         """
         self._check_usable()
         if _sources.is_source(data):
+            self._frontend = self._frontend or _source_kind(data)
             for table in _tables(data, self._roles()):
                 self._update_table(table)
         elif hasattr(data, "get_chunk") or (
@@ -229,9 +234,9 @@ class Aggregator:
         p = self._params
         return {role: p[role] for role in ("customer", "date", "amount", "order") if p[role] is not None}
 
-    def _prepare(self, data: Any, invalid: str) -> _frame.Prepared:
+    def _prepare(self, data: Any, invalid: str) -> _columns.Prepared:
         p = self._params
-        return _frame.prepare(
+        return _columns.prepare(
             data,
             customer=p["customer"],
             date=p["date"],
@@ -267,12 +272,12 @@ class Aggregator:
             customers = _null_ids("int", n)
         if prepared.raw_orders is not None and orders is None:
             orders = _null_ids("int", n)
-        zone = _frame.zone_name(times.tz)
+        zone = _columns.zone_name(times.tz)
         # A column of timestamps tells its zone and unit by its type; text, numbers and
         # objects only by a value read (all missing, they read as naive, whatever they are).
         written = prepared.frame.column(p["date"], "date").values
         typed = reading.source is None and getattr(written, "dtype", None) != object
-        tells_zone = typed or bool((times.ticks != _frame.NAT).any())
+        tells_zone = typed or bool((times.ticks != _columns.NAT).any())
         if tells_zone:
             self._check_zone(zone, "in this batch")
         state = self._state
@@ -304,9 +309,9 @@ class Aggregator:
             self._frontend = prepared.frame.frontend
         if self._customer_type is None or (customer_kind is not None and not self._customer_type_known):
             # (a batch of no id tells the type of an empty result, until one with ids tells it)
-            self._customer_type = _frame.ColumnType.of(prepared.customers.column)
+            self._customer_type = _columns.ColumnType.of(prepared.customers.column)
             self._customer_type_known = customer_kind is not None
-        self._note_date_type(_frame.ColumnType.of(times.output), tells_zone)
+        self._note_date_type(_columns.ColumnType.of(times.output), tells_zone)
         self._rows_seen += n
 
     def _ids(self, ids: Any, role: str) -> tuple[Any, str | None]:
@@ -350,7 +355,7 @@ class Aggregator:
                 f"start with a batch that has dates"
             )
 
-    def _note_date_type(self, kind: _frame.ColumnType, tells: bool) -> None:
+    def _note_date_type(self, kind: _columns.ColumnType, tells: bool) -> None:
         current = self._date_type
         if current is None or (tells and not self._date_type_known):
             self._date_type, self._date_type_known = kind, tells
@@ -368,7 +373,7 @@ class Aggregator:
         def ticks(name: str) -> int | None:
             if p[name] is None:
                 return None
-            return _frame.ticks_of_stamp(_frame.wall_clock(pd.Timestamp(p[name]), tz), NS_PER_DAY)
+            return _columns.ticks_of_stamp(_columns.wall_clock(pd.Timestamp(p[name]), tz), NS_PER_DAY)
 
         return {
             "ticks_per_day": NS_PER_DAY,
@@ -401,7 +406,7 @@ class Aggregator:
         if reading is not None and reading.format is not None and self._date_format is None:
             self._date_format = reading.format
         ticks = prepared.times.ticks
-        valid = ticks != _frame.NAT
+        valid = ticks != _columns.NAT
         for ids in (prepared.raw_ids, prepared.raw_orders):
             if ids is not None and ids[-1] is not None:
                 valid &= ids[-1]
@@ -610,7 +615,7 @@ class Aggregator:
         return _core.State(**self._state_options(self._tz))
 
     def _account(self, result: dict[str, Any], function: str, stacklevel: int) -> dict[str, Any]:
-        return _frame.account(
+        return _columns.account(
             result,
             function,
             date_drops=self._date_drops,
@@ -633,7 +638,7 @@ class Aggregator:
             array = pa.array(local)
         else:
             array = pa.array(wall)
-        kind = self._date_type or _frame.ColumnType("pandas", pa.timestamp("ns"), "numpy:datetime64[ns]")
+        kind = self._date_type or _columns.ColumnType("pandas", pa.timestamp("ns"), "numpy:datetime64[ns]")
         return kind.column(self._params["date"], array).take(np.arange(len(wall), dtype=np.int64))
 
     def _build(self, keys: Any, columns: dict[str, Any], info: dict[str, Any]) -> Any:
@@ -644,12 +649,12 @@ class Aggregator:
             array = pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data))
         else:
             array = pa.array(np.asarray(keys, dtype=np.int64))
-        kind = self._customer_type or _frame.ColumnType("pandas", pa.int64(), "numpy:int64")
+        kind = self._customer_type or _columns.ColumnType("pandas", pa.int64(), "numpy:int64")
         n = len(array)
-        customers = _frame.Codes(
+        customers = _columns.Codes(
             np.empty(0, dtype=np.int64), np.arange(n, dtype=np.int64), kind.column(self._params["customer"], array)
         )
-        return _frame.build_table(self._frontend or "pandas", customers, np.arange(n, dtype=np.int64), columns, info)
+        return _columns.build_table(self._frontend or "pandas", customers, np.arange(n, dtype=np.int64), columns, info)
 
     # ------------------------------------------------------------------ bytes
 
@@ -761,7 +766,7 @@ class Aggregator:
             aggregator._frontend = meta["frontend"]
             for name in ("customer_type", "date_type"):
                 spec = meta[name]
-                setattr(aggregator, f"_{name}", _frame.ColumnType.of_spec(spec) if spec is not None else None)
+                setattr(aggregator, f"_{name}", _columns.ColumnType.of_spec(spec) if spec is not None else None)
             aggregator._date_type_known = bool(meta["date_type_known"])
             aggregator._customer_type_known = bool(meta["customer_type_known"])
             aggregator._rows_seen = int(meta["rows_seen"])
@@ -847,14 +852,14 @@ def unseal(data: Any) -> memoryview:
     return stream
 
 
-def _reasons(prepared: _frame.Prepared) -> dict[str, int]:
+def _reasons(prepared: _columns.Prepared) -> dict[str, int]:
     """Why each row of a batch whose customer or order ids are all null is invalid, as
     the core classifies rows: the customer, then the date, the amount, the order."""
     valid = np.ones(len(prepared.times.ticks), dtype=bool)
     counts = {}
     checks = [
         ("missing_customer", raw[-1] if (raw := prepared.raw_ids) is not None and raw[-1] is not None else None),
-        ("missing_date", prepared.times.ticks != _frame.NAT),
+        ("missing_date", prepared.times.ticks != _columns.NAT),
         ("invalid_amount", np.isfinite(prepared.table.amount) if prepared.table.amount is not None else None),
         ("missing_order", prepared.raw_orders[-1] if prepared.raw_orders is not None else None),
     ]
@@ -870,7 +875,7 @@ def _reasons(prepared: _frame.Prepared) -> dict[str, int]:
 
 
 def _null_ids(kind: str, n: int) -> tuple[Any, ...]:
-    """`n` null ids of `kind`, as `_frame.state_ids` gives ids."""
+    """`n` null ids of `kind`, as `_columns.state_ids` gives ids."""
     if kind == "text":
         return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.uint8), np.zeros(n, dtype=bool)
     return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
@@ -882,12 +887,19 @@ def _nanoseconds(ticks: np.ndarray, ticks_per_day: int) -> np.ndarray:
     factor = NS_PER_DAY // ticks_per_day
     if factor == 1:
         return ticks
-    out = np.full(len(ticks), _frame.NAT, dtype=np.int64)
-    np.multiply(ticks, factor, out=out, where=ticks != _frame.NAT)
+    out = np.full(len(ticks), _columns.NAT, dtype=np.int64)
+    np.multiply(ticks, factor, out=out, where=ticks != _columns.NAT)
     return out
 
 
 # --------------------------------------------------------------------------- inputs read in batches
+
+
+def _source_kind(data: Any) -> str:
+    """The kind of table the results of an input read in batches come in: polars for a
+    LazyFrame, pandas for files, datasets, readers and batches (rfmkit reads those as
+    Arrow batches, which says nothing of what the caller works in)."""
+    return "polars" if _sources._is_lazyframe(data) else "pandas"
 
 
 def _tables(data: Any, roles: dict[str, str], progress: bool = False, source: Any = None) -> Any:
@@ -933,8 +945,9 @@ def rfm_of_source(data: Any, *, progress: bool, **parameters: Any) -> Any:
             parameters = {**parameters, "window": None}
         else:
             day = last // NS_PER_DAY + 1
-            parameters = {**parameters, "as_of": _frame.stamp_of_day(day)}
+            parameters = {**parameters, "as_of": _columns.stamp_of_day(day)}
     aggregator = Aggregator(**parameters)
+    aggregator._frontend = _source_kind(data)
     for table in _tables(data, roles, source=source):
         aggregator._update_table(table)
     return aggregator._finish_rfm(None, "rfmkit.rfm", window_days=window_days, stacklevel=6)
@@ -943,6 +956,7 @@ def rfm_of_source(data: Any, *, progress: bool, **parameters: Any) -> Any:
 def view_of_source(data: Any, view: str, parameters: dict[str, Any], finish: dict[str, Any], *, progress: bool) -> Any:
     """`rfmkit.clv.summary` or `calibration_holdout` (`view`) of an input read in batches."""
     aggregator = Aggregator(**parameters)
+    aggregator._frontend = _source_kind(data)
     for table in _tables(data, aggregator._roles(), progress=progress):
         aggregator._update_table(table)
     function = f"rfmkit.clv.{view}"

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rfmkit import _core, _frame
+from rfmkit import _core
+from rfmkit._io import frames
 from rfmkit.exceptions import DtypeError, InvalidDataError, InvalidParameterError, NotFittedError
 
 RFM_FEATURES = ("recency", "frequency", "monetary")
@@ -31,7 +32,7 @@ class _Features:
 
     values: np.ndarray  # float64, n × d, C-contiguous
     names: list[str]
-    frontend: str  # "pandas", "polars" or "array"
+    frontend: str  # "pandas", "polars", "arrow" or "array" (results as pandas)
     index: Any  # row labels (pandas index, polars id column values) or None
 
 
@@ -56,53 +57,25 @@ def _feature_names(features: Any) -> list[str]:
     return names
 
 
-def _column_values(column: _frame.Column) -> np.ndarray:
-    values = column.values
-    if column.frontend == "polars":
-        import polars as pl
-
-        if not (values.dtype.is_numeric() or values.dtype == pl.Boolean):
-            raise DtypeError(
-                f"feature column {column.name!r} has dtype {values.dtype}; k-means needs numbers: "
-                f"cast it first, e.g. pl.col({column.name!r}).cast(pl.Float64)"
-            )
-        return values.cast(pl.Float64).fill_null(float("nan")).to_numpy()
-    if column.frontend == "arrow":
-        values = values.to_pandas()
-    dtype = values.dtype
-    if isinstance(dtype, pd.DatetimeTZDtype) or not (
-        pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
-    ):
-        raise DtypeError(
-            f"feature column {column.name!r} has dtype {dtype}; k-means needs numbers: convert it first, "
-            f"e.g. df[{column.name!r}] = pd.to_numeric(df[{column.name!r}], errors='coerce')"
-        )
-    return values.to_numpy(dtype=np.float64, na_value=np.nan)
-
-
 def _features(data: Any, names: list[str]) -> _Features:
     """Coerces a table (pandas, polars, pyarrow) or a 2-D array to a float64 matrix."""
-    if isinstance(data, (pd.DataFrame,)) or _frame._is_polars(data) or _frame._is_arrow_table(data):
-        frame = _frame.Frame.of(data)
-        columns = [_column_values(frame.column(name, "feature")) for name in names]
+    if frames.is_table(data):
+        frame = frames.Frame.of(data)
+        columns = [frame.column(name, "feature").numbers("feature", booleans=True, purpose="k-means") for name in names]
         values = np.ascontiguousarray(
             np.column_stack(columns) if columns else np.empty((frame.n_rows, 0)), dtype=np.float64
         )
         values = values.reshape(frame.n_rows, len(names))
-        if frame.frontend == "pandas":
-            index = data.index
-        elif frame.frontend == "polars":
-            index = data.get_column(data.columns[0]) if data.columns[0] not in names else None
-        else:
-            index = None
-        return _Features(values, [str(n) for n in names], "polars" if frame.frontend == "polars" else "pandas", index)
-    if isinstance(data, pd.Series) or (hasattr(data, "to_numpy") and type(data).__name__ == "Series"):
+        index = frame.row_ids(names)
+        return _Features(values, [str(n) for n in names], frame.frontend, index)
+    if frames.is_series(data):
         raise DtypeError("got a single column (a Series); pass a table with the feature columns, or a 2-D array")
     try:
         values = np.asarray(data, dtype=np.float64)
     except (TypeError, ValueError):
         raise DtypeError(
-            f"data must be a pandas or polars DataFrame (e.g. the rfmkit.rfm table) or a 2-D array of numbers, "
+            f"data must be a pandas or polars DataFrame or a pyarrow Table (e.g. the rfmkit.rfm table) or a 2-D "
+            f"array of numbers, "
             f"got {type(data).__module__}.{type(data).__qualname__}"
         ) from None
     if values.ndim != 2:
@@ -683,11 +656,7 @@ class KMeans:
         name_en, name_zh = _distinct_names(base_en, base_zh, names, coordinates)
         out["name_en"] = np.asarray(name_en, dtype=object)
         out["name_zh"] = np.asarray(name_zh, dtype=object)
-        if _frame._is_polars(table):
-            import polars as pl
-
-            return pl.from_pandas(out.reset_index())
-        return out
+        return frames.from_pandas(out, frames.kind_of(table))
 
     def _namesake_coordinates(self, table: Any) -> tuple[list[str], np.ndarray]:
         """The centres on the features that can tell namesakes apart (the clustered
@@ -751,7 +720,7 @@ def _held_segments(table: Any, n: int, scheme: Any, segments: Any) -> _HeldSegme
 
 
 def _has_column(table: Any, name: str) -> bool:
-    return (isinstance(table, pd.DataFrame) or _frame._is_polars(table)) and name in table.columns
+    return frames.is_table(table) and name in frames.Frame.of(table).names
 
 
 def _scheme_labels(scheme: Any) -> tuple[list[str], list[str]]:
@@ -937,11 +906,7 @@ def _check_fittable(features: _Features, n_clusters: int) -> None:
 
 def _centers_frame(centers: np.ndarray, names: list[str], frontend: str) -> Any:
     frame = pd.DataFrame(centers, columns=names, index=pd.RangeIndex(len(centers), name="cluster"))
-    if frontend == "polars":
-        import polars as pl
-
-        return pl.from_pandas(frame.reset_index())
-    return frame
+    return frames.from_pandas(frame, frontend)
 
 
 # --------------------------------------------------------------------------- choosing k
@@ -1057,14 +1022,7 @@ def choose_k(
         "rule": SUGGESTION_RULE,
         "silhouette_sample": len(sample) if sample is not None else n,
     }
-    if data.frontend == "polars":
-        import polars as pl
-
-        result_pl = pl.from_pandas(out.reset_index())
-        result_pl.attrs = {"rfmkit": info}
-        return result_pl
-    out.attrs["rfmkit"] = info
-    return out
+    return frames.from_pandas(out, data.frontend, info)
 
 
 def _k_values(k: Any) -> list[int]:

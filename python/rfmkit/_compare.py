@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rfmkit import _core, _frame
+from rfmkit import _core
+from rfmkit._io import frames
 from rfmkit.exceptions import DataQualityWarning, DtypeError, InvalidDataError
 
 SCORES = ("adjusted_rand", "normalized_mutual_info", "homogeneity", "completeness", "v_measure")
@@ -66,15 +67,15 @@ class Comparison:
 
     def __repr__(self) -> str:
         scores = ", ".join(f"{name}={value:.4f}" for name, value in self.scores().items())
-        shape = getattr(self.crosstab, "shape", (0, 0))
-        return f"Comparison(n={self.n}, segments={shape[0]}, clusters={shape[1] - (1 if _is_polars(self.crosstab) else 0)}, {scores})"
+        crosstab = _pandas(self.crosstab)
+        return f"Comparison(n={self.n}, segments={crosstab.shape[0]}, clusters={crosstab.shape[1]}, {scores})"
 
     def _repr_html_(self) -> str:
         rows = "".join(
             f"<tr><th>{html.escape(name)}</th><td>{value:.4f}</td></tr>" for name, value in self.scores().items()
         )
-        crosstab = self.crosstab.to_pandas() if _is_polars(self.crosstab) else self.crosstab
-        clusters = self.clusters.to_pandas() if _is_polars(self.clusters) else self.clusters
+        crosstab = _pandas(self.crosstab)
+        clusters = _pandas(self.clusters)
         dropped = sum(self.dropped.values())
         note = f"<p>{dropped} customer(s) left out: {html.escape(str(self.dropped))}</p>" if dropped else ""
         return (
@@ -85,24 +86,26 @@ class Comparison:
         )
 
 
-def _is_polars(value: Any) -> bool:
-    return type(value).__module__.startswith("polars")
+def _pandas(table: Any) -> pd.DataFrame:
+    """A table of the comparison as pandas, its first column the index when it is polars
+    or pyarrow (the segment or cluster labels)."""
+    return frames.indexed_pandas(table)
 
 
-def _as_labels(values: Any, role: str) -> tuple[Any, bool]:
-    """A pandas Series of labels (and whether it came from polars)."""
+def _as_labels(values: Any, role: str) -> tuple[Any, str]:
+    """A pandas Series of labels, and the kind of table results go back in."""
     if isinstance(values, pd.Series):
-        return values, False
-    if _is_polars(values) and type(values).__name__ == "Series":
-        return values.to_pandas(), True
-    if isinstance(values, (pd.DataFrame,)) or _frame._is_polars(values):
+        return values, "pandas"
+    if frames.is_series(values):
+        return frames.series_as_pandas(values), frames.kind_of(values)
+    if frames.is_table(values):
         raise DtypeError(
             f"{role} must be one column of labels (a Series or an array), got a DataFrame; pick its column, e.g. df['segment']"
         )
     array = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
     if array.ndim != 1:
         raise DtypeError(f"{role} must be 1-D (one label per customer), got an array of shape {array.shape}")
-    return pd.Series(values if isinstance(values, np.ndarray) else list(values)), False
+    return pd.Series(values if isinstance(values, np.ndarray) else list(values)), "pandas"
 
 
 def _codes(labels: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -160,8 +163,8 @@ def compare(segments: Any, clusters: Any) -> Comparison:
     1                3              new  0.666667
     2                1             lost  1.000000
     """
-    true, true_polars = _as_labels(segments, "segments")
-    pred, pred_polars = _as_labels(clusters, "clusters")
+    true, true_kind = _as_labels(segments, "segments")
+    pred, pred_kind = _as_labels(clusters, "clusters")
     if isinstance(segments, pd.Series) and isinstance(clusters, pd.Series):
         true, pred = _align(true, pred)
     elif len(true) != len(pred):
@@ -210,8 +213,8 @@ def compare(segments: Any, clusters: Any) -> Comparison:
         index=pd.Index(pred_names, name="cluster"),
     )
     tables = [counts, row_shares, column_shares, per_cluster]
-    if true_polars or pred_polars:
-        tables = [_to_polars(table) for table in tables]
+    kind = next((k for k in (true_kind, pred_kind) if k != "pandas"), "pandas")
+    tables = [frames.from_pandas(table, kind) for table in tables]
     crosstab, row_shares, column_shares, per_cluster = tables
     return Comparison(
         crosstab=crosstab,
@@ -251,11 +254,3 @@ def _align(true: pd.Series, pred: pd.Series) -> tuple[pd.Series, pd.Series]:
             f"or arrays to compare by position"
         )
     return true, pred.reindex(true.index)
-
-
-def _to_polars(table: pd.DataFrame) -> Any:
-    import polars as pl
-
-    out = table.copy()
-    out.columns = [str(c) for c in out.columns]
-    return pl.from_pandas(out.reset_index())

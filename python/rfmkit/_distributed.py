@@ -32,8 +32,8 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
-from rfmkit import _frame
 from rfmkit._aggregate import NS_PER_DAY, Aggregator, split
+from rfmkit._io import columns as _columns
 from rfmkit.exceptions import (
     DataQualityWarning,
     InvalidDataError,
@@ -117,7 +117,7 @@ def _text(value: Any, name: str) -> Any:
     no date (e.g. the integer 20240630) is the error of one machine."""
     if value is None:
         return value
-    stamp = _frame.to_timestamp(value, name)
+    stamp = _columns.to_timestamp(value, name)
     return value if isinstance(value, str) else stamp.isoformat()
 
 
@@ -136,7 +136,11 @@ class _PeriodsOnly(Aggregator):
 
 
 def _aggregator(view: str, params: dict[str, Any]) -> Aggregator:
-    return Aggregator(**params) if view == "rfm" else _PeriodsOnly(**params)
+    """The aggregator of a partition: its rows come as Arrow batches, its tables are
+    pandas (what the partitions' code works on)."""
+    aggregator = Aggregator(**params) if view == "rfm" else _PeriodsOnly(**params)
+    aggregator._frontend = "pandas"
+    return aggregator
 
 
 #: Rows given to an aggregator at once (a cluster's batches are small: Spark's hold 10,000).
@@ -212,7 +216,7 @@ def bucket_table(
 
 def _finished(aggregator: Aggregator, view: str, finish: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
     # The driver warns once, with the counts of every partition.
-    token = _frame.QUIET.set(True)
+    token = _columns.QUIET.set(True)
     try:
         if view == "rfm":
             table = aggregator.finish()
@@ -221,7 +225,7 @@ def _finished(aggregator: Aggregator, view: str, finish: dict[str, Any]) -> tupl
         else:
             table = aggregator.calibration_holdout(**finish)
     finally:
-        _frame.QUIET.reset(token)
+        _columns.QUIET.reset(token)
     accounting = dict(table.attrs.get("rfmkit", {}))
     table = table.reset_index()
     table.attrs = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import io
 import math
@@ -15,8 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rfmkit import _frame, _sources
-from rfmkit._files import write_csv
+from rfmkit._io import frames
+from rfmkit._io import sources as _sources
+from rfmkit._io.files import write_csv
 from rfmkit._progress import Steps
 from rfmkit.exceptions import DataQualityWarning, InvalidDataError, InvalidParameterError, RfmkitError
 
@@ -61,6 +63,10 @@ class Report:
         The arguments of the call.
     notes : list of str
         What the analysis left out and why (e.g. CLV without enough repeat customers).
+    kind : str
+        The kind of table the tables are: ``"pandas"``, or ``"polars"`` / ``"arrow"``
+        when `analyze` was given one (the index of each pandas table is then its first
+        column: the customer id, the segment, the cluster, ...).
 
     Examples
     --------
@@ -85,8 +91,14 @@ class Report:
     clv_model: dict[str, Any] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
     notes: list[Any] = field(default_factory=list)
+    kind: str = "pandas"
 
     # ------------------------------------------------------------------ figures
+
+    def _pd(self, name: str) -> Any:
+        """Table `name` as indexed pandas, whatever kind of table the report gives back."""
+        table = getattr(self, name)
+        return None if table is None else frames.indexed_pandas(table)
 
     def plot(self, *, figsize: tuple[float, float] = (16, 10)) -> Any:
         """A dashboard figure: segments, the R×F heat map, the choose-k curves, the
@@ -101,17 +113,17 @@ class Report:
 
         plt = plot._pyplot()
         panels: list[Callable[[Any], Any]] = [
-            lambda ax: plot.segments(self.segments, ax=ax),
-            lambda ax: plot.rf_heatmap(self.customers, ax=ax),
+            lambda ax: plot.segments(self._pd("segments"), ax=ax),
+            lambda ax: plot.rf_heatmap(self._pd("customers"), ax=ax),
         ]
         if self.choose_k is not None:
-            panels.append(lambda ax: plot.choose_k(self.choose_k, ax=ax))
+            panels.append(lambda ax: plot.choose_k(self._pd("choose_k"), ax=ax))
         if self.clusters is not None:
             panels.append(lambda ax: plot.cluster_centers(self._centres(), ax=ax))
         if self.comparison is not None:
             panels.append(lambda ax: plot.crosstab(self.comparison, ax=ax))
-        if "clv" in self.customers.columns:
-            panels.append(lambda ax: plot.clv_distribution(self.customers["clv"], ax=ax))
+        if "clv" in frames.Frame.of(self.customers).names:
+            panels.append(lambda ax: plot.clv_distribution(self._pd("customers")["clv"], ax=ax))
         rows = math.ceil(len(panels) / 3)
         figure, axes = plt.subplots(rows, 3, figsize=(figsize[0], figsize[1] * rows / 2), layout="constrained")
         axes = np.atleast_1d(axes).ravel()
@@ -124,25 +136,27 @@ class Report:
 
     def _centres(self) -> pd.DataFrame:
         assert self.clusters is not None
-        columns = [c for c in ("recency_mean", "frequency_mean", "monetary_mean") if c in self.clusters.columns]
-        centres = self.clusters[columns].rename(columns=lambda c: c.removesuffix("_mean"))
+        clusters = self._pd("clusters")
+        columns = [c for c in ("recency_mean", "frequency_mean", "monetary_mean") if c in clusters.columns]
+        centres = clusters[columns].rename(columns=lambda c: c.removesuffix("_mean"))
         name = "name_zh" if self.settings.get("lang") == "zh" else "name_en"
-        if name in self.clusters.columns:
-            centres.index = [f"{i} {n}" for i, n in zip(self.clusters.index, self.clusters[name])]
+        if name in clusters.columns:
+            centres.index = [f"{i} {n}" for i, n in zip(clusters.index, clusters[name])]
         return centres
 
     def _title(self) -> str:
-        info = self.customers.attrs.get("rfmkit", {})
+        info = frames.info_of(self.customers)
         return f"rfmkit report: {len(self.customers):,} customers as of {info.get('as_of')}"
 
     # ------------------------------------------------------------------ HTML
 
     def _headline(self) -> list[tuple[str, str]]:
         k = self.kpis
-        info = self.customers.attrs.get("rfmkit", {})
-        revenue = float(self.customers["monetary"].sum()) if len(self.customers) else 0.0
+        info = frames.info_of(self.customers)
+        customers = self._pd("customers")
+        revenue = float(customers["monetary"].sum()) if len(customers) else 0.0
         items = [
-            ("customers", f"{len(self.customers):,}"),
+            ("customers", f"{len(customers):,}"),
             ("as of", str(info.get("as_of"))),
             ("revenue", f"{revenue:,.2f}"),
             ("active customers", f"{k.get('active_customers', 0):,}"),
@@ -151,9 +165,9 @@ class Report:
             ("revenue share of the top 20 %", _pct(k.get("top20_revenue_share"))),
             ("rows used / in", f"{info.get('rows_used', 0):,} / {info.get('rows_in', 0):,}"),
         ]
-        if "clv" in self.customers.columns:
+        if "clv" in customers.columns:
             horizon = self.clv_model.get("horizon_months")
-            items.append((f"expected {horizon}-month CLV, all customers", f"{self.customers['clv'].sum():,.2f}"))
+            items.append((f"expected {horizon}-month CLV, all customers", f"{customers['clv'].sum():,.2f}"))
         if self.clusters is not None:
             items.append(("clusters", str(len(self.clusters))))
         return items
@@ -184,15 +198,15 @@ class Report:
         out.append("</table>")
         if figure:
             out.append(self._figure_html(full))
-        out.append("<h4>Segments</h4>" + _table_html(self.segments))
+        out.append("<h4>Segments</h4>" + _table_html(self._pd("segments")))
         if self.clusters is not None:
-            out.append("<h4>Clusters</h4>" + _table_html(self.clusters))
+            out.append("<h4>Clusters</h4>" + _table_html(self._pd("clusters")))
         if self.comparison is not None:
             scores = ", ".join(f"{k} {v:.3f}" for k, v in self.comparison.scores().items())
             out.append(f"<h4>Segments vs clusters</h4><p>{html.escape(scores)}</p>")
-            out.append(_table_html(self.comparison.crosstab))
-        out.append("<h4>Value tiers</h4>" + _table_html(self.tiers))
-        out.append("<h4>Data quality</h4>" + _table_html(self.quality))
+            out.append(_table_html(frames.indexed_pandas(self.comparison.crosstab)))
+        out.append("<h4>Value tiers</h4>" + _table_html(self._pd("tiers")))
+        out.append("<h4>Data quality</h4>" + _table_html(self._pd("quality")))
         if full:
             out.append("<h4>Top customers by value</h4>" + _table_html(self._top_customers(20)))
         for note in self.notes:
@@ -200,8 +214,9 @@ class Report:
         return "".join(out)
 
     def _top_customers(self, n: int) -> pd.DataFrame:
-        by = "clv" if "clv" in self.customers.columns else "monetary"
-        return self.customers.sort_values(by, ascending=False).head(n)
+        customers = self._pd("customers")
+        by = "clv" if "clv" in customers.columns else "monetary"
+        return customers.sort_values(by, ascending=False).head(n)
 
     def _figure_html(self, full: bool) -> str:
         try:
@@ -215,8 +230,8 @@ class Report:
             if full:
                 figure = self.plot()
             else:
-                figure, ax = plt.subplots(figsize=(6, 0.3 * len(self.segments) + 1.5), layout="constrained")
-                plot.segments(self.segments, ax=ax)
+                figure, ax = plt.subplots(figsize=(6, 0.3 * len(self._pd("segments")) + 1.5), layout="constrained")
+                plot.segments(self._pd("segments"), ax=ax)
             buffer = io.BytesIO()
             figure.savefig(buffer, format="png", dpi=80)
             plt.close(figure)
@@ -225,13 +240,14 @@ class Report:
 
     # ------------------------------------------------------------------ files
 
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """The report's tables by name (those that exist)."""
-        out: dict[str, pd.DataFrame] = {
+    def tables(self) -> dict[str, Any]:
+        """The report's tables by name (those that exist), in the kind of table `analyze`
+        was given (pandas, polars or pyarrow)."""
+        out: dict[str, Any] = {
             "customers": self.customers,
             "segments": self.segments,
             "tiers": self.tiers,
-            "kpis": pd.DataFrame({"value": pd.Series(self.kpis, dtype=object)}).rename_axis("kpi"),
+            "kpis": frames.from_pandas(self._kpi_table(), self.kind),
             "quality": self.quality,
         }
         if self.clusters is not None:
@@ -240,6 +256,26 @@ class Report:
             out["choose_k"] = self.choose_k
         if self.comparison is not None:
             out["crosstab"] = self.comparison.crosstab
+        return out
+
+    def _kpi_table(self) -> pd.DataFrame:
+        return pd.DataFrame({"value": pd.Series(self.kpis, dtype=object)}).rename_axis("kpi")
+
+    def _pandas_tables(self) -> dict[str, pd.DataFrame]:
+        """`tables` as indexed pandas, for the files."""
+        out: dict[str, pd.DataFrame] = {
+            "customers": self._pd("customers"),
+            "segments": self._pd("segments"),
+            "tiers": self._pd("tiers"),
+            "kpis": self._kpi_table(),
+            "quality": self._pd("quality"),
+        }
+        if self.clusters is not None:
+            out["clusters"] = self._pd("clusters")
+        if self.choose_k is not None:
+            out["choose_k"] = self._pd("choose_k")
+        if self.comparison is not None:
+            out["crosstab"] = frames.indexed_pandas(self.comparison.crosstab)
         return out
 
     def to_csv(self, directory: str | Path) -> list[Path]:
@@ -264,7 +300,7 @@ class Report:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             with pd.ExcelWriter(path) as writer:
-                for name, table in self.tables().items():
+                for name, table in self._pandas_tables().items():
                     _plain(table).to_excel(writer, sheet_name=name)
         except ImportError:
             raise ImportError("writing Excel needs openpyxl: pip install openpyxl") from None
@@ -274,7 +310,7 @@ class Report:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         paths = []
-        for name, table in self.tables().items():
+        for name, table in self._pandas_tables().items():
             path = directory / f"{name}.{kind}"
             plain = _plain(table)
             if kind == "csv":
@@ -474,8 +510,8 @@ def analyze(
             )
         for warning in caught:
             warnings.warn(warning.message, warning.category, stacklevel=2)
-        if _frame._is_polars(table):
-            table = _polars_to_pandas(table, customer)
+        kind = frames.kind_of(table)
+        table = frames.indexed_pandas(table)
         info = table.attrs["rfmkit"]
         # the CLV step reads the same date column: with the format found here, not inferred again
         date_format = date_format or info.get("date_format")
@@ -550,18 +586,31 @@ def analyze(
     if net_negative is not None:
         quality_rows[NET_NEGATIVE_ROW] = net_negative
     quality = pd.DataFrame({"rows": list(quality_rows.values())}, index=pd.Index(list(quality_rows), name="accounting"))
+
+    def back(table: Any) -> Any:  # in the kind of table the caller gave
+        return None if table is None else frames.from_pandas(table, kind, frames.info_of(table) or None)
+
+    if comparison is not None:
+        comparison = dataclasses.replace(
+            comparison,
+            crosstab=back(comparison.crosstab),
+            row_shares=back(comparison.row_shares),
+            column_shares=back(comparison.column_shares),
+            clusters=back(comparison.clusters),
+        )
     return Report(
-        customers=customers,
-        segments=segments,
-        clusters=clusters,
-        choose_k=choose,
+        customers=back(customers),
+        segments=back(segments),
+        clusters=back(clusters),
+        choose_k=back(choose),
         comparison=comparison,
-        tiers=tiers,
+        tiers=back(tiers),
         kpis=kpis,
-        quality=quality,
+        quality=back(quality),
         clv_model=clv_model,
         settings=settings,
         notes=notes,
+        kind=kind,
     )
 
 
@@ -575,13 +624,6 @@ def _net_negative_customers(customers: pd.DataFrame, model: Any) -> int:
     table only monetary can be: returns above purchases)."""
     names = list(model.feature_names_in_)
     return int((customers[names].to_numpy(dtype=np.float64) < 0).any(axis=1).sum())
-
-
-def _polars_to_pandas(table: Any, customer: str) -> pd.DataFrame:
-    attrs = getattr(table, "attrs", {})
-    out = table.to_pandas().set_index(customer)
-    out.attrs = dict(attrs)
-    return out
 
 
 def _clv(
@@ -624,8 +666,7 @@ def _clv(
             **dates,
             **_zero_option(zero),
         )
-    if _frame._is_polars(summary):
-        summary = _polars_to_pandas(summary, customer)
+    summary = frames.indexed_pandas(summary)
     repeat = summary["frequency"] > 0
     if repeat.sum() < 10 or len(summary) < 20:
         note = (

@@ -11,8 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rfmkit import _frame, _sources
-from rfmkit._scores import numbers, score, table_frame
+from rfmkit._io import columns as _columns
+from rfmkit._io import frames
+from rfmkit._io import sources as _sources
+from rfmkit._scores import score
 from rfmkit._segments import segment
 from rfmkit.exceptions import DataQualityWarning, InvalidDataError, InvalidParameterError
 
@@ -55,10 +57,10 @@ def segment_summary(table: Any, by: str = "segment") -> Any:
     """
     if not isinstance(by, str):
         raise InvalidParameterError(f"by= must be a column name, got {by!r}")
-    frame = table_frame(table)
+    frame = frames.Frame.of(table)
     group_column = frame.column(by, "by")
-    values = {name: numbers(frame, name, name) for name in SUMMARY_METRICS}
-    groups = group_column.values.to_pandas() if group_column.frontend == "polars" else group_column.values
+    values = {name: frame.numbers(name, name) for name in SUMMARY_METRICS}
+    groups = group_column.as_pandas()
     groups = pd.Series(
         np.asarray(groups) if not isinstance(groups.dtype, pd.CategoricalDtype) else groups.array, name=by
     )
@@ -75,18 +77,7 @@ def segment_summary(table: Any, by: str = "segment") -> Any:
         out[f"{name}_mean"] = grouped[name].mean()
         out[f"{name}_median"] = grouped[name].median()
     out["customers"] = out["customers"].astype(np.int64)
-    if frame.frontend == "polars":
-        import polars as pl
-
-        flat = out.reset_index()
-        if isinstance(flat[by].dtype, pd.CategoricalDtype):
-            flat[by] = flat[by].astype(object)
-        result = pl.from_pandas(flat)
-        group_dtype = group_column.values.dtype
-        if isinstance(group_dtype, (pl.Enum, pl.Categorical)):
-            result = result.with_columns(pl.col(by).cast(group_dtype))
-        return result
-    return out
+    return frames.from_pandas(out, frame.frontend)
 
 
 # --------------------------------------------------------------------------- migration
@@ -149,11 +140,7 @@ def _rfm_table(data: Any, as_of: Any, rfm_options: dict[str, Any]) -> pd.DataFra
     others = [w for w in caught if not issubclass(w.category, DataQualityWarning)]
     for w in others:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    if hasattr(table, "to_pandas"):
-        info = table.attrs["rfmkit"]
-        table = table.to_pandas().set_index(rfm_options["customer"])
-        table.attrs["rfmkit"] = info
-    return table
+    return frames.indexed_pandas(table)
 
 
 def _snapshot(
@@ -254,7 +241,7 @@ def migration(
     if not (isinstance(as_of, (tuple, list)) and len(as_of) == 2):
         raise InvalidParameterError(f"as_of must be a pair of dates (earlier, later), got {as_of!r}")
     _sources.require_rereadable(data, "rfmkit.migration", "an RFM table at each date")
-    stamps = [_frame.to_timestamp(value, "as_of") for value in as_of]
+    stamps = [_columns.to_timestamp(value, "as_of") for value in as_of]
     if not stamps[0] < stamps[1]:
         raise InvalidParameterError(f"as_of=({as_of[0]!r}, {as_of[1]!r}): the first date must be before the second")
     rfm_options = dict(
@@ -372,10 +359,10 @@ def kpis(table: Any, *, churn_after: Any) -> dict[str, float]:
     {'customers': 5, 'active_customers': 3, 'churn_rate': 0.4, 'repeat_purchase_rate': 0.4, 'top20_revenue_share': 0.6, 'gini_monetary': 0.504}
     """
     days = _days(churn_after, "churn_after")
-    frame = table_frame(table)
-    recency = numbers(frame, "recency", "recency")
-    frequency = numbers(frame, "frequency", "frequency")
-    monetary = numbers(frame, "monetary", "monetary")
+    frame = frames.Frame.of(table)
+    recency = frame.numbers("recency", "recency")
+    frequency = frame.numbers("frequency", "frequency")
+    monetary = frame.numbers("monetary", "monetary")
     n = len(recency)
     for name, values in (("recency", recency), ("frequency", frequency), ("monetary", monetary)):
         bad = np.flatnonzero(~np.isfinite(values))

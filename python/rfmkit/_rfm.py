@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from rfmkit import _core, _frame, _sources
-from rfmkit.exceptions import InvalidParameterError
+from rfmkit import _core
+from rfmkit._io import columns as _columns
+from rfmkit._io import frames
+from rfmkit._io import sources as _sources
+from rfmkit.exceptions import InvalidDataError, InvalidParameterError
 
 RFM_COLUMNS = ("recency", "frequency", "monetary", "avg_order_value", "first_purchase", "last_purchase", "tenure")
 
@@ -33,13 +37,13 @@ def as_of_day(as_of: Any, tz: Any) -> int | None:
     """The observation date as a day number on the data's wall clock."""
     if as_of is None:
         return None
-    stamp = _frame.wall_clock(_frame.to_timestamp(as_of, "as_of"), tz)
+    stamp = _columns.wall_clock(_columns.to_timestamp(as_of, "as_of"), tz)
     if stamp != stamp.normalize():
         raise InvalidParameterError(
             f"as_of={as_of!r} has a time of day; as_of is a date (rows on or after it are excluded): "
             f"pass {stamp.normalize().date().isoformat()!r} or the next day"
         )
-    return _frame.day_of_stamp(stamp)
+    return _columns.day_of_stamp(stamp)
 
 
 def rfm(
@@ -117,9 +121,11 @@ def rfm(
 
     Returns
     -------
-    pandas.DataFrame or polars.DataFrame
-        One row per customer with at least one purchase, in order of first appearance,
-        indexed by customer id (pandas; polars, for a polars DataFrame or LazyFrame: a
+    pandas.DataFrame, polars.DataFrame or pyarrow.Table
+        The kind of table given: pandas for pandas (and for files, datasets, readers and
+        record batches read in batches), polars for a polars DataFrame or LazyFrame,
+        pyarrow for a pyarrow Table. One row per customer with at least one purchase, in
+        order of first appearance, indexed by customer id (pandas; polars and pyarrow: a
         first column named like `customer`):
 
         - ``recency``: whole days from the day of the last purchase to `as_of`
@@ -130,9 +136,10 @@ def rfm(
         - ``first_purchase``, ``last_purchase``: their timestamps;
         - ``tenure``: whole days from the day of the first purchase to `as_of`.
 
-        ``.attrs["rfmkit"]`` holds ``rows_in``, ``rows_used``, ``dropped`` (reason ->
-        count, with ``rows_in == rows_used + sum(dropped.values())``) and ``as_of`` (an ISO
-        date string, so that the attrs survive ``to_parquet``).
+        `rfmkit.quality` of it gives ``rows_in``, ``rows_used``, ``dropped`` (reason ->
+        count, with ``rows_in == rows_used + sum(dropped.values())``) and ``as_of`` (an
+        ISO date string); the table carries them (``attrs["rfmkit"]`` of pandas and
+        polars, the schema metadata of pyarrow, which Parquet keeps).
         A `DataQualityWarning` says what was dropped.
 
     Raises
@@ -157,7 +164,7 @@ def rfm(
     customer_id
     1                  1          2      50.0      10
     2                  6          1      15.0       6
-    >>> table.attrs["rfmkit"]["as_of"]
+    >>> rfmkit.quality(table)["as_of"]
     '2024-01-11'
     """
     if _sources.is_source(data):
@@ -181,7 +188,7 @@ def rfm(
     window_days = _window_days(window)
     # Integer and text ids (without orders) go to the core as they are, hashed there;
     # other ids are encoded first.
-    prepared = _frame.prepare(
+    prepared = _columns.prepare(
         data,
         customer=customer,
         date=date,
@@ -199,8 +206,8 @@ def rfm(
         "returns": returns,
         "invalid": invalid,
     }
-    result = _frame.run_core(prepared, _core.rfm, _core.rfm_ids, **options)
-    info = _frame.quality(result, "rfmkit.rfm", prepared)
+    result = _columns.run_core(prepared, _core.rfm, _core.rfm_ids, **options)
+    info = _columns.quality(result, "rfmkit.rfm", prepared)
     columns = table_columns(
         result,
         info,
@@ -208,7 +215,7 @@ def rfm(
         prepared.times.of_rows(result["first_row"], result["first_time"]),
         prepared.times.of_rows(result["last_row"], result["last_time"]),
     )
-    return _frame.build(prepared, result["customer"], columns, info)
+    return _columns.build(prepared, result["customer"], columns, info)
 
 
 def table_columns(
@@ -217,7 +224,7 @@ def table_columns(
     """The columns of the RFM table from the core's result (and its first and last
     purchases in the input's type); records `as_of` and `window` in the accounting `info`."""
     day = result["as_of_day"]
-    info["as_of"] = _frame.stamp_of_day(day).date().isoformat() if day is not None else None
+    info["as_of"] = _columns.stamp_of_day(day).date().isoformat() if day is not None else None
     if window_days is not None:
         info["window"] = window_days
     return {
@@ -229,3 +236,48 @@ def table_columns(
         "last_purchase": last_purchase,
         "tenure": result["tenure"],
     }
+
+
+def quality(table: Any) -> dict[str, Any]:
+    """What rfmkit recorded making `table`: the row accounting and the choices it made.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame, polars.DataFrame or pyarrow.Table
+        A table an rfmkit function returned (`rfmkit.rfm`, `rfmkit.clv.summary`,
+        `rfmkit.score`, `rfmkit.segment`, ...).
+
+    Returns
+    -------
+    dict
+        ``rows_in``, ``rows_used`` and ``dropped`` (reason -> count; ``rows_in ==
+        rows_used + sum(dropped.values())``), ``as_of`` (ISO date) or
+        ``observation_period_end``, ``date_format`` when dates were read from text, and
+        what later steps added (``score``: bins and levels, ``segment``: the scheme and
+        its split values, ...). A copy: changing it changes nothing.
+
+    Raises
+    ------
+    InvalidDataError
+        The table carries no record: pandas and polars keep it in ``attrs``, which
+        merges, concatenations and polars operations drop (a pyarrow table keeps it in
+        its schema metadata, which Parquet keeps). Take the quality of the table rfmkit
+        returned, before such operations.
+
+    Examples
+    --------
+    >>> import pandas as pd, rfmkit
+    >>> orders = pd.DataFrame({"id": [1, 1, None], "day": pd.to_datetime(["2024-01-01", "2024-01-09", "2024-01-03"]),
+    ...                        "amount": [20.0, 30.0, 15.0]})
+    >>> table = rfmkit.rfm(orders, customer="id", date="day", amount="amount")
+    >>> rfmkit.quality(table)
+    {'rows_in': 3, 'rows_used': 2, 'dropped': {'missing_customer': 1}, 'as_of': '2024-01-10'}
+    """
+    record = frames.info_of(table) if frames.is_table(table) or isinstance(table, pd.Series) else {}
+    if not record:
+        raise InvalidDataError(
+            f"this {type(table).__module__.split('.')[0]} {type(table).__name__} carries no rfmkit record: merges, "
+            f"concatenations and polars operations drop it (pandas and polars keep it in attrs); take "
+            f"rfmkit.quality(...) of the table rfmkit returned, before such operations"
+        )
+    return copy.deepcopy(record)

@@ -7,16 +7,15 @@ ordered categorical columns.
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from rfmkit import _core, _frame
-from rfmkit.exceptions import DtypeError, InvalidParameterError
+from rfmkit import _core
+from rfmkit._io import frames
+from rfmkit.exceptions import InvalidParameterError
 
 METRICS = ("recency", "frequency", "monetary")
 SCORE_COLUMNS = ("r_score", "f_score", "m_score")
@@ -27,72 +26,6 @@ LANGS = ("en", "zh")
 
 
 # --------------------------------------------------------------------------- table helpers
-
-
-def table_frame(table: Any) -> _frame.Frame:
-    """The table as a `_frame.Frame` (pandas or polars; pyarrow is read as pandas)."""
-    if _frame._is_arrow_table(table):
-        table = table.to_pandas()
-    return _frame.Frame.of(table)
-
-
-def numbers(frame: _frame.Frame, name: str, role: str) -> np.ndarray:
-    """A numeric column as a contiguous float64 array (nulls become NaN)."""
-    column = frame.column(name, role)
-    values = column.values
-    if column.frontend == "polars":
-        if not values.dtype.is_numeric():
-            raise DtypeError(
-                f"{role} column {name!r} has dtype {values.dtype}, not numbers; cast it first, "
-                f"e.g. pl.col({name!r}).cast(pl.Float64)"
-            )
-        return np.ascontiguousarray(values.cast(_polars().Float64).to_numpy(), dtype=np.float64)
-    dtype = values.dtype
-    if isinstance(dtype, np.dtype) and dtype.kind in "iuf":
-        return np.ascontiguousarray(values.to_numpy(), dtype=np.float64)  # no copy for float64
-    if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
-        raise DtypeError(
-            f"{role} column {name!r} has dtype {dtype}, not numbers; convert it first, "
-            f"e.g. df[{name!r}] = pd.to_numeric(df[{name!r}])"
-        )
-    return np.ascontiguousarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
-
-
-def _polars() -> Any:
-    import polars
-
-    return polars
-
-
-def categorical(codes: np.ndarray, labels: Sequence[str], frontend: str, ordered: bool = True) -> Any:
-    """An ordered categorical (pandas) or Enum (polars) column from label codes."""
-    if frontend == "polars":
-        pl = _polars()
-        values = np.asarray(labels, dtype=object)[codes] if len(codes) else np.array([], dtype=object)
-        return pl.Series(values, dtype=pl.String).cast(pl.Enum(list(labels)))
-    return pd.Categorical.from_codes(codes, categories=pd.Index(list(labels)), ordered=ordered)
-
-
-def with_columns(frame: _frame.Frame, columns: dict[str, Any], info: dict[str, Any]) -> Any:
-    """A copy of the table with `columns` added (or replaced) and `info` merged into
-    ``attrs["rfmkit"]``; the input is not modified."""
-    table = frame.data
-    attrs = copy.deepcopy(dict(getattr(table, "attrs", {}) or {}))
-    attrs.setdefault("rfmkit", {})
-    attrs["rfmkit"] = {**attrs["rfmkit"], **info}
-    if frame.frontend == "polars":
-        pl = _polars()
-        out = table.with_columns([pl.Series(name, values) for name, values in columns.items()])
-        out.attrs = attrs
-        return out
-    # one concat instead of a setitem per column: pandas copies every array it sets,
-    # while concat of the new arrays is lazy (copy-on-write); replaced columns move last
-    replaced = [name for name in columns if name in table.columns]
-    kept = table.drop(columns=replaced) if replaced else table
-    added = pd.DataFrame(columns, index=table.index, copy=False)
-    out = pd.concat([kept, added], axis=1)
-    out.attrs = attrs
-    return out
 
 
 def check_lang(lang: Any) -> str:
@@ -272,8 +205,8 @@ def score(
     check_method(method, thresholds)
     edges = _thresholds(thresholds) if thresholds is not None else None
     weight_values = _weights(weights)
-    frame = table_frame(table)
-    values = [numbers(frame, name, name) for name in METRICS]
+    frame = frames.Frame.of(table)
+    values = [frame.numbers(name, name) for name in METRICS]
     result = _core.score(
         values[0],
         values[1],
@@ -291,7 +224,7 @@ def score(
         "r_score": result["r_score"],
         "f_score": result["f_score"],
         "m_score": result["m_score"],
-        "rfm_code": categorical(result["code"], code_labels(bins), frame.frontend, ordered=False),
+        "rfm_code": frames.categorical(result["code"], code_labels(bins), frame.frontend, ordered=False),
         "rfm_score": total,
     }
     info = {
@@ -306,10 +239,10 @@ def score(
             },
         }
     }
-    return with_columns(frame, columns, info)
+    return frames.with_columns(frame, columns, info)
 
 
-def scored_bins(frame: _frame.Frame, bins: Any, scores: Sequence[np.ndarray] = ()) -> int:
+def scored_bins(frame: frames.Frame, bins: Any, scores: Sequence[np.ndarray] = ()) -> int:
     """`bins` as given, else the one recorded by `score`, else 5 when the `scores` reach 5.
 
     A table whose attrs were lost (a polars filter, a pandas merge) and whose highest

@@ -17,17 +17,14 @@ import numpy as np
 import pandas as pd
 
 from rfmkit import _core
+from rfmkit._io import frames
 from rfmkit._scores import (
     METRICS,
     SCORE_COLUMNS,
-    categorical,
     check_keys,
     check_lang,
     number,
-    numbers,
     scored_bins,
-    table_frame,
-    with_columns,
 )
 from rfmkit.exceptions import ColumnNotFoundError, InvalidParameterError, SchemeError
 
@@ -340,7 +337,7 @@ class SegmentScheme:
         return f"SegmentScheme({len(self.rules)} rules, labels={self.labels_en!r})"
 
     def _codes(self, frame: Any) -> np.ndarray:
-        columns = [numbers(frame, name, "segment rule") for name in self.columns]
+        columns = [frame.numbers(name, "segment rule") for name in self.columns]
         return _core.segment_custom(columns, self._variables(), self.rules, self.labels_en, self.other)
 
 
@@ -413,7 +410,7 @@ def segment(
     ['冠军客户', '不能失去的客户', '即将沉睡客户', '休眠客户']
     """
     lang = check_lang(lang)
-    frame = table_frame(table)
+    frame = frames.Frame.of(table)
     if isinstance(scheme, SegmentScheme):
         codes = scheme._codes(frame)
         names = scheme.labels(lang)
@@ -425,13 +422,13 @@ def segment(
                 f"scheme {scheme!r} reads the scores {', '.join(SCORE_COLUMNS)}, and the table has no "
                 f"{', '.join(map(repr, missing))}: score it first, rfmkit.segment(rfmkit.score(table), {scheme!r})"
             )
-        r, f, m = (numbers(frame, name, name) for name in SCORE_COLUMNS)
+        r, f, m = (frame.numbers(name, name) for name in SCORE_COLUMNS)
         n_bins = scored_bins(frame, bins, (r, f, m))
         codes = _core.segment_scores(scheme, r, f, m, n_bins)
         names = labels(scheme, lang)
         info = {"scheme": scheme, "bins": n_bins}
     elif scheme == "classic8":
-        columns = {name: numbers(frame, name, name) for name in METRICS}
+        columns = {name: frame.numbers(name, name) for name in METRICS}
         at = split_values(columns, split)
         codes = _core.classic8(
             columns["recency"],
@@ -445,7 +442,7 @@ def segment(
         raise InvalidParameterError(
             f"scheme={scheme!r} is not one of 'rfm11', 'rfm10', 'classic8', 'value4' or a rfmkit.SegmentScheme"
         )
-    return with_columns(frame, {"segment": categorical(codes, names, frame.frontend)}, {"segment": info})
+    return frames.with_columns(frame, {"segment": frames.categorical(codes, names, frame.frontend)}, {"segment": info})
 
 
 def value_matrix(table: Any, *, split: Any = "mean", lang: str = "en") -> Any:
@@ -478,14 +475,14 @@ def value_matrix(table: Any, *, split: Any = "mean", lang: str = "en") -> Any:
     ['优质型客户', '常规型客户', '意愿型客户', '不确定型客户']
     """
     lang = check_lang(lang)
-    frame = table_frame(table)
-    columns = {name: numbers(frame, name, name) for name in ("frequency", "avg_order_value")}
+    frame = frames.Frame.of(table)
+    columns = {name: frame.numbers(name, name) for name in ("frequency", "avg_order_value")}
     at = split_values(columns, split)
     codes = _core.value_matrix(
         columns["frequency"], columns["avg_order_value"], (at["frequency"], at["avg_order_value"])
     )
-    quadrant = categorical(codes, labels("value_matrix", lang), frame.frontend)
-    return with_columns(frame, {"quadrant": quadrant}, {"value_matrix": {"split": at}})
+    quadrant = frames.categorical(codes, labels("value_matrix", lang), frame.frontend)
+    return frames.with_columns(frame, {"quadrant": quadrant}, {"value_matrix": {"split": at}})
 
 
 def value_tiers(
@@ -548,8 +545,8 @@ def value_tiers(
             )
     if not isinstance(by, str):
         raise InvalidParameterError(f"by= must be a column name, got {by!r}")
-    frame = table_frame(table)
-    values = numbers(frame, by, "by")
+    frame = frames.Frame.of(table)
+    values = frame.numbers(by, "by")
     codes = _core.value_tiers(values, cut_values, by)
-    tier = categorical(codes, names, frame.frontend)
-    return with_columns(frame, {"tier": tier}, {"value_tiers": {"by": by, "cuts": cut_values}})
+    tier = frames.categorical(codes, names, frame.frontend)
+    return frames.with_columns(frame, {"tier": tier}, {"value_tiers": {"by": by, "cuts": cut_values}})

@@ -19,7 +19,8 @@ from typing import Any
 import pandas as pd
 
 import rfmkit
-from rfmkit._files import amount_example, write_csv
+from rfmkit._io import frames
+from rfmkit._io.files import amount_example, write_csv
 from rfmkit.exceptions import DataQualityWarning, RfmkitError
 
 
@@ -227,24 +228,25 @@ def _save_report(report: rfmkit.Report, out: Path) -> list[Path]:
 
 
 def _print_report(report: rfmkit.Report) -> None:
+    segments, clusters, customers = (report._pd(name) for name in ("segments", "clusters", "customers"))
     with pd.option_context("display.width", 140, "display.max_columns", 30):
         print("\nsegments:")
         print(
-            report.segments[
+            segments[
                 ["customers", "customer_share", "revenue_share", "recency_mean", "frequency_mean", "monetary_mean"]
             ].to_string()
         )
-        if report.clusters is not None:
+        if clusters is not None:
             print("\nclusters:")
             name = "name_zh" if report.settings.get("lang") == "zh" else "name_en"
-            print(report.clusters[["customers", "recency_mean", "frequency_mean", "monetary_mean", name]].to_string())
+            print(clusters[["customers", "recency_mean", "frequency_mean", "monetary_mean", name]].to_string())
         if report.comparison is not None:
             print("\nsegments vs clusters: " + ", ".join(f"{k} {v:.3f}" for k, v in report.comparison.scores().items()))
-        if "clv" in report.customers.columns:
+        if "clv" in customers.columns:
             horizon = report.clv_model["horizon_months"]
             print(
-                f"\nexpected {horizon}-month CLV: total {report.customers['clv'].sum():,.2f}, "
-                f"median {report.customers['clv'].median():,.2f} per customer"
+                f"\nexpected {horizon}-month CLV: total {customers['clv'].sum():,.2f}, "
+                f"median {customers['clv'].median():,.2f} per customer"
             )
         for note in report.notes:
             print(f"note: {note}")
@@ -270,7 +272,7 @@ def _analyze(args: argparse.Namespace) -> int:
             **_date_options(args),
             **_analysis_options(args),
         )
-    info = report.customers.attrs["rfmkit"]
+    info = frames.info_of(report.customers)
     _require_rows(info, data, args)
     paths = _save_report(report, out)
     stale = _finish_folder(out, paths, earlier)
@@ -342,7 +344,8 @@ def _rfm(args: argparse.Namespace) -> int:
             invalid=args.invalid,
             **_date_options(args),
         )
-    info = table.attrs["rfmkit"]
+    table = frames.indexed_pandas(table)  # the file's rows come as a pyarrow Table: its result too
+    info = frames.info_of(table)
     _require_rows(info, data, args)
     _write(table, output)
     print(f"rfmkit: {_customers(len(table))} as of {info['as_of']} -> {args.output}", file=sys.stderr)

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rfmkit._io import frames
 from rfmkit.exceptions import InvalidParameterError
 
 __all__ = [
@@ -160,8 +161,8 @@ def _heatmap(ax: Any, frame: pd.DataFrame, *, fmt: str, cmap: str, label: Any, c
 
 def _frame_of(obj: Any, attribute: str) -> pd.DataFrame:
     frame = getattr(obj, attribute, obj)
-    if hasattr(frame, "to_pandas") and not isinstance(frame, pd.DataFrame):
-        frame = frame.to_pandas()
+    if frames.is_table(frame):
+        frame = frames.indexed_pandas(frame)  # a polars or pyarrow result: its first column is the index
     if not isinstance(frame, pd.DataFrame):
         raise InvalidParameterError(f"expected a DataFrame (or an object with .{attribute}), got {type(obj).__name__}")
     return frame
@@ -365,7 +366,7 @@ def clv_distribution(values: Any, *, ax: Any = None, bins: int = 50, column: str
     >>> ax.get_xlabel()
     'customer lifetime value\\n(1 above 389, the 99th percentile, not shown)'
     """
-    if isinstance(values, pd.DataFrame) or (hasattr(values, "columns") and hasattr(values, "to_pandas")):
+    if frames.is_table(values) or hasattr(values, "customers"):
         frame = _frame_of(values, "customers")
         _require(frame, [column], "plot.clv_distribution")
         values = frame[column]

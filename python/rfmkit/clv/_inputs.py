@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rfmkit import _frame, _units
+from rfmkit import _units
+from rfmkit._io import frames
 from rfmkit.exceptions import ColumnNotFoundError, DtypeError, InvalidParameterError
 
 
@@ -17,14 +18,10 @@ def normalize_freq(freq: Any, name: str = "freq") -> str:
     return _units.time_unit(freq, name).canonical
 
 
-def is_polars_series(value: Any) -> bool:
-    return type(value).__module__.startswith("polars") and type(value).__name__ == "Series"
-
-
 def column(value: Any, name: str) -> np.ndarray:
     """A float64 1-d array (a copy when the input is not already one); never writes to it."""
-    if is_polars_series(value):
-        value = value.to_numpy()
+    if frames.is_series(value) and not isinstance(value, pd.Series):
+        value = frames.Column(name, frames.kind_of(value), value).numbers(name)
     elif isinstance(value, pd.Series):
         if not (pd.api.types.is_numeric_dtype(value.dtype) and not pd.api.types.is_bool_dtype(value.dtype)):
             raise DtypeError(f"{name} must hold numbers, got dtype {value.dtype}")
@@ -52,18 +49,8 @@ def broadcast(**columns: Any) -> dict[str, np.ndarray]:
 
 
 def like(template: Any, values: np.ndarray, name: str) -> Any:
-    """`values` in the container of `template`: a pandas Series keeps its index, a polars
-    Series gives a polars Series, a scalar (with scalar other inputs) a float, anything
-    else a numpy array."""
-    if np.ndim(template) == 0 and len(values) == 1 and not isinstance(template, (pd.Series, np.ndarray)):
-        return float(values[0])
-    if isinstance(template, pd.Series) and len(template) == len(values):
-        return pd.Series(values, index=template.index, name=name)
-    if is_polars_series(template) and len(template) == len(values):
-        import polars as pl
-
-        return pl.Series(name, values)
-    return values
+    """`values` in the container of `template` (`frames.column_like`)."""
+    return frames.column_like(template, values, name)
 
 
 def summary_columns(frame: Any, wanted: tuple[str, ...]) -> dict[str, Any]:
@@ -91,10 +78,10 @@ def summary_columns(frame: Any, wanted: tuple[str, ...]) -> dict[str, Any]:
 
 def summary_unit(frame: Any) -> tuple[str | None, float]:
     """(freq, freq_multiplier) recorded by `rfmkit.clv.summary` in the frame's attrs."""
-    info = (getattr(frame, "attrs", None) or {}).get("rfmkit", {})
+    info = frames.info_of(frame)
     freq = info.get("freq")
     return (normalize_freq(freq) if freq is not None else None), float(info.get("freq_multiplier", 1.0))
 
 
 def is_frame(value: Any) -> bool:
-    return isinstance(value, pd.DataFrame) or _frame._is_polars(value)
+    return frames.is_table(value)

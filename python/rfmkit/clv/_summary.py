@@ -7,15 +7,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rfmkit import _core, _frame, _sources, _units
+from rfmkit import _core, _units
+from rfmkit._io import columns as _columns
+from rfmkit._io import sources as _sources
 from rfmkit.exceptions import InvalidParameterError
 
 
-def _end_ticks(value: Any, name: str, times: _frame.Times) -> tuple[int, pd.Timestamp] | tuple[None, None]:
+def _end_ticks(value: Any, name: str, times: _columns.Times) -> tuple[int, pd.Timestamp] | tuple[None, None]:
     if value is None:
         return None, None
-    stamp = _frame.wall_clock(_frame.to_timestamp(value, name), times.tz)
-    return _frame.ticks_of_stamp(stamp, times.ticks_per_day), stamp
+    stamp = _columns.wall_clock(_columns.to_timestamp(value, name), times.tz)
+    return _columns.ticks_of_stamp(stamp, times.ticks_per_day), stamp
 
 
 def _check_multiplier(freq_multiplier: Any) -> float:
@@ -36,7 +38,7 @@ def _stamp_of_ticks(ticks: int | None, ticks_per_day: int) -> str | None:
     """ISO text, so that the attrs stay JSON-serialisable (pandas writes them to Parquet)."""
     if ticks is None:
         return None
-    return pd.Timestamp(ticks * (_frame.TICKS_PER_DAY["ns"] // ticks_per_day)).isoformat()
+    return pd.Timestamp(ticks * (_columns.TICKS_PER_DAY["ns"] // ticks_per_day)).isoformat()
 
 
 def summary_columns(
@@ -210,7 +212,7 @@ def summary(
         return _streamed(data, "summary", parameters, finish, progress)
     prepared = _prepare(data, customer, date, amount, date_format, dayfirst, invalid)
     end_ticks, _ = _end_ticks(observation_period_end, "observation_period_end", prepared.times)
-    result = _frame.run_core(
+    result = _columns.run_core(
         prepared,
         _core.summary,
         _with_ids(_core.summary),
@@ -221,7 +223,7 @@ def summary(
         returns=returns,
         invalid=invalid,
     )
-    info = _frame.quality(result, "rfmkit.clv.summary", prepared)
+    info = _columns.quality(result, "rfmkit.clv.summary", prepared)
     columns = summary_columns(
         result,
         info,
@@ -230,7 +232,7 @@ def summary(
         ticks_per_day=prepared.times.ticks_per_day,
         with_amount=amount is not None,
     )
-    return _frame.build(prepared, result["customer"], columns, info)
+    return _columns.build(prepared, result["customer"], columns, info)
 
 
 def _prepare(
@@ -241,9 +243,9 @@ def _prepare(
     date_format: str | None,
     dayfirst: bool | None,
     invalid: str,
-) -> _frame.Prepared:
+) -> _columns.Prepared:
     """The table of a one-shot BTYD view: integer and text ids go to the core as they are."""
-    return _frame.prepare(
+    return _columns.prepare(
         data,
         customer=customer,
         date=date,
@@ -256,7 +258,7 @@ def _prepare(
 
 
 def _with_ids(function: Any) -> Any:
-    """`function(table, ids, **options)` for `_frame.run_core`: the ids passed by keyword."""
+    """`function(table, ids, **options)` for `_columns.run_core`: the ids passed by keyword."""
     return lambda table, ids, **options: function(table, ids=ids, **options)
 
 
@@ -331,7 +333,7 @@ def calibration_holdout(
     cal_ticks, _ = _end_ticks(calibration_period_end, "calibration_period_end", prepared.times)
     assert cal_ticks is not None  # calibration_period_end is required above
     end_ticks, _ = _end_ticks(observation_period_end, "observation_period_end", prepared.times)
-    result = _frame.run_core(
+    result = _columns.run_core(
         prepared,
         _core.calibration_holdout,
         _with_ids(_core.calibration_holdout),
@@ -343,7 +345,7 @@ def calibration_holdout(
         returns=returns,
         invalid=invalid,
     )
-    info = _frame.quality(result, "rfmkit.clv.calibration_holdout", prepared)
+    info = _columns.quality(result, "rfmkit.clv.calibration_holdout", prepared)
     columns = calibration_columns(
         result,
         info,
@@ -353,4 +355,4 @@ def calibration_holdout(
         ticks_per_day=prepared.times.ticks_per_day,
         with_amount=amount is not None,
     )
-    return _frame.build(prepared, result["customer"], columns, info)
+    return _columns.build(prepared, result["customer"], columns, info)

@@ -6,10 +6,9 @@ import math
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from rfmkit import _frame, _units
-from rfmkit._scores import numbers
+from rfmkit import _units
+from rfmkit._io import frames
 from rfmkit.exceptions import ColumnNotFoundError, InvalidDataError, InvalidParameterError
 
 
@@ -22,10 +21,10 @@ def _number(value: Any, name: str, *, low: float, high: float = math.inf, exampl
     return float(value)
 
 
-def _rfm_columns(table: Any, wanted: tuple[str, ...], function: str) -> tuple[dict[str, np.ndarray], Any, bool]:
-    """The wanted columns as float arrays, the customer ids (pandas index or polars first
-    column) and whether the table is polars."""
-    frame = _frame.Frame.of(table)
+def _rfm_columns(table: Any, wanted: tuple[str, ...], function: str) -> tuple[dict[str, np.ndarray], Any, frames.Frame]:
+    """The wanted columns as float arrays, the customer ids (pandas index, or the first
+    column of a polars or pyarrow table) and the table's frame."""
+    frame = frames.Frame.of(table)
     missing = [name for name in wanted if name not in frame.names]
     if missing:
         hint = ""
@@ -35,11 +34,7 @@ def _rfm_columns(table: Any, wanted: tuple[str, ...], function: str) -> tuple[di
             f"{function} takes the RFM table of rfmkit.rfm; column(s) {', '.join(map(repr, missing))} are missing "
             f"(its columns are: {', '.join(map(repr, frame.names))}).{hint}"
         )
-    polars = frame.frontend == "polars"
-    if frame.frontend == "arrow":
-        table = table.to_pandas()
-    frame = _frame.Frame.of(table)
-    columns = {name: numbers(frame, name, name) for name in wanted}
+    columns = {name: frame.numbers(name, name) for name in wanted}
     for name, values in columns.items():
         bad = np.flatnonzero(~np.isfinite(values))
         if bad.size:
@@ -48,20 +43,13 @@ def _rfm_columns(table: Any, wanted: tuple[str, ...], function: str) -> tuple[di
                 f"column {name!r} is {shown} at row {bad[0]} (0-based position): {function} needs finite "
                 f"numbers; drop or fill such rows first"
             )
-    ids = table[:, 0] if polars else table.index
-    return columns, ids, polars
+    return columns, frame.row_ids(), frame
 
 
-def _result(values: np.ndarray, ids: Any, polars: bool, name: str, info: dict[str, Any]) -> Any:
-    if polars:
-        import polars as pl
-
-        out = pl.DataFrame({ids.name: ids, name: values})
-        out.attrs = {"rfmkit": info}  # type: ignore[attr-defined]
-        return out
-    series = pd.Series(values, index=ids, name=name)
-    series.attrs["rfmkit"] = info
-    return series
+def _result(values: np.ndarray, ids: Any, frame: frames.Frame, name: str, info: dict[str, Any]) -> Any:
+    """A Series indexed by customer (pandas), or a table of the customer id and the value
+    (polars, pyarrow)."""
+    return frames.customer_values(frame.frontend, ids, frame.names[0], name, values, info)
 
 
 def historical(table: Any, *, margin: float = 1.0) -> Any:
@@ -91,8 +79,8 @@ def historical(table: Any, *, margin: float = 1.0) -> Any:
     Name: historical_clv, dtype: float64
     """
     margin = _number(margin, "margin", low=0.0, example="0.3")
-    columns, ids, polars = _rfm_columns(table, ("monetary",), "rfmkit.clv.historical")
-    return _result(margin * columns["monetary"], ids, polars, "historical_clv", {"margin": margin})
+    columns, ids, frame = _rfm_columns(table, ("monetary",), "rfmkit.clv.historical")
+    return _result(margin * columns["monetary"], ids, frame, "historical_clv", {"margin": margin})
 
 
 def simple(
@@ -171,7 +159,7 @@ def simple(
         )
     days = unit.days
     wanted = ("recency", "frequency", "avg_order_value", "tenure")
-    columns, ids, polars = _rfm_columns(table, wanted, "rfmkit.clv.simple")
+    columns, ids, frame = _rfm_columns(table, wanted, "rfmkit.clv.simple")
     estimated = retention is None
     if retention is None:
         eligible = columns["tenure"] > days
@@ -197,4 +185,4 @@ def simple(
         "margin": margin,
         "discounted_retention": discounted_retention,
     }
-    return _result(values, ids, polars, "simple_clv", info)
+    return _result(values, ids, frame, "simple_clv", info)

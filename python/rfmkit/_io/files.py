@@ -124,7 +124,7 @@ def check_columns(names: list[str], roles: dict[str, str], where: str | Path, se
     """Raises ColumnNotFoundError for the first role whose column is not in `names`, naming
     the role, the column, where it was looked for (a file, or e.g. "the LazyFrame") and the
     columns there are, with a close match when there is one."""
-    from rfmkit._frame import _close_match
+    from rfmkit._io.frames import close_match as _close_match
 
     place = where.name if isinstance(where, Path) else where
     for role, name in roles.items():
@@ -249,7 +249,7 @@ _CSV_BLOCK = 1 << 24  # bytes of text a block (the streaming reader's batch)
 @dataclass(frozen=True)
 class CsvFile:
     """One CSV export and how rfmkit reads it, for the whole-file reader
-    (`read_transactions`) and the streaming one (`rfmkit._sources`) alike: the encoding
+    (`read_transactions`) and the streaming one (`rfmkit._io.sources`) alike: the encoding
     and separator found once, ids and dates as text, amounts in the file's notation.
     `open` checks the named columns against the header before any row is read."""
 

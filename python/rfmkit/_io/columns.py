@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextvars
 import datetime as _dt
-import os
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -18,9 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rfmkit import _core, _dates, _sources
+from rfmkit import _core
+from rfmkit._io import dates as _dates
+from rfmkit._io import frames
+from rfmkit._io.frames import Column, Frame
+from rfmkit._io.frames import pyarrow as _pyarrow
 from rfmkit.exceptions import (
-    ColumnNotFoundError,
     DataQualityWarning,
     DtypeError,
     InvalidParameterError,
@@ -29,121 +31,6 @@ from rfmkit.exceptions import (
 
 NAT = np.iinfo(np.int64).min
 TICKS_PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
-
-
-def _pyarrow() -> Any:
-    try:
-        import pyarrow
-    except ImportError:  # pragma: no cover - exercised only without pyarrow
-        return None
-    return pyarrow
-
-
-def _is_polars(data: Any) -> bool:
-    return type(data).__module__.startswith("polars") and type(data).__name__ == "DataFrame"
-
-
-def _is_arrow_table(data: Any) -> bool:
-    pa = _pyarrow()
-    return pa is not None and isinstance(data, pa.Table)
-
-
-@dataclass
-class Column:
-    """One input column with where it came from, so results can be restored in its type."""
-
-    name: str
-    frontend: str  # "pandas", "polars" or "arrow"
-    values: Any  # pd.Series, pl.Series or pa.ChunkedArray
-
-    def to_arrow(self) -> Any:
-        if self.frontend == "polars":
-            return self.values.to_arrow()
-        if self.frontend == "arrow":
-            return self.values
-        return _pyarrow().array(self.values, from_pandas=True)
-
-    def take(self, rows: np.ndarray) -> Any:
-        """The values at `rows`, in the column's own type (pandas values for arrow input).
-
-        Never a Series: a Series would be aligned on its index (0..len) where the caller
-        places the values by position, e.g. as the columns of a customer table."""
-        if self.frontend == "polars":
-            return self.values.gather(rows)
-        if self.frontend == "arrow":
-            return self.values.take(rows).to_pandas(date_as_object=False).array
-        return self.values.array.take(rows)
-
-
-@dataclass
-class Frame:
-    """A user's table with its columns looked up by name."""
-
-    frontend: str
-    data: Any
-    names: list[str]
-    n_rows: int
-
-    @classmethod
-    def of(cls, data: Any) -> Frame:
-        if isinstance(data, pd.DataFrame):
-            return cls("pandas", data, [str(c) for c in data.columns], len(data))
-        if _is_polars(data):
-            return cls("polars", data, list(data.columns), data.height)
-        if _is_arrow_table(data):
-            return cls("arrow", data, list(data.column_names), data.num_rows)
-        if isinstance(data, (str, os.PathLike)):
-            raise DtypeError(
-                f"data is a path ({str(data)!r}), not a table; read the file first with "
-                f"rfmkit.read_transactions(path, customer=..., date=..., amount=...)"
-            )
-        if _sources.is_source(data):
-            # rfm, clv.summary and clv.calibration_holdout read these in batches; the
-            # functions that land here need a table in memory
-            kind = f"{type(data).__module__}.{type(data).__qualname__}"
-            how = (
-                ".collect()" if _sources._is_lazyframe(data) else "pyarrow.Table.from_batches(...) / reader.read_all()"
-            )
-            raise DtypeError(
-                f"data is a {kind}, an input read in batches: rfmkit.rfm, rfmkit.clv.summary and "
-                f"rfmkit.clv.calibration_holdout (and rfmkit.Aggregator) take it as it is; this function needs a "
-                f"table in memory: collect it first ({how})"
-            )
-        kind = f"{type(data).__module__}.{type(data).__qualname__}"
-        if (isinstance(data, (list, tuple)) and data and isinstance(data[0], pd.DataFrame)) or hasattr(
-            data, "get_chunk"
-        ):
-            # pd.read_csv(chunksize=...) or a list of frames: chunks, not one table
-            raise DtypeError(
-                f"data is a {kind} of pandas chunks, not one table: feed each chunk to an rfmkit.Aggregator "
-                f"(aggregator.update(chunk) in a loop, then aggregator.finish()), or pd.concat(...) them first"
-            )
-        raise DtypeError(
-            f"data must be a pandas DataFrame, a polars DataFrame or a pyarrow Table, "
-            f"got {kind}; wrap it with pd.DataFrame(...) first"
-        )
-
-    def column(self, name: Any, role: str) -> Column:
-        if not isinstance(name, str):
-            if self.frontend == "pandas" and name in self.data.columns:
-                return Column(str(name), "pandas", self.data[name])
-            raise InvalidParameterError(f"{role}= must be a column name (a string), got {name!r}")
-        if name not in self.names:
-            shown = ", ".join(repr(n) for n in self.names[:30])
-            more = f" and {len(self.names) - 30} more" if len(self.names) > 30 else ""
-            hint = _close_match(name, self.names)
-            raise ColumnNotFoundError(
-                f"{role} column {name!r} is not in the data; its columns are: {shown}{more}"
-                + (f". Did you mean {hint!r}?" if hint else "")
-            )
-        if self.frontend == "pandas":
-            values = self.data[name]
-            if isinstance(values, pd.DataFrame):
-                raise ColumnNotFoundError(f"{role} column {name!r} appears more than once in the data")
-            return Column(name, "pandas", values)
-        if self.frontend == "polars":
-            return Column(name, "polars", self.data.get_column(name))
-        return Column(name, "arrow", self.data.column(name))
 
 
 @dataclass(frozen=True)
@@ -270,16 +157,6 @@ def zone_name(tz: Any) -> str | None:
     if tz is None or isinstance(tz, str):
         return tz
     return _pyarrow().array(pd.Series([], dtype=pd.DatetimeTZDtype("ns", tz))).type.tz
-
-
-def _close_match(name: str, names: list[str]) -> str | None:
-    import difflib
-
-    lowered = {n.lower(): n for n in names}
-    if name.lower() in lowered:
-        return lowered[name.lower()]
-    matches = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
-    return matches[0] if matches else None
 
 
 # --------------------------------------------------------------------------- ids
@@ -1055,7 +932,7 @@ def quality(result: dict[str, Any], function: str, prepared: Prepared | None = N
     """The accounting dict, with a warning when rows were dropped. The core counts every
     row without a date as `missing_date`; the ones whose text or number was not a date
     move to their own reasons here."""
-    from rfmkit import _files
+    from rfmkit._io import files as _files
 
     dates = prepared.dates if prepared is not None else None
     return account(
@@ -1142,23 +1019,4 @@ def build_table(
     frontend: str, customers: Codes, index_codes: np.ndarray, columns: dict[str, Any], attrs: dict[str, Any]
 ) -> Any:
     """`build` for the ids of `customers` in a table of `frontend`."""
-    ids = customers.ids(index_codes)
-    name = customers.column.name
-    if frontend == "polars":
-        import polars as pl
-
-        out = pl.DataFrame({name: ids, **dict(columns.items())})
-        out.attrs = {"rfmkit": attrs}  # type: ignore[attr-defined]
-        return out
-    index = pd.Index(ids, name=name, tupleize_cols=False)
-    # copy=False: the columns are fresh arrays of the core, owned by the result alone; this
-    # keeps one block per column instead of copying them into consolidated 2-D blocks.
-    out = pd.DataFrame({key: _as_pandas(value) for key, value in columns.items()}, index=index, copy=False)
-    out.attrs["rfmkit"] = attrs
-    return out
-
-
-def _as_pandas(value: Any) -> Any:
-    if hasattr(value, "to_numpy") and type(value).__module__.startswith("polars"):
-        return value.to_pandas()
-    return value
+    return frames.customer_table(frontend, customers.ids(index_codes), customers.column.name, columns, attrs)

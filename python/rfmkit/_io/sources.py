@@ -7,7 +7,7 @@ Parquet/CSV/Excel files, and checks the named columns before any row is read. It
 `Source.batches` then gives only those columns, in bounded batches (at most
 `BATCH_ROWS` rows each), so that reading takes one batch of memory at a time, never all
 rows. CSV files are read with the conventions of `rfmkit.read_transactions` (the same
-`rfmkit._files.CsvFile`): ids and dates as text, amounts in the file's notation.
+`rfmkit._io.files.CsvFile`): ids and dates as text, amounts in the file's notation.
 
 In-memory tables (pandas, polars and pyarrow) are not sources: `is_source` tells them
 apart.
@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rfmkit import _files, _progress
+from rfmkit import _progress
+from rfmkit._io import files as _files
 from rfmkit.exceptions import (
     ColumnNotFoundError,
     InvalidDataError,
