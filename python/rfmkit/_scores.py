@@ -243,27 +243,47 @@ def score(
 
 
 def scored_bins(frame: frames.Frame, bins: Any, scores: Sequence[np.ndarray] = ()) -> int:
-    """`bins` as given, else the one recorded by `score`, else 5 when the `scores` reach 5.
+    """`bins` as given, else the one recorded by `score`, else the one the categories of
+    the ``rfm_code`` column tell (every code of `bins` scores: 125 for 5), else 5 when
+    the `scores` reach 5.
 
-    A table whose attrs were lost (a polars filter, a pandas merge) and whose highest
-    score is not 5 may have been scored with other bins: guessing 5 would shift every
-    "above the middle" rule, so it is an error that asks for `bins=`.
+    The categories travel with the column through filters, selections, merges, concats
+    and Parquet (pandas categorical, polars Enum, Arrow dictionary), where the record does
+    not. A table with neither whose highest score is not 5 may have been scored with other
+    bins: guessing 5 would shift every "above the middle" rule, so it is an error that
+    asks for `bins=`.
     """
     if bins is not None:
         return check_bins(bins)
-    recorded = (getattr(frame.data, "attrs", None) or {}).get("rfmkit", {}).get("score", {})
+    recorded = frames.info_of(frame.data).get("score", {})
     value = recorded.get("bins") if isinstance(recorded, Mapping) else None
     if value is not None:
         return check_bins(value)
+    from_codes = _bins_of_codes(frame)
+    if from_codes is not None:
+        return from_codes
     finite = [values[np.isfinite(values)] for values in scores]
     top = max((float(values.max()) for values in finite if values.size), default=5.0)
     if top != 5.0:
         raise InvalidParameterError(
-            f"the table does not record how many bins it was scored with (rfmkit.score keeps it in "
-            f"attrs, which filters and merges drop) and its highest score is {top:g}, not 5: pass bins= "
+            f"the table does not tell how many bins it was scored with (rfmkit.score records it, and the "
+            f"categories of its rfm_code column tell it; this table has neither) and its highest score is "
+            f"{top:g}, not 5: pass bins= "
             f"(the bins given to rfmkit.score, e.g. bins={max(2, min(9, int(top)))})"
         )
     return 5
+
+
+def _bins_of_codes(frame: frames.Frame) -> int | None:
+    """The bins whose every code (``"111"`` .. ``"555"`` for 5) are exactly the categories of
+    the table's ``rfm_code`` column, or None (no such column, or not categorical)."""
+    if "rfm_code" not in frame.names:
+        return None
+    categories = frame.column("rfm_code", "rfm_code").categories()
+    if not categories:
+        return None
+    bins = round(len(categories) ** (1 / 3))
+    return bins if 2 <= bins <= 9 and list(categories) == code_labels(bins) else None
 
 
 def finite_or_nan(value: float) -> float:

@@ -382,15 +382,17 @@ def segment(
         classic8 only: the split values, the table's mean or median or
         ``{"recency": ..., "frequency": ..., "monetary": ...}``.
     bins : int, optional
-        Score range for ``"value4"`` and the checks; default: the table's
-        ``attrs["rfmkit"]["score"]["bins"]`` from `rfmkit.score`, else 5.
+        Score range for ``"value4"`` and the checks; default: the bins `rfmkit.score`
+        recorded, else the ones the categories of the ``rfm_code`` column tell (they
+        survive filters, merges and Parquet), else 5.
 
     Returns
     -------
-    pandas.DataFrame or polars.DataFrame
-        A copy of `table` with ``segment``: an ordered pandas Categorical with every
-        label of the scheme as a category, best first (polars: Enum).
-        ``attrs["rfmkit"]["segment"]`` records the scheme (and classic8's split values).
+    pandas.DataFrame, polars.DataFrame or pyarrow.Table
+        A copy of `table` (of its kind) with ``segment``: an ordered pandas Categorical
+        with every label of the scheme as a category, best first (polars: Enum;
+        pyarrow: a dictionary column). ``rfmkit.quality(result)["segment"]`` records the
+        scheme (and classic8's split values).
 
     Raises
     ------

@@ -72,6 +72,26 @@ class Column:
             return self.values
         return pyarrow().array(self.values, from_pandas=True)
 
+    def categories(self) -> list[str] | None:
+        """The categories of a categorical column (pandas Categorical, polars Enum or
+        Categorical, Arrow dictionary), in their order; None for other columns."""
+        values = self.values
+        if self.frontend == "polars":
+            dtype = values.dtype
+            pl = polars()
+            if isinstance(dtype, pl.Enum):
+                return [str(c) for c in dtype.categories]
+            return None
+        if self.frontend == "arrow":
+            pa = pyarrow()
+            if not pa.types.is_dictionary(values.type):
+                return None
+            chunks = values.unify_dictionaries().chunks
+            return [str(c) for c in chunks[0].dictionary.to_pylist()] if chunks else []
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            return [str(c) for c in values.cat.categories]
+        return None
+
     def as_pandas(self) -> pd.Series:
         """The values as a pandas Series (the column itself for pandas)."""
         if self.frontend == "pandas":
