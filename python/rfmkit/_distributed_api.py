@@ -5,6 +5,7 @@ same sequence of them. The plan and the partition-side work are in `_distributed
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -187,109 +188,42 @@ class Cluster:
         return Result(self.map_rows(table, lambda frame: _distributed.apply_prediction(frame, plan)), info)
 
 
+def _view_function(cluster: Cluster, view: str, local: Callable[..., Any]) -> Callable[..., Result]:
+    """`view` on `cluster` with the parameters and defaults of `local`, the function of one
+    machine (one list of them: its signature), its data called `df`, and `partitions` for
+    its `progress`."""
+    kept = list(inspect.signature(local).parameters.values())[1:]
+    signature = inspect.Signature(
+        [
+            inspect.Parameter("df", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation="Any"),
+            *(parameter for parameter in kept if parameter.name != "progress"),
+            inspect.Parameter("partitions", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="int | None"),
+        ],
+        return_annotation="Result",
+    )
+
+    def function(*args: Any, **kwargs: Any) -> Result:
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        values = dict(bound.arguments)
+        df, partitions = values.pop("df"), values.pop("partitions")
+        finish: dict[str, Any] = {
+            name: values.pop(name) for name in ("freq_multiplier", "include_first_transaction") if name in values
+        }
+        return cluster.view(df, view, _distributed.row_params(view, **values), finish, partitions)
+
+    function.__signature__ = signature  # type: ignore[attr-defined]
+    return function
+
+
 def public_functions(cluster: Cluster) -> dict[str, Callable[..., Result]]:
     """`rfm`, `summary`, `calibration_holdout`, `score`, `segment` and `predict` on
     `cluster`, with the parameters (and defaults) of the single-machine functions."""
+    import rfmkit
 
-    def rfm(
-        df: Any,
-        *,
-        customer: str,
-        date: str,
-        amount: str,
-        order: str | None = None,
-        as_of: Any = None,
-        window: Any = None,
-        zero: str = "drop",
-        returns: str = "net",
-        invalid: str = "drop",
-        date_format: str | None = None,
-        dayfirst: bool | None = None,
-        partitions: int | None = None,
-    ) -> Result:
-        params = _distributed.row_params(
-            "rfm",
-            customer=customer,
-            date=date,
-            amount=amount,
-            order=order,
-            as_of=as_of,
-            window=window,
-            zero=zero,
-            returns=returns,
-            invalid=invalid,
-            date_format=date_format,
-            dayfirst=dayfirst,
-        )
-        return cluster.view(df, "rfm", params, {}, partitions)
-
-    def summary(
-        df: Any,
-        *,
-        customer: str,
-        date: str,
-        amount: str | None = None,
-        freq: str = "D",
-        freq_multiplier: float = 1,
-        observation_period_end: Any = None,
-        include_first_transaction: bool = False,
-        zero: str = "keep",
-        returns: str = "drop",
-        invalid: str = "drop",
-        date_format: str | None = None,
-        dayfirst: bool | None = None,
-        partitions: int | None = None,
-    ) -> Result:
-        params = _distributed.row_params(
-            "summary",
-            customer=customer,
-            date=date,
-            amount=amount,
-            freq=freq,
-            observation_period_end=observation_period_end,
-            zero=zero,
-            returns=returns,
-            invalid=invalid,
-            date_format=date_format,
-            dayfirst=dayfirst,
-        )
-        finish = {"freq_multiplier": freq_multiplier, "include_first_transaction": include_first_transaction}
-        return cluster.view(df, "summary", params, finish, partitions)
-
-    def calibration_holdout(
-        df: Any,
-        *,
-        customer: str,
-        date: str,
-        calibration_period_end: Any,
-        observation_period_end: Any = None,
-        amount: str | None = None,
-        freq: str = "D",
-        freq_multiplier: float = 1,
-        include_first_transaction: bool = False,
-        zero: str = "keep",
-        returns: str = "drop",
-        invalid: str = "drop",
-        date_format: str | None = None,
-        dayfirst: bool | None = None,
-        partitions: int | None = None,
-    ) -> Result:
-        params = _distributed.row_params(
-            "calibration_holdout",
-            customer=customer,
-            date=date,
-            amount=amount,
-            freq=freq,
-            observation_period_end=observation_period_end,
-            calibration_period_end=calibration_period_end,
-            zero=zero,
-            returns=returns,
-            invalid=invalid,
-            date_format=date_format,
-            dayfirst=dayfirst,
-        )
-        finish = {"freq_multiplier": freq_multiplier, "include_first_transaction": include_first_transaction}
-        return cluster.view(df, "calibration_holdout", params, finish, partitions)
+    rfm = _view_function(cluster, "rfm", rfmkit.rfm)
+    summary = _view_function(cluster, "summary", rfmkit.clv.summary)
+    calibration_holdout = _view_function(cluster, "calibration_holdout", rfmkit.clv.calibration_holdout)
 
     def score(
         table: Any, *, bins: int = 5, method: str = "quantile", thresholds: Any = None, weights: Any = (1, 1, 1)
@@ -326,7 +260,7 @@ def public_functions(cluster: Cluster) -> dict[str, Callable[..., Result]]:
     for name, function in functions.items():
         function.__doc__ = DOCS[name].format(frame=cluster.name, module=cluster.module)
         function.__module__ = cluster.module
-        function.__qualname__ = name
+        function.__qualname__ = function.__name__ = name
     return functions
 
 

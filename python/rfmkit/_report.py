@@ -19,6 +19,7 @@ import pandas as pd
 from rfmkit._io import frames
 from rfmkit._io import sources as _sources
 from rfmkit._io.files import write_csv
+from rfmkit._params import ROWS, arguments, pick
 from rfmkit._progress import Steps
 from rfmkit.exceptions import DataQualityWarning, InvalidDataError, InvalidParameterError, RfmkitError
 
@@ -448,6 +449,7 @@ def analyze(
     """
     import rfmkit
 
+    passed = dict(locals())
     if lang not in ("en", "zh"):
         raise InvalidParameterError(f"lang={lang!r} is not one of 'en', 'zh'")
     if k == 0:
@@ -463,25 +465,10 @@ def analyze(
             f"margin={margin!r} must be the profit share of revenue, above 0 and at most 1 "
             f"(e.g. 0.3 for a 30 % margin; 1.0 values revenue)"
         )
-    settings = {
-        "customer": customer,
-        "date": date,
-        "amount": amount,
-        "order": order,
-        "as_of": as_of,
-        "window": window,
-        "scheme": scheme if isinstance(scheme, str) else repr(scheme),
-        "bins": bins,
-        "k": k,
-        "clv": clv,
-        "margin": margin,
-        "clv_horizon": clv_horizon,
-        "discount_rate": discount_rate,
-        "churn_after": churn_after,
-        "lang": lang,
-        "random_state": random_state,
-        "zero": zero,
-    }
+    settings = arguments(
+        analyze, passed, "data", "k_range", "progress", "returns", "invalid", "date_format", "dayfirst"
+    )
+    settings.update(scheme=scheme if isinstance(scheme, str) else repr(scheme), k=k)
     names = ["RFM table", "scores and segments"]
     if clv:
         names.append("CLV models")
@@ -494,20 +481,7 @@ def analyze(
         # rfm's warnings (what it dropped) are raised again at the caller's line, not here.
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            table = rfmkit.rfm(
-                data,
-                customer=customer,
-                date=date,
-                amount=amount,
-                order=order,
-                as_of=as_of,
-                window=window,
-                returns=returns,
-                invalid=invalid,
-                date_format=date_format,
-                dayfirst=dayfirst,
-                **_zero_option(zero),
-            )
+            table = rfmkit.rfm(data, **pick(passed, ROWS, "zero"), **_zero_option(zero))
         for warning in caught:
             warnings.warn(warning.message, warning.category, stacklevel=2)
         kind = frames.kind_of(table)

@@ -14,6 +14,7 @@ import pandas as pd
 from rfmkit._io import columns as _columns
 from rfmkit._io import frames
 from rfmkit._io import sources as _sources
+from rfmkit._params import ROWS, pick
 from rfmkit._scores import score
 from rfmkit._segments import segment
 from rfmkit.exceptions import DataQualityWarning, InvalidDataError, InvalidParameterError
@@ -244,18 +245,7 @@ def migration(
     stamps = [_columns.to_timestamp(value, "as_of") for value in as_of]
     if not stamps[0] < stamps[1]:
         raise InvalidParameterError(f"as_of=({as_of[0]!r}, {as_of[1]!r}): the first date must be before the second")
-    rfm_options = dict(
-        customer=customer,
-        date=date,
-        amount=amount,
-        order=order,
-        window=window,
-        zero=zero,
-        returns=returns,
-        invalid=invalid,
-        date_format=date_format,
-        dayfirst=dayfirst,
-    )
+    rfm_options = pick(locals(), ROWS, "as_of")
     score_options = dict(bins=bins, method=method, thresholds=thresholds, weights=weights)
     before, earlier_table, labels = _snapshot(data, as_of[0], rfm_options, score_options, scheme, lang, split)
     after, later_table, _ = _snapshot(data, as_of[1], rfm_options, score_options, scheme, lang, split)

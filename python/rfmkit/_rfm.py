@@ -13,6 +13,7 @@ from rfmkit import _core
 from rfmkit._io import columns as _columns
 from rfmkit._io import frames
 from rfmkit._io import sources as _sources
+from rfmkit._params import arguments
 from rfmkit.exceptions import InvalidDataError, InvalidParameterError
 
 RFM_COLUMNS = ("recency", "frequency", "monetary", "avg_order_value", "first_purchase", "last_purchase", "tenure")
@@ -170,21 +171,7 @@ def rfm(
     if _sources.is_source(data):
         from rfmkit import _aggregate
 
-        return _aggregate.rfm_of_source(
-            data,
-            customer=customer,
-            date=date,
-            amount=amount,
-            order=order,
-            as_of=as_of,
-            window=window,
-            zero=zero,
-            returns=returns,
-            invalid=invalid,
-            date_format=date_format,
-            dayfirst=dayfirst,
-            progress=progress,
-        )
+        return _aggregate.rfm_of_source(data, **arguments(rfm, locals(), "data"))
     window_days = _window_days(window)
     # Integer and text ids (without orders) go to the core as they are, hashed there;
     # other ids are encoded first.

@@ -21,6 +21,7 @@ import pandas as pd
 import rfmkit
 from rfmkit._io import frames
 from rfmkit._io.files import amount_example, write_csv
+from rfmkit._params import ROWS, pick
 from rfmkit.exceptions import DataQualityWarning, RfmkitError
 
 
@@ -31,23 +32,17 @@ class CliError(Exception):
 MANIFEST = "rfmkit-manifest.json"
 
 
+def _options(args: argparse.Namespace, *names: str) -> dict[str, Any]:
+    """The arguments `names` by the names of the Python functions' parameters."""
+    return pick(vars(args), names)
+
+
+_COLUMNS = ("customer", "date", "amount", "order")
+
+
 def _read(args: argparse.Namespace) -> Any:
     """The transactions of INPUT, only the named columns, by the one reader."""
-    return rfmkit.read_transactions(
-        args.input,
-        customer=args.customer,
-        date=args.date,
-        amount=args.amount,
-        order=args.order,
-        sep=args.sep,
-        decimal=args.decimal,
-        thousands=args.thousands,
-        encoding=args.encoding,
-    )
-
-
-def _date_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {"date_format": args.date_format, "dayfirst": args.dayfirst}
+    return rfmkit.read_transactions(args.input, **_options(args, *_COLUMNS, "sep", "decimal", "thousands", "encoding"))
 
 
 def _write(table: pd.DataFrame, path: Path) -> None:
@@ -258,20 +253,7 @@ def _analyze(args: argparse.Namespace) -> int:
     data = _read(args)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
-        report = rfmkit.analyze(
-            data,
-            customer=args.customer,
-            date=args.date,
-            amount=args.amount,
-            order=args.order,
-            as_of=args.as_of,
-            window=args.window,
-            zero=args.zero,
-            returns=args.returns,
-            invalid=args.invalid,
-            **_date_options(args),
-            **_analysis_options(args),
-        )
+        report = rfmkit.analyze(data, **_options(args, *ROWS), **_analysis_options(args))
     info = frames.info_of(report.customers)
     _require_rows(info, data, args)
     paths = _save_report(report, out)
@@ -331,19 +313,7 @@ def _rfm(args: argparse.Namespace) -> int:
     data = _read(args)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
-        table = rfmkit.rfm(
-            data,
-            customer=args.customer,
-            date=args.date,
-            amount=args.amount,
-            order=args.order,
-            as_of=args.as_of,
-            window=args.window,
-            zero=args.zero or "drop",
-            returns=args.returns,
-            invalid=args.invalid,
-            **_date_options(args),
-        )
+        table = rfmkit.rfm(data, **{**_options(args, *ROWS), "zero": args.zero or "drop"})
     table = frames.indexed_pandas(table)  # the file's rows come as a pyarrow Table: its result too
     info = frames.info_of(table)
     _require_rows(info, data, args)

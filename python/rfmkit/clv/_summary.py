@@ -10,6 +10,7 @@ import pandas as pd
 from rfmkit import _core, _units
 from rfmkit._io import columns as _columns
 from rfmkit._io import sources as _sources
+from rfmkit._params import arguments
 from rfmkit.exceptions import InvalidParameterError
 
 
@@ -86,6 +87,10 @@ def calibration_columns(
         columns["monetary_value_holdout"] = result["monetary_value_holdout"]
     columns["duration_holdout"] = np.full(len(result["customer"]), result["duration_holdout"] / multiplier)
     return columns
+
+
+#: The parameters of summary and calibration_holdout that are not the Aggregator's.
+_NOT_ROWS = ("data", "freq_multiplier", "include_first_transaction", "progress")
 
 
 def _streamed(data: Any, view: str, parameters: dict[str, Any], finish: dict[str, Any], progress: bool) -> Any:
@@ -193,21 +198,11 @@ def summary(
     1         1.0      1.0  1.0            20.0
     2         0.0      0.0  1.0             0.0
     """
+    passed = dict(locals())
     unit = _units.time_unit(freq)
     multiplier = _check_multiplier(freq_multiplier)
     if _sources.is_source(data):
-        parameters = dict(
-            customer=customer,
-            date=date,
-            amount=amount,
-            freq=unit.canonical,
-            observation_period_end=observation_period_end,
-            zero=zero,
-            returns=returns,
-            invalid=invalid,
-            date_format=date_format,
-            dayfirst=dayfirst,
-        )
+        parameters = {**arguments(summary, passed, *_NOT_ROWS), "freq": unit.canonical}
         finish = dict(freq_multiplier=multiplier, include_first_transaction=include_first_transaction)
         return _streamed(data, "summary", parameters, finish, progress)
     prepared = _prepare(data, customer, date, amount, date_format, dayfirst, invalid)
@@ -309,24 +304,13 @@ def calibration_holdout(
     1             0.0          0.0    9.0                1.0              21.0
     2             0.0          0.0    7.0                0.0              21.0
     """
+    passed = dict(locals())
     unit = _units.time_unit(freq)
     multiplier = _check_multiplier(freq_multiplier)
     if calibration_period_end is None:
         raise InvalidParameterError("calibration_period_end is required, e.g. '2024-06-30'")
     if _sources.is_source(data):
-        parameters = dict(
-            customer=customer,
-            date=date,
-            amount=amount,
-            freq=unit.canonical,
-            observation_period_end=observation_period_end,
-            calibration_period_end=calibration_period_end,
-            zero=zero,
-            returns=returns,
-            invalid=invalid,
-            date_format=date_format,
-            dayfirst=dayfirst,
-        )
+        parameters = {**arguments(calibration_holdout, passed, *_NOT_ROWS), "freq": unit.canonical}
         finish = dict(freq_multiplier=multiplier, include_first_transaction=include_first_transaction)
         return _streamed(data, "calibration_holdout", parameters, finish, progress)
     prepared = _prepare(data, customer, date, amount, date_format, dayfirst, invalid)
