@@ -130,8 +130,13 @@ def test_bad_parameters(orders, kwargs, message):
 def test_clv_bad_parameters(orders):
     with pytest.raises(InvalidParameterError, match=r"freq='QS' is not a time unit; pass one of 'h', 'H', 'D'"):
         rfmkit.clv.summary(orders, customer="customer_id", date="ordered_at", freq="QS")
-    with pytest.raises(InvalidParameterError, match="freq_multiplier must be a positive number"):
-        rfmkit.clv.summary(orders, customer="customer_id", date="ordered_at", freq_multiplier=0)
+    for bad in (0, float("inf"), float("nan"), True, "7"):
+        with pytest.raises(InvalidParameterError, match="freq_multiplier must be a positive, finite number"):
+            rfmkit.clv.summary(orders, customer="customer_id", date="ordered_at", freq_multiplier=bad)
+    weekly = rfmkit.clv.summary(orders, customer="customer_id", date="ordered_at", freq_multiplier=np.int64(7))
+    pd.testing.assert_frame_equal(
+        weekly, rfmkit.clv.summary(orders, customer="customer_id", date="ordered_at", freq_multiplier=7)
+    )
     with pytest.raises(InvalidParameterError, match="calibration_period_end.*must be before observation_period_end"):
         rfmkit.clv.calibration_holdout(
             orders, customer="customer_id", date="ordered_at", calibration_period_end="2024-02-01"
@@ -163,3 +168,19 @@ def test_a_path_is_read_and_a_missing_file_is_named(tmp_path):
 def test_analyze_refuses_a_margin_that_is_no_share(orders, margin):
     with pytest.raises(InvalidParameterError, match="must be the profit share of revenue"):
         rfmkit.analyze(orders, **COLS, margin=margin, progress=False)
+
+
+def test_messages_name_what_the_user_passed():
+    """A NaN monetary under classic8 is the data's error (not `split`'s, a parameter the
+    user never passed); a CLV horizon that is no positive number of months is refused
+    before any work."""
+    orders = rfmkit.datasets.make_transactions(200, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rfmkit.DataQualityWarning)
+        table = rfmkit.rfm(orders, customer="customer_id", date="ordered_at", amount="amount")
+    table.loc[table.index[3], "monetary"] = np.nan
+    with pytest.raises(rfmkit.InvalidDataError, match=r"monetary is NaN \(or null\) at row 3"):
+        rfmkit.segment(table, "classic8")
+    for horizon in (-1, 0, 2.5, True):
+        with pytest.raises(InvalidParameterError, match="clv_horizon=.* whole months"):
+            rfmkit.analyze(orders, customer="customer_id", date="ordered_at", amount="amount", clv_horizon=horizon)

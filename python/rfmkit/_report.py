@@ -26,8 +26,6 @@ from rfmkit.exceptions import DataQualityWarning, InvalidDataError, InvalidParam
 #: The quality row that counts the clustered customers with a negative feature.
 NET_NEGATIVE_ROW = "customers with net-negative monetary (clustered on the signed log)"
 
-CUSTOMER_TABLES = ("customers", "segments", "clusters", "choose_k", "tiers", "kpis", "quality", "comparison")
-
 
 @dataclass
 class Report:
@@ -460,6 +458,12 @@ def analyze(
         raise InvalidParameterError(f"clv must be True or False, got {clv!r}")
     if clv:
         _sources.require_rereadable(data, "rfmkit.analyze", "the RFM table, then the BTYD summary of the CLV step")
+    if not (
+        isinstance(clv_horizon, (int, np.integer)) and not isinstance(clv_horizon, bool) and 1 <= clv_horizon <= 1200
+    ):
+        raise InvalidParameterError(
+            f"clv_horizon={clv_horizon!r} must be the CLV horizon in whole months, 1 to 1200 (e.g. 12)"
+        )
     if isinstance(margin, bool) or not isinstance(margin, (int, float, np.integer, np.floating)) or not 0 < margin <= 1:
         raise InvalidParameterError(
             f"margin={margin!r} must be the profit share of revenue, above 0 and at most 1 "

@@ -7,7 +7,6 @@ ordered categorical columns.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -284,7 +283,3 @@ def _bins_of_codes(frame: frames.Frame) -> int | None:
         return None
     bins = round(len(categories) ** (1 / 3))
     return bins if 2 <= bins <= 9 and list(categories) == code_labels(bins) else None
-
-
-def finite_or_nan(value: float) -> float:
-    return value if math.isfinite(value) else float("nan")

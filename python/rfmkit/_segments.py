@@ -26,7 +26,7 @@ from rfmkit._scores import (
     number,
     scored_bins,
 )
-from rfmkit.exceptions import ColumnNotFoundError, InvalidParameterError, SchemeError
+from rfmkit.exceptions import ColumnNotFoundError, InvalidDataError, InvalidParameterError, SchemeError
 
 SCORE_SCHEMES = ("rfm11", "rfm10", "value4")
 SCHEMES = ("rfm11", "rfm10", "classic8", "value4")
@@ -133,11 +133,26 @@ def classic8_segments(
     for name, values in columns.items():
         if values.ndim != 1:
             raise InvalidParameterError(f"{name} must be one-dimensional, got shape {values.shape}")
+    codes, _ = _classic8_codes(columns, split)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(labels("classic8", lang)), ordered=True)
+
+
+def _classic8_codes(columns: Mapping[str, np.ndarray], split: Any) -> tuple[np.ndarray, dict[str, float]]:
+    """classic8's codes of finite R, F, M columns and the split values used; a value that
+    is not finite is the data's error (it has no side of a split), named by column and row."""
+    for name, values in columns.items():
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            shown = "NaN (or null)" if np.isnan(values[bad[0]]) else values[bad[0]]
+            raise InvalidDataError(
+                f"{name} is {shown} at row {bad[0]} (0-based position): classic8 compares finite values with "
+                f"their split; drop or fill such customers first"
+            )
     at = split_values(columns, split)
     codes = _core.classic8(
         columns["recency"], columns["frequency"], columns["monetary"], (at["recency"], at["frequency"], at["monetary"])
     )
-    return pd.Categorical.from_codes(codes, categories=pd.Index(labels("classic8", lang)), ordered=True)
+    return codes, at
 
 
 # --------------------------------------------------------------------------- custom schemes
@@ -430,14 +445,7 @@ def segment(
         names = labels(scheme, lang)
         info = {"scheme": scheme, "bins": n_bins}
     elif scheme == "classic8":
-        columns = {name: frame.numbers(name, name) for name in METRICS}
-        at = split_values(columns, split)
-        codes = _core.classic8(
-            columns["recency"],
-            columns["frequency"],
-            columns["monetary"],
-            (at["recency"], at["frequency"], at["monetary"]),
-        )
+        codes, at = _classic8_codes({name: frame.numbers(name, name) for name in METRICS}, split)
         names = labels("classic8", lang)
         info = {"scheme": "classic8", "split": at}
     else:

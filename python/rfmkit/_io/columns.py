@@ -457,9 +457,6 @@ class Times:
     tz: Any
     output: Column  # datetime values to take first/last purchases from
 
-    def day(self, ticks: int) -> int:
-        return ticks // self.ticks_per_day
-
     def take(self, rows: np.ndarray) -> Any:
         return self.output.take(rows)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -22,8 +24,15 @@ def _end_ticks(value: Any, name: str, times: _columns.Times) -> tuple[int, pd.Ti
 
 
 def _check_multiplier(freq_multiplier: Any) -> float:
-    if isinstance(freq_multiplier, bool) or not isinstance(freq_multiplier, (int, float)) or not freq_multiplier > 0:
-        raise InvalidParameterError(f"freq_multiplier must be a positive number, got {freq_multiplier!r}")
+    if (
+        isinstance(freq_multiplier, (bool, np.bool_))
+        or not isinstance(freq_multiplier, numbers.Real)
+        or not (math.isfinite(freq_multiplier) and float(freq_multiplier) > 0)
+    ):
+        raise InvalidParameterError(
+            f"freq_multiplier must be a positive, finite number (e.g. 7 for weeks of a daily summary), "
+            f"got {freq_multiplier!r}"
+        )
     return float(freq_multiplier)
 
 
