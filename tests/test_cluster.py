@@ -725,3 +725,36 @@ def test_any_array_gives_a_clustering_or_a_clear_error(points, k, backend):
     centres = model._centers_transformed
     assert model.inertia_ == pytest.approx(((points - centres[model.labels_]) ** 2).sum(), rel=1e-9, abs=1e-6)
     assert np.array_equal(model.predict(points), model.labels_) or backend == "linfa"
+
+
+@pytest.mark.parametrize("scale", ["standard", None])
+def test_the_models_choose_k_fitted_equal_kmeans_fitted_again(scale):
+    """analyze takes the model of the suggested k from choose_k instead of fitting it
+    again: it must be the model KMeans(k).fit(table) gives, attribute for attribute."""
+    from rfmkit._cluster import _choose_k
+
+    orders = rfmkit.datasets.make_transactions(700, seed=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rfmkit.DataQualityWarning)
+        table = rfmkit.rfm(orders, customer="customer_id", date="ordered_at", amount="amount")
+    table = table.sample(frac=1.0, random_state=1)  # rows not in canonical order
+    options = dict(
+        features=rfmkit._cluster.RFM_FEATURES,
+        transform="log1p",
+        scale=scale,
+        n_init=4,
+        max_iter=300,
+        tol=1e-4,
+        random_state=3,
+        backend="auto",
+    )
+    scores, fitted = _choose_k(table, [2, 3, 5], sample_size=None, **options)
+    pd.testing.assert_frame_equal(scores, rfmkit.choose_k(table, [2, 3, 5], sample_size=None, **options))
+    for k in (2, 3, 5):
+        got = fitted(k)
+        want = rfmkit.KMeans(k, **options).fit(table)
+        np.testing.assert_array_equal(got.labels_, want.labels_)
+        assert got.inertia_ == want.inertia_ and got.n_iter_ == want.n_iter_
+        pd.testing.assert_frame_equal(got.cluster_centers_, want.cluster_centers_)
+        np.testing.assert_array_equal(got.predict(table), want.predict(table))
+        assert got.get_params() == want.get_params()

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from rfmkit import _core
+from rfmkit import _core, _params
 from rfmkit._io import frames
 from rfmkit.exceptions import DtypeError, InvalidDataError, InvalidParameterError, NotFittedError
 
@@ -432,6 +432,13 @@ class KMeans:
             seed=_seed(self.random_state),
             backend=params["backend"],
         )
+        return self._adopt(features, prep, order, result)
+
+    def _adopt(
+        self, features: _Features, prep: _Preprocessing, order: np.ndarray | None, result: dict[str, Any]
+    ) -> KMeans:
+        """Takes the core's fit `result` on the preprocessed `features` (in canonical order
+        when `order` is given) as this model's: the fitted attributes of `fit`."""
         self._preprocessing = prep
         self._frontend = features.frontend
         self._centers_transformed = np.ascontiguousarray(result["centers"])
@@ -967,6 +974,26 @@ def choose_k(
     >>> int(scores.index[scores["suggested"]][0]) == scores.attrs["rfmkit"]["suggested_k"]
     True
     """
+    return _choose_k(**_params.arguments(choose_k, locals()))[0]
+
+
+def _choose_k(
+    table: Any,
+    k: Iterable[int],
+    *,
+    features: Iterable[str],
+    transform: str | None,
+    scale: str | None,
+    sample_size: int | None,
+    n_init: int,
+    max_iter: int,
+    tol: float,
+    random_state: Any,
+    backend: str,
+) -> tuple[Any, Callable[[int], KMeans]]:
+    """`choose_k`'s table, and a function that gives the fitted `KMeans` of any of its k
+    without fitting it again (the fit `KMeans(k, ...).fit(table)` gives: the same
+    canonical points, preprocessing, seed and core)."""
     ks = _k_values(k)
     base = KMeans(
         ks[0],
@@ -985,8 +1012,8 @@ def choose_k(
     # Everything below runs on the canonical order (the labels are never handed back):
     # the silhouette sample is drawn from positions in that order, so the scores do not
     # depend on the order of the rows.
-    canonical, _ = _canonical(data)
-    _, points = _Preprocessing.fit(canonical, transform, scale)
+    canonical, order = _canonical(data)
+    prep, points = _Preprocessing.fit(canonical, transform, scale)
     seed = _seed(random_state)
     n = len(points)
     if sample_size is not None:
@@ -995,8 +1022,9 @@ def choose_k(
     if sample_size is not None and sample_size < n:
         sample = np.sort(np.random.default_rng(seed).choice(n, size=sample_size, replace=False)).astype(np.int64)
     rows = []
+    fits: dict[int, dict[str, Any]] = {}
     for n_clusters in ks:
-        result = _core.kmeans_fit(
+        result = fits[n_clusters] = _core.kmeans_fit(
             points,
             n_clusters=n_clusters,
             n_init=params["n_init"],
@@ -1022,7 +1050,12 @@ def choose_k(
         "rule": SUGGESTION_RULE,
         "silhouette_sample": len(sample) if sample is not None else n,
     }
-    return frames.from_pandas(out, data.frontend, info)
+
+    def model(n_clusters: int) -> KMeans:
+        fitted = KMeans(**{**base.get_params(), "n_clusters": n_clusters})
+        return fitted._adopt(data, prep, order, fits[n_clusters])
+
+    return frames.from_pandas(out, data.frontend, info), model
 
 
 def _k_values(k: Any) -> list[int]:

@@ -526,12 +526,13 @@ def analyze(
                     k_values = [value for value in k_range if value < len(customers)]
                     if not k_values:
                         raise InvalidDataError(f"no k of k_range={k_range!r} is below the {len(customers)} customers")
-                    choose = rfmkit.choose_k(customers, k=k_values, random_state=random_state)
-                    n_clusters = int(choose.attrs["rfmkit"]["suggested_k"])
+                    # the model of the suggested k is the one choose_k fitted: not fitted again
+                    choose, fitted = _choose_k(customers, k_values, random_state)
+                    steps.start("clusters")
+                    model = fitted(int(choose.attrs["rfmkit"]["suggested_k"]))
                 else:
-                    n_clusters = int(k)
-                steps.start("clusters")
-                model = rfmkit.KMeans(n_clusters, random_state=random_state).fit(customers)
+                    steps.start("clusters")
+                    model = rfmkit.KMeans(int(k), random_state=random_state).fit(customers)
             except InvalidDataError as error:
                 # Data that cannot be clustered (one customer, every customer with one
                 # purchase) still gets its report.
@@ -590,6 +591,20 @@ def analyze(
         notes=notes,
         kind=kind,
     )
+
+
+def _choose_k(customers: pd.DataFrame, k_values: list[int], random_state: Any) -> tuple[Any, Any]:
+    """`rfmkit.choose_k` with its defaults, and the fitted model of each k."""
+    import inspect
+
+    from rfmkit._cluster import _choose_k, choose_k
+
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(choose_k).parameters.items()
+        if parameter.default is not inspect.Parameter.empty and name != "k"
+    }
+    return _choose_k(customers, k_values, **{**defaults, "random_state": random_state})
 
 
 def _zero_option(zero: str | None) -> dict[str, Any]:
