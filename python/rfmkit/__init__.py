@@ -13,10 +13,10 @@ from rfmkit._compare import Comparison, compare
 from rfmkit._io.files import read_transactions
 from rfmkit._io.sources import scan_transactions
 from rfmkit._report import Report, analyze
-from rfmkit._reports import Migration, kpis, migration, segment_summary
 from rfmkit._rfm import quality, rfm
 from rfmkit._scores import score
 from rfmkit._segments import SegmentScheme, segment, value_matrix, value_tiers
+from rfmkit._summaries import Migration, kpis, migration, segment_summary
 from rfmkit.exceptions import (
     ColumnNotFoundError,
     ConvergenceError,
