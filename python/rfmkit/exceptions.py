@@ -21,7 +21,7 @@ from rfmkit._core import (
 
 class DataQualityWarning(UserWarning):
     """Rows were dropped (invalid, out of the observation, zero amounts, returns);
-    the counts by reason are in the result's ``attrs["rfmkit"]["dropped"]``."""
+    ``rfmkit.quality(result)["dropped"]`` counts them by reason."""
 
 
 class TimeUnitWarning(UserWarning):
