@@ -335,3 +335,7 @@ def as_pandas_result(out, customer: str) -> pd.DataFrame:
         frame.attrs["rfmkit"] = rfmkit.quality(out)
         return frame
     return out
+
+
+#: The column options of the CLI for the orders of `rfmkit.datasets.make_transactions`.
+CLI_COLUMNS = ["--customer", "customer_id", "--date", "ordered_at", "--amount", "amount"]

@@ -449,6 +449,18 @@ def reference_summary(
     return table, {"rows_in": n, "rows_used": rows_used, "dropped": dropped}
 
 
+#: The columns of `rfmkit.clv.calibration_holdout` with amounts, in their order.
+CALIBRATION_HOLDOUT_COLUMNS = (
+    "frequency_cal",
+    "recency_cal",
+    "T_cal",
+    "monetary_value_cal",
+    "frequency_holdout",
+    "monetary_value_holdout",
+    "duration_holdout",
+)
+
+
 def reference_calibration_holdout(
     df: pd.DataFrame,
     customer: str,
@@ -551,18 +563,7 @@ def reference_calibration_holdout(
     if amount is not None:
         columns.append("monetary_value_holdout")
     columns.append("duration_holdout")
-    table = pd.DataFrame.from_records(
-        records,
-        columns=[
-            "frequency_cal",
-            "recency_cal",
-            "T_cal",
-            "monetary_value_cal",
-            "frequency_holdout",
-            "monetary_value_holdout",
-            "duration_holdout",
-        ],
-    )[columns]
+    table = pd.DataFrame.from_records(records, columns=list(CALIBRATION_HOLDOUT_COLUMNS))[columns]
     table.index = pd.Index(ids, dtype=object, name=customer)
     dropped: dict[str, int] = {}
     for r in reason:

@@ -36,6 +36,7 @@ from frames import (
     specs,
     to_polars,
 )
+from reference import CALIBRATION_HOLDOUT_COLUMNS
 from rfmkit import _aggregate
 from rfmkit._io import sources as _sources
 from rfmkit.exceptions import (
@@ -62,13 +63,7 @@ FLOAT_COLUMNS = (
     "recency",
     "T",
     "monetary_value",
-    "frequency_cal",
-    "recency_cal",
-    "T_cal",
-    "monetary_value_cal",
-    "frequency_holdout",
-    "monetary_value_holdout",
-    "duration_holdout",
+    *CALIBRATION_HOLDOUT_COLUMNS,
 )
 
 

@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 import rfmkit
+from frames import CLI_COLUMNS
 from rfmkit.cli import main
 
-ARGS = ["--customer", "customer_id", "--date", "ordered_at", "--amount", "amount"]
+ARGS = CLI_COLUMNS
 
 
 @pytest.fixture

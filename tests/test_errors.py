@@ -179,7 +179,7 @@ def test_messages_name_what_the_user_passed():
         warnings.simplefilter("ignore", rfmkit.DataQualityWarning)
         table = rfmkit.rfm(orders, customer="customer_id", date="ordered_at", amount="amount")
     table.loc[table.index[3], "monetary"] = np.nan
-    with pytest.raises(rfmkit.InvalidDataError, match=r"monetary is NaN \(or null\) at row 3"):
+    with pytest.raises(rfmkit.InvalidDataError, match=r"column 'monetary' is NaN \(or null\) at row 3"):
         rfmkit.segment(table, "classic8")
     for horizon in (-1, 0, 2.5, True):
         with pytest.raises(InvalidParameterError, match="clv_horizon=.* whole months"):

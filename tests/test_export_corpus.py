@@ -16,6 +16,7 @@ import pyarrow as pa
 import pytest
 
 import rfmkit
+from frames import CLI_COLUMNS
 from rfmkit.cli import main
 
 HEADER = "id,d,a\n"
@@ -321,12 +322,7 @@ def test_analyze_owns_its_out_folder(tmp_path, capsys):
         str(path),
         "--out",
         str(out),
-        "--customer",
-        "customer_id",
-        "--date",
-        "ordered_at",
-        "--amount",
-        "amount",
+        *CLI_COLUMNS,
         "--no-clv",
     ]
     assert main([*base, "--k", "3"]) == 0

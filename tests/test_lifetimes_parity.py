@@ -30,7 +30,12 @@ from frames import (
     specs,
     to_frontend,
 )
-from reference import ReferenceRowError, reference_calibration_holdout, reference_summary
+from reference import (
+    CALIBRATION_HOLDOUT_COLUMNS,
+    ReferenceRowError,
+    reference_calibration_holdout,
+    reference_summary,
+)
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -72,15 +77,7 @@ def summary_columns(with_amount: bool) -> list[str]:
 
 def holdout_columns(with_amount: bool) -> list[str]:
     if with_amount:
-        return [
-            "frequency_cal",
-            "recency_cal",
-            "T_cal",
-            "monetary_value_cal",
-            "frequency_holdout",
-            "monetary_value_holdout",
-            "duration_holdout",
-        ]
+        return list(CALIBRATION_HOLDOUT_COLUMNS)
     return ["frequency_cal", "recency_cal", "T_cal", "frequency_holdout", "duration_holdout"]
 
 

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pytest
 
 import rfmkit
+from frames import CLI_COLUMNS
 from rfmkit import plot
 from rfmkit.cli import main
 
@@ -302,12 +303,7 @@ def test_cli_analyze_writes_the_report(orders, tmp_path, capsys):
             str(csv),
             "--out",
             str(out),
-            "--customer",
-            "customer_id",
-            "--date",
-            "ordered_at",
-            "--amount",
-            "amount",
+            *CLI_COLUMNS,
             "--order",
             "order_id",
             "--k",
@@ -339,12 +335,7 @@ def test_cli_analyze_parquet_in(orders, tmp_path):
             str(parquet),
             "--out",
             str(tmp_path / "o"),
-            "--customer",
-            "customer_id",
-            "--date",
-            "ordered_at",
-            "--amount",
-            "amount",
+            *CLI_COLUMNS,
             "--k",
             "none",
             "--no-clv",

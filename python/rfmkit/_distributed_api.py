@@ -218,7 +218,8 @@ def _view_function(cluster: Cluster, view: str, local: Callable[..., Any]) -> Ca
 
 def public_functions(cluster: Cluster) -> dict[str, Callable[..., Result]]:
     """`rfm`, `summary`, `calibration_holdout`, `score`, `segment` and `predict` on
-    `cluster`, with the parameters (and defaults) of the single-machine functions."""
+    `cluster` (in this order), with the parameters (and defaults) of the single-machine
+    functions."""
     import rfmkit
 
     rfm = _view_function(cluster, "rfm", rfmkit.rfm)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from rfmkit import _core
+from rfmkit._checks import require_finite
 from rfmkit._io import frames
 from rfmkit._scores import (
     METRICS,
@@ -26,7 +27,7 @@ from rfmkit._scores import (
     number,
     scored_bins,
 )
-from rfmkit.exceptions import ColumnNotFoundError, InvalidDataError, InvalidParameterError, SchemeError
+from rfmkit.exceptions import ColumnNotFoundError, InvalidParameterError, SchemeError
 
 SCORE_SCHEMES = ("rfm11", "rfm10", "value4")
 SCHEMES = ("rfm11", "rfm10", "classic8", "value4")
@@ -140,14 +141,7 @@ def classic8_segments(
 def _classic8_codes(columns: Mapping[str, np.ndarray], split: Any) -> tuple[np.ndarray, dict[str, float]]:
     """classic8's codes of finite R, F, M columns and the split values used; a value that
     is not finite is the data's error (it has no side of a split), named by column and row."""
-    for name, values in columns.items():
-        bad = np.flatnonzero(~np.isfinite(values))
-        if bad.size:
-            shown = "NaN (or null)" if np.isnan(values[bad[0]]) else values[bad[0]]
-            raise InvalidDataError(
-                f"{name} is {shown} at row {bad[0]} (0-based position): classic8 compares finite values with "
-                f"their split; drop or fill such customers first"
-            )
+    require_finite(columns, "classic8 compares finite values with their split")
     at = split_values(columns, split)
     codes = _core.classic8(
         columns["recency"], columns["frequency"], columns["monetary"], (at["recency"], at["frequency"], at["monetary"])

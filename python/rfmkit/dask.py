@@ -86,13 +86,7 @@ class _Dask(Cluster):
         return table.map_partitions(function, meta=function(table._meta))
 
 
-_functions = public_functions(_Dask())
-rfm = _functions["rfm"]
-summary = _functions["summary"]
-calibration_holdout = _functions["calibration_holdout"]
-score = _functions["score"]
-segment = _functions["segment"]
-predict = _functions["predict"]
+rfm, summary, calibration_holdout, score, segment, predict = public_functions(_Dask()).values()
 
 
 def _run(

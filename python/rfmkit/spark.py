@@ -131,13 +131,7 @@ def _arrow_kinds(frame: pd.DataFrame) -> dict[str, str]:
     return kinds
 
 
-_functions = public_functions(_Spark())
-rfm = _functions["rfm"]
-summary = _functions["summary"]
-calibration_holdout = _functions["calibration_holdout"]
-score = _functions["score"]
-segment = _functions["segment"]
-predict = _functions["predict"]
+rfm, summary, calibration_holdout, score, segment, predict = public_functions(_Spark()).values()
 
 
 def _run(

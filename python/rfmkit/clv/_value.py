@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 
 from rfmkit import _units
+from rfmkit._checks import require_finite
 from rfmkit._io import frames
-from rfmkit.exceptions import ColumnNotFoundError, InvalidDataError, InvalidParameterError
+from rfmkit.exceptions import ColumnNotFoundError, InvalidParameterError
 
 
 def _number(value: Any, name: str, *, low: float, high: float = math.inf, example: str) -> float:
@@ -35,14 +36,7 @@ def _rfm_columns(table: Any, wanted: tuple[str, ...], function: str) -> tuple[di
             f"(its columns are: {', '.join(map(repr, frame.names))}).{hint}"
         )
     columns = {name: frame.numbers(name, name) for name in wanted}
-    for name, values in columns.items():
-        bad = np.flatnonzero(~np.isfinite(values))
-        if bad.size:
-            shown = "NaN (or null)" if np.isnan(values[bad[0]]) else values[bad[0]]
-            raise InvalidDataError(
-                f"column {name!r} is {shown} at row {bad[0]} (0-based position): {function} needs finite "
-                f"numbers; drop or fill such rows first"
-            )
+    require_finite(columns, f"{function} needs finite numbers")
     return columns, frame.row_ids(), frame
 
 
