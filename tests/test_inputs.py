@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 import rfmkit
@@ -348,3 +349,49 @@ def test_empty_text_ids_are_missing_customers(convert):
     assert rfmkit.quality(table)["dropped"] == {"missing_customer": 2}
     with pytest.raises(rfmkit.InvalidRowError, match="row 1"):
         rfmkit.rfm(frame, customer="c", date="d", amount="a", invalid="raise")
+
+
+def test_pyarrow_results_keep_the_types_of_the_input_columns():
+    """pyarrow in, pyarrow out, in the input's types: string ids stay string (not
+    large_string), dictionary ids stay dictionaries, date32 dates stay date32, so the
+    result joins back onto the orders."""
+    days = pa.array([dt.date(2024, 1, 1), dt.date(2024, 1, 5), dt.date(2024, 2, 1)])
+    orders = pa.table({"id": ["a", "b", "a"], "d": days, "x": [1.0, 2.0, 3.0]})
+    table = rfmkit.rfm(orders, customer="id", date="d", amount="x")
+    assert table.schema.field("id").type == pa.string()
+    assert table.schema.field("first_purchase").type == pa.date32()
+    assert orders.join(table, "id").num_rows == 3
+    coded = orders.set_column(0, "id", orders["id"].dictionary_encode())
+    assert pa.types.is_dictionary(rfmkit.rfm(coded, customer="id", date="d", amount="x").schema.field("id").type)
+
+
+def test_the_clv_models_fit_a_pyarrow_summary_as_a_pandas_one():
+    orders = rfmkit.datasets.make_transactions(400, seed=8)
+    keys = dict(customer="customer_id", date="ordered_at", amount="amount")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rfmkit.DataQualityWarning)
+        want = rfmkit.clv.summary(orders, **keys)
+        got = rfmkit.clv.summary(pa.Table.from_pandas(orders, preserve_index=False), **keys)
+    assert isinstance(got, pa.Table)
+    pd.testing.assert_series_equal(
+        rfmkit.clv.BetaGeoFitter().fit(got).params_, rfmkit.clv.BetaGeoFitter().fit(want).params_
+    )
+    repeat = want[want["frequency"] > 0]
+    pd.testing.assert_series_equal(
+        rfmkit.clv.GammaGammaFitter().fit(got.filter(pc.greater(got["frequency"], 0))).params_,
+        rfmkit.clv.GammaGammaFitter().fit(repeat).params_,
+    )
+
+
+@pytest.mark.parametrize("kind", ["polars", "arrow"])
+def test_plots_take_polars_and_pyarrow_tables_of_the_user(kind):
+    """A table without an id column keeps all its columns (the first is not taken for an index)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    frame = pd.DataFrame({"r_score": [1, 5, 5], "f_score": [1, 5, 4], "monetary": [10.0, 90.0, 50.0]})
+    table = pl.from_pandas(frame) if kind == "polars" else pa.Table.from_pandas(frame, preserve_index=False)
+    ax = rfmkit.plot.rf_heatmap(table)
+    assert ax.get_xlabel() == "frequency score"
+    clv = pl.DataFrame({"clv": [1.0, 2.0, 3.0]}) if kind == "polars" else pa.table({"clv": [1.0, 2.0, 3.0]})
+    assert rfmkit.plot.clv_distribution(clv).get_xlabel().startswith("customer lifetime value")

@@ -218,7 +218,7 @@ class Aggregator:
         """
         self._check_usable()
         if _sources.is_source(data):
-            self._frontend = self._frontend or _source_kind(data)
+            self._frontend = self._frontend or _sources.result_kind(data)
             for table in _tables(data, self._roles()):
                 self._update_table(table)
         elif hasattr(data, "get_chunk") or (
@@ -508,7 +508,7 @@ class Aggregator:
 
         Returns
         -------
-        pandas.DataFrame or polars.DataFrame
+        pandas.DataFrame, polars.DataFrame or pyarrow.Table
             The columns, index, dtypes and ``attrs["rfmkit"]`` accounting of
             `rfmkit.rfm`; polars when the first batch was polars (or a LazyFrame).
             The aggregator is unchanged: it can take more rows and finish again.
@@ -540,7 +540,7 @@ class Aggregator:
 
         Returns
         -------
-        pandas.DataFrame or polars.DataFrame
+        pandas.DataFrame, polars.DataFrame or pyarrow.Table
         """
         self._check_usable()
         return self._finish_summary(
@@ -554,7 +554,7 @@ class Aggregator:
 
         Returns
         -------
-        pandas.DataFrame or polars.DataFrame
+        pandas.DataFrame, polars.DataFrame or pyarrow.Table
         """
         self._check_usable()
         return self._finish_summary(
@@ -895,13 +895,6 @@ def _nanoseconds(ticks: np.ndarray, ticks_per_day: int) -> np.ndarray:
 # --------------------------------------------------------------------------- inputs read in batches
 
 
-def _source_kind(data: Any) -> str:
-    """The kind of table the results of an input read in batches come in: polars for a
-    LazyFrame, pandas for files, datasets, readers and batches (rfmkit reads those as
-    Arrow batches, which says nothing of what the caller works in)."""
-    return "polars" if _sources._is_lazyframe(data) else "pandas"
-
-
 def _tables(data: Any, roles: dict[str, str], progress: bool = False, source: Any = None) -> Any:
     """The batches of a source as tables for `Aggregator.update`: polars DataFrames for a
     LazyFrame (its results are polars), pyarrow Tables otherwise."""
@@ -947,7 +940,7 @@ def rfm_of_source(data: Any, *, progress: bool, **parameters: Any) -> Any:
             day = last // NS_PER_DAY + 1
             parameters = {**parameters, "as_of": _columns.stamp_of_day(day)}
     aggregator = Aggregator(**parameters)
-    aggregator._frontend = _source_kind(data)
+    aggregator._frontend = _sources.result_kind(data)
     for table in _tables(data, roles, source=source):
         aggregator._update_table(table)
     return aggregator._finish_rfm(None, "rfmkit.rfm", window_days=window_days, stacklevel=6)
@@ -956,7 +949,7 @@ def rfm_of_source(data: Any, *, progress: bool, **parameters: Any) -> Any:
 def view_of_source(data: Any, view: str, parameters: dict[str, Any], finish: dict[str, Any], *, progress: bool) -> Any:
     """`rfmkit.clv.summary` or `calibration_holdout` (`view`) of an input read in batches."""
     aggregator = Aggregator(**parameters)
-    aggregator._frontend = _source_kind(data)
+    aggregator._frontend = _sources.result_kind(data)
     for table in _tables(data, aggregator._roles(), progress=progress):
         aggregator._update_table(table)
     function = f"rfmkit.clv.{view}"

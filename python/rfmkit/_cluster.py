@@ -279,7 +279,7 @@ class KMeans:
     ----------
     labels_ : numpy.ndarray of int64
         Cluster of each training row.
-    cluster_centers_ : pandas.DataFrame or polars.DataFrame
+    cluster_centers_ : pandas.DataFrame, polars.DataFrame or pyarrow.Table
         One row per cluster, one column per feature, in the original units.
     inertia_ : float
         Sum of squared distances to the centres in the transformed (signed log1p, scaled) space:
@@ -565,7 +565,7 @@ class KMeans:
 
         Parameters
         ----------
-        table : pandas.DataFrame or polars.DataFrame
+        table : pandas.DataFrame, polars.DataFrame or pyarrow.Table
             The customers, with ``recency``, ``frequency`` and ``monetary`` (and the
             features the model was fitted on).
         scheme : str or SegmentScheme, optional
@@ -576,7 +576,7 @@ class KMeans:
 
         Returns
         -------
-        pandas.DataFrame or polars.DataFrame
+        pandas.DataFrame, polars.DataFrame or pyarrow.Table
             Indexed by ``cluster`` (polars: a first ``cluster`` column): ``customers``,
             ``customer_share``, ``revenue`` (sum of monetary), ``revenue_share``,
             ``recency_mean``, ``frequency_mean``, ``monetary_mean``,
@@ -952,7 +952,7 @@ def choose_k(
 
     Returns
     -------
-    pandas.DataFrame or polars.DataFrame
+    pandas.DataFrame, polars.DataFrame or pyarrow.Table
         One row per k (index ``k``; polars: a ``k`` column): ``inertia`` (transformed
         space; lower is tighter, always falls with k), ``silhouette`` (higher is better,
         -1..1), ``calinski_harabasz`` (higher is better), ``davies_bouldin`` (lower is

@@ -67,15 +67,15 @@ class Comparison:
 
     def __repr__(self) -> str:
         scores = ", ".join(f"{name}={value:.4f}" for name, value in self.scores().items())
-        crosstab = _pandas(self.crosstab)
+        crosstab = frames.indexed_pandas(self.crosstab)
         return f"Comparison(n={self.n}, segments={crosstab.shape[0]}, clusters={crosstab.shape[1]}, {scores})"
 
     def _repr_html_(self) -> str:
         rows = "".join(
             f"<tr><th>{html.escape(name)}</th><td>{value:.4f}</td></tr>" for name, value in self.scores().items()
         )
-        crosstab = _pandas(self.crosstab)
-        clusters = _pandas(self.clusters)
+        crosstab = frames.indexed_pandas(self.crosstab)
+        clusters = frames.indexed_pandas(self.clusters)
         dropped = sum(self.dropped.values())
         note = f"<p>{dropped} customer(s) left out: {html.escape(str(self.dropped))}</p>" if dropped else ""
         return (
@@ -84,12 +84,6 @@ class Comparison:
             f"<h5>Customers per segment (rows) and cluster (columns)</h5>{crosstab.to_html()}"
             f"<h5>Clusters</h5>{clusters.to_html()}</div>"
         )
-
-
-def _pandas(table: Any) -> pd.DataFrame:
-    """A table of the comparison as pandas, its first column the index when it is polars
-    or pyarrow (the segment or cluster labels)."""
-    return frames.indexed_pandas(table)
 
 
 def _as_labels(values: Any, role: str) -> tuple[Any, str]:
@@ -123,7 +117,7 @@ def compare(segments: Any, clusters: Any) -> Comparison:
 
     Parameters
     ----------
-    segments, clusters : Series (pandas or polars), array or list
+    segments, clusters : Series (pandas or polars), pyarrow array, numpy array or list
         One label per customer, of any type. When both are pandas Series they are
         aligned on their index (the same customers, in any order); otherwise by position.
         Customers with a null label are left out and counted (``Comparison.dropped``,
@@ -134,7 +128,7 @@ def compare(segments: Any, clusters: Any) -> Comparison:
     Comparison
         The crosstab (counts, row and column shares), each cluster's dominant segment
         and purity, and the adjusted Rand index, NMI, homogeneity, completeness and
-        V-measure (equal to scikit-learn's). Tables are polars when an input is polars.
+        V-measure (equal to scikit-learn's). Tables are polars when an input is polars, pyarrow when one is a pyarrow array (the labels as the first column).
 
     Raises
     ------

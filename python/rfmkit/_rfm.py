@@ -230,9 +230,10 @@ def quality(table: Any) -> dict[str, Any]:
 
     Parameters
     ----------
-    table : pandas.DataFrame, polars.DataFrame or pyarrow.Table
+    table : pandas.DataFrame, polars.DataFrame, pyarrow.Table, Report or Migration
         A table an rfmkit function returned (`rfmkit.rfm`, `rfmkit.clv.summary`,
-        `rfmkit.score`, `rfmkit.segment`, ...).
+        `rfmkit.score`, `rfmkit.segment`, ...); a `Report` gives its customers' record, a
+        `Migration` the records of its RFM tables (``earlier``, ``later``).
 
     Returns
     -------
@@ -241,7 +242,9 @@ def quality(table: Any) -> dict[str, Any]:
         rows_used + sum(dropped.values())``), ``as_of`` (ISO date) or
         ``observation_period_end``, ``date_format`` when dates were read from text, and
         what later steps added (``score``: bins and levels, ``segment``: the scheme and
-        its split values, ...). A copy: changing it changes nothing.
+        its split values, ...). A copy: changing it changes nothing. A table made by a
+        later step from one that had lost its record (e.g. `rfmkit.segment` of a polars
+        join) has only that step's entries.
 
     Raises
     ------
@@ -260,6 +263,10 @@ def quality(table: Any) -> dict[str, Any]:
     >>> rfmkit.quality(table)
     {'rows_in': 3, 'rows_used': 2, 'dropped': {'missing_customer': 1}, 'as_of': '2024-01-10'}
     """
+    if hasattr(table, "customers") and hasattr(table, "clv_model"):  # a Report: its customers' record
+        return quality(table.customers)
+    if isinstance(getattr(table, "quality", None), dict):  # a Migration: the record of each RFM table
+        return copy.deepcopy(table.quality)
     record = frames.info_of(table) if frames.is_table(table) or isinstance(table, pd.Series) else {}
     if not record:
         raise InvalidDataError(

@@ -1,7 +1,7 @@
 """`rfmkit.score`: R, F and M scores, the rfm code and the weighted score.
 
 Also the small table helpers the scores, segments and reports share: numeric columns
-as float64 arrays, a copy of the table with new columns (pandas or polars), and
+as float64 arrays, a copy of the table with new columns (pandas, polars or pyarrow), and
 ordered categorical columns.
 """
 
@@ -120,7 +120,7 @@ def score(
 
     Parameters
     ----------
-    table : pandas.DataFrame or polars.DataFrame
+    table : pandas.DataFrame, polars.DataFrame or pyarrow.Table
         A table with numeric ``recency``, ``frequency`` and ``monetary`` columns, such
         as `rfmkit.rfm`'s result. Never modified.
     bins : int, default 5
@@ -153,7 +153,7 @@ def score(
 
     Returns
     -------
-    pandas.DataFrame or polars.DataFrame
+    pandas.DataFrame, polars.DataFrame or pyarrow.Table
         A copy of `table` with ``r_score``, ``f_score``, ``m_score`` (int64),
         ``rfm_code`` (e.g. ``"545"``: a categorical over all ``bins**3`` codes; polars:
         Enum) and ``rfm_score = wr * r_score + wf * f_score + wm * m_score`` (int64 when

@@ -360,7 +360,7 @@ def segment(
 
     Parameters
     ----------
-    table : pandas.DataFrame or polars.DataFrame
+    table : pandas.DataFrame, polars.DataFrame or pyarrow.Table
         For ``"rfm11"``, ``"rfm10"`` and ``"value4"``: a table with ``r_score``,
         ``f_score``, ``m_score`` (from `rfmkit.score`, or your own whole numbers
         1..`bins`). For ``"classic8"``: raw ``recency``, ``frequency``, ``monetary``.
@@ -459,7 +459,7 @@ def value_matrix(table: Any, *, split: Any = "mean", lang: str = "en") -> Any:
 
     Parameters
     ----------
-    table : pandas.DataFrame or polars.DataFrame
+    table : pandas.DataFrame, polars.DataFrame or pyarrow.Table
         With ``frequency`` and ``avg_order_value`` columns (`rfmkit.rfm`'s result).
     split : "mean", "median" or mapping
         The tables's mean or median, or ``{"frequency": ..., "avg_order_value": ...}``.
@@ -467,7 +467,7 @@ def value_matrix(table: Any, *, split: Any = "mean", lang: str = "en") -> Any:
 
     Returns
     -------
-    pandas.DataFrame or polars.DataFrame
+    pandas.DataFrame, polars.DataFrame or pyarrow.Table
         A copy with an ordered categorical ``quadrant`` column (polars: Enum);
         ``attrs["rfmkit"]["value_matrix"]`` holds the split values.
 
@@ -507,7 +507,7 @@ def value_tiers(
 
     Parameters
     ----------
-    table : pandas.DataFrame or polars.DataFrame
+    table : pandas.DataFrame, polars.DataFrame or pyarrow.Table
     by : str, default "monetary"
         Any numeric value column (``monetary``, a CLV column ...); finite values.
     cuts : increasing shares in (0, 1), default (0.01, 0.05, 0.20)
@@ -520,7 +520,7 @@ def value_tiers(
 
     Returns
     -------
-    pandas.DataFrame or polars.DataFrame
+    pandas.DataFrame, polars.DataFrame or pyarrow.Table
         A copy with an ordered categorical ``tier`` column, best first (polars: Enum).
 
     Examples

@@ -11,13 +11,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rfmkit._checks import require_finite
 from rfmkit._io import columns as _columns
 from rfmkit._io import frames
 from rfmkit._io import sources as _sources
 from rfmkit._params import ROWS, pick
 from rfmkit._scores import score
 from rfmkit._segments import segment
-from rfmkit.exceptions import DataQualityWarning, InvalidDataError, InvalidParameterError
+from rfmkit.exceptions import DataQualityWarning, InvalidParameterError
 
 SUMMARY_METRICS = ("recency", "frequency", "monetary")
 
@@ -27,7 +28,7 @@ def segment_summary(table: Any, by: str = "segment") -> Any:
 
     Parameters
     ----------
-    table : pandas.DataFrame or polars.DataFrame
+    table : pandas.DataFrame, polars.DataFrame or pyarrow.Table
         With the `by` column and numeric ``recency``, ``frequency``, ``monetary``.
     by : str, default "segment"
         The group column (``segment``, ``tier``, ``quadrant``, a cluster label ...).
@@ -37,7 +38,7 @@ def segment_summary(table: Any, by: str = "segment") -> Any:
 
     Returns
     -------
-    pandas.DataFrame or polars.DataFrame
+    pandas.DataFrame, polars.DataFrame or pyarrow.Table
         One row per group (pandas: indexed by `by`; polars: `by` as first column):
         ``customers``, ``customer_share`` (of all customers), ``revenue`` (sum of
         ``monetary``), ``revenue_share`` (of the total revenue; NaN when it is 0),
@@ -90,8 +91,9 @@ class Migration:
 
     Attributes
     ----------
-    counts : pandas.DataFrame
-        Customers by state at `earlier` (rows) and at `later` (columns). A customer's
+    counts : pandas.DataFrame, polars.DataFrame or pyarrow.Table
+        Of the kind of the data given (polars and pyarrow: the row labels as the first
+        column ``earlier``). Customers by state at `earlier` (rows) and at `later` (columns). A customer's
         state at a date is its segment when it has a purchase in the observation (with
         `window`: in the window before the date); ``inactive`` when it bought before but
         not in the window (only with `window`); and, at `earlier` only, ``new`` when its
@@ -99,10 +101,11 @@ class Migration:
         customer with a purchase before `later` is counted once. Rows are the scheme's
         labels in category order plus ``inactive`` and ``new``; columns the labels plus
         ``inactive`` (zh: 不活跃(窗口外), 新客户(期初无)).
-    shares : pandas.DataFrame
+    shares : pandas.DataFrame, polars.DataFrame or pyarrow.Table
         `counts` divided by its row sums (each row sums to 1; an empty row is NaN).
-    customers : pandas.DataFrame
-        One row per customer (indexed by customer id): ``earlier`` and ``later`` state.
+    customers : pandas.DataFrame, polars.DataFrame or pyarrow.Table
+        One row per customer (indexed by customer id; polars and pyarrow: the id first):
+        ``earlier`` and ``later`` state.
     earlier, later : str
         The two observation dates (ISO), exclusive as in `rfmkit.rfm`.
     quality : dict
@@ -132,7 +135,8 @@ class Migration:
 
 
 def _rfm_table(data: Any, as_of: Any, rfm_options: dict[str, Any]) -> pd.DataFrame:
-    """`rfmkit.rfm` as pandas, its DataQualityWarnings held back (the caller reports them)."""
+    """`rfmkit.rfm` as pandas, its DataQualityWarnings held back (the caller reports them);
+    ``attrs["kind"]`` says the kind of table `rfm` gave."""
     from rfmkit._rfm import rfm
 
     with warnings.catch_warnings(record=True) as caught:
@@ -141,7 +145,9 @@ def _rfm_table(data: Any, as_of: Any, rfm_options: dict[str, Any]) -> pd.DataFra
     others = [w for w in caught if not issubclass(w.category, DataQualityWarning)]
     for w in others:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return frames.indexed_pandas(table)
+    out = frames.indexed_pandas(table)
+    out.attrs["kind"] = frames.kind_of(table)
+    return out
 
 
 def _snapshot(
@@ -297,7 +303,9 @@ def migration(
     totals = counts.sum(axis=1)
     shares = counts.div(totals.where(totals > 0), axis=0)
     dates = [s.date().isoformat() for s in stamps]
-    return Migration(counts, shares, customers, dates[0], dates[1], quality)
+    kind = later_table.attrs["kind"]  # the tables in the kind rfm gives for `data`
+    counts_, shares_, customers_ = (frames.from_pandas(table, kind) for table in (counts, shares, customers))
+    return Migration(counts_, shares_, customers_, dates[0], dates[1], quality)
 
 
 # --------------------------------------------------------------------------- KPIs
@@ -319,7 +327,7 @@ def kpis(table: Any, *, churn_after: Any) -> dict[str, float]:
 
     Parameters
     ----------
-    table : pandas.DataFrame or polars.DataFrame
+    table : pandas.DataFrame, polars.DataFrame or pyarrow.Table
         With ``recency`` (days), ``frequency`` and ``monetary`` (`rfmkit.rfm`'s result).
     churn_after : int or timedelta
         Days without a purchase after which a customer counts as churned.
@@ -354,13 +362,7 @@ def kpis(table: Any, *, churn_after: Any) -> dict[str, float]:
     frequency = frame.numbers("frequency", "frequency")
     monetary = frame.numbers("monetary", "monetary")
     n = len(recency)
-    for name, values in (("recency", recency), ("frequency", frequency), ("monetary", monetary)):
-        bad = np.flatnonzero(~np.isfinite(values))
-        if bad.size:
-            raise InvalidDataError(
-                f"column {name!r} is {'NaN (or null)' if np.isnan(values[bad[0]]) else values[bad[0]]} at row {bad[0]} "
-                f"(0-based position): KPIs need finite numbers; drop or fill such rows first"
-            )
+    require_finite({"recency": recency, "frequency": frequency, "monetary": monetary}, "KPIs need finite numbers")
     active = int(np.count_nonzero(recency <= days))
     ordered = np.sort(monetary)
     total = float(ordered.sum())

@@ -223,7 +223,7 @@ def _save_report(report: rfmkit.Report, out: Path) -> list[Path]:
 
 
 def _print_report(report: rfmkit.Report) -> None:
-    segments, clusters, customers = (report._pd(name) for name in ("segments", "clusters", "customers"))
+    segments, clusters, customers = (report.pandas(name) for name in ("segments", "clusters", "customers"))
     with pd.option_context("display.width", 140, "display.max_columns", 30):
         print("\nsegments:")
         print(

@@ -159,10 +159,17 @@ def _heatmap(ax: Any, frame: pd.DataFrame, *, fmt: str, cmap: str, label: Any, c
     return ax
 
 
-def _frame_of(obj: Any, attribute: str) -> pd.DataFrame:
+def _frame_of(obj: Any, attribute: str, index: str | None = None, *, labels_first: bool = False) -> pd.DataFrame:
+    """The table to draw as pandas (`attribute` of a report or model, or the table itself).
+    A polars or pyarrow table has no index: its first column becomes it when it is named
+    `index` (the labels the plot shows: the segment, the cluster, k), or whatever its name
+    with `labels_first` (a crosstab's row labels)."""
     frame = getattr(obj, attribute, obj)
-    if frames.is_table(frame):
-        frame = frames.indexed_pandas(frame)  # a polars or pyarrow result: its first column is the index
+    if frames.is_table(frame) and not isinstance(frame, pd.DataFrame):
+        frame = frames.to_pandas(frame)
+        first = frame.columns[0] if len(frame.columns) else None
+        if first is not None and (labels_first or first == index):
+            frame = frame.set_index(first)
     if not isinstance(frame, pd.DataFrame):
         raise InvalidParameterError(f"expected a DataFrame (or an object with .{attribute}), got {type(obj).__name__}")
     return frame
@@ -200,7 +207,7 @@ def segments(summary: Any, *, ax: Any = None, by: str = "segment") -> Any:
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['Champions', 'Lost']
     """
-    frame = _frame_of(summary, "segments")
+    frame = _frame_of(summary, "segments", by)
     if by in frame.columns:
         frame = frame.set_index(by)
     _require(frame, ["customer_share", "revenue_share"], "plot.segments")
@@ -225,7 +232,7 @@ def rf_heatmap(table: Any, *, ax: Any = None, value: str = "monetary", agg: str 
 
     Parameters
     ----------
-    table : pandas.DataFrame or polars.DataFrame
+    table : pandas.DataFrame, polars.DataFrame or pyarrow.Table
         A scored RFM table (columns ``r_score``, ``f_score`` and `value`), e.g. from
         `rfmkit.score`.
     value : str
@@ -280,7 +287,7 @@ def cluster_centers(centers: Any, *, ax: Any = None) -> Any:
     >>> [text.get_text()[:12] for text in ax.get_legend().get_texts()]
     ['0: recency=1', '1: recency=2']
     """
-    frame = _frame_of(centers, "cluster_centers_")
+    frame = _frame_of(centers, "cluster_centers_", "cluster")
     frame = frame.select_dtypes("number")
     if frame.empty:
         raise InvalidParameterError("plot.cluster_centers needs a table of numeric cluster centres")
@@ -325,7 +332,7 @@ def choose_k(curves: Any, *, ax: Any = None) -> Any:
     >>> ax.get_xlabel()
     'k (number of clusters)'
     """
-    frame = _frame_of(curves, "choose_k")
+    frame = _frame_of(curves, "choose_k", "k")
     if "k" in frame.columns:
         frame = frame.set_index("k")
     _require(frame, ["inertia"], "plot.choose_k")
@@ -415,7 +422,7 @@ def crosstab(comparison: Any, *, ax: Any = None, normalize: str = "columns") -> 
     >>> ax.get_xlabel()
     'cluster'
     """
-    frame = _frame_of(comparison, "crosstab").astype(np.float64)
+    frame = _frame_of(comparison, "crosstab", labels_first=True).astype(np.float64)
     if normalize == "columns":
         frame = frame / frame.sum(axis=0).replace(0.0, np.nan)
         fmt, bar = ".0%", "share of the cluster"
@@ -459,7 +466,7 @@ def migration(matrix: Any, *, ax: Any = None) -> Any:
     >>> ax.get_ylabel()
     'segment at the earlier date'
     """
-    frame = _frame_of(matrix, "shares").astype(np.float64)
+    frame = _frame_of(matrix, "shares", labels_first=True).astype(np.float64)
     frame = frame.div(frame.sum(axis=1).replace(0.0, np.nan), axis=0)
     ax = _axes(ax, (0.9 * frame.shape[1] + 4, 0.45 * frame.shape[0] + 2))
     label, font = _cjk_labels([*frame.index, *frame.columns])

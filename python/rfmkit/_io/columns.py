@@ -178,6 +178,8 @@ class Codes:
         """The original ids of `codes`, in the column's type."""
         rows = self.first_rows[codes]
         values = self.column.take(rows)
+        if self.column.frontend == "arrow":
+            return _integral_floats_as_int_arrow(values)
         if self.column.frontend != "polars":
             values = _integral_floats_as_int(values)
         return values
@@ -192,6 +194,15 @@ def _integral_floats_as_int(values: Any) -> Any:
     if as_float.size and np.all(as_float == np.round(as_float)) and np.all(np.abs(as_float) < 2**53):
         return as_float.astype(np.int64)
     return values
+
+
+def _integral_floats_as_int_arrow(values: Any) -> Any:
+    """`_integral_floats_as_int` of an Arrow array (other types as they are)."""
+    pa = _pyarrow()
+    if not pa.types.is_floating(values.type):
+        return values
+    as_int = _integral_floats_as_int(values.to_numpy())
+    return pa.chunked_array([pa.array(as_int)]) if as_int.dtype == np.int64 else values
 
 
 def _factorize_arrow(array: Any) -> dict[str, Any]:
@@ -576,7 +587,7 @@ class _ValuesOf:
         self.column = column
 
     def __getitem__(self, row: int) -> Any:
-        return self.column.take(np.array([row], dtype=np.int64))[0]
+        return self.column.value(row)
 
 
 def _outside_range_as_missing(times: Times, reading: _dates.DateReading, written: Column) -> Times:
@@ -999,7 +1010,7 @@ def account(
             )
         warnings.warn(
             f"{function} dropped {dropped} of {info['rows_in']} rows ({detail}); "
-            f"the counts are in result.attrs['rfmkit']{hint}",
+            f"rfmkit.quality(result) counts them{hint}",
             DataQualityWarning,
             stacklevel=stacklevel,
         )

@@ -1,10 +1,14 @@
 """Which kind of table the caller passed, its columns by name, and results in that kind.
 
-The one module that tells pandas, polars and pyarrow apart. Inputs are looked up here
-(`Frame`, `Column`); results are built here in the caller's kind: pandas in -> pandas out
-(indexed by customer id), polars in -> polars out and pyarrow in -> pyarrow out (the
-customer id as the first column, built from Arrow arrays, not through pandas). The other
-modules pass the kind along as an opaque string and never branch on it.
+With `columns` (which reads the transaction columns of each kind into the core's
+arrays) and `sources` (inputs read in batches), the package that tells pandas, polars
+and pyarrow apart. Inputs are looked up here (`Frame`, `Column`); results are built here
+in the caller's kind: pandas in -> pandas out (indexed by customer id), polars in ->
+polars out and pyarrow in -> pyarrow out (the customer id as the first column). The
+tables of the core's arrays (`customer_table`) are built from them directly, keeping
+the types of the input's ids and dates; the tables computed with pandas (summaries,
+profiles, the report) go to polars and pyarrow through Arrow (`from_pandas`). The other
+modules pass the kind along as an opaque string.
 
 narwhals was considered: it is made for frame-agnostic code, but rfmkit reads its input
 columns as Arrow buffers (zero-copy text ids, time zones, dictionaries; see `columns`) and
@@ -27,8 +31,6 @@ import pandas as pd
 from rfmkit._io import sources
 from rfmkit.exceptions import ColumnNotFoundError, DtypeError, InvalidParameterError
 
-#: The kinds of table rfmkit takes and gives back.
-KINDS = ("pandas", "polars", "arrow")
 #: Where a pyarrow result keeps rfmkit's record (schema metadata survives Parquet).
 _ARROW_KEY = b"rfmkit"
 
@@ -94,9 +96,7 @@ class Column:
 
     def as_pandas(self) -> pd.Series:
         """The values as a pandas Series (the column itself for pandas)."""
-        if self.frontend == "pandas":
-            return self.values
-        return self.values.to_pandas()
+        return series_as_pandas(self.values)
 
     def numbers(self, role: str, *, booleans: bool = False, purpose: str | None = None) -> np.ndarray:
         """The column as a contiguous float64 array (nulls become NaN), never a view the
@@ -106,6 +106,17 @@ class Column:
         name = self.name
         values = self.values
         if self.frontend == "arrow":
+            pa = pyarrow()
+            kind = values.type
+            if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)) and not (
+                booleans and pa.types.is_boolean(kind)
+            ):
+                raise DtypeError(
+                    f"{role} column {name!r} has type {kind}"
+                    + (f"; {purpose} needs numbers: " if purpose else ", not numbers; ")
+                    + f"cast it first, e.g. table.set_column(table.schema.get_field_index({name!r}), {name!r}, "
+                    f"pyarrow.compute.cast(table[{name!r}], pyarrow.float64()))"
+                )
             values = values.to_pandas()
         if self.frontend == "polars":
             pl = polars()
@@ -131,15 +142,21 @@ class Column:
         return np.ascontiguousarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
 
     def take(self, rows: np.ndarray) -> Any:
-        """The values at `rows`, in the column's own type (pandas values for arrow input).
+        """The values at `rows`, in the column's own type: a polars Series, an Arrow
+        ChunkedArray (its type kept: string, dictionary, date32 ...), a pandas array.
 
-        Never a Series: a Series would be aligned on its index (0..len) where the caller
-        places the values by position, e.g. as the columns of a customer table."""
+        Never a pandas Series: a Series would be aligned on its index (0..len) where the
+        caller places the values by position, e.g. as the columns of a customer table."""
         if self.frontend == "polars":
             return self.values.gather(rows)
         if self.frontend == "arrow":
-            return self.values.take(rows).to_pandas(date_as_object=False).array
+            return self.values.take(rows)
         return self.values.array.take(rows)
+
+    def value(self, row: int) -> Any:
+        """The value at `row` as a Python object (for messages)."""
+        value = self.take(np.array([row], dtype=np.int64))[0]
+        return value.as_py() if hasattr(value, "as_py") else value
 
 
 @dataclass
@@ -336,6 +353,12 @@ def from_pandas(table: pd.DataFrame, kind: str, info: dict[str, Any] | None = No
         flat = flat.reset_index()
     arrow = pa.Table.from_pandas(flat, preserve_index=False)
     arrow = arrow.replace_schema_metadata(None)  # pandas' own metadata means nothing to polars
+    for position, name in enumerate(flat.columns):
+        values = flat[name]
+        if kind == "arrow" and isinstance(values.dtype, pd.CategoricalDtype):
+            # labels as rfmkit's functions give them on pyarrow (int32 codes, string labels)
+            column = categorical(values.cat.codes.to_numpy(), list(values.cat.categories), "arrow", values.cat.ordered)
+            arrow = arrow.set_column(position, name, column)
     if kind == "polars":
         pl = polars()
         out = pl.from_arrow(arrow)
@@ -351,9 +374,27 @@ def from_pandas(table: pd.DataFrame, kind: str, info: dict[str, Any] | None = No
     return with_info(out, info) if info is not None else out
 
 
-def to_pandas(table: Any, index: str | None = None) -> pd.DataFrame:
-    """Any table as pandas (a pandas table as it is, not a copy). A polars or pyarrow table
-    gets `index` (or, when None, nothing) as its index; its record comes along."""
+def append_columns(table: Any, extra: pd.DataFrame, info: dict[str, Any]) -> Any:
+    """`table` (any kind, one row per row of `extra`, in its order) with the columns of
+    `extra` added as `from_pandas` builds them, and `info` as its record: the columns the
+    table had keep their types (ids, dates) where a round trip through pandas would not."""
+    kind = kind_of(table)
+    if kind == "pandas":
+        out = pd.concat([table, extra.set_axis(table.index)], axis=1)
+        return with_info(out, info)
+    added = from_pandas(extra.reset_index(drop=True), kind)
+    if kind == "polars":
+        out = table.hstack(added)
+    else:
+        out = table
+        for name in added.column_names:
+            out = out.append_column(added.field(name), added.column(name))
+    return with_info(out, info)
+
+
+def to_pandas(table: Any) -> pd.DataFrame:
+    """Any table as pandas (a pandas table as it is, not a copy; polars and pyarrow with a
+    plain row index), its record in ``attrs["rfmkit"]``."""
     if isinstance(table, pd.DataFrame):
         return table
     info = info_of(table)
@@ -364,8 +405,6 @@ def to_pandas(table: Any, index: str | None = None) -> pd.DataFrame:
             f"expected a pandas DataFrame, a polars DataFrame or a pyarrow Table, got "
             f"{type(table).__module__}.{type(table).__qualname__}"
         )
-    if index is not None and index in out.columns:
-        out = out.set_index(index)
     if info:
         out.attrs["rfmkit"] = info
     return out
@@ -451,9 +490,10 @@ def _arrow_array(values: Any) -> Any:
 
 
 def _pandas_values(value: Any) -> Any:
+    """Values for a pandas column (never a Series, which would align on its index)."""
     if is_polars_series(value):
-        return value.to_pandas()
+        return value.to_pandas().array
     pa = pyarrow()
     if pa is not None and isinstance(value, (pa.Array, pa.ChunkedArray)):
-        return value.to_pandas()
+        return value.to_pandas(date_as_object=False).array
     return value

@@ -132,6 +132,13 @@ def is_source(data: Any) -> bool:
     return hasattr(kind, "__arrow_c_stream__") or hasattr(kind, "__iter__")
 
 
+def result_kind(data: Any) -> str:
+    """The kind of table the results of an input read in batches come in: polars for a
+    LazyFrame, pandas for files, datasets, readers and batches (rfmkit reads those as
+    Arrow batches, which says nothing of what the caller works in)."""
+    return "polars" if _is_lazyframe(data) else "pandas"
+
+
 def can_reread(data: Any) -> bool:
     """Whether `open_source(data, ...)` gives a source that can be read more than once
     (`Source.rereadable`), told without opening it (opening an iterator takes its first

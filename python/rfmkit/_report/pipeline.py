@@ -15,7 +15,13 @@ from rfmkit._io import sources as _sources
 from rfmkit._params import ROWS, arguments, pick
 from rfmkit._progress import Steps
 from rfmkit._report.report import NET_NEGATIVE_ROW, Report
-from rfmkit.exceptions import DataQualityWarning, InvalidDataError, InvalidParameterError, RfmkitError
+from rfmkit.exceptions import (
+    DataQualityWarning,
+    InternalError,
+    InvalidDataError,
+    InvalidParameterError,
+    RfmkitError,
+)
 
 
 def analyze(
@@ -157,6 +163,7 @@ def analyze(
         for warning in caught:
             warnings.warn(warning.message, warning.category, stacklevel=2)
         kind = frames.kind_of(table)
+        given = table  # the RFM table in the caller's kind: its ids and dates keep their types
         table = frames.indexed_pandas(table)
         info = table.attrs["rfmkit"]
         # the CLV step reads the same date column: with the format found here, not inferred again
@@ -237,6 +244,16 @@ def analyze(
     def back(table: Any) -> Any:  # in the kind of table the caller gave
         return None if table is None else frames.from_pandas(table, kind, frames.info_of(table) or None)
 
+    # The pandas tables, as the report's own figures, page and files use them.
+    own = {"customers": customers, "segments": segments, "clusters": clusters, "choose_k": choose}
+    own.update(tiers=tiers, quality=quality, crosstab=comparison.crosstab if comparison is not None else None)
+    if kind != "pandas":
+        if not customers.index.equals(table.index):  # every step keeps the customers in order
+            raise InternalError("analyze: the customer table lost the order of the RFM table")
+        added = [name for name in customers.columns if name not in table.columns]
+        customers_given = frames.append_columns(given, customers[added], info)
+    else:
+        customers_given = customers
     if comparison is not None:
         comparison = dataclasses.replace(
             comparison,
@@ -245,8 +262,8 @@ def analyze(
             column_shares=back(comparison.column_shares),
             clusters=back(comparison.clusters),
         )
-    return Report(
-        customers=back(customers),
+    report = Report(
+        customers=customers_given,
         segments=back(segments),
         clusters=back(clusters),
         choose_k=back(choose),
@@ -259,6 +276,8 @@ def analyze(
         notes=notes,
         kind=kind,
     )
+    report._pandas = {name: table for name, table in own.items() if table is not None}
+    return report
 
 
 def _choose_k(customers: pd.DataFrame, k_values: list[int], random_state: Any) -> tuple[Any, Any]:

@@ -27,6 +27,10 @@ NET_NEGATIVE_ROW = "customers with net-negative monetary (clustered on the signe
 class Report:
     """Everything `rfmkit.analyze` computed, as tables.
 
+    The tables are of the kind `analyze` was given (`kind`): pandas, or polars or pyarrow
+    with what pandas holds in the index as the first column; `pandas(name)` gives any of
+    them as pandas.
+
     Attributes
     ----------
     customers : pandas.DataFrame
@@ -75,25 +79,48 @@ class Report:
     True
     """
 
-    customers: pd.DataFrame
-    segments: pd.DataFrame
-    clusters: pd.DataFrame | None
-    choose_k: pd.DataFrame | None
+    customers: Any
+    segments: Any
+    clusters: Any
+    choose_k: Any
     comparison: Any
-    tiers: pd.DataFrame
+    tiers: Any
     kpis: dict[str, Any]
-    quality: pd.DataFrame
+    quality: Any
     clv_model: dict[str, Any] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
     notes: list[Any] = field(default_factory=list)
     kind: str = "pandas"
+    #: The tables as pandas, as `analyze` made them (the figures, page and files use them).
+    _pandas: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ figures
 
-    def _pd(self, name: str) -> Any:
-        """Table `name` as indexed pandas, whatever kind of table the report gives back."""
-        table = getattr(self, name)
+    def pandas(self, name: str) -> Any:
+        """Table `name` (``"customers"``, ``"segments"``, ``"clusters"``, ``"choose_k"``,
+        ``"tiers"``, ``"quality"`` or ``"crosstab"``) as pandas, indexed as the pandas report
+        gives it, whatever the kind of the report's tables; None when it has none.
+
+        Examples
+        --------
+        >>> import polars as pl, rfmkit
+        >>> orders = pl.from_pandas(rfmkit.datasets.make_transactions(300, seed=1))
+        >>> report = rfmkit.analyze(orders, customer="customer_id", date="ordered_at", amount="amount",
+        ...                         k=None, clv=False, progress=False)
+        >>> type(report.segments).__module__.split(".")[0], type(report.pandas("segments")).__module__
+        ('polars', 'pandas')
+        """
+        if name in self._pandas:
+            return self._pandas[name]
+        table = (
+            self.comparison.crosstab
+            if name == "crosstab" and self.comparison is not None
+            else getattr(self, name, None)
+        )
         return None if table is None else frames.indexed_pandas(table)
+
+    def _pd(self, name: str) -> Any:
+        return self.pandas(name)
 
     def plot(self, *, figsize: tuple[float, float] = (16, 10)) -> Any:
         """A dashboard figure: segments, the R×F heat map, the choose-k curves, the
@@ -199,7 +226,7 @@ class Report:
         if self.comparison is not None:
             scores = ", ".join(f"{k} {v:.3f}" for k, v in self.comparison.scores().items())
             out.append(f"<h4>Segments vs clusters</h4><p>{html.escape(scores)}</p>")
-            out.append(_table_html(frames.indexed_pandas(self.comparison.crosstab)))
+            out.append(_table_html(self._pd("crosstab")))
         out.append("<h4>Value tiers</h4>" + _table_html(self._pd("tiers")))
         out.append("<h4>Data quality</h4>" + _table_html(self._pd("quality")))
         if full:
@@ -270,7 +297,7 @@ class Report:
         if self.choose_k is not None:
             out["choose_k"] = self._pd("choose_k")
         if self.comparison is not None:
-            out["crosstab"] = frames.indexed_pandas(self.comparison.crosstab)
+            out["crosstab"] = self._pd("crosstab")
         return out
 
     def to_csv(self, directory: str | Path) -> list[Path]:

@@ -48,20 +48,16 @@ def broadcast(**columns: Any) -> dict[str, np.ndarray]:
     return {name: np.ascontiguousarray(np.broadcast_to(a, (n,)), dtype=np.float64) for name, a in arrays.items()}
 
 
-def like(template: Any, values: np.ndarray, name: str) -> Any:
-    """`values` in the container of `template` (`frames.column_like`)."""
-    return frames.column_like(template, values, name)
-
-
 def summary_columns(frame: Any, wanted: tuple[str, ...]) -> dict[str, Any]:
-    """The BTYD columns of a summary frame (pandas or polars); the calibration frame of
-    `calibration_holdout` works too (``frequency_cal``, ...)."""
-    names = [str(c) for c in frame.columns]
+    """The BTYD columns of a summary table (pandas, polars or pyarrow); the calibration
+    table of `calibration_holdout` works too (``frequency_cal``, ...)."""
+    table = frames.Frame.of(frame)
+    names = [str(c) for c in table.names]
     out = {}
     for want in wanted:
         for candidate in (want, f"{want}_cal"):
             if candidate in names:
-                out[want] = frame[candidate]
+                out[want] = table.column(candidate, want).values
                 break
         else:
             hint = ""
@@ -81,7 +77,3 @@ def summary_unit(frame: Any) -> tuple[str | None, float]:
     info = frames.info_of(frame)
     freq = info.get("freq")
     return (normalize_freq(freq) if freq is not None else None), float(info.get("freq_multiplier", 1.0))
-
-
-def is_frame(value: Any) -> bool:
-    return frames.is_table(value)

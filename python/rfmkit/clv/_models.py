@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from rfmkit import _core, _units
+from rfmkit._io import frames
 from rfmkit.clv import _inputs
 from rfmkit.exceptions import InvalidParameterError, NotFittedError, TimeUnitWarning
 
@@ -167,7 +168,7 @@ class BetaGeoFitter(_Fitter):
         ----------
         frequency, recency, T : array-like, or a summary frame as `frequency`
             Repeat purchase periods, age at the last purchase, age — all in one time unit
-            (`rfmkit.clv.summary` makes them). A pandas or polars summary frame may be
+            (`rfmkit.clv.summary` makes them). A pandas, polars or pyarrow summary table may be
             passed alone; its time unit then comes from its attrs.
         weights : array-like, optional
             Customers per row (for an already compressed table).
@@ -215,7 +216,7 @@ class BetaGeoFitter(_Fitter):
         """
         penalizer = _check_penalizer(self.penalizer_coef)
         unit, multiplier = None, 1.0
-        if _inputs.is_frame(frequency):
+        if frames.is_table(frequency):
             unit, multiplier = _inputs.summary_unit(frequency)
             columns = _inputs.summary_columns(frequency, ("frequency", "recency", "T"))
             frequency, recency, T = columns["frequency"], columns["recency"], columns["T"]
@@ -269,7 +270,7 @@ class BetaGeoFitter(_Fitter):
         """
         data = _inputs.broadcast(t=t, frequency=frequency, recency=recency, T=T)
         out = _core.bgnbd_conditional_expected(self._params(), data["t"], data["frequency"], data["recency"], data["T"])
-        return _inputs.like(frequency, out, "expected_purchases")
+        return frames.column_like(frequency, out, "expected_purchases")
 
     def predict(self, t: Any, frequency: Any, recency: Any, T: Any) -> Any:
         """Alias of `conditional_expected_number_of_purchases_up_to_time` (as lifetimes).
@@ -298,7 +299,7 @@ class BetaGeoFitter(_Fitter):
         """
         data = _inputs.broadcast(frequency=frequency, recency=recency, T=T)
         out = _core.bgnbd_probability_alive(self._params(), data["frequency"], data["recency"], data["T"])
-        return _inputs.like(frequency, out, "probability_alive")
+        return frames.column_like(frequency, out, "probability_alive")
 
     def expected_number_of_purchases_up_to_time(self, t: Any) -> Any:
         """Expected repeat purchases in `t` time units of a new customer (equation 9).
@@ -313,7 +314,7 @@ class BetaGeoFitter(_Fitter):
         """
         data = _inputs.broadcast(t=t)
         out = _core.bgnbd_expected(self._params(), data["t"])
-        return _inputs.like(t, out, "expected_purchases")
+        return frames.column_like(t, out, "expected_purchases")
 
     def probability_of_n_purchases_up_to_time(self, t: Any, n: Any) -> Any:
         """P(N(t) = n): probability that a new customer makes `n` repeat purchases in `t`
@@ -425,7 +426,7 @@ class GammaGammaFitter(_Fitter):
         ['p', 'q', 'v']
         """
         penalizer = _check_penalizer(self.penalizer_coef)
-        if _inputs.is_frame(frequency):
+        if frames.is_table(frequency):
             columns = _inputs.summary_columns(frequency, ("frequency", "monetary_value"))
             frequency, monetary_value = columns["frequency"], columns["monetary_value"]
         elif monetary_value is None:
@@ -461,7 +462,7 @@ class GammaGammaFitter(_Fitter):
         """
         data = _inputs.broadcast(frequency=frequency, monetary_value=monetary_value)
         out = _core.gamma_gamma_expected_spend(self._params(), data["frequency"], data["monetary_value"])
-        return _inputs.like(frequency, out, "expected_spend")
+        return frames.column_like(frequency, out, "expected_spend")
 
     def customer_lifetime_value(
         self,
@@ -555,7 +556,7 @@ class GammaGammaFitter(_Fitter):
             )
         else:
             values = self._generic_value(transaction_prediction_model, data, spend, horizon, step, discount_rate)
-        out = _inputs.like(frequency, values, "clv")
+        out = frames.column_like(frequency, values, "clv")
         if isinstance(out, pd.Series):
             out.attrs["rfmkit"] = {
                 "horizon_months": horizon,

@@ -51,7 +51,7 @@ def historical(table: Any, *, margin: float = 1.0) -> Any:
 
     Parameters
     ----------
-    table : pandas.DataFrame or polars.DataFrame
+    table : pandas.DataFrame, polars.DataFrame or pyarrow.Table
         The result of `rfmkit.rfm` (``monetary`` is net of returns under ``returns="net"``).
     margin : float, default 1.0
         Share of revenue that is profit (1.0 gives revenue).
@@ -103,7 +103,7 @@ def simple(
 
     Parameters
     ----------
-    table : pandas.DataFrame or polars.DataFrame
+    table : pandas.DataFrame, polars.DataFrame or pyarrow.Table
         The result of `rfmkit.rfm`.
     margin : float
         Share of revenue that is profit.
