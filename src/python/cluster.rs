@@ -1,4 +1,4 @@
-//! Bindings of the clustering core: k-means ([`crate::kmeans`]) and the clustering
+//! Bindings of the clustering core: k-means ([`crate::cluster`]) and the clustering
 //! metrics and label comparisons ([`crate::metrics`]).
 
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
@@ -6,8 +6,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::{compute, to_py_err};
+use crate::cluster::{Backend, KMeansModel, KMeansParams};
 use crate::error::RfmError;
-use crate::kmeans::{Backend, KMeansModel, KMeansParams};
 use crate::metrics;
 
 fn codes(labels: &[i64], name: &'static str) -> Result<Vec<usize>, RfmError> {
@@ -66,13 +66,13 @@ fn kmeans_fit<'py>(
 /// A row order and the rows in that order.
 type OrderAndRows<'py> = (Bound<'py, numpy::PyArray1<i64>>, Bound<'py, numpy::PyArray2<f64>>);
 
-/// The rows of `points` in canonical order ([`crate::kmeans::canonical_order`], the
+/// The rows of `points` in canonical order ([`crate::cluster::canonical_order`], the
 /// order the fit runs on): the row index of each canonical position, and the rows.
 #[pyfunction]
 fn canonical_order<'py>(py: Python<'py>, points: PyReadonlyArray2<'py, f64>) -> PyResult<OrderAndRows<'py>> {
     let view = points.as_array();
     let (order, rows) = compute(py, || {
-        let (order, rows) = crate::kmeans::canonical_order(view);
+        let (order, rows) = crate::cluster::canonical_order(view);
         Ok((order.iter().map(|&i| i as i64).collect::<Vec<i64>>(), rows))
     })?;
     Ok((order.into_pyarray(py), rows.into_pyarray(py)))

@@ -8,14 +8,16 @@
 //! The arithmetic is the generic kernels' own, in the same order: a squared distance
 //! is `((0 + Δ₀²) + Δ₁²) + …`, feature by feature, with no fused multiply-add (Rust
 //! never contracts `a * b + c`), and the nearest / second-nearest selection is
-//! [`super::two_nearest`]'s. So the distances, hence the labels and bounds, equal the
+//! [`super::distance::two_nearest`]'s. So the distances, hence the labels and bounds, equal the
 //! generic kernels' bit for bit, whatever the instruction set.
 
 use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
-use super::{min_of, squared_distance_d, stored_bounds, two_nearest, BoundsMut, Drift, CHUNK};
+use super::bounds::{stored_bounds, BoundsMut, Drift};
+use super::distance::{min_of, squared_distance_d, two_nearest};
+use super::CHUNK;
 
 /// The largest number of features with a structure-of-arrays kernel.
 pub(super) const MAX_D: usize = 4;
@@ -245,7 +247,7 @@ fn potential_kernel<const D: usize>(x: [&[f64]; D], closest: &[f64], candidate: 
 // ------------------------------------------------------------------ first assignment
 
 /// Each point of the block to its nearest centre: its label and its bounds (see
-/// [`super::Bounds`]), from the distances to it and to the second-nearest centre, as
+/// [`super::bounds::Bounds`]), from the distances to it and to the second-nearest centre, as
 /// [`two_nearest`] (ties to the lower index).
 pub(super) fn assign_block<const D: usize>(
     x: [&[f64]; D],
@@ -288,7 +290,7 @@ fn assign_kernel<const D: usize>(
 
 // ------------------------------------------------------------------ Hamerly's bound test
 
-/// The per-cluster thresholds of Hamerly's test (see [`super::assign_hamerly`]): a
+/// The per-cluster thresholds of Hamerly's test (see [`super::lloyd`]): a
 /// point of cluster `c` keeps it when `upper <= near[c]` or `slack >= slack_needed[c]`.
 pub(super) struct Thresholds {
     near: Vec<f32>,
@@ -439,7 +441,7 @@ pub(super) const PREFETCH: usize = 16;
 
 /// Hamerly's full scans of the points `points[i]` for `i` in `loose` (row-major points
 /// of `D` features, `loose` increasing): each point's nearest centre and its new bounds,
-/// set in `bounds` as [`super::BoundsMut::settle`] (the points that change cluster are
+/// set in `bounds` as [`BoundsMut::settle`] (the points that change cluster are
 /// appended to `moved`, in order). The points are gathered [`LANES`] at a time into a
 /// block, then scanned as in [`assign_block`]; the nearest and second-nearest centres
 /// are [`two_nearest`]'s.

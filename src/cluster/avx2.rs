@@ -4,9 +4,9 @@
 //!
 //! The arithmetic is the portable kernels' own, operation by operation: a squared
 //! distance is `((0 + Δ₀²) + Δ₁²) + …` with no fused multiply-add, `min` keeps the
-//! first operand unless the second is smaller (as [`super::min_of`]), the selections are
-//! [`super::two_nearest`]'s and the roundings of the bounds [`super::f32_up`]'s and
-//! [`super::f32_down`]'s; the sums keep the [`LANES`] lane-wise partial sums of the
+//! first operand unless the second is smaller (as [`super::distance::min_of`]), the selections are
+//! [`super::distance::two_nearest`]'s and the roundings of the bounds [`super::bounds::f32_up`]'s and
+//! [`super::bounds::f32_down`]'s; the sums keep the [`LANES`] lane-wise partial sums of the
 //! portable kernels. So the results are the same bit for bit.
 //!
 //! Every function here needs a CPU with AVX2 (the callers check it).
@@ -18,8 +18,9 @@ use std::arch::x86_64::{
     _mm_storeu_ps, _mm_storeu_si128, _CMP_LT_OQ,
 };
 
+use super::bounds::{BoundsMut, Drift, F32_MARGIN, F32_TINY};
+use super::distance::{min_of, squared_distance_d};
 use super::soa::{lanes_total, LANES, PREFETCH};
-use super::{min_of, squared_distance_d, BoundsMut, Drift, F32_MARGIN, F32_TINY};
 
 /// Squared distances of four points (`x`, one register per feature) to `center`
 /// (each feature broadcast).
@@ -66,7 +67,7 @@ fn broadcast<const D: usize>(centers: &[f64]) -> Vec<[__m256d; D]> {
 }
 
 /// Nearest centre (index as `f64`), its squared distance and the second-nearest squared
-/// distance of eight points (two groups of four), as [`super::two_nearest`]. The two
+/// distance of eight points (two groups of four), as [`super::distance::two_nearest`]. The two
 /// groups interleave, so that the chains of selections (one per group) overlap.
 #[inline]
 #[target_feature(enable = "avx2")]
@@ -94,7 +95,7 @@ fn two_nearest<const D: usize>(
     ]
 }
 
-/// The rounding margin of [`super::f32_up`] and [`super::f32_down`] for four values:
+/// The rounding margin of [`super::bounds::f32_up`] and [`super::bounds::f32_down`] for four values:
 /// `min(|x| · F32_MARGIN, f64::MAX) + F32_TINY`.
 #[inline]
 #[target_feature(enable = "avx2")]
@@ -107,7 +108,7 @@ fn f32_margin(x: __m256d) -> __m256d {
     _mm256_add_pd(relative, _mm256_set1_pd(F32_TINY))
 }
 
-/// [`super::f32_up`] of four values.
+/// [`super::bounds::f32_up`] of four values.
 #[inline]
 #[target_feature(enable = "avx2")]
 fn f32_up(x: __m256d) -> __m128 {
@@ -115,7 +116,7 @@ fn f32_up(x: __m256d) -> __m128 {
     _mm_max_ps(_mm256_cvtpd_ps(shifted), _mm_set1_ps(f32::MIN))
 }
 
-/// [`super::f32_down`] of four values.
+/// [`super::bounds::f32_down`] of four values.
 #[inline]
 #[target_feature(enable = "avx2")]
 fn f32_down(x: __m256d) -> __m128 {
@@ -123,7 +124,7 @@ fn f32_down(x: __m256d) -> __m128 {
     _mm_min_ps(_mm256_cvtpd_ps(shifted), _mm_set1_ps(f32::MAX))
 }
 
-/// [`super::stored_bounds`] of four points: `(u, s)` from the distances (not squared)
+/// [`super::bounds::stored_bounds`] of four points: `(u, s)` from the distances (not squared)
 /// and the drifts of their centres.
 #[inline]
 #[target_feature(enable = "avx2")]
@@ -263,9 +264,9 @@ pub(super) fn assign_block<const D: usize>(
     }
     for i in blocks * LANES..m {
         let point: [f64; D] = std::array::from_fn(|j| x[j][i]);
-        let (best, best_dist, second) = super::two_nearest::<D>(&point, centers, D);
+        let (best, best_dist, second) = super::distance::two_nearest::<D>(&point, centers, D);
         labels[i] = best as u32;
-        (upper[i], slack[i]) = super::stored_bounds(best_dist.sqrt(), second.sqrt(), 0.0, 0.0);
+        (upper[i], slack[i]) = super::bounds::stored_bounds(best_dist.sqrt(), second.sqrt(), 0.0, 0.0);
     }
 }
 
@@ -349,7 +350,8 @@ pub(super) fn rescan<const D: usize>(
     }
     for &i in blocks.remainder() {
         let i = i as usize;
-        let (best, best_dist, second) = super::two_nearest::<D>(&points[i * D..(i + 1) * D], centers, D);
+        let (best, best_dist, second) =
+            super::distance::two_nearest::<D>(&points[i * D..(i + 1) * D], centers, D);
         bounds.settle(i, best, best_dist.sqrt(), second.sqrt(), drift, moved);
     }
 }
