@@ -11,7 +11,8 @@
 //! - [`money`]: exactly rounded, order-independent money sums;
 //! - [`scores`]: quantile and threshold RFM scores;
 //! - [`segments`]: rule-based segment schemes (built-in and custom) and value tiers;
-//! - [`cluster`]: k-means (rfmkit's own Hamerly-accelerated Lloyd, or linfa's);
+//! - [`cluster`]: k-means (rfmkit's own Hamerly-accelerated Lloyd, or linfa's with the
+//!   `linfa` cargo feature);
 //! - [`metrics`]: clustering metrics (silhouette, Calinski-Harabasz, Davies-Bouldin)
 //!   and label comparisons (ARI, NMI, homogeneity, completeness, V-measure).
 //! - [`clv`]: the BG/NBD and Gamma-Gamma models (fit, predictions, lifetime value).

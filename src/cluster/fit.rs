@@ -65,7 +65,10 @@ impl KMeansValidParams {
         let tol = scaled_tolerance(flat, columns.as_ref(), n, d, &sums, self.tol);
         let model = match self.backend {
             Backend::Rfmkit => fit_rfmkit(flat, columns.as_ref(), n, d, self, tol),
+            #[cfg(feature = "linfa")]
             Backend::Linfa => super::linfa_backend::fit(flat, n, d, self, tol)?,
+            #[cfg(not(feature = "linfa"))]
+            Backend::Linfa => return Err(super::hyperparams::linfa_missing()),
         };
         Ok(match order {
             Some(order) => KMeansModel {

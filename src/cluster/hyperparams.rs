@@ -10,7 +10,8 @@ pub enum Backend {
     /// rfmkit's own: k-means++ then Lloyd with Hamerly's bounds, parallel.
     Rfmkit,
     /// linfa-clustering 0.8.1's `KMeans` (k-means++ then plain Lloyd), with its
-    /// tolerance rescaled to scikit-learn's stopping rule.
+    /// tolerance rescaled to scikit-learn's stopping rule. Needs the `linfa` cargo
+    /// feature (the Python wheel has it); without it, [`KMeansParams::check`] refuses it.
     Linfa,
 }
 
@@ -112,7 +113,8 @@ impl KMeansParams {
     ///
     /// # Errors
     /// [`RfmError::Parameter`] naming the parameter when `n_clusters`, `n_init` or
-    /// `max_iter` is 0, or `tol` is negative or not finite.
+    /// `max_iter` is 0, `tol` is negative or not finite, or the backend is
+    /// [`Backend::Linfa`] in a build without the `linfa` cargo feature.
     pub fn check(&self) -> Result<&KMeansValidParams> {
         let params = &self.0;
         if params.n_clusters == 0 {
@@ -139,6 +141,19 @@ impl KMeansParams {
                 format!("tol={} must be a finite number >= 0 (e.g. 1e-4)", params.tol),
             ));
         }
+        if params.backend == Backend::Linfa && !cfg!(feature = "linfa") {
+            return Err(linfa_missing());
+        }
         Ok(params)
     }
+}
+
+/// The error of the linfa backend in a build without it.
+pub(super) fn linfa_missing() -> RfmError {
+    RfmError::parameter(
+        "backend",
+        "backend=\"linfa\" is not in this build of rfmkit: it was compiled without the `linfa` cargo \
+         feature (the Python wheel has it; from Rust, enable features = [\"linfa\"]); use \
+         backend=\"rfmkit\" instead",
+    )
 }

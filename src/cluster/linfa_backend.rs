@@ -1,5 +1,5 @@
-//! The linfa backend ([`Backend::Linfa`](super::Backend::Linfa)): a fit with
-//! linfa-clustering's `KMeans`, and linfa's traits for
+//! The linfa backend ([`Backend::Linfa`](super::Backend::Linfa)), behind the `linfa`
+//! cargo feature: a fit with linfa-clustering's `KMeans`, and linfa's traits for
 //! rfmkit's types, so that both backends sit behind them: [`KMeansParams`] implements
 //! [`Fit`] on a linfa dataset and [`KMeansModel`] implements [`PredictInplace`] (hence
 //! `Predict`).

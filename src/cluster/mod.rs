@@ -16,10 +16,10 @@
 //! The results do not depend on the number of threads: every sum is taken per chunk of
 //! 4096 points, then chunk after chunk.
 //!
-//! Both backends, rfmkit's own ([`Backend::Rfmkit`]) and linfa-clustering's
-//! ([`Backend::Linfa`]), sit behind linfa's traits: [`KMeansParams`] implements
-//! `linfa::traits::Fit` on a linfa dataset and [`KMeansModel`] implements
-//! `linfa::traits::PredictInplace` (hence `Predict`).
+//! Two backends: rfmkit's own ([`Backend::Rfmkit`]) and, with the `linfa` cargo feature,
+//! linfa-clustering's ([`Backend::Linfa`]). With that feature both sit behind linfa's
+//! traits: [`KMeansParams`] implements `linfa::traits::Fit` on a linfa dataset and
+//! [`KMeansModel`] implements `linfa::traits::PredictInplace` (hence `Predict`).
 //!
 //! The way through a fit, one file each:
 //! - `hyperparams`: the parameters as a builder, [`KMeansParams::check`] into
@@ -31,7 +31,7 @@
 //! - `distance`: the distances every kernel shares; `soa` (and `avx2`, its x86-64
 //!   builds): the vectorised kernels for few features, bit for bit the same results;
 //! - `model`: the fitted [`KMeansModel`] and its predictions;
-//! - `linfa_backend`: the linfa backend and linfa's traits.
+//! - `linfa_backend`: the linfa backend and linfa's traits (feature `linfa`).
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -41,6 +41,7 @@ mod distance;
 mod fit;
 mod hyperparams;
 mod init;
+#[cfg(feature = "linfa")]
 mod linfa_backend;
 mod lloyd;
 mod model;

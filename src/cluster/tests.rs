@@ -14,8 +14,11 @@ use super::soa::{self, Columns};
 use super::{canonical_order, Backend, KMeansParams, CHUNK};
 use crate::error::RfmError;
 
-/// The backends.
+/// The backends of this build.
+#[cfg(feature = "linfa")]
 const BACKENDS: [Backend; 2] = [Backend::Rfmkit, Backend::Linfa];
+#[cfg(not(feature = "linfa"))]
+const BACKENDS: [Backend; 1] = [Backend::Rfmkit];
 
 fn blobs() -> Array2<f64> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
@@ -80,6 +83,7 @@ fn finds_separated_blobs_and_predicts_them() {
     assert!(model.inertia() < 3000.0 * 3.0 / 12.0 * 1.2);
 }
 
+#[cfg(feature = "linfa")]
 #[test]
 fn linfa_traits_fit_and_predict_as_the_methods() {
     use linfa::traits::{Fit, Predict};
@@ -387,13 +391,27 @@ fn same_seed_same_result_and_backends_agree() {
     let a = KMeansParams::new(3).seed(5).fit_points(data.view()).unwrap();
     let b = KMeansParams::new(3).seed(5).fit_points(data.view()).unwrap();
     assert_eq!(a, b);
-    let linfa = KMeansParams::new(3)
-        .seed(5)
-        .backend(Backend::Linfa)
-        .fit_points(data.view())
-        .unwrap();
-    assert!((linfa.inertia() - a.inertia()).abs() <= 1e-3 * a.inertia());
-    assert_eq!(linfa.n_iter(), None);
+    #[cfg(feature = "linfa")]
+    {
+        let linfa = KMeansParams::new(3)
+            .seed(5)
+            .backend(Backend::Linfa)
+            .fit_points(data.view())
+            .unwrap();
+        assert!((linfa.inertia() - a.inertia()).abs() <= 1e-3 * a.inertia());
+        assert_eq!(linfa.n_iter(), None);
+    }
+}
+
+#[cfg(not(feature = "linfa"))]
+#[test]
+fn the_linfa_backend_without_the_feature_is_a_parameter_error() {
+    let params = KMeansParams::new(2).backend(Backend::Linfa);
+    let error = params.check().unwrap_err();
+    assert!(matches!(error, RfmError::Parameter { name: "backend", .. }));
+    assert!(error.to_string().contains("`linfa` cargo feature"), "{error}");
+    let data = array![[0.0, 1.0], [2.0, 3.0]];
+    assert_eq!(params.fit_points(data.view()).unwrap_err(), error);
 }
 
 #[test]
