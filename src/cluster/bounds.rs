@@ -68,11 +68,20 @@ impl BoundsMut<'_> {
         drift: &Drift,
         moved: &mut Vec<(u32, u32)>,
     ) {
-        (self.upper[i], self.slack[i]) = stored_bounds(nearest, second, drift.upper[best], drift.lower[best]);
+        let (upper, slack) = stored_bounds(nearest, second, drift.upper[best], drift.lower[best]);
+        self.set(i, best as u32, upper, slack, moved);
+    }
+
+    /// Point `i` goes to cluster `label`, with the stored bounds `upper` and `slack`;
+    /// when its label changes, `(i, old label)` is appended to `moved`.
+    #[inline(always)]
+    pub(super) fn set(&mut self, i: usize, label: u32, upper: f32, slack: f32, moved: &mut Vec<(u32, u32)>) {
+        self.upper[i] = upper;
+        self.slack[i] = slack;
         let old = self.labels[i];
-        if old != best as u32 {
+        if old != label {
             moved.push((i as u32, old));
-            self.labels[i] = best as u32;
+            self.labels[i] = label;
         }
     }
 }

@@ -79,27 +79,16 @@ pub(super) fn two_nearest<const D: usize>(x: &[f64], centers: &[f64], d: usize) 
 macro_rules! with_dim {
     ($d:expr, $D:ident => $body:expr) => {
         match $d {
-            1 => {
-                const $D: usize = 1;
-                $body
-            }
-            2 => {
-                const $D: usize = 2;
-                $body
-            }
-            3 => {
-                const $D: usize = 3;
-                $body
-            }
-            4 => {
-                const $D: usize = 4;
-                $body
-            }
-            _ => {
-                const $D: usize = 0;
-                $body
-            }
+            1 => with_dim!(@ 1, $D => $body),
+            2 => with_dim!(@ 2, $D => $body),
+            3 => with_dim!(@ 3, $D => $body),
+            4 => with_dim!(@ 4, $D => $body),
+            _ => with_dim!(@ 0, $D => $body),
         }
     };
+    (@ $n:literal, $D:ident => $body:expr) => {{
+        const $D: usize = $n;
+        $body
+    }};
 }
 pub(super) use with_dim;

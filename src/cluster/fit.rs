@@ -64,7 +64,7 @@ impl KMeansValidParams {
         let sums = chunk_sums(flat, columns.as_ref(), n, d, None);
         let tol = scaled_tolerance(flat, columns.as_ref(), n, d, &sums, self.tol);
         let model = match self.backend {
-            Backend::Rfmkit => fit_rfmkit(flat, columns.as_ref(), n, d, self, tol),
+            Backend::Rfmkit => fit_rfmkit(flat, columns.as_ref(), n, d, self, tol, Restarts::Concurrent),
             #[cfg(feature = "linfa")]
             Backend::Linfa => super::linfa_backend::fit(flat, n, d, self, tol)?,
             #[cfg(not(feature = "linfa"))]
@@ -278,19 +278,10 @@ struct Best {
     labels: Vec<u32>,
 }
 
-fn fit_rfmkit(
-    flat: &[f64],
-    columns: Option<&Columns>,
-    n: usize,
-    d: usize,
-    params: &KMeansValidParams,
-    tol: f64,
-) -> KMeansModel {
-    fit_rfmkit_with(flat, columns, n, d, params, tol, Restarts::Concurrent)
-}
-
-/// `columns`: the points as columns, for `d <= 4` (else the kernels work on the rows).
-pub(super) fn fit_rfmkit_with(
+/// rfmkit's backend: the `n_init` runs, each from its own seed, shared among the threads
+/// as `restarts` says; the best is kept. `columns`: the points as columns, for `d <= 4`
+/// (else the kernels work on the rows).
+pub(super) fn fit_rfmkit(
     flat: &[f64],
     columns: Option<&Columns>,
     n: usize,

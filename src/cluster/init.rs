@@ -25,7 +25,16 @@ pub(super) fn kmeans_plusplus(
     rng: &mut impl Rng,
     closest: &mut [f64],
 ) -> Vec<f64> {
-    with_dim!(d, D => kmeans_plusplus_d::<D>(flat, columns, n, d, k, rng, closest))
+    let closest = &mut closest[..n];
+    with_dim!(d, D => match columns {
+        Some(columns) if soa::has_kernel::<D>() => {
+            seed_centers::<D>(flat, n, D, k, rng, closest, &ColumnPasses::<D> { columns })
+        }
+        _ => {
+            let d = dim::<D>(d);
+            seed_centers::<D>(flat, n, d, k, rng, closest, &RowPasses::<D> { flat, d })
+        }
+    })
 }
 
 /// The sums of the potential over the chunks of [`CHUNK`] points, by pass.
@@ -121,30 +130,6 @@ impl<const D: usize> ChunkPasses for ColumnPasses<'_, D> {
             closest,
             candidate,
         )
-    }
-}
-
-fn kmeans_plusplus_d<const D: usize>(
-    flat: &[f64],
-    columns: Option<&Columns>,
-    n: usize,
-    d: usize,
-    k: usize,
-    rng: &mut impl Rng,
-    closest: &mut [f64],
-) -> Vec<f64> {
-    let d = dim::<D>(d);
-    match columns {
-        Some(columns) if D > 0 && D <= soa::MAX_D => seed_centers::<D>(
-            flat,
-            n,
-            d,
-            k,
-            rng,
-            &mut closest[..n],
-            &ColumnPasses::<D> { columns },
-        ),
-        _ => seed_centers::<D>(flat, n, d, k, rng, &mut closest[..n], &RowPasses::<D> { flat, d }),
     }
 }
 

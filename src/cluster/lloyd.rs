@@ -37,8 +37,16 @@ impl Sums {
         }
     }
 
-    /// Adds the chunks' sums in chunk order, so the total does not depend on the
+    /// The sum of the chunks' sums, in chunk order, so that it does not depend on the
     /// number of threads.
+    fn total(chunks: &[Sums], k: usize, d: usize) -> Sums {
+        let mut total = Sums::zeros(k, d);
+        for chunk in chunks {
+            total.add(chunk);
+        }
+        total
+    }
+
     fn add(&mut self, other: &Sums) {
         self.changed += other.changed;
         for (t, v) in self.counts.iter_mut().zip(&other.counts) {
@@ -68,6 +76,20 @@ fn half_gaps(centers: &[f64], d: usize) -> Vec<f64> {
         .collect()
 }
 
+/// The points (`d` values each) and their bounds, chunk by chunk of [`CHUNK`] points, in
+/// parallel.
+fn par_chunks<'a>(
+    flat: &'a [f64],
+    d: usize,
+    bounds: &'a mut Bounds,
+) -> impl IndexedParallelIterator<Item = (&'a [f64], BoundsMut<'a>)> {
+    flat.par_chunks(CHUNK * d)
+        .zip(bounds.labels.par_chunks_mut(CHUNK))
+        .zip(bounds.upper.par_chunks_mut(CHUNK))
+        .zip(bounds.slack.par_chunks_mut(CHUNK))
+        .map(|(((points, labels), upper), slack)| (points, BoundsMut { labels, upper, slack }))
+}
+
 /// The first assignment: every point to its nearest centre, with its bounds, and the
 /// per-cluster sums from scratch.
 pub(super) fn assign_all<const D: usize>(
@@ -79,15 +101,11 @@ pub(super) fn assign_all<const D: usize>(
 ) -> Sums {
     let d = dim::<D>(d);
     let k = centers.len() / d;
-    let partial: Vec<Sums> = flat
-        .par_chunks(CHUNK * d)
-        .zip(bounds.labels.par_chunks_mut(CHUNK))
-        .zip(bounds.upper.par_chunks_mut(CHUNK))
-        .zip(bounds.slack.par_chunks_mut(CHUNK))
+    let partial: Vec<Sums> = par_chunks(flat, d, bounds)
         .enumerate()
-        .map(|(chunk, (((points, labels), upper), slack))| {
+        .map(|(chunk, (points, BoundsMut { labels, upper, slack }))| {
             let mut stats = Sums::zeros(k, d);
-            if let Some(columns) = columns.filter(|_| D > 0 && D <= soa::MAX_D) {
+            if let Some(columns) = columns.filter(|_| soa::has_kernel::<D>()) {
                 let start = chunk * CHUNK;
                 let x = columns.block::<D>(start, start + labels.len());
                 soa::assign_block::<D>(x, centers, labels, upper, slack);
@@ -120,11 +138,7 @@ pub(super) fn assign_all<const D: usize>(
             stats
         })
         .collect();
-    let mut total = Sums::zeros(k, d);
-    for chunk in &partial {
-        total.add(chunk);
-    }
-    total
+    Sums::total(&partial, k, d)
 }
 
 /// Scratch buffers of a Hamerly pass over one chunk, reused from chunk to chunk.
@@ -159,22 +173,23 @@ fn assign_hamerly<const D: usize>(
     let near: Vec<f32> = (0..k).map(|c| f32_down(half_gap[c] - drift.upper[c])).collect();
     let slack_needed: Vec<f32> = (0..k).map(|c| f32_up(drift.upper[c] + drift.lower[c])).collect();
     let thresholds = soa::Thresholds::new(&near, &slack_needed);
-    let partial: Vec<Sums> = flat
-        .par_chunks(CHUNK * d)
-        .zip(bounds.labels.par_chunks_mut(CHUNK))
-        .zip(bounds.upper.par_chunks_mut(CHUNK))
-        .zip(bounds.slack.par_chunks_mut(CHUNK))
-        .map_init(Scratch::default, |scratch, (((points, labels), upper), slack)| {
+    let partial: Vec<Sums> = par_chunks(flat, d, bounds)
+        .map_init(Scratch::default, |scratch, (points, mut chunk)| {
             let mut delta = Sums::zeros(k, d);
             // The bounds first, without a branch on the data (which of them fail is
             // unpredictable), vectorised: the indices of the points they do not hold.
-            let n_loose = soa::loose_points(labels, upper, slack, &thresholds, &mut scratch.loose);
+            let n_loose = soa::loose_points(
+                chunk.labels,
+                chunk.upper,
+                chunk.slack,
+                &thresholds,
+                &mut scratch.loose,
+            );
             let loose = &scratch.loose[..n_loose];
             // Their full scans, vectorised for d <= 4.
             let moved = &mut scratch.moved;
             moved.clear();
-            let mut chunk = BoundsMut { labels, upper, slack };
-            if D > 0 && D <= soa::MAX_D {
+            if soa::has_kernel::<D>() {
                 soa::rescan::<D>(points, loose, centers, drift, &mut chunk, moved);
             } else {
                 for &i in loose {
@@ -197,11 +212,7 @@ fn assign_hamerly<const D: usize>(
             delta
         })
         .collect();
-    let mut total = Sums::zeros(k, d);
-    for chunk in &partial {
-        total.add(chunk);
-    }
-    total
+    Sums::total(&partial, k, d)
 }
 
 /// New centres from the running sums; an empty cluster takes the point farthest from

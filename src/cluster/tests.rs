@@ -7,7 +7,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::bounds::{f32_down, f32_up, BoundsMut, Drift};
 use super::distance::{nearest, squared_distance, two_nearest, with_dim};
-use super::fit::{chunk_sums, fit_rfmkit_with, scaled_tolerance, Restarts, Workspace};
+use super::fit::{chunk_sums, fit_rfmkit, scaled_tolerance, Restarts, Workspace};
 use super::init::{kmeans_plusplus, ChunkPasses, ColumnPasses, RowPasses};
 use super::lloyd::{assign_all, lloyd, Run};
 use super::soa::{self, Columns};
@@ -287,7 +287,7 @@ fn concurrent_restarts_equal_sequential_ones_on_any_thread_count() {
                 .num_threads(threads)
                 .build()
                 .unwrap()
-                .install(|| fit_rfmkit_with(&data, columns.as_ref(), n, d, params, tol, restarts))
+                .install(|| fit_rfmkit(&data, columns.as_ref(), n, d, params, tol, restarts))
         };
         let reference = fit(1, Restarts::Sequential);
         for threads in [1, 2, 3] {
