@@ -1,7 +1,7 @@
 //! Edge cases found by a cold review: each was a panic or a wrong number before its fix.
 #![allow(clippy::type_complexity)]
 use super::*;
-use crate::rows::ZeroPolicy;
+use crate::rows::{ReturnPolicy, ZeroPolicy};
 
 fn opts(rfm: Option<RfmView>, summary: Option<SummaryView>, orders: bool, tpd: i64) -> StateOptions {
     StateOptions {
