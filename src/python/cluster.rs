@@ -5,7 +5,7 @@ use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::{compute, to_py_err};
+use super::{compute, compute_array, set_fields, to_py_err};
 use crate::cluster::{Backend, KMeansModel, KMeansParams};
 use crate::error::RfmError;
 use crate::metrics;
@@ -86,12 +86,10 @@ fn kmeans_predict<'py>(
     centers: PyReadonlyArray2<'py, f64>,
 ) -> PyResult<Bound<'py, numpy::PyArray1<i64>>> {
     let (points, centers) = (points.as_array(), centers.as_array());
-    let labels = compute(py, || {
+    compute_array(py, || {
         let model = KMeansModel::from_centroids(centers.to_owned())?;
-        model.predict_checked(points)
-    })?;
-    let labels: Vec<i64> = labels.iter().map(|&l| l as i64).collect();
-    Ok(labels.into_pyarray(py))
+        Ok(model.predict_checked(points)?.iter().map(|&l| l as i64).collect())
+    })
 }
 
 /// Euclidean distances of each row of `points` to each of `centers`.
@@ -188,11 +186,7 @@ fn compare_labels<'py>(
     })?;
     let out = PyDict::new(py);
     out.set_item("crosstab", result.crosstab.mapv(|c| c as i64).into_pyarray(py))?;
-    out.set_item("adjusted_rand", result.adjusted_rand)?;
-    out.set_item("normalized_mutual_info", result.normalized_mutual_info)?;
-    out.set_item("homogeneity", result.homogeneity)?;
-    out.set_item("completeness", result.completeness)?;
-    out.set_item("v_measure", result.v_measure)?;
+    set_fields!(out, result => adjusted_rand, normalized_mutual_info, homogeneity, completeness, v_measure);
     Ok(out)
 }
 
