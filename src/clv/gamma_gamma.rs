@@ -292,6 +292,7 @@ pub fn conditional_expected_average_profit(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clv::optimize::{assert_gradient, assert_hessian};
 
     #[test]
     fn gradient_matches_finite_differences() {
@@ -302,27 +303,8 @@ mod tests {
             0.01,
         );
         let x = [0.9, 1.3, 2.2];
-        let (_, g) = likelihood.value_and_gradient(&x);
-        for j in 0..3 {
-            let h = 1e-6;
-            let mut up = x;
-            up[j] += h;
-            let mut down = x;
-            down[j] -= h;
-            let numeric =
-                (likelihood.value_and_gradient(&up).0 - likelihood.value_and_gradient(&down).0) / (2.0 * h);
-            assert!((numeric - g[j]).abs() < 1e-7, "{j}: {numeric} {}", g[j]);
-        }
-        let (_, _, h) = likelihood.value_gradient_hessian(&x);
-        let numeric = crate::clv::optimize::finite_difference_hessian(&likelihood, &x);
-        for i in 0..3 {
-            for j in 0..3 {
-                assert!(
-                    (numeric[i][j] - h[i][j]).abs() < 1e-6 * (1.0 + h[i][j].abs()),
-                    "{i}{j}: {numeric:?} {h:?}"
-                );
-            }
-        }
+        assert_gradient(&likelihood, &x);
+        assert_hessian(&likelihood, &x);
     }
 
     #[test]

@@ -184,12 +184,7 @@ impl Batch<'_> {
     /// The last timestamp of a valid row whatever its amount (the default `as_of` is the
     /// day after it), without classifying the rows into a state.
     pub fn max_valid_time(&self) -> Option<i64> {
-        (0..self.len())
-            .into_par_iter()
-            .with_min_len(1 << 16)
-            .filter(|&i| self.invalid_reason(i).is_none())
-            .map(|i| self.time[i])
-            .max()
+        crate::rows::max_valid_time(self.len(), self.time, |i| self.invalid_reason(i).is_none())
     }
 
     fn check(&self, options: &StateOptions) -> Result<()> {

@@ -3,6 +3,7 @@ use super::predict::{
     expected_if_alive_quadrature, expected_if_alive_series,
 };
 use super::*;
+use crate::clv::optimize::{assert_gradient, assert_hessian};
 
 const CDNOW: BgNbdParams = BgNbdParams {
     r: 0.242_594,
@@ -214,28 +215,9 @@ fn gradient_matches_finite_differences() {
         0.1,
     );
     let x = [-0.3, 0.2, 0.4, 1.1];
-    let (_, g) = likelihood.value_and_gradient(&x);
-    for j in 0..4 {
-        let h = 1e-6;
-        let mut up = x;
-        up[j] += h;
-        let mut down = x;
-        down[j] -= h;
-        let numeric =
-            (likelihood.value_and_gradient(&up).0 - likelihood.value_and_gradient(&down).0) / (2.0 * h);
-        assert!((numeric - g[j]).abs() < 1e-7, "{j}: {numeric} {}", g[j]);
-    }
+    assert_gradient(&likelihood, &x);
     for x in [x, [2.0, -1.0, -3.0, 0.5], [-4.0, 3.0, 1.0, -2.0]] {
-        let (_, _, h) = likelihood.value_gradient_hessian(&x);
-        let numeric = crate::clv::optimize::finite_difference_hessian(&likelihood, &x);
-        for i in 0..4 {
-            for j in 0..4 {
-                assert!(
-                    (numeric[i][j] - h[i][j]).abs() < 1e-6 * (1.0 + h[i][j].abs()),
-                    "{i}{j}: {numeric:?} {h:?}"
-                );
-            }
-        }
+        assert_hessian(&likelihood, &x);
     }
 }
 
