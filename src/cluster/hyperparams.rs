@@ -105,6 +105,7 @@ impl KMeansParams {
         backend: Backend;
     }
 
+    /// The number of clusters asked for (checked by [`KMeansParams::check`]).
     pub fn n_clusters(&self) -> usize {
         self.0.n_clusters
     }
