@@ -286,6 +286,19 @@ impl Offset for i64 {
     }
 }
 
+/// Whether `offsets` are not a valid Arrow offsets buffer of `data_len` bytes of data:
+/// a negative first offset, a decreasing pair, or a last offset past the data.
+pub(crate) fn bad_offsets<O: Offset>(offsets: &[O], data_len: usize) -> bool {
+    offsets.first().is_some_and(|&o| o.to_i64() < 0)
+        || offsets
+            .par_windows(2)
+            .with_min_len(1 << 16)
+            .any(|w| w[1].to_i64() < w[0].to_i64())
+        || offsets
+            .last()
+            .is_some_and(|&o| o.to_i64() as u64 > data_len as u64)
+}
+
 /// Arrow-layout strings whose offsets were checked: every row's range lies in `data`.
 pub(crate) struct Strings<'a, O> {
     pub(crate) offsets: &'a [O],
@@ -323,15 +336,7 @@ fn encode_utf8_in_chunks<O: Offset>(
 ) -> Result<Encoded> {
     let n = offsets.len().saturating_sub(1);
     check_validity(validity, n)?;
-    let bad_offsets = offsets.first().is_some_and(|&o| o.to_i64() < 0)
-        || offsets
-            .par_windows(2)
-            .with_min_len(1 << 16)
-            .any(|w| w[1].to_i64() < w[0].to_i64())
-        || offsets
-            .last()
-            .is_some_and(|&o| o.to_i64() as u64 > data.len() as u64);
-    if bad_offsets {
+    if bad_offsets(offsets, data.len()) {
         return Err(RfmError::parameter(
             "offsets",
             "string offsets must be non-decreasing and within the data buffer",

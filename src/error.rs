@@ -111,6 +111,7 @@ impl RfmError {
     }
 }
 
+#[cfg(feature = "linfa")]
 impl From<linfa::error::Error> for RfmError {
     fn from(error: linfa::error::Error) -> Self {
         RfmError::Backend {

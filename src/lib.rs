@@ -11,15 +11,16 @@
 //! - [`money`]: exactly rounded, order-independent money sums;
 //! - [`scores`]: quantile and threshold RFM scores;
 //! - [`segments`]: rule-based segment schemes (built-in and custom) and value tiers;
-//! - [`kmeans`]: k-means (rfmkit's own Hamerly-accelerated Lloyd, or linfa's);
+//! - [`cluster`]: k-means (rfmkit's own Hamerly-accelerated Lloyd, or linfa's with the
+//!   `linfa` cargo feature);
 //! - [`metrics`]: clustering metrics (silhouette, Calinski-Harabasz, Davies-Bouldin)
 //!   and label comparisons (ARI, NMI, homogeneity, completeness, V-measure).
 //! - [`clv`]: the BG/NBD and Gamma-Gamma models (fit, predictions, lifetime value).
 
+pub mod cluster;
 pub mod clv;
 pub mod encode;
 pub mod error;
-pub mod kmeans;
 pub mod metrics;
 pub mod money;
 pub mod periods;
@@ -31,8 +32,8 @@ pub mod state;
 #[cfg(feature = "python")]
 mod python;
 
+pub use cluster::{canonical_order, Backend, KMeansModel, KMeansParams, KMeansValidParams};
 pub use error::{Field, Result, RfmError};
-pub use kmeans::{canonical_order, Backend, KMeansModel, KMeansParams};
 pub use periods::{Period, Weekday, MONTH_DAYS, TIME_UNIT_ALIASES, WEEKS_PER_MONTH};
 pub use rows::{
     Accounting, ColumnNames, DropReason, InvalidPolicy, ReturnPolicy, RowPolicy, Transactions, ZeroPolicy,

@@ -248,14 +248,24 @@ impl<'a> Transactions<'a> {
 
     /// Last valid timestamp (ticks), over every valid row whatever its amount.
     pub(crate) fn max_valid_time(&self) -> Option<i64> {
-        use rayon::prelude::*;
-        (0..self.len())
-            .into_par_iter()
-            .with_min_len(1 << 16)
-            .filter(|&i| self.invalid_reason(i).is_none())
-            .map(|i| self.time[i])
-            .max()
+        max_valid_time(self.len(), self.time, |i| self.invalid_reason(i).is_none())
     }
+}
+
+/// The last of the timestamps `time` of the rows `0..rows` that `valid` accepts (in
+/// parallel); `time` holds at least every valid row.
+pub(crate) fn max_valid_time(
+    rows: usize,
+    time: &[i64],
+    valid: impl Fn(usize) -> bool + Sync + Send,
+) -> Option<i64> {
+    use rayon::prelude::*;
+    (0..rows)
+        .into_par_iter()
+        .with_min_len(1 << 16)
+        .filter(|&i| valid(i))
+        .map(|i| time[i])
+        .max()
 }
 
 /// Purchase, return, or dropped by the zero and return policies, for the amount of a valid row.

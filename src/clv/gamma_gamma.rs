@@ -2,13 +2,12 @@
 //! gradient, the fit and the conditional expected average spend of
 //! `lifetimes.GammaGammaFitter`.
 
-use rayon::prelude::*;
-
-use super::optimize::{norm_inf, Objective};
+use super::optimize::Objective;
 use super::special::{digamma, ln_gamma, trigamma};
 use super::{
-    check_lengths, check_weights, chunked_sum, compress, covariance, distinct_frequencies, format_params,
-    invalid, log_space_objective, symmetrize, warm_minimize, warm_subsample, FitOptions, FitReport, CHUNK,
+    check_frequency, check_lengths, check_params, check_weights, chunked_sum, compress, distinct_frequencies,
+    fit_report, invalid, log_space_objective, map_rows, pick, symmetrize, warm_minimize, warm_subsample,
+    FitOptions, FitReport,
 };
 use crate::error::{Result, RfmError};
 
@@ -29,15 +28,7 @@ impl GammaGammaParams {
     /// # Errors
     /// [`RfmError::Parameter`] naming the first bad parameter.
     pub fn check(&self) -> Result<()> {
-        for (name, value) in [("p", self.p), ("q", self.q), ("v", self.v)] {
-            if !(value.is_finite() && value > 0.0) {
-                return Err(RfmError::parameter(
-                    name,
-                    format!("Gamma-Gamma parameters must be finite and > 0, got {value}"),
-                ));
-            }
-        }
-        Ok(())
+        check_params("Gamma-Gamma", &[("p", self.p), ("q", self.q), ("v", self.v)])
     }
 }
 
@@ -214,11 +205,10 @@ pub fn fit(
     let pattern_frequency: Vec<f64> = patterns.values.iter().map(|v| v[0]).collect();
     let pattern_spend: Vec<f64> = patterns.values.iter().map(|v| v[1]).collect();
     let subsample = warm_subsample(pattern_frequency.len()).map(|rows| {
-        let pick = |values: &[f64]| -> Vec<f64> { rows.iter().map(|&i| values[i]).collect() };
         Likelihood::new(
-            pick(&pattern_frequency),
-            pick(&pattern_spend),
-            pick(&patterns.weights),
+            pick(&rows, &pattern_frequency),
+            pick(&rows, &pattern_spend),
+            pick(&rows, &patterns.weights),
             options.penalizer_coef,
         )
     });
@@ -230,35 +220,21 @@ pub fn fit(
     );
     let found = warm_minimize(&likelihood, subsample.as_ref(), start, options);
     let params = found.x.map(f64::exp);
-    let gradient_norm = norm_inf(&found.gradient);
-    if !found.converged || params.iter().any(|p| !(p.is_finite() && *p > 0.0)) {
-        return Err(RfmError::Convergence {
-            model: "Gamma-Gamma",
-            iterations: found.iterations,
-            reason: found.reason,
-            params: format_params(["p", "q", "v"], &params),
-            gradient_norm,
-        });
-    }
-    let hessian = match found.hessian {
-        Some(hessian) => hessian,
-        None => likelihood.value_gradient_hessian(&found.x).2,
-    };
     // The objective is −ll/W + λ Σp²: the log-likelihood without another pass.
     let penalty: f64 = params.iter().map(|v| v * v).sum();
     let log_likelihood = -(found.value - options.penalizer_coef * penalty) * total_weight;
+    let n_patterns = likelihood.frequency.len();
     Ok(GammaGammaFit {
-        report: FitReport {
+        report: fit_report(
+            "Gamma-Gamma",
+            ["p", "q", "v"],
+            found,
             params,
+            &likelihood,
             log_likelihood,
-            objective: found.value,
-            hessian,
-            covariance: covariance(&params, &hessian, total_weight),
-            iterations: found.iterations,
-            gradient_norm,
-            n_patterns: likelihood.frequency.len(),
+            n_patterns,
             total_weight,
-        },
+        )?,
         n_without_repeat,
         n_without_repeat_spend,
     })
@@ -266,14 +242,7 @@ pub fn fit(
 
 fn check_spend(frequency: &[f64], spend: &[f64]) -> Result<()> {
     for (row, (&x, &m)) in frequency.iter().zip(spend).enumerate() {
-        if !x.is_finite() || x < 0.0 || x != x.floor() {
-            return Err(invalid(
-                "frequency",
-                row,
-                x,
-                "frequency (repeat purchase periods) must be a whole number >= 0; compute the inputs with rfmkit.clv.summary",
-            ));
-        }
+        check_frequency(row, x)?;
         if !m.is_finite() {
             return Err(invalid(
                 "monetary_value",
@@ -317,20 +286,13 @@ pub fn conditional_expected_average_profit(
         let weight = p * x / (p * x + q - 1.0);
         (1.0 - weight) * population_mean + weight * spend[i]
     };
-    Ok(if frequency.len() >= 2 * CHUNK {
-        (0..frequency.len())
-            .into_par_iter()
-            .with_min_len(CHUNK / 4)
-            .map(one)
-            .collect()
-    } else {
-        (0..frequency.len()).map(one).collect()
-    })
+    Ok(map_rows(frequency.len(), one))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clv::optimize::{assert_gradient, assert_hessian};
 
     #[test]
     fn gradient_matches_finite_differences() {
@@ -341,27 +303,8 @@ mod tests {
             0.01,
         );
         let x = [0.9, 1.3, 2.2];
-        let (_, g) = likelihood.value_and_gradient(&x);
-        for j in 0..3 {
-            let h = 1e-6;
-            let mut up = x;
-            up[j] += h;
-            let mut down = x;
-            down[j] -= h;
-            let numeric =
-                (likelihood.value_and_gradient(&up).0 - likelihood.value_and_gradient(&down).0) / (2.0 * h);
-            assert!((numeric - g[j]).abs() < 1e-7, "{j}: {numeric} {}", g[j]);
-        }
-        let (_, _, h) = likelihood.value_gradient_hessian(&x);
-        let numeric = crate::clv::optimize::finite_difference_hessian(&likelihood, &x);
-        for i in 0..3 {
-            for j in 0..3 {
-                assert!(
-                    (numeric[i][j] - h[i][j]).abs() < 1e-6 * (1.0 + h[i][j].abs()),
-                    "{i}{j}: {numeric:?} {h:?}"
-                );
-            }
-        }
+        assert_gradient(&likelihood, &x);
+        assert_hessian(&likelihood, &x);
     }
 
     #[test]

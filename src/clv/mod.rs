@@ -142,9 +142,24 @@ fn invalid(argument: &'static str, row: usize, value: f64, message: impl Into<St
     }
 }
 
-/// Checks one customer's BTYD inputs: `frequency` a whole number >= 0, `0 <= recency <= T`,
-/// `recency == 0` when `frequency == 0`, all finite.
-fn check_customer(row: usize, frequency: f64, recency: f64, age: f64) -> Result<()> {
+/// Checks that every parameter of `model` (`"BG/NBD"`, ...) is finite and > 0.
+///
+/// # Errors
+/// [`RfmError::Parameter`] naming the first bad parameter.
+fn check_params(model: &str, params: &[(&'static str, f64)]) -> Result<()> {
+    for &(name, value) in params {
+        if !(value.is_finite() && value > 0.0) {
+            return Err(RfmError::parameter(
+                name,
+                format!("{model} parameters must be finite and > 0, got {value}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a customer's `frequency` (repeat purchase periods): a whole number >= 0.
+fn check_frequency(row: usize, frequency: f64) -> Result<()> {
     if !frequency.is_finite() || frequency < 0.0 || frequency != frequency.floor() {
         return Err(invalid(
             "frequency",
@@ -153,6 +168,31 @@ fn check_customer(row: usize, frequency: f64, recency: f64, age: f64) -> Result<
             "frequency (repeat purchase periods) must be a whole number >= 0; compute the inputs with rfmkit.clv.summary",
         ));
     }
+    Ok(())
+}
+
+/// The lengths of the BTYD inputs `frequency`, `recency` and `T`, checked equal.
+fn check_btyd_lengths(frequency: &[f64], recency: &[f64], age: &[f64]) -> Result<usize> {
+    check_lengths(&[
+        ("frequency", frequency.len()),
+        ("recency", recency.len()),
+        ("T", age.len()),
+    ])
+}
+
+/// Checks every customer's BTYD inputs (see [`check_customer`]); the columns have one
+/// length.
+fn check_customers(frequency: &[f64], recency: &[f64], age: &[f64]) -> Result<()> {
+    for row in 0..frequency.len() {
+        check_customer(row, frequency[row], recency[row], age[row])?;
+    }
+    Ok(())
+}
+
+/// Checks one customer's BTYD inputs: `frequency` a whole number >= 0, `0 <= recency <= T`,
+/// `recency == 0` when `frequency == 0`, all finite.
+fn check_customer(row: usize, frequency: f64, recency: f64, age: f64) -> Result<()> {
+    check_frequency(row, frequency)?;
     if !age.is_finite() || age < 0.0 {
         return Err(invalid(
             "T",
@@ -358,6 +398,63 @@ fn warm_minimize<const N: usize, F: optimize::Objective<N>>(
         }
     }
     optimize::minimize(full, start, options.gradient_tolerance, options.max_iterations)
+}
+
+/// The optimum of a fit as its report: [`RfmError::Convergence`] unless the optimiser
+/// converged to finite, positive `params` (the parameters in the data's unit, named
+/// `names`); the Hessian is the optimiser's or, when it kept none, the objective's at the
+/// optimum.
+#[allow(clippy::too_many_arguments)]
+fn fit_report<const N: usize>(
+    model: &'static str,
+    names: [&str; N],
+    found: optimize::Minimum<N>,
+    params: [f64; N],
+    objective: &impl optimize::Objective<N>,
+    log_likelihood: f64,
+    n_patterns: usize,
+    total_weight: f64,
+) -> Result<FitReport<N>> {
+    let gradient_norm = optimize::norm_inf(&found.gradient);
+    if !found.converged || params.iter().any(|p| !(p.is_finite() && *p > 0.0)) {
+        return Err(RfmError::Convergence {
+            model,
+            iterations: found.iterations,
+            reason: found.reason,
+            params: format_params(names, &params),
+            gradient_norm,
+        });
+    }
+    let hessian = match found.hessian {
+        Some(hessian) => hessian,
+        None => objective.value_gradient_hessian(&found.x).2,
+    };
+    Ok(FitReport {
+        params,
+        log_likelihood,
+        objective: found.value,
+        hessian,
+        covariance: covariance(&params, &hessian, total_weight),
+        iterations: found.iterations,
+        gradient_norm,
+        n_patterns,
+        total_weight,
+    })
+}
+
+/// `f(i)` for every row `0..n`, in parallel when there are many.
+fn map_rows(n: usize, f: impl Fn(usize) -> f64 + Sync + Send) -> Vec<f64> {
+    use rayon::prelude::*;
+    if n >= 2 * CHUNK {
+        (0..n).into_par_iter().with_min_len(CHUNK / 4).map(f).collect()
+    } else {
+        (0..n).map(f).collect()
+    }
+}
+
+/// `values` at the rows of a warm start's subsample.
+fn pick(rows: &[usize], values: &[f64]) -> Vec<f64> {
+    rows.iter().map(|&i| values[i]).collect()
 }
 
 /// Rows per parallel chunk of a likelihood evaluation (fixed, so sums are reproducible).

@@ -411,6 +411,39 @@ pub(crate) fn finite_difference_hessian<const N: usize, F: Objective<N>>(
     std::array::from_fn(|i| std::array::from_fn(|j| 0.5 * (hessian[i][j] + hessian[j][i])))
 }
 
+/// Asserts that the analytic gradient of `objective` at `x` matches central differences
+/// of its value.
+#[cfg(test)]
+pub(crate) fn assert_gradient<const N: usize, F: Objective<N>>(objective: &F, x: &[f64; N]) {
+    let (_, g) = objective.value_and_gradient(x);
+    for j in 0..N {
+        let h = 1e-6;
+        let mut up = *x;
+        up[j] += h;
+        let mut down = *x;
+        down[j] -= h;
+        let numeric =
+            (objective.value_and_gradient(&up).0 - objective.value_and_gradient(&down).0) / (2.0 * h);
+        assert!((numeric - g[j]).abs() < 1e-7, "{j}: {numeric} {}", g[j]);
+    }
+}
+
+/// Asserts that the analytic Hessian of `objective` at `x` matches
+/// [`finite_difference_hessian`].
+#[cfg(test)]
+pub(crate) fn assert_hessian<const N: usize, F: Objective<N>>(objective: &F, x: &[f64; N]) {
+    let (_, _, h) = objective.value_gradient_hessian(x);
+    let numeric = finite_difference_hessian(objective, x);
+    for i in 0..N {
+        for j in 0..N {
+            assert!(
+                (numeric[i][j] - h[i][j]).abs() < 1e-6 * (1.0 + h[i][j].abs()),
+                "{i}{j}: {numeric:?} {h:?}"
+            );
+        }
+    }
+}
+
 /// Solves `a x = b` by Gaussian elimination with partial pivoting; `None` if singular.
 pub(crate) fn solve<const N: usize>(a: &[[f64; N]; N], b: &[f64; N]) -> Option<[f64; N]> {
     let mut m = *a;

@@ -1,13 +1,13 @@
-//! Bindings of the clustering core: k-means ([`crate::kmeans`]) and the clustering
+//! Bindings of the clustering core: k-means ([`crate::cluster`]) and the clustering
 //! metrics and label comparisons ([`crate::metrics`]).
 
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::{compute, to_py_err};
+use super::{compute, compute_array, set_fields, to_py_err};
+use crate::cluster::{Backend, KMeansModel, KMeansParams};
 use crate::error::RfmError;
-use crate::kmeans::{Backend, KMeansModel, KMeansParams};
 use crate::metrics;
 
 fn codes(labels: &[i64], name: &'static str) -> Result<Vec<usize>, RfmError> {
@@ -66,13 +66,13 @@ fn kmeans_fit<'py>(
 /// A row order and the rows in that order.
 type OrderAndRows<'py> = (Bound<'py, numpy::PyArray1<i64>>, Bound<'py, numpy::PyArray2<f64>>);
 
-/// The rows of `points` in canonical order ([`crate::kmeans::canonical_order`], the
+/// The rows of `points` in canonical order ([`crate::cluster::canonical_order`], the
 /// order the fit runs on): the row index of each canonical position, and the rows.
 #[pyfunction]
 fn canonical_order<'py>(py: Python<'py>, points: PyReadonlyArray2<'py, f64>) -> PyResult<OrderAndRows<'py>> {
     let view = points.as_array();
     let (order, rows) = compute(py, || {
-        let (order, rows) = crate::kmeans::canonical_order(view);
+        let (order, rows) = crate::cluster::canonical_order(view);
         Ok((order.iter().map(|&i| i as i64).collect::<Vec<i64>>(), rows))
     })?;
     Ok((order.into_pyarray(py), rows.into_pyarray(py)))
@@ -86,12 +86,10 @@ fn kmeans_predict<'py>(
     centers: PyReadonlyArray2<'py, f64>,
 ) -> PyResult<Bound<'py, numpy::PyArray1<i64>>> {
     let (points, centers) = (points.as_array(), centers.as_array());
-    let labels = compute(py, || {
+    compute_array(py, || {
         let model = KMeansModel::from_centroids(centers.to_owned())?;
-        model.predict_checked(points)
-    })?;
-    let labels: Vec<i64> = labels.iter().map(|&l| l as i64).collect();
-    Ok(labels.into_pyarray(py))
+        Ok(model.predict_checked(points)?.iter().map(|&l| l as i64).collect())
+    })
 }
 
 /// Euclidean distances of each row of `points` to each of `centers`.
@@ -188,11 +186,7 @@ fn compare_labels<'py>(
     })?;
     let out = PyDict::new(py);
     out.set_item("crosstab", result.crosstab.mapv(|c| c as i64).into_pyarray(py))?;
-    out.set_item("adjusted_rand", result.adjusted_rand)?;
-    out.set_item("normalized_mutual_info", result.normalized_mutual_info)?;
-    out.set_item("homogeneity", result.homogeneity)?;
-    out.set_item("completeness", result.completeness)?;
-    out.set_item("v_measure", result.v_measure)?;
+    set_fields!(out, result => adjusted_rand, normalized_mutual_info, homogeneity, completeness, v_measure);
     Ok(out)
 }
 

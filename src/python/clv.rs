@@ -2,11 +2,11 @@
 //! Gamma-Gamma. Parameters cross as tuples, columns as float64 numpy arrays; every
 //! call runs through [`compute`] (GIL released, errors mapped by `to_py_err`).
 
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::compute;
+use super::{compute, compute_array, optional_slice, set_fields, slices};
 use crate::clv::bgnbd::{self, BgNbdParams};
 use crate::clv::gamma_gamma::{self, GammaGammaParams};
 use crate::clv::{FitOptions, FitReport};
@@ -38,8 +38,7 @@ fn options(
 fn report_to_py<'py, const N: usize>(py: Python<'py>, report: &FitReport<N>) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
     out.set_item("params", report.params.to_vec())?;
-    out.set_item("log_likelihood", report.log_likelihood)?;
-    out.set_item("objective", report.objective)?;
+    set_fields!(out, report => log_likelihood, objective);
     out.set_item(
         "hessian",
         report.hessian.iter().map(|row| row.to_vec()).collect::<Vec<_>>(),
@@ -50,10 +49,7 @@ fn report_to_py<'py, const N: usize>(py: Python<'py>, report: &FitReport<N>) -> 
             .covariance
             .map(|c| c.iter().map(|row| row.to_vec()).collect::<Vec<_>>()),
     )?;
-    out.set_item("iterations", report.iterations)?;
-    out.set_item("gradient_norm", report.gradient_norm)?;
-    out.set_item("n_patterns", report.n_patterns)?;
-    out.set_item("total_weight", report.total_weight)?;
+    set_fields!(out, report => iterations, gradient_norm, n_patterns, total_weight);
     Ok(out)
 }
 
@@ -72,8 +68,8 @@ fn bgnbd_fit<'py>(
     tol: f64,
     max_iterations: usize,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let (frequency, recency, age) = (frequency.as_slice()?, recency.as_slice()?, T.as_slice()?);
-    let weights = weights.as_ref().map(|w| w.as_slice()).transpose()?;
+    let (frequency, recency, age) = slices!(frequency, recency, T);
+    let weights = optional_slice(&weights)?;
     let options = options(penalizer_coef, initial_params, tol, max_iterations);
     let report = compute(py, || bgnbd::fit(frequency, recency, age, weights, &options))?;
     report_to_py(py, &report)
@@ -91,8 +87,8 @@ fn bgnbd_log_likelihood<'py>(
     T: PyReadonlyArray1<'py, f64>,
     weights: Option<PyReadonlyArray1<'py, f64>>,
 ) -> PyResult<f64> {
-    let (frequency, recency, age) = (frequency.as_slice()?, recency.as_slice()?, T.as_slice()?);
-    let weights = weights.as_ref().map(|w| w.as_slice()).transpose()?;
+    let (frequency, recency, age) = slices!(frequency, recency, T);
+    let weights = optional_slice(&weights)?;
     compute(py, || {
         bgnbd::log_likelihood(&bg(params), frequency, recency, age, weights)
     })
@@ -109,16 +105,10 @@ fn bgnbd_conditional_expected<'py>(
     recency: PyReadonlyArray1<'py, f64>,
     T: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let (t, frequency, recency, age) = (
-        t.as_slice()?,
-        frequency.as_slice()?,
-        recency.as_slice()?,
-        T.as_slice()?,
-    );
-    let out = compute(py, || {
+    let (t, frequency, recency, age) = slices!(t, frequency, recency, T);
+    compute_array(py, || {
         bgnbd::conditional_expected_purchases(&bg(params), t, frequency, recency, age)
-    })?;
-    Ok(out.into_pyarray(py))
+    })
 }
 
 /// P(alive) of each customer.
@@ -131,11 +121,10 @@ fn bgnbd_probability_alive<'py>(
     recency: PyReadonlyArray1<'py, f64>,
     T: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let (frequency, recency, age) = (frequency.as_slice()?, recency.as_slice()?, T.as_slice()?);
-    let out = compute(py, || {
+    let (frequency, recency, age) = slices!(frequency, recency, T);
+    compute_array(py, || {
         bgnbd::probability_alive(&bg(params), frequency, recency, age)
-    })?;
-    Ok(out.into_pyarray(py))
+    })
 }
 
 /// Expected repeat purchases of a new customer in `t`.
@@ -146,8 +135,7 @@ fn bgnbd_expected<'py>(
     t: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let t = t.as_slice()?;
-    let out = compute(py, || bgnbd::expected_purchases(&bg(params), t))?;
-    Ok(out.into_pyarray(py))
+    compute_array(py, || bgnbd::expected_purchases(&bg(params), t))
 }
 
 /// P(N(t) = n) of a new customer.
@@ -158,9 +146,8 @@ fn bgnbd_probability_of_n<'py>(
     t: PyReadonlyArray1<'py, f64>,
     n: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let (t, n) = (t.as_slice()?, n.as_slice()?);
-    let out = compute(py, || bgnbd::probability_of_n_purchases(&bg(params), t, n))?;
-    Ok(out.into_pyarray(py))
+    let (t, n) = slices!(t, n);
+    compute_array(py, || bgnbd::probability_of_n_purchases(&bg(params), t, n))
 }
 
 /// Discounted lifetime value over `horizon` periods of `step` time units.
@@ -178,13 +165,8 @@ fn bgnbd_lifetime_value<'py>(
     step: f64,
     discount_rate: f64,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let (frequency, recency, age, spend) = (
-        frequency.as_slice()?,
-        recency.as_slice()?,
-        T.as_slice()?,
-        spend.as_slice()?,
-    );
-    let out = compute(py, || {
+    let (frequency, recency, age, spend) = slices!(frequency, recency, T, spend);
+    compute_array(py, || {
         bgnbd::lifetime_value(
             &bg(params),
             frequency,
@@ -195,8 +177,7 @@ fn bgnbd_lifetime_value<'py>(
             step,
             discount_rate,
         )
-    })?;
-    Ok(out.into_pyarray(py))
+    })
 }
 
 /// Gamma-Gamma maximum-likelihood fit on the repeat customers.
@@ -213,13 +194,12 @@ fn gamma_gamma_fit<'py>(
     tol: f64,
     max_iterations: usize,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let (frequency, spend) = (frequency.as_slice()?, monetary_value.as_slice()?);
-    let weights = weights.as_ref().map(|w| w.as_slice()).transpose()?;
+    let (frequency, spend) = slices!(frequency, monetary_value);
+    let weights = optional_slice(&weights)?;
     let options = options(penalizer_coef, initial_params, tol, max_iterations);
     let fit = compute(py, || gamma_gamma::fit(frequency, spend, weights, &options))?;
     let out = report_to_py(py, &fit.report)?;
-    out.set_item("n_without_repeat", fit.n_without_repeat)?;
-    out.set_item("n_without_repeat_spend", fit.n_without_repeat_spend)?;
+    set_fields!(out, fit => n_without_repeat, n_without_repeat_spend);
     Ok(out)
 }
 
@@ -231,11 +211,10 @@ fn gamma_gamma_expected_spend<'py>(
     frequency: PyReadonlyArray1<'py, f64>,
     monetary_value: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let (frequency, spend) = (frequency.as_slice()?, monetary_value.as_slice()?);
-    let out = compute(py, || {
+    let (frequency, spend) = slices!(frequency, monetary_value);
+    compute_array(py, || {
         gamma_gamma::conditional_expected_average_profit(&gg(params), frequency, spend)
-    })?;
-    Ok(out.into_pyarray(py))
+    })
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

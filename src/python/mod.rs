@@ -11,7 +11,7 @@ mod clv;
 mod segments;
 mod state;
 
-use numpy::{IntoPyArray, PyReadonlyArray1};
+use numpy::{Element, IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -127,6 +127,55 @@ pub(crate) fn compute<T: Send>(
     }
 }
 
+/// [`compute`], then its result as an owned numpy array.
+pub(crate) fn compute_array<'py, T: Element + Send>(
+    py: Python<'py>,
+    work: impl FnOnce() -> Result<Vec<T>, RfmError> + Send,
+) -> PyResult<Bound<'py, PyArray1<T>>> {
+    Ok(compute(py, work)?.into_pyarray(py))
+}
+
+/// Borrows numpy arrays as slices, without copying: `let (a, b) = slices!(a, b);`.
+macro_rules! slices {
+    ($($array:expr),+ $(,)?) => {
+        ($($array.as_slice()?),+)
+    };
+}
+pub(crate) use slices;
+
+/// `out[field] = value.field` for each field, named as the field.
+macro_rules! set_fields {
+    ($out:expr, $value:ident => $($field:ident),+ $(,)?) => {
+        $($out.set_item(stringify!($field), $value.$field)?;)+
+    };
+}
+pub(crate) use set_fields;
+
+/// `out[field] = value.field` as an owned numpy array, for each field, named as the field.
+macro_rules! set_arrays {
+    ($out:expr, $py:expr, $value:ident => $($field:ident),+ $(,)?) => {
+        $($out.set_item(stringify!($field), $value.$field.into_pyarray($py))?;)+
+    };
+}
+pub(crate) use set_arrays;
+
+/// An optional numpy array as an optional slice, without copying.
+pub(crate) fn optional_slice<'a, T: Element>(
+    array: &'a Option<PyReadonlyArray1<'_, T>>,
+) -> PyResult<Option<&'a [T]>> {
+    Ok(array.as_ref().map(|a| a.as_slice()).transpose()?)
+}
+
+/// The names of the input columns (customer, date, amount, order), for messages.
+pub(crate) fn column_names((customer, date, amount, order): (String, String, String, String)) -> ColumnNames {
+    ColumnNames {
+        customer,
+        date,
+        amount,
+        order,
+    }
+}
+
 fn parse_policy(invalid: &str, zero: &str, returns: &str) -> PyResult<RowPolicy> {
     let bad = |name: &str, value: &str, allowed: &str| {
         InvalidParameterError::new_err(format!("{name}={value:?} is not one of {allowed}"))
@@ -194,8 +243,7 @@ fn factorize_int<'py>(
     values: PyReadonlyArray1<'py, i64>,
     validity: Option<PyReadonlyArray1<'py, bool>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let values = values.as_slice()?;
-    let validity = validity.as_ref().map(|v| v.as_slice()).transpose()?;
+    let (values, validity) = (values.as_slice()?, optional_slice(&validity)?);
     let encoded = compute(py, || encode_i64(values, validity))?;
     encoded_to_py(py, encoded)
 }
@@ -224,8 +272,7 @@ fn factorize_utf8<'py>(
     data: PyReadonlyArray1<'py, u8>,
     validity: Option<PyReadonlyArray1<'py, bool>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let data = data.as_slice()?;
-    let validity = validity.as_ref().map(|v| v.as_slice()).transpose()?;
+    let (data, validity) = (data.as_slice()?, optional_slice(&validity)?);
     let encoded = match &offsets {
         Offsets::Large(offsets) => {
             let offsets = offsets.as_slice()?;
@@ -254,21 +301,25 @@ struct Table<'py> {
 
 impl<'py> Table<'py> {
     fn transactions(&self) -> PyResult<Transactions<'_>> {
-        let (customer, date, amount, order) = self.names.clone();
         Ok(Transactions {
             customer: self.customer.as_slice()?,
             n_customers: self.n_customers,
             time: self.time.as_slice()?,
             ticks_per_day: self.ticks_per_day,
-            amount: self.amount.as_ref().map(|a| a.as_slice()).transpose()?,
-            order: self.order.as_ref().map(|o| o.as_slice()).transpose()?,
+            amount: optional_slice(&self.amount)?,
+            order: optional_slice(&self.order)?,
             n_orders: self.n_orders,
-            names: ColumnNames {
-                customer,
-                date,
-                amount,
-                order,
-            },
+            names: column_names(self.names.clone()),
+        })
+    }
+
+    /// The rows with the customer ids `ids` as they are (the codes are not read).
+    fn batch_of_ids<'a>(&'a self, ids: Ids<'a>) -> PyResult<Batch<'a>> {
+        Ok(Batch {
+            customer: ids,
+            time: self.time.as_slice()?,
+            amount: optional_slice(&self.amount)?,
+            order: None,
         })
     }
 }
@@ -312,7 +363,7 @@ impl<'py> PyIds<'py> {
         Ok(match self {
             PyIds::Int(values, validity) => Ids::Int {
                 values: values.as_slice()?,
-                validity: validity.as_ref().map(|v| v.as_slice()).transpose()?,
+                validity: optional_slice(validity)?,
             },
             PyIds::Utf8(offsets, data, validity) => Ids::Utf8 {
                 offsets: match offsets {
@@ -320,7 +371,7 @@ impl<'py> PyIds<'py> {
                     Offsets::Large(o) => IdOffsets::Large(o.as_slice()?),
                 },
                 data: data.as_slice()?,
-                validity: validity.as_ref().map(|v| v.as_slice()).transpose()?,
+                validity: optional_slice(validity)?,
             },
         })
     }
@@ -344,20 +395,8 @@ fn rfm_ids<'py>(
     invalid: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
     let policy = parse_policy(invalid, zero, returns)?;
-    let ids = ids.ids()?;
-    let (customer, date, amount, order) = table.names.clone();
-    let names = ColumnNames {
-        customer,
-        date,
-        amount,
-        order,
-    };
-    let batch = Batch {
-        customer: ids,
-        time: table.time.as_slice()?,
-        amount: table.amount.as_ref().map(|a| a.as_slice()).transpose()?,
-        order: None,
-    };
+    let names = column_names(table.names.clone());
+    let batch = table.batch_of_ids(ids.ids()?)?;
     let result = compute(py, || {
         // A window with the default as_of: the last valid row first.
         let as_of_day = match (as_of_day, window) {
@@ -397,17 +436,9 @@ fn rfm_ids<'py>(
 
 fn rfm_to_py(py: Python<'_>, result: crate::state::RfmTable) -> PyResult<Bound<'_, PyDict>> {
     let out = PyDict::new(py);
-    out.set_item("customer", result.customer.into_pyarray(py))?;
-    out.set_item("recency", result.recency.into_pyarray(py))?;
-    out.set_item("frequency", result.frequency.into_pyarray(py))?;
-    out.set_item("monetary", result.monetary.into_pyarray(py))?;
-    out.set_item("avg_order_value", result.avg_order_value.into_pyarray(py))?;
-    out.set_item("first_row", result.first_row.into_pyarray(py))?;
-    out.set_item("last_row", result.last_row.into_pyarray(py))?;
-    out.set_item("first_time", result.first_time.into_pyarray(py))?;
-    out.set_item("last_time", result.last_time.into_pyarray(py))?;
-    out.set_item("tenure", result.tenure.into_pyarray(py))?;
-    out.set_item("as_of_day", result.as_of_day)?;
+    set_arrays!(out, py, result => customer, recency, frequency, monetary, avg_order_value, first_row,
+        last_row, first_time, last_time, tenure);
+    set_fields!(out, result => as_of_day);
     accounting_to_py(py, &out, &result.accounting)?;
     Ok(out)
 }
@@ -416,8 +447,9 @@ fn summary_options(
     freq: &str,
     observation_end: Option<i64>,
     include_first_transaction: bool,
-    policy: RowPolicy,
+    (invalid, zero, returns): (&str, &str, &str),
 ) -> PyResult<SummaryOptions> {
+    let policy = parse_policy(invalid, zero, returns)?;
     let period = Period::parse(freq).map_err(to_py_err)?;
     Ok(SummaryOptions {
         period,
@@ -429,12 +461,10 @@ fn summary_options(
 
 fn summary_to_py<'py>(py: Python<'py>, summary: crate::state::Summary) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
-    out.set_item("customer", summary.customer.into_pyarray(py))?;
-    out.set_item("frequency", summary.frequency.into_pyarray(py))?;
-    out.set_item("recency", summary.recency.into_pyarray(py))?;
+    set_arrays!(out, py, summary => customer, frequency, recency);
     out.set_item("T", summary.t.into_pyarray(py))?;
-    out.set_item("monetary_value", summary.monetary_value.into_pyarray(py))?;
-    out.set_item("observation_end", summary.observation_end)?;
+    set_arrays!(out, py, summary => monetary_value);
+    set_fields!(out, summary => observation_end);
     accounting_to_py(py, &out, &summary.accounting)?;
     Ok(out)
 }
@@ -464,7 +494,6 @@ fn btyd_state_options(
     options: &SummaryOptions,
     calibration_end: Option<i64>,
 ) -> StateOptions {
-    let (customer, date, amount, order) = table.names.clone();
     StateOptions {
         policy: options.policy,
         ticks_per_day: table.ticks_per_day,
@@ -475,23 +504,62 @@ fn btyd_state_options(
             calibration_end,
         }),
         orders: false,
-        names: ColumnNames {
-            customer,
-            date,
-            amount,
-            order,
-        },
+        names: column_names(table.names.clone()),
     }
 }
 
-/// The rows of `table` with the customer ids `ids` as they are (its codes are not read).
-fn batch_of_ids<'a>(table: &'a Table<'_>, ids: Ids<'a>) -> PyResult<Batch<'a>> {
-    Ok(Batch {
-        customer: ids,
-        time: table.time.as_slice()?,
-        amount: table.amount.as_ref().map(|a| a.as_slice()).transpose()?,
-        order: None,
-    })
+/// A one-shot BTYD view of `table` (the summary, or the calibration/holdout split):
+/// by its customer codes with `of_codes`, or, with `ids` (integer or text ids as they
+/// are, see `rfm_ids`), with `of_batch`, its customers numbered 0.. with `first_rows`.
+fn btyd_view<'py, V: BtydView + Send>(
+    py: Python<'py>,
+    table: Table<'py>,
+    ids: Option<PyIds<'py>>,
+    options: SummaryOptions,
+    calibration_end: Option<i64>,
+    of_codes: impl FnOnce(&Transactions<'_>, &SummaryOptions) -> Result<V, RfmError> + Send,
+    of_batch: impl FnOnce(&Batch<'_>, StateOptions, bool) -> Result<(V, Vec<u64>), RfmError> + Send,
+) -> PyResult<Bound<'py, PyDict>> {
+    let Some(ids) = ids else {
+        let tx = table.transactions()?;
+        return compute(py, || of_codes(&tx, &options))?.to_py(py);
+    };
+    let batch = table.batch_of_ids(ids.ids()?)?;
+    let state_options = btyd_state_options(&table, &options, calibration_end);
+    let include_first_transaction = options.include_first_transaction;
+    let (mut view, first_rows) = compute(py, || of_batch(&batch, state_options, include_first_transaction))?;
+    if batch.amount.is_none() {
+        view.clear_monetary_value();
+    }
+    with_first_rows(py, view.to_py(py)?, first_rows)
+}
+
+/// What [`btyd_view`] needs of a view.
+trait BtydView {
+    /// Its dict for Python.
+    fn to_py(self, py: Python<'_>) -> PyResult<Bound<'_, PyDict>>;
+    /// Drops the spend (rows given without amounts).
+    fn clear_monetary_value(&mut self);
+}
+
+impl BtydView for crate::state::Summary {
+    fn to_py(self, py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+        summary_to_py(py, self)
+    }
+
+    fn clear_monetary_value(&mut self) {
+        self.monetary_value.clear();
+    }
+}
+
+impl BtydView for crate::state::CalibrationHoldout {
+    fn to_py(self, py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+        holdout_to_py(py, self)
+    }
+
+    fn clear_monetary_value(&mut self) {
+        self.calibration.monetary_value.clear();
+    }
 }
 
 /// `out` numbering its customers 0.. with `first_rows`, the row where each one's id first
@@ -526,22 +594,9 @@ fn summary<'py>(
     invalid: &str,
     ids: Option<PyIds<'py>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let policy = parse_policy(invalid, zero, returns)?;
+    let policy = (invalid, zero, returns);
     let options = summary_options(freq, observation_end, include_first_transaction, policy)?;
-    let Some(ids) = ids else {
-        let tx = table.transactions()?;
-        let result = compute(py, || summary_core(&tx, &options))?;
-        return summary_to_py(py, result);
-    };
-    let batch = batch_of_ids(&table, ids.ids()?)?;
-    let state_options = btyd_state_options(&table, &options, None);
-    let (mut result, first_rows) = compute(py, || {
-        summary_of_batch(&batch, state_options, include_first_transaction)
-    })?;
-    if batch.amount.is_none() {
-        result.monetary_value.clear();
-    }
-    with_first_rows(py, summary_to_py(py, result)?, first_rows)
+    btyd_view(py, table, ids, options, None, summary_core, summary_of_batch)
 }
 
 /// The lifetimes-style calibration summary with the holdout columns; `ids` as in `summary`.
@@ -560,33 +615,24 @@ fn calibration_holdout<'py>(
     invalid: &str,
     ids: Option<PyIds<'py>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let policy = parse_policy(invalid, zero, returns)?;
+    let policy = (invalid, zero, returns);
     let options = summary_options(freq, observation_end, include_first_transaction, policy)?;
-    let Some(ids) = ids else {
-        let tx = table.transactions()?;
-        let result = compute(py, || calibration_holdout_core(&tx, calibration_end, &options))?;
-        return holdout_to_py(py, result);
-    };
-    let batch = batch_of_ids(&table, ids.ids()?)?;
-    let state_options = btyd_state_options(&table, &options, Some(calibration_end));
-    let (mut result, first_rows) = compute(py, || {
-        calibration_holdout_of_batch(&batch, state_options, include_first_transaction)
-    })?;
-    if batch.amount.is_none() {
-        result.calibration.monetary_value.clear();
-    }
-    with_first_rows(py, holdout_to_py(py, result)?, first_rows)
+    btyd_view(
+        py,
+        table,
+        ids,
+        options,
+        Some(calibration_end),
+        |tx, options| calibration_holdout_core(tx, calibration_end, options),
+        calibration_holdout_of_batch,
+    )
 }
 
 /// The calibration summary dict with the holdout columns.
 fn holdout_to_py(py: Python<'_>, result: crate::state::CalibrationHoldout) -> PyResult<Bound<'_, PyDict>> {
     let out = summary_to_py(py, result.calibration)?;
-    out.set_item("frequency_holdout", result.frequency_holdout.into_pyarray(py))?;
-    out.set_item(
-        "monetary_value_holdout",
-        result.monetary_value_holdout.into_pyarray(py),
-    )?;
-    out.set_item("duration_holdout", result.duration_holdout)?;
+    set_arrays!(out, py, result => frequency_holdout, monetary_value_holdout);
+    set_fields!(out, result => duration_holdout);
     Ok(out)
 }
 

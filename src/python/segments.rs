@@ -4,7 +4,7 @@ use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use super::{compute, to_py_err, InvalidParameterError};
+use super::{compute, compute_array, slices, to_py_err, InvalidParameterError};
 use crate::scores::{
     histogram_scores as histogram_scores_core, score as score_core, Direction, Method, Metric,
 };
@@ -53,10 +53,9 @@ fn histogram_scores<'py>(
         .collect::<std::result::Result<_, _>>()
         .map_err(|_| InvalidParameterError::new_err("histogram counts must not be negative"))?;
     let values = values.as_slice()?;
-    let scores = compute(py, || {
+    compute_array(py, || {
         histogram_scores_core(values, &counts, bins, &method, direction, &name)
-    })?;
-    Ok(scores.into_pyarray(py))
+    })
 }
 
 /// R, F, M scores, the code index and the weighted score.
@@ -117,9 +116,8 @@ fn segment_scores<'py>(
     m: PyReadonlyArray1<'py, f64>,
     bins: u32,
 ) -> PyResult<Bound<'py, PyArray1<i64>>> {
-    let (r, f, m) = (r.as_slice()?, f.as_slice()?, m.as_slice()?);
-    let labels = compute(py, || segment_scores_core(scheme, r, f, m, bins))?;
-    Ok(labels.into_pyarray(py))
+    let (r, f, m) = slices!(r, f, m);
+    compute_array(py, || segment_scores_core(scheme, r, f, m, bins))
 }
 
 /// Label indices of classic8 on raw recency, frequency, monetary against split values.
@@ -131,10 +129,9 @@ fn classic8<'py>(
     monetary: PyReadonlyArray1<'py, f64>,
     split: (f64, f64, f64),
 ) -> PyResult<Bound<'py, PyArray1<i64>>> {
-    let columns = [recency.as_slice()?, frequency.as_slice()?, monetary.as_slice()?];
+    let (recency, frequency, monetary) = slices!(recency, frequency, monetary);
     let scheme = classic8_core([split.0, split.1, split.2]).map_err(to_py_err)?;
-    let labels = compute(py, || evaluate(&scheme, &columns))?;
-    Ok(labels.into_pyarray(py))
+    compute_array(py, || evaluate(&scheme, &[recency, frequency, monetary]))
 }
 
 /// Label indices of the value matrix on frequency and average order value.
@@ -145,10 +142,9 @@ fn value_matrix<'py>(
     avg_order_value: PyReadonlyArray1<'py, f64>,
     split: (f64, f64),
 ) -> PyResult<Bound<'py, PyArray1<i64>>> {
-    let columns = [frequency.as_slice()?, avg_order_value.as_slice()?];
+    let (frequency, avg_order_value) = slices!(frequency, avg_order_value);
     let scheme = value_matrix_core([split.0, split.1]).map_err(to_py_err)?;
-    let labels = compute(py, || evaluate(&scheme, &columns))?;
-    Ok(labels.into_pyarray(py))
+    compute_array(py, || evaluate(&scheme, &[frequency, avg_order_value]))
 }
 
 /// Tier indices (0 = top) by cumulative cuts.
@@ -160,8 +156,7 @@ fn value_tiers<'py>(
     name: &str,
 ) -> PyResult<Bound<'py, PyArray1<i64>>> {
     let values = values.as_slice()?;
-    let tiers = compute(py, || value_tiers_core(values, &cuts, name))?;
-    Ok(tiers.into_pyarray(py))
+    compute_array(py, || value_tiers_core(values, &cuts, name))
 }
 
 /// Labels of a built-in scheme in one language, in category order.
@@ -255,8 +250,7 @@ fn segment_custom<'py>(
         .iter()
         .map(|c| c.as_slice())
         .collect::<Result<Vec<_>, _>>()?;
-    let labels = compute(py, || evaluate(&scheme, &slices))?;
-    Ok(labels.into_pyarray(py))
+    compute_array(py, || evaluate(&scheme, &slices))
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -5,9 +5,12 @@ use numpy::{IntoPyArray, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::{compute, holdout_to_py, parse_policy, rfm_to_py, summary_to_py, PyIds};
+use super::{
+    column_names, compute, holdout_to_py, optional_slice, parse_policy, rfm_to_py, set_arrays, set_fields,
+    summary_to_py, PyIds,
+};
 use crate::periods::Period;
-use crate::rows::{ColumnNames, InvalidPolicy, ReturnPolicy, ZeroPolicy};
+use crate::rows::{InvalidPolicy, ReturnPolicy, ZeroPolicy};
 use crate::state::{Batch, KeyParts, Keys, Parts, RfmView, State, StateOptions, SummaryView};
 
 #[pyclass(name = "State", module = "rfmkit._core")]
@@ -126,29 +129,10 @@ impl PyState {
         let out = PyDict::new(py);
         key_parts_to_py(py, &out, "customers", parts.customers)?;
         key_parts_to_py(py, &out, "orders", parts.orders)?;
-        out.set_item("first_time", parts.first_time.into_pyarray(py))?;
-        out.set_item("last_time", parts.last_time.into_pyarray(py))?;
-        out.set_item("sum_high", parts.sum_high.into_pyarray(py))?;
-        out.set_item("sum_low", parts.sum_low.into_pyarray(py))?;
-        out.set_item("first_row", parts.first_row.into_pyarray(py))?;
-        out.set_item("last_row", parts.last_row.into_pyarray(py))?;
-        out.set_item("purchases", parts.purchases.into_pyarray(py))?;
-        out.set_item("returns", parts.returns.into_pyarray(py))?;
-        out.set_item("log_customer", parts.log_customer.into_pyarray(py))?;
-        out.set_item("log_key", parts.log_key.into_pyarray(py))?;
-        out.set_item("log_rows", parts.log_rows.into_pyarray(py))?;
-        out.set_item("log_sum_high", parts.log_sum_high.into_pyarray(py))?;
-        out.set_item("log_sum_low", parts.log_sum_low.into_pyarray(py))?;
-        out.set_item("spill_customer", parts.spill_customer.into_pyarray(py))?;
-        out.set_item("spill_key", parts.spill_key.into_pyarray(py))?;
-        out.set_item("spill_value", parts.spill_value.into_pyarray(py))?;
-        out.set_item("pair_customer", parts.pair_customer.into_pyarray(py))?;
-        out.set_item("pair_order", parts.pair_order.into_pyarray(py))?;
-        out.set_item("counts", parts.counts.into_pyarray(py))?;
-        out.set_item("rows_in", parts.rows_in)?;
-        out.set_item("row_base", parts.row_base)?;
-        out.set_item("rows_fit", parts.rows_fit)?;
-        out.set_item("max_time", parts.max_time)?;
+        set_arrays!(out, py, parts => first_time, last_time, sum_high, sum_low, first_row, last_row,
+            purchases, returns, log_customer, log_key, log_rows, log_sum_high, log_sum_low, spill_customer,
+            spill_key, spill_value, pair_customer, pair_order, counts);
+        set_fields!(out, parts => rows_in, row_base, rows_fit, max_time);
         Ok(out)
     }
 
@@ -246,7 +230,7 @@ impl PyState {
         let batch = Batch {
             customer: customer.ids()?,
             time: time.as_slice()?,
-            amount: amount.as_ref().map(|a| a.as_slice()).transpose()?,
+            amount: optional_slice(&amount)?,
             order: order.as_ref().map(|o| o.ids()).transpose()?,
         };
         let state = &mut self.inner;
@@ -301,8 +285,7 @@ impl PyState {
     fn finish_rfm<'py>(&self, py: Python<'py>, as_of_day: Option<i64>) -> PyResult<Bound<'py, PyDict>> {
         let state = &self.inner;
         let table = compute(py, || state.finish_rfm(as_of_day, false))?;
-        let keys = keys_to_py(py, state.customers(), &table.customer)?;
-        with_keys(rfm_to_py(py, table)?, keys)
+        with_keys(py, state.customers(), table, |table| &table.customer, rfm_to_py)
     }
 
     /// The BTYD summary (the `_core.summary` dict) with `keys`.
@@ -314,8 +297,7 @@ impl PyState {
     ) -> PyResult<Bound<'py, PyDict>> {
         let state = &mut self.inner;
         let summary = compute(py, || state.finish_summary(include_first_transaction))?;
-        let keys = keys_to_py(py, self.inner.customers(), &summary.customer)?;
-        with_keys(summary_to_py(py, summary)?, keys)
+        with_keys(py, state.customers(), summary, |s| &s.customer, summary_to_py)
     }
 
     /// The calibration summary with the holdout columns (the `_core.calibration_holdout` dict) and `keys`.
@@ -327,13 +309,27 @@ impl PyState {
     ) -> PyResult<Bound<'py, PyDict>> {
         let state = &mut self.inner;
         let result = compute(py, || state.finish_calibration_holdout(include_first_transaction))?;
-        let keys = keys_to_py(py, self.inner.customers(), &result.calibration.customer)?;
-        with_keys(holdout_to_py(py, result)?, keys)
+        with_keys(
+            py,
+            state.customers(),
+            result,
+            |r| &r.calibration.customer,
+            holdout_to_py,
+        )
     }
 }
 
-/// `out` with the ids of its rows under `keys`.
-fn with_keys<'py>(out: Bound<'py, PyDict>, keys: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+/// The dict of a finished view (`to_py`) with `keys`, the ids of its customers (`rows`
+/// gives their state indexes).
+fn with_keys<'py, T>(
+    py: Python<'py>,
+    customers: &Keys,
+    view: T,
+    rows: impl FnOnce(&T) -> &[i64],
+    to_py: impl FnOnce(Python<'py>, T) -> PyResult<Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let keys = keys_to_py(py, customers, rows(&view))?;
+    let out = to_py(py, view)?;
     out.set_item("keys", keys)?;
     Ok(out)
 }
@@ -368,7 +364,6 @@ fn state_options(
         }),
         None => None,
     };
-    let (customer, date, amount, order) = names;
     Ok(StateOptions {
         policy,
         ticks_per_day,
@@ -378,12 +373,7 @@ fn state_options(
         }),
         summary,
         orders,
-        names: ColumnNames {
-            customer,
-            date,
-            amount,
-            order,
-        },
+        names: column_names(names),
     })
 }
 

@@ -4,7 +4,6 @@
 use std::hash::BuildHasher;
 
 use hashbrown::{DefaultHashBuilder, HashMap};
-use rayon::prelude::*;
 
 use crate::encode::{slot_of, StringTable, EMPTY_SLOT};
 use crate::error::{Result, RfmError};
@@ -80,8 +79,8 @@ impl Ids<'_> {
             return Ok(());
         };
         let bad = match offsets {
-            Offsets::Small(o) => bad_offsets(o, data.len()),
-            Offsets::Large(o) => bad_offsets(o, data.len()),
+            Offsets::Small(o) => crate::encode::bad_offsets(o, data.len()),
+            Offsets::Large(o) => crate::encode::bad_offsets(o, data.len()),
         };
         if bad {
             return Err(RfmError::parameter(
@@ -91,17 +90,6 @@ impl Ids<'_> {
         }
         Ok(())
     }
-}
-
-fn bad_offsets<O: crate::encode::Offset>(offsets: &[O], data_len: usize) -> bool {
-    offsets.first().is_some_and(|&o| o.to_i64() < 0)
-        || offsets
-            .par_windows(2)
-            .with_min_len(1 << 16)
-            .any(|w| w[1].to_i64() < w[0].to_i64())
-        || offsets
-            .last()
-            .is_some_and(|&o| o.to_i64() as u64 > data_len as u64)
 }
 
 /// The distinct ids seen, numbered `0..len()` in order of first appearance.

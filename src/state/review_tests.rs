@@ -1,7 +1,7 @@
 //! Edge cases found by a cold review: each was a panic or a wrong number before its fix.
 #![allow(clippy::type_complexity)]
 use super::*;
-use crate::rows::ZeroPolicy;
+use crate::rows::{ReturnPolicy, ZeroPolicy};
 
 fn opts(rfm: Option<RfmView>, summary: Option<SummaryView>, orders: bool, tpd: i64) -> StateOptions {
     StateOptions {
@@ -67,11 +67,7 @@ fn r1_text_orders_after_an_invalid_row() {
 /// Timestamps beyond ±2^40 days are no dates: an error naming the row, not a saturated key.
 #[test]
 fn r2_far_dates_are_an_error() {
-    let view = SummaryView {
-        period: Period::Day,
-        observation_end: None,
-        calibration_end: None,
-    };
+    let view = daily();
     let mut state = State::new(opts(None, Some(view), false, 1)).unwrap();
     let error = state
         .update(&Batch {
@@ -89,11 +85,7 @@ fn r2_far_dates_are_an_error() {
 
 #[test]
 fn r2b_far_past_days_are_an_error_but_the_limit_itself_works() {
-    let view = SummaryView {
-        period: Period::Day,
-        observation_end: None,
-        calibration_end: None,
-    };
+    let view = daily();
     let mut state = State::new(opts(None, Some(view), false, 1)).unwrap();
     let far = [i64::MIN / 2];
     assert!(state
@@ -124,6 +116,15 @@ fn r2b_far_past_days_are_an_error_but_the_limit_itself_works() {
     assert_eq!((s.frequency.clone(), s.recency.clone()), (vec![1.0], vec![100.0]));
 }
 
+/// Daily periods, no observation or calibration end.
+fn daily() -> SummaryView {
+    SummaryView {
+        period: Period::Day,
+        observation_end: None,
+        calibration_end: None,
+    }
+}
+
 fn small_state(options: &StateOptions) -> State {
     let mut state = State::new(options.clone()).unwrap();
     state
@@ -140,26 +141,28 @@ fn small_state(options: &StateOptions) -> State {
     state
 }
 
-/// Untrusted parts: counts that overflow in finish (a panic in debug, a wrong count in release).
-#[test]
-fn r3_parts_record_counts_overflow_in_finish() {
-    let options = opts(Some(RfmView::default()), None, false, 1);
+/// The parts of [`small_state`] under `options`, damaged by `damage`, are refused.
+fn assert_refused(options: StateOptions, damage: impl FnOnce(&mut Parts)) {
     let mut parts = small_state(&options).to_parts().unwrap();
-    parts.purchases[0] = u32::MAX;
-    parts.returns[0] = 1;
+    damage(&mut parts);
     assert!(
         State::from_parts(options, parts).is_err(),
         "damaged parts are refused"
     );
 }
 
+/// Untrusted parts: counts that overflow in finish (a panic in debug, a wrong count in release).
+#[test]
+fn r3_parts_record_counts_overflow_in_finish() {
+    assert_refused(opts(Some(RfmView::default()), None, false, 1), |parts| {
+        parts.purchases[0] = u32::MAX;
+        parts.returns[0] = 1;
+    });
+}
+
 #[test]
 fn r3b_parts_log_rows_overflow_in_from_parts() {
-    let view = SummaryView {
-        period: Period::Day,
-        observation_end: None,
-        calibration_end: None,
-    };
+    let view = daily();
     let options = opts(None, Some(view), false, 1);
     let mut parts = small_state(&options).to_parts().unwrap();
     // Two entries of the same customer and key, each with 3e9 rows: compaction folds them.
@@ -174,26 +177,18 @@ fn r3b_parts_log_rows_overflow_in_from_parts() {
 
 #[test]
 fn r3c_parts_dropped_counts_overflow() {
-    let options = opts(Some(RfmView::default()), None, false, 1);
-    let mut parts = small_state(&options).to_parts().unwrap();
-    let k = DropReason::COUNT; // the RFM view's first reason
-    parts.counts[0] = u64::MAX;
-    parts.counts[k] = 1;
-    assert!(
-        State::from_parts(options, parts).is_err(),
-        "damaged parts are refused"
-    );
+    assert_refused(opts(Some(RfmView::default()), None, false, 1), |parts| {
+        let k = DropReason::COUNT; // the RFM view's first reason
+        parts.counts[0] = u64::MAX;
+        parts.counts[k] = 1;
+    });
 }
 
 #[test]
 fn r3d_parts_row_base_overflow_on_update() {
-    let options = opts(Some(RfmView::default()), None, false, 1);
-    let mut parts = small_state(&options).to_parts().unwrap();
-    parts.row_base = u64::MAX - 1;
-    assert!(
-        State::from_parts(options, parts).is_err(),
-        "damaged parts are refused"
-    );
+    assert_refused(opts(Some(RfmView::default()), None, false, 1), |parts| {
+        parts.row_base = u64::MAX - 1;
+    });
 }
 
 #[test]
@@ -214,29 +209,16 @@ fn r3e_merge_purchases_overflow_is_an_error() {
 /// Untrusted parts: nothing ties rows_in to the counts, records and log.
 #[test]
 fn r4_parts_accounting_not_checked() {
-    let options = opts(Some(RfmView::default()), None, false, 1);
-    let mut parts = small_state(&options).to_parts().unwrap();
-    parts.rows_in = 0;
-    assert!(
-        State::from_parts(options, parts).is_err(),
-        "damaged parts are refused"
-    );
+    assert_refused(opts(Some(RfmView::default()), None, false, 1), |parts| {
+        parts.rows_in = 0;
+    });
 }
 
 #[test]
 fn r4b_parts_holdout_key_without_calibration() {
-    let view = SummaryView {
-        period: Period::Day,
-        observation_end: None,
-        calibration_end: None,
-    };
-    let options = opts(None, Some(view), false, 1);
-    let mut parts = small_state(&options).to_parts().unwrap();
-    parts.log_key[0] += 2; // a holdout key
-    assert!(
-        State::from_parts(options, parts).is_err(),
-        "a holdout key without calibration is refused"
-    );
+    assert_refused(opts(None, Some(daily()), false, 1), |parts| {
+        parts.log_key[0] += 2; // a holdout key
+    });
 }
 
 /// as_of far in the future: a row at tick i64::MAX is before as_of, but end_tick saturates.
@@ -273,11 +255,7 @@ fn r5_as_of_beyond_the_tick_range() {
 /// equal to the one-shot state.
 #[test]
 fn r6_compaction_then_more_rows() {
-    let view = SummaryView {
-        period: Period::Day,
-        observation_end: None,
-        calibration_end: None,
-    };
+    let view = daily();
     let options = StateOptions {
         policy: RowPolicy {
             returns: crate::rows::ReturnPolicy::Net,

@@ -7,7 +7,7 @@ use super::split::buckets_of;
 use super::*;
 use crate::money::fsum;
 use crate::periods::Weekday;
-use crate::rows::{Accounting, Transactions, ZeroPolicy, NULL_CODE};
+use crate::rows::{Accounting, ReturnPolicy, Transactions, ZeroPolicy, NULL_CODE};
 
 /// A table of codes (`-1` null) with one day per tick.
 pub(crate) fn table<'a>(customer: &'a [i64], day: &'a [i64], amount: &'a [f64]) -> Transactions<'a> {

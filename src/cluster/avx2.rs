@@ -4,9 +4,9 @@
 //!
 //! The arithmetic is the portable kernels' own, operation by operation: a squared
 //! distance is `((0 + Δ₀²) + Δ₁²) + …` with no fused multiply-add, `min` keeps the
-//! first operand unless the second is smaller (as [`super::min_of`]), the selections are
-//! [`super::two_nearest`]'s and the roundings of the bounds [`super::f32_up`]'s and
-//! [`super::f32_down`]'s; the sums keep the [`LANES`] lane-wise partial sums of the
+//! first operand unless the second is smaller (as [`super::distance::min_of`]), the selections are
+//! [`super::distance::two_nearest`]'s and the roundings of the bounds [`super::bounds::f32_up`]'s and
+//! [`super::bounds::f32_down`]'s; the sums keep the [`LANES`] lane-wise partial sums of the
 //! portable kernels. So the results are the same bit for bit.
 //!
 //! Every function here needs a CPU with AVX2 (the callers check it).
@@ -18,8 +18,8 @@ use std::arch::x86_64::{
     _mm_storeu_ps, _mm_storeu_si128, _CMP_LT_OQ,
 };
 
-use super::soa::{lanes_total, LANES, PREFETCH};
-use super::{min_of, squared_distance_d, BoundsMut, Drift, F32_MARGIN, F32_TINY};
+use super::bounds::{BoundsMut, Drift, F32_MARGIN, F32_TINY};
+use super::soa::{assign_tail, fold_center_tail, lanes_total, potential_tail, rescan_tail, LANES, PREFETCH};
 
 /// Squared distances of four points (`x`, one register per feature) to `center`
 /// (each feature broadcast).
@@ -66,7 +66,7 @@ fn broadcast<const D: usize>(centers: &[f64]) -> Vec<[__m256d; D]> {
 }
 
 /// Nearest centre (index as `f64`), its squared distance and the second-nearest squared
-/// distance of eight points (two groups of four), as [`super::two_nearest`]. The two
+/// distance of eight points (two groups of four), as [`super::distance::two_nearest`]. The two
 /// groups interleave, so that the chains of selections (one per group) overlap.
 #[inline]
 #[target_feature(enable = "avx2")]
@@ -94,7 +94,7 @@ fn two_nearest<const D: usize>(
     ]
 }
 
-/// The rounding margin of [`super::f32_up`] and [`super::f32_down`] for four values:
+/// The rounding margin of [`super::bounds::f32_up`] and [`super::bounds::f32_down`] for four values:
 /// `min(|x| · F32_MARGIN, f64::MAX) + F32_TINY`.
 #[inline]
 #[target_feature(enable = "avx2")]
@@ -107,7 +107,7 @@ fn f32_margin(x: __m256d) -> __m256d {
     _mm256_add_pd(relative, _mm256_set1_pd(F32_TINY))
 }
 
-/// [`super::f32_up`] of four values.
+/// [`super::bounds::f32_up`] of four values.
 #[inline]
 #[target_feature(enable = "avx2")]
 fn f32_up(x: __m256d) -> __m128 {
@@ -115,7 +115,7 @@ fn f32_up(x: __m256d) -> __m128 {
     _mm_max_ps(_mm256_cvtpd_ps(shifted), _mm_set1_ps(f32::MIN))
 }
 
-/// [`super::f32_down`] of four values.
+/// [`super::bounds::f32_down`] of four values.
 #[inline]
 #[target_feature(enable = "avx2")]
 fn f32_down(x: __m256d) -> __m128 {
@@ -123,7 +123,7 @@ fn f32_down(x: __m256d) -> __m128 {
     _mm_min_ps(_mm256_cvtpd_ps(shifted), _mm_set1_ps(f32::MAX))
 }
 
-/// [`super::stored_bounds`] of four points: `(u, s)` from the distances (not squared)
+/// [`super::bounds::stored_bounds`] of four points: `(u, s)` from the distances (not squared)
 /// and the drifts of their centres.
 #[inline]
 #[target_feature(enable = "avx2")]
@@ -157,6 +157,18 @@ fn lanes(v: __m256d) -> [f64; 4] {
     out
 }
 
+/// `values` at the four indices `at`.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn gather(values: &[f64], at: [u32; 4]) -> __m256d {
+    _mm256_setr_pd(
+        values[at[0] as usize],
+        values[at[1] as usize],
+        values[at[2] as usize],
+        values[at[3] as usize],
+    )
+}
+
 /// The indices (`f64` lanes holding small whole numbers) as integers.
 #[inline]
 #[target_feature(enable = "avx2")]
@@ -169,36 +181,59 @@ fn indices(v: __m256d) -> [u32; 4] {
 
 // ------------------------------------------------------------------ k-means++
 
+/// `min(d(x, center)², closest)` of the eight points from `base`, as two registers of
+/// four.
+///
+/// # Safety
+/// `base + 8` is at most the length of every column and of `closest`.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn block_minima<const D: usize>(
+    x: &[&[f64]; D],
+    closest: &[f64],
+    center: &[__m256d; D],
+    base: usize,
+) -> [__m256d; 2] {
+    let mut minima = [_mm256_setzero_pd(); 2];
+    for (g, minimum) in minima.iter_mut().enumerate() {
+        let start = base + 4 * g;
+        // SAFETY: the caller's.
+        unsafe {
+            let dist = distances::<D>(&load::<D>(x, start), center);
+            *minimum = _mm256_min_pd(dist, _mm256_loadu_pd(closest.as_ptr().add(start)));
+        }
+    }
+    minima
+}
+
+/// The sum of two registers of lane-wise partial sums, in the portable kernels' order.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn total(low: __m256d, high: __m256d) -> f64 {
+    let (low, high) = (lanes(low), lanes(high));
+    lanes_total([low[0], low[1], low[2], low[3], high[0], high[1], high[2], high[3]])
+}
+
 /// [`super::soa::fold_center`].
 #[target_feature(enable = "avx2")]
 pub(super) fn fold_center<const D: usize>(x: [&[f64]; D], closest: &mut [f64], center: &[f64]) -> f64 {
     let m = closest.len();
     let x: [&[f64]; D] = std::array::from_fn(|j| &x[j][..m]);
     let center_lanes = broadcast::<D>(&center[..D]);
-    let center_lanes = &center_lanes[0];
     let (mut low, mut high) = (_mm256_setzero_pd(), _mm256_setzero_pd());
     let blocks = m / LANES;
     for b in 0..blocks {
         let base = b * LANES;
-        for (half, sum) in [(0, &mut low), (4, &mut high)] {
-            let start = base + half;
-            // SAFETY: `start + 4 <= m`, the length of the columns and of `closest`.
-            unsafe {
-                let dist = distances::<D>(&load::<D>(&x, start), center_lanes);
-                let best = _mm256_min_pd(dist, _mm256_loadu_pd(closest.as_ptr().add(start)));
-                _mm256_storeu_pd(closest.as_mut_ptr().add(start), best);
-                *sum = _mm256_add_pd(*sum, best);
-            }
+        // SAFETY: `base + 8 <= m`, the length of the columns and of `closest`.
+        unsafe {
+            let [first, second] = block_minima::<D>(&x, closest, &center_lanes[0], base);
+            _mm256_storeu_pd(closest.as_mut_ptr().add(base), first);
+            _mm256_storeu_pd(closest.as_mut_ptr().add(base + 4), second);
+            low = _mm256_add_pd(low, first);
+            high = _mm256_add_pd(high, second);
         }
     }
-    let (low, high) = (lanes(low), lanes(high));
-    let mut total = lanes_total([low[0], low[1], low[2], low[3], high[0], high[1], high[2], high[3]]);
-    for (i, best) in closest.iter_mut().enumerate().skip(blocks * LANES) {
-        let point: [f64; D] = std::array::from_fn(|j| x[j][i]);
-        *best = min_of(*best, squared_distance_d::<D>(&point, center));
-        total += *best;
-    }
-    total
+    fold_center_tail::<D>(&x, closest, center, blocks * LANES, total(low, high))
 }
 
 /// [`super::soa::potential`].
@@ -207,28 +242,15 @@ pub(super) fn potential<const D: usize>(x: [&[f64]; D], closest: &[f64], candida
     let m = closest.len();
     let x: [&[f64]; D] = std::array::from_fn(|j| &x[j][..m]);
     let candidate_lanes = broadcast::<D>(&candidate[..D]);
-    let candidate_lanes = &candidate_lanes[0];
     let (mut low, mut high) = (_mm256_setzero_pd(), _mm256_setzero_pd());
     let blocks = m / LANES;
     for b in 0..blocks {
-        let base = b * LANES;
-        for (half, sum) in [(0, &mut low), (4, &mut high)] {
-            let start = base + half;
-            // SAFETY: `start + 4 <= m`, the length of the columns and of `closest`.
-            unsafe {
-                let dist = distances::<D>(&load::<D>(&x, start), candidate_lanes);
-                let best = _mm256_min_pd(dist, _mm256_loadu_pd(closest.as_ptr().add(start)));
-                *sum = _mm256_add_pd(*sum, best);
-            }
-        }
+        // SAFETY: `b * LANES + 8 <= m`, the length of the columns and of `closest`.
+        let [first, second] = unsafe { block_minima::<D>(&x, closest, &candidate_lanes[0], b * LANES) };
+        low = _mm256_add_pd(low, first);
+        high = _mm256_add_pd(high, second);
     }
-    let (low, high) = (lanes(low), lanes(high));
-    let mut total = lanes_total([low[0], low[1], low[2], low[3], high[0], high[1], high[2], high[3]]);
-    for (i, best) in closest.iter().enumerate().skip(blocks * LANES) {
-        let point: [f64; D] = std::array::from_fn(|j| x[j][i]);
-        total += min_of(*best, squared_distance_d::<D>(&point, candidate));
-    }
-    total
+    potential_tail::<D>(&x, closest, candidate, blocks * LANES, total(low, high))
 }
 
 // ------------------------------------------------------------------ first assignment
@@ -261,12 +283,7 @@ pub(super) fn assign_block<const D: usize>(
             slack[start..start + 4].copy_from_slice(&s);
         }
     }
-    for i in blocks * LANES..m {
-        let point: [f64; D] = std::array::from_fn(|j| x[j][i]);
-        let (best, best_dist, second) = super::two_nearest::<D>(&point, centers, D);
-        labels[i] = best as u32;
-        (upper[i], slack[i]) = super::stored_bounds(best_dist.sqrt(), second.sqrt(), 0.0, 0.0);
-    }
+    assign_tail::<D>(&x, centers, labels, upper, slack, blocks * LANES);
 }
 
 // ------------------------------------------------------------------ Hamerly's full scans
@@ -317,39 +334,16 @@ pub(super) fn rescan<const D: usize>(
         {
             let quad = &block[4 * g..4 * g + 4];
             let best = indices(best);
-            let drift_upper = _mm256_setr_pd(
-                drift.upper[best[0] as usize],
-                drift.upper[best[1] as usize],
-                drift.upper[best[2] as usize],
-                drift.upper[best[3] as usize],
-            );
-            let drift_lower = _mm256_setr_pd(
-                drift.lower[best[0] as usize],
-                drift.lower[best[1] as usize],
-                drift.lower[best[2] as usize],
-                drift.lower[best[3] as usize],
-            );
             let (u, s) = stored_bounds(
                 _mm256_sqrt_pd(best_dist),
                 _mm256_sqrt_pd(second),
-                drift_upper,
-                drift_lower,
+                gather(&drift.upper, best),
+                gather(&drift.lower, best),
             );
             for l in 0..4 {
-                let i = quad[l] as usize;
-                bounds.upper[i] = u[l];
-                bounds.slack[i] = s[l];
-                let old = bounds.labels[i];
-                if old != best[l] {
-                    moved.push((i as u32, old));
-                    bounds.labels[i] = best[l];
-                }
+                bounds.set(quad[l] as usize, best[l], u[l], s[l], moved);
             }
         }
     }
-    for &i in blocks.remainder() {
-        let i = i as usize;
-        let (best, best_dist, second) = super::two_nearest::<D>(&points[i * D..(i + 1) * D], centers, D);
-        bounds.settle(i, best, best_dist.sqrt(), second.sqrt(), drift, moved);
-    }
+    rescan_tail::<D>(points, blocks.remainder(), centers, drift, bounds, moved);
 }

@@ -8,17 +8,26 @@
 //! The arithmetic is the generic kernels' own, in the same order: a squared distance
 //! is `((0 + Δ₀²) + Δ₁²) + …`, feature by feature, with no fused multiply-add (Rust
 //! never contracts `a * b + c`), and the nearest / second-nearest selection is
-//! [`super::two_nearest`]'s. So the distances, hence the labels and bounds, equal the
+//! [`super::distance::two_nearest`]'s. So the distances, hence the labels and bounds, equal the
 //! generic kernels' bit for bit, whatever the instruction set.
 
 use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
-use super::{min_of, squared_distance_d, stored_bounds, two_nearest, BoundsMut, Drift, CHUNK};
+use super::bounds::{stored_bounds, BoundsMut, Drift};
+use super::distance::{min_of, squared_distance_d, two_nearest};
+use super::CHUNK;
 
 /// The largest number of features with a structure-of-arrays kernel.
 pub(super) const MAX_D: usize = 4;
+
+/// Whether the kernels specialised for `D` features (`D = 0`: any number) have a
+/// structure-of-arrays build here.
+#[inline(always)]
+pub(super) const fn has_kernel<const D: usize>() -> bool {
+    D > 0 && D <= MAX_D
+}
 
 /// Points per vectorised block (two AVX2 registers of four `f64`). Fixed, so that the
 /// lane-wise sums, and so the results, are the same on every machine.
@@ -196,28 +205,70 @@ pub(super) fn lanes_total(lanes: [f64; LANES]) -> f64 {
     ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
 }
 
+/// For each whole block of [`LANES`] points of the columns `x` (`m` points),
+/// `visit(base, distances)` with the squared distances of the block's points to
+/// `center`; returns where the tail of the points past the blocks starts.
+#[inline(always)]
+fn each_block<const D: usize>(
+    x: &[&[f64]; D],
+    m: usize,
+    center: &[f64; D],
+    mut visit: impl FnMut(usize, [f64; LANES]),
+) -> usize {
+    let blocks = m / LANES;
+    for b in 0..blocks {
+        let base = b * LANES;
+        visit(base, block_distances::<D>(&load_block::<D>(x, base), center));
+    }
+    blocks * LANES
+}
+
+/// The tail of [`fold_center`], the points from `from` on one at a time (of the
+/// portable and the AVX2 build alike): each lowered, and added to `total`.
+#[inline(always)]
+pub(super) fn fold_center_tail<const D: usize>(
+    x: &[&[f64]; D],
+    closest: &mut [f64],
+    center: &[f64],
+    from: usize,
+    mut total: f64,
+) -> f64 {
+    for (i, best) in closest.iter_mut().enumerate().skip(from) {
+        *best = min_of(*best, squared_distance_d::<D>(&row::<D>(x, i), center));
+        total += *best;
+    }
+    total
+}
+
+/// The tail of [`potential`], the points from `from` on one at a time, added to `total`.
+#[inline(always)]
+pub(super) fn potential_tail<const D: usize>(
+    x: &[&[f64]; D],
+    closest: &[f64],
+    candidate: &[f64],
+    from: usize,
+    mut total: f64,
+) -> f64 {
+    for (i, best) in closest.iter().enumerate().skip(from) {
+        total += min_of(*best, squared_distance_d::<D>(&row::<D>(x, i), candidate));
+    }
+    total
+}
+
 #[inline(always)]
 fn fold_center_kernel<const D: usize>(x: [&[f64]; D], closest: &mut [f64], center: &[f64]) -> f64 {
     let m = closest.len();
     let x: [&[f64]; D] = std::array::from_fn(|j| &x[j][..m]);
     let center: [f64; D] = std::array::from_fn(|j| center[j]);
     let mut lanes = [0.0_f64; LANES];
-    let blocks = m / LANES;
-    for b in 0..blocks {
-        let base = b * LANES;
-        let dist = block_distances::<D>(&load_block::<D>(&x, base), &center);
+    let tail = each_block::<D>(&x, m, &center, |base, dist| {
         let best = &mut closest[base..base + LANES];
         for l in 0..LANES {
             best[l] = min_of(best[l], dist[l]);
             lanes[l] += best[l];
         }
-    }
-    let mut total = lanes_total(lanes);
-    for (i, best) in closest.iter_mut().enumerate().skip(blocks * LANES) {
-        *best = best.min(squared_distance_d::<D>(&row::<D>(&x, i), &center));
-        total += *best;
-    }
-    total
+    });
+    fold_center_tail::<D>(&x, closest, &center, tail, lanes_total(lanes))
 }
 
 #[inline(always)]
@@ -226,26 +277,19 @@ fn potential_kernel<const D: usize>(x: [&[f64]; D], closest: &[f64], candidate: 
     let x: [&[f64]; D] = std::array::from_fn(|j| &x[j][..m]);
     let candidate: [f64; D] = std::array::from_fn(|j| candidate[j]);
     let mut lanes = [0.0_f64; LANES];
-    let blocks = m / LANES;
-    for b in 0..blocks {
-        let base = b * LANES;
-        let dist = block_distances::<D>(&load_block::<D>(&x, base), &candidate);
+    let tail = each_block::<D>(&x, m, &candidate, |base, dist| {
         let best = &closest[base..base + LANES];
         for l in 0..LANES {
             lanes[l] += min_of(best[l], dist[l]);
         }
-    }
-    let mut total = lanes_total(lanes);
-    for (i, best) in closest.iter().enumerate().skip(blocks * LANES) {
-        total += best.min(squared_distance_d::<D>(&row::<D>(&x, i), &candidate));
-    }
-    total
+    });
+    potential_tail::<D>(&x, closest, &candidate, tail, lanes_total(lanes))
 }
 
 // ------------------------------------------------------------------ first assignment
 
 /// Each point of the block to its nearest centre: its label and its bounds (see
-/// [`super::Bounds`]), from the distances to it and to the second-nearest centre, as
+/// [`super::bounds::Bounds`]), from the distances to it and to the second-nearest centre, as
 /// [`two_nearest`] (ties to the lower index).
 pub(super) fn assign_block<const D: usize>(
     x: [&[f64]; D],
@@ -279,8 +323,22 @@ fn assign_kernel<const D: usize>(
                 stored_bounds(best_dist[l].sqrt(), second[l].sqrt(), 0.0, 0.0);
         }
     }
-    for i in blocks * LANES..m {
-        let (best, best_dist, second) = two_nearest::<D>(&row::<D>(&x, i), centers, D);
+    assign_tail::<D>(&x, centers, labels, upper, slack, blocks * LANES);
+}
+
+/// The tail of [`assign_block`], the points from `from` on one at a time (of the
+/// portable and the AVX2 build alike).
+#[inline(always)]
+pub(super) fn assign_tail<const D: usize>(
+    x: &[&[f64]; D],
+    centers: &[f64],
+    labels: &mut [u32],
+    upper: &mut [f32],
+    slack: &mut [f32],
+    from: usize,
+) {
+    for i in from..labels.len() {
+        let (best, best_dist, second) = two_nearest::<D>(&row::<D>(x, i), centers, D);
         labels[i] = best as u32;
         (upper[i], slack[i]) = stored_bounds(best_dist.sqrt(), second.sqrt(), 0.0, 0.0);
     }
@@ -288,7 +346,7 @@ fn assign_kernel<const D: usize>(
 
 // ------------------------------------------------------------------ Hamerly's bound test
 
-/// The per-cluster thresholds of Hamerly's test (see [`super::assign_hamerly`]): a
+/// The per-cluster thresholds of Hamerly's test (see [`super::lloyd`]): a
 /// point of cluster `c` keeps it when `upper <= near[c]` or `slack >= slack_needed[c]`.
 pub(super) struct Thresholds {
     near: Vec<f32>,
@@ -439,7 +497,7 @@ pub(super) const PREFETCH: usize = 16;
 
 /// Hamerly's full scans of the points `points[i]` for `i` in `loose` (row-major points
 /// of `D` features, `loose` increasing): each point's nearest centre and its new bounds,
-/// set in `bounds` as [`super::BoundsMut::settle`] (the points that change cluster are
+/// set in `bounds` as [`BoundsMut::settle`] (the points that change cluster are
 /// appended to `moved`, in order). The points are gathered [`LANES`] at a time into a
 /// block, then scanned as in [`assign_block`]; the nearest and second-nearest centres
 /// are [`two_nearest`]'s.
@@ -501,7 +559,21 @@ fn rescan_kernel<const D: usize>(
             bounds.settle(i as usize, best[l] as usize, nearest[l], far[l], drift, moved);
         }
     }
-    for &i in blocks.remainder() {
+    rescan_tail::<D>(points, blocks.remainder(), centers, drift, bounds, moved);
+}
+
+/// The tail of [`rescan`], the points of `loose` past its blocks one at a time (of the
+/// portable and the AVX2 build alike).
+#[inline(always)]
+pub(super) fn rescan_tail<const D: usize>(
+    points: &[f64],
+    loose: &[u32],
+    centers: &[f64],
+    drift: &Drift,
+    bounds: &mut BoundsMut<'_>,
+    moved: &mut Vec<(u32, u32)>,
+) {
+    for &i in loose {
         let i = i as usize;
         let (best, best_dist, second) = two_nearest::<D>(&points[i * D..(i + 1) * D], centers, D);
         bounds.settle(i, best, best_dist.sqrt(), second.sqrt(), drift, moved);

@@ -13,7 +13,33 @@
 
 use std::cmp::Ordering;
 
+use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
+
+/// The rows of `points` in canonical order: sorted lexicographically by their values,
+/// each compared with [`f64::total_cmp`] (an order on the bits, `-0.0` before `0.0`).
+/// Returns the row index of each canonical position and the rows in that order.
+///
+/// The sequence of rows depends on the values only, so the same rows in any order give
+/// the same sorted rows (rows that are bit for bit equal are interchangeable).
+/// [`super::KMeansParams::fit_points`] fits on this order; a caller that samples the points
+/// (e.g. for a silhouette) or sums over them can work on it to be independent of the
+/// row order too.
+pub fn canonical_order(points: ArrayView2<'_, f64>) -> (Vec<usize>, Array2<f64>) {
+    let standard = points.as_standard_layout();
+    let (n, d) = standard.dim();
+    let sorted = match standard.as_slice() {
+        Some(flat) if d > 0 => canonical_rows(flat, d),
+        _ => None,
+    };
+    match sorted {
+        Some((order, rows)) => match Array2::from_shape_vec((n, d), rows) {
+            Ok(rows) => (order, rows),
+            Err(_) => ((0..n).collect(), standard.into_owned()),
+        },
+        None => ((0..n).collect(), standard.into_owned()),
+    }
+}
 
 /// `a` against `b`, feature by feature with [`f64::total_cmp`].
 #[inline]

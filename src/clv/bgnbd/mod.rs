@@ -1,0 +1,381 @@
+//! The BG/NBD model (Fader, Hardie & Lee 2005): likelihood with its analytic gradient
+//! and the fit here, the prediction formulas of `lifetimes.BetaGeoFitter` in
+//! `predict.rs`.
+
+mod predict;
+#[cfg(test)]
+mod tests;
+
+use super::optimize::Objective;
+use super::special::{digamma, ln_gamma, trigamma};
+use super::{
+    check_btyd_lengths, check_customers, check_lengths, check_params, check_weights, chunked_sum, compress,
+    distinct_frequencies, fit_report, invalid, log_space_objective, pick, symmetrize, warm_minimize,
+    warm_subsample, FitOptions, FitReport,
+};
+use crate::error::{Result, RfmError};
+
+pub use predict::{
+    conditional_expected_purchases, expected_purchases, lifetime_value, probability_alive,
+    probability_of_n_purchases,
+};
+
+/// BG/NBD parameters in the data's time unit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BgNbdParams {
+    /// Shape of the gamma distribution of purchase rates.
+    pub r: f64,
+    /// Scale of the gamma distribution of purchase rates, in the data's time unit.
+    pub alpha: f64,
+    /// First shape of the beta distribution of the drop-out probability.
+    pub a: f64,
+    /// Second shape of the beta distribution of the drop-out probability.
+    pub b: f64,
+}
+
+impl BgNbdParams {
+    /// Checks that every parameter is finite and > 0.
+    ///
+    /// # Errors
+    /// [`RfmError::Parameter`] naming the first bad parameter.
+    pub fn check(&self) -> Result<()> {
+        check_params(
+            "BG/NBD",
+            &[("r", self.r), ("alpha", self.alpha), ("a", self.a), ("b", self.b)],
+        )
+    }
+}
+
+/// The penalised mean negative log-likelihood of lifetimes, on compressed patterns.
+///
+/// Per customer, `ln L = A(x) + ln(e^{a3} + e^{a4})` with
+/// `A(x) = lnΓ(r+x) − lnΓ(r) + r ln alpha + lnΓ(b+x) − lnΓ(b) − lnΓ(a+b+x) + lnΓ(a+b)`,
+/// `a3 = −(r+x) ln(alpha+T)` and, when x > 0, `a4 = ln a − ln(b+x−1) − (r+x) ln(alpha+t_x)`.
+/// `A` depends on x only: it is summed once per distinct x with its total weight. The
+/// logarithms of `alpha + T` and `alpha + t_x` are taken once per distinct time, so a
+/// pass over the patterns evaluates one `exp` and one `ln_1p` each.
+struct Likelihood {
+    frequency: Vec<f64>,
+    weight: Vec<f64>,
+    /// Index of the pattern's frequency in `distinct`.
+    position: Vec<u32>,
+    /// Indices of the pattern's recency and T in `times`.
+    recency_index: Vec<u32>,
+    age_index: Vec<u32>,
+    distinct: Vec<f64>,
+    distinct_weight: Vec<f64>,
+    times: Vec<f64>,
+    total_weight: f64,
+    penalizer: f64,
+}
+
+/// Distinct values (bit-exact) of the recencies and ages, with each row's indices.
+fn distinct_times(recency: &[f64], age: &[f64]) -> (Vec<f64>, Vec<u32>, Vec<u32>) {
+    let mut index: hashbrown::HashMap<u64, u32> = hashbrown::HashMap::new();
+    let mut times = Vec::new();
+    let mut find = |t: f64| {
+        *index.entry((t + 0.0).to_bits()).or_insert_with(|| {
+            times.push(t);
+            (times.len() - 1) as u32
+        })
+    };
+    let recency_index = recency.iter().map(|&t| find(t)).collect();
+    let age_index = age.iter().map(|&t| find(t)).collect();
+    (times, recency_index, age_index)
+}
+
+impl Likelihood {
+    fn new(
+        frequency: Vec<f64>,
+        recency: &[f64],
+        age: &[f64],
+        weight: Vec<f64>,
+        penalizer: f64,
+    ) -> Likelihood {
+        let (distinct, position) = distinct_frequencies(frequency.iter().copied());
+        let mut distinct_weight = vec![0.0; distinct.len()];
+        for (&at, &w) in position.iter().zip(&weight) {
+            distinct_weight[at] += w;
+        }
+        let (times, recency_index, age_index) = distinct_times(recency, age);
+        Likelihood {
+            total_weight: weight.iter().sum(),
+            position: position.iter().map(|&p| p as u32).collect(),
+            frequency,
+            weight,
+            recency_index,
+            age_index,
+            distinct,
+            distinct_weight,
+            times,
+            penalizer,
+        }
+    }
+
+    /// Sum of `weight * log-likelihood`, of its gradient and of its Hessian in
+    /// (r, alpha, a, b).
+    fn totals(&self, r: f64, alpha: f64, a: f64, b: f64) -> (f64, [f64; 4], [[f64; 4]; 4]) {
+        let (lg_r, dg_r, tg_r) = (ln_gamma(r), digamma(r), trigamma(r));
+        let (lg_b, dg_b, tg_b) = (ln_gamma(b), digamma(b), trigamma(b));
+        let (lg_ab, dg_ab, tg_ab) = (ln_gamma(a + b), digamma(a + b), trigamma(a + b));
+        let ln_alpha = alpha.ln();
+        let mut ll = 0.0;
+        let mut g = [0.0; 4];
+        let mut h = [[0.0; 4]; 4];
+        // A(x), once per distinct x; ln(b+x−1) and 1/(b+x−1) for the pattern pass.
+        let mut ln_b1 = vec![0.0; self.distinct.len()];
+        let mut inv_b1 = vec![0.0; self.distinct.len()];
+        for (k, (&x, &w)) in self.distinct.iter().zip(&self.distinct_weight).enumerate() {
+            let tg_abx = trigamma(a + b + x) - tg_ab;
+            let dg_abx = digamma(a + b + x) - dg_ab;
+            ll += w
+                * (ln_gamma(r + x) - lg_r + r * ln_alpha + ln_gamma(b + x) - lg_b - ln_gamma(a + b + x)
+                    + lg_ab);
+            g[0] += w * (digamma(r + x) - dg_r + ln_alpha);
+            g[1] += w * r / alpha;
+            g[2] -= w * dg_abx;
+            g[3] += w * (digamma(b + x) - dg_b - dg_abx);
+            h[0][0] += w * (trigamma(r + x) - tg_r);
+            h[0][1] += w / alpha;
+            h[1][1] -= w * r / (alpha * alpha);
+            h[2][2] -= w * tg_abx;
+            h[2][3] -= w * tg_abx;
+            h[3][3] += w * (trigamma(b + x) - tg_b - tg_abx);
+            if x > 0.0 {
+                ln_b1[k] = (b + x - 1.0).ln();
+                inv_b1[k] = 1.0 / (b + x - 1.0);
+            }
+        }
+        let ln_t: Vec<f64> = self.times.iter().map(|&t| (alpha + t).ln()).collect();
+        let inv_t: Vec<f64> = self.times.iter().map(|&t| 1.0 / (alpha + t)).collect();
+        let (ln_a, inv_a) = (a.ln(), 1.0 / a);
+        // The pattern pass: ln(e^{a3} + e^{a4}) and its derivatives. Accumulators:
+        // 0 value; 1..5 gradient (r, alpha, a, b); 5..15 Hessian upper triangle
+        // (rr, rα, ra, rb, αα, αa, αb, aa, ab, bb).
+        let sums = chunked_sum(
+            self.frequency.len(),
+            |start, end| {
+                let mut acc = [0.0; 15];
+                for i in start..end {
+                    let (x, w) = (self.frequency[i], self.weight[i]);
+                    let s = r + x;
+                    let it = self.age_index[i] as usize;
+                    let (l3, i3) = (ln_t[it], inv_t[it]);
+                    let a3 = -s * l3;
+                    if x == 0.0 {
+                        acc[0] += w * a3;
+                        acc[1] -= w * l3;
+                        acc[2] -= w * s * i3;
+                        acc[6] -= w * i3;
+                        acc[9] += w * s * i3 * i3;
+                        continue;
+                    }
+                    let k = self.position[i] as usize;
+                    let ir = self.recency_index[i] as usize;
+                    let (l4, i4, ib) = (ln_t[ir], inv_t[ir], inv_b1[k]);
+                    // d = a4 − a3; lse = a3 + softplus(d), w4 = sigmoid(d), w3 = 1 − w4.
+                    let d = ln_a - ln_b1[k] + s * (l3 - l4);
+                    let e = (-d.abs()).exp();
+                    let (w3, w4) = if d >= 0.0 {
+                        (e / (1.0 + e), 1.0 / (1.0 + e))
+                    } else {
+                        (1.0 / (1.0 + e), e / (1.0 + e))
+                    };
+                    acc[0] += w * (a3 + d.max(0.0) + e.ln_1p());
+                    acc[1] -= w * (w3 * l3 + w4 * l4);
+                    acc[2] -= w * s * (w3 * i3 + w4 * i4);
+                    acc[3] += w * w4 * inv_a;
+                    acc[4] -= w * w4 * ib;
+                    // Σ w_k ∇²a_k + w3 w4 δδᵀ with δ = ∇a3 − ∇a4.
+                    let c = w * w3 * w4;
+                    let delta = [l4 - l3, -s * (i3 - i4), -inv_a, ib];
+                    acc[5] += c * delta[0] * delta[0];
+                    acc[6] += c * delta[0] * delta[1] - w * (w3 * i3 + w4 * i4);
+                    acc[7] += c * delta[0] * delta[2];
+                    acc[8] += c * delta[0] * delta[3];
+                    acc[9] += c * delta[1] * delta[1] + w * s * (w3 * i3 * i3 + w4 * i4 * i4);
+                    acc[10] += c * delta[1] * delta[2];
+                    acc[11] += c * delta[1] * delta[3];
+                    acc[12] += c * delta[2] * delta[2] - w * w4 * inv_a * inv_a;
+                    acc[13] += c * delta[2] * delta[3];
+                    acc[14] += c * delta[3] * delta[3] + w * w4 * ib * ib;
+                }
+                acc
+            },
+            |t, v| *t += v,
+        );
+        ll += sums[0];
+        for j in 0..4 {
+            g[j] += sums[1 + j];
+        }
+        let mut next = 5;
+        for i in 0..4 {
+            for j in i..4 {
+                h[i][j] += sums[next];
+                next += 1;
+            }
+        }
+        symmetrize(&mut h);
+        (ll, g, h)
+    }
+}
+
+impl Objective<4> for Likelihood {
+    fn value_and_gradient(&self, log_params: &[f64; 4]) -> (f64, [f64; 4]) {
+        let (f, g, _) = self.value_gradient_hessian(log_params);
+        (f, g)
+    }
+
+    fn value_gradient_hessian(&self, log_params: &[f64; 4]) -> (f64, [f64; 4], [[f64; 4]; 4]) {
+        let p = log_params.map(f64::exp);
+        if p.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
+            return (f64::NAN, [f64::NAN; 4], [[f64::NAN; 4]; 4]);
+        }
+        log_space_objective(
+            &p,
+            self.totals(p[0], p[1], p[2], p[3]),
+            self.total_weight,
+            self.penalizer,
+        )
+    }
+}
+
+/// Fits the BG/NBD model by maximum likelihood, as `lifetimes.BetaGeoFitter.fit`.
+///
+/// Times are scaled so that the largest `T` is 1 (lifetimes' `_scale_time`), the
+/// objective is the mean negative log-likelihood plus `penalizer_coef * (r² + alpha_s² +
+/// a² + b²)` with `alpha_s` in the scaled unit, minimised over log-parameters from 0.1.
+///
+/// # Errors
+/// [`RfmError::InvalidValue`] for an invalid input row (see the checks of `frequency`,
+/// `recency`, `T`, `weights`), [`RfmError::Length`] for columns of different lengths,
+/// [`RfmError::Parameter`] for bad options or no customers, and
+/// [`RfmError::Convergence`] when the optimiser stops before an optimum. On one or two
+/// customers the likelihood may have no interior maximum; where it has become flat the
+/// optimiser converges to huge parameters (r ~ 1e8, as lifetimes), which are returned:
+/// the predictions stay exact for them (see [`conditional_expected_purchases`]).
+pub fn fit(
+    frequency: &[f64],
+    recency: &[f64],
+    age: &[f64],
+    weights: Option<&[f64]>,
+    options: &FitOptions,
+) -> Result<FitReport<4>> {
+    let n = check_btyd_lengths(frequency, recency, age)?;
+    check_weights(weights, n)?;
+    let start = options.check::<4>()?;
+    check_customers(frequency, recency, age)?;
+    let max_age = age.iter().fold(0.0_f64, |m, &t| m.max(t));
+    if !(max_age > 0.0) {
+        return Err(RfmError::parameter(
+            "T",
+            format!(
+                "no customer with T > 0 among {n} rows: the model needs customers observed for some time"
+            ),
+        ));
+    }
+    let scale = 1.0 / max_age;
+    let patterns = compress((0..n).map(|i| {
+        (
+            [frequency[i], recency[i] * scale, age[i] * scale],
+            weights.map_or(1.0, |w| w[i]),
+        )
+    }));
+    let total_weight: f64 = patterns.weights.iter().sum();
+    if !(total_weight > 0.0) {
+        return Err(RfmError::parameter(
+            "weights",
+            "the weights sum to 0: there is nothing to fit",
+        ));
+    }
+    let column = |k: usize| -> Vec<f64> { patterns.values.iter().map(|v| v[k]).collect() };
+    let (pattern_frequency, pattern_recency, pattern_age) = (column(0), column(1), column(2));
+    let subsample = warm_subsample(pattern_frequency.len()).map(|rows| {
+        Likelihood::new(
+            pick(&rows, &pattern_frequency),
+            &pick(&rows, &pattern_recency),
+            &pick(&rows, &pattern_age),
+            pick(&rows, &patterns.weights),
+            options.penalizer_coef,
+        )
+    });
+    let likelihood = Likelihood::new(
+        pattern_frequency,
+        &pattern_recency,
+        &pattern_age,
+        patterns.weights,
+        options.penalizer_coef,
+    );
+    let found = warm_minimize(&likelihood, subsample.as_ref(), start, options);
+    let scaled = found.x.map(f64::exp);
+    let params = [scaled[0], scaled[1] / scale, scaled[2], scaled[3]];
+    // The objective is −ll/W + λ Σp² (p in the scaled unit): the log-likelihood without
+    // another pass.
+    let penalty: f64 = scaled.iter().map(|v| v * v).sum();
+    let ll_scaled = -(found.value - options.penalizer_coef * penalty) * total_weight;
+    // Scaling time by s changes each customer's log-density by −x ln s.
+    let frequency_total: f64 = likelihood
+        .frequency
+        .iter()
+        .zip(&likelihood.weight)
+        .map(|(x, w)| x * w)
+        .sum();
+    fit_report(
+        "BG/NBD",
+        ["r", "alpha", "a", "b"],
+        found,
+        params,
+        &likelihood,
+        ll_scaled + frequency_total * scale.ln(),
+        likelihood.frequency.len(),
+        total_weight,
+    )
+}
+
+/// Total log-likelihood (no penalty) of customers under `params`, in the data's unit.
+///
+/// # Errors
+/// As [`fit`] for the inputs; [`RfmError::Parameter`] for invalid parameters.
+pub fn log_likelihood(
+    params: &BgNbdParams,
+    frequency: &[f64],
+    recency: &[f64],
+    age: &[f64],
+    weights: Option<&[f64]>,
+) -> Result<f64> {
+    params.check()?;
+    let n = check_btyd_lengths(frequency, recency, age)?;
+    check_weights(weights, n)?;
+    check_customers(frequency, recency, age)?;
+    let patterns =
+        compress((0..n).map(|i| ([frequency[i], recency[i], age[i]], weights.map_or(1.0, |w| w[i]))));
+    let likelihood = Likelihood::new(
+        patterns.values.iter().map(|v| v[0]).collect(),
+        &patterns.values.iter().map(|v| v[1]).collect::<Vec<_>>(),
+        &patterns.values.iter().map(|v| v[2]).collect::<Vec<_>>(),
+        patterns.weights,
+        0.0,
+    );
+    Ok(likelihood.totals(params.r, params.alpha, params.a, params.b).0)
+}
+
+fn check_inputs(frequency: &[f64], recency: &[f64], age: &[f64]) -> Result<usize> {
+    let n = check_btyd_lengths(frequency, recency, age)?;
+    check_customers(frequency, recency, age)?;
+    Ok(n)
+}
+
+fn check_times(t: &[f64], n: usize) -> Result<()> {
+    check_lengths(&[("frequency", n), ("t", t.len())])?;
+    for (row, &value) in t.iter().enumerate() {
+        if !(value.is_finite() && value >= 0.0) {
+            return Err(invalid(
+                "t",
+                row,
+                value,
+                "the prediction horizon t must be a finite number >= 0, in the time unit of T",
+            ));
+        }
+    }
+    Ok(())
+}
