@@ -93,5 +93,5 @@ def test_the_default_summary_feeds_gamma_gamma_with_free_repeat_purchases(orders
     weight = p / (p + q - 1)
     spend = model.conditional_expected_average_profit(1, 0.0)
     assert spend == pytest.approx((1 - weight) * v * p / (q - 1), rel=1e-12)
-    with pytest.raises(rfmkit.InvalidParameterError, match=r"monetary_value\[0\] is -1.*mean repeat spend >= 0"):
+    with pytest.raises(rfmkit.InvalidDataError, match=r"monetary_value\[0\] is -1.*mean repeat spend >= 0"):
         model.conditional_expected_average_profit([1], [-1.0])

@@ -143,13 +143,13 @@ def test_inputs_are_not_mutated(simulated):
 
 def test_bad_inputs_have_clear_errors():
     fit = rfmkit.clv.BetaGeoFitter().fit
-    with pytest.raises(rfmkit.InvalidParameterError, match=r"recency\[1\] is 12.*greater than T"):
+    with pytest.raises(rfmkit.InvalidDataError, match=r"recency\[1\] is 12.*greater than T"):
         fit([0, 2], [0, 12.0], [10.0, 10.0], freq="D")
-    with pytest.raises(rfmkit.InvalidParameterError, match=r"frequency\[0\] is -1"):
+    with pytest.raises(rfmkit.InvalidDataError, match=r"frequency\[0\] is -1"):
         fit([-1, 2], [0, 1.0], [10.0, 10.0], freq="D")
-    with pytest.raises(rfmkit.InvalidParameterError, match=r"frequency\[1\] is 2.5.*whole number"):
+    with pytest.raises(rfmkit.InvalidDataError, match=r"frequency\[1\] is 2.5.*whole number"):
         fit([0, 2.5], [0, 1.0], [10.0, 10.0], freq="D")
-    with pytest.raises(rfmkit.InvalidParameterError, match=r"T\[0\] is NaN"):
+    with pytest.raises(rfmkit.InvalidDataError, match=r"T\[0\] is NaN"):
         fit([0, 2], [0, 1.0], [np.nan, 10.0], freq="D")
     with pytest.raises(rfmkit.InvalidParameterError, match="different lengths"):
         fit([0, 2], [0, 1.0, 3.0], [10.0, 10.0], freq="D")
@@ -168,7 +168,7 @@ def test_bad_inputs_have_clear_errors():
     with pytest.raises(rfmkit.NotFittedError):
         rfmkit.clv.BetaGeoFitter().conditional_probability_alive([1], [1.0], [2.0])
     ggf = rfmkit.clv.GammaGammaFitter()
-    with pytest.raises(rfmkit.InvalidParameterError, match=r"monetary_value\[1\] is -3.*repeat customer"):
+    with pytest.raises(rfmkit.InvalidDataError, match=r"monetary_value\[1\] is -3.*repeat customer"):
         ggf.fit([1, 2], [10.0, -3.0])
     with pytest.raises(rfmkit.InvalidParameterError, match="none of the 2 customers has a repeat purchase"):
         ggf.fit([0, 0], [0.0, 0.0])

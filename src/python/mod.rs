@@ -92,7 +92,13 @@ pyo3::create_exception!(
 pub(crate) fn to_py_err(error: RfmError) -> PyErr {
     let message = error.to_string();
     match error {
-        RfmError::Parameter { .. } | RfmError::InvalidValue { .. } => InvalidParameterError::new_err(message),
+        // A model input's value: the horizon `t` and the count `n` are parameters; the
+        // columns of the summary (frequency, recency, T, spend, weights) are data.
+        RfmError::InvalidValue {
+            argument: "t" | "n", ..
+        }
+        | RfmError::Parameter { .. } => InvalidParameterError::new_err(message),
+        RfmError::InvalidValue { .. } => InvalidDataError::new_err(message),
         RfmError::Convergence { .. } => ConvergenceError::new_err(message),
         RfmError::InvalidRow { .. } | RfmError::ReturnRow { .. } => InvalidRowError::new_err(message),
         RfmError::BadValue { .. } | RfmError::Data { .. } => InvalidDataError::new_err(message),
