@@ -122,27 +122,8 @@ def analyze(
     import rfmkit
 
     passed = dict(locals())
-    if lang not in ("en", "zh"):
-        raise InvalidParameterError(f"lang={lang!r} is not one of 'en', 'zh'")
-    if k == 0:
-        k = None
-    if not (k is None or k == "auto" or (isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 1)):
-        raise InvalidParameterError(f"k must be 'auto', a positive number of clusters or None, got {k!r}")
-    if not isinstance(clv, bool):
-        raise InvalidParameterError(f"clv must be True or False, got {clv!r}")
-    if clv:
-        _sources.require_rereadable(data, "rfmkit.analyze", "the RFM table, then the BTYD summary of the CLV step")
-    if not (
-        isinstance(clv_horizon, (int, np.integer)) and not isinstance(clv_horizon, bool) and 1 <= clv_horizon <= 1200
-    ):
-        raise InvalidParameterError(
-            f"clv_horizon={clv_horizon!r} must be the CLV horizon in whole months, 1 to 1200 (e.g. 12)"
-        )
-    if isinstance(margin, bool) or not isinstance(margin, (int, float, np.integer, np.floating)) or not 0 < margin <= 1:
-        raise InvalidParameterError(
-            f"margin={margin!r} must be the profit share of revenue, above 0 and at most 1 "
-            f"(e.g. 0.3 for a 30 % margin; 1.0 values revenue)"
-        )
+    k = None if k == 0 else k
+    _check_options(data, lang=lang, k=k, clv=clv, clv_horizon=clv_horizon, margin=margin)
     settings = arguments(
         analyze, passed, "data", "k_range", "progress", "returns", "invalid", "date_format", "dayfirst"
     )
@@ -156,16 +137,8 @@ def analyze(
     notes: list[str] = []
     try:
         steps.start("RFM table")
-        # rfm's warnings (what it dropped) are raised again at the caller's line, not here.
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            table = rfmkit.rfm(data, **pick(passed, ROWS, "zero"), **_zero_option(zero))
-        for warning in caught:
-            warnings.warn(warning.message, warning.category, stacklevel=2)
-        kind = frames.kind_of(table)
-        given = table  # the RFM table in the caller's kind: its ids and dates keep their types
-        table = frames.indexed_pandas(table)
-        info = table.attrs["rfmkit"]
+        given, table = _rfm_step(data, passed, zero)
+        kind, info = frames.kind_of(given), table.attrs["rfmkit"]
         # the CLV step reads the same date column: with the format found here, not inferred again
         date_format = date_format or info.get("date_format")
         steps.start("scores and segments")
@@ -192,54 +165,17 @@ def analyze(
                 customers = customers.join(clv_columns)
         tier_by = "clv" if "clv" in customers.columns else "monetary"
         customers = rfmkit.value_tiers(customers, by=tier_by, lang=lang)
-        clusters = choose = comparison = None
-        net_negative = None
+        clustering = _Clustering()
         if k is not None and len(customers) > 0:
-            try:
-                if k == "auto":
-                    steps.start("choosing k")
-                    k_values = [value for value in k_range if value < len(customers)]
-                    if not k_values:
-                        raise InvalidDataError(f"no k of k_range={k_range!r} is below the {len(customers)} customers")
-                    # the model of the suggested k is the one choose_k fitted: not fitted again
-                    choose, fitted = _choose_k(customers, k_values, random_state)
-                    steps.start("clusters")
-                    model = fitted(int(choose.attrs["rfmkit"]["suggested_k"]))
-                else:
-                    steps.start("clusters")
-                    model = rfmkit.KMeans(int(k), random_state=random_state).fit(customers)
-            except InvalidDataError as error:
-                # Data that cannot be clustered (one customer, every customer with one
-                # purchase) still gets its report.
-                choose = None
-                notes.append(f"clusters skipped: {error}")
-            else:
-                labels = model.labels_
-                net_negative = _net_negative_customers(customers, model)
-                if net_negative:
-                    notes.append(
-                        f"{net_negative:,} customer(s) have a negative clustered feature (net-negative monetary: "
-                        "returns above purchases); they are clustered like the others, on the signed log "
-                        "sign(x)·log1p(|x|)"
-                    )
-                # Named after the segments shown beside them, in both languages.
-                clusters = model.profile(customers, scheme, segments=customers["segment"])
-                name_column = "name_zh" if lang == "zh" else "name_en"
-                customers["cluster"] = labels
-                customers["cluster_name"] = clusters[name_column].to_numpy()[labels]
-                steps.start("comparison")
-                comparison = rfmkit.compare(customers["segment"], customers["cluster"])
+            clustering = _cluster_step(customers, k, k_range, random_state, scheme, lang, steps, notes)
+        clusters, choose, comparison = clustering.profile, clustering.choose_k, clustering.comparison
         segments = rfmkit.segment_summary(customers, by="segment")
         tiers = rfmkit.segment_summary(customers, by="tier")
         kpis = rfmkit.kpis(customers, churn_after=churn_after)
     finally:
         steps.close()
     customers.attrs["rfmkit"] = info
-    quality_rows = {"rows_in": info["rows_in"], "rows_used": info["rows_used"]}
-    quality_rows.update({f"dropped: {reason}": count for reason, count in info["dropped"].items()})
-    if net_negative is not None:
-        quality_rows[NET_NEGATIVE_ROW] = net_negative
-    quality = pd.DataFrame({"rows": list(quality_rows.values())}, index=pd.Index(list(quality_rows), name="accounting"))
+    quality = _quality_table(info, clustering.net_negative)
 
     def back(table: Any) -> Any:  # in the kind of table the caller gave
         return None if table is None else frames.from_pandas(table, kind, frames.info_of(table) or None)
@@ -278,6 +214,112 @@ def analyze(
     )
     report._pandas = {name: table for name, table in own.items() if table is not None}
     return report
+
+
+def _check_options(data: Any, *, lang: Any, k: Any, clv: Any, clv_horizon: Any, margin: Any) -> None:
+    """The options of `analyze` that no step checks before its work starts."""
+    if lang not in ("en", "zh"):
+        raise InvalidParameterError(f"lang={lang!r} is not one of 'en', 'zh'")
+    if not (k is None or k == "auto" or (isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 1)):
+        raise InvalidParameterError(f"k must be 'auto', a positive number of clusters or None, got {k!r}")
+    if not isinstance(clv, bool):
+        raise InvalidParameterError(f"clv must be True or False, got {clv!r}")
+    if clv:
+        _sources.require_rereadable(data, "rfmkit.analyze", "the RFM table, then the BTYD summary of the CLV step")
+    if not (
+        isinstance(clv_horizon, (int, np.integer)) and not isinstance(clv_horizon, bool) and 1 <= clv_horizon <= 1200
+    ):
+        raise InvalidParameterError(
+            f"clv_horizon={clv_horizon!r} must be the CLV horizon in whole months, 1 to 1200 (e.g. 12)"
+        )
+    if isinstance(margin, bool) or not isinstance(margin, (int, float, np.integer, np.floating)) or not 0 < margin <= 1:
+        raise InvalidParameterError(
+            f"margin={margin!r} must be the profit share of revenue, above 0 and at most 1 "
+            f"(e.g. 0.3 for a 30 % margin; 1.0 values revenue)"
+        )
+
+
+def _rfm_step(data: Any, passed: dict[str, Any], zero: str | None) -> tuple[Any, pd.DataFrame]:
+    """The RFM table in the caller's kind (its ids and dates keep their types) and as
+    pandas, for the steps; rfm's warnings (what it dropped) are raised again at the
+    caller's line."""
+    import rfmkit
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        given = rfmkit.rfm(data, **pick(passed, ROWS, "zero"), **_zero_option(zero))
+    for warning in caught:
+        warnings.warn(warning.message, warning.category, stacklevel=3)
+    return given, frames.indexed_pandas(given)
+
+
+@dataclasses.dataclass
+class _Clustering:
+    """What the cluster step made (all None when it was skipped or not asked for)."""
+
+    profile: pd.DataFrame | None = None
+    choose_k: pd.DataFrame | None = None
+    comparison: Any = None
+    net_negative: int | None = None
+
+
+def _cluster_step(
+    customers: pd.DataFrame,
+    k: Any,
+    k_range: Any,
+    random_state: Any,
+    scheme: Any,
+    lang: str,
+    steps: Steps,
+    notes: list[str],
+) -> _Clustering:
+    """K-means on the customers (k given, or chosen by choose_k over `k_range`), the
+    clusters named after the segments, and the comparison; adds ``cluster`` and
+    ``cluster_name`` to `customers`. Data that cannot be clustered (one customer, every
+    customer with one purchase) gets a note instead."""
+    import rfmkit
+
+    choose = None
+    try:
+        if k == "auto":
+            steps.start("choosing k")
+            k_values = [value for value in k_range if value < len(customers)]
+            if not k_values:
+                raise InvalidDataError(f"no k of k_range={k_range!r} is below the {len(customers)} customers")
+            # the model of the suggested k is the one choose_k fitted: not fitted again
+            choose, fitted = _choose_k(customers, k_values, random_state)
+            steps.start("clusters")
+            model = fitted(int(choose.attrs["rfmkit"]["suggested_k"]))
+        else:
+            steps.start("clusters")
+            model = rfmkit.KMeans(int(k), random_state=random_state).fit(customers)
+    except InvalidDataError as error:
+        notes.append(f"clusters skipped: {error}")
+        return _Clustering()
+    labels = model.labels_
+    net_negative = _net_negative_customers(customers, model)
+    if net_negative:
+        notes.append(
+            f"{net_negative:,} customer(s) have a negative clustered feature (net-negative monetary: "
+            "returns above purchases); they are clustered like the others, on the signed log "
+            "sign(x)·log1p(|x|)"
+        )
+    # Named after the segments shown beside them, in both languages.
+    profile = model.profile(customers, scheme, segments=customers["segment"])
+    customers["cluster"] = labels
+    customers["cluster_name"] = profile["name_zh" if lang == "zh" else "name_en"].to_numpy()[labels]
+    steps.start("comparison")
+    comparison = rfmkit.compare(customers["segment"], customers["cluster"])
+    return _Clustering(profile, choose, comparison, net_negative)
+
+
+def _quality_table(info: dict[str, Any], net_negative: int | None) -> pd.DataFrame:
+    """Rows in, used and dropped by reason, and the clustered customers with a negative feature."""
+    rows = {"rows_in": info["rows_in"], "rows_used": info["rows_used"]}
+    rows.update({f"dropped: {reason}": count for reason, count in info["dropped"].items()})
+    if net_negative is not None:
+        rows[NET_NEGATIVE_ROW] = net_negative
+    return pd.DataFrame({"rows": list(rows.values())}, index=pd.Index(list(rows), name="accounting"))
 
 
 def _choose_k(customers: pd.DataFrame, k_values: list[int], random_state: Any) -> tuple[Any, Any]:
