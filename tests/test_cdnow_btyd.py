@@ -80,7 +80,7 @@ def test_cdnow_sample_in_weeks_is_the_paper_summary_and_fit():
     # The paper's file rounds the weeks to two decimals.
     np.testing.assert_allclose(mine[["recency", "T"]], paper[["recency", "T"]], atol=0.005 + 1e-12)
     model = rfmkit.clv.BetaGeoFitter().fit(weeks)
-    np.testing.assert_allclose(model.params_, rfmkit.clv.BetaGeoFitter.cdnow_params(), rtol=2e-4)
+    np.testing.assert_allclose(model.params_, rfmkit.datasets.cdnow_params("bgnbd"), rtol=2e-4)
     assert model.time_unit_ == "D" and model.freq_multiplier_ == 7
 
 

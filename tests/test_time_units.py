@@ -150,9 +150,9 @@ def test_the_table(alias, canonical, days, periods_per_month):
 def test_clv_month_in_quarters():
     """customer_lifetime_value steps by the table's month: 1/3 of a quarter."""
     bgf = rfmkit.clv.BetaGeoFitter()
-    bgf.params_, bgf.time_unit_ = rfmkit.clv.BetaGeoFitter.cdnow_params(), "Q"
+    bgf.params_, bgf.time_unit_ = rfmkit.datasets.cdnow_params("bgnbd"), "Q"
     ggf = rfmkit.clv.GammaGammaFitter()
-    ggf.params_ = rfmkit.clv.GammaGammaFitter.cdnow_params()
+    ggf.params_ = rfmkit.datasets.cdnow_params("gamma_gamma")
     args = ([2.0, 0.0], [3.0, 0.0], [4.0, 4.0], [30.0, 0.0])
     value = ggf.customer_lifetime_value(bgf, *args, time=6, discount_rate=0.01)
     spend = ggf.conditional_expected_average_profit(args[0], args[3])

@@ -264,7 +264,7 @@ class BetaGeoFitter(_Fitter):
         --------
         >>> import rfmkit
         >>> model = rfmkit.clv.BetaGeoFitter()
-        >>> model.params_ = rfmkit.clv.BetaGeoFitter.cdnow_params()
+        >>> model.params_ = rfmkit.datasets.cdnow_params("bgnbd")
         >>> round(model.conditional_expected_number_of_purchases_up_to_time(39, 2, 30.43, 38.86), 4)
         1.2259
         """
@@ -279,7 +279,7 @@ class BetaGeoFitter(_Fitter):
         --------
         >>> import rfmkit
         >>> model = rfmkit.clv.BetaGeoFitter()
-        >>> model.params_ = rfmkit.clv.BetaGeoFitter.cdnow_params()
+        >>> model.params_ = rfmkit.datasets.cdnow_params("bgnbd")
         >>> model.predict(39, [0, 2], [0, 30.43], [38.86, 38.86]).round(4)
         array([0.1948, 1.2259])
         """
@@ -293,7 +293,7 @@ class BetaGeoFitter(_Fitter):
         --------
         >>> import rfmkit
         >>> model = rfmkit.clv.BetaGeoFitter()
-        >>> model.params_ = rfmkit.clv.BetaGeoFitter.cdnow_params()
+        >>> model.params_ = rfmkit.datasets.cdnow_params("bgnbd")
         >>> model.conditional_probability_alive([0, 2, 2], [0, 30.43, 5.0], 38.86).round(3)
         array([1.   , 0.727, 0.124])
         """
@@ -308,7 +308,7 @@ class BetaGeoFitter(_Fitter):
         --------
         >>> import rfmkit
         >>> model = rfmkit.clv.BetaGeoFitter()
-        >>> model.params_ = rfmkit.clv.BetaGeoFitter.cdnow_params()
+        >>> model.params_ = rfmkit.datasets.cdnow_params("bgnbd")
         >>> model.expected_number_of_purchases_up_to_time([13, 52]).round(4)
         array([0.5336, 1.444 ])
         """
@@ -324,7 +324,7 @@ class BetaGeoFitter(_Fitter):
         --------
         >>> import rfmkit
         >>> model = rfmkit.clv.BetaGeoFitter()
-        >>> model.params_ = rfmkit.clv.BetaGeoFitter.cdnow_params()
+        >>> model.params_ = rfmkit.datasets.cdnow_params("bgnbd")
         >>> round(model.probability_of_n_purchases_up_to_time(52, 0), 4)
         0.5389
         """
@@ -333,19 +333,6 @@ class BetaGeoFitter(_Fitter):
         if np.ndim(t) == 0 and np.ndim(n) == 0:
             return float(out[0])
         return out
-
-    @staticmethod
-    def cdnow_params() -> pd.Series:
-        """The BG/NBD parameters of the CDNOW sample in weeks (Fader, Hardie & Lee 2005,
-        as lifetimes fits them), for examples and checks.
-
-        Examples
-        --------
-        >>> import rfmkit
-        >>> rfmkit.clv.BetaGeoFitter.cdnow_params().round(2).to_dict()
-        {'r': 0.24, 'alpha': 4.41, 'a': 0.79, 'b': 2.43}
-        """
-        return pd.Series([0.242593, 4.413532, 0.792886, 2.425752], index=["r", "alpha", "a", "b"])
 
 
 class GammaGammaFitter(_Fitter):
@@ -456,7 +443,7 @@ class GammaGammaFitter(_Fitter):
         --------
         >>> import rfmkit
         >>> model = rfmkit.clv.GammaGammaFitter()
-        >>> model.params_ = rfmkit.clv.GammaGammaFitter.cdnow_params()
+        >>> model.params_ = rfmkit.datasets.cdnow_params("gamma_gamma")
         >>> model.conditional_expected_average_profit([0, 3], [0.0, 40.0]).round(2)
         array([35.17, 39.38])
         """
@@ -519,9 +506,9 @@ class GammaGammaFitter(_Fitter):
         --------
         >>> import rfmkit
         >>> bgf = rfmkit.clv.BetaGeoFitter()
-        >>> bgf.params_, bgf.time_unit_ = rfmkit.clv.BetaGeoFitter.cdnow_params(), "W"
+        >>> bgf.params_, bgf.time_unit_ = rfmkit.datasets.cdnow_params("bgnbd"), "W"
         >>> ggf = rfmkit.clv.GammaGammaFitter()
-        >>> ggf.params_ = rfmkit.clv.GammaGammaFitter.cdnow_params()
+        >>> ggf.params_ = rfmkit.datasets.cdnow_params("gamma_gamma")
         >>> ggf.customer_lifetime_value(bgf, [2, 0], [30.43, 0.0], [38.86, 38.86], [30.0, 0.0]).round(2)
         array([45.51,  8.34])
         """
@@ -625,16 +612,3 @@ class GammaGammaFitter(_Fitter):
             values += spend * (cumulative - previous) / (1 + discount_rate) ** k
             previous = cumulative
         return values
-
-    @staticmethod
-    def cdnow_params() -> pd.Series:
-        """Gamma-Gamma parameters of the CDNOW sample (Fader & Hardie 2013, as lifetimes
-        fits them), for examples and checks.
-
-        Examples
-        --------
-        >>> import rfmkit
-        >>> rfmkit.clv.GammaGammaFitter.cdnow_params().round(2).to_dict()
-        {'p': 6.25, 'q': 3.74, 'v': 15.45}
-        """
-        return pd.Series([6.248802, 3.744588, 15.447748], index=["p", "q", "v"])
