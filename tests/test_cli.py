@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import polars as pl
 import pytest
 
 import rfmkit
@@ -116,3 +117,18 @@ def test_demo_runs_as_a_console_script():
     assert "RFM table as of" in result.stdout
     assert "data quality:" in result.stdout
     assert "revenue share of the top 20%" in result.stdout
+
+
+def test_rfm_parquet_reads_back_in_every_kind_with_its_accounting(tmp_path):
+    """pandas gets the file back indexed by customer; pyarrow and polars with the customer
+    id first; rfmkit.quality reads the accounting from any of them."""
+    import pyarrow.parquet as pq
+
+    orders = rfmkit.datasets.make_transactions(200, seed=4)
+    csv, out = tmp_path / "orders.csv", tmp_path / "rfm.parquet"
+    orders.to_csv(csv, index=False)
+    assert main(["rfm", str(csv), str(out), *CLI_COLUMNS]) == 0
+    frame, table, polars_frame = pd.read_parquet(out), pq.read_table(out), pl.read_parquet(out)
+    assert frame.index.name == "customer_id" and frame.columns[0] == "recency"
+    assert table.column_names[0] == polars_frame.columns[0] == "customer_id"
+    assert rfmkit.quality(table)["rows_in"] == rfmkit.quality(frame)["rows_in"] == len(orders)

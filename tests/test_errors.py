@@ -184,3 +184,33 @@ def test_messages_name_what_the_user_passed():
     for horizon in (-1, 0, 2.5, True):
         with pytest.raises(InvalidParameterError, match="clv_horizon=.* whole months"):
             rfmkit.analyze(orders, customer="customer_id", date="ordered_at", amount="amount", clv_horizon=horizon)
+
+
+def test_a_given_date_format_that_most_dates_do_not_fit_is_an_error():
+    """dd/mm dates read with date_format='%m/%d/%Y' would drop most rows and swap day and
+    month in the rest: an error that names the format, the column and a value."""
+    days = pd.date_range("2024-01-01", periods=120, freq="D")
+    orders = pd.DataFrame({"c": np.arange(120) % 9, "d": days.strftime("%d/%m/%Y"), "a": 1.0})
+    with pytest.raises(
+        rfmkit.DtypeError, match=r"date_format='%m/%d/%Y' does not fit .* column 'd' \(e.g. '13/01/2024'\)"
+    ):
+        rfmkit.rfm(orders, customer="c", date="d", amount="a", date_format="%m/%d/%Y")
+    assert rfmkit.quality(rfmkit.rfm(orders, customer="c", date="d", amount="a"))["date_format"] == "%d/%m/%Y"
+    one_bad = orders.assign(d=orders["d"].where(orders.index != 5, "31/31/2024"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rfmkit.DataQualityWarning)
+        table = rfmkit.rfm(one_bad, customer="c", date="d", amount="a", date_format="%d/%m/%Y")
+    assert rfmkit.quality(table)["dropped"] == {"unparseable_date": 1}  # a stray value is counted, not an error
+
+
+def test_analyze_checks_its_options_before_any_work():
+    orders = rfmkit.datasets.make_transactions(100, seed=2)
+    keys = dict(customer="customer_id", date="ordered_at", amount="amount", progress=False)
+    for bad, words in ((dict(k=1), "at least 2"), (dict(scheme="rfm12"), "rfm12"), (dict(bins=12), "bins=12")):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with pytest.raises(InvalidParameterError, match=words):
+                rfmkit.analyze(orders, **keys, **bad)
+        assert not caught  # refused before the RFM table (no dropped-rows warning first)
+    report = rfmkit.analyze(orders.iloc[:0], **keys)
+    assert len(report.customers) == 0 and report.notes[0].startswith("no customers")

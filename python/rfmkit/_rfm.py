@@ -149,7 +149,11 @@ def rfm(
         A named column is missing; the message lists the columns there are.
     DtypeError
         A column cannot be used as it is; the message says how to convert it.
-    InvalidParameterError, InvalidRowError
+    InvalidParameterError
+        A parameter outside its domain (a policy, a window, `as_of` with a time of day).
+    InvalidRowError
+        With ``invalid="raise"`` (or ``returns="raise"``): the first row it refuses, by
+        position, column and value.
 
     Examples
     --------
@@ -270,8 +274,8 @@ def quality(table: Any) -> dict[str, Any]:
     record = frames.info_of(table) if frames.is_table(table) or isinstance(table, pd.Series) else {}
     if not record:
         raise InvalidDataError(
-            f"this {type(table).__module__.split('.')[0]} {type(table).__name__} carries no rfmkit record: merges, "
-            f"concatenations and polars operations drop it (pandas and polars keep it in attrs); take "
-            f"rfmkit.quality(...) of the table rfmkit returned, before such operations"
+            f"this {type(table).__module__.split('.')[0]} {type(table).__name__} carries no rfmkit record: it was not "
+            f"made by rfmkit, or an operation dropped it (pandas and polars keep it in attrs, which merges, "
+            f"concatenations and polars operations drop); take rfmkit.quality(...) of the table rfmkit returned"
         )
     return copy.deepcopy(record)

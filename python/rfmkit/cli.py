@@ -20,7 +20,7 @@ import pandas as pd
 
 import rfmkit
 from rfmkit._io import frames
-from rfmkit._io.files import amount_example, write_csv
+from rfmkit._io.files import amount_example, write_csv, write_parquet
 from rfmkit._params import ROWS, pick
 from rfmkit.exceptions import DataQualityWarning, RfmkitError
 
@@ -48,7 +48,7 @@ def _read(args: argparse.Namespace) -> Any:
 def _write(table: pd.DataFrame, path: Path) -> None:
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
-        table.to_parquet(path)
+        write_parquet(table, path)
     elif suffix == ".csv":
         write_csv(table, path)
     else:

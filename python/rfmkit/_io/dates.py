@@ -202,6 +202,7 @@ def text_to_datetimes(
     # Offsets are looked for in every value only when the sample shows some: the rest
     # of the time a stray offset surfaces below, among the values the format misses.
     utc = _check_offsets(uniques, name) if any(_OFFSET.search(v.strip()) for v in _sample(uniques)) else False
+    given_format = date_format is not None
     if date_format is None:
         date_format = _infer_format(uniques, name, dayfirst, utc)
         if date_format is None:
@@ -214,6 +215,8 @@ def text_to_datetimes(
     out_of_range = np.zeros(len(uniques), dtype=bool)
     if failed.any():
         parsed, failed, out_of_range = _second_look(uniques, parsed, failed, date_format, utc, name)
+        if given_format:
+            _check_given_format(uniques, failed & ~out_of_range, date_format, name)
         valid_code = codes >= 0
         safe = np.where(valid_code, codes, 0)
         reading.add(OUT_OF_RANGE, valid_code & out_of_range[safe], raw)
@@ -221,6 +224,22 @@ def text_to_datetimes(
     if len(uniques) == len(text):  # one value per row (see _distinct): no take needed
         return parsed
     return pd.Series(parsed.array.take(np.where(codes >= 0, codes, -1), allow_fill=True))
+
+
+def _check_given_format(uniques: Any, failed: np.ndarray, date_format: str, name: str) -> None:
+    """A `date_format` the user gave that most distinct dates do not fit is the wrong one
+    (dd/mm for mm/dd, say): the few it reads are then likely read wrong too (day and month
+    swapped), so this is an error, not rows dropped."""
+    given = int(np.count_nonzero(uniques.is_valid().to_numpy(zero_copy_only=False)))
+    misses = int(np.count_nonzero(failed))
+    if misses >= 2 and misses * 2 > given:
+        example = uniques[int(np.flatnonzero(failed)[0])].as_py()
+        raise DtypeError(
+            f"date_format={date_format!r} does not fit {misses} of the {given} distinct dates of column {name!r} "
+            f"(e.g. {example!r}): it is not the column's format, and the dates it reads may be read wrong (day and "
+            f"month swapped); give the right format (e.g. '%d/%m/%Y' for 25/12/2024), or leave date_format out to "
+            f"infer it"
+        )
 
 
 def _second_look(

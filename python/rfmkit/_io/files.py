@@ -513,6 +513,29 @@ def money_columns(table: pd.DataFrame) -> list[str]:
     ]
 
 
+def write_parquet(table: pd.DataFrame, path: Path) -> None:
+    """A pandas result as Parquet that every reader takes as rfmkit gives it: pandas gets
+    it back indexed (pandas' own metadata, its attrs included), pyarrow and polars with the
+    index (the customer id, the segment ...) as the first column and rfmkit's record in
+    the schema metadata (`rfmkit.quality` reads it)."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from rfmkit._io import frames
+
+    arrow = pa.Table.from_pandas(table)
+    index = [name for name in table.index.names if name is not None and name in arrow.column_names]
+    arrow = arrow.select(index + [name for name in arrow.column_names if name not in index])
+    if table.attrs:
+        metadata = dict(arrow.schema.metadata or {})
+        metadata[b"PANDAS_ATTRS"] = json.dumps(table.attrs, default=str).encode()
+        arrow = arrow.replace_schema_metadata(metadata)
+    record = frames.info_of(table)
+    pq.write_table(frames.with_info(arrow, record) if record else arrow, path)
+
+
 def write_csv(table: pd.DataFrame, path: Path, *, index: bool = True) -> None:
     """A table as CSV for people and spreadsheets: UTF-8 with a byte-order mark (Excel
     then reads Chinese labels), money rounded to cents."""

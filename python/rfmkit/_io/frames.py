@@ -303,8 +303,12 @@ def info_of(table: Any) -> dict[str, Any]:
     """rfmkit's record of how a result was made (``attrs["rfmkit"]`` of a pandas or polars
     result, the schema metadata of a pyarrow one); empty when a frame operation dropped it."""
     if is_arrow_table(table):
-        raw = (table.schema.metadata or {}).get(_ARROW_KEY)
-        return dict(json.loads(raw)) if raw else {}
+        metadata = table.schema.metadata or {}
+        if _ARROW_KEY in metadata:
+            return dict(json.loads(metadata[_ARROW_KEY]))
+        # a pandas result written by pandas (to_parquet keeps its attrs there)
+        attrs = json.loads(metadata.get(b"PANDAS_ATTRS", b"{}"))
+        return dict(attrs.get("rfmkit", {}) or {}) if isinstance(attrs, dict) else {}
     attrs = getattr(table, "attrs", None) or {}
     return dict(attrs.get("rfmkit", {}) or {})
 

@@ -75,7 +75,8 @@ def analyze(
         Quantile score bins (`rfmkit.score`).
     k : "auto", int or None, default "auto"
         Clusters: ``"auto"`` picks k with `rfmkit.choose_k` over `k_range` (the k with the
-        highest silhouette); an int fits that many; ``None`` (or 0) skips clustering.
+        highest silhouette); an int of at least 2 fits that many; ``None`` (or 0) skips
+        clustering.
     k_range : iterable of int, default range(3, 9)
         The k tried by ``k="auto"``. It starts at 3: RFM features often split best into
         "active" and "lapsed", which is too coarse to act on; pass ``range(2, 9)`` to
@@ -123,7 +124,7 @@ def analyze(
 
     passed = dict(locals())
     k = None if k == 0 else k
-    _check_options(data, lang=lang, k=k, clv=clv, clv_horizon=clv_horizon, margin=margin)
+    _check_options(data, lang=lang, k=k, clv=clv, clv_horizon=clv_horizon, margin=margin, scheme=scheme, bins=bins)
     settings = arguments(
         analyze, passed, "data", "k_range", "progress", "returns", "invalid", "date_format", "dayfirst"
     )
@@ -169,6 +170,11 @@ def analyze(
         if k is not None and len(customers) > 0:
             clustering = _cluster_step(customers, k, k_range, random_state, scheme, lang, steps, notes)
         clusters, choose, comparison = clustering.profile, clustering.choose_k, clustering.comparison
+        if len(customers) == 0:
+            notes.append(
+                f"no customers: none of the {info['rows_in']:,} rows is a purchase to count "
+                f"(dropped: {info['dropped'] or 'none'}); the report's tables are empty"
+            )
         segments = rfmkit.segment_summary(customers, by="segment")
         tiers = rfmkit.segment_summary(customers, by="tier")
         kpis = rfmkit.kpis(customers, churn_after=churn_after)
@@ -216,12 +222,24 @@ def analyze(
     return report
 
 
-def _check_options(data: Any, *, lang: Any, k: Any, clv: Any, clv_horizon: Any, margin: Any) -> None:
-    """The options of `analyze` that no step checks before its work starts."""
+def _check_options(
+    data: Any, *, lang: Any, k: Any, clv: Any, clv_horizon: Any, margin: Any, scheme: Any, bins: Any
+) -> None:
+    """The options of `analyze`, checked before any work (the steps check them again)."""
+    from rfmkit._scores import check_bins
+    from rfmkit._segments import SCHEMES, SegmentScheme
+
     if lang not in ("en", "zh"):
         raise InvalidParameterError(f"lang={lang!r} is not one of 'en', 'zh'")
-    if not (k is None or k == "auto" or (isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 1)):
-        raise InvalidParameterError(f"k must be 'auto', a positive number of clusters or None, got {k!r}")
+    if not (k is None or k == "auto" or (isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 2)):
+        raise InvalidParameterError(
+            f"k must be 'auto', a number of clusters of at least 2, or None (no clusters), got {k!r}"
+        )
+    if not (isinstance(scheme, SegmentScheme) or (isinstance(scheme, str) and scheme in SCHEMES)):
+        raise InvalidParameterError(
+            f"scheme={scheme!r} is not one of {', '.join(map(repr, SCHEMES))} or a rfmkit.SegmentScheme"
+        )
+    check_bins(bins)
     if not isinstance(clv, bool):
         raise InvalidParameterError(f"clv must be True or False, got {clv!r}")
     if clv:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from rfmkit._io import frames
-from rfmkit._io.files import write_csv
+from rfmkit._io.files import write_csv, write_parquet
 from rfmkit.exceptions import InvalidParameterError
 
 #: The quality row that counts the clustered customers with a negative feature.
@@ -339,7 +339,7 @@ class Report:
                 write_csv(plain, path)
             else:
                 try:
-                    plain.to_parquet(path)
+                    write_parquet(plain, path)
                 except ImportError:
                     raise ImportError("writing Parquet needs pyarrow: pip install 'rfmkit[parquet]'") from None
             paths.append(path)
