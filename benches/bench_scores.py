@@ -64,19 +64,7 @@ RFM11_GRID = np.array(
         [3, 2, 1, 0, 0],
     ]
 )
-RFM11 = [
-    "Champions",
-    "Loyal Customers",
-    "Potential Loyalist",
-    "New Customers",
-    "Promising",
-    "Need Attention",
-    "About To Sleep",
-    "At Risk",
-    "Can't Lose Them",
-    "Hibernating",
-    "Lost",
-]
+RFM11 = rfmkit._segments.labels("rfm11")  # the peers' segments carry rfmkit's labels
 RFM10_MAP = {
     r"[1-2][1-2]": "hibernating",
     r"[1-2][3-4]": "at risk",

@@ -54,18 +54,7 @@ RFM10_EN = [
     "Can't Lose",
     "Hibernating",
 ]
-RFM10_ZH = [
-    "冠军客户",
-    "忠诚客户",
-    "潜在忠诚客户",
-    "新客户",
-    "有潜力客户",
-    "需要关注客户",
-    "即将沉睡客户",
-    "流失风险客户",
-    "不能失去的客户",
-    "休眠客户",
-]
+RFM10_ZH = RFM11_ZH[:10]  # rfm10's Chinese labels are rfm11's first ten
 CLASSIC8_EN = [
     "Important Value",
     "Important Develop",
