@@ -8,6 +8,61 @@ pub const NULL_CODE: i64 = -1;
 /// numpy's `NaT`: the smallest `i64`.
 pub const NAT: i64 = i64::MIN;
 
+/// A policy's value from its name, by the one table of its names (the words users pass:
+/// `invalid="drop"`, `zero="keep"`, `returns="net"`).
+pub trait Named: Sized + Copy + 'static {
+    /// The parameter the policy is passed as.
+    const PARAMETER: &'static str;
+    /// Every name and its value, in the order messages list them.
+    const NAMES: &'static [(&'static str, Self)];
+
+    /// The value named `name`.
+    ///
+    /// # Errors
+    /// [`RfmError::Parameter`] naming the parameter, the value and the accepted names.
+    fn parse(name: &str) -> Result<Self> {
+        Self::NAMES
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, value)| *value)
+            .ok_or_else(|| {
+                let allowed: Vec<String> = Self::NAMES
+                    .iter()
+                    .map(|(known, _)| format!("{known:?}"))
+                    .collect();
+                RfmError::parameter(
+                    Self::PARAMETER,
+                    format!(
+                        "{}={name:?} is not one of {}",
+                        Self::PARAMETER,
+                        allowed.join(", ")
+                    ),
+                )
+            })
+    }
+
+    /// The accepted names, in order.
+    fn names() -> Vec<&'static str> {
+        Self::NAMES.iter().map(|(name, _)| *name).collect()
+    }
+}
+
+impl Named for InvalidPolicy {
+    const PARAMETER: &'static str = "invalid";
+    const NAMES: &'static [(&'static str, Self)] = &[("drop", Self::Drop), ("raise", Self::Raise)];
+}
+
+impl Named for ZeroPolicy {
+    const PARAMETER: &'static str = "zero";
+    const NAMES: &'static [(&'static str, Self)] = &[("drop", Self::Drop), ("keep", Self::Keep)];
+}
+
+impl Named for ReturnPolicy {
+    const PARAMETER: &'static str = "returns";
+    const NAMES: &'static [(&'static str, Self)] =
+        &[("net", Self::Net), ("drop", Self::Drop), ("raise", Self::Raise)];
+}
+
 /// What to do with invalid rows (null id, null timestamp, non-finite amount).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InvalidPolicy {
@@ -412,4 +467,25 @@ pub(crate) fn row_chunks(n: usize) -> Vec<std::ops::Range<usize>> {
     (0..chunks)
         .map(|c| (c * size).min(n)..((c + 1) * size).min(n))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policies_parse_from_the_one_table_of_their_names() {
+        assert_eq!(ZeroPolicy::parse("keep").unwrap(), ZeroPolicy::Keep);
+        assert_eq!(ReturnPolicy::parse("raise").unwrap(), ReturnPolicy::Raise);
+        assert_eq!(InvalidPolicy::names(), ["drop", "raise"]);
+        let error = ReturnPolicy::parse("keep").unwrap_err().to_string();
+        assert!(
+            error.contains(r#"returns="keep" is not one of "net", "drop", "raise""#),
+            "{error}"
+        );
+        assert!(matches!(
+            ZeroPolicy::parse("none"),
+            Err(RfmError::Parameter { name: "zero", .. })
+        ));
+    }
 }

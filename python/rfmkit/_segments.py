@@ -30,7 +30,8 @@ from rfmkit._scores import (
 from rfmkit.exceptions import ColumnNotFoundError, InvalidParameterError, SchemeError
 
 SCORE_SCHEMES = ("rfm11", "rfm10", "value4")
-SCHEMES = ("rfm11", "rfm10", "classic8", "value4")
+#: The built-in schemes, as the core names them (it owns the vocabulary).
+SCHEMES = tuple(_core.vocabulary()["schemes"])
 
 
 def labels(scheme: str, lang: str = "en") -> list[str]:

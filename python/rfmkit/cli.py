@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 import rfmkit
+from rfmkit import _core
 from rfmkit._io import frames
 from rfmkit._io.files import amount_example, write_csv, write_parquet
 from rfmkit._params import ROWS, pick
@@ -381,13 +382,14 @@ def _input_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--window", type=int, help="only the last WINDOW days before --as-of count")
     parser.add_argument(
         "--zero",
-        choices=("drop", "keep"),
+        choices=_core.vocabulary()["zero"],
         default=None,
         help="zero amounts; default: each step's own (the RFM table drops them, "
         "the BTYD summary of the CLV step keeps them as purchases)",
     )
-    parser.add_argument("--returns", choices=("net", "drop", "raise"), default="net")
-    parser.add_argument("--invalid", choices=("drop", "raise"), default="drop")
+    vocabulary = _core.vocabulary()  # the core owns the names of the policies
+    parser.add_argument("--returns", choices=vocabulary["returns"], default="net")
+    parser.add_argument("--invalid", choices=vocabulary["invalid"], default="drop")
     reading = parser.add_argument_group("reading the file")
     reading.add_argument(
         "--sep",
@@ -420,7 +422,7 @@ def _analysis_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scheme",
         default="rfm11",
-        choices=("rfm11", "rfm10", "classic8", "value4"),
+        choices=_core.vocabulary()["schemes"],
         help="segment scheme (default rfm11)",
     )
     parser.add_argument("--k", default="auto", help="clusters: 'auto' (choose k), a number, or 'none'")

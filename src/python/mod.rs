@@ -15,12 +15,13 @@ use numpy::{Element, IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use std::collections::HashMap;
 
 use crate::encode::{encode_f64, encode_i64, encode_utf8, Encoded};
 use crate::error::RfmError;
 use crate::periods::{Period, TIME_UNIT_ALIASES};
 use crate::rows::{
-    Accounting, ColumnNames, InvalidPolicy, ReturnPolicy, RowPolicy, Transactions, ZeroPolicy,
+    Accounting, ColumnNames, InvalidPolicy, Named, ReturnPolicy, RowPolicy, Transactions, ZeroPolicy,
 };
 use crate::state::oneshot::{
     calibration_holdout as calibration_holdout_core, calibration_holdout_of_batch, rfm as rfm_core,
@@ -183,27 +184,28 @@ pub(crate) fn column_names((customer, date, amount, order): (String, String, Str
 }
 
 fn parse_policy(invalid: &str, zero: &str, returns: &str) -> PyResult<RowPolicy> {
-    let bad = |name: &str, value: &str, allowed: &str| {
-        InvalidParameterError::new_err(format!("{name}={value:?} is not one of {allowed}"))
-    };
     Ok(RowPolicy {
-        invalid: match invalid {
-            "drop" => InvalidPolicy::Drop,
-            "raise" => InvalidPolicy::Raise,
-            other => return Err(bad("invalid", other, "\"drop\", \"raise\"")),
-        },
-        zero: match zero {
-            "drop" => ZeroPolicy::Drop,
-            "keep" => ZeroPolicy::Keep,
-            other => return Err(bad("zero", other, "\"drop\", \"keep\"")),
-        },
-        returns: match returns {
-            "net" => ReturnPolicy::Net,
-            "drop" => ReturnPolicy::Drop,
-            "raise" => ReturnPolicy::Raise,
-            other => return Err(bad("returns", other, "\"net\", \"drop\", \"raise\"")),
-        },
+        invalid: InvalidPolicy::parse(invalid).map_err(to_py_err)?,
+        zero: ZeroPolicy::parse(zero).map_err(to_py_err)?,
+        returns: ReturnPolicy::parse(returns).map_err(to_py_err)?,
     })
+}
+
+/// The words of rfmkit's vocabulary that the core owns, for the Python side to ask
+/// instead of keeping a list of its own: the built-in segment schemes, the row policies
+/// and the time units.
+#[pyfunction]
+fn vocabulary() -> HashMap<&'static str, Vec<&'static str>> {
+    HashMap::from([
+        ("schemes", crate::segments::SCHEMES.to_vec()),
+        ("invalid", InvalidPolicy::names()),
+        ("zero", ZeroPolicy::names()),
+        ("returns", ReturnPolicy::names()),
+        (
+            "freq",
+            TIME_UNIT_ALIASES.iter().map(|(alias, _)| *alias).collect(),
+        ),
+    ])
 }
 
 fn encoded_to_py(py: Python<'_>, encoded: Encoded) -> PyResult<Bound<'_, PyDict>> {
@@ -662,6 +664,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rfm_ids, m)?)?;
     m.add_function(wrap_pyfunction!(time_unit, m)?)?;
     m.add_function(wrap_pyfunction!(time_unit_aliases, m)?)?;
+    m.add_function(wrap_pyfunction!(vocabulary, m)?)?;
     m.add_function(wrap_pyfunction!(summary, m)?)?;
     m.add_function(wrap_pyfunction!(exact_partials, m)?)?;
     m.add_function(wrap_pyfunction!(calibration_holdout, m)?)?;

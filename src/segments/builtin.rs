@@ -415,6 +415,9 @@ fn first_match(scheme: &Scheme, point: &[f64]) -> Option<usize> {
         .or(scheme.other)
 }
 
+/// The names of the built-in segment schemes, in the order messages list them.
+pub const SCHEMES: [&str; 4] = ["rfm11", "rfm10", "classic8", "value4"];
+
 /// The labels of a built-in scheme (`"rfm11"`, `"rfm10"`, `"classic8"`, `"value4"`,
 /// `"value_matrix"`, `"tiers"`) in category order.
 ///

@@ -27,7 +27,9 @@ use rayon::prelude::*;
 use crate::error::{Result, RfmError};
 
 pub use analysis::Analysis;
-pub use builtin::{builtin_labels, classic8, fm_score, rfm10, rfm11, segment_scores, value4, value_matrix};
+pub use builtin::{
+    builtin_labels, classic8, fm_score, rfm10, rfm11, segment_scores, value4, value_matrix, SCHEMES,
+};
 pub use tiers::value_tiers;
 
 /// One end of an interval.
