@@ -213,7 +213,10 @@ def test_excel_needs_openpyxl_or_writes(report, tmp_path):
 
 
 def test_dashboard_has_a_panel_per_table(report):
+    open_before = plt.get_fignums()
     figure = report.plot()
+    # not registered with pyplot: a notebook shows it once (the cell's value), none is left open
+    assert plt.get_fignums() == open_before
     visible = [ax for ax in figure.axes if ax.get_visible() and ax.get_title()]
     titles = {ax.get_title() for ax in visible}
     assert {

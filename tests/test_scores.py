@@ -490,6 +490,8 @@ def test_kpis_match_the_reference():
     assert got.keys() == want.keys()
     for key in want:
         assert math.isclose(got[key], want[key], rel_tol=1e-12), key
+    assert rfmkit.kpis(table) == rfmkit.kpis(table, churn_after=365)  # a year, analyze's default
+    assert rfmkit.kpis(table)["churn_rate"] == ref.kpis(table, 365)["churn_rate"]
     empty = rfmkit.kpis(table.iloc[:0], churn_after=30)
     assert empty["customers"] == 0 and math.isnan(empty["churn_rate"])
     for bad in [0, -5, 1.5, "180"]:

@@ -322,15 +322,16 @@ def _days(value: Any, name: str) -> int:
     return int(value)
 
 
-def kpis(table: Any, *, churn_after: Any) -> dict[str, float]:
+def kpis(table: Any, *, churn_after: Any = 365) -> dict[str, float]:
     """Headline customer KPIs of an RFM table.
 
     Parameters
     ----------
     table : pandas.DataFrame, polars.DataFrame or pyarrow.Table
         With ``recency`` (days), ``frequency`` and ``monetary`` (`rfmkit.rfm`'s result).
-    churn_after : int or timedelta
-        Days without a purchase after which a customer counts as churned.
+    churn_after : int or timedelta, default 365
+        Days without a purchase after which a customer counts as churned (a year, as
+        `rfmkit.analyze` assumes; pass the repurchase cycle of the business).
 
     Returns
     -------

@@ -130,10 +130,14 @@ class Report:
         Returns
         -------
         matplotlib.figure.Figure
+            Not registered with pyplot: a notebook shows it once (as the cell's value),
+            not twice, and no figure is left open.
         """
         from rfmkit import plot
 
-        plt = plot._pyplot()
+        plot._pyplot()  # matplotlib, or the install hint
+        from matplotlib.figure import Figure
+
         panels: list[Callable[[Any], Any]] = [
             lambda ax: plot.segments(self._pd("segments"), ax=ax),
             lambda ax: plot.rf_heatmap(self._pd("customers"), ax=ax),
@@ -147,8 +151,8 @@ class Report:
         if "clv" in frames.Frame.of(self.customers).names:
             panels.append(lambda ax: plot.clv_distribution(self._pd("customers")["clv"], ax=ax))
         rows = math.ceil(len(panels) / 3)
-        figure, axes = plt.subplots(rows, 3, figsize=(figsize[0], figsize[1] * rows / 2), layout="constrained")
-        axes = np.atleast_1d(axes).ravel()
+        figure = Figure(figsize=(figsize[0], figsize[1] * rows / 2), layout="constrained")
+        axes = np.atleast_1d(figure.subplots(rows, 3)).ravel()
         for draw, ax in zip(panels, axes):
             draw(ax)
         for ax in axes[len(panels) :]:
