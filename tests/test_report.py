@@ -212,6 +212,13 @@ def test_excel_needs_openpyxl_or_writes(report, tmp_path):
             report.to_excel(other)
 
 
+def test_the_notebook_view_stays_compact(report):
+    """In Jupyter the report shows its headline, key tables and one chart, not the page."""
+    view = report._repr_html_()
+    assert len(view) < 100_000 < len(report.to_html())
+    assert view.count("<img") == 1
+
+
 def test_dashboard_has_a_panel_per_table(report):
     open_before = plt.get_fignums()
     figure = report.plot()
