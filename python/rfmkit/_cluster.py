@@ -995,17 +995,7 @@ def _choose_k(
     without fitting it again (the fit `KMeans(k, ...).fit(table)` gives: the same
     canonical points, preprocessing, seed and core)."""
     ks = _k_values(k)
-    base = KMeans(
-        ks[0],
-        features=features,
-        transform=transform,
-        scale=scale,
-        n_init=n_init,
-        max_iter=max_iter,
-        tol=tol,
-        random_state=random_state,
-        backend=backend,
-    )
+    base = KMeans(ks[0], **_params.pick(locals(), tuple(KMeans._param_names()), "n_clusters"))
     params = base._validated()
     data = _features(table, params["names"])
     _check_fittable(data, max(ks))

@@ -34,6 +34,7 @@ import pandas as pd
 
 from rfmkit._aggregate import NS_PER_DAY, Aggregator, split
 from rfmkit._io import columns as _columns
+from rfmkit._params import pick
 from rfmkit.exceptions import (
     DataQualityWarning,
     InvalidDataError,
@@ -76,16 +77,7 @@ def row_params(
     """The `Aggregator` parameters of `view`, checked now (on the driver) by making one."""
     if view not in VIEWS:
         raise InvalidParameterError(f"unknown view {view!r}; expected one of {VIEWS}")
-    params: dict[str, Any] = dict(
-        customer=customer,
-        date=date,
-        amount=amount,
-        zero=zero,
-        returns=returns,
-        invalid=invalid,
-        date_format=date_format,
-        dayfirst=dayfirst,
-    )
+    params = pick(locals(), ("customer", "date", "amount", "zero", "returns", "invalid", "date_format", "dayfirst"))
     if view == "rfm":
         if amount is None:
             raise InvalidParameterError("the RFM table needs amount= (the column of the amounts)")

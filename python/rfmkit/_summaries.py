@@ -135,8 +135,7 @@ class Migration:
 
 
 def _rfm_table(data: Any, as_of: Any, rfm_options: dict[str, Any]) -> pd.DataFrame:
-    """`rfmkit.rfm` as pandas, its DataQualityWarnings held back (the caller reports them);
-    ``attrs["kind"]`` says the kind of table `rfm` gave."""
+    """`rfmkit.rfm` as pandas, its DataQualityWarnings held back (the caller reports them)."""
     from rfmkit._rfm import rfm
 
     with warnings.catch_warnings(record=True) as caught:
@@ -145,9 +144,7 @@ def _rfm_table(data: Any, as_of: Any, rfm_options: dict[str, Any]) -> pd.DataFra
     others = [w for w in caught if not issubclass(w.category, DataQualityWarning)]
     for w in others:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    out = frames.indexed_pandas(table)
-    out.attrs["kind"] = frames.kind_of(table)
-    return out
+    return frames.indexed_pandas(table)
 
 
 def _snapshot(
@@ -303,7 +300,7 @@ def migration(
     totals = counts.sum(axis=1)
     shares = counts.div(totals.where(totals > 0), axis=0)
     dates = [s.date().isoformat() for s in stamps]
-    kind = later_table.attrs["kind"]  # the tables in the kind rfm gives for `data`
+    kind = _sources.result_kind(data)  # the tables in the kind rfm gives for `data`
     counts_, shares_, customers_ = (frames.from_pandas(table, kind) for table in (counts, shares, customers))
     return Migration(counts_, shares_, customers_, dates[0], dates[1], quality)
 

@@ -133,9 +133,14 @@ def is_source(data: Any) -> bool:
 
 
 def result_kind(data: Any) -> str:
-    """The kind of table the results of an input read in batches come in: polars for a
-    LazyFrame, pandas for files, datasets, readers and batches (rfmkit reads those as
-    Arrow batches, which says nothing of what the caller works in)."""
+    """The kind of table rfmkit's results of `data` come in: the table's own kind for a
+    table in memory; for an input read in batches polars for a LazyFrame, pandas for
+    files, datasets, readers and batches (rfmkit reads those as Arrow batches, which says
+    nothing of what the caller works in)."""
+    if not is_source(data):
+        from rfmkit._io import frames
+
+        return frames.kind_of(data)
     return "polars" if _is_lazyframe(data) else "pandas"
 
 

@@ -119,9 +119,6 @@ class Report:
         )
         return None if table is None else frames.indexed_pandas(table)
 
-    def _pd(self, name: str) -> Any:
-        return self.pandas(name)
-
     def plot(self, *, figsize: tuple[float, float] = (16, 10)) -> Any:
         """A dashboard figure: segments, the R×F heat map, the choose-k curves, the
         cluster centres, the segment × cluster crosstab and the CLV distribution
@@ -139,17 +136,17 @@ class Report:
         from matplotlib.figure import Figure
 
         panels: list[Callable[[Any], Any]] = [
-            lambda ax: plot.segments(self._pd("segments"), ax=ax),
-            lambda ax: plot.rf_heatmap(self._pd("customers"), ax=ax),
+            lambda ax: plot.segments(self.pandas("segments"), ax=ax),
+            lambda ax: plot.rf_heatmap(self.pandas("customers"), ax=ax),
         ]
         if self.choose_k is not None:
-            panels.append(lambda ax: plot.choose_k(self._pd("choose_k"), ax=ax))
+            panels.append(lambda ax: plot.choose_k(self.pandas("choose_k"), ax=ax))
         if self.clusters is not None:
             panels.append(lambda ax: plot.cluster_centers(self._centres(), ax=ax))
         if self.comparison is not None:
             panels.append(lambda ax: plot.crosstab(self.comparison, ax=ax))
         if "clv" in frames.Frame.of(self.customers).names:
-            panels.append(lambda ax: plot.clv_distribution(self._pd("customers")["clv"], ax=ax))
+            panels.append(lambda ax: plot.clv_distribution(self.pandas("customers")["clv"], ax=ax))
         rows = math.ceil(len(panels) / 3)
         figure = Figure(figsize=(figsize[0], figsize[1] * rows / 2), layout="constrained")
         axes = np.atleast_1d(figure.subplots(rows, 3)).ravel()
@@ -162,7 +159,7 @@ class Report:
 
     def _centres(self) -> pd.DataFrame:
         assert self.clusters is not None
-        clusters = self._pd("clusters")
+        clusters = self.pandas("clusters")
         columns = [c for c in ("recency_mean", "frequency_mean", "monetary_mean") if c in clusters.columns]
         centres = clusters[columns].rename(columns=lambda c: c.removesuffix("_mean"))
         name = "name_zh" if self.settings.get("lang") == "zh" else "name_en"
@@ -179,7 +176,7 @@ class Report:
     def _headline(self) -> list[tuple[str, str]]:
         k = self.kpis
         info = frames.info_of(self.customers)
-        customers = self._pd("customers")
+        customers = self.pandas("customers")
         revenue = float(customers["monetary"].sum()) if len(customers) else 0.0
         items = [
             ("customers", f"{len(customers):,}"),
@@ -224,15 +221,15 @@ class Report:
         out.append("</table>")
         if figure:
             out.append(self._figure_html(full))
-        out.append("<h4>Segments</h4>" + _table_html(self._pd("segments")))
+        out.append("<h4>Segments</h4>" + _table_html(self.pandas("segments")))
         if self.clusters is not None:
-            out.append("<h4>Clusters</h4>" + _table_html(self._pd("clusters")))
+            out.append("<h4>Clusters</h4>" + _table_html(self.pandas("clusters")))
         if self.comparison is not None:
             scores = ", ".join(f"{k} {v:.3f}" for k, v in self.comparison.scores().items())
             out.append(f"<h4>Segments vs clusters</h4><p>{html.escape(scores)}</p>")
-            out.append(_table_html(self._pd("crosstab")))
-        out.append("<h4>Value tiers</h4>" + _table_html(self._pd("tiers")))
-        out.append("<h4>Data quality</h4>" + _table_html(self._pd("quality")))
+            out.append(_table_html(self.pandas("crosstab")))
+        out.append("<h4>Value tiers</h4>" + _table_html(self.pandas("tiers")))
+        out.append("<h4>Data quality</h4>" + _table_html(self.pandas("quality")))
         if full:
             out.append("<h4>Top customers by value</h4>" + _table_html(self._top_customers(20)))
         for note in self.notes:
@@ -240,7 +237,7 @@ class Report:
         return "".join(out)
 
     def _top_customers(self, n: int) -> pd.DataFrame:
-        customers = self._pd("customers")
+        customers = self.pandas("customers")
         by = "clv" if "clv" in customers.columns else "monetary"
         return customers.sort_values(by, ascending=False).head(n)
 
@@ -256,8 +253,8 @@ class Report:
             if full:
                 figure = self.plot()
             else:
-                figure, ax = plt.subplots(figsize=(6, 0.3 * len(self._pd("segments")) + 1.5), layout="constrained")
-                plot.segments(self._pd("segments"), ax=ax)
+                figure, ax = plt.subplots(figsize=(6, 0.3 * len(self.pandas("segments")) + 1.5), layout="constrained")
+                plot.segments(self.pandas("segments"), ax=ax)
             buffer = io.BytesIO()
             figure.savefig(buffer, format="png", dpi=80)
             plt.close(figure)
@@ -290,18 +287,18 @@ class Report:
     def _pandas_tables(self) -> dict[str, pd.DataFrame]:
         """`tables` as indexed pandas, for the files."""
         out: dict[str, pd.DataFrame] = {
-            "customers": self._pd("customers"),
-            "segments": self._pd("segments"),
-            "tiers": self._pd("tiers"),
+            "customers": self.pandas("customers"),
+            "segments": self.pandas("segments"),
+            "tiers": self.pandas("tiers"),
             "kpis": self._kpi_table(),
-            "quality": self._pd("quality"),
+            "quality": self.pandas("quality"),
         }
         if self.clusters is not None:
-            out["clusters"] = self._pd("clusters")
+            out["clusters"] = self.pandas("clusters")
         if self.choose_k is not None:
-            out["choose_k"] = self._pd("choose_k")
+            out["choose_k"] = self.pandas("choose_k")
         if self.comparison is not None:
-            out["crosstab"] = self._pd("crosstab")
+            out["crosstab"] = self.pandas("crosstab")
         return out
 
     def to_csv(self, directory: str | Path) -> list[Path]:
