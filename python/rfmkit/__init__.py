@@ -7,6 +7,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from rfmkit import clv, datasets, plot
+from rfmkit._actions import segment_actions
 from rfmkit._aggregate import Aggregator
 from rfmkit._cluster import KMeans, choose_k
 from rfmkit._compare import Comparison, compare
@@ -71,6 +72,7 @@ __all__ = [
     "scan_transactions",
     "score",
     "segment",
+    "segment_actions",
     "segment_summary",
     "value_matrix",
     "value_tiers",

@@ -236,6 +236,10 @@ class SegmentScheme:
     other : str, (en, zh) pair or mapping, default ("other", "其他")
     bins : int, default 5
         The score range assumed by the checks for score columns.
+    actions : mapping, optional
+        The recommended action of each segment (label in either language -> action: a
+        string, an ``(en, zh)`` pair or ``{"en": ..., "zh": ...}``). They appear in the
+        ``action`` column of `rfmkit.segment_summary` and of `rfmkit.analyze`'s report.
 
     Examples
     --------
@@ -259,7 +263,12 @@ class SegmentScheme:
     """
 
     def __init__(
-        self, rules: Sequence[tuple[Any, Mapping[str, Any]]], *, other: Any = ("other", "其他"), bins: int = 5
+        self,
+        rules: Sequence[tuple[Any, Mapping[str, Any]]],
+        *,
+        other: Any = ("other", "其他"),
+        bins: int = 5,
+        actions: Mapping[str, Any] | None = None,
     ):
         from rfmkit._scores import check_bins
 
@@ -288,6 +297,7 @@ class SegmentScheme:
             self.rules.append((label, conditions))
         other_en, other_zh = _label(other, "other")
         self.other = self._label_index(other_en, other_zh, "other")
+        self._actions = self._read_actions(actions)
         analysis = _core.analyze_scheme(self._variables(), self.rules, self.labels_en, self.other)
         self.overlaps_: list[tuple[int, int]] = [(int(a), int(b)) for a, b in analysis["overlaps"]]
         self.unreachable_: list[int] = list(analysis["unreachable"])
@@ -319,6 +329,43 @@ class SegmentScheme:
         self.labels_en.append(en)
         self.labels_zh.append(zh)
         return len(self.labels_en) - 1
+
+    def _read_actions(self, actions: Mapping[str, Any] | None) -> dict[str, tuple[str, str]]:
+        """English label -> (action in English, in Chinese)."""
+        if actions is None:
+            return {}
+        if not isinstance(actions, Mapping):
+            raise SchemeError(f"actions must be a mapping of segment label to action, got {actions!r}")
+        out = {}
+        for label, action in actions.items():
+            if label in self.labels_en:
+                en = label
+            elif label in self.labels_zh:
+                en = self.labels_en[self.labels_zh.index(label)]
+            else:
+                raise SchemeError(
+                    f"actions: {label!r} is not a segment of this scheme; its labels are {self.labels_en!r} "
+                    f"(or in Chinese {self.labels_zh!r})"
+                )
+            out[en] = _label(action, f"actions[{label!r}]")
+        return out
+
+    def actions(self, lang: str = "en") -> dict[str, str]:
+        """The recommended actions given for the segments (label -> action), in `lang`.
+
+        Examples
+        --------
+        >>> import rfmkit
+        >>> scheme = rfmkit.SegmentScheme([(("Recent", "近期"), {"recency": "< 30"})],
+        ...                               actions={"Recent": ("Thank them", "感谢他们")})
+        >>> scheme.actions("zh")
+        {'近期': '感谢他们'}
+        """
+        zh = check_lang(lang) == "zh"
+        return {
+            (self.labels_zh[self.labels_en.index(en)] if zh else en): pair[1 if zh else 0]
+            for en, pair in self._actions.items()
+        }
 
     def _describe(self, position: int) -> str:
         return f"rule {position} ({self.labels_en[self.rules[position][0]]!r})"

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rfmkit._actions import action_column
 from rfmkit._checks import require_finite
 from rfmkit._io import columns as _columns
 from rfmkit._io import frames
@@ -23,7 +24,7 @@ from rfmkit.exceptions import DataQualityWarning, InvalidParameterError
 SUMMARY_METRICS = ("recency", "frequency", "monetary")
 
 
-def segment_summary(table: Any, by: str = "segment") -> Any:
+def segment_summary(table: Any, by: str = "segment", *, actions: Any = None) -> Any:
     """Customers, revenue and mean / median R, F, M per group.
 
     Parameters
@@ -35,6 +36,12 @@ def segment_summary(table: Any, by: str = "segment") -> Any:
         Categorical groups are listed in category order, all of them, empty ones with 0
         customers; other groups in sorted order. Rows with a null group are counted in
         a ``None`` group (pandas: NaN) rather than dropped.
+    actions : None, False, mapping or SegmentScheme, default None
+        The ``action`` column: ``None`` adds the built-in recommended action of each group
+        when the groups are the labels of a built-in scheme, the value matrix or the value
+        tiers (`rfmkit.segment_actions`), in the labels' language; a mapping (label ->
+        action) or a `rfmkit.SegmentScheme` (its ``actions``) gives your own (groups they
+        leave out keep the built-in action, else ``""``); ``False`` adds none.
 
     Returns
     -------
@@ -43,7 +50,8 @@ def segment_summary(table: Any, by: str = "segment") -> Any:
         ``customers``, ``customer_share`` (of all customers), ``revenue`` (sum of
         ``monetary``), ``revenue_share`` (of the total revenue; NaN when it is 0),
         ``recency_mean``, ``recency_median``, ``frequency_mean``, ``frequency_median``,
-        ``monetary_mean``, ``monetary_median`` (NaN for an empty group).
+        ``monetary_mean``, ``monetary_median`` (NaN for an empty group) and, see
+        `actions`, ``action``.
 
     Examples
     --------
@@ -79,6 +87,9 @@ def segment_summary(table: Any, by: str = "segment") -> Any:
         out[f"{name}_mean"] = grouped[name].mean()
         out[f"{name}_median"] = grouped[name].median()
     out["customers"] = out["customers"].astype(np.int64)
+    action = action_column(list(out.index), actions)
+    if action is not None:
+        out["action"] = action
     return frames.from_pandas(out, frame.frontend)
 
 

@@ -34,6 +34,7 @@ def analyze(
     as_of: Any = None,
     window: Any = None,
     scheme: Any = "rfm11",
+    actions: Any = None,
     bins: int = 5,
     k: Any = "auto",
     k_range: Any = range(3, 9),
@@ -71,6 +72,10 @@ def analyze(
         lifetimes and the papers). ``"drop"`` or ``"keep"`` applies to both steps.
     scheme : str or SegmentScheme, default "rfm11"
         The segment scheme (`rfmkit.segment`).
+    actions : None, False or mapping, default None
+        The recommended action per segment in ``report.segments["action"]`` (see
+        `rfmkit.segment_summary`): the built-in ones of the scheme (a `SegmentScheme`: its
+        ``actions``), your own as a mapping of label -> action, or none with False.
     bins : int, default 5
         Quantile score bins (`rfmkit.score`).
     k : "auto", int or None, default "auto"
@@ -121,10 +126,13 @@ def analyze(
     ['active_customers', 'churn_rate', 'customers']
     """
     import rfmkit
+    from rfmkit._segments import SegmentScheme
 
     passed = dict(locals())
     k = None if k == 0 else k
-    _check_options(data, lang=lang, k=k, clv=clv, clv_horizon=clv_horizon, margin=margin, scheme=scheme, bins=bins)
+    _check_options(
+        data, lang=lang, k=k, clv=clv, clv_horizon=clv_horizon, margin=margin, scheme=scheme, bins=bins, actions=actions
+    )
     settings = arguments(
         analyze, passed, "data", "k_range", "progress", "returns", "invalid", "date_format", "dayfirst"
     )
@@ -175,7 +183,8 @@ def analyze(
                 f"no customers: none of the {info['rows_in']:,} rows is a purchase to count "
                 f"(dropped: {info['dropped'] or 'none'}); the report's tables are empty"
             )
-        segments = rfmkit.segment_summary(customers, by="segment")
+        own_actions = scheme if actions is None and isinstance(scheme, SegmentScheme) else actions
+        segments = rfmkit.segment_summary(customers, by="segment", actions=own_actions)
         tiers = rfmkit.segment_summary(customers, by="tier")
         kpis = rfmkit.kpis(customers, churn_after=churn_after)
     finally:
@@ -223,9 +232,10 @@ def analyze(
 
 
 def _check_options(
-    data: Any, *, lang: Any, k: Any, clv: Any, clv_horizon: Any, margin: Any, scheme: Any, bins: Any
+    data: Any, *, lang: Any, k: Any, clv: Any, clv_horizon: Any, margin: Any, scheme: Any, bins: Any, actions: Any
 ) -> None:
     """The options of `analyze`, checked before any work (the steps check them again)."""
+    from rfmkit._actions import action_column
     from rfmkit._scores import check_bins
     from rfmkit._segments import SCHEMES, SegmentScheme
 
@@ -240,6 +250,7 @@ def _check_options(
             f"scheme={scheme!r} is not one of {', '.join(map(repr, SCHEMES))} or a rfmkit.SegmentScheme"
         )
     check_bins(bins)
+    action_column([], actions)
     if not isinstance(clv, bool):
         raise InvalidParameterError(f"clv must be True or False, got {clv!r}")
     if clv:
