@@ -19,6 +19,7 @@
 
 pub mod cluster;
 pub mod clv;
+pub mod cohorts;
 pub mod encode;
 pub mod error;
 pub mod metrics;

@@ -91,40 +91,119 @@ fn centroids(flat: &[f64], d: usize, labels: &[usize], k: usize) -> (Vec<f64>, V
 /// [`RfmError::Data`] when the lengths differ, a value is not finite, or the number
 /// of distinct labels is not between 2 and n − 1.
 pub fn silhouette_score(points: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64> {
-    let k = check_points(&points, labels)?;
-    let (labels, _) = dense(labels);
-    let standard = points.as_standard_layout();
-    let d = standard.ncols();
-    let flat = standard.as_slice().unwrap_or(&[]);
-    let mut sizes = vec![0usize; k];
-    for &l in &labels {
-        sizes[l] += 1;
+    Ok(silhouette_scores(points, &[labels])?[0])
+}
+
+/// [`silhouette_score`] of several labellings of the same points (e.g. the fits of
+/// several k), sharing the work: each distance between two points is computed once, for
+/// both points and every labelling.
+///
+/// # Errors
+/// As [`silhouette_score`], for each labelling.
+pub fn silhouette_scores(points: ArrayView2<'_, f64>, labellings: &[&[usize]]) -> Result<Vec<f64>> {
+    // Each labelling as dense codes, and its place in a point's row of sums.
+    let mut dense_labels = Vec::with_capacity(labellings.len());
+    let mut offsets = Vec::with_capacity(labellings.len());
+    let mut width = 0;
+    for labels in labellings {
+        let k = check_points(&points, labels)?;
+        dense_labels.push(dense(labels).0);
+        offsets.push(width);
+        width += k;
     }
-    let coefficients: Vec<f64> = flat
-        .par_chunks(d)
-        .zip(labels.par_iter())
-        .map(|(x, &own)| {
-            let mut sums = vec![0.0; k];
-            for (y, &l) in flat.chunks_exact(d).zip(&labels) {
-                sums[l] += distance(x, y);
+    let standard = points.as_standard_layout();
+    let (n, d) = (standard.nrows(), standard.ncols());
+    let flat = standard.as_slice().unwrap_or(&[]);
+    let m = labellings.len();
+    // slot[i * m + l]: the column of point i's cluster under labelling l
+    let mut slot = vec![0usize; n * m];
+    for (l, labels) in dense_labels.iter().enumerate() {
+        for (i, &label) in labels.iter().enumerate() {
+            slot[i * m + l] = offsets[l] + label;
+        }
+    }
+    // sums[i * width + column]: the summed distances from point i to the points of a
+    // cluster; each pair (i < j) is visited once, the rows split into a fixed number of
+    // chunks of about equal numbers of pairs, each summed into its own table, and the
+    // tables added in chunk order (the same result whatever the number of threads).
+    let parts: Vec<Vec<f64>> = triangle_chunks(n, SILHOUETTE_CHUNKS)
+        .par_iter()
+        .map(|range| {
+            let mut sums = vec![0.0; n * width];
+            for i in range.clone() {
+                let x = &flat[i * d..(i + 1) * d];
+                let own = &slot[i * m..(i + 1) * m];
+                for j in i + 1..n {
+                    let distance = distance(x, &flat[j * d..(j + 1) * d]);
+                    for (&mine, &theirs) in own.iter().zip(&slot[j * m..(j + 1) * m]) {
+                        sums[i * width + theirs] += distance;
+                        sums[j * width + mine] += distance;
+                    }
+                }
             }
-            if sizes[own] <= 1 {
-                return 0.0;
-            }
-            let a = sums[own] / (sizes[own] - 1) as f64;
-            let b = (0..k)
-                .filter(|&c| c != own)
-                .map(|c| sums[c] / sizes[c] as f64)
-                .fold(f64::INFINITY, f64::min);
-            let s = (b - a) / a.max(b);
-            if s.is_nan() {
-                0.0
-            } else {
-                s
-            }
+            sums
         })
         .collect();
-    Ok(coefficients.iter().sum::<f64>() / coefficients.len() as f64)
+    let mut sums = vec![0.0; n * width];
+    for part in parts {
+        sums.iter_mut()
+            .zip(part)
+            .for_each(|(total, value)| *total += value);
+    }
+    Ok(dense_labels
+        .iter()
+        .zip(&offsets)
+        .map(|(labels, &offset)| {
+            let k = labels.iter().max().map_or(0, |&l| l + 1);
+            let mut sizes = vec![0usize; k];
+            for &l in labels {
+                sizes[l] += 1;
+            }
+            let total: f64 = labels
+                .iter()
+                .enumerate()
+                .map(|(i, &own)| {
+                    if sizes[own] <= 1 {
+                        return 0.0;
+                    }
+                    let row = &sums[i * width + offset..i * width + offset + k];
+                    let a = row[own] / (sizes[own] - 1) as f64;
+                    let b = (0..k)
+                        .filter(|&c| c != own)
+                        .map(|c| row[c] / sizes[c] as f64)
+                        .fold(f64::INFINITY, f64::min);
+                    let s = (b - a) / a.max(b);
+                    if s.is_nan() {
+                        0.0
+                    } else {
+                        s
+                    }
+                })
+                .sum();
+            total / labels.len() as f64
+        })
+        .collect())
+}
+
+/// The chunks of rows of [`silhouette_scores`]: enough to keep the cores busy, few
+/// enough that their tables of sums stay small.
+const SILHOUETTE_CHUNKS: usize = 8;
+
+/// Up to `parts` ranges of `0..n` with about equal numbers of pairs `(i, j > i)` each.
+fn triangle_chunks(n: usize, parts: usize) -> Vec<std::ops::Range<usize>> {
+    let pairs = n * n.saturating_sub(1) / 2;
+    let target = pairs.div_ceil(parts.max(1)).max(1);
+    let mut chunks = Vec::new();
+    let (mut start, mut count) = (0, 0);
+    for i in 0..n {
+        count += n - 1 - i;
+        if count >= target || i + 1 == n {
+            chunks.push(start..i + 1);
+            start = i + 1;
+            count = 0;
+        }
+    }
+    chunks
 }
 
 /// Calinski-Harabasz index (variance ratio criterion), as
@@ -389,5 +468,68 @@ mod tests {
         assert!(silhouette_score(points.view(), &[0, 0, 0, 0]).is_err());
         assert!(silhouette_score(points.view(), &[0, 1, 2, 3]).is_err());
         assert!(davies_bouldin_score(points.view(), &[0, 1]).is_err());
+    }
+
+    /// The silhouette by its definition, one point at a time.
+    fn naive_silhouette(points: &Array2<f64>, labels: &[usize]) -> f64 {
+        let n = labels.len();
+        let total: f64 = (0..n)
+            .map(|i| {
+                let mean_to = |c: usize| {
+                    let others: Vec<f64> = (0..n)
+                        .filter(|&j| j != i && labels[j] == c)
+                        .map(|j| {
+                            distance(
+                                points.row(i).as_slice().unwrap(),
+                                points.row(j).as_slice().unwrap(),
+                            )
+                        })
+                        .collect();
+                    others.iter().sum::<f64>() / others.len() as f64
+                };
+                if labels.iter().filter(|&&l| l == labels[i]).count() == 1 {
+                    return 0.0;
+                }
+                let a = mean_to(labels[i]);
+                let b = labels
+                    .iter()
+                    .copied()
+                    .filter(|&c| c != labels[i])
+                    .map(mean_to)
+                    .fold(f64::INFINITY, f64::min);
+                (b - a) / a.max(b)
+            })
+            .sum();
+        total / n as f64
+    }
+
+    #[test]
+    fn several_labellings_share_the_distances_and_match_the_definition() {
+        let mut state = 7u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for n in [3, 5, 37, 101] {
+            let points = Array2::from_shape_fn((n, 3), |_| next());
+            let labellings: Vec<Vec<usize>> = [2, 3, 5]
+                .iter()
+                .map(|&k| (0..n).map(|i| (i * 7 + i / 3) % k.min(n - 1)).collect())
+                .collect();
+            let views: Vec<&[usize]> = labellings.iter().map(Vec::as_slice).collect();
+            let got = silhouette_scores(points.view(), &views).unwrap();
+            for (labels, score) in labellings.iter().zip(&got) {
+                let want = naive_silhouette(&points, labels);
+                assert!((score - want).abs() < 1e-12, "n={n}: {score} vs {want}");
+                assert_eq!(silhouette_score(points.view(), labels).unwrap(), *score);
+            }
+        }
+        assert_eq!(triangle_chunks(0, 8), Vec::<std::ops::Range<usize>>::new());
+        let chunks = triangle_chunks(1000, 8);
+        assert_eq!(chunks.first().unwrap().start, 0);
+        assert_eq!(chunks.last().unwrap().end, 1000);
+        assert!(chunks.len() <= 8 && chunks.windows(2).all(|w| w[0].end == w[1].start));
     }
 }

@@ -571,3 +571,77 @@ def reference_calibration_holdout(
             dropped[r] = dropped.get(r, 0) + 1
     rows_used = sum(1 for k in kinds if k is not None)
     return table, {"rows_in": n, "rows_used": rows_used, "dropped": dropped}
+
+
+# --------------------------------------------------------------------------- cohorts
+
+
+def reference_cohorts(
+    df: pd.DataFrame,
+    customer: str,
+    date: str,
+    amount: str,
+    as_of: Any = None,
+    freq: str = "M",
+    zero: str = "drop",
+    returns: str = "net",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Acquisition cohorts by the definition, row by row: ``(customers, revenue)``, indexed
+    by the cohort's period label, columns 0..n-1 periods since the first purchase, NaN
+    after `as_of`. A customer's cohort is the period of its first purchase; it is active in
+    a period with a purchase in it; revenue is the amounts (purchases, and returns under
+    "net") in the period of the customers active in it."""
+    period_freq = {"W": "W-SUN", "M": "M", "Q": "Q", "Y": "Y"}[freq]
+    customers = column_values(df[customer])
+    stamps = [to_stamp(v) for v in column_values(df[date])]
+    amounts = [amount_of(v) for v in column_values(df[amount])]
+    tz = column_tz(df[date])
+    valid = [
+        i
+        for i in range(len(df))
+        if not is_missing_id(customers[i]) and stamps[i] is not None and math.isfinite(amounts[i])
+    ]
+    days = {i: day_of(stamps[i]) for i in valid}
+    if as_of is not None:
+        end = as_of_ordinal(as_of, tz)
+    elif valid:
+        end = max(days.values()) + 1
+    else:
+        return pd.DataFrame(), pd.DataFrame()
+    rows = []
+    for i in valid:
+        if days[i] >= end:
+            continue
+        a = amounts[i]
+        if a > 0 or (a == 0 and zero == "keep"):
+            kind = "purchase"
+        elif a < 0 and returns == "net":
+            kind = "return"
+        else:
+            continue
+        rows.append((customers[i], pd.Period(ordinal_stamp(days[i]), freq=period_freq), kind, a))
+    purchases = [r for r in rows if r[2] == "purchase"]
+    if not purchases:
+        return pd.DataFrame(), pd.DataFrame()
+    first: dict[Any, pd.Period] = {}
+    for c, p, _, _ in purchases:
+        first[c] = min(first.get(c, p), p)
+    active = {(c, p) for c, p, _, _ in purchases}
+    spend: dict[tuple[Any, pd.Period], float] = {}
+    for c, p, _, a in rows:
+        if (c, p) in active:
+            spend[(c, p)] = spend.get((c, p), 0.0) + a
+    periods = pd.period_range(min(first.values()), pd.Period(ordinal_stamp(end - 1), freq=period_freq))
+    labels = [str(p) if freq != "W" else p.start_time.date().isoformat() for p in periods]
+    n = len(periods)
+    counts = np.zeros((n, n))
+    revenue = np.zeros((n, n))
+    position = {p: k for k, p in enumerate(periods)}
+    for (c, p), value in spend.items():
+        cohort = position[first[c]]
+        counts[cohort, position[p] - cohort] += 1
+        revenue[cohort, position[p] - cohort] += value
+    after = np.add.outer(np.arange(n), np.arange(n)) >= n
+    counts[after] = np.nan
+    revenue[after] = np.nan
+    return pd.DataFrame(counts, index=labels), pd.DataFrame(revenue, index=labels)

@@ -37,4 +37,4 @@ def test_quickstart_notebook_runs(tmp_path):
         for output in cell.get("outputs", [])
         if "text/html" in output.get("data", {})
     ]
-    assert any("rfmkit report" in page for page in html)
+    assert any("Customer value report" in page and "<svg" in page for page in html)

@@ -6,6 +6,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import sys
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -177,7 +179,7 @@ def test_input_is_not_mutated(orders):
 
 def test_html_repr_and_files(report, tmp_path):
     page = report._repr_html_()
-    assert "data:image/png;base64," in page
+    assert page.count("<svg") == 1  # one chart, inline
     assert f"{len(report.customers):,}" in page
     for label in report.segments.index[report.segments["customers"] > 0]:
         assert str(label) in page
@@ -193,17 +195,19 @@ def test_html_repr_and_files(report, tmp_path):
     assert html.startswith("<!DOCTYPE html>")
 
 
-def test_excel_needs_openpyxl_or_writes(report, tmp_path):
-    try:
-        import openpyxl  # noqa: F401
-    except ImportError:
-        with pytest.raises(ImportError, match="openpyxl"):
-            report.to_excel(tmp_path / "report.xlsx")
-        return
+@pytest.mark.parametrize("writer", ["rustpy-xlsxwriter", "openpyxl"])
+def test_excel_workbook_has_every_table(report, tmp_path, monkeypatch, writer):
+    if writer == "openpyxl":  # the fallback when the fast writer is not installed
+        monkeypatch.setitem(sys.modules, "rustpy_xlsxwriter", None)
     path = report.to_excel(tmp_path / "report.xlsx")
     sheets = pd.read_excel(path, sheet_name=None, index_col=0)
-    assert {"customers", "segments", "clusters"} <= set(sheets)
-    assert len(sheets["customers"]) == len(report.customers)
+    assert set(sheets) == set(report.tables())
+    customers = sheets["customers"]
+    assert len(customers) == len(report.customers)
+    assert list(customers.index) == list(report.customers.index)
+    np.testing.assert_allclose(customers["monetary"], report.customers["monetary"])
+    assert list(customers["segment"]) == list(report.customers["segment"].astype(str))
+    assert list(sheets["segments"]["action"]) == list(report.segments["action"])
     # a folder gets report.xlsx in it; another suffix is refused
     assert report.to_excel(f"{tmp_path}/folder/") == tmp_path / "folder" / "report.xlsx"
     assert report.to_excel(tmp_path / "folder") == tmp_path / "folder" / "report.xlsx"
@@ -212,11 +216,31 @@ def test_excel_needs_openpyxl_or_writes(report, tmp_path):
             report.to_excel(other)
 
 
+def test_excel_without_a_writer_says_what_to_install(report, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "rustpy_xlsxwriter", None)
+    monkeypatch.setitem(sys.modules, "openpyxl", None)
+    with pytest.raises(ImportError, match=r"pip install 'rfmkit\[excel\]'"):
+        report.to_excel(tmp_path / "report.xlsx")
+
+
+def test_excel_takes_time_zone_aware_dates(tmp_path):
+    orders = rfmkit.datasets.make_transactions(200, seed=4)
+    orders["ordered_at"] = orders["ordered_at"].dt.tz_localize("Asia/Shanghai")
+    with pytest.warns(rfmkit.DataQualityWarning):
+        report = rfmkit.analyze(
+            orders, customer="customer_id", date="ordered_at", amount="amount", k=None, clv=False, progress=False
+        )
+    sheets = pd.read_excel(report.to_excel(tmp_path / "report.xlsx"), sheet_name=None, index_col=0)
+    first = report.customers["first_purchase"].dt.tz_localize(None)
+    assert list(sheets["customers"]["first_purchase"]) == list(first)
+
+
 def test_the_notebook_view_stays_compact(report):
     """In Jupyter the report shows its headline, key tables and one chart, not the page."""
     view = report._repr_html_()
-    assert len(view) < 100_000 < len(report.to_html())
-    assert view.count("<img") == 1
+    assert len(view) < 100_000
+    assert view.count("<svg") == 1
+    assert report.to_html().count("<svg") >= 5  # the page has every chart
 
 
 def test_dashboard_has_a_panel_per_table(report):

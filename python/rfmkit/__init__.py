@@ -10,6 +10,7 @@ from rfmkit import clv, datasets, plot
 from rfmkit._actions import segment_actions
 from rfmkit._aggregate import Aggregator
 from rfmkit._cluster import KMeans, choose_k
+from rfmkit._cohorts import Cohorts, cohorts
 from rfmkit._compare import Comparison, compare
 from rfmkit._io.files import read_transactions
 from rfmkit._io.sources import scan_transactions
@@ -40,6 +41,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "Aggregator",
+    "Cohorts",
     "ColumnNotFoundError",
     "Comparison",
     "ConvergenceError",
@@ -61,6 +63,7 @@ __all__ = [
     "analyze",
     "choose_k",
     "clv",
+    "cohorts",
     "compare",
     "datasets",
     "kpis",

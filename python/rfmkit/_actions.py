@@ -190,7 +190,8 @@ def segment_actions(scheme: Any = "rfm11", lang: str = "en") -> dict[str, str]:
     >>> rfmkit.segment_actions("rfm11")["At Risk"]
     'Win-back campaign with a personal offer before they lapse.'
     """
-    from rfmkit._segments import SegmentScheme, check_lang, labels
+    from rfmkit._scores import check_lang
+    from rfmkit._segments import SegmentScheme, labels
 
     lang = check_lang(lang)
     if isinstance(scheme, SegmentScheme):

@@ -1011,10 +1011,8 @@ def _choose_k(
     sample = None
     if sample_size is not None and sample_size < n:
         sample = np.sort(np.random.default_rng(seed).choice(n, size=sample_size, replace=False)).astype(np.int64)
-    rows = []
-    fits: dict[int, dict[str, Any]] = {}
-    for n_clusters in ks:
-        result = fits[n_clusters] = _core.kmeans_fit(
+    fits: dict[int, dict[str, Any]] = {
+        n_clusters: _core.kmeans_fit(
             points,
             n_clusters=n_clusters,
             n_init=params["n_init"],
@@ -1023,13 +1021,29 @@ def _choose_k(
             seed=seed,
             backend=params["backend"],
         )
-        labels = result["labels"]
-        scores = {"silhouette": np.nan, "calinski_harabasz": np.nan, "davies_bouldin": np.nan}
+        for n_clusters in ks
+    }
+    # The silhouettes of every k in one pass over the pairs of the sample (each distance
+    # computed once); a k whose sample holds fewer than 2 clusters (or only singletons) has none.
+    defined = []
+    for n_clusters in ks:
+        labels = fits[n_clusters]["labels"]
+        sampled = labels if sample is None else labels[sample]
+        if 2 <= n_clusters < n and 2 <= len(np.unique(sampled)) < len(sampled):
+            defined.append(n_clusters)
+    labellings = [fits[n_clusters]["labels"] for n_clusters in defined]
+    silhouettes = dict(zip(defined, _core.silhouette_scores(points, labellings, sample))) if defined else {}
+    rows = []
+    for n_clusters in ks:
+        result = fits[n_clusters]
+        scores = {
+            "silhouette": silhouettes.get(n_clusters, np.nan),
+            "calinski_harabasz": np.nan,
+            "davies_bouldin": np.nan,
+        }
         if 2 <= n_clusters < n:
-            scores = _core.internal_scores(points, labels, sample)
-            sampled = labels if sample is None else labels[sample]
-            if len(np.unique(sampled)) < 2 or len(np.unique(sampled)) >= len(sampled):
-                scores["silhouette"] = np.nan
+            for name in ("calinski_harabasz", "davies_bouldin"):
+                scores[name] = _core.internal_score(name, points, result["labels"])
         rows.append({"k": n_clusters, "inertia": float(result["inertia"]), **scores, "n_iter": result["n_iter"]})
     out = pd.DataFrame(rows).set_index("k")
     silhouette = out["silhouette"]

@@ -29,6 +29,7 @@ __all__ = [
     "calibration_holdout",
     "canonical_order",
     "classic8",
+    "cohort_activity",
     "compare_labels",
     "exact_partials",
     "factorize_float",
@@ -38,7 +39,6 @@ __all__ = [
     "gamma_gamma_fit",
     "histogram_scores",
     "internal_score",
-    "internal_scores",
     "kmeans_distances",
     "kmeans_fit",
     "kmeans_predict",
@@ -48,6 +48,7 @@ __all__ = [
     "score",
     "segment_custom",
     "segment_scores",
+    "silhouette_scores",
     "summary",
     "time_unit",
     "time_unit_aliases",
@@ -159,6 +160,14 @@ class State:
     @staticmethod
     def from_columns(options: dict[str, Any], columns: dict[str, Any]) -> State: ...
 
+def cohort_activity(
+    table: _Table,
+    *,
+    as_of_day: int,
+    period_starts: npt.NDArray[np.int64],
+    zero: str,
+    returns: str,
+) -> dict[str, Any]: ...
 def exact_partials(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
 def time_unit(alias: str) -> dict[str, Any]: ...
 def time_unit_aliases() -> list[str]: ...
@@ -256,11 +265,11 @@ def canonical_order(
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
 def kmeans_predict(points: npt.NDArray[np.float64], centers: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]: ...
 def kmeans_distances(points: npt.NDArray[np.float64], centers: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
-def internal_scores(
+def silhouette_scores(
     points: npt.NDArray[np.float64],
-    labels: npt.NDArray[np.int64],
-    silhouette_rows: npt.NDArray[np.int64] | None = None,
-) -> dict[str, float]: ...
+    labellings: list[npt.NDArray[np.int64]],
+    rows: npt.NDArray[np.int64] | None = None,
+) -> list[float]: ...
 def internal_score(name: str, points: npt.NDArray[np.float64], labels: npt.NDArray[np.int64]) -> float: ...
 def compare_labels(labels_true: npt.NDArray[np.int64], labels_pred: npt.NDArray[np.int64]) -> dict[str, Any]: ...
 

@@ -207,8 +207,8 @@ def _save_report(report: rfmkit.Report, out: Path) -> list[Path]:
             figure.savefig(out / "dashboard.png", dpi=100)
         if any(issubclass(w.category, plot.PlotFontWarning) for w in caught):
             print(
-                "rfmkit: warning: no font with Chinese glyphs is installed, so dashboard.png has English "
-                "labels (Debian/Ubuntu: apt install fonts-noto-cjk)",
+                "rfmkit: warning: no font with Chinese glyphs is installed, so the charts of dashboard.png and "
+                "report.html are drawn in English (Debian/Ubuntu: apt install fonts-noto-cjk)",
                 file=sys.stderr,
             )
         plot._pyplot().close(figure)

@@ -4,9 +4,10 @@ Every function takes the table rfmkit gives (or the object holding it), draws on
 (a new figure when ``ax is None``) and returns the axes, in the manner of
 ``lifetimes.plotting``. matplotlib is imported only when a function is called.
 
-Chinese labels (``lang="zh"``) need a font with CJK glyphs. When matplotlib finds one
-(Noto Sans CJK, WenQuanYi, SimHei, Microsoft YaHei, PingFang, ...), it is used; when
-none is installed, the labels fall back to their English names and a
+Every function takes ``lang="en"`` or ``"zh"`` for its titles, axes and legends.
+Chinese (those words, or Chinese segment labels) needs a font with CJK glyphs. When
+matplotlib finds one (Noto Sans CJK, WenQuanYi, SimHei, Microsoft YaHei, PingFang, ...),
+it is used; when none is installed, everything is drawn in English and a
 `PlotFontWarning` says so (on Debian/Ubuntu: ``apt install fonts-noto-cjk``).
 """
 
@@ -15,12 +16,14 @@ from __future__ import annotations
 import functools
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from rfmkit._io import frames
+from rfmkit._text import column_label, text
 from rfmkit.exceptions import InvalidParameterError
 
 __all__ = [
@@ -28,6 +31,7 @@ __all__ = [
     "choose_k",
     "cluster_centers",
     "clv_distribution",
+    "cohorts",
     "crosstab",
     "migration",
     "rf_heatmap",
@@ -65,17 +69,40 @@ def _has_cjk(text: str) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """The family name of an installed font that draws Chinese, or None."""
+    """The family name of an installed font that draws Chinese, or None (Simplified
+    Chinese sans-serif fonts first)."""
     _pyplot()
-    from matplotlib import font_manager, ft2font
+    from matplotlib import font_manager
 
-    preferred = ("Noto Sans CJK", "Source Han Sans", "WenQuanYi", "SimHei", "Microsoft YaHei", "PingFang", "Heiti")
-    candidates = sorted(
-        font_manager.fontManager.ttflist,
-        key=lambda f: next((i for i, name in enumerate(preferred) if name in f.name), len(preferred)),
+    found = _draws_chinese(_by_preference(font_manager.fontManager.ttflist))
+    if found is None:
+        # matplotlib lists the fonts it found when it was first imported, and a font installed
+        # since (apt install fonts-noto-cjk) is not in that list: look for one on the system.
+        known = list(font_manager.fontManager.ttflist)
+        names = ("cjk", "sourcehan", "wqy", "wenquanyi", "simhei", "simsun", "msyh", "yahei", "pingfang", "heiti")
+        for path in font_manager.findSystemFonts():
+            if any(name in Path(path).name.lower().replace("-", "").replace("_", "") for name in names):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        found = _draws_chinese(_by_preference([f for f in font_manager.fontManager.ttflist if f not in known]))
+    return found
+
+
+def _by_preference(entries: Sequence[Any]) -> list[Any]:
+    preferred = ("Sans CJK SC", "Sans SC", "Sans CJK", "Source Han Sans", "WenQuanYi", "SimHei", "YaHei", "PingFang")
+    return sorted(
+        entries, key=lambda f: next((i for i, name in enumerate(preferred) if name in f.name), len(preferred))
     )
+
+
+def _draws_chinese(entries: Sequence[Any]) -> str | None:
+    """The name of the first font of `entries` with a glyph for 客."""
+    from matplotlib import ft2font
+
     probe = ord("客")
-    for entry in candidates:
+    for entry in entries:
         if entry.name.startswith("Last Resort"):  # matplotlib's placeholder glyphs for every code point
             continue
         try:
@@ -112,12 +139,16 @@ def _english(label: str) -> str:
     return label
 
 
-def _cjk_labels(labels: Sequence[Any]) -> tuple[Any, str | None]:
-    """How to draw `labels`: a function turning each label into a drawable one and the
-    font to draw them with (None: the default font). Chinese labels are kept when a
-    CJK font exists, and drawn with their English names (with a warning) when none does."""
-    if not any(_has_cjk(str(label)) for label in labels):
-        return str, None
+def _language(lang: str, labels: Sequence[Any] = ()) -> tuple[str, Any, str | None]:
+    """How to draw a plot in `lang` whose tick labels are `labels`: the language of its
+    words, a function turning each label into a drawable one, and the font (None: the
+    default). Chinese needs a CJK font; without one, words and labels are drawn in English
+    with one `PlotFontWarning`."""
+    from rfmkit._scores import check_lang
+
+    lang = check_lang(lang)
+    if lang == "en" and not any(_has_cjk(str(label)) for label in labels):
+        return "en", str, None
     font = cjk_font()
     if font is None:
         warnings.warn(
@@ -126,8 +157,18 @@ def _cjk_labels(labels: Sequence[Any]) -> tuple[Any, str | None]:
             PlotFontWarning,
             stacklevel=3,
         )
-        return (lambda label: _english(str(label))), None
-    return str, font
+        return "en", (lambda label: _english(str(label))), None
+    return lang, str, font
+
+
+def _words(ax: Any, font: str | None, *, title: str, xlabel: str | None = None, ylabel: str | None = None) -> None:
+    """The title and axis labels of `ax`, in `font` when one is given."""
+    kw = {"fontfamily": font} if font else {}
+    ax.set_title(title, **kw)
+    if xlabel is not None:
+        ax.set_xlabel(xlabel, **kw)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel, **kw)
 
 
 def _use_font(ax: Any, font: str | None) -> None:
@@ -145,17 +186,29 @@ def _use_font(ax: Any, font: str | None) -> None:
 # --------------------------------------------------------------------------- heat maps
 
 
-def _heatmap(ax: Any, frame: pd.DataFrame, *, fmt: str, cmap: str, label: Any, colorbar: str) -> Any:
-    values = frame.to_numpy(dtype=np.float64)
-    image = ax.imshow(values, cmap=cmap, aspect="auto")
+def _heatmap(
+    ax: Any,
+    frame: pd.DataFrame,
+    *,
+    fmt: str,
+    cmap: str,
+    label: Any,
+    colorbar: str,
+    font: str | None = None,
+    annotate: bool = True,
+    vmax: float | None = None,
+) -> Any:
+    values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    image = ax.imshow(values, cmap=cmap, aspect="auto", vmax=vmax)
     ax.set_xticks(range(frame.shape[1]), [label(c) for c in frame.columns], rotation=45, ha="right")
     ax.set_yticks(range(frame.shape[0]), [label(r) for r in frame.index])
     for (i, j), value in np.ndenumerate(values):
-        if np.isfinite(value):
+        if annotate and np.isfinite(value):
             red, green, blue, _ = image.cmap(image.norm(value))
             dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
             ax.text(j, i, format(value, fmt), ha="center", va="center", fontsize=8, color="white" if dark else "black")
-    ax.figure.colorbar(image, ax=ax, label=colorbar)
+    bar = ax.figure.colorbar(image, ax=ax)
+    bar.set_label(colorbar, **({"fontfamily": font} if font else {}))
     return ax
 
 
@@ -184,7 +237,7 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
 # --------------------------------------------------------------------------- the plots
 
 
-def segments(summary: Any, *, ax: Any = None, by: str = "segment") -> Any:
+def segments(summary: Any, *, ax: Any = None, by: str = "segment", lang: str = "en") -> Any:
     """Share of customers and share of revenue per segment, side by side.
 
     Parameters
@@ -193,6 +246,10 @@ def segments(summary: Any, *, ax: Any = None, by: str = "segment") -> Any:
         The table of `rfmkit.segment_summary` (columns ``customer_share`` and
         ``revenue_share``, one row per segment).
     ax : matplotlib Axes, optional
+    by : str, default "segment"
+        The group column, when the groups are a column rather than the index.
+    lang : {"en", "zh"}
+        The language of the title, axes and legend.
 
     Returns
     -------
@@ -215,19 +272,19 @@ def segments(summary: Any, *, ax: Any = None, by: str = "segment") -> Any:
     ax = _axes(ax, (7, 0.45 * len(frame) + 1.5))
     positions = np.arange(len(frame))
     height = 0.4
-    label, font = _cjk_labels(list(frame.index))
-    ax.barh(positions - height / 2, frame["customer_share"] * 100, height, label="customers %", color="#4c72b0")
-    ax.barh(positions + height / 2, frame["revenue_share"] * 100, height, label="revenue %", color="#dd8452")
+    lang, label, font = _language(lang, list(frame.index))
+    customers, revenue = text("customers %", lang), text("revenue %", lang)
+    ax.barh(positions - height / 2, frame["customer_share"] * 100, height, label=customers, color="#4c72b0")
+    ax.barh(positions + height / 2, frame["revenue_share"] * 100, height, label=revenue, color="#dd8452")
     ax.set_yticks(positions, [label(i) for i in frame.index])
     ax.invert_yaxis()
-    ax.set_xlabel("share (%)")
-    ax.set_title("Segments: share of customers and of revenue")
+    _words(ax, font, title=text("segments title", lang), xlabel=text("share (%)", lang))
     ax.legend(loc="lower right")
     _use_font(ax, font)
     return ax
 
 
-def rf_heatmap(table: Any, *, ax: Any = None, value: str = "monetary", agg: str = "mean") -> Any:
+def rf_heatmap(table: Any, *, ax: Any = None, value: str = "monetary", agg: str = "mean", lang: str = "en") -> Any:
     """Heat map of a value (default: mean monetary) over recency score × frequency score.
 
     Parameters
@@ -238,6 +295,8 @@ def rf_heatmap(table: Any, *, ax: Any = None, value: str = "monetary", agg: str 
     value : str
         The column to aggregate per cell.
     agg : {"mean", "median", "sum", "count"}
+    lang : {"en", "zh"}
+        The language of the title and axes.
 
     Returns
     -------
@@ -258,15 +317,17 @@ def rf_heatmap(table: Any, *, ax: Any = None, value: str = "monetary", agg: str 
     grid = frame.pivot_table(index="r_score", columns="f_score", values=value, aggfunc=agg, observed=True)  # type: ignore[call-overload,arg-type,unused-ignore]
     grid = grid.sort_index(ascending=False)
     ax = _axes(ax, (6, 4.5))
-    _heatmap(ax, grid, fmt=",.0f", cmap="viridis", label=str, colorbar=f"{agg} {value}")
+    lang, _, font = _language(lang)
+    what = value if lang == "en" else column_label(value, lang)
+    bar = f"{agg} {value}" if lang == "en" else text(agg, lang) + what
+    _heatmap(ax, grid, fmt=",.0f", cmap="viridis", label=str, colorbar=bar, font=font)
     ax.set_xticks(range(grid.shape[1]), [str(c) for c in grid.columns], rotation=0, ha="center")
-    ax.set_xlabel("frequency score")
-    ax.set_ylabel("recency score")
-    ax.set_title(f"{agg.capitalize()} {value} by recency × frequency score")
+    title = text("heatmap title", lang, agg.capitalize() if lang == "en" else text(agg, lang), what)
+    _words(ax, font, title=title, xlabel=text("frequency score", lang), ylabel=text("recency score", lang))
     return ax
 
 
-def cluster_centers(centers: Any, *, ax: Any = None) -> Any:
+def cluster_centers(centers: Any, *, ax: Any = None, lang: str = "en") -> Any:
     """Cluster centres as parallel coordinates: each feature standardised across the
     centres (z-score), one line per cluster, with the centre values in the legend.
 
@@ -274,6 +335,8 @@ def cluster_centers(centers: Any, *, ax: Any = None) -> Any:
     ----------
     centers : pandas.DataFrame or a fitted `rfmkit.KMeans`
         One row per cluster, one column per feature (``KMeans.cluster_centers_``).
+    lang : {"en", "zh"}
+        The language of the title and axes.
 
     Returns
     -------
@@ -295,20 +358,20 @@ def cluster_centers(centers: Any, *, ax: Any = None) -> Any:
     scaled = (frame - frame.mean()) / spread
     ax = _axes(ax, (7, 4))
     positions = np.arange(frame.shape[1])
-    label, font = _cjk_labels(frame.index)
+    lang, label, font = _language(lang, list(frame.index))
     for name, row in scaled.iterrows():
         raw = ", ".join(f"{c}={v:,.3g}" for c, v in frame.loc[name].items())
         ax.plot(positions, row.to_numpy(), marker="o", label=f"{label(name)}: {raw}")
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=1, frameon=False)
     _use_font(ax, font)
-    ax.set_xticks(positions, [str(c) for c in frame.columns])
+    ax.set_xticks(positions, [str(c) if lang == "en" else column_label(c, lang) for c in frame.columns])
     ax.axhline(0.0, color="grey", linewidth=0.8)
-    ax.set_ylabel("centre (z-score across clusters)")
-    ax.set_title("Cluster centres")
+    _words(ax, font, title=text("centres title", lang), ylabel=text("centres axis", lang))
+    _use_font(ax, font)
     return ax
 
 
-def choose_k(curves: Any, *, ax: Any = None) -> Any:
+def choose_k(curves: Any, *, ax: Any = None, lang: str = "en") -> Any:
     """The choose-k curves: inertia (elbow, left axis) and silhouette (right axis) per k,
     with the suggested k marked.
 
@@ -317,6 +380,8 @@ def choose_k(curves: Any, *, ax: Any = None) -> Any:
     curves : pandas.DataFrame
         The table of `rfmkit.choose_k` (index or column ``k``; columns ``inertia`` and
         ``silhouette``; ``attrs["rfmkit"]["suggested_k"]`` when present).
+    lang : {"en", "zh"}
+        The language of the title, axes and legend.
 
     Returns
     -------
@@ -337,30 +402,34 @@ def choose_k(curves: Any, *, ax: Any = None) -> Any:
         frame = frame.set_index("k")
     _require(frame, ["inertia"], "plot.choose_k")
     ax = _axes(ax, (6, 4))
+    lang, _, font = _language(lang)
+    kw = {"fontfamily": font} if font else {}
     ks = frame.index.to_numpy()
-    ax.plot(ks, frame["inertia"], marker="o", color="#4c72b0", label="inertia")
-    ax.set_xlabel("k (number of clusters)")
-    ax.set_ylabel("inertia (transformed space)", color="#4c72b0")
+    ax.plot(ks, frame["inertia"], marker="o", color="#4c72b0", label=text("inertia", lang))
+    _words(ax, font, title=text("choose k title", lang), xlabel=text("k axis", lang))
+    ax.set_ylabel(text("inertia axis", lang), color="#4c72b0", **kw)
     if "silhouette" in frame.columns:
         twin = ax.twinx()
-        twin.plot(ks, frame["silhouette"], marker="s", color="#dd8452", label="silhouette")
-        twin.set_ylabel("silhouette", color="#dd8452")
+        twin.plot(ks, frame["silhouette"], marker="s", color="#dd8452", label=text("silhouette", lang))
+        twin.set_ylabel(text("silhouette", lang), color="#dd8452", **kw)
     suggested = frame.attrs.get("rfmkit", {}).get("suggested_k")
     if suggested is not None:
-        ax.axvline(suggested, color="grey", linestyle="--", linewidth=1, label=f"suggested k = {suggested}")
+        ax.axvline(suggested, color="grey", linestyle="--", linewidth=1, label=text("suggested k", lang, suggested))
         ax.legend(loc="upper right", fontsize=8)
     ax.set_xticks(ks)
-    ax.set_title("Choosing k")
+    _use_font(ax, font)
     return ax
 
 
-def clv_distribution(values: Any, *, ax: Any = None, bins: int = 50, column: str = "clv") -> Any:
+def clv_distribution(values: Any, *, ax: Any = None, bins: int = 50, column: str = "clv", lang: str = "en") -> Any:
     """Histogram of customer lifetime values, with the mean and median marked.
 
     Parameters
     ----------
     values : array-like, pandas.Series or a table with a `column` column
     bins : int
+    lang : {"en", "zh"}
+        The language of the title, axes and legend.
 
     Returns
     -------
@@ -380,25 +449,25 @@ def clv_distribution(values: Any, *, ax: Any = None, bins: int = 50, column: str
     data = np.asarray(values, dtype=np.float64)
     data = data[np.isfinite(data)]
     ax = _axes(ax, (6, 4))
-    xlabel = "customer lifetime value"
+    lang, _, font = _language(lang)
+    xlabel = text("clv axis", lang)
     if data.size:
         # CLV is heavily skewed: the axis stops at the 99th percentile, and says so.
         cut = float(np.quantile(data, 0.99))
         shown = data[data <= cut]
         ax.hist(shown, bins=bins, color="#4c72b0", alpha=0.85)
-        ax.axvline(np.mean(data), color="#c44e52", linestyle="--", label=f"mean {np.mean(data):,.2f}")
-        ax.axvline(np.median(data), color="#55a868", linestyle=":", label=f"median {np.median(data):,.2f}")
+        ax.axvline(np.mean(data), color="#c44e52", linestyle="--", label=text("mean value", lang, np.mean(data)))
+        ax.axvline(np.median(data), color="#55a868", linestyle=":", label=text("median value", lang, np.median(data)))
         ax.legend()
         above = data.size - shown.size
         if above:
-            xlabel += f"\n({above:,} above {cut:,.0f}, the 99th percentile, not shown)"
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("customers")
-    ax.set_title("CLV distribution")
+            xlabel += "\n" + text("clv cut", lang, above, cut)
+    _words(ax, font, title=text("clv title", lang), xlabel=xlabel, ylabel=text("customers", lang).lower())
+    _use_font(ax, font)
     return ax
 
 
-def crosstab(comparison: Any, *, ax: Any = None, normalize: str = "columns") -> Any:
+def crosstab(comparison: Any, *, ax: Any = None, normalize: str = "columns", lang: str = "en") -> Any:
     """Heat map of the segment × cluster crosstab.
 
     Parameters
@@ -409,6 +478,8 @@ def crosstab(comparison: Any, *, ax: Any = None, normalize: str = "columns") -> 
     normalize : {"columns", "index", "none"}
         Shares within each cluster (default: the composition of a cluster), within
         each segment, or raw counts.
+    lang : {"en", "zh"}
+        The language of the title and axes.
 
     Returns
     -------
@@ -434,17 +505,19 @@ def crosstab(comparison: Any, *, ax: Any = None, normalize: str = "columns") -> 
     else:
         raise InvalidParameterError(f"normalize={normalize!r} is not one of 'columns', 'index', 'none'")
     ax = _axes(ax, (1.0 * frame.shape[1] + 4, 0.45 * frame.shape[0] + 2))
-    label, font = _cjk_labels(frame.index)
-    _heatmap(ax, frame, fmt=fmt, cmap="Blues", label=label, colorbar=bar)
+    lang, label, font = _language(lang, list(frame.index))
+    bar = text(bar, lang).lower() if bar == "customers" else text(bar, lang)
+    _heatmap(ax, frame, fmt=fmt, cmap="Blues", label=label, colorbar=bar, font=font)
     _use_font(ax, font)
     ax.set_xticks(range(frame.shape[1]), [str(c) for c in frame.columns], rotation=0, ha="center")
-    ax.set_xlabel("cluster")
-    ax.set_ylabel("segment")
-    ax.set_title("Segments × clusters")
+    xlabel, ylabel = (text("cluster", lang), text("segment", lang))
+    if lang == "en":
+        xlabel, ylabel = xlabel.lower(), ylabel.lower()
+    _words(ax, font, title=text("crosstab title", lang), xlabel=xlabel, ylabel=ylabel)
     return ax
 
 
-def migration(matrix: Any, *, ax: Any = None) -> Any:
+def migration(matrix: Any, *, ax: Any = None, lang: str = "en") -> Any:
     """Heat map of a segment migration: rows are the segments at the earlier date,
     columns at the later one, cells the share of the row's customers.
 
@@ -453,6 +526,8 @@ def migration(matrix: Any, *, ax: Any = None) -> Any:
     matrix : pandas.DataFrame
         The row-share matrix of `rfmkit.migration` (or its counts: rows are normalised
         here).
+    lang : {"en", "zh"}
+        The language of the title and axes.
 
     Returns
     -------
@@ -469,10 +544,62 @@ def migration(matrix: Any, *, ax: Any = None) -> Any:
     frame = _frame_of(matrix, "shares", labels_first=True).astype(np.float64)
     frame = frame.div(frame.sum(axis=1).replace(0.0, np.nan), axis=0)
     ax = _axes(ax, (0.9 * frame.shape[1] + 4, 0.45 * frame.shape[0] + 2))
-    label, font = _cjk_labels([*frame.index, *frame.columns])
-    _heatmap(ax, frame, fmt=".0%", cmap="Purples", label=label, colorbar="share of the earlier segment")
+    lang, label, font = _language(lang, [*frame.index, *frame.columns])
+    bar = text("share of the earlier segment", lang)
+    _heatmap(ax, frame, fmt=".0%", cmap="Purples", label=label, colorbar=bar, font=font)
     _use_font(ax, font)
-    ax.set_xlabel("segment at the later date")
-    ax.set_ylabel("segment at the earlier date")
-    ax.set_title("Segment migration")
+    _words(
+        ax,
+        font,
+        title=text("migration title", lang),
+        xlabel=text("later segment", lang),
+        ylabel=text("earlier segment", lang),
+    )
+    return ax
+
+
+def cohorts(table: Any, *, ax: Any = None, value: str = "shares", lang: str = "en") -> Any:
+    """Heat map of acquisition cohorts: for each cohort (rows, the period of the first
+    purchase) the share of its customers active in each period since (columns).
+
+    Parameters
+    ----------
+    table : rfmkit.Cohorts or pandas.DataFrame
+        The result of `rfmkit.cohorts`, or one of its tables.
+    value : {"shares", "customers", "revenue"}
+        Which table of a `Cohorts` to draw. Cohorts without customers are left out.
+    lang : {"en", "zh"}
+        The language of the title and axes.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import pandas as pd, rfmkit.plot
+    >>> shares = pd.DataFrame([[1.0, 0.4, 0.3], [1.0, 0.5, None]], index=["2024-01", "2024-02"])
+    >>> ax = rfmkit.plot.cohorts(shares)
+    >>> ax.get_xlabel()
+    'periods since the first purchase'
+    """
+    if value not in ("shares", "customers", "revenue"):
+        raise InvalidParameterError(f"value={value!r} is not one of 'shares', 'customers', 'revenue'")
+    if hasattr(table, "pandas") and hasattr(table, "freq"):
+        frame = table.pandas(value)
+    else:
+        frame = _frame_of(table, value, labels_first=True)
+    frame = frame.astype("float64")
+    frame = frame[frame.iloc[:, 0].fillna(0) > 0] if frame.shape[1] else frame
+    ax = _axes(ax, (0.35 * frame.shape[1] + 4, 0.3 * frame.shape[0] + 2))
+    lang, _, font = _language(lang)
+    fmt = ".0%" if value == "shares" else ",.0f"
+    bar = text("share of the cohort" if value == "shares" else value, lang)
+    # the colours spread over the later periods: period 0 is the whole cohort (100 %)
+    later = frame.iloc[:, 1:].to_numpy(dtype=np.float64, na_value=np.nan)
+    vmax = float(np.nanmax(later)) if value == "shares" and np.isfinite(later).any() else None
+    annotate = frame.shape[1] <= 13
+    _heatmap(ax, frame, fmt=fmt, cmap="Greens", label=str, colorbar=bar, font=font, annotate=annotate, vmax=vmax)
+    ax.set_xticks(range(frame.shape[1]), [str(c) for c in frame.columns], rotation=0, ha="center")
+    _words(ax, font, title=text("cohort title", lang), xlabel=text("cohort axis", lang), ylabel=text("cohort", lang))
     return ax

@@ -106,47 +106,50 @@ fn kmeans_distances<'py>(
     Ok(distances.into_pyarray(py))
 }
 
-/// Silhouette, Calinski-Harabasz and Davies-Bouldin of `points` labelled `labels`;
-/// `silhouette_rows` (optional) restricts the silhouette to those rows (a sample).
+/// The silhouette of each labelling of `points` (`labellings`, one array each), on the rows
+/// `rows` only when given (a sample): the distances are computed once for all of them.
 #[pyfunction]
-#[pyo3(signature = (points, labels, silhouette_rows=None))]
-fn internal_scores<'py>(
+#[pyo3(signature = (points, labellings, rows=None))]
+fn silhouette_scores<'py>(
     py: Python<'py>,
     points: PyReadonlyArray2<'py, f64>,
-    labels: PyReadonlyArray1<'py, i64>,
-    silhouette_rows: Option<PyReadonlyArray1<'py, i64>>,
-) -> PyResult<Bound<'py, PyDict>> {
+    labellings: Vec<PyReadonlyArray1<'py, i64>>,
+    rows: Option<PyReadonlyArray1<'py, i64>>,
+) -> PyResult<Vec<f64>> {
     let points = points.as_array();
-    let labels = labels.as_slice()?;
-    let rows = silhouette_rows.as_ref().map(|r| r.as_slice()).transpose()?;
-    let (silhouette, calinski, davies) = compute(py, || {
-        let labels = codes(labels, "labels")?;
-        let silhouette = match rows {
-            None => metrics::silhouette_score(points, &labels)?,
+    let labellings = labellings
+        .iter()
+        .map(|labels| labels.as_slice())
+        .collect::<Result<Vec<_>, _>>()?;
+    let rows = rows.as_ref().map(|r| r.as_slice()).transpose()?;
+    compute(py, || {
+        let mut codes_of = labellings
+            .iter()
+            .map(|labels| codes(labels, "labels"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let sample = match rows {
+            None => None,
             Some(rows) => {
-                let rows = codes(rows, "silhouette_rows")?;
-                if rows.iter().any(|&r| r >= labels.len()) {
-                    return Err(RfmError::parameter(
-                        "silhouette_rows",
-                        "a sampled row is out of range",
-                    ));
+                let rows = codes(rows, "rows")?;
+                if rows
+                    .iter()
+                    .any(|&r| codes_of.iter().any(|labels| r >= labels.len()))
+                {
+                    return Err(RfmError::parameter("rows", "a sampled row is out of range"));
                 }
-                let sample = points.select(ndarray::Axis(0), &rows);
-                let sample_labels: Vec<usize> = rows.iter().map(|&r| labels[r]).collect();
-                metrics::silhouette_score(sample.view(), &sample_labels)?
+                codes_of = codes_of
+                    .iter()
+                    .map(|labels| rows.iter().map(|&r| labels[r]).collect())
+                    .collect();
+                Some(points.select(ndarray::Axis(0), &rows))
             }
         };
-        Ok((
-            silhouette,
-            metrics::calinski_harabasz_score(points, &labels)?,
-            metrics::davies_bouldin_score(points, &labels)?,
-        ))
-    })?;
-    let out = PyDict::new(py);
-    out.set_item("silhouette", silhouette)?;
-    out.set_item("calinski_harabasz", calinski)?;
-    out.set_item("davies_bouldin", davies)?;
-    Ok(out)
+        let views: Vec<&[usize]> = codes_of.iter().map(Vec::as_slice).collect();
+        match &sample {
+            Some(sample) => metrics::silhouette_scores(sample.view(), &views),
+            None => metrics::silhouette_scores(points, &views),
+        }
+    })
 }
 
 /// One of the internal metrics by name (for tests and direct use).
@@ -195,7 +198,7 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(kmeans_predict, m)?)?;
     m.add_function(wrap_pyfunction!(canonical_order, m)?)?;
     m.add_function(wrap_pyfunction!(kmeans_distances, m)?)?;
-    m.add_function(wrap_pyfunction!(internal_scores, m)?)?;
+    m.add_function(wrap_pyfunction!(silhouette_scores, m)?)?;
     m.add_function(wrap_pyfunction!(internal_score, m)?)?;
     m.add_function(wrap_pyfunction!(compare_labels, m)?)?;
     Ok(())

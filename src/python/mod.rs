@@ -354,6 +354,27 @@ fn rfm<'py>(
     rfm_to_py(py, result)
 }
 
+/// The periods with a purchase of each customer and its spend in them (`crate::cohorts`):
+/// a dict of arrays ``customer``, ``period`` and ``spend``.
+#[pyfunction]
+#[pyo3(signature = (table, *, as_of_day, period_starts, zero, returns))]
+fn cohort_activity<'py>(
+    py: Python<'py>,
+    table: Table<'py>,
+    as_of_day: i64,
+    period_starts: PyReadonlyArray1<'py, i64>,
+    zero: &str,
+    returns: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    let policy = parse_policy("drop", zero, returns)?;
+    let starts = period_starts.as_slice()?;
+    let tx = table.transactions()?;
+    let result = compute(py, || crate::cohorts::activity(&tx, as_of_day, starts, &policy))?;
+    let out = PyDict::new(py);
+    set_arrays!(out, py, result => customer, period, spend);
+    Ok(out)
+}
+
 /// An id column as Python hands it over: `(values, validity)` for integers,
 /// `(offsets, data, validity)` for Arrow strings (int32 or int64 offsets).
 #[derive(FromPyObject)]
@@ -662,6 +683,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(factorize_utf8, m)?)?;
     m.add_function(wrap_pyfunction!(rfm, m)?)?;
     m.add_function(wrap_pyfunction!(rfm_ids, m)?)?;
+    m.add_function(wrap_pyfunction!(cohort_activity, m)?)?;
     m.add_function(wrap_pyfunction!(time_unit, m)?)?;
     m.add_function(wrap_pyfunction!(time_unit_aliases, m)?)?;
     m.add_function(wrap_pyfunction!(vocabulary, m)?)?;

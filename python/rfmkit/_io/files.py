@@ -543,3 +543,48 @@ def write_csv(table: pd.DataFrame, path: Path, *, index: bool = True) -> None:
     for column in money_columns(out):
         out[column] = np.round(out[column].to_numpy(dtype=np.float64), 2)
     out.to_csv(path, index=index, encoding="utf-8-sig")
+
+
+def write_excel(tables: dict[str, pd.DataFrame], path: Path) -> None:
+    """Tables as the sheets of one workbook, the index as the first column. With
+    rustpy-xlsxwriter (a writer in Rust, ``pip install 'rfmkit[excel]'``): about 1 s for
+    100,000 customers; else with openpyxl (about 20 times slower). Labels are written as
+    text and time-zone-aware timestamps as their wall clock (Excel has no time zones)."""
+    sheets = {name: _excel_ready(table) for name, table in tables.items()}
+    try:
+        from rustpy_xlsxwriter import FastExcel
+    except ImportError:
+        _write_excel_openpyxl(sheets, path)
+        return
+    workbook = FastExcel(str(path))
+    for name, table in sheets.items():
+        workbook = workbook.sheet(name, table)
+    workbook.save()
+
+
+def _write_excel_openpyxl(sheets: dict[str, pd.DataFrame], path: Path) -> None:
+    try:
+        import openpyxl  # noqa: F401  (pandas' writer)
+    except ImportError:
+        raise ImportError(
+            "writing Excel needs rustpy-xlsxwriter (fast) or openpyxl: pip install 'rfmkit[excel]'"
+        ) from None
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, table in sheets.items():
+            table.to_excel(writer, sheet_name=name, index=False)
+
+
+def _excel_ready(table: pd.DataFrame) -> pd.DataFrame:
+    keep_index = not (isinstance(table.index, pd.RangeIndex) and table.index.name is None)
+    out = table.reset_index() if keep_index else table.copy()
+    out.attrs = {}
+    out.columns = [str(c) for c in out.columns]
+    for name in out.columns:
+        values = out[name]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            out[name] = values.astype(object).where(values.notna(), None)
+        elif isinstance(values.dtype, pd.DatetimeTZDtype):
+            out[name] = values.dt.tz_localize(None)
+        elif isinstance(values.dtype, pd.Int64Dtype):
+            out[name] = values.astype("float64")
+    return out

@@ -43,6 +43,7 @@ def analyze(
     clv_horizon: int = 12,
     discount_rate: float = 0.01,
     churn_after: int = 365,
+    cohorts: str | None = "M",
     lang: str = "en",
     random_state: int | None = 0,
     progress: bool = True,
@@ -101,6 +102,9 @@ def analyze(
         Monthly discount rate of the CLV.
     churn_after : int, default 365
         Days without a purchase after which a customer counts as churned (`rfmkit.kpis`).
+    cohorts : {"M", "W", "Q", "Y"} or None, default "M"
+        The period of the acquisition cohorts (`rfmkit.cohorts`, in ``report.cohorts``);
+        None skips them. An input read in batches gets none (a note says so).
     lang : {"en", "zh"}
         Labels of segments, tiers and cluster names.
     random_state : int or None, default 0
@@ -133,6 +137,8 @@ def analyze(
     _check_options(
         data, lang=lang, k=k, clv=clv, clv_horizon=clv_horizon, margin=margin, scheme=scheme, bins=bins, actions=actions
     )
+    if cohorts is not None and cohorts not in rfmkit._cohorts.PERIODS:
+        raise InvalidParameterError(f"cohorts={cohorts!r} is not one of 'M', 'W', 'Q', 'Y' or None (no cohorts)")
     settings = arguments(
         analyze, passed, "data", "k_range", "progress", "returns", "invalid", "date_format", "dayfirst"
     )
@@ -140,6 +146,8 @@ def analyze(
     names = ["RFM table", "scores and segments"]
     if clv:
         names.append("CLV models")
+    if cohorts is not None:
+        names.append("cohorts")
     if k is not None:
         names += ["choosing k"] * (k == "auto") + ["clusters", "comparison"]
     steps = Steps(names, enabled=progress)
@@ -172,6 +180,10 @@ def analyze(
             )
             if clv_columns is not None:
                 customers = customers.join(clv_columns)
+        cohort_table = None
+        if cohorts is not None and len(customers) > 0:
+            steps.start("cohorts")
+            cohort_table = _cohort_step(data, passed, cohorts, notes)
         tier_by = "clv" if "clv" in customers.columns else "monetary"
         customers = rfmkit.value_tiers(customers, by=tier_by, lang=lang)
         clustering = _Clustering()
@@ -226,6 +238,7 @@ def analyze(
         settings=settings,
         notes=notes,
         kind=kind,
+        cohorts=cohort_table,
     )
     report._pandas = {name: table for name, table in own.items() if table is not None}
     return report
@@ -363,6 +376,19 @@ def _choose_k(customers: pd.DataFrame, k_values: list[int], random_state: Any) -
         if parameter.default is not inspect.Parameter.empty and name != "k"
     }
     return _choose_k(customers, k_values, **{**defaults, "random_state": random_state})
+
+
+def _cohort_step(data: Any, passed: dict[str, Any], freq: str, notes: list[str]) -> Any:
+    """`rfmkit.cohorts` of the transactions with the rows read as the RFM table reads them;
+    None (with a note) for an input read in batches."""
+    import rfmkit
+
+    if _sources.is_source(data):
+        notes.append("cohorts skipped: they read a table in memory, not files or batches")
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)  # rfm warned about the same rows
+        return rfmkit.cohorts(data, **pick(passed, ROWS, "window", "zero"), **_zero_option(passed["zero"]), freq=freq)
 
 
 def _zero_option(zero: str | None) -> dict[str, Any]:

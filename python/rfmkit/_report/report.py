@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import math
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from rfmkit._io import frames
-from rfmkit._io.files import write_csv, write_parquet
+from rfmkit._io.files import write_csv, write_excel, write_parquet
 from rfmkit.exceptions import InvalidParameterError
 
 #: The quality row that counts the clustered customers with a negative feature.
@@ -62,6 +58,8 @@ class Report:
         The arguments of the call.
     notes : list of str
         What the analysis left out and why (e.g. CLV without enough repeat customers).
+    cohorts : rfmkit.Cohorts or None
+        The acquisition cohorts (`rfmkit.cohorts`) with the period `analyze` was given.
     kind : str
         The kind of table the tables are: ``"pandas"``, or ``"polars"`` / ``"arrow"``
         when `analyze` was given one (the index of each pandas table is then its first
@@ -74,7 +72,7 @@ class Report:
     >>> report = rfmkit.analyze(orders, customer="customer_id", date="ordered_at", amount="amount",
     ...                         k=None, clv=False, progress=False)
     >>> sorted(report.tables())
-    ['customers', 'kpis', 'quality', 'segments', 'tiers']
+    ['cohort_customers', 'cohort_revenue', 'cohort_shares', 'customers', 'kpis', 'quality', 'segments', 'tiers']
     >>> int(report.quality.loc["rows_in", "rows"]) == len(orders)
     True
     """
@@ -91,6 +89,7 @@ class Report:
     settings: dict[str, Any] = field(default_factory=dict)
     notes: list[Any] = field(default_factory=list)
     kind: str = "pandas"
+    cohorts: Any = None
     #: The tables as pandas, as `analyze` made them (the figures, page and files use them).
     _pandas: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
 
@@ -119,10 +118,17 @@ class Report:
         )
         return None if table is None else frames.indexed_pandas(table)
 
-    def plot(self, *, figsize: tuple[float, float] = (16, 10)) -> Any:
+    def plot(self, *, figsize: tuple[float, float] = (16, 10), lang: str | None = None) -> Any:
         """A dashboard figure: segments, the R×F heat map, the choose-k curves, the
         cluster centres, the segment × cluster crosstab and the CLV distribution
         (panels without data are left out). Needs matplotlib (``rfmkit[plot]``).
+
+        Parameters
+        ----------
+        figsize : (float, float)
+            The size of two rows of panels, in inches.
+        lang : {"en", "zh"}, optional
+            The language of titles, axes and legends; default: the `lang` of `analyze`.
 
         Returns
         -------
@@ -135,18 +141,19 @@ class Report:
         plot._pyplot()  # matplotlib, or the install hint
         from matplotlib.figure import Figure
 
+        lang = self._lang(lang)
         panels: list[Callable[[Any], Any]] = [
-            lambda ax: plot.segments(self.pandas("segments"), ax=ax),
-            lambda ax: plot.rf_heatmap(self.pandas("customers"), ax=ax),
+            lambda ax: plot.segments(self.pandas("segments"), ax=ax, lang=lang),
+            lambda ax: plot.rf_heatmap(self.pandas("customers"), ax=ax, lang=lang),
         ]
         if self.choose_k is not None:
-            panels.append(lambda ax: plot.choose_k(self.pandas("choose_k"), ax=ax))
+            panels.append(lambda ax: plot.choose_k(self.pandas("choose_k"), ax=ax, lang=lang))
         if self.clusters is not None:
-            panels.append(lambda ax: plot.cluster_centers(self._centres(), ax=ax))
+            panels.append(lambda ax: plot.cluster_centers(self._centres(lang), ax=ax, lang=lang))
         if self.comparison is not None:
-            panels.append(lambda ax: plot.crosstab(self.comparison, ax=ax))
+            panels.append(lambda ax: plot.crosstab(self.comparison, ax=ax, lang=lang))
         if "clv" in frames.Frame.of(self.customers).names:
-            panels.append(lambda ax: plot.clv_distribution(self.pandas("customers")["clv"], ax=ax))
+            panels.append(lambda ax: plot.clv_distribution(self.pandas("customers")["clv"], ax=ax, lang=lang))
         rows = math.ceil(len(panels) / 3)
         figure = Figure(figsize=(figsize[0], figsize[1] * rows / 2), layout="constrained")
         axes = np.atleast_1d(figure.subplots(rows, 3)).ravel()
@@ -157,12 +164,17 @@ class Report:
         figure.suptitle(self._title())
         return figure
 
-    def _centres(self) -> pd.DataFrame:
+    def _lang(self, lang: str | None) -> str:
+        from rfmkit._scores import check_lang
+
+        return check_lang(lang if lang is not None else self.settings.get("lang", "en"))
+
+    def _centres(self, lang: str = "en") -> pd.DataFrame:
         assert self.clusters is not None
         clusters = self.pandas("clusters")
         columns = [c for c in ("recency_mean", "frequency_mean", "monetary_mean") if c in clusters.columns]
         centres = clusters[columns].rename(columns=lambda c: c.removesuffix("_mean"))
-        name = "name_zh" if self.settings.get("lang") == "zh" else "name_en"
+        name = "name_zh" if lang == "zh" else "name_en"
         if name in clusters.columns:
             centres.index = [f"{i} {n}" for i, n in zip(clusters.index, clusters[name])]
         return centres
@@ -173,93 +185,37 @@ class Report:
 
     # ------------------------------------------------------------------ HTML
 
-    def _headline(self) -> list[tuple[str, str]]:
-        k = self.kpis
-        info = frames.info_of(self.customers)
-        customers = self.pandas("customers")
-        revenue = float(customers["monetary"].sum()) if len(customers) else 0.0
-        items = [
-            ("customers", f"{len(customers):,}"),
-            ("as of", str(info.get("as_of"))),
-            ("revenue", f"{revenue:,.2f}"),
-            ("active customers", f"{k.get('active_customers', 0):,}"),
-            ("repeat-purchase rate", _pct(k.get("repeat_purchase_rate"))),
-            ("churn rate", _pct(k.get("churn_rate"))),
-            ("revenue share of the top 20 %", _pct(k.get("top20_revenue_share"))),
-            ("rows used / in", f"{info.get('rows_used', 0):,} / {info.get('rows_in', 0):,}"),
-        ]
-        if "clv" in customers.columns:
-            horizon = self.clv_model.get("horizon_months")
-            items.append((f"expected {horizon}-month CLV, all customers", f"{customers['clv'].sum():,.2f}"))
-        if self.clusters is not None:
-            items.append(("clusters", str(len(self.clusters))))
-        return items
+    def to_html(self, path: str | Path | None = None, *, lang: str | None = None) -> str:
+        """The report as one self-contained HTML page: inline CSS and charts (SVG; with
+        matplotlib installed), no network, printable; in English or Chinese throughout.
 
-    def to_html(self, path: str | Path | None = None) -> str:
-        """A self-contained HTML report (figures embedded as PNG when matplotlib is
-        installed); written to `path` when given. Returns the HTML."""
-        parts = [f"<h1>{html.escape(self._title())}</h1>", self._html_body(figure=True, full=True)]
-        page = (
-            "<!DOCTYPE html><html><head><meta charset='utf-8'><title>rfmkit report</title>"
-            f"<style>{_CSS}</style></head><body class='rfmkit'>" + "".join(parts) + "</body></html>"
-        )
+        Sections: headline figures, segments with their recommended actions, the R × F
+        heat map, value tiers and the value matrix, clusters, segments vs clusters, CLV,
+        data quality and the method notes.
+
+        Parameters
+        ----------
+        path : str or Path, optional
+            Where to write the page (UTF-8).
+        lang : {"en", "zh"}, optional
+            Default: the `lang` of `analyze`.
+
+        Returns
+        -------
+        str
+            The page (a string: a notebook does not display it).
+        """
+        from rfmkit._report.page import page
+
+        html = page(self, self._lang(lang))
         if path is not None:
-            Path(path).write_text(page, encoding="utf-8")
-        return page
+            Path(path).write_text(html, encoding="utf-8")
+        return html
 
     def _repr_html_(self) -> str:
-        return (
-            f"<div class='rfmkit'><style>{_CSS}</style><h3>{html.escape(self._title())}</h3>"
-            + self._html_body(figure=True, full=False)
-            + "</div>"
-        )
+        from rfmkit._report.page import notebook
 
-    def _html_body(self, *, figure: bool, full: bool) -> str:
-        out = ["<table class='headline'>"]
-        for name, value in self._headline():
-            out.append(f"<tr><th>{html.escape(name)}</th><td>{html.escape(value)}</td></tr>")
-        out.append("</table>")
-        if figure:
-            out.append(self._figure_html(full))
-        out.append("<h4>Segments</h4>" + _table_html(self.pandas("segments")))
-        if self.clusters is not None:
-            out.append("<h4>Clusters</h4>" + _table_html(self.pandas("clusters")))
-        if self.comparison is not None:
-            scores = ", ".join(f"{k} {v:.3f}" for k, v in self.comparison.scores().items())
-            out.append(f"<h4>Segments vs clusters</h4><p>{html.escape(scores)}</p>")
-            out.append(_table_html(self.pandas("crosstab")))
-        out.append("<h4>Value tiers</h4>" + _table_html(self.pandas("tiers")))
-        out.append("<h4>Data quality</h4>" + _table_html(self.pandas("quality")))
-        if full:
-            out.append("<h4>Top customers by value</h4>" + _table_html(self._top_customers(20)))
-        for note in self.notes:
-            out.append(f"<p class='note'>{html.escape(note)}</p>")
-        return "".join(out)
-
-    def _top_customers(self, n: int) -> pd.DataFrame:
-        customers = self.pandas("customers")
-        by = "clv" if "clv" in customers.columns else "monetary"
-        return customers.sort_values(by, ascending=False).head(n)
-
-    def _figure_html(self, full: bool) -> str:
-        try:
-            from rfmkit import plot
-
-            plt = plot._pyplot()
-        except ImportError:
-            return "<p class='note'>install matplotlib (pip install 'rfmkit[plot]') to see the charts</p>"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", plot.PlotFontWarning)
-            if full:
-                figure = self.plot()
-            else:
-                figure, ax = plt.subplots(figsize=(6, 0.3 * len(self.pandas("segments")) + 1.5), layout="constrained")
-                plot.segments(self.pandas("segments"), ax=ax)
-            buffer = io.BytesIO()
-            figure.savefig(buffer, format="png", dpi=80)
-            plt.close(figure)
-        encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-        return f"<img alt='rfmkit charts' src='data:image/png;base64,{encoded}'/>"
+        return notebook(self, self._lang(None))
 
     # ------------------------------------------------------------------ files
 
@@ -279,6 +235,9 @@ class Report:
             out["choose_k"] = self.choose_k
         if self.comparison is not None:
             out["crosstab"] = self.comparison.crosstab
+        if self.cohorts is not None:
+            out.update(cohort_customers=self.cohorts.customers, cohort_shares=self.cohorts.shares)
+            out["cohort_revenue"] = self.cohorts.revenue
         return out
 
     def _kpi_table(self) -> pd.DataFrame:
@@ -299,6 +258,9 @@ class Report:
             out["choose_k"] = self.pandas("choose_k")
         if self.comparison is not None:
             out["crosstab"] = self.pandas("crosstab")
+        if self.cohorts is not None:
+            for name in ("customers", "shares", "revenue"):
+                out[f"cohort_{name}"] = self.cohorts.pandas(name)
         return out
 
     def to_csv(self, directory: str | Path) -> list[Path]:
@@ -310,9 +272,11 @@ class Report:
         return self._write(directory, "parquet")
 
     def to_excel(self, path: str | Path) -> Path:
-        """Writes every table to one workbook, a sheet per table (needs openpyxl); a folder
-        (existing, or written with a trailing slash) gets ``report.xlsx`` in it. Returns
-        the workbook's path."""
+        """Writes every table to one workbook, a sheet per table with the index as its
+        first column (``pip install 'rfmkit[excel]'``: rustpy-xlsxwriter writes 100,000
+        customers in about a second; openpyxl alone works, about 20 times slower); a
+        folder (existing, or written with a trailing slash) gets ``report.xlsx`` in it.
+        Returns the workbook's path."""
         folder = str(path).endswith(("/", "\\")) or Path(path).is_dir()
         path = Path(path) / "report.xlsx" if folder else Path(path)
         if path.suffix.lower() not in (".xlsx", ".xlsm"):
@@ -321,12 +285,7 @@ class Report:
                 f"trailing slash)"
             )
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with pd.ExcelWriter(path) as writer:
-                for name, table in self._pandas_tables().items():
-                    _plain(table).to_excel(writer, sheet_name=name)
-        except ImportError:
-            raise ImportError("writing Excel needs openpyxl: pip install openpyxl") from None
+        write_excel(self._pandas_tables(), path)
         return path
 
     def _write(self, directory: str | Path, kind: str) -> list[Path]:
@@ -353,19 +312,3 @@ def _plain(table: pd.DataFrame) -> pd.DataFrame:
     out.attrs = {}
     out.columns = [str(c) for c in out.columns]
     return out
-
-
-def _pct(value: Any) -> str:
-    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.1%}"
-
-
-def _table_html(table: pd.DataFrame, max_rows: int = 30) -> str:
-    return table.head(max_rows).to_html(float_format=lambda v: f"{v:,.3f}", border=0, classes="rfmkit-table")
-
-
-_CSS = (
-    ".rfmkit table{border-collapse:collapse;font-size:12px;margin:4px 0 12px}"
-    ".rfmkit th,.rfmkit td{padding:2px 8px;text-align:right;border-bottom:1px solid #ddd}"
-    ".rfmkit table.headline th{text-align:left}.rfmkit .note{color:#666;font-style:italic}"
-    ".rfmkit img{max-width:100%}"
-)

@@ -1,0 +1,179 @@
+"""`rfmkit.cohorts`: acquisition cohorts, the retention view of a transaction table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rfmkit import _core
+from rfmkit._io import columns as _columns
+from rfmkit._io import frames
+from rfmkit._io import sources as _sources
+from rfmkit._params import pick
+from rfmkit._rfm import as_of_day
+from rfmkit.exceptions import InvalidParameterError
+
+#: Cohort periods: freq -> the pandas period (calendar weeks end on Sunday, as the time unit "W").
+PERIODS = {"W": "W-SUN", "M": "M", "Q": "Q", "Y": "Y"}
+
+
+@dataclass
+class Cohorts:
+    """Customers and revenue by acquisition cohort and periods since the first purchase.
+
+    Attributes
+    ----------
+    customers : pandas.DataFrame, polars.DataFrame or pyarrow.Table
+        Rows: the cohorts (the period of each customer's first purchase, e.g.
+        ``"2024-03"``), oldest first. Columns ``0, 1, 2, ...``: periods since the first
+        purchase (polars and pyarrow: the cohort as first column ``cohort`` and the periods
+        as ``"0"``, ``"1"``, ...). A cell counts the customers of the cohort with a purchase
+        in that period; column 0 is the cohort's size. Cells after `as_of` are null.
+    shares : same kind
+        `customers` divided by the cohort's size (column 0 is 1).
+    revenue : same kind
+        The spend in the period of the cohort's customers active in it (their purchases,
+        and their returns in it under ``returns="net"``).
+    freq : str
+        The period: ``"W"`` (weeks ending on Sunday), ``"M"``, ``"Q"`` or ``"Y"``.
+    quality : dict
+        The row accounting (as `rfmkit.quality`), ``as_of`` and ``last_period_partial``
+        (whether the last period is cut short by `as_of`).
+    """
+
+    customers: Any
+    shares: Any
+    revenue: Any
+    freq: str
+    quality: dict[str, Any] = field(default_factory=dict)
+    #: The tables as pandas (the report and the plot use them).
+    _pandas: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
+
+    def pandas(self, name: str) -> pd.DataFrame:
+        """Table `name` (``"customers"``, ``"shares"`` or ``"revenue"``) as pandas,
+        indexed by cohort."""
+        return self._pandas[name]
+
+
+def cohorts(
+    data: Any,
+    *,
+    customer: str,
+    date: str,
+    amount: str,
+    order: str | None = None,
+    as_of: Any = None,
+    freq: str = "M",
+    zero: str = "drop",
+    returns: str = "net",
+    invalid: str = "drop",
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+) -> Cohorts:
+    """Acquisition cohorts: customers active and revenue by the period of their first
+    purchase × periods since then, counts and shares.
+
+    A customer's cohort is the calendar period of its first purchase; it is active in a
+    period when it has a purchase in it. Purchases, returns, zero amounts and invalid
+    rows are read as `rfmkit.rfm` reads them (same parameters, same accounting): the
+    counts are those of `rfmkit.rfm` with a window on each period. The core reads the rows
+    twice: for the RFM table, then for the periods with a purchase.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, polars.DataFrame or pyarrow.Table
+        One row per transaction (or order line with `order`). Never modified.
+    customer, date, amount, order, as_of, zero, returns, invalid, date_format, dayfirst
+        As for `rfmkit.rfm`.
+    freq : {"M", "W", "Q", "Y"}, default "M"
+        The period: calendar months, weeks ending on Sunday, quarters or years.
+
+    Returns
+    -------
+    Cohorts
+
+    Raises
+    ------
+    InvalidParameterError
+        `freq` is not one of the periods, or `data` is read in batches (files, a
+        LazyFrame, a Dataset: read it into a table first, e.g. with
+        `rfmkit.read_transactions`).
+
+    Examples
+    --------
+    >>> import pandas as pd, rfmkit
+    >>> orders = pd.DataFrame({
+    ...     "customer_id": [1, 1, 2, 3, 3],
+    ...     "ordered_at": pd.to_datetime(["2024-01-05", "2024-02-10", "2024-01-20", "2024-02-01", "2024-03-03"]),
+    ...     "amount": [20.0, 30.0, 15.0, 10.0, 12.0],
+    ... })
+    >>> table = rfmkit.cohorts(orders, customer="customer_id", date="ordered_at", amount="amount", freq="M")
+    >>> table.customers  # doctest: +NORMALIZE_WHITESPACE
+    periods_since_first  0     1     2
+    cohort
+    2024-01              2     1     0
+    2024-02              1     1  <NA>
+    2024-03              0  <NA>  <NA>
+    >>> float(table.shares.loc["2024-01", 1])
+    0.5
+    """
+    if freq not in PERIODS:
+        raise InvalidParameterError(
+            f"freq={freq!r} is not a cohort period; pass 'M' (months), 'W' (weeks ending on Sunday), 'Q' or 'Y'"
+        )
+    if _sources.is_source(data):
+        raise InvalidParameterError(
+            "rfmkit.cohorts reads a table in memory; read the files first, e.g. "
+            "rfmkit.read_transactions(...), or collect the LazyFrame"
+        )
+    kind = frames.kind_of(data)
+    reading = ("customer", "date", "amount", "order", "date_format", "dayfirst", "invalid")
+    prepared = _columns.prepare(data, **pick(locals(), reading))
+    options = {"zero": zero, "returns": returns, "invalid": invalid}
+    whole = _core.rfm(prepared.table, as_of_day=as_of_day(as_of, prepared.times.tz), window=None, **options)
+    info = _columns.quality(whole, "rfmkit.cohorts", prepared)
+    end = whole["as_of_day"]
+    info["as_of"] = _columns.stamp_of_day(end).date().isoformat() if end is not None else None
+    period = PERIODS[freq]
+    if end is None or len(whole["customer"]) == 0:
+        _columns.release_codes(prepared)
+        return _result(np.zeros((0, 0)), np.zeros((0, 0)), [], freq, {**info, "last_period_partial": False}, kind)
+    first_day = end - np.asarray(whole["tenure"], dtype=np.int64)
+    first = pd.PeriodIndex(pd.to_datetime(first_day, unit="D"), freq=period)
+    last = pd.Period(_columns.stamp_of_day(end - 1), freq=period)
+    periods = pd.period_range(first.min(), last, freq=period)
+    starts = np.array([_columns.day_of_stamp(p.start_time) for p in periods], dtype=np.int64)
+    activity = _core.cohort_activity(prepared.table, as_of_day=end, period_starts=starts, zero=zero, returns=returns)
+    cohort_of = np.full(prepared.table.n_customers, -1, dtype=np.int64)
+    cohort_of[np.asarray(whole["customer"], dtype=np.int64)] = first.asi8 - periods[0].ordinal
+    cohort = cohort_of[activity["customer"]]
+    since = activity["period"] - cohort
+    counts = np.zeros((len(periods), len(periods)))
+    revenue = np.zeros((len(periods), len(periods)))
+    np.add.at(counts, (cohort, since), 1.0)
+    np.add.at(revenue, (cohort, since), activity["spend"])
+    _columns.release_codes(prepared)
+    info["last_period_partial"] = bool(_columns.day_of_stamp(last.end_time) + 1 > end)
+    labels = [str(p) if freq != "W" else p.start_time.date().isoformat() for p in periods]
+    return _result(counts, revenue, labels, freq, info, kind)
+
+
+def _result(
+    counts: np.ndarray, revenue: np.ndarray, labels: list[str], freq: str, info: dict[str, Any], kind: str
+) -> Cohorts:
+    n = len(labels)
+    after = np.arange(n)[:, None] + np.arange(n)[None, :] >= n  # the cells after as_of
+    index = pd.Index(labels, name="cohort")
+    columns = pd.RangeIndex(n, name="periods_since_first")
+    count_table = pd.DataFrame(counts, index=index, columns=columns).astype("Int64").mask(after)
+    sizes = counts[:, 0] if n else counts[:, :0].sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = np.where(sizes[:, None] > 0, counts / sizes[:, None], np.nan)
+    share_table = pd.DataFrame(shares, index=index, columns=columns).mask(after)
+    revenue_table = pd.DataFrame(revenue, index=index, columns=columns).mask(after)
+    own = {"customers": count_table, "shares": share_table, "revenue": revenue_table}
+    given = {name: frames.from_pandas(table.copy(), kind, info) for name, table in own.items()}
+    return Cohorts(given["customers"], given["shares"], given["revenue"], freq, info, own)

@@ -1,0 +1,671 @@
+"""The report as one self-contained HTML page, in English or Chinese.
+
+Everything is inline: the CSS, and the charts as SVG whose text stays text (the reader's
+browser draws it, Chinese included); nothing is fetched from the network. The sections:
+headline figures, segments with their recommended actions, the R × F heat map, value
+tiers and the value matrix, clusters, segments vs clusters, CLV, data quality and the
+method notes. `notebook` is the compact view Jupyter shows for a `Report`.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import math
+import platform
+import warnings
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from rfmkit._io import frames
+from rfmkit._text import column_label, dropped_label, text
+
+if TYPE_CHECKING:
+    from rfmkit._report.report import Report
+
+#: Words of the page (the plots' and the columns' are in rfmkit._text).
+WORDS: dict[str, tuple[str, str]] = {
+    "title": ("Customer value report", "客户价值分析报告"),
+    "subtitle": (
+        "{customers:,} customers · observed up to {as_of} (exclusive) · made by rfmkit {version}",
+        "{customers:,} 位客户 · 观察截止 {as_of}（不含当日）· rfmkit {version} 生成",
+    ),
+    "contents": ("Contents", "目录"),
+    "headline": ("Headline figures", "核心指标"),
+    "segments": ("Segments and what to do", "客户分群与建议行动"),
+    "segments intro": (
+        (
+            "Customers grouped by the {scheme} rules on their R, F, M scores (1–{bins}, 5 best); "
+            "each segment comes with a recommended action."
+        ),
+        "按 {scheme} 规则根据 R、F、M 评分（1–{bins}，5 为最好）对客户分群；每个分群附有建议行动。",
+    ),
+    "heatmap": ("Recency × frequency", "最近购买 × 购买频次"),
+    "heatmap intro": (
+        "Mean spend of the customers in each cell of recency score (rows) × frequency score (columns).",
+        "按最近购买评分（行）× 购买频次评分（列）统计的每格客户平均消费金额。",
+    ),
+    "cohorts": ("Retention by acquisition cohort", "按获客批次的留存"),
+    "cohorts intro": (
+        (
+            "Customers grouped by the {period} of their first purchase (rows); each cell is the share of the "
+            "cohort that bought again {n} {period}s later (columns). Read down a column to see whether newer "
+            "customers come back more or less than older ones."
+        ),
+        (
+            "按首次购买所在的{period}把客户分批（行）；每格是该批客户在首次购买后第 n 个{period}（列）"
+            "再次购买的比例。沿一列向下看，可比较新客户与老客户的回购情况。"
+        ),
+    ),
+    "cohorts partial": (
+        "The last {period} ends at the observation date and is not complete.",
+        "最后一个{period}截至观察日，并不完整。",
+    ),
+    "period M": ("month", "月"),
+    "period W": ("week", "周"),
+    "period Q": ("quarter", "季度"),
+    "period Y": ("year", "年"),
+    "tiers": ("Value tiers and the value matrix", "价值等级与价值矩阵"),
+    "tiers intro": (
+        (
+            "Tiers by {by}: platinum the top 1 % of customers, gold the next 4 %, iron the next 15 %, "
+            "lead the other 80 %. The value matrix splits customers by purchases and average order "
+            "value at their means."
+        ),
+        (
+            "按{by}分级：白金为前 1 % 的客户，黄金为其后 4 %，铁为其后 15 %，铅为其余 80 %。"
+            "价值矩阵按购买次数和客单价（以均值为界）把客户分为四类。"
+        ),
+    ),
+    "clusters": ("Clusters", "聚类"),
+    "clusters intro": (
+        (
+            "K-means on log-transformed, standardised recency, frequency and spend, k = {k}{how}; "
+            "each cluster is named after the segment most of its customers hold."
+        ),
+        (
+            "对取对数并标准化后的最近购买、购买频次和消费金额做 K-means 聚类，k = {k}{how}；"
+            "每个聚类以其多数客户所属的分群命名。"
+        ),
+    ),
+    "chosen k": (" (the highest silhouette over k = {})", "（在 k = {} 中轮廓系数最高）"),
+    "comparison": ("Segments vs clusters", "分群与聚类的对比"),
+    "agree high": ("closely", "高度一致"),
+    "agree mid": ("in part", "部分一致"),
+    "agree low": ("little", "差别很大"),
+    "comparison sentence": (
+        (
+            "Adjusted Rand index {ari:.2f} and normalised mutual information {nmi:.2f}: the clusters agree "
+            "{agree} with the segments (1 means the same grouping, 0 no more agreement than chance). "
+            "The rules are easier to explain; the clusters follow the data's own shape."
+        ),
+        (
+            "调整兰德指数 {ari:.2f}，标准化互信息 {nmi:.2f}：聚类与分群{agree}（1 表示分组完全相同，"
+            "0 表示与随机分组无异）。规则分群更易解释，聚类更贴合数据本身的结构。"
+        ),
+    ),
+    "clv": ("Customer lifetime value", "客户终身价值"),
+    "clv intro": (
+        (
+            "Expected value of each customer over the next {months} months (BG/NBD for purchases, Gamma-Gamma "
+            "for spend, discounted at {rate:.1%} a month, margin {margin:.0%}): {total} in all."
+        ),
+        (
+            "每位客户未来 {months} 个月的预期价值（购买次数用 BG/NBD 模型，消费金额用 Gamma-Gamma 模型，"
+            "月折现率 {rate:.1%}，利润率 {margin:.0%}）：合计 {total}。"
+        ),
+    ),
+    "p_alive note": (
+        (
+            "P(alive) is the BG/NBD probability that a customer has not dropped out. The model lets a customer "
+            "drop out only right after a purchase, so everyone who bought once gets P(alive) = 1: read it for "
+            "repeat customers only."
+        ),
+        (
+            "存活概率是 BG/NBD 模型估计的客户尚未流失的概率。该模型假设客户只会在某次购买之后流失，"
+            "因此只购买过一次的客户存活概率都为 1：请只对复购客户参考此值。"
+        ),
+    ),
+    "top customers": ("Top customers by {}", "{}最高的客户"),
+    "quality": ("Data quality", "数据质量"),
+    "quality intro": (
+        "Every row read is either used or dropped for a reason; nothing is lost silently.",
+        "读取的每一行要么被使用，要么因某个原因被剔除并计数，不会悄悄丢失。",
+    ),
+    "method": ("Method notes", "方法说明"),
+    "notes": ("Notes", "提示"),
+    "no charts": (
+        "Install matplotlib (pip install 'rfmkit[plot]') to see the charts.",
+        "安装 matplotlib（pip install 'rfmkit[plot]'）后可查看图表。",
+    ),
+    "no cjk font": (
+        "",
+        (
+            "本机没有可显示中文的字体，图表中的中文标签已改用英文。安装一个中文字体即可显示中文，例如 "
+            "Debian/Ubuntu：apt install fonts-noto-cjk；macOS 和 Windows 自带中文字体。"
+        ),
+    ),
+    "kpi customers": ("Customers", "客户数"),
+    "kpi revenue": ("Revenue", "销售额"),
+    "kpi repeat": ("Repeat-purchase rate", "复购率"),
+    "kpi churn": ("Churn rate (no purchase for {} days)", "流失率（{} 天未购买）"),
+    "kpi aov": ("Average order value", "客单价"),
+    "kpi top20": ("Revenue from the top 20 % of customers", "前 20 % 客户贡献的销售额"),
+    "kpi active": ("Active customers", "活跃客户"),
+    "kpi rows": ("Rows used of rows read", "使用行数 / 读取行数"),
+    "kpi clv": ("Expected {}-month CLV, all customers", "全部客户未来 {} 个月的预期价值"),
+    "kpi clusters": ("Clusters", "聚类数"),
+    "def as_of": (
+        "Observation date (as_of): {as_of}, exclusive; rows on or after it are not counted.",
+        "观察日（as_of）：{as_of}，不含当日；当日及之后的记录不计入。",
+    ),
+    "def rfm": (
+        (
+            "Recency: whole days from the day of the last purchase to the observation date. "
+            "Frequency: the number of purchases{orders}. Spend (monetary): the sum of the amounts{returns}."
+        ),
+        (
+            "最近购买距今（R）：最后一次购买日到观察日的整天数。购买次数（F）：购买的次数{orders}。"
+            "消费金额（M）：金额之和{returns}。"
+        ),
+    ),
+    "def purchase": (
+        (
+            "A purchase is a row with a positive amount; rows without a customer, a date or a numeric "
+            "amount are dropped and counted (see Data quality)."
+        ),
+        "金额为正的记录算一次购买；缺少客户编号、日期或金额无效的记录被剔除并计数（见数据质量）。",
+    ),
+    "def scores": (
+        (
+            "Scores: quantile scores 1–{bins} of recency (shorter is better), frequency and spend; equal "
+            "values share a score."
+        ),
+        "评分：R、F、M 按分位数评 1–{bins} 分（距今越短越好），相同的值得相同的分。",
+    ),
+    "orders": (" (distinct orders)", "（按不同订单计）"),
+    "net returns": (", returns netted", "，已扣除退货"),
+    "parameters": ("Parameters", "参数"),
+    "versions": ("Versions", "版本"),
+}
+
+
+def word(key: str, lang: str, **values: Any) -> str:
+    en, zh = WORDS[key]
+    words = zh if lang == "zh" else en
+    return words.format(**values) if values else words
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def _money(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def _share(value: float) -> str:
+    return f"{value:.1%}"
+
+
+def _count(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _decimal(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def _ratio(value: float) -> str:
+    return f"{value:.2f}×"
+
+
+def _formatter(column: str) -> Callable[[float], str]:
+    """How a number of `column` is written."""
+    if column.endswith("_share") or column == "p_alive":
+        return _share
+    if column.endswith("_vs_all"):
+        return _ratio
+    if column in ("customers", "rows", "frequency") or column.startswith(("recency", "tenure")):
+        return _count
+    if column.startswith(("monetary", "revenue", "clv", "avg_order_value")):
+        return _money
+    return _decimal
+
+
+def _cell(value: Any, column: str) -> tuple[str, bool]:
+    """The text of a cell and whether it is a number (right-aligned)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–", True
+    if isinstance(value, (bool, np.bool_)):
+        return str(value), False
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return _formatter(column)(float(value)), True
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else str(value), False
+    return str(value), False
+
+
+def table(frame: pd.DataFrame, lang: str, *, max_rows: int = 50, label: str | None = None) -> str:
+    """`frame` as an HTML table with human column labels, money with two decimals and
+    thousands separators, shares as percentages; the index is the first column."""
+    index_name = label or str(frame.index.name or "")
+    head = [f"<th>{html.escape(column_label(index_name, lang))}</th>"]
+    head += [f"<th>{html.escape(column_label(c, lang))}</th>" for c in frame.columns]
+    rows = []
+    for key, row in frame.head(max_rows).iterrows():
+        cells = [f"<th>{html.escape(str(key))}</th>"]
+        for column, value in row.items():
+            shown, number = _cell(value, str(column))
+            kind = "num" if number else "long" if column == "action" else "text"
+            cells.append(f"<td class='{kind}'>{html.escape(shown)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    more = ""
+    if len(frame) > max_rows:
+        more = f"<p class='more'>{len(frame) - max_rows:,} more rows in the files / 其余 {len(frame) - max_rows:,} 行见导出文件</p>"
+    return (
+        "<div class='scroll'><table><thead><tr>"
+        + "".join(head)
+        + "</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></div>"
+        + more
+    )
+
+
+# --------------------------------------------------------------------------- charts
+
+
+class Charts:
+    """Draws charts to inline SVG; remembers whether a Chinese font was missing."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        self.font_missing = False
+        self.available = True
+        self._count = 0
+        try:
+            from rfmkit import plot
+
+            plot._pyplot()
+        except ImportError:
+            self.available = False
+
+    def svg(self, draw: Callable[[Any], Any], size: tuple[float, float]) -> str:
+        """`draw(ax)` on a new figure of `size` inches, as an inline SVG element."""
+        if not self.available:
+            return ""
+        import matplotlib
+        from matplotlib.figure import Figure
+
+        from rfmkit import plot
+
+        self._count += 1
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", plot.PlotFontWarning)
+            with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": f"rfmkit-{self._count}"}):
+                figure = Figure(figsize=size, layout="constrained")
+                draw(figure.subplots())
+                buffer = io.StringIO()
+                figure.savefig(buffer, format="svg", metadata={"Date": None})
+        if any(issubclass(w.category, plot.PlotFontWarning) for w in caught):
+            self.font_missing = True
+        svg = buffer.getvalue()
+        # inline: no XML prolog; drawn at its own size, narrower on a narrow screen
+        return svg[svg.index("<svg") :].replace("<svg ", '<svg class="chart" ', 1)
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _section(anchor: str, title: str, *parts: str) -> str:
+    return f"<section id='{anchor}'><h2>{html.escape(title)}</h2>" + "".join(parts) + "</section>"
+
+
+def _p(words: str, cls: str = "") -> str:
+    return f"<p{f' class={cls!r}' if cls else ''}>{html.escape(words)}</p>"
+
+
+def _headline(report: Report, lang: str) -> str:
+    k = report.kpis
+    info = frames.info_of(report.customers)
+    customers = report.pandas("customers")
+    revenue = float(customers["monetary"].sum()) if len(customers) else 0.0
+    purchases = float(customers["frequency"].sum()) if len(customers) else 0.0
+    churn_after = report.settings.get("churn_after", 365)
+    cards = [
+        (word("kpi customers", lang), _count(len(customers))),
+        (word("kpi revenue", lang), _money(revenue)),
+        (word("kpi repeat", lang), _maybe(_share, k.get("repeat_purchase_rate"))),
+        (word("kpi churn", lang).format(churn_after), _maybe(_share, k.get("churn_rate"))),
+        (word("kpi aov", lang), _money(revenue / purchases) if purchases else "–"),
+        (word("kpi top20", lang), _maybe(_share, k.get("top20_revenue_share"))),
+        (word("kpi active", lang), _count(k.get("active_customers", 0))),
+        (word("kpi rows", lang), f"{info.get('rows_used', 0):,} / {info.get('rows_in', 0):,}"),
+    ]
+    if "clv" in customers.columns:
+        months = report.clv_model.get("horizon_months")
+        cards.append((word("kpi clv", lang).format(months), _money(float(customers["clv"].sum()))))
+    if report.clusters is not None:
+        cards.append((word("kpi clusters", lang), str(len(report.pandas("clusters")))))
+    body = "".join(
+        f"<div class='card'><div class='value'>{html.escape(v)}</div><div class='label'>{html.escape(n)}</div></div>"
+        for n, v in cards
+    )
+    return f"<div class='cards'>{body}</div>"
+
+
+def _maybe(fmt: Callable[[float], str], value: Any) -> str:
+    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else fmt(float(value))
+
+
+def _segments(report: Report, lang: str, charts: Charts) -> str:
+    from rfmkit import plot
+
+    summary = report.pandas("segments")
+    scheme = report.settings.get("scheme", "rfm11")
+    columns = [
+        c
+        for c in (
+            "customers",
+            "customer_share",
+            "revenue",
+            "revenue_share",
+            "recency_mean",
+            "frequency_mean",
+            "monetary_mean",
+            "action",
+        )
+        if c in summary.columns
+    ]
+    chart = charts.svg(lambda ax: plot.segments(summary, ax=ax, lang=lang), (8, 0.38 * len(summary) + 1.4))
+    return _section(
+        "segments",
+        word("segments", lang),
+        _p(word("segments intro", lang, scheme=scheme, bins=report.settings.get("bins", 5))),
+        chart,
+        table(summary[columns], lang),
+    )
+
+
+def _heatmap(report: Report, lang: str, charts: Charts) -> str:
+    from rfmkit import plot
+
+    customers = report.pandas("customers")
+    if not len(customers) or not charts.available:
+        return ""
+    chart = charts.svg(lambda ax: plot.rf_heatmap(customers, ax=ax, lang=lang), (6.5, 4.5))
+    return _section("heatmap", word("heatmap", lang), _p(word("heatmap intro", lang)), chart)
+
+
+def _cohorts(report: Report, lang: str, charts: Charts) -> str:
+    from rfmkit import plot
+
+    cohorts = report.cohorts
+    if cohorts is None or cohorts.pandas("shares").empty:
+        return ""
+    period = word(f"period {cohorts.freq}", lang)
+    shares = cohorts.pandas("shares")
+    sized = shares[shares.iloc[:, 0].fillna(0) > 0]
+    parts = [_p(word("cohorts intro", lang, period=period, n="n"))]
+    if cohorts.quality.get("last_period_partial"):
+        parts.append(_p(word("cohorts partial", lang, period=period), "note"))
+    parts.append(
+        charts.svg(
+            lambda ax: plot.cohorts(cohorts, ax=ax, lang=lang),
+            (min(0.35 * sized.shape[1] + 4, 11), min(0.3 * len(sized) + 2, 12)),
+        )
+    )
+    return _section("cohorts", word("cohorts", lang), *parts)
+
+
+def _tiers(report: Report, lang: str) -> str:
+    import rfmkit
+
+    customers = report.pandas("customers")
+    tiers = report.pandas("tiers")
+    by = text("clv" if "clv" in customers.columns else "monetary", lang)
+    columns = [
+        c
+        for c in ("customers", "customer_share", "revenue", "revenue_share", "monetary_mean", "action")
+        if c in tiers.columns
+    ]
+    parts = [_p(word("tiers intro", lang, by=by)), table(tiers[columns], lang)]
+    if len(customers) and (customers["frequency"] > 0).all():
+        matrix = rfmkit.value_matrix(customers[["recency", "frequency", "monetary", "avg_order_value"]], lang=lang)
+        summary = rfmkit.segment_summary(matrix, by="quadrant")
+        parts.append(table(summary[[c for c in columns if c in summary.columns]], lang))
+    return _section("tiers", word("tiers", lang), *parts)
+
+
+def _clusters(report: Report, lang: str, charts: Charts) -> str:
+    from rfmkit import plot
+
+    if report.clusters is None:
+        return ""
+    profile = report.pandas("clusters")
+    name = "name_zh" if lang == "zh" else "name_en"
+    shown = profile[
+        [
+            c
+            for c in (
+                name,
+                "customers",
+                "customer_share",
+                "revenue_share",
+                "recency_mean",
+                "frequency_mean",
+                "monetary_mean",
+            )
+            if c in profile.columns
+        ]
+    ].rename(columns={name: "name"})
+    how = ""
+    if report.choose_k is not None:
+        ks = report.pandas("choose_k").index
+        how = word("chosen k", lang).format(f"{int(ks.min())}–{int(ks.max())}")
+    chart = charts.svg(lambda ax: plot.cluster_centers(report._centres(lang), ax=ax, lang=lang), (8, 4.8))
+    return _section(
+        "clusters",
+        word("clusters", lang),
+        _p(word("clusters intro", lang, k=len(profile), how=how)),
+        table(shown, lang),
+        chart,
+    )
+
+
+def _comparison(report: Report, lang: str, charts: Charts) -> str:
+    from rfmkit import plot
+
+    if report.comparison is None:
+        return ""
+    scores = report.comparison.scores()
+    ari, nmi = scores["adjusted_rand"], scores["normalized_mutual_info"]
+    agree = word("agree high" if ari >= 0.65 else "agree mid" if ari >= 0.3 else "agree low", lang)
+    crosstab = report.pandas("crosstab")
+    chart = charts.svg(
+        lambda ax: plot.crosstab(crosstab, ax=ax, lang=lang),
+        (0.9 * crosstab.shape[1] + 4, 0.4 * crosstab.shape[0] + 2),
+    )
+    return _section(
+        "comparison",
+        word("comparison", lang),
+        _p(word("comparison sentence", lang, ari=ari, nmi=nmi, agree=agree)),
+        chart,
+    )
+
+
+def _clv(report: Report, lang: str, charts: Charts) -> str:
+    from rfmkit import plot
+
+    customers = report.pandas("customers")
+    if "clv" not in customers.columns:
+        return ""
+    model = report.clv_model
+    intro = word(
+        "clv intro",
+        lang,
+        months=model.get("horizon_months"),
+        rate=model.get("discount_rate_per_month", 0.0),
+        margin=model.get("margin", 1.0),
+        total=_money(float(customers["clv"].sum())),
+    )
+    chart = charts.svg(lambda ax: plot.clv_distribution(customers["clv"], ax=ax, lang=lang), (7, 4))
+    columns = [
+        c
+        for c in ("segment", "recency", "frequency", "monetary", "p_alive", "expected_purchases", "clv")
+        if c in customers.columns
+    ]
+    top = customers.sort_values("clv", ascending=False).head(20)[columns]
+    return _section(
+        "clv",
+        word("clv", lang),
+        _p(intro),
+        chart,
+        _p(word("p_alive note", lang), "note"),
+        f"<h3>{html.escape(word('top customers', lang).format(text('clv', lang)))}</h3>",
+        table(top, lang, label="customer"),
+    )
+
+
+def _quality(report: Report, lang: str) -> str:
+    from rfmkit._report.report import NET_NEGATIVE_ROW
+
+    quality = report.pandas("quality")
+    labels = []
+    for row in quality.index:
+        if row.startswith("dropped: "):
+            labels.append(dropped_label(row.removeprefix("dropped: "), lang))
+        elif row == NET_NEGATIVE_ROW:
+            labels.append(text("net_negative", lang))
+        else:
+            labels.append(text(row, lang))
+    shown = pd.DataFrame({"rows": quality["rows"].to_numpy()}, index=pd.Index(labels, name=" "))
+    return _section("quality", word("quality", lang), _p(word("quality intro", lang)), table(shown, lang))
+
+
+def _method(report: Report, lang: str) -> str:
+    import rfmkit
+
+    info = frames.info_of(report.customers)
+    settings = report.settings
+    lines = [word(key, lang) for key in ("def as_of", "def rfm", "def purchase", "def scores")]
+    values = {
+        "as_of": info.get("as_of"),
+        "bins": settings.get("bins", 5),
+        "orders": word("orders", lang) if settings.get("order") else "",
+        "returns": word("net returns", lang) if info.get("returns", "net") == "net" else "",
+    }
+    items = "".join(f"<li>{html.escape(line.format(**values))}</li>" for line in lines)
+    shown = {k: v for k, v in settings.items() if v is not None}
+    parameters = ", ".join(f"{k}={v!r}" for k, v in shown.items())
+    versions = f"rfmkit {rfmkit.__version__}, numpy {np.__version__}, pandas {pd.__version__}, Python {platform.python_version()}"
+    return _section(
+        "method",
+        word("method", lang),
+        f"<ul>{items}</ul>",
+        f"<p><b>{html.escape(word('parameters', lang))}</b>: <code>{html.escape(parameters)}</code></p>",
+        f"<p><b>{html.escape(word('versions', lang))}</b>: {html.escape(versions)}</p>",
+    )
+
+
+def _notes(report: Report, lang: str, charts: Charts) -> str:
+    notes = list(report.notes)
+    if charts.font_missing:
+        notes.insert(0, word("no cjk font", lang))
+    if not charts.available:
+        notes.insert(0, word("no charts", lang))
+    if not notes:
+        return ""
+    return _section("notes", word("notes", lang), *(_p(note, "warning") for note in notes))
+
+
+def _header(report: Report, lang: str) -> str:
+    import rfmkit
+
+    info = frames.info_of(report.customers)
+    subtitle = word(
+        "subtitle", lang, customers=len(report.customers), as_of=info.get("as_of"), version=rfmkit.__version__
+    )
+    return f"<header><h1>{html.escape(word('title', lang))}</h1>{_p(subtitle, 'sub')}</header>"
+
+
+def _contents(sections: Iterable[tuple[str, str]]) -> str:
+    links = "".join(f"<li><a href='#{a}'>{html.escape(t)}</a></li>" for a, t in sections)
+    return f"<nav><ol>{links}</ol></nav>"
+
+
+def page(report: Report, lang: str) -> str:
+    """The whole report as one self-contained HTML page."""
+    charts = Charts(lang)
+    built = [
+        ("headline", _section("headline", word("headline", lang), _headline(report, lang))),
+        ("segments", _segments(report, lang, charts)),
+        ("heatmap", _heatmap(report, lang, charts)),
+        ("cohorts", _cohorts(report, lang, charts)),
+        ("tiers", _tiers(report, lang)),
+        ("clusters", _clusters(report, lang, charts)),
+        ("comparison", _comparison(report, lang, charts)),
+        ("clv", _clv(report, lang, charts)),
+        ("quality", _quality(report, lang)),
+        ("method", _method(report, lang)),
+    ]
+    notes = _notes(report, lang, charts)
+    present = [(anchor, word(anchor, lang)) for anchor, body in built if body]
+    body = _header(report, lang) + notes + _contents(present) + "".join(b for _, b in built)
+    html_lang = "zh-CN" if lang == "zh" else "en"
+    return (
+        f"<!DOCTYPE html><html lang='{html_lang}'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(word('title', lang))}</title><style>{CSS}</style></head>"
+        f"<body class='rfmkit'>{body}</body></html>"
+    )
+
+
+def notebook(report: Report, lang: str) -> str:
+    """The compact view of a report in Jupyter: headline, segments with one chart,
+    clusters and data quality."""
+    charts = Charts(lang)
+    parts = [
+        _header(report, lang),
+        _headline(report, lang),
+        _segments(report, lang, charts),
+        _clusters_compact(report, lang),
+        _quality(report, lang),
+        _notes(report, lang, charts),
+    ]
+    return f"<div class='rfmkit'><style>{CSS}</style>" + "".join(parts) + "</div>"
+
+
+def _clusters_compact(report: Report, lang: str) -> str:
+    if report.clusters is None:
+        return ""
+    profile = report.pandas("clusters")
+    name = "name_zh" if lang == "zh" else "name_en"
+    shown = profile[[c for c in (name, "customers", "customer_share", "revenue_share") if c in profile.columns]]
+    return _section("clusters", word("clusters", lang), table(shown.rename(columns={name: "name"}), lang))
+
+
+CSS = """
+.rfmkit{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",
+"Hiragino Sans GB",sans-serif;color:#1f2933;line-height:1.45;max-width:1100px;margin:0 auto;padding:16px 24px}
+.rfmkit h1{font-size:26px;margin:8px 0 2px}.rfmkit h2{font-size:20px;margin:28px 0 8px;border-bottom:2px solid #4c72b0;
+padding-bottom:4px}.rfmkit h3{font-size:15px;margin:16px 0 6px}.rfmkit .sub{color:#52606d;margin:0 0 12px}
+.rfmkit nav ol{columns:3;font-size:13px;margin:8px 0 4px;padding-left:20px}.rfmkit nav a{color:#2f5aa8}
+.rfmkit .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:10px}
+.rfmkit .card{border:1px solid #d9e2ec;border-radius:8px;padding:10px 12px;background:#f8fafc}
+.rfmkit .card .value{font-size:22px;font-weight:600}.rfmkit .card .label{font-size:12px;color:#52606d}
+.rfmkit .scroll{overflow-x:auto}.rfmkit table{border-collapse:collapse;font-size:13px;margin:6px 0 12px}
+.rfmkit th,.rfmkit td{padding:4px 9px;border-bottom:1px solid #e4e7eb;vertical-align:top}
+.rfmkit thead th{background:#f0f4f8;text-align:left}.rfmkit tbody th{text-align:left;font-weight:600;white-space:nowrap}
+.rfmkit td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}.rfmkit td.text{text-align:left}
+.rfmkit td.long{text-align:left;min-width:18em}
+.rfmkit svg.chart{max-width:100%;height:auto;display:block;margin:8px 0}
+.rfmkit .note{color:#52606d;font-size:13px}.rfmkit .more{color:#52606d;font-size:12px}
+.rfmkit .warning{background:#fff4e5;border-left:4px solid #f0a202;padding:8px 12px}
+.rfmkit code{font-size:12px;word-break:break-all}
+@media print{.rfmkit nav{display:none}.rfmkit section{break-inside:avoid-page}.rfmkit{max-width:none;padding:0}
+.rfmkit h2{break-after:avoid}}
+"""

@@ -1,0 +1,144 @@
+//! Acquisition cohorts: what each customer spent in each calendar period in which it
+//! bought, with the rows read as the RFM table reads them (the same validity, observation
+//! date and zero and return policies), in one pass over the rows.
+
+use crate::error::{Result, RfmError};
+use crate::money::fsum;
+use crate::rows::{kind_of_amount, Kind, RowPolicy, Transactions};
+
+/// One entry per customer and period with a purchase in it, by customer then period.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Activity {
+    /// Customer code.
+    pub customer: Vec<i64>,
+    /// Period index: position in the `period_starts` given to [`activity`].
+    pub period: Vec<i64>,
+    /// The customer's amounts in the period: its purchases, and its returns under
+    /// `returns="net"` (the exactly rounded sum, in any row order).
+    pub spend: Vec<f64>,
+}
+
+/// The periods with a purchase of every customer of `tx`: period `p` holds the days in
+/// `[period_starts[p], period_starts[p + 1])` (the last one up to `as_of_day`, exclusive).
+/// Invalid rows, rows on or after `as_of_day` or before the first period, and rows the
+/// policy drops are left out (they are counted by the RFM table of the same rows).
+///
+/// # Errors
+/// [`RfmError::Parameter`] when `period_starts` is empty or does not increase, and the
+/// errors of [`Transactions::validate`].
+pub fn activity(
+    tx: &Transactions<'_>,
+    as_of_day: i64,
+    period_starts: &[i64],
+    policy: &RowPolicy,
+) -> Result<Activity> {
+    tx.validate()?;
+    if period_starts.is_empty() || period_starts.windows(2).any(|pair| pair[0] >= pair[1]) {
+        return Err(RfmError::parameter(
+            "period_starts",
+            "the first days of the periods must be given in increasing order",
+        ));
+    }
+    let periods = period_starts.len() as u64;
+    // (customer * periods + period, amount, is a purchase), in row order
+    let mut rows: Vec<(u64, f64, bool)> = Vec::new();
+    for i in 0..tx.len() {
+        if tx.invalid_reason(i).is_some() {
+            continue;
+        }
+        let day = tx.day(tx.time[i]);
+        let position = period_starts.partition_point(|&start| start <= day);
+        if day >= as_of_day || position == 0 {
+            continue;
+        }
+        let amount = tx.amount.map_or(0.0, |a| a[i]);
+        let purchase = match tx
+            .amount
+            .map_or(Kind::Purchase, |_| kind_of_amount(amount, policy))
+        {
+            Kind::Purchase => true,
+            Kind::Return => false,
+            Kind::Dropped(_) => continue,
+        };
+        let key = (tx.customer[i] as u64) * periods + (position - 1) as u64;
+        rows.push((key, amount, purchase));
+    }
+    rows.sort_by_key(|row| row.0);
+    let mut out = Activity::default();
+    for group in rows.chunk_by(|a, b| a.0 == b.0) {
+        if group.iter().any(|row| row.2) {
+            let key = group[0].0;
+            out.customer.push((key / periods) as i64);
+            out.period.push((key % periods) as i64);
+            out.spend.push(fsum(group.iter().map(|row| row.1)));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rows::{ColumnNames, ReturnPolicy, ZeroPolicy, NAT, NULL_CODE};
+
+    fn table<'a>(customer: &'a [i64], time: &'a [i64], amount: &'a [f64]) -> Transactions<'a> {
+        Transactions {
+            customer,
+            n_customers: 3,
+            time,
+            ticks_per_day: 1,
+            amount: Some(amount),
+            order: None,
+            n_orders: 0,
+            names: ColumnNames::default(),
+        }
+    }
+
+    #[test]
+    fn periods_with_a_purchase_and_their_spend() {
+        // periods: days [0, 10), [10, 20), [20, as_of = 25)
+        let customer = [0, 0, 0, 1, 1, 2, NULL_CODE, 0, 2];
+        let time = [1, 12, 13, 5, 21, 30, 3, NAT, 24];
+        let amount = [10.0, 5.0, -2.0, 7.0, 0.0, 9.0, 4.0, 3.0, -1.0];
+        let policy = RowPolicy::default();
+        let got = activity(&table(&customer, &time, &amount), 25, &[0, 10, 20], &policy).unwrap();
+        // customer 1's zero-amount row is dropped (no purchase in period 2); customer 2
+        // bought after as_of only, its return alone makes no activity
+        assert_eq!(got.customer, vec![0, 0, 1]);
+        assert_eq!(got.period, vec![0, 1, 0]);
+        assert_eq!(got.spend, vec![10.0, 3.0, 7.0]);
+
+        let keep = RowPolicy {
+            zero: ZeroPolicy::Keep,
+            returns: ReturnPolicy::Drop,
+            ..policy
+        };
+        let got = activity(&table(&customer, &time, &amount), 25, &[0, 10, 20], &keep).unwrap();
+        assert_eq!(got.customer, vec![0, 0, 1, 1]);
+        assert_eq!(got.period, vec![0, 1, 0, 2]);
+        assert_eq!(got.spend, vec![10.0, 5.0, 7.0, 0.0]);
+    }
+
+    #[test]
+    fn rows_before_the_first_period_are_outside() {
+        let got = activity(
+            &table(&[0, 0], &[-5, 2], &[3.0, 4.0]),
+            10,
+            &[0],
+            &RowPolicy::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            (got.customer, got.period, got.spend),
+            (vec![0], vec![0], vec![4.0])
+        );
+    }
+
+    #[test]
+    fn period_starts_must_increase() {
+        for starts in [&[][..], &[3, 3][..], &[5, 1][..]] {
+            let error = activity(&table(&[0], &[1], &[1.0]), 10, starts, &RowPolicy::default()).unwrap_err();
+            assert!(error.to_string().contains("increasing order"), "{error}");
+        }
+    }
+}
