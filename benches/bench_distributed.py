@@ -31,7 +31,6 @@ timed. Ratios are against rfmkit on the same framework (> 1: rfmkit is faster).
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
@@ -45,30 +44,15 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
 import bench_rfm as common
 import rfmkit
 import rfmkit.dask
 import rfmkit.spark
+from local_spark import local_spark
 
 CUSTOMER, DATE, AMOUNT = common.CUSTOMER, common.DATE, common.AMOUNT
 COLUMNS = dict(customer=CUSTOMER, date=DATE, amount=AMOUNT)
-
-
-def spark_session() -> Any:
-    from pyspark.sql import SparkSession
-
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .appName("rfmkit-bench")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "8")
-        .config("spark.driver.memory", "6g")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
 
 
 def spark_sql_rfm(sdf: Any) -> Any:
@@ -147,10 +131,7 @@ def timed(calls: dict[str, Callable[[], Any]], repeat: int) -> dict[str, list[fl
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=5_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--quick", action="store_true")
+    parser = common.one_table_parser(__doc__, rows=5_000_000)
     args = parser.parse_args()
     rows, repeat = (200_000, 1) if args.quick else (args.rows, args.repeat)
     warnings.simplefilter("ignore")
@@ -166,7 +147,7 @@ def main() -> None:
         del data
         reference = rfmkit.rfm(pq.read_table(path).to_pandas(), **COLUMNS)
 
-        spark = spark_session()
+        spark = local_spark("rfmkit-bench", partitions=8, memory="6g")
         sdf = spark.read.parquet(path)
 
         def spark_rfmkit() -> Any:

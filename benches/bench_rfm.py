@@ -423,6 +423,17 @@ def run_section(
 # --------------------------------------------------------------------------- reports
 
 
+def one_table_parser(doc: str, rows: int) -> argparse.ArgumentParser:
+    """The options of a bench of one table (``bench_stream``, ``bench_distributed``):
+    ``--rows`` (default `rows`), ``--repeat`` (default 3) and ``--quick`` (the bench runs
+    200k rows once); the description is the first paragraph of `doc`."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=rows)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true")
+    return parser
+
+
 def machine() -> None:
     import duckdb
     import lifetimes

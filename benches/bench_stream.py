@@ -32,7 +32,6 @@ runs the tool once, minus its RSS before the call (``/proc/self/clear_refs``), a
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -152,10 +151,7 @@ def identical(a: pd.DataFrame, b: pd.DataFrame) -> str | None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--quick", action="store_true")
+    parser = common.one_table_parser(__doc__, rows=10_000_000)
     parser.add_argument("--memory-worker", nargs=2, metavar=("TOOL", "PATH"))
     args = parser.parse_args()
     if args.memory_worker:

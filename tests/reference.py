@@ -277,19 +277,23 @@ def reference_rfm(
     table = pd.DataFrame.from_records(records, columns=[*RFM_COLUMNS, "_scale"])
     table.index = pd.Index(ids, dtype=object, name=customer)
 
+    accounting = {
+        **_accounting(reason, kind),
+        "as_of": ordinal_stamp(as_of_day) if as_of_day is not None else None,
+    }
+    return table, accounting
+
+
+def _accounting(reason: list[str | None], kinds: list[str | None]) -> dict:
+    """``rows_in``, ``rows_used`` (the rows of a kind) and ``dropped`` (reason -> count) of
+    rows that each have a kind or a drop reason."""
     dropped: dict[str, int] = {}
     for r in reason:
         if r is not None:
             dropped[r] = dropped.get(r, 0) + 1
-    rows_used = sum(1 for k in kind if k is not None)
-    accounting = {
-        "rows_in": n,
-        "rows_used": rows_used,
-        "dropped": dropped,
-        "as_of": ordinal_stamp(as_of_day) if as_of_day is not None else None,
-    }
-    assert accounting["rows_in"] == rows_used + sum(dropped.values())
-    return table, accounting
+    rows_used = sum(1 for k in kinds if k is not None)
+    assert len(reason) == rows_used + sum(dropped.values())
+    return {"rows_in": len(reason), "rows_used": rows_used, "dropped": dropped}
 
 
 # --------------------------------------------------------------------------- BTYD summary
@@ -440,13 +444,7 @@ def reference_summary(
     columns = ["frequency", "recency", "T"] + (["monetary_value"] if amount is not None else [])
     table = pd.DataFrame.from_records(records, columns=["frequency", "recency", "T", "monetary_value"])[columns]
     table.index = pd.Index(ids, dtype=object, name=customer)
-    dropped: dict[str, int] = {}
-    for r in reason:
-        if r is not None:
-            dropped[r] = dropped.get(r, 0) + 1
-    rows_used = sum(1 for k in kinds if k is not None)
-    assert rows_used + sum(dropped.values()) == n
-    return table, {"rows_in": n, "rows_used": rows_used, "dropped": dropped}
+    return table, _accounting(reason, kinds)
 
 
 #: The columns of `rfmkit.clv.calibration_holdout` with amounts, in their order.
@@ -565,12 +563,7 @@ def reference_calibration_holdout(
     columns.append("duration_holdout")
     table = pd.DataFrame.from_records(records, columns=list(CALIBRATION_HOLDOUT_COLUMNS))[columns]
     table.index = pd.Index(ids, dtype=object, name=customer)
-    dropped: dict[str, int] = {}
-    for r in reason:
-        if r is not None:
-            dropped[r] = dropped.get(r, 0) + 1
-    rows_used = sum(1 for k in kinds if k is not None)
-    return table, {"rows_in": n, "rows_used": rows_used, "dropped": dropped}
+    return table, _accounting(reason, kinds)
 
 
 # --------------------------------------------------------------------------- cohorts

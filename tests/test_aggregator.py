@@ -186,38 +186,47 @@ def rfm_options(draw, spec) -> dict:
     return options
 
 
-# --------------------------------------------------------------------------- rfm: splits and merges
-
-
-@settings(max_examples=120, **SETTINGS)
-@given(
-    data=st.data(), spec=specs(max_rows=60, id_kinds=EXACT_ID_KINDS, date_kinds=DATE_KINDS), with_order=st.booleans()
-)
-def test_any_split_order_and_merge_tree_equals_rfm_on_the_whole(data, spec, with_order):
+@st.composite
+def rfm_cases(draw) -> tuple[pd.DataFrame, dict, bool]:
+    """A table of exact ids, with an order column or not, and `rfm_options` for it (naming
+    the order column when there is one); the last item says whether there is."""
+    spec = draw(specs(max_rows=60, id_kinds=EXACT_ID_KINDS, date_kinds=DATE_KINDS))
+    with_order = draw(st.booleans())
     frame = build(spec, with_order)
-    options = data.draw(rfm_options(spec))
+    options = draw(rfm_options(spec))
     if with_order:
         options["order"] = "order"
-    before = frame.copy(deep=True)
-    want = rfmkit.rfm(frame, **COLS, **options)
-    got = aggregate(frame, data.draw(plans(len(frame))), **COLS, **options).finish()
-    pd.testing.assert_frame_equal(frame, before)  # inputs are never modified
+    return frame, options, with_order
+
+
+def on_the_wall_clock_where_ambiguous(frame: pd.DataFrame, got: pd.DataFrame, want: pd.DataFrame) -> None:
+    """First and last purchases of `got` and `want` as wall times where `frame`'s dates
+    hold a wall time a DST change repeats (see `has_ambiguous_wall_times`)."""
     if has_ambiguous_wall_times(frame["ts"]):
         for name in ("first_purchase", "last_purchase"):
             got[name] = got[name].dt.tz_localize(None)
             want[name] = want[name].dt.tz_localize(None)
+
+
+# --------------------------------------------------------------------------- rfm: splits and merges
+
+
+@settings(max_examples=120, **SETTINGS)
+@given(data=st.data(), case=rfm_cases())
+def test_any_split_order_and_merge_tree_equals_rfm_on_the_whole(data, case):
+    frame, options, _ = case
+    before = frame.copy(deep=True)
+    want = rfmkit.rfm(frame, **COLS, **options)
+    got = aggregate(frame, data.draw(plans(len(frame))), **COLS, **options).finish()
+    pd.testing.assert_frame_equal(frame, before)  # inputs are never modified
+    on_the_wall_clock_where_ambiguous(frame, got, want)
     assert_same(got, want, ordered=False)
 
 
 @settings(max_examples=60, **SETTINGS)
-@given(
-    data=st.data(), spec=specs(max_rows=60, id_kinds=EXACT_ID_KINDS, date_kinds=DATE_KINDS), with_order=st.booleans()
-)
-def test_batches_in_order_keep_the_order_of_first_appearance(data, spec, with_order):
-    frame = build(spec, with_order)
-    options = data.draw(rfm_options(spec))
-    if with_order:
-        options["order"] = "order"
+@given(data=st.data(), case=rfm_cases())
+def test_batches_in_order_keep_the_order_of_first_appearance(data, case):
+    frame, options, with_order = case
     want = rfmkit.rfm(frame, **COLS, **options)
     n = len(frame)
     bounds = [0, *sorted(data.draw(st.lists(st.integers(0, n), max_size=8))), n]
@@ -228,10 +237,7 @@ def test_batches_in_order_keep_the_order_of_first_appearance(data, spec, with_or
         folded.merge(rfmkit.Aggregator(**COLS, **options).update(batch))
     for aggregator, fresh in ((one, False), (folded, True)):
         got = aggregator.finish()
-        if has_ambiguous_wall_times(frame["ts"]):
-            for name in ("first_purchase", "last_purchase"):
-                got[name] = got[name].dt.tz_localize(None)
-                want[name] = want[name].dt.tz_localize(None)
+        on_the_wall_clock_where_ambiguous(frame, got, want)
         assert_same(got, want, ordered=registers_in_order(frame, bounds, with_order, fresh))
 
 
@@ -404,17 +410,12 @@ def test_bytes_round_trip_then_merge_equals_the_whole(orders):
 
 
 @settings(max_examples=80, **SETTINGS)
-@given(
-    data=st.data(), spec=specs(max_rows=60, id_kinds=EXACT_ID_KINDS, date_kinds=DATE_KINDS), with_order=st.booleans()
-)
-def test_an_aggregator_split_by_customer_merges_back_to_rfm_on_the_whole(data, spec, with_order):
+@given(data=st.data(), case=rfm_cases())
+def test_an_aggregator_split_by_customer_merges_back_to_rfm_on_the_whole(data, case):
     """What a cluster does: each part of the rows makes its aggregator and splits it by
     customer; the pieces of each bucket, shipped as bytes and merged in any order, give
     their customers' rows of `rfmkit.rfm`, and the buckets' accountings add up."""
-    frame = build(spec, with_order)
-    options = data.draw(rfm_options(spec))
-    if with_order:
-        options["order"] = "order"
+    frame, options, _ = case
     want = rfmkit.rfm(frame, **COLS, **options)
     buckets = data.draw(st.integers(1, 5))
     bounds = data.draw(plans(len(frame)))["bounds"]

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import rfmkit
+from local_spark import local_spark
 from rfmkit._segments import split_values
 from rfmkit.exceptions import ColumnNotFoundError, InvalidParameterError
 
@@ -349,19 +350,7 @@ def spark():
     pytest.importorskip("pyspark")
     if not _java():
         pytest.skip("Spark needs Java")
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("rfmkit-tests")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.memory", "2g")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
+    session = local_spark("rfmkit-tests", partitions=4, memory="2g")
     yield session
     session.stop()
 

@@ -71,6 +71,50 @@ def assert_frames_close(got: pd.DataFrame, want: pd.DataFrame, columns: list[str
         assert got[column].dtype == np.float64, (column, got[column].dtype)
 
 
+def lifetimes_summary(df: pd.DataFrame, amount: str | None = None, **options) -> pd.DataFrame:
+    """`lifetimes.utils.summary_data_from_transaction_data` of `df` with the names of
+    `rfmkit.clv.summary`: `amount` is its ``monetary_value_col``."""
+    return quiet(
+        lifetimes_utils.summary_data_from_transaction_data, df, "customer", "ts", monetary_value_col=amount, **options
+    )
+
+
+def lifetimes_calibration_holdout(df: pd.DataFrame, amount: str | None = None, **options) -> pd.DataFrame:
+    """`lifetimes.utils.calibration_and_holdout_data` of `df` with the names of
+    `rfmkit.clv.calibration_holdout`: `amount` is its ``monetary_value_col``."""
+    return quiet(
+        lifetimes_utils.calibration_and_holdout_data, df, "customer", "ts", monetary_value_col=amount, **options
+    )
+
+
+def assert_same_accounting(got: pd.DataFrame, accounting: dict) -> None:
+    info = rfmkit.quality(got)
+    assert (info["rows_in"], info["rows_used"], info["dropped"]) == (
+        accounting["rows_in"],
+        accounting["rows_used"],
+        accounting["dropped"],
+    )
+
+
+def check_against_reference(function, reference, frames, kwargs, columns, errors) -> pd.DataFrame | None:
+    """`function` of rfmkit on the second of `frames` (the first in a frontend) against
+    `reference` on the first: the same `columns`, values and accounting, or, where the
+    reference raises the first of `errors`, rfmkit the second. The result as pandas."""
+    df, data_in = frames
+    refused, raised = errors
+    try:
+        want, accounting = reference(df, **NAMES, **kwargs)
+    except refused:
+        with pytest.raises(raised):
+            quiet(function, data_in, **NAMES, **kwargs)
+        return None
+    got = as_pandas_result(quiet(function, data_in, **NAMES, **kwargs), "customer")
+    assert list(got.columns) == columns
+    assert_frames_close(got, want)
+    assert_same_accounting(got, accounting)
+    return got
+
+
 def summary_columns(with_amount: bool) -> list[str]:
     return ["frequency", "recency", "T"] + (["monetary_value"] if with_amount else [])
 
@@ -134,27 +178,15 @@ def test_summary_matches_lifetimes(data):
     end = data.draw(st.one_of(st.none(), end_stamp(spec)))
     if end is not None:
         assume(pd.Timestamp(end).to_period(freq).to_timestamp() >= df["ts"].min().to_period(freq).to_timestamp())
-    got = quiet(
-        rfmkit.clv.summary,
-        df,
-        **NAMES,
+    options = dict(
         amount="amount" if with_amount else None,
         freq=freq,
         observation_period_end=end,
         freq_multiplier=multiplier,
         include_first_transaction=include_first,
     )
-    want = quiet(
-        lifetimes_utils.summary_data_from_transaction_data,
-        df,
-        "customer",
-        "ts",
-        monetary_value_col="amount" if with_amount else None,
-        observation_period_end=end,
-        freq=freq,
-        freq_multiplier=multiplier,
-        include_first_transaction=include_first,
-    )
+    got = quiet(rfmkit.clv.summary, df, **NAMES, **options)
+    want = lifetimes_summary(df, **options)
     assert list(got.columns) == summary_columns(with_amount)
     assert_frames_close(got, want)
     info = rfmkit.quality(got)
@@ -171,24 +203,9 @@ def test_summary_zero_keep_matches_lifetimes(data):
     freq = data.draw(st.sampled_from(FREQS))
     include_first = data.draw(st.booleans())
     with_amount = data.draw(st.booleans())
-    got = quiet(
-        rfmkit.clv.summary,
-        df,
-        **NAMES,
-        amount="amount" if with_amount else None,
-        freq=freq,
-        zero="keep",
-        include_first_transaction=include_first,
-    )
-    want = quiet(
-        lifetimes_utils.summary_data_from_transaction_data,
-        df,
-        "customer",
-        "ts",
-        monetary_value_col="amount" if with_amount else None,
-        freq=freq,
-        include_first_transaction=include_first,
-    )
+    options = dict(amount="amount" if with_amount else None, freq=freq, include_first_transaction=include_first)
+    got = quiet(rfmkit.clv.summary, df, **NAMES, **options, zero="keep")
+    want = lifetimes_summary(df, **options)
     assert_frames_close(got, want)
     assert rfmkit.quality(got)["dropped"] == {}
     assert rfmkit.quality(got)["rows_used"] == len(df)
@@ -219,12 +236,9 @@ def test_summary_default_keeps_zero_and_drops_returns_like_lifetimes_on_filtered
     got = quiet(
         rfmkit.clv.summary, df, **NAMES, amount="amount", freq=freq, include_first_transaction=include_first, **options
     )
-    want = quiet(
-        lifetimes_utils.summary_data_from_transaction_data,
+    want = lifetimes_summary(
         counted,
-        "customer",
-        "ts",
-        monetary_value_col="amount",
+        amount="amount",
         observation_period_end=df["ts"].max(),
         freq=freq,
         include_first_transaction=include_first,
@@ -272,12 +286,7 @@ def test_summary_of_rows_in_time_order_matches_reference(data):
     want, accounting = reference_summary(df, **NAMES, **kwargs)
     got = quiet(rfmkit.clv.summary, df, **NAMES, **kwargs)
     assert_frames_close(got, want)
-    info = rfmkit.quality(got)
-    assert (info["rows_in"], info["rows_used"], info["dropped"]) == (
-        accounting["rows_in"],
-        accounting["rows_used"],
-        accounting["dropped"],
-    )
+    assert_same_accounting(got, accounting)
 
 
 @settings(max_examples=250, **SETTINGS)
@@ -313,22 +322,17 @@ def test_summary_matches_reference(data):
     )
     if data.draw(st.booleans()):
         kwargs["observation_period_end"] = data.draw(end_stamp(spec, latest=2))
-    try:
-        want, accounting = reference_summary(df, **NAMES, **kwargs)
-    except ReferenceRowError:
-        with pytest.raises(rfmkit.InvalidRowError):
-            quiet(rfmkit.clv.summary, data_in, **NAMES, **kwargs)
-        return
-    got = as_pandas_result(quiet(rfmkit.clv.summary, data_in, **NAMES, **kwargs), "customer")
-    assert list(got.columns) == summary_columns(with_amount)
-    assert_frames_close(got, want)
-    info = rfmkit.quality(got)
-    assert (info["rows_in"], info["rows_used"], info["dropped"]) == (
-        accounting["rows_in"],
-        accounting["rows_used"],
-        accounting["dropped"],
+    got = check_against_reference(
+        rfmkit.clv.summary,
+        reference_summary,
+        (df, data_in),
+        kwargs,
+        summary_columns(with_amount),
+        (ReferenceRowError, rfmkit.InvalidRowError),
     )
-    assert info["rows_in"] == info["rows_used"] + sum(info["dropped"].values())
+    if got is not None:
+        info = rfmkit.quality(got)
+        assert info["rows_in"] == info["rows_used"] + sum(info["dropped"].values())
 
 
 # --------------------------------------------------------------------------- calibration / holdout
@@ -351,30 +355,17 @@ def test_calibration_holdout_matches_lifetimes(data):
     calibration = df[df["ts"] <= cal_ts]
     holdout = df[(df["ts"] > cal_ts) & (df["ts"] <= obs_ts)]
     assume(len(calibration) > 0 and len(holdout) > 0)  # lifetimes raises on an empty holdout
+    options = dict(
+        calibration_period_end=cal_end,
+        observation_period_end=obs_end,
+        freq=freq,
+        freq_multiplier=multiplier,
+        include_first_transaction=include_first,
+    )
     got = quiet(
-        rfmkit.clv.calibration_holdout,
-        df,
-        **NAMES,
-        calibration_period_end=cal_end,
-        observation_period_end=obs_end,
-        amount="amount" if with_amount else None,
-        freq=freq,
-        freq_multiplier=multiplier,
-        include_first_transaction=include_first,
-        zero="keep",
+        rfmkit.clv.calibration_holdout, df, **NAMES, **options, amount="amount" if with_amount else None, zero="keep"
     )
-    want = quiet(
-        lifetimes_utils.calibration_and_holdout_data,
-        df,
-        "customer",
-        "ts",
-        calibration_period_end=cal_end,
-        observation_period_end=obs_end,
-        freq=freq,
-        freq_multiplier=multiplier,
-        monetary_value_col="amount",  # lifetimes fails without one on pandas 3
-        include_first_transaction=include_first,
-    )
+    want = lifetimes_calibration_holdout(df, amount="amount", **options)  # lifetimes fails without one on pandas 3
     assert list(got.columns) == holdout_columns(with_amount)
     assert_frames_close(got, want, holdout_columns(with_amount))
     info = rfmkit.quality(got)
@@ -407,20 +398,14 @@ def test_calibration_holdout_matches_reference(data):
     )
     if data.draw(st.booleans()):
         kwargs["observation_period_end"] = data.draw(end_stamp(spec, earliest=-4, latest=3))
-    try:
-        want, accounting = reference_calibration_holdout(df, **NAMES, **kwargs)
-    except ValueError:  # no holdout period: no valid row and no end given, or the ends out of order
-        with pytest.raises(rfmkit.InvalidParameterError):
-            quiet(rfmkit.clv.calibration_holdout, data_in, **NAMES, **kwargs)
-        return
-    got = as_pandas_result(quiet(rfmkit.clv.calibration_holdout, data_in, **NAMES, **kwargs), "customer")
-    assert list(got.columns) == holdout_columns(with_amount)
-    assert_frames_close(got, want)
-    info = rfmkit.quality(got)
-    assert (info["rows_in"], info["rows_used"], info["dropped"]) == (
-        accounting["rows_in"],
-        accounting["rows_used"],
-        accounting["dropped"],
+    check_against_reference(
+        rfmkit.clv.calibration_holdout,
+        reference_calibration_holdout,
+        (df, data_in),
+        kwargs,
+        holdout_columns(with_amount),
+        # no holdout period: no valid row and no end given, or the ends out of order
+        (ValueError, rfmkit.InvalidParameterError),
     )
 
 
@@ -450,24 +435,9 @@ HAND = tx(
 @pytest.mark.parametrize("include_first", [False, True])
 @pytest.mark.parametrize("end", [None, "2024-03-10", "2024-03-01 00:59"])
 def test_summary_hand_cases_match_lifetimes(freq, include_first, end):
-    got = quiet(
-        rfmkit.clv.summary,
-        HAND,
-        **NAMES,
-        amount="amount",
-        freq=freq,
-        observation_period_end=end,
-        include_first_transaction=include_first,
-    )
-    want = lifetimes_utils.summary_data_from_transaction_data(
-        HAND,
-        "customer",
-        "ts",
-        monetary_value_col="amount",
-        freq=freq,
-        observation_period_end=end,
-        include_first_transaction=include_first,
-    )
+    options = dict(amount="amount", freq=freq, observation_period_end=end, include_first_transaction=include_first)
+    got = quiet(rfmkit.clv.summary, HAND, **NAMES, **options)
+    want = lifetimes_summary(HAND, **options)
     assert_frames_close(got, want)
 
 
@@ -536,24 +506,11 @@ def test_calibration_holdout_hand_case_matches_lifetimes():
         ]
     )
     for freq in FREQS:
-        got = quiet(
-            rfmkit.clv.calibration_holdout,
-            df,
-            **NAMES,
-            amount="amount",
-            freq=freq,
-            calibration_period_end="2024-01-10 11:00",
-            observation_period_end="2024-01-31",
+        options = dict(
+            amount="amount", freq=freq, calibration_period_end="2024-01-10 11:00", observation_period_end="2024-01-31"
         )
-        want = lifetimes_utils.calibration_and_holdout_data(
-            df,
-            "customer",
-            "ts",
-            calibration_period_end="2024-01-10 11:00",
-            observation_period_end="2024-01-31",
-            freq=freq,
-            monetary_value_col="amount",
-        )
+        got = quiet(rfmkit.clv.calibration_holdout, df, **NAMES, **options)
+        want = lifetimes_calibration_holdout(df, **options)
         assert_frames_close(got, want, holdout_columns(True))
     got = quiet(
         rfmkit.clv.calibration_holdout,
@@ -583,9 +540,7 @@ def test_zero_amount_rows_keep_matches_lifetimes():
     )
     for freq in FREQS:
         kept = quiet(rfmkit.clv.summary, df, **NAMES, amount="amount", freq=freq, zero="keep")
-        want = lifetimes_utils.summary_data_from_transaction_data(
-            df, "customer", "ts", monetary_value_col="amount", freq=freq
-        )
+        want = lifetimes_summary(df, amount="amount", freq=freq)
         assert_frames_close(kept, want)
     default = quiet(rfmkit.clv.summary, df, **NAMES, amount="amount")
     assert_frames_close(default, quiet(rfmkit.clv.summary, df, **NAMES, amount="amount", zero="keep"))

@@ -138,18 +138,25 @@ def parameters(draw, spec: Spec, allow_raise: bool = True):
     return kwargs
 
 
+@st.composite
+def cases(draw, spec_strategy=None, allow_raise: bool = True):
+    """A spec (of `spec_strategy`, default `specs()`), its frame with an order column or
+    not, and `parameters` for it (naming the order column when there is one)."""
+    spec = draw(specs() if spec_strategy is None else spec_strategy)
+    with_order = draw(st.booleans())
+    kwargs = draw(parameters(spec, allow_raise))
+    if with_order:
+        kwargs["order"] = "order"
+    return spec, build(spec, with_order=with_order), kwargs
+
+
 # --------------------------------------------------------------------------- the oracle
 
 
 @settings(max_examples=500, **SETTINGS)
 @given(st.data())
 def test_rfm_matches_reference(data):
-    spec = data.draw(specs())
-    with_order = data.draw(st.booleans())
-    kwargs = data.draw(parameters(spec))
-    if with_order:
-        kwargs["order"] = "order"
-    df = build(spec, with_order=with_order)
+    _, df, kwargs = data.draw(cases())
     check_against_reference(df, **kwargs)
 
 
@@ -187,12 +194,7 @@ def test_rfm_order_lines(data):
 @given(st.data())
 def test_rfm_tiny_frames(data):
     """Empty and one-row frames under every policy."""
-    spec = data.draw(specs(max_rows=1))
-    with_order = data.draw(st.booleans())
-    kwargs = data.draw(parameters(spec))
-    if with_order:
-        kwargs["order"] = "order"
-    df = build(spec, with_order=with_order)
+    _, df, kwargs = data.draw(cases(specs(max_rows=1)))
     out = check_against_reference(df, **kwargs)
     if out is not None and len(df) == 0:
         assert len(out) == 0 and list(out.columns) == RFM_COLUMNS
@@ -204,12 +206,7 @@ def test_rfm_tiny_frames(data):
 @settings(max_examples=150, **SETTINGS)
 @given(st.data())
 def test_rfm_never_mutates_its_input(data):
-    spec = data.draw(specs())
-    with_order = data.draw(st.booleans())
-    kwargs = data.draw(parameters(spec))
-    if with_order:
-        kwargs["order"] = "order"
-    df = build(spec, with_order=with_order)
+    _, df, kwargs = data.draw(cases())
     before = copy.deepcopy(df)
     try:
         with warnings.catch_warnings():
@@ -224,12 +221,7 @@ def test_rfm_never_mutates_its_input(data):
 @settings(max_examples=150, **SETTINGS)
 @given(st.data())
 def test_rfm_row_order_does_not_matter(data):
-    spec = data.draw(specs())
-    with_order = data.draw(st.booleans())
-    kwargs = data.draw(parameters(spec, allow_raise=False))
-    if with_order:
-        kwargs["order"] = "order"
-    df = build(spec, with_order=with_order)
+    _, df, kwargs = data.draw(cases(allow_raise=False))
     permutation = data.draw(st.permutations(range(len(df))))
     shuffled = df.iloc[list(permutation)].reset_index(drop=True)
     names = dict(customer="customer", date="ts", amount="amount")
@@ -260,12 +252,11 @@ def test_rfm_row_order_does_not_matter(data):
 def test_rfm_polars_in_polars_out(data):
     import polars as pl
 
-    spec = data.draw(specs(id_kinds=POLARS_ID_KINDS, date_kinds=POLARS_DATE_KINDS, amount_kinds=["float64"]))
-    with_order = data.draw(st.booleans())
-    kwargs = data.draw(parameters(spec, allow_raise=False))
-    if with_order:
-        kwargs["order"] = "order"
-    df = build(spec, with_order=with_order)
+    spec, df, kwargs = data.draw(
+        cases(
+            specs(id_kinds=POLARS_ID_KINDS, date_kinds=POLARS_DATE_KINDS, amount_kinds=["float64"]), allow_raise=False
+        )
+    )
     if spec.date_kind == "date_objects" and len(df) == 0:
         df["ts"] = df["ts"].astype("datetime64[us]")
     frame = to_polars(df)
@@ -295,15 +286,8 @@ def test_rfm_polars_in_polars_out(data):
 
 
 ARROW_ID_KINDS = ["int64", "object_str", "str", "float", "Int64", "category", "string[pyarrow]"]
-ARROW_DATE_KINDS = [
-    "naive_s",
-    "naive_ms",
-    "naive_us",
-    "naive_ns",
-    "tz_us:Asia/Shanghai",
-    "tz_ns:America/New_York",
-    "date_objects",
-]
+# pyarrow holds the date kinds of polars, and seconds
+ARROW_DATE_KINDS = ["naive_s", *POLARS_DATE_KINDS]
 
 
 @settings(max_examples=120, **SETTINGS)
@@ -311,12 +295,12 @@ ARROW_DATE_KINDS = [
 def test_rfm_pyarrow_table(data):
     import pyarrow as pa
 
-    spec = data.draw(specs(id_kinds=ARROW_ID_KINDS, date_kinds=ARROW_DATE_KINDS, amount_kinds=["float64", "Float64"]))
-    with_order = data.draw(st.booleans())
-    kwargs = data.draw(parameters(spec, allow_raise=False))
-    if with_order:
-        kwargs["order"] = "order"
-    df = build(spec, with_order=with_order)
+    _, df, kwargs = data.draw(
+        cases(
+            specs(id_kinds=ARROW_ID_KINDS, date_kinds=ARROW_DATE_KINDS, amount_kinds=["float64", "Float64"]),
+            allow_raise=False,
+        )
+    )
     table = pa.Table.from_pandas(df, preserve_index=False)
     ref, accounting = reference_rfm(df, "customer", "ts", "amount", **kwargs)
     out = run_rfm(table, customer="customer", date="ts", amount="amount", **kwargs)

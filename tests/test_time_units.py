@@ -25,6 +25,10 @@ pytestmark = pytest.mark.filterwarnings("ignore::rfmkit.DataQualityWarning")
 PANDAS_UNITS = ["h", "D", "W", "W-MON", "W-TUE", "W-WED", "W-THU", "W-FRI", "W-SAT", "M", "Q", "Y"]
 
 
+#: The columns of `random_orders`.
+COLUMNS = dict(customer="customer", date="ts", amount="amount")
+
+
 def random_orders(seed: int, n: int = 600) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     start = pd.Timestamp("2019-12-20").value
@@ -63,14 +67,7 @@ def pandas_summary(orders: pd.DataFrame, freq: str, end: pd.Timestamp) -> pd.Dat
 def test_summary_periods_are_pandas_to_period(freq, seed):
     orders = random_orders(seed)
     end = orders["ts"].sort_values().iloc[-40] if seed == 2 else orders["ts"].max()
-    got = rfmkit.clv.summary(
-        orders,
-        customer="customer",
-        date="ts",
-        amount="amount",
-        freq=freq,
-        observation_period_end=end if seed == 2 else None,
-    )
+    got = rfmkit.clv.summary(orders, **COLUMNS, freq=freq, observation_period_end=end if seed == 2 else None)
     want = pandas_summary(orders, freq, end)
     assert sorted(got.index) == sorted(want.index)
     pd.testing.assert_frame_equal(got.loc[want.index], want, check_names=False, check_index_type=False, rtol=1e-12)
@@ -82,13 +79,7 @@ def test_calibration_holdout_in_quarters_is_pandas_to_period():
     cal_end, obs_end = pd.Timestamp("2021-05-17 13:00"), pd.Timestamp("2022-08-02")
     for freq in ["Q", "Y", "W-WED"]:
         got = rfmkit.clv.calibration_holdout(
-            orders,
-            customer="customer",
-            date="ts",
-            amount="amount",
-            freq=freq,
-            calibration_period_end=cal_end,
-            observation_period_end=obs_end,
+            orders, **COLUMNS, freq=freq, calibration_period_end=cal_end, observation_period_end=obs_end
         )
         calibration = pandas_summary(orders[orders["ts"] <= cal_end], freq, cal_end)
         assert sorted(got.index) == sorted(calibration.index)
@@ -105,8 +96,8 @@ def test_every_alias_gives_the_summary_of_its_canonical_unit_and_the_fitters_tak
     orders = random_orders(5)
     for alias in aliases():
         unit = time_unit(alias)
-        got = rfmkit.clv.summary(orders, customer="customer", date="ts", amount="amount", freq=alias)
-        canonical = rfmkit.clv.summary(orders, customer="customer", date="ts", amount="amount", freq=unit.canonical)
+        got = rfmkit.clv.summary(orders, **COLUMNS, freq=alias)
+        canonical = rfmkit.clv.summary(orders, **COLUMNS, freq=unit.canonical)
         pd.testing.assert_frame_equal(got, canonical)
         assert got.attrs["rfmkit"]["freq"] == unit.canonical
         model = rfmkit.clv.BetaGeoFitter(penalizer_coef=0.01)
@@ -177,7 +168,7 @@ def test_anything_else_is_refused_up_front_with_the_list(bad):
     if bad is not None:  # fit(freq=None) is "unit unknown"
         with pytest.raises(rfmkit.InvalidParameterError, match="freq=" + listed):
             rfmkit.clv.BetaGeoFitter().fit([0, 1], [0, 1.0], [2.0, 3.0], freq=bad)
-    table = rfmkit.rfm(orders, customer="customer", date="ts", amount="amount")
+    table = rfmkit.rfm(orders, **COLUMNS)
     with pytest.raises(rfmkit.InvalidParameterError, match="period=" + listed):
         rfmkit.clv.simple(table, margin=0.3, discount_rate=0.01, horizon=12, period=bad)
 
@@ -186,7 +177,7 @@ def test_simple_takes_the_table_units_of_a_day_or_longer():
     orders = random_orders(7)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", rfmkit.DataQualityWarning)
-        table = rfmkit.rfm(orders, customer="customer", date="ts", amount="amount")
+        table = rfmkit.rfm(orders, **COLUMNS)
     quarterly = rfmkit.clv.simple(table, margin=0.3, discount_rate=0.03, horizon=4, period="QE", retention=0.8)
     assert quarterly.attrs["rfmkit"]["period"] == "Q" and quarterly.attrs["rfmkit"]["period_days"] == 90.0
     rate = table["frequency"] / np.maximum(table["tenure"] / 90.0, 1.0)

@@ -6,7 +6,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from rfmkit import clv, datasets, plot
+from rfmkit import clv, datasets, exceptions, plot
 from rfmkit._actions import segment_actions
 from rfmkit._aggregate import Aggregator
 from rfmkit._cluster import KMeans, choose_k
@@ -19,20 +19,7 @@ from rfmkit._rfm import quality, rfm
 from rfmkit._scores import score
 from rfmkit._segments import SegmentScheme, segment, value_matrix, value_tiers
 from rfmkit._summaries import Migration, kpis, migration, segment_summary
-from rfmkit.exceptions import (
-    ColumnNotFoundError,
-    ConvergenceError,
-    DataQualityWarning,
-    DtypeError,
-    InternalError,
-    InvalidDataError,
-    InvalidParameterError,
-    InvalidRowError,
-    NotFittedError,
-    RfmkitError,
-    SchemeError,
-    TimeUnitWarning,
-)
+from rfmkit.exceptions import *  # noqa: F403 (every exception and warning, as listed in its __all__)
 
 try:
     __version__ = version("rfmkit")
@@ -42,23 +29,11 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "Aggregator",
     "Cohorts",
-    "ColumnNotFoundError",
     "Comparison",
-    "ConvergenceError",
-    "DataQualityWarning",
-    "DtypeError",
-    "InternalError",
-    "InvalidDataError",
-    "InvalidParameterError",
-    "InvalidRowError",
     "KMeans",
     "Migration",
-    "NotFittedError",
     "Report",
-    "RfmkitError",
-    "SchemeError",
     "SegmentScheme",
-    "TimeUnitWarning",
     "__version__",
     "analyze",
     "choose_k",
@@ -80,3 +55,4 @@ __all__ = [
     "value_matrix",
     "value_tiers",
 ]
+__all__ += exceptions.__all__

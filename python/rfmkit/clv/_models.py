@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -51,6 +52,31 @@ class _Fitter:
         """The parameters in the core's order, as the tuple its functions take."""
         self._require_fitted()
         return tuple(float(self.params_[name]) for name in self._param_names)
+
+    def _fit(
+        self,
+        core_fit: Callable[..., dict[str, Any]],
+        penalizer: float,
+        columns: dict[str, Any],
+        weights: Any,
+        initial_params: Any,
+        tol: float,
+        max_iterations: int,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Fits by the core's `core_fit` on `columns` (name -> values, in the order it takes
+        them) and `weights`, broadcast; stores the fit. Returns the arrays and the result."""
+        extra = {} if weights is None else {"weights": weights}
+        data = _inputs.broadcast(**columns, **extra)
+        out = core_fit(
+            *(data[name] for name in columns),
+            data.get("weights"),
+            penalizer_coef=penalizer,
+            initial_params=_initial(initial_params, len(self._param_names)),
+            tol=float(tol),
+            max_iterations=int(max_iterations),
+        )
+        self._store(out)
+        return data, out
 
     def _store(self, out: dict[str, Any]) -> None:
         names = list(self._param_names)
@@ -231,20 +257,8 @@ class BetaGeoFitter(_Fitter):
                     f"freq={freq!r} but the summary was made with freq={unit!r}; drop freq= or rebuild the summary"
                 )
             unit = freq
-        extra = {} if weights is None else {"weights": weights}
-        data = _inputs.broadcast(frequency=frequency, recency=recency, T=T, **extra)
-        weight_array = data.get("weights")
-        out = _core.bgnbd_fit(
-            data["frequency"],
-            data["recency"],
-            data["T"],
-            weight_array,
-            penalizer_coef=penalizer,
-            initial_params=_initial(initial_params, 4),
-            tol=float(tol),
-            max_iterations=int(max_iterations),
-        )
-        self._store(out)
+        columns = {"frequency": frequency, "recency": recency, "T": T}
+        data, _ = self._fit(_core.bgnbd_fit, penalizer, columns, weights, initial_params, tol, max_iterations)
         self.time_unit_ = unit
         self.freq_multiplier_ = multiplier
         self._max_T = float(np.max(data["T"]))
@@ -418,19 +432,8 @@ class GammaGammaFitter(_Fitter):
             frequency, monetary_value = columns["frequency"], columns["monetary_value"]
         elif monetary_value is None:
             raise InvalidParameterError("fit needs frequency and monetary_value (or a summary frame with both)")
-        extra = {} if weights is None else {"weights": weights}
-        data = _inputs.broadcast(frequency=frequency, monetary_value=monetary_value, **extra)
-        weight_array = data.get("weights")
-        out = _core.gamma_gamma_fit(
-            data["frequency"],
-            data["monetary_value"],
-            weight_array,
-            penalizer_coef=penalizer,
-            initial_params=_initial(initial_params, 3),
-            tol=float(tol),
-            max_iterations=int(max_iterations),
-        )
-        self._store(out)
+        columns = {"frequency": frequency, "monetary_value": monetary_value}
+        _, out = self._fit(_core.gamma_gamma_fit, penalizer, columns, weights, initial_params, tol, max_iterations)
         self.n_without_repeat_ = int(out["n_without_repeat"])
         self.n_without_repeat_spend_ = int(out["n_without_repeat_spend"])
         return self

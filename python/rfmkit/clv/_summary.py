@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -102,10 +103,61 @@ def calibration_columns(
 _NOT_ROWS = ("data", "freq_multiplier", "include_first_transaction", "progress")
 
 
-def _streamed(data: Any, view: str, parameters: dict[str, Any], finish: dict[str, Any], progress: bool) -> Any:
+def _streamed(
+    data: Any, view: Callable[..., Any], passed: dict[str, Any], unit: _units.TimeUnit, multiplier: float
+) -> Any:
+    """The BTYD view `view` (`summary` or `calibration_holdout`, called with the arguments
+    `passed`) of an input read in batches."""
     from rfmkit import _aggregate
 
-    return _aggregate.view_of_source(data, view, parameters, finish, progress=progress)
+    parameters = {**arguments(view, passed, *_NOT_ROWS), "freq": unit.canonical}
+    finish = dict(freq_multiplier=multiplier, include_first_transaction=passed["include_first_transaction"])
+    return _aggregate.view_of_source(data, view.__name__, parameters, finish, progress=passed["progress"])
+
+
+def _in_memory(
+    prepared: _columns.Prepared,
+    passed: dict[str, Any],
+    unit: _units.TimeUnit,
+    multiplier: float,
+    calibration_end: int | None = None,
+) -> Any:
+    """The BTYD summary of the table in memory `prepared` (`summary` called with the
+    arguments `passed`), or with `calibration_end` (ticks) its calibration/holdout table
+    (`calibration_holdout`)."""
+    view = "summary" if calibration_end is None else "calibration_holdout"
+    core = getattr(_core, view)
+    calibration = {} if calibration_end is None else {"calibration_end": calibration_end}
+    end_ticks, _ = _end_ticks(passed["observation_period_end"], "observation_period_end", prepared.times)
+    result = _columns.run_core(
+        prepared,
+        core,
+        _with_ids(core),
+        **calibration,
+        freq=unit.canonical,
+        observation_end=end_ticks,
+        include_first_transaction=bool(passed["include_first_transaction"]),
+        zero=passed["zero"],
+        returns=passed["returns"],
+        invalid=passed["invalid"],
+    )
+    info = _columns.quality(result, f"rfmkit.clv.{view}", prepared)
+    freq, ticks_per_day, with_amount = unit.canonical, prepared.times.ticks_per_day, passed["amount"] is not None
+    if calibration_end is None:
+        columns = summary_columns(
+            result, info, freq=freq, multiplier=multiplier, ticks_per_day=ticks_per_day, with_amount=with_amount
+        )
+    else:
+        columns = calibration_columns(
+            result,
+            info,
+            freq=freq,
+            multiplier=multiplier,
+            calibration_end=calibration_end,
+            ticks_per_day=ticks_per_day,
+            with_amount=with_amount,
+        )
+    return _columns.build(prepared, result["customer"], columns, info)
 
 
 def summary(
@@ -211,32 +263,9 @@ def summary(
     unit = _units.time_unit(freq)
     multiplier = _check_multiplier(freq_multiplier)
     if _sources.is_source(data):
-        parameters = {**arguments(summary, passed, *_NOT_ROWS), "freq": unit.canonical}
-        finish = dict(freq_multiplier=multiplier, include_first_transaction=include_first_transaction)
-        return _streamed(data, "summary", parameters, finish, progress)
+        return _streamed(data, summary, passed, unit, multiplier)
     prepared = _prepare(data, customer, date, amount, date_format, dayfirst, invalid)
-    end_ticks, _ = _end_ticks(observation_period_end, "observation_period_end", prepared.times)
-    result = _columns.run_core(
-        prepared,
-        _core.summary,
-        _with_ids(_core.summary),
-        freq=unit.canonical,
-        observation_end=end_ticks,
-        include_first_transaction=bool(include_first_transaction),
-        zero=zero,
-        returns=returns,
-        invalid=invalid,
-    )
-    info = _columns.quality(result, "rfmkit.clv.summary", prepared)
-    columns = summary_columns(
-        result,
-        info,
-        freq=unit.canonical,
-        multiplier=multiplier,
-        ticks_per_day=prepared.times.ticks_per_day,
-        with_amount=amount is not None,
-    )
-    return _columns.build(prepared, result["customer"], columns, info)
+    return _in_memory(prepared, passed, unit, multiplier)
 
 
 def _prepare(
@@ -319,33 +348,8 @@ def calibration_holdout(
     if calibration_period_end is None:
         raise InvalidParameterError("calibration_period_end is required, e.g. '2024-06-30'")
     if _sources.is_source(data):
-        parameters = {**arguments(calibration_holdout, passed, *_NOT_ROWS), "freq": unit.canonical}
-        finish = dict(freq_multiplier=multiplier, include_first_transaction=include_first_transaction)
-        return _streamed(data, "calibration_holdout", parameters, finish, progress)
+        return _streamed(data, calibration_holdout, passed, unit, multiplier)
     prepared = _prepare(data, customer, date, amount, date_format, dayfirst, invalid)
     cal_ticks, _ = _end_ticks(calibration_period_end, "calibration_period_end", prepared.times)
     assert cal_ticks is not None  # calibration_period_end is required above
-    end_ticks, _ = _end_ticks(observation_period_end, "observation_period_end", prepared.times)
-    result = _columns.run_core(
-        prepared,
-        _core.calibration_holdout,
-        _with_ids(_core.calibration_holdout),
-        calibration_end=cal_ticks,
-        freq=unit.canonical,
-        observation_end=end_ticks,
-        include_first_transaction=bool(include_first_transaction),
-        zero=zero,
-        returns=returns,
-        invalid=invalid,
-    )
-    info = _columns.quality(result, "rfmkit.clv.calibration_holdout", prepared)
-    columns = calibration_columns(
-        result,
-        info,
-        freq=unit.canonical,
-        multiplier=multiplier,
-        calibration_end=cal_ticks,
-        ticks_per_day=prepared.times.ticks_per_day,
-        with_amount=amount is not None,
-    )
-    return _columns.build(prepared, result["customer"], columns, info)
+    return _in_memory(prepared, passed, unit, multiplier, cal_ticks)
