@@ -1,0 +1,36 @@
+//! Helpers shared by the unit tests of several modules.
+
+use crate::state::Ids;
+
+/// A xorshift64 generator (shifts 13, 7, 17), enough for test data; seed it with a
+/// non-zero state.
+pub(crate) struct XorShift(pub(crate) u64);
+
+impl XorShift {
+    /// The next value modulo `m` (`m = 0` is taken as 1).
+    pub(crate) fn next(&mut self, m: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % m.max(1)
+    }
+}
+
+/// `words` as Arrow text: int64 offsets and the utf-8 bytes.
+pub(crate) fn utf8(words: &[&str]) -> (Vec<i64>, Vec<u8>) {
+    let mut offsets = vec![0i64];
+    let mut data = Vec::new();
+    for word in words {
+        data.extend_from_slice(word.as_bytes());
+        offsets.push(data.len() as i64);
+    }
+    (offsets, data)
+}
+
+/// Integer ids, all valid.
+pub(crate) fn int_ids(values: &[i64]) -> Ids<'_> {
+    Ids::Int {
+        values,
+        validity: None,
+    }
+}
