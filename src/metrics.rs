@@ -8,7 +8,7 @@
 //! increasing order of value).
 
 use hashbrown::{HashMap, HashSet};
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, CowArray, Ix2};
 use rayon::prelude::*;
 
 use crate::error::{Result, RfmError};
@@ -54,6 +54,33 @@ fn check_points(points: &ArrayView2<'_, f64>, labels: &[usize]) -> Result<usize>
     Ok(n_labels)
 }
 
+/// Points (checked by [`check_points`]) in row-major layout with their labels made
+/// dense, `0..k`.
+struct Clustered<'a> {
+    points: CowArray<'a, f64, Ix2>,
+    labels: Vec<usize>,
+    k: usize,
+}
+
+impl<'a> Clustered<'a> {
+    fn new(points: &'a ArrayView2<'_, f64>, labels: &[usize]) -> Result<Clustered<'a>> {
+        let k = check_points(points, labels)?;
+        let (labels, _) = dense(labels);
+        Ok(Clustered {
+            points: points.as_standard_layout(),
+            labels,
+            k,
+        })
+    }
+
+    /// The points as one row-major slice, their number of features, the dense labels
+    /// and their number.
+    fn parts(&self) -> (&[f64], usize, &[usize], usize) {
+        let flat = self.points.as_slice().unwrap_or(&[]);
+        (flat, self.points.ncols(), &self.labels, self.k)
+    }
+}
+
 #[inline]
 fn distance(a: &[f64], b: &[f64]) -> f64 {
     a.iter()
@@ -91,13 +118,10 @@ fn centroids(flat: &[f64], d: usize, labels: &[usize], k: usize) -> (Vec<f64>, V
 /// [`RfmError::Data`] when the lengths differ, a value is not finite, or the number
 /// of distinct labels is not between 2 and n − 1.
 pub fn silhouette_score(points: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64> {
-    let k = check_points(&points, labels)?;
-    let (labels, _) = dense(labels);
-    let standard = points.as_standard_layout();
-    let d = standard.ncols();
-    let flat = standard.as_slice().unwrap_or(&[]);
+    let points = Clustered::new(&points, labels)?;
+    let (flat, d, labels, k) = points.parts();
     let mut sizes = vec![0usize; k];
-    for &l in &labels {
+    for &l in labels {
         sizes[l] += 1;
     }
     let coefficients: Vec<f64> = flat
@@ -105,7 +129,7 @@ pub fn silhouette_score(points: ArrayView2<'_, f64>, labels: &[usize]) -> Result
         .zip(labels.par_iter())
         .map(|(x, &own)| {
             let mut sums = vec![0.0; k];
-            for (y, &l) in flat.chunks_exact(d).zip(&labels) {
+            for (y, &l) in flat.chunks_exact(d).zip(labels) {
                 sums[l] += distance(x, y);
             }
             if sizes[own] <= 1 {
@@ -134,13 +158,10 @@ pub fn silhouette_score(points: ArrayView2<'_, f64>, labels: &[usize]) -> Result
 /// # Errors
 /// As [`silhouette_score`].
 pub fn calinski_harabasz_score(points: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64> {
-    let k = check_points(&points, labels)?;
-    let (labels, _) = dense(labels);
-    let standard = points.as_standard_layout();
-    let d = standard.ncols();
-    let flat = standard.as_slice().unwrap_or(&[]);
+    let points = Clustered::new(&points, labels)?;
+    let (flat, d, labels, k) = points.parts();
     let n = labels.len();
-    let (means, sizes) = centroids(flat, d, &labels, k);
+    let (means, sizes) = centroids(flat, d, labels, k);
     let mut mean = vec![0.0; d];
     for x in flat.chunks_exact(d) {
         for (m, v) in mean.iter_mut().zip(x) {
@@ -160,7 +181,7 @@ pub fn calinski_harabasz_score(points: ArrayView2<'_, f64>, labels: &[usize]) ->
     }
     let within: f64 = flat
         .chunks_exact(d)
-        .zip(&labels)
+        .zip(labels)
         .map(|(x, &l)| {
             let center = &means[l * d..(l + 1) * d];
             x.iter().zip(center).map(|(a, b)| (a - b) * (a - b)).sum::<f64>()
@@ -181,14 +202,11 @@ pub fn calinski_harabasz_score(points: ArrayView2<'_, f64>, labels: &[usize]) ->
 /// # Errors
 /// As [`silhouette_score`].
 pub fn davies_bouldin_score(points: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64> {
-    let k = check_points(&points, labels)?;
-    let (labels, _) = dense(labels);
-    let standard = points.as_standard_layout();
-    let d = standard.ncols();
-    let flat = standard.as_slice().unwrap_or(&[]);
-    let (means, sizes) = centroids(flat, d, &labels, k);
+    let points = Clustered::new(&points, labels)?;
+    let (flat, d, labels, k) = points.parts();
+    let (means, sizes) = centroids(flat, d, labels, k);
     let mut spread = vec![0.0; k];
-    for (x, &l) in flat.chunks_exact(d).zip(&labels) {
+    for (x, &l) in flat.chunks_exact(d).zip(labels) {
         spread[l] += distance(x, &means[l * d..(l + 1) * d]);
     }
     for (s, size) in spread.iter_mut().zip(&sizes) {
