@@ -79,20 +79,8 @@ pub fn activity(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rows::{ColumnNames, ReturnPolicy, ZeroPolicy, NAT, NULL_CODE};
-
-    fn table<'a>(customer: &'a [i64], time: &'a [i64], amount: &'a [f64]) -> Transactions<'a> {
-        Transactions {
-            customer,
-            n_customers: 3,
-            time,
-            ticks_per_day: 1,
-            amount: Some(amount),
-            order: None,
-            n_orders: 0,
-            names: ColumnNames::default(),
-        }
-    }
+    use crate::rows::{ReturnPolicy, ZeroPolicy, NAT, NULL_CODE};
+    use crate::testing::table;
 
     #[test]
     fn periods_with_a_purchase_and_their_spend() {

@@ -29,6 +29,8 @@ pub mod rows;
 pub mod scores;
 pub mod segments;
 pub mod state;
+#[cfg(test)]
+mod testing;
 
 #[cfg(feature = "python")]
 mod python;

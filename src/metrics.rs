@@ -8,7 +8,7 @@
 //! increasing order of value).
 
 use hashbrown::{HashMap, HashSet};
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, CowArray, Ix2};
 use rayon::prelude::*;
 
 use crate::error::{Result, RfmError};
@@ -52,6 +52,33 @@ fn check_points(points: &ArrayView2<'_, f64>, labels: &[usize]) -> Result<usize>
         )));
     }
     Ok(n_labels)
+}
+
+/// Points (checked by [`check_points`]) in row-major layout with their labels made
+/// dense, `0..k`.
+struct Clustered<'a> {
+    points: CowArray<'a, f64, Ix2>,
+    labels: Vec<usize>,
+    k: usize,
+}
+
+impl<'a> Clustered<'a> {
+    fn new(points: &'a ArrayView2<'_, f64>, labels: &[usize]) -> Result<Clustered<'a>> {
+        let k = check_points(points, labels)?;
+        let (labels, _) = dense(labels);
+        Ok(Clustered {
+            points: points.as_standard_layout(),
+            labels,
+            k,
+        })
+    }
+
+    /// The points as one row-major slice, their number of features, the dense labels
+    /// and their number.
+    fn parts(&self) -> (&[f64], usize, &[usize], usize) {
+        let flat = self.points.as_slice().unwrap_or(&[]);
+        (flat, self.points.ncols(), &self.labels, self.k)
+    }
 }
 
 #[inline]
@@ -213,13 +240,10 @@ fn triangle_chunks(n: usize, parts: usize) -> Vec<std::ops::Range<usize>> {
 /// # Errors
 /// As [`silhouette_score`].
 pub fn calinski_harabasz_score(points: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64> {
-    let k = check_points(&points, labels)?;
-    let (labels, _) = dense(labels);
-    let standard = points.as_standard_layout();
-    let d = standard.ncols();
-    let flat = standard.as_slice().unwrap_or(&[]);
+    let points = Clustered::new(&points, labels)?;
+    let (flat, d, labels, k) = points.parts();
     let n = labels.len();
-    let (means, sizes) = centroids(flat, d, &labels, k);
+    let (means, sizes) = centroids(flat, d, labels, k);
     let mut mean = vec![0.0; d];
     for x in flat.chunks_exact(d) {
         for (m, v) in mean.iter_mut().zip(x) {
@@ -239,7 +263,7 @@ pub fn calinski_harabasz_score(points: ArrayView2<'_, f64>, labels: &[usize]) ->
     }
     let within: f64 = flat
         .chunks_exact(d)
-        .zip(&labels)
+        .zip(labels)
         .map(|(x, &l)| {
             let center = &means[l * d..(l + 1) * d];
             x.iter().zip(center).map(|(a, b)| (a - b) * (a - b)).sum::<f64>()
@@ -260,14 +284,11 @@ pub fn calinski_harabasz_score(points: ArrayView2<'_, f64>, labels: &[usize]) ->
 /// # Errors
 /// As [`silhouette_score`].
 pub fn davies_bouldin_score(points: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64> {
-    let k = check_points(&points, labels)?;
-    let (labels, _) = dense(labels);
-    let standard = points.as_standard_layout();
-    let d = standard.ncols();
-    let flat = standard.as_slice().unwrap_or(&[]);
-    let (means, sizes) = centroids(flat, d, &labels, k);
+    let points = Clustered::new(&points, labels)?;
+    let (flat, d, labels, k) = points.parts();
+    let (means, sizes) = centroids(flat, d, labels, k);
     let mut spread = vec![0.0; k];
-    for (x, &l) in flat.chunks_exact(d).zip(&labels) {
+    for (x, &l) in flat.chunks_exact(d).zip(labels) {
         spread[l] += distance(x, &means[l * d..(l + 1) * d]);
     }
     for (s, size) in spread.iter_mut().zip(&sizes) {

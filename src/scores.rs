@@ -510,18 +510,14 @@ pub fn score(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::XorShift;
 
     #[test]
     fn a_histogram_scores_as_its_table() {
         // Tables with heavy ties, few and many distinct values, -0.0 and 0.0; their
         // histograms (in a shuffled order) score every value as the table does.
-        let mut state = 0x1234_5678_9abc_def1u64;
-        let mut next = |m: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % m
-        };
+        let mut rng = XorShift(0x1234_5678_9abc_def1);
+        let mut next = |m: u64| rng.next(m);
         for round in 0..400 {
             let n = 1 + next(300) as usize;
             let spread = [2, 5, 40, 100_000][round % 4];

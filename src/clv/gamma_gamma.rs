@@ -2,12 +2,11 @@
 //! gradient, the fit and the conditional expected average spend of
 //! `lifetimes.GammaGammaFitter`.
 
-use super::optimize::Objective;
 use super::special::{digamma, ln_gamma, trigamma};
 use super::{
     check_frequency, check_lengths, check_params, check_weights, chunked_sum, compress, distinct_frequencies,
-    fit_report, invalid, log_space_objective, map_rows, pick, symmetrize, warm_minimize, warm_subsample,
-    FitOptions, FitReport,
+    fit_report, invalid, map_rows, pick, symmetrize, warm_minimize, warm_subsample, FitOptions, FitReport,
+    Totals,
 };
 use crate::error::{Result, RfmError};
 
@@ -78,9 +77,16 @@ impl Likelihood {
             penalizer,
         }
     }
+}
 
-    /// Sum of `weight * log-likelihood`, of its gradient and of its Hessian in (p, q, v).
-    fn totals(&self, p: f64, q: f64, v: f64) -> (f64, [f64; 3], [[f64; 3]; 3]) {
+impl Totals<3> for Likelihood {
+    fn scale(&self) -> (f64, f64) {
+        (self.total_weight, self.penalizer)
+    }
+
+    /// In (p, q, v).
+    fn totals(&self, params: &[f64; 3]) -> (f64, [f64; 3], [[f64; 3]; 3]) {
+        let [p, q, v] = *params;
         let mut ll = p * (self.sum_x_ln_m + self.sum_x_ln_x) - self.sum_ln_m;
         let mut g = [self.sum_x_ln_m + self.sum_x_ln_x, 0.0, 0.0];
         let mut h = [[0.0; 3]; 3];
@@ -130,26 +136,6 @@ impl Likelihood {
         h[2][2] += p * sums[4] + q * sums[5];
         symmetrize(&mut h);
         (ll, g, h)
-    }
-}
-
-impl Objective<3> for Likelihood {
-    fn value_and_gradient(&self, log_params: &[f64; 3]) -> (f64, [f64; 3]) {
-        let (f, g, _) = self.value_gradient_hessian(log_params);
-        (f, g)
-    }
-
-    fn value_gradient_hessian(&self, log_params: &[f64; 3]) -> (f64, [f64; 3], [[f64; 3]; 3]) {
-        let p = log_params.map(f64::exp);
-        if p.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
-            return (f64::NAN, [f64::NAN; 3], [[f64::NAN; 3]; 3]);
-        }
-        log_space_objective(
-            &p,
-            self.totals(p[0], p[1], p[2]),
-            self.total_weight,
-            self.penalizer,
-        )
     }
 }
 

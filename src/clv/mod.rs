@@ -171,6 +171,15 @@ fn check_frequency(row: usize, frequency: f64) -> Result<()> {
     Ok(())
 }
 
+/// Checks that `value`, of `argument` at `row`, is a finite number >= 0; else
+/// [`RfmError::InvalidValue`] with `message`.
+fn check_non_negative(argument: &'static str, row: usize, value: f64, message: &str) -> Result<()> {
+    if !value.is_finite() || value < 0.0 {
+        return Err(invalid(argument, row, value, message));
+    }
+    Ok(())
+}
+
 /// The lengths of the BTYD inputs `frequency`, `recency` and `T`, checked equal.
 fn check_btyd_lengths(frequency: &[f64], recency: &[f64], age: &[f64]) -> Result<usize> {
     check_lengths(&[
@@ -193,22 +202,18 @@ fn check_customers(frequency: &[f64], recency: &[f64], age: &[f64]) -> Result<()
 /// `recency == 0` when `frequency == 0`, all finite.
 fn check_customer(row: usize, frequency: f64, recency: f64, age: f64) -> Result<()> {
     check_frequency(row, frequency)?;
-    if !age.is_finite() || age < 0.0 {
-        return Err(invalid(
-            "T",
-            row,
-            age,
-            "T (periods from the first purchase to the end of the observation) must be a finite number >= 0",
-        ));
-    }
-    if !recency.is_finite() || recency < 0.0 {
-        return Err(invalid(
-            "recency",
-            row,
-            recency,
-            "recency (periods from the first to the last purchase) must be a finite number >= 0",
-        ));
-    }
+    check_non_negative(
+        "T",
+        row,
+        age,
+        "T (periods from the first purchase to the end of the observation) must be a finite number >= 0",
+    )?;
+    check_non_negative(
+        "recency",
+        row,
+        recency,
+        "recency (periods from the first to the last purchase) must be a finite number >= 0",
+    )?;
     if recency > age {
         return Err(invalid(
             "recency",
@@ -232,14 +237,12 @@ fn check_weights(weights: Option<&[f64]>, n: usize) -> Result<()> {
     if let Some(weights) = weights {
         check_lengths(&[("frequency", n), ("weights", weights.len())])?;
         for (row, &w) in weights.iter().enumerate() {
-            if !w.is_finite() || w < 0.0 {
-                return Err(invalid(
-                    "weights",
-                    row,
-                    w,
-                    "weights (customers per pattern) must be finite and >= 0",
-                ));
-            }
+            check_non_negative(
+                "weights",
+                row,
+                w,
+                "weights (customers per pattern) must be finite and >= 0",
+            )?;
         }
     }
     Ok(())
@@ -310,6 +313,32 @@ fn distinct_frequencies(frequencies: impl Iterator<Item = f64>) -> (Vec<f64>, Ve
         })
         .collect();
     (distinct, positions)
+}
+
+/// A model's weighted log-likelihood in its positive parameters, fitted in
+/// log-parameters: its [`optimize::Objective`] is [`log_space_objective`] of its totals
+/// (NaN where a parameter is not a finite number > 0).
+trait Totals<const N: usize> {
+    /// Sum of `weight * log-likelihood`, of its gradient and of its Hessian at `p`.
+    fn totals(&self, p: &[f64; N]) -> (f64, [f64; N], [[f64; N]; N]);
+    /// The total weight of the rows and the penalizer coefficient.
+    fn scale(&self) -> (f64, f64);
+}
+
+impl<const N: usize, L: Totals<N>> optimize::Objective<N> for L {
+    fn value_and_gradient(&self, log_params: &[f64; N]) -> (f64, [f64; N]) {
+        let (f, g, _) = self.value_gradient_hessian(log_params);
+        (f, g)
+    }
+
+    fn value_gradient_hessian(&self, log_params: &[f64; N]) -> (f64, [f64; N], [[f64; N]; N]) {
+        let p = log_params.map(f64::exp);
+        if p.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
+            return (f64::NAN, [f64::NAN; N], [[f64::NAN; N]; N]);
+        }
+        let (total_weight, penalizer) = self.scale();
+        log_space_objective(&p, self.totals(&p), total_weight, penalizer)
+    }
 }
 
 /// The objective of lifetimes in log-parameters θ = ln p from the data's totals in p:

@@ -1,14 +1,10 @@
 use super::*;
+use crate::testing::XorShift;
 
 #[test]
 fn partials_of_parts_sum_exactly() {
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = |m: u64| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state % m
-    };
+    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+    let mut next = |m: u64| rng.next(m);
     for _ in 0..2000 {
         let n = next(60) as usize;
         let values: Vec<f64> = (0..n)

@@ -5,7 +5,7 @@ use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::{compute, compute_array, set_fields, to_py_err};
+use super::{add_functions, compute, compute_array, set_fields, to_py_err};
 use crate::cluster::{Backend, KMeansModel, KMeansParams};
 use crate::error::RfmError;
 use crate::metrics;
@@ -194,12 +194,15 @@ fn compare_labels<'py>(
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(kmeans_fit, m)?)?;
-    m.add_function(wrap_pyfunction!(kmeans_predict, m)?)?;
-    m.add_function(wrap_pyfunction!(canonical_order, m)?)?;
-    m.add_function(wrap_pyfunction!(kmeans_distances, m)?)?;
-    m.add_function(wrap_pyfunction!(silhouette_scores, m)?)?;
-    m.add_function(wrap_pyfunction!(internal_score, m)?)?;
-    m.add_function(wrap_pyfunction!(compare_labels, m)?)?;
+    add_functions!(
+        m,
+        kmeans_fit,
+        kmeans_predict,
+        canonical_order,
+        kmeans_distances,
+        silhouette_scores,
+        internal_score,
+        compare_labels
+    );
     Ok(())
 }

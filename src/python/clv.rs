@@ -6,9 +6,9 @@ use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::{compute, compute_array, optional_slice, set_fields, slices};
+use super::{add_functions, compute, compute_array, optional_slice, set_fields, slices};
 use crate::clv::bgnbd::{self, BgNbdParams};
-use crate::clv::gamma_gamma::{self, GammaGammaParams};
+use crate::clv::gamma_gamma::{self, GammaGammaFit, GammaGammaParams};
 use crate::clv::{FitOptions, FitReport};
 
 fn bg(params: (f64, f64, f64, f64)) -> BgNbdParams {
@@ -53,27 +53,39 @@ fn report_to_py<'py, const N: usize>(py: Python<'py>, report: &FitReport<N>) -> 
     Ok(out)
 }
 
-/// BG/NBD maximum-likelihood fit (see `rfmkit::clv::bgnbd::fit`).
-#[pyfunction]
-#[pyo3(signature = (frequency, recency, T, weights=None, *, penalizer_coef, initial_params, tol, max_iterations))]
-#[allow(non_snake_case, clippy::too_many_arguments)]
-fn bgnbd_fit<'py>(
-    py: Python<'py>,
-    frequency: PyReadonlyArray1<'py, f64>,
-    recency: PyReadonlyArray1<'py, f64>,
-    T: PyReadonlyArray1<'py, f64>,
-    weights: Option<PyReadonlyArray1<'py, f64>>,
-    penalizer_coef: f64,
-    initial_params: Option<Vec<f64>>,
-    tol: f64,
-    max_iterations: usize,
-) -> PyResult<Bound<'py, PyDict>> {
-    let (frequency, recency, age) = slices!(frequency, recency, T);
-    let weights = optional_slice(&weights)?;
-    let options = options(penalizer_coef, initial_params, tol, max_iterations);
-    let report = compute(py, || bgnbd::fit(frequency, recency, age, weights, &options))?;
-    report_to_py(py, &report)
+/// The binding of a model's maximum-likelihood fit: the pyfunction
+/// `$name($($column,)+ weights=None, *, penalizer_coef, initial_params, tol, max_iterations)`,
+/// the dict `$to_py(py, fit)` of `fit = $fit($($slice,)+ weights, &options)` with each
+/// column borrowed as `$slice`.
+macro_rules! fit_binding {
+    ($(#[$attr:meta])* fn $name:ident($($column:ident as $slice:ident),+) => $fit:path, $to_py:expr) => {
+        #[pyfunction]
+        $(#[$attr])*
+        #[pyo3(signature = ($($column),+, weights=None, *, penalizer_coef, initial_params, tol, max_iterations))]
+        #[allow(non_snake_case, clippy::too_many_arguments)]
+        fn $name<'py>(
+            py: Python<'py>,
+            $($column: PyReadonlyArray1<'py, f64>,)+
+            weights: Option<PyReadonlyArray1<'py, f64>>,
+            penalizer_coef: f64,
+            initial_params: Option<Vec<f64>>,
+            tol: f64,
+            max_iterations: usize,
+        ) -> PyResult<Bound<'py, PyDict>> {
+            let ($($slice),+) = slices!($($column),+);
+            let weights = optional_slice(&weights)?;
+            let options = options(penalizer_coef, initial_params, tol, max_iterations);
+            let fit = compute(py, || $fit($($slice,)+ weights, &options))?;
+            ($to_py)(py, fit)
+        }
+    };
 }
+
+fit_binding!(
+    /// BG/NBD maximum-likelihood fit (see `rfmkit::clv::bgnbd::fit`).
+    fn bgnbd_fit(frequency as frequency, recency as recency, T as age) => bgnbd::fit,
+    |py, report| report_to_py(py, &report)
+);
 
 /// Total BG/NBD log-likelihood of customers under given parameters.
 #[pyfunction]
@@ -94,38 +106,47 @@ fn bgnbd_log_likelihood<'py>(
     })
 }
 
-/// Conditional expected repeat purchases in (T, T + t].
-#[pyfunction]
-#[allow(non_snake_case)]
-fn bgnbd_conditional_expected<'py>(
-    py: Python<'py>,
-    params: (f64, f64, f64, f64),
-    t: PyReadonlyArray1<'py, f64>,
-    frequency: PyReadonlyArray1<'py, f64>,
-    recency: PyReadonlyArray1<'py, f64>,
-    T: PyReadonlyArray1<'py, f64>,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let (t, frequency, recency, age) = slices!(t, frequency, recency, T);
-    compute_array(py, || {
-        bgnbd::conditional_expected_purchases(&bg(params), t, frequency, recency, age)
-    })
+/// The binding of a BG/NBD function of each customer: the pyfunction
+/// `$name(params, $($before,)* frequency, recency, T, $($after,)* $($number)*)` (the
+/// customers' columns in brackets; the `$before` and `$after` columns float64 arrays too),
+/// the array of `$core(&params, $($before,)* frequency, recency, T, $($after,)* $($number)*)`.
+macro_rules! bgnbd_binding {
+    (
+        $(#[$attr:meta])*
+        fn $name:ident(params, $($before:ident,)* [frequency, recency, T] $(, $after:ident)* $(; $($number:ident: $ty:ty),+)?)
+            => $core:path
+    ) => {
+        #[pyfunction]
+        $(#[$attr])*
+        #[allow(non_snake_case, clippy::too_many_arguments)]
+        fn $name<'py>(
+            py: Python<'py>,
+            params: (f64, f64, f64, f64),
+            $($before: PyReadonlyArray1<'py, f64>,)*
+            frequency: PyReadonlyArray1<'py, f64>,
+            recency: PyReadonlyArray1<'py, f64>,
+            T: PyReadonlyArray1<'py, f64>,
+            $($after: PyReadonlyArray1<'py, f64>,)*
+            $($($number: $ty,)+)?
+        ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+            let ($($before,)* frequency, recency, age, $($after,)*) =
+                slices!($($before,)* frequency, recency, T, $($after,)*);
+            compute_array(py, || {
+                $core(&bg(params), $($before,)* frequency, recency, age, $($after,)* $($($number,)+)?)
+            })
+        }
+    };
 }
 
-/// P(alive) of each customer.
-#[pyfunction]
-#[allow(non_snake_case)]
-fn bgnbd_probability_alive<'py>(
-    py: Python<'py>,
-    params: (f64, f64, f64, f64),
-    frequency: PyReadonlyArray1<'py, f64>,
-    recency: PyReadonlyArray1<'py, f64>,
-    T: PyReadonlyArray1<'py, f64>,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let (frequency, recency, age) = slices!(frequency, recency, T);
-    compute_array(py, || {
-        bgnbd::probability_alive(&bg(params), frequency, recency, age)
-    })
-}
+bgnbd_binding!(
+    /// Conditional expected repeat purchases in (T, T + t].
+    fn bgnbd_conditional_expected(params, t, [frequency, recency, T]) => bgnbd::conditional_expected_purchases
+);
+
+bgnbd_binding!(
+    /// P(alive) of each customer.
+    fn bgnbd_probability_alive(params, [frequency, recency, T]) => bgnbd::probability_alive
+);
 
 /// Expected repeat purchases of a new customer in `t`.
 #[pyfunction]
@@ -150,58 +171,22 @@ fn bgnbd_probability_of_n<'py>(
     compute_array(py, || bgnbd::probability_of_n_purchases(&bg(params), t, n))
 }
 
-/// Discounted lifetime value over `horizon` periods of `step` time units.
-#[pyfunction]
-#[pyo3(signature = (params, frequency, recency, T, spend, *, horizon, step, discount_rate))]
-#[allow(non_snake_case, clippy::too_many_arguments)]
-fn bgnbd_lifetime_value<'py>(
-    py: Python<'py>,
-    params: (f64, f64, f64, f64),
-    frequency: PyReadonlyArray1<'py, f64>,
-    recency: PyReadonlyArray1<'py, f64>,
-    T: PyReadonlyArray1<'py, f64>,
-    spend: PyReadonlyArray1<'py, f64>,
-    horizon: usize,
-    step: f64,
-    discount_rate: f64,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let (frequency, recency, age, spend) = slices!(frequency, recency, T, spend);
-    compute_array(py, || {
-        bgnbd::lifetime_value(
-            &bg(params),
-            frequency,
-            recency,
-            age,
-            spend,
-            horizon,
-            step,
-            discount_rate,
-        )
-    })
-}
+bgnbd_binding!(
+    /// Discounted lifetime value over `horizon` periods of `step` time units.
+    #[pyo3(signature = (params, frequency, recency, T, spend, *, horizon, step, discount_rate))]
+    fn bgnbd_lifetime_value(params, [frequency, recency, T], spend; horizon: usize, step: f64, discount_rate: f64)
+        => bgnbd::lifetime_value
+);
 
-/// Gamma-Gamma maximum-likelihood fit on the repeat customers.
-#[pyfunction]
-#[pyo3(signature = (frequency, monetary_value, weights=None, *, penalizer_coef, initial_params, tol, max_iterations))]
-#[allow(clippy::too_many_arguments)]
-fn gamma_gamma_fit<'py>(
-    py: Python<'py>,
-    frequency: PyReadonlyArray1<'py, f64>,
-    monetary_value: PyReadonlyArray1<'py, f64>,
-    weights: Option<PyReadonlyArray1<'py, f64>>,
-    penalizer_coef: f64,
-    initial_params: Option<Vec<f64>>,
-    tol: f64,
-    max_iterations: usize,
-) -> PyResult<Bound<'py, PyDict>> {
-    let (frequency, spend) = slices!(frequency, monetary_value);
-    let weights = optional_slice(&weights)?;
-    let options = options(penalizer_coef, initial_params, tol, max_iterations);
-    let fit = compute(py, || gamma_gamma::fit(frequency, spend, weights, &options))?;
-    let out = report_to_py(py, &fit.report)?;
-    set_fields!(out, fit => n_without_repeat, n_without_repeat_spend);
-    Ok(out)
-}
+fit_binding!(
+    /// Gamma-Gamma maximum-likelihood fit on the repeat customers.
+    fn gamma_gamma_fit(frequency as frequency, monetary_value as spend) => gamma_gamma::fit,
+    |py, fit: GammaGammaFit| -> PyResult<_> {
+        let out = report_to_py(py, &fit.report)?;
+        set_fields!(out, fit => n_without_repeat, n_without_repeat_spend);
+        Ok(out)
+    }
+);
 
 /// Conditional expected average spend per transaction.
 #[pyfunction]
@@ -218,14 +203,17 @@ fn gamma_gamma_expected_spend<'py>(
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(bgnbd_fit, m)?)?;
-    m.add_function(wrap_pyfunction!(bgnbd_log_likelihood, m)?)?;
-    m.add_function(wrap_pyfunction!(bgnbd_conditional_expected, m)?)?;
-    m.add_function(wrap_pyfunction!(bgnbd_probability_alive, m)?)?;
-    m.add_function(wrap_pyfunction!(bgnbd_expected, m)?)?;
-    m.add_function(wrap_pyfunction!(bgnbd_probability_of_n, m)?)?;
-    m.add_function(wrap_pyfunction!(bgnbd_lifetime_value, m)?)?;
-    m.add_function(wrap_pyfunction!(gamma_gamma_fit, m)?)?;
-    m.add_function(wrap_pyfunction!(gamma_gamma_expected_spend, m)?)?;
+    add_functions!(
+        m,
+        bgnbd_fit,
+        bgnbd_log_likelihood,
+        bgnbd_conditional_expected,
+        bgnbd_probability_alive,
+        bgnbd_expected,
+        bgnbd_probability_of_n,
+        bgnbd_lifetime_value,
+        gamma_gamma_fit,
+        gamma_gamma_expected_spend
+    );
     Ok(())
 }

@@ -166,6 +166,21 @@ macro_rules! set_arrays {
 }
 pub(crate) use set_arrays;
 
+/// Adds the pyfunctions to the module: `add_functions!(m, a, b);`.
+macro_rules! add_functions {
+    ($module:expr, $($function:ident),+ $(,)?) => {
+        $($module.add_function(wrap_pyfunction!($function, $module)?)?;)+
+    };
+}
+pub(crate) use add_functions;
+
+/// Adds the Python classes of the exceptions to the module, each under its name.
+macro_rules! add_types {
+    ($module:expr, $($class:ident),+ $(,)?) => {
+        $($module.add(stringify!($class), $module.py().get_type::<$class>())?;)+
+    };
+}
+
 /// An optional numpy array as an optional slice, without copying.
 pub(crate) fn optional_slice<'a, T: Element>(
     array: &'a Option<PyReadonlyArray1<'_, T>>,
@@ -667,29 +682,34 @@ fn holdout_to_py(py: Python<'_>, result: crate::state::CalibrationHoldout) -> Py
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    let py = m.py();
-    m.add("RfmkitError", py.get_type::<RfmkitError>())?;
-    m.add("ColumnNotFoundError", py.get_type::<ColumnNotFoundError>())?;
-    m.add("DtypeError", py.get_type::<DtypeError>())?;
-    m.add("InvalidParameterError", py.get_type::<InvalidParameterError>())?;
-    m.add("InvalidRowError", py.get_type::<InvalidRowError>())?;
-    m.add("SchemeError", py.get_type::<SchemeError>())?;
-    m.add("InvalidDataError", py.get_type::<InvalidDataError>())?;
-    m.add("NotFittedError", py.get_type::<NotFittedError>())?;
-    m.add("ConvergenceError", py.get_type::<ConvergenceError>())?;
-    m.add("InternalError", py.get_type::<InternalError>())?;
-    m.add_function(wrap_pyfunction!(factorize_int, m)?)?;
-    m.add_function(wrap_pyfunction!(factorize_float, m)?)?;
-    m.add_function(wrap_pyfunction!(factorize_utf8, m)?)?;
-    m.add_function(wrap_pyfunction!(rfm, m)?)?;
-    m.add_function(wrap_pyfunction!(rfm_ids, m)?)?;
-    m.add_function(wrap_pyfunction!(cohort_activity, m)?)?;
-    m.add_function(wrap_pyfunction!(time_unit, m)?)?;
-    m.add_function(wrap_pyfunction!(time_unit_aliases, m)?)?;
-    m.add_function(wrap_pyfunction!(vocabulary, m)?)?;
-    m.add_function(wrap_pyfunction!(summary, m)?)?;
-    m.add_function(wrap_pyfunction!(exact_partials, m)?)?;
-    m.add_function(wrap_pyfunction!(calibration_holdout, m)?)?;
+    add_types!(
+        m,
+        RfmkitError,
+        ColumnNotFoundError,
+        DtypeError,
+        InvalidParameterError,
+        InvalidRowError,
+        SchemeError,
+        InvalidDataError,
+        NotFittedError,
+        ConvergenceError,
+        InternalError,
+    );
+    add_functions!(
+        m,
+        factorize_int,
+        factorize_float,
+        factorize_utf8,
+        rfm,
+        rfm_ids,
+        cohort_activity,
+        time_unit,
+        time_unit_aliases,
+        vocabulary,
+        summary,
+        exact_partials,
+        calibration_holdout,
+    );
     segments::register(m)?;
     state::register(m)?;
     cluster::register(m)?;

@@ -4,7 +4,7 @@ use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use super::{compute, compute_array, slices, to_py_err, InvalidParameterError};
+use super::{add_functions, compute, compute_array, slices, to_py_err, InvalidParameterError};
 use crate::scores::{
     histogram_scores as histogram_scores_core, score as score_core, Direction, Method, Metric,
 };
@@ -254,14 +254,17 @@ fn segment_custom<'py>(
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(score, m)?)?;
-    m.add_function(wrap_pyfunction!(histogram_scores, m)?)?;
-    m.add_function(wrap_pyfunction!(segment_scores, m)?)?;
-    m.add_function(wrap_pyfunction!(classic8, m)?)?;
-    m.add_function(wrap_pyfunction!(value_matrix, m)?)?;
-    m.add_function(wrap_pyfunction!(value_tiers, m)?)?;
-    m.add_function(wrap_pyfunction!(scheme_labels, m)?)?;
-    m.add_function(wrap_pyfunction!(analyze_scheme, m)?)?;
-    m.add_function(wrap_pyfunction!(segment_custom, m)?)?;
+    add_functions!(
+        m,
+        score,
+        histogram_scores,
+        segment_scores,
+        classic8,
+        value_matrix,
+        value_tiers,
+        scheme_labels,
+        analyze_scheme,
+        segment_custom
+    );
     Ok(())
 }

@@ -426,14 +426,7 @@ fn walk_grouped(log: &super::log::Log, n: usize) -> Option<(Vec<Stats>, Vec<Stat
             Some((calibration, holdout))
         })
         .collect();
-    let mut calibration = Vec::with_capacity(n);
-    let mut holdout = Vec::with_capacity(n);
-    for piece in pieces {
-        let (c, h) = piece?;
-        calibration.extend(c);
-        holdout.extend(h);
-    }
-    Some((calibration, holdout))
+    concat_phases(pieces, n)
 }
 
 /// Walks `entries` (each customer's in non-decreasing key order) into the stats of the
@@ -445,6 +438,15 @@ fn walk(entries: &[&[Entry]], n: usize) -> Option<(Vec<Stats>, Vec<Stats>)> {
         .into_par_iter()
         .map(|range| walk_range(entries, range))
         .collect();
+    concat_phases(pieces, n)
+}
+
+/// The stats of the ranges of customers walked in `pieces`, in order, for `n` customers;
+/// `None` when a piece is.
+fn concat_phases(
+    pieces: Vec<Option<(Vec<Stats>, Vec<Stats>)>>,
+    n: usize,
+) -> Option<(Vec<Stats>, Vec<Stats>)> {
     let mut calibration = Vec::with_capacity(n);
     let mut holdout = Vec::with_capacity(n);
     for piece in pieces {

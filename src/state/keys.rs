@@ -461,16 +461,7 @@ fn text_of<'b>(ids: &Ids<'b>, i: usize) -> &'b [u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn utf8(words: &[&str]) -> (Vec<i64>, Vec<u8>) {
-        let mut offsets = vec![0i64];
-        let mut data = Vec::new();
-        for word in words {
-            data.extend_from_slice(word.as_bytes());
-            offsets.push(data.len() as i64);
-        }
-        (offsets, data)
-    }
+    use crate::testing::utf8;
 
     #[test]
     fn int_keys_grow_rebase_and_go_sparse() {

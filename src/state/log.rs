@@ -43,6 +43,26 @@ pub(crate) struct Entry {
     pub(crate) sum: Fixed,
 }
 
+impl Entry {
+    /// Folds in `other`, an entry of the same customer and key: its rows, and its sum
+    /// (to the spill when the total does not fit).
+    fn absorb(&mut self, other: Entry, spill: &mut Vec<Spill>) -> Result<()> {
+        self.rows = self
+            .rows
+            .checked_add(other.rows)
+            .ok_or_else(super::too_many_rows)?;
+        match self.sum.checked_add(other.sum) {
+            Some(sum) => self.sum = sum,
+            None => spill.extend(other.sum.exact_parts().map(|value| Spill {
+                customer: other.customer,
+                key: other.key,
+                value,
+            })),
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Log {
     /// Closed entries: in append order, or grouped by customer after a compaction.
@@ -154,19 +174,7 @@ impl Log {
         }
         let open = &mut self.open[c];
         if open.rows != 0 && open.key == entry.key {
-            open.rows = open
-                .rows
-                .checked_add(entry.rows)
-                .ok_or_else(super::too_many_rows)?;
-            match open.sum.checked_add(entry.sum) {
-                Some(sum) => open.sum = sum,
-                None => spill.extend(entry.sum.exact_parts().map(|value| Spill {
-                    customer: entry.customer,
-                    key: entry.key,
-                    value,
-                })),
-            }
-            return Ok(());
+            return open.absorb(entry, spill);
         }
         if entry.key < open.key {
             self.ordered = false;
@@ -305,23 +313,7 @@ impl Log {
             for read in offsets[c]..offsets[c + 1] {
                 let entry = grouped[read];
                 if write > first && grouped[write - 1].key == entry.key {
-                    let last = &mut grouped[write - 1];
-                    last.rows = last
-                        .rows
-                        .checked_add(entry.rows)
-                        .ok_or_else(super::too_many_rows)?;
-                    match last.sum.checked_add(entry.sum) {
-                        Some(sum) => last.sum = sum,
-                        None => {
-                            for piece in entry.sum.exact_parts() {
-                                spill.push(Spill {
-                                    customer: entry.customer,
-                                    key: entry.key,
-                                    value: piece,
-                                });
-                            }
-                        }
-                    }
+                    grouped[write - 1].absorb(entry, &mut spill)?;
                 } else {
                     grouped[write] = entry;
                     write += 1;

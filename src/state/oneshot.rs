@@ -229,6 +229,23 @@ fn first_rows_of(state: &State, customers: &[i64]) -> Result<Vec<u64>> {
         .collect()
 }
 
+/// [`btyd`] of one whole table given as one batch (ids as they are), recording the first
+/// rows: its view finished by `finish`, with the row where the id of each of its
+/// `customers` first appears.
+fn btyd_of_batch<T>(
+    batch: &Batch<'_>,
+    options: StateOptions,
+    include_first_transaction: bool,
+    finish: impl Fn(&mut State, bool) -> Result<T>,
+    customers: impl Fn(&T) -> &[i64],
+) -> Result<(T, Vec<u64>)> {
+    let (state, out) = btyd(batch, options, true, |state| {
+        finish(state, include_first_transaction)
+    })?;
+    let rows = first_rows_of(&state, customers(&out))?;
+    Ok((out, rows))
+}
+
 /// The lifetimes-style summary of one whole table given as one batch (ids as they are),
 /// `options` with the summary view and no calibration end: customers (state indexes) in
 /// order of first appearance, with the row where each id first appears.
@@ -240,11 +257,13 @@ pub fn summary_of_batch(
     options: StateOptions,
     include_first_transaction: bool,
 ) -> Result<(Summary, Vec<u64>)> {
-    let (state, out) = btyd(batch, options, true, |state| {
-        state.finish_summary(include_first_transaction)
-    })?;
-    let rows = first_rows_of(&state, &out.customer)?;
-    Ok((out, rows))
+    btyd_of_batch(
+        batch,
+        options,
+        include_first_transaction,
+        State::finish_summary,
+        |out| &out.customer,
+    )
 }
 
 /// [`summary_of_batch`] for the calibration/holdout split (`options` with a calibration end).
@@ -256,11 +275,35 @@ pub fn calibration_holdout_of_batch(
     options: StateOptions,
     include_first_transaction: bool,
 ) -> Result<(CalibrationHoldout, Vec<u64>)> {
-    let (state, out) = btyd(batch, options, true, |state| {
-        state.finish_calibration_holdout(include_first_transaction)
-    })?;
-    let rows = first_rows_of(&state, &out.calibration.customer)?;
-    Ok((out, rows))
+    btyd_of_batch(
+        batch,
+        options,
+        include_first_transaction,
+        State::finish_calibration_holdout,
+        |out| &out.calibration.customer,
+    )
+}
+
+/// [`btyd`] of the table by its customer codes, with the summary view of `options`
+/// (and a calibration end when given), finished by `finish`.
+fn btyd_of_codes<T>(
+    tx: &Transactions<'_>,
+    options: &SummaryOptions,
+    calibration_end: Option<i64>,
+    finish: impl Fn(&mut State, bool) -> Result<T>,
+) -> Result<(State, T)> {
+    let state_options = StateOptions {
+        summary: Some(SummaryView {
+            period: options.period,
+            observation_end: options.observation_end,
+            calibration_end,
+        }),
+        ..state_options(tx, options.policy, false)
+    };
+    let ids = CodeIds::of(tx)?;
+    btyd(&ids.batch(tx), state_options, false, |state| {
+        finish(state, options.include_first_transaction)
+    })
 }
 
 fn summary_codes(state: &State, summary: &mut Summary) -> Vec<usize> {
@@ -282,18 +325,7 @@ fn summary_codes(state: &State, summary: &mut Summary) -> Vec<usize> {
 /// The errors of [`Transactions::validate`], and [`crate::RfmError::InvalidRow`] /
 /// [`crate::RfmError::ReturnRow`] under the `raise` policies.
 pub fn summary(tx: &Transactions<'_>, options: &SummaryOptions) -> Result<Summary> {
-    let state_options = StateOptions {
-        summary: Some(SummaryView {
-            period: options.period,
-            observation_end: options.observation_end,
-            calibration_end: None,
-        }),
-        ..state_options(tx, options.policy, false)
-    };
-    let ids = CodeIds::of(tx)?;
-    let (state, mut out) = btyd(&ids.batch(tx), state_options, false, |state| {
-        state.finish_summary(options.include_first_transaction)
-    })?;
+    let (state, mut out) = btyd_of_codes(tx, options, None, State::finish_summary)?;
     if tx.amount.is_none() {
         out.monetary_value.clear();
     }
@@ -312,18 +344,12 @@ pub fn calibration_holdout(
     calibration_end: i64,
     options: &SummaryOptions,
 ) -> Result<CalibrationHoldout> {
-    let state_options = StateOptions {
-        summary: Some(SummaryView {
-            period: options.period,
-            observation_end: options.observation_end,
-            calibration_end: Some(calibration_end),
-        }),
-        ..state_options(tx, options.policy, false)
-    };
-    let ids = CodeIds::of(tx)?;
-    let (state, mut out) = btyd(&ids.batch(tx), state_options, false, |state| {
-        state.finish_calibration_holdout(options.include_first_transaction)
-    })?;
+    let (state, mut out) = btyd_of_codes(
+        tx,
+        options,
+        Some(calibration_end),
+        State::finish_calibration_holdout,
+    )?;
     if tx.amount.is_none() {
         out.calibration.monetary_value.clear();
     }

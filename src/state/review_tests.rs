@@ -1,7 +1,9 @@
 //! Edge cases found by a cold review: each was a panic or a wrong number before its fix.
 #![allow(clippy::type_complexity)]
+use super::tests::merge_in_random_order;
 use super::*;
 use crate::rows::{ReturnPolicy, ZeroPolicy};
+use crate::testing::{int_ids, utf8, XorShift};
 
 fn opts(rfm: Option<RfmView>, summary: Option<SummaryView>, orders: bool, tpd: i64) -> StateOptions {
     StateOptions {
@@ -12,16 +14,6 @@ fn opts(rfm: Option<RfmView>, summary: Option<SummaryView>, orders: bool, tpd: i
         orders,
         names: ColumnNames::default(),
     }
-}
-
-fn utf8(words: &[&str]) -> (Vec<i64>, Vec<u8>) {
-    let mut offsets = vec![0i64];
-    let mut data = Vec::new();
-    for w in words {
-        data.extend_from_slice(w.as_bytes());
-        offsets.push(data.len() as i64);
-    }
-    (offsets, data)
 }
 
 /// Text order ids: a row dropped as invalid before its order id is looked up leaves a
@@ -90,10 +82,7 @@ fn r2b_far_past_days_are_an_error_but_the_limit_itself_works() {
     let far = [i64::MIN / 2];
     assert!(state
         .update(&Batch {
-            customer: Ids::Int {
-                values: &[7],
-                validity: None
-            },
+            customer: int_ids(&[7]),
             time: &far,
             amount: Some(&[5.0]),
             order: None
@@ -238,10 +227,7 @@ fn r5_as_of_beyond_the_tick_range() {
     let mut state = State::new(options).unwrap();
     state
         .update(&Batch {
-            customer: Ids::Int {
-                values: &[1],
-                validity: None,
-            },
+            customer: int_ids(&[1]),
             time: &[i64::MAX],
             amount: Some(&[1.0]),
             order: None,
@@ -283,10 +269,7 @@ fn r6_compaction_then_more_rows() {
         let t: Vec<i64> = r.iter().map(|x| x.1).collect();
         let a: Vec<f64> = r.iter().map(|x| x.2).collect();
         f(Batch {
-            customer: Ids::Int {
-                values: &c,
-                validity: None,
-            },
+            customer: int_ids(&c),
             time: &t,
             amount: Some(&a),
             order: None,
@@ -317,25 +300,16 @@ fn r7_failed_merge_leaves_half_merged_state() {
     let options = opts(Some(RfmView::default()), None, true, 1);
     let mut a = State::new(options.clone()).unwrap();
     a.update(&Batch {
-        customer: Ids::Int {
-            values: &[1],
-            validity: None,
-        },
+        customer: int_ids(&[1]),
         time: &[3],
         amount: Some(&[1.0]),
-        order: Some(Ids::Int {
-            values: &[10],
-            validity: None,
-        }),
+        order: Some(int_ids(&[10])),
     })
     .unwrap();
     let mut b = State::new(options).unwrap();
     let (oo, od) = utf8(&["o"]);
     b.update(&Batch {
-        customer: Ids::Int {
-            values: &[1],
-            validity: None,
-        },
+        customer: int_ids(&[1]),
         time: &[4],
         amount: Some(&[2.0]),
         order: Some(Ids::Utf8 {
@@ -349,16 +323,6 @@ fn r7_failed_merge_leaves_half_merged_state() {
     let t = a.finish_rfm(None, false).unwrap();
     assert_eq!(t.monetary, vec![1.0], "state unchanged after a failed merge");
     assert_eq!((t.accounting.rows_in, t.accounting.rows_used), (1, 1));
-}
-
-struct R(u64);
-impl R {
-    fn n(&mut self, m: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % m.max(1)
-    }
 }
 
 type Row = (i64, i64, f64, i64);
@@ -395,10 +359,7 @@ fn upd(state: &mut State, rows: &[Row], text: bool) {
             customer,
             time: &t,
             amount: Some(&a),
-            order: orders.then_some(Ids::Int {
-                values: &o,
-                validity: None,
-            }),
+            order: orders.then_some(int_ids(&o)),
         })
         .unwrap();
 }
@@ -472,31 +433,35 @@ fn r11_fuzz_disjoint_splits_text() {
 }
 
 fn fuzz_disjoint_splits(seed: u64, text: bool) {
-    let mut rng = R(seed);
+    let mut rng = XorShift(seed);
     for round in 0..3000 {
-        let n = 1 + rng.n(120) as usize;
-        let nc = 1 + rng.n(8);
+        let n = 1 + rng.next(120) as usize;
+        let nc = 1 + rng.next(8);
         let rows: Vec<Row> = (0..n)
             .map(|_| {
-                let c = if rng.n(15) == 0 { -1 } else { rng.n(nc) as i64 };
-                let t = if rng.n(25) == 0 {
+                let c = if rng.next(15) == 0 {
+                    -1
+                } else {
+                    rng.next(nc) as i64
+                };
+                let t = if rng.next(25) == 0 {
                     NAT
                 } else {
-                    rng.n(60) as i64 - 10
+                    rng.next(60) as i64 - 10
                 };
-                let a = match rng.n(10) {
+                let a = match rng.next(10) {
                     0 => 0.0,
-                    1 | 2 => -((1 + rng.n(500)) as f64) / 100.0,
-                    3 => 1e-9 * (1 + rng.n(5)) as f64,
+                    1 | 2 => -((1 + rng.next(500)) as f64) / 100.0,
+                    3 => 1e-9 * (1 + rng.next(5)) as f64,
                     4 => 2f64.powi(61),
-                    _ => (1 + rng.n(10000)) as f64 / 100.0,
+                    _ => (1 + rng.next(10000)) as f64 / 100.0,
                 };
-                (c, t, a, rng.n(20) as i64)
+                (c, t, a, rng.next(20) as i64)
             })
             .collect();
-        let cal = rng.n(2) == 0;
+        let cal = rng.next(2) == 0;
         let view = SummaryView {
-            period: if rng.n(2) == 0 {
+            period: if rng.next(2) == 0 {
                 Period::Day
             } else {
                 Period::Week(crate::periods::Weekday::Sun)
@@ -506,12 +471,12 @@ fn fuzz_disjoint_splits(seed: u64, text: bool) {
         };
         let options = StateOptions {
             policy: RowPolicy {
-                zero: if rng.n(2) == 0 {
+                zero: if rng.next(2) == 0 {
                     ZeroPolicy::Keep
                 } else {
                     ZeroPolicy::Drop
                 },
-                returns: if rng.n(2) == 0 {
+                returns: if rng.next(2) == 0 {
                     crate::rows::ReturnPolicy::Net
                 } else {
                     crate::rows::ReturnPolicy::Drop
@@ -524,26 +489,26 @@ fn fuzz_disjoint_splits(seed: u64, text: bool) {
                     window_days: Some(35),
                 }),
                 Some(view),
-                rng.n(2) == 0,
+                rng.next(2) == 0,
                 1,
             )
         };
         let mut whole = State::new(options.clone()).unwrap();
         upd(&mut whole, &rows, text);
-        let k = 1 + rng.n(4) as usize;
+        let k = 1 + rng.next(4) as usize;
         let mut shares: Vec<Vec<Row>> = vec![Vec::new(); k];
         for r in &rows {
-            shares[rng.n(k as u64) as usize].push(*r);
+            shares[rng.next(k as u64) as usize].push(*r);
         }
-        let mut states: Vec<State> = shares
+        let states: Vec<State> = shares
             .iter()
             .map(|share| {
                 let mut s = State::new(options.clone()).unwrap();
                 let mut i = 0;
                 while i < share.len() {
-                    let j = (i + 1 + rng.n(10) as usize).min(share.len());
+                    let j = (i + 1 + rng.next(10) as usize).min(share.len());
                     upd(&mut s, &share[i..j], text);
-                    match rng.n(4) {
+                    match rng.next(4) {
                         0 => {
                             let p = s.to_parts().unwrap();
                             s = State::from_parts(options.clone(), p).unwrap();
@@ -563,13 +528,7 @@ fn fuzz_disjoint_splits(seed: u64, text: bool) {
                 s
             })
             .collect();
-        while states.len() > 1 {
-            let a = rng.n(states.len() as u64) as usize;
-            let other = states.swap_remove(a);
-            let b = rng.n(states.len() as u64) as usize;
-            states[b].merge(&other).unwrap();
-        }
-        let mut got = states.pop().unwrap();
+        let mut got = merge_in_random_order(states, &mut rng);
         assert_eq!(keyed_rfm(&got), keyed_rfm(&whole), "round {round} rfm");
         let g = got.finish_rfm(None, false).unwrap().accounting;
         let w = whole.finish_rfm(None, false).unwrap().accounting;
@@ -587,7 +546,7 @@ fn fuzz_disjoint_splits(seed: u64, text: bool) {
 /// Integer keys at the extremes, in random batches: indexes in order of first appearance.
 #[test]
 fn r9_int_keys_extremes() {
-    let mut rng = R(0xdead_beef_1234_5678);
+    let mut rng = XorShift(0xdead_beef_1234_5678);
     let pool = [
         i64::MIN,
         i64::MIN + 1,
@@ -609,19 +568,19 @@ fn r9_int_keys_extremes() {
     for _ in 0..2000 {
         let mut keys = Keys::default();
         let mut oracle: Vec<i64> = Vec::new();
-        for _ in 0..1 + rng.n(5) {
-            let len = 1 + rng.n(8) as usize;
-            let base = pool[rng.n(pool.len() as u64) as usize];
+        for _ in 0..1 + rng.next(5) {
+            let len = 1 + rng.next(8) as usize;
+            let base = pool[rng.next(pool.len() as u64) as usize];
             let values: Vec<i64> = (0..len)
                 .map(|_| {
-                    if rng.n(2) == 0 {
-                        pool[rng.n(pool.len() as u64) as usize]
+                    if rng.next(2) == 0 {
+                        pool[rng.next(pool.len() as u64) as usize]
                     } else {
-                        base.saturating_add(rng.n(100) as i64 - 50)
+                        base.saturating_add(rng.next(100) as i64 - 50)
                     }
                 })
                 .collect();
-            let valid: Vec<bool> = (0..len).map(|_| rng.n(6) != 0).collect();
+            let valid: Vec<bool> = (0..len).map(|_| rng.next(6) != 0).collect();
             let ids = Ids::Int {
                 values: &values,
                 validity: Some(&valid),
@@ -695,10 +654,7 @@ fn r12_raise_rows_in_parallel_chunks() {
             let mut s = State::new(options).unwrap();
             if before > 0 {
                 s.update(&Batch {
-                    customer: Ids::Int {
-                        values: &c[..before],
-                        validity: None,
-                    },
+                    customer: int_ids(&c[..before]),
                     time: &t[..before],
                     amount: Some(&a[..before]),
                     order: None,
@@ -707,10 +663,7 @@ fn r12_raise_rows_in_parallel_chunks() {
             }
             let e = s
                 .update(&Batch {
-                    customer: Ids::Int {
-                        values: &c,
-                        validity: None,
-                    },
+                    customer: int_ids(&c),
                     time: times,
                     amount: Some(&a),
                     order: None,
@@ -731,16 +684,6 @@ fn r12_raise_rows_in_parallel_chunks() {
 use super::oneshot::summary_of_batch;
 use crate::periods::Weekday;
 
-struct FoldRng(u64);
-impl FoldRng {
-    fn next(&mut self, m: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % m.max(1)
-    }
-}
-
 struct Rows {
     customer: Vec<i64>,
     valid: Vec<bool>,
@@ -751,7 +694,7 @@ struct Rows {
 /// Rows sorted by (period, time), returns among the purchases: foldable. Customers drawn from a window that
 /// slides with the row index (many appear only in later chunks), some null ids, NaT, NaN.
 fn foldable(n: usize, seed: u64, period_days: i64) -> Rows {
-    let mut rng = FoldRng(seed | 1);
+    let mut rng = XorShift(seed | 1);
     let mut rows: Vec<(i64, bool, i64, i64, bool, f64)> = Vec::with_capacity(n);
     for i in 0..n {
         let day = (i as i64 * 500) / n as i64 + rng.next(3) as i64; // ~time ordered

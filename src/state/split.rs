@@ -122,22 +122,24 @@ impl Parts {
         for (part, keys) in out.iter_mut().zip(customers) {
             part.customers = keys.finish();
         }
-        for e in 0..self.log_customer.len() {
-            let c = self.log_customer[e] as usize;
-            let part = &mut out[bucket[c] as usize];
-            part.log_customer.push(local[c]);
+        // The rows of the log and of the spill to the buckets of their customers.
+        let mut scatter = |customers: &[u32], push: &mut dyn FnMut(&mut Parts, usize, u32)| {
+            for (row, &c) in customers.iter().enumerate() {
+                push(&mut out[bucket[c as usize] as usize], row, local[c as usize]);
+            }
+        };
+        scatter(&self.log_customer, &mut |part, e, c| {
+            part.log_customer.push(c);
             part.log_key.push(self.log_key[e]);
             part.log_rows.push(self.log_rows[e]);
             part.log_sum_high.push(self.log_sum_high[e]);
             part.log_sum_low.push(self.log_sum_low[e]);
-        }
-        for s in 0..self.spill_customer.len() {
-            let c = self.spill_customer[s] as usize;
-            let part = &mut out[bucket[c] as usize];
-            part.spill_customer.push(local[c]);
+        });
+        scatter(&self.spill_customer, &mut |part, s, c| {
+            part.spill_customer.push(c);
             part.spill_key.push(self.spill_key[s]);
             part.spill_value.push(self.spill_value[s]);
-        }
+        });
         if !self.pair_customer.is_empty() {
             // Each bucket keeps the orders of its pairs, renumbered in their order there.
             let mut orders: Vec<(KeyBuilder, HashMap<u32, u32>)> = (0..n)

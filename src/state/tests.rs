@@ -8,20 +8,7 @@ use super::*;
 use crate::money::fsum;
 use crate::periods::Weekday;
 use crate::rows::{Accounting, ReturnPolicy, Transactions, ZeroPolicy, NULL_CODE};
-
-/// A table of codes (`-1` null) with one day per tick.
-pub(crate) fn table<'a>(customer: &'a [i64], day: &'a [i64], amount: &'a [f64]) -> Transactions<'a> {
-    Transactions {
-        customer,
-        n_customers: customer.iter().max().map_or(0, |&c| c.max(0) as usize + 1),
-        time: day,
-        ticks_per_day: 1,
-        amount: Some(amount),
-        order: None,
-        n_orders: 0,
-        names: ColumnNames::default(),
-    }
-}
+use crate::testing::{table, XorShift};
 
 #[test]
 fn definitions_on_a_small_table() {
@@ -236,18 +223,6 @@ fn bad_inputs_are_errors_not_panics() {
     ));
 }
 
-/// A small xorshift generator: no extra crate for tests.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self, m: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % m.max(1)
-    }
-}
-
 /// Messy rows: null ids, NaT, NaN, zeros, returns, ties, unsorted times, amounts with
 /// cents (and a few that do not fit the fixed point: tiny and huge ones).
 struct Mess {
@@ -258,7 +233,7 @@ struct Mess {
 }
 
 fn mess(n: usize, n_customers: u64, seed: u64) -> Mess {
-    let mut rng = Rng(seed | 1);
+    let mut rng = XorShift(seed | 1);
     let mut m = Mess {
         customer: Vec::new(),
         time: Vec::new(),
@@ -308,6 +283,21 @@ fn options_of(
         orders,
         names: ColumnNames::default(),
     }
+}
+
+/// Both views (the RFM one by default, the summary by `period`) with the default policy.
+fn both_views(period: Period, orders: bool) -> StateOptions {
+    let summary = SummaryView {
+        period,
+        observation_end: None,
+        calibration_end: None,
+    };
+    options_of(
+        Some(RfmView::default()),
+        Some(summary),
+        RowPolicy::default(),
+        orders,
+    )
 }
 
 fn batch_of<'a>(
@@ -480,7 +470,7 @@ fn one_shot(m: &Mess, options: &StateOptions) -> State {
 }
 
 /// States of `parts` random contiguous row ranges, merged in a random order.
-fn merged(m: &Mess, options: &StateOptions, rng: &mut Rng, parts: usize) -> State {
+fn merged(m: &Mess, options: &StateOptions, rng: &mut XorShift, parts: usize) -> State {
     let n = m.customer.len();
     let valid: Vec<bool> = m.customer.iter().map(|&c| c >= 0).collect();
     let order_valid: Vec<bool> = m.order.iter().map(|&o| o >= 0).collect();
@@ -490,7 +480,7 @@ fn merged(m: &Mess, options: &StateOptions, rng: &mut Rng, parts: usize) -> Stat
     cuts.push(0);
     cuts.push(n);
     cuts.sort_unstable();
-    let mut states: Vec<State> = cuts
+    let states: Vec<State> = cuts
         .windows(2)
         .map(|w| {
             let mut state = State::new(options.clone()).unwrap();
@@ -506,7 +496,11 @@ fn merged(m: &Mess, options: &StateOptions, rng: &mut Rng, parts: usize) -> Stat
             state
         })
         .collect();
-    // A random merge order (a random tree of merges, really).
+    merge_in_random_order(states, rng)
+}
+
+/// `states` merged in a random order (a random tree of merges, really).
+pub(crate) fn merge_in_random_order(mut states: Vec<State>, rng: &mut XorShift) -> State {
     while states.len() > 1 {
         let a = rng.next(states.len() as u64) as usize;
         let other = states.swap_remove(a);
@@ -518,7 +512,7 @@ fn merged(m: &Mess, options: &StateOptions, rng: &mut Rng, parts: usize) -> Stat
 
 #[test]
 fn rfm_matches_the_oracle_and_merges_exactly() {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
     for seed in 1..25u64 {
         let m = mess(300 + seed as usize * 7, 1 + seed * 3, seed * 7919);
         for policy in policies() {
@@ -655,7 +649,7 @@ fn summary_oracle(m: &Mess, period: Period, policy: RowPolicy, include_first: bo
 
 #[test]
 fn summary_matches_the_oracle_and_merges_exactly() {
-    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
     for seed in 1..15u64 {
         let m = mess(250 + seed as usize * 11, 1 + seed * 2, seed * 104_729);
         for period in [
@@ -697,7 +691,7 @@ fn summary_matches_the_oracle_and_merges_exactly() {
 
 #[test]
 fn calibration_holdout_merges_exactly() {
-    let mut rng = Rng(77);
+    let mut rng = XorShift(77);
     for seed in 1..12u64 {
         let m = mess(400, 5 + seed * 3, seed * 31);
         for policy in policies() {
@@ -744,16 +738,7 @@ fn calibration_holdout_merges_exactly() {
 fn big_batches_in_parallel_equal_one_thread() {
     // More than one parallel chunk and more than one compaction block.
     let m = mess(300_000, 20_000, 5);
-    let options = options_of(
-        Some(RfmView::default()),
-        Some(SummaryView {
-            period: Period::Day,
-            observation_end: None,
-            calibration_end: None,
-        }),
-        RowPolicy::default(),
-        true,
-    );
+    let options = both_views(Period::Day, true);
     let mut parallel = one_shot(&m, &options);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
     let mut single = pool.install(|| one_shot(&m, &options));
@@ -796,17 +781,8 @@ fn finishing_at_a_later_as_of_and_refusing_an_earlier_one() {
 #[test]
 fn parts_round_trip_and_damage_is_an_error() {
     let m = mess(2_000, 150, 11);
-    let options = options_of(
-        Some(RfmView::default()),
-        Some(SummaryView {
-            period: Period::Week(Weekday::Sun),
-            observation_end: None,
-            calibration_end: None,
-        }),
-        RowPolicy::default(),
-        true,
-    );
-    let mut rng = Rng(3);
+    let options = both_views(Period::Week(Weekday::Sun), true);
+    let mut rng = XorShift(3);
     let mut whole = one_shot(&m, &options);
     let expected_rfm = whole.finish_rfm(None, true).unwrap();
     let expected_summary = whole.finish_summary(false).unwrap();
@@ -874,7 +850,7 @@ fn time_ordered(m: &Mess) -> Mess {
 #[test]
 fn runs_concatenate_and_net_returns_as_if_stepped_in_key_order() {
     use super::fold::Run;
-    let mut rng = Rng(0xdead_beef);
+    let mut rng = XorShift(0xdead_beef);
     let bits = |r: &Run| {
         let s = r.stats().unwrap();
         (
@@ -939,7 +915,7 @@ fn runs_concatenate_and_net_returns_as_if_stepped_in_key_order() {
 
 #[test]
 fn folding_the_periods_equals_the_log() {
-    let mut rng = Rng(0x5eed);
+    let mut rng = XorShift(0x5eed);
     let mut completed = 0;
     for seed in 1..25u64 {
         let raw = mess(300 + seed as usize * 7, 1 + seed * 3, seed * 7_919);
@@ -1076,7 +1052,7 @@ fn key_text(state: &State, k: usize) -> String {
 fn bucket_states(
     m: &Mess,
     options: &StateOptions,
-    rng: &mut Rng,
+    rng: &mut XorShift,
     parts: usize,
     buckets: usize,
     text: bool,
@@ -1139,7 +1115,7 @@ fn add_accounting(total: &mut Accounting, part: &Accounting) {
 
 #[test]
 fn states_split_by_customer_and_their_buckets_merge_to_the_whole() {
-    let mut rng = Rng(0x5eed);
+    let mut rng = XorShift(0x5eed);
     for seed in 1..10u64 {
         let m = mess(600 + seed as usize * 13, 2 + seed * 5, seed * 6151);
         for policy in policies() {
@@ -1251,16 +1227,7 @@ fn states_split_by_customer_and_their_buckets_merge_to_the_whole() {
 
 #[test]
 fn splitting_needs_one_view_and_a_part_and_the_hash_is_fixed() {
-    let both = options_of(
-        Some(RfmView::default()),
-        Some(SummaryView {
-            period: Period::Day,
-            observation_end: None,
-            calibration_end: None,
-        }),
-        RowPolicy::default(),
-        false,
-    );
+    let both = both_views(Period::Day, false);
     let m = mess(200, 20, 5);
     assert!(matches!(
         one_shot(&m, &both).split(3),

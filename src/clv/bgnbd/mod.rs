@@ -6,12 +6,11 @@ mod predict;
 #[cfg(test)]
 mod tests;
 
-use super::optimize::Objective;
 use super::special::{digamma, ln_gamma, trigamma};
 use super::{
     check_btyd_lengths, check_customers, check_lengths, check_params, check_weights, chunked_sum, compress,
-    distinct_frequencies, fit_report, invalid, log_space_objective, pick, symmetrize, warm_minimize,
-    warm_subsample, FitOptions, FitReport,
+    distinct_frequencies, fit_report, invalid, pick, symmetrize, warm_minimize, warm_subsample, FitOptions,
+    FitReport, Totals,
 };
 use crate::error::{Result, RfmError};
 
@@ -111,10 +110,16 @@ impl Likelihood {
             penalizer,
         }
     }
+}
 
-    /// Sum of `weight * log-likelihood`, of its gradient and of its Hessian in
-    /// (r, alpha, a, b).
-    fn totals(&self, r: f64, alpha: f64, a: f64, b: f64) -> (f64, [f64; 4], [[f64; 4]; 4]) {
+impl Totals<4> for Likelihood {
+    fn scale(&self) -> (f64, f64) {
+        (self.total_weight, self.penalizer)
+    }
+
+    /// In (r, alpha, a, b).
+    fn totals(&self, p: &[f64; 4]) -> (f64, [f64; 4], [[f64; 4]; 4]) {
+        let [r, alpha, a, b] = *p;
         let (lg_r, dg_r, tg_r) = (ln_gamma(r), digamma(r), trigamma(r));
         let (lg_b, dg_b, tg_b) = (ln_gamma(b), digamma(b), trigamma(b));
         let (lg_ab, dg_ab, tg_ab) = (ln_gamma(a + b), digamma(a + b), trigamma(a + b));
@@ -217,26 +222,6 @@ impl Likelihood {
         }
         symmetrize(&mut h);
         (ll, g, h)
-    }
-}
-
-impl Objective<4> for Likelihood {
-    fn value_and_gradient(&self, log_params: &[f64; 4]) -> (f64, [f64; 4]) {
-        let (f, g, _) = self.value_gradient_hessian(log_params);
-        (f, g)
-    }
-
-    fn value_gradient_hessian(&self, log_params: &[f64; 4]) -> (f64, [f64; 4], [[f64; 4]; 4]) {
-        let p = log_params.map(f64::exp);
-        if p.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
-            return (f64::NAN, [f64::NAN; 4], [[f64::NAN; 4]; 4]);
-        }
-        log_space_objective(
-            &p,
-            self.totals(p[0], p[1], p[2], p[3]),
-            self.total_weight,
-            self.penalizer,
-        )
     }
 }
 
@@ -356,10 +341,12 @@ pub fn log_likelihood(
         patterns.weights,
         0.0,
     );
-    Ok(likelihood.totals(params.r, params.alpha, params.a, params.b).0)
+    Ok(likelihood.totals(&[params.r, params.alpha, params.a, params.b]).0)
 }
 
-fn check_inputs(frequency: &[f64], recency: &[f64], age: &[f64]) -> Result<usize> {
+/// Checks the parameters, then the customers' columns; their length.
+fn check_inputs(params: &BgNbdParams, frequency: &[f64], recency: &[f64], age: &[f64]) -> Result<usize> {
+    params.check()?;
     let n = check_btyd_lengths(frequency, recency, age)?;
     check_customers(frequency, recency, age)?;
     Ok(n)

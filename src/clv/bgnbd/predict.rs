@@ -349,8 +349,7 @@ pub fn conditional_expected_purchases(
     recency: &[f64],
     age: &[f64],
 ) -> Result<Vec<f64>> {
-    params.check()?;
-    let n = check_inputs(frequency, recency, age)?;
+    let n = check_inputs(params, frequency, recency, age)?;
     check_times(t, n)?;
     Ok(map_rows(n, |i| {
         conditional_expected_one(params, t[i], frequency[i], recency[i], age[i])
@@ -367,8 +366,7 @@ pub fn probability_alive(
     recency: &[f64],
     age: &[f64],
 ) -> Result<Vec<f64>> {
-    params.check()?;
-    let n = check_inputs(frequency, recency, age)?;
+    let n = check_inputs(params, frequency, recency, age)?;
     Ok(map_rows(n, |i| {
         probability_alive_one(params, frequency[i], recency[i], age[i])
     }))
@@ -454,8 +452,7 @@ pub fn lifetime_value(
     step: f64,
     discount_rate: f64,
 ) -> Result<Vec<f64>> {
-    params.check()?;
-    let n = check_inputs(frequency, recency, age)?;
+    let n = check_inputs(params, frequency, recency, age)?;
     check_lengths(&[("frequency", n), ("monetary_value", spend.len())])?;
     if !(step.is_finite() && step > 0.0) {
         return Err(RfmError::parameter(

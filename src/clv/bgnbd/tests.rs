@@ -272,34 +272,18 @@ fn both_series_forms_agree() {
 
 #[test]
 fn invalid_rows_are_named() {
-    let error = fit(&[1.0], &[5.0], &[3.0], None, &FitOptions::default()).unwrap_err();
-    assert!(
-        matches!(
-            error,
-            RfmError::InvalidValue {
-                argument: "recency",
-                row: 0,
-                ..
-            }
-        ),
-        "{error}"
-    );
-    let error = fit(&[1.5], &[1.0], &[3.0], None, &FitOptions::default()).unwrap_err();
-    assert!(
-        matches!(
-            error,
-            RfmError::InvalidValue {
-                argument: "frequency",
-                ..
-            }
-        ),
-        "{error}"
-    );
-    let error = fit(&[0.0], &[0.0], &[f64::NAN], None, &FitOptions::default()).unwrap_err();
-    assert!(
-        matches!(error, RfmError::InvalidValue { argument: "T", .. }),
-        "{error}"
-    );
+    // One customer (frequency, recency, T) with the named column invalid.
+    for (frequency, recency, age, column) in [
+        (1.0, 5.0, 3.0, "recency"),
+        (1.5, 1.0, 3.0, "frequency"),
+        (0.0, 0.0, f64::NAN, "T"),
+    ] {
+        let error = fit(&[frequency], &[recency], &[age], None, &FitOptions::default()).unwrap_err();
+        assert!(
+            matches!(error, RfmError::InvalidValue { argument, row: 0, .. } if argument == column),
+            "{error}"
+        );
+    }
     let error = fit(&[0.0], &[0.0], &[0.0], None, &FitOptions::default()).unwrap_err();
     assert!(matches!(error, RfmError::Parameter { name: "T", .. }), "{error}");
     let options = FitOptions {
