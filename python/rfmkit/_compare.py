@@ -40,6 +40,19 @@ class Comparison:
         Customers compared.
     dropped : dict
         Customers left out, by reason (``missing_segment``, ``missing_cluster``).
+    explained : DataFrame or None
+        With `holdout`: the share of the variance of each holdout column (e.g. the
+        purchases and the spend in the period after the labels were made) that each
+        grouping explains (rows ``segments`` and ``clusters``): the between-group sum of
+        squares over the total, as the R² of a regression on the group (0: the grouping
+        says nothing about what customers did next; 1: it tells it exactly). NaN for a
+        column that does not vary.
+    holdout : dict
+        What the holdout was (``analyze`` records its period: ``start``, ``end``, ``days``).
+    stability : dict
+        How reproducible the clusters are (``analyze``: ``seeds``, and the adjusted Rand
+        index of the clusters against refits with other seeds: ``ari_mean``,
+        ``ari_min``).
     """
 
     crosstab: Any
@@ -53,6 +66,9 @@ class Comparison:
     v_measure: float
     n: int
     dropped: dict[str, Any] = field(default_factory=dict)
+    explained: Any = None
+    holdout: dict[str, Any] = field(default_factory=dict)
+    stability: dict[str, Any] = field(default_factory=dict)
 
     def scores(self) -> dict[str, float]:
         """The five agreement scores as a dict.
@@ -112,7 +128,7 @@ def _codes(labels: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return np.ascontiguousarray(codes, dtype=np.int64), pd.Index(uniques)
 
 
-def compare(segments: Any, clusters: Any) -> Comparison:
+def compare(segments: Any, clusters: Any, *, holdout: Any = None) -> Comparison:
     """Compares rule-based segments (the reference) with clusters (the prediction).
 
     Parameters
@@ -122,6 +138,11 @@ def compare(segments: Any, clusters: Any) -> Comparison:
         aligned on their index (the same customers, in any order); otherwise by position.
         Customers with a null label are left out and counted (``Comparison.dropped``,
         with a `DataQualityWarning`).
+    holdout : pandas.DataFrame, optional
+        What the customers did next, one numeric column per measure (e.g. ``purchases``
+        and ``spend`` in the period after the labels were made): indexed by customer
+        when the labels are pandas Series (a customer it leaves out did nothing: 0),
+        else one row per label. Adds ``explained``: which grouping tells more about it.
 
     Returns
     -------
@@ -188,6 +209,7 @@ def compare(segments: Any, clusters: Any) -> Comparison:
         raise InvalidDataError("there are no customers to compare: the labels are empty (or all null)")
     true_codes, true_names = _codes(true)
     pred_codes, pred_names = _codes(pred)
+    explained = None if holdout is None else _explained(holdout, true, true_codes, pred_codes)
     result = _core.compare_labels(true_codes, pred_codes)
     counts = pd.DataFrame(
         result["crosstab"],
@@ -222,7 +244,53 @@ def compare(segments: Any, clusters: Any) -> Comparison:
         v_measure=float(result["v_measure"]),
         n=len(true),
         dropped=dropped,
+        explained=explained,
     )
+
+
+def _explained(holdout: Any, labels: pd.Series, segments: np.ndarray, clusters: np.ndarray) -> pd.DataFrame:
+    """The share of the variance of each holdout column explained by each grouping."""
+    if not isinstance(holdout, pd.DataFrame):
+        raise DtypeError(
+            f"holdout must be a pandas DataFrame of what customers did next (e.g. purchases, spend), "
+            f"got {type(holdout).__name__}"
+        )
+    if isinstance(labels.index, pd.RangeIndex) and len(holdout) == len(labels):
+        values = holdout.reset_index(drop=True)
+    else:
+        values = holdout.reindex(labels.index).fillna(0.0)
+    out = {}
+    for column in values.columns:
+        try:
+            y = values[column].to_numpy(dtype=np.float64)
+        except (TypeError, ValueError):
+            raise DtypeError(f"holdout column {column!r} is not numeric") from None
+        if not np.isfinite(y).all():
+            raise InvalidDataError(f"holdout column {column!r} has a value that is not a finite number")
+        out[column] = [eta_squared(segments, y), eta_squared(clusters, y)]
+    return pd.DataFrame(out, index=pd.Index(["segments", "clusters"], name="grouping"))
+
+
+def eta_squared(groups: np.ndarray, values: np.ndarray) -> float:
+    """Between-group over total sum of squares of `values` grouped by the codes `groups`
+    (the R² of a least-squares fit on the group); NaN when the values do not vary.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rfmkit._compare import eta_squared
+    >>> eta_squared(np.array([0, 0, 1, 1]), np.array([1.0, 1.0, 3.0, 3.0]))
+    1.0
+    >>> eta_squared(np.array([0, 1, 0, 1]), np.array([1.0, 1.0, 3.0, 3.0]))
+    0.0
+    """
+    if len(values) == 0 or values.min() == values.max():
+        return float("nan")
+    total = float(((values - values.mean()) ** 2).sum())
+    counts = np.bincount(groups)
+    means = np.bincount(groups, weights=values) / np.where(counts > 0, counts, 1)
+    between = float((counts * (means - values.mean()) ** 2).sum())
+    return min(between / total, 1.0)
 
 
 def _align(true: pd.Series, pred: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -107,6 +107,30 @@ WORDS: dict[str, tuple[str, str]] = {
             "0 表示与随机分组无异）。规则分群更易解释，聚类更贴合数据本身的结构。"
         ),
     ),
+    "predicts sentence": (
+        (
+            "Which grouping to act on: over the last {days} days ({start} to {end}), the segments made as of the "
+            "start of that period explain {sp:.0%} of the differences between customers in purchases and {ss:.0%} "
+            "in spend; the clusters {cp:.0%} and {cs:.0%}. {verdict}"
+        ),
+        (
+            "该按哪种分组行动：在最近 {days} 天（{start} 至 {end}）中，按该期开始时划分的规则分群解释了客户之间"
+            "购买次数差异的 {sp:.0%}、消费金额差异的 {ss:.0%}；聚类分别为 {cp:.0%} 和 {cs:.0%}。{verdict}"
+        ),
+    ),
+    "segments predict": ("The segments tell more about what customers do next.", "规则分群更能预示客户接下来的行为。"),
+    "clusters predict": ("The clusters tell more about what customers do next.", "聚类更能预示客户接下来的行为。"),
+    "both predict": ("Both tell about as much.", "两者的预示能力相当。"),
+    "stability sentence": (
+        (
+            "The clusters are {stable}: refitted with {seeds} other seeds they agree with these at an adjusted Rand "
+            "index of {mean:.2f} on average (lowest {min:.2f})."
+        ),
+        "聚类{stable}：换用 {seeds} 个其他随机种子重新拟合，与当前聚类的调整兰德指数平均为 {mean:.2f}（最低 {min:.2f}）。",
+    ),
+    "stable": ("stable", "很稳定"),
+    "fairly stable": ("fairly stable", "较稳定"),
+    "unstable": ("unstable, so read their boundaries with care", "不稳定，其边界需谨慎看待"),
     "clv": ("Customer lifetime value", "客户终身价值"),
     "clv intro": (
         (
@@ -489,12 +513,34 @@ def _comparison(report: Report, lang: str, charts: Charts) -> str:
         lambda ax: plot.crosstab(crosstab, ax=ax, lang=lang),
         (0.9 * crosstab.shape[1] + 4, 0.4 * crosstab.shape[0] + 2),
     )
-    return _section(
-        "comparison",
-        word("comparison", lang),
-        _p(word("comparison sentence", lang, ari=ari, nmi=nmi, agree=agree)),
-        chart,
-    )
+    parts = [_p(word("comparison sentence", lang, ari=ari, nmi=nmi, agree=agree))]
+    comparison = report.comparison
+    if comparison.explained is not None:
+        explained = frames.indexed_pandas(comparison.explained)
+        (sp, ss), (cp, cs) = explained.loc["segments"], explained.loc["clusters"]
+        margin = (sp + ss) / 2 - (cp + cs) / 2
+        verdict = word(
+            "segments predict" if margin > 0.02 else "clusters predict" if margin < -0.02 else "both predict", lang
+        )
+        parts.append(
+            _p(word("predicts sentence", lang, sp=sp, ss=ss, cp=cp, cs=cs, verdict=verdict, **comparison.holdout))
+        )
+    if comparison.stability:
+        mean = comparison.stability["ari_mean"]
+        stable = word("stable" if mean >= 0.9 else "fairly stable" if mean >= 0.7 else "unstable", lang)
+        parts.append(
+            _p(
+                word(
+                    "stability sentence",
+                    lang,
+                    stable=stable,
+                    seeds=comparison.stability["seeds"],
+                    mean=mean,
+                    min=comparison.stability["ari_min"],
+                )
+            )
+        )
+    return _section("comparison", word("comparison", lang), *parts, chart)
 
 
 def _clv(report: Report, lang: str, charts: Charts) -> str:

@@ -44,6 +44,7 @@ def analyze(
     discount_rate: float = 0.01,
     churn_after: int = 365,
     cohorts: str | None = "M",
+    holdout_days: int | None = 90,
     lang: str = "en",
     random_state: int | None = 0,
     progress: bool = True,
@@ -102,6 +103,15 @@ def analyze(
         Monthly discount rate of the CLV.
     churn_after : int, default 365
         Days without a purchase after which a customer counts as churned (`rfmkit.kpis`).
+    holdout_days : int or None, default 90
+        With clusters: which grouping tells more about what customers do next. The
+        segments and clusters are made again as of `holdout_days` before `as_of`, and
+        ``report.comparison.explained`` gives the share of the variance of each
+        customer's purchases and spend in those last days that each grouping explains
+        (``comparison.holdout`` the period); ``comparison.stability`` how well the
+        clusters agree with refits under 3 other seeds. Skipped (with a note) when the
+        history before the holdout is shorter than twice the holdout, or the input is
+        read in batches. None skips it.
     cohorts : {"M", "W", "Q", "Y"} or None, default "M"
         The period of the acquisition cohorts (`rfmkit.cohorts`, in ``report.cohorts``);
         None skips them. An input read in batches gets none (a note says so).
@@ -137,6 +147,10 @@ def analyze(
     _check_options(
         data, lang=lang, k=k, clv=clv, clv_horizon=clv_horizon, margin=margin, scheme=scheme, bins=bins, actions=actions
     )
+    if holdout_days is not None and not (
+        isinstance(holdout_days, (int, np.integer)) and not isinstance(holdout_days, bool) and holdout_days >= 1
+    ):
+        raise InvalidParameterError(f"holdout_days={holdout_days!r} must be a whole number of days (e.g. 90) or None")
     if cohorts is not None and cohorts not in rfmkit._cohorts.PERIODS:
         raise InvalidParameterError(f"cohorts={cohorts!r} is not one of 'M', 'W', 'Q', 'Y' or None (no cohorts)")
     settings = arguments(
@@ -148,6 +162,8 @@ def analyze(
         names.append("CLV models")
     if cohorts is not None:
         names.append("cohorts")
+    if k is not None and holdout_days is not None:
+        names.append("which grouping predicts")
     if k is not None:
         names += ["choosing k"] * (k == "auto") + ["clusters", "comparison"]
     steps = Steps(names, enabled=progress)
@@ -189,6 +205,11 @@ def analyze(
         clustering = _Clustering()
         if k is not None and len(customers) > 0:
             clustering = _cluster_step(customers, k, k_range, random_state, scheme, lang, steps, notes)
+        if clustering.comparison is not None and holdout_days is not None:
+            steps.start("which grouping predicts")
+            clustering.comparison = _predictive_step(
+                data, passed, clustering, info, bins=bins, holdout_days=holdout_days, notes=notes
+            )
         clusters, choose, comparison = clustering.profile, clustering.choose_k, clustering.comparison
         if len(customers) == 0:
             notes.append(
@@ -303,6 +324,8 @@ class _Clustering:
     choose_k: pd.DataFrame | None = None
     comparison: Any = None
     net_negative: int | None = None
+    model: Any = None
+    features: pd.DataFrame | None = None
 
 
 def _cluster_step(
@@ -352,7 +375,69 @@ def _cluster_step(
     customers["cluster_name"] = profile["name_zh" if lang == "zh" else "name_en"].to_numpy()[labels]
     steps.start("comparison")
     comparison = rfmkit.compare(customers["segment"], customers["cluster"])
-    return _Clustering(profile, choose, comparison, net_negative)
+    return _Clustering(profile, choose, comparison, net_negative, model, customers[list(model.feature_names_in_)])
+
+
+#: Seeds of the refits that measure how stable the clusters are.
+STABILITY_SEEDS = 3
+
+
+def _predictive_step(
+    data: Any,
+    passed: dict[str, Any],
+    clustering: _Clustering,
+    info: dict[str, Any],
+    *,
+    bins: int,
+    holdout_days: int,
+    notes: list[str],
+) -> Any:
+    """The comparison with what the groupings tell about the next `holdout_days`: segments
+    and clusters made again as of the start of the holdout, the variance of each
+    customer's purchases and spend in the holdout they explain; and the stability of the
+    clusters under other seeds."""
+    import rfmkit
+
+    comparison = clustering.comparison
+    model = clustering.model
+    assert comparison is not None and model is not None
+    seed = passed["random_state"]
+    others = [None if seed is None else int(seed) + i for i in range(1, STABILITY_SEEDS + 1)]
+    labels = model.labels_
+    agreements = []
+    for other in others:
+        refit = rfmkit.KMeans(**{**model.get_params(), "random_state": other}).fit(clustering.features)
+        agreements.append(rfmkit.compare(labels, refit.labels_).adjusted_rand)
+    stability = {"seeds": len(others), "ari_mean": float(np.mean(agreements)), "ari_min": float(np.min(agreements))}
+    comparison = dataclasses.replace(comparison, stability=stability)
+    end = pd.Timestamp(info["as_of"])
+    start = end - pd.Timedelta(days=holdout_days)
+    if _sources.is_source(data):
+        notes.append("which grouping predicts: skipped, it reads the data again and the input is read in batches")
+        return comparison
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        rows = pick(passed, ROWS, "as_of", "window", "zero")
+        before = rfmkit.rfm(data, **rows, **_zero_option(passed["zero"]), as_of=start.date().isoformat())
+        before = frames.indexed_pandas(before)
+        first = before["tenure"].max() if len(before) else 0
+        if len(before) < 20 or first < 2 * holdout_days:
+            notes.append(
+                f"which grouping predicts: skipped, the history before the last {holdout_days} days is "
+                f"{int(first)} days long (it needs {2 * holdout_days}) or has fewer than 20 customers"
+            )
+            return comparison
+        after = rfmkit.rfm(
+            data, **rows, **_zero_option(passed["zero"]), as_of=end.date().isoformat(), window=holdout_days
+        )
+    after = frames.indexed_pandas(after)
+    scheme = passed["scheme"]
+    segments = rfmkit.segment(rfmkit.score(before, bins=bins), scheme)["segment"]
+    clusters = rfmkit.KMeans(**model.get_params()).fit(before).labels_
+    holdout = pd.DataFrame({"purchases": after["frequency"], "spend": after["monetary"]})
+    explained = rfmkit.compare(segments, pd.Series(clusters, index=before.index), holdout=holdout).explained
+    period = {"start": start.date().isoformat(), "end": (end - pd.Timedelta(days=1)).date().isoformat()}
+    return dataclasses.replace(comparison, explained=explained, holdout={**period, "days": holdout_days})
 
 
 def _quality_table(info: dict[str, Any], net_negative: int | None) -> pd.DataFrame:
