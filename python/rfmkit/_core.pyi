@@ -44,6 +44,8 @@ __all__ = [
     "kmeans_predict",
     "rfm",
     "rfm_ids",
+    "sbg_fit",
+    "sbg_log_likelihood",
     "scheme_labels",
     "score",
     "segment_custom",
@@ -243,6 +245,18 @@ def value_matrix(
 def value_tiers(values: npt.NDArray[np.float64], cuts: list[float], name: str) -> npt.NDArray[np.int64]: ...
 def scheme_labels(scheme: str, lang: str) -> list[str]: ...
 def analyze_scheme(variables: list[_Variable], rules: list[_Rule], labels: list[str], other: int) -> dict[str, Any]: ...
+def sbg_fit(
+    survivors: npt.NDArray[np.float64],
+    lengths: npt.NDArray[np.int64],
+    *,
+    penalizer_coef: float,
+    initial_params: list[float] | None,
+    tol: float,
+    max_iterations: int,
+) -> dict[str, Any]: ...
+def sbg_log_likelihood(
+    params: tuple[float, float], survivors: npt.NDArray[np.float64], lengths: npt.NDArray[np.int64]
+) -> float: ...
 def segment_custom(
     columns: list[npt.NDArray[np.float64]],
     variables: list[_Variable],

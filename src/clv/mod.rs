@@ -16,6 +16,7 @@ pub mod bgnbd;
 pub mod gamma_gamma;
 mod optimize;
 mod quadrature;
+pub mod sbg;
 mod special;
 
 use hashbrown::HashMap;

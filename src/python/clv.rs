@@ -9,6 +9,7 @@ use pyo3::types::PyDict;
 use super::{add_functions, compute, compute_array, optional_slice, set_fields, slices};
 use crate::clv::bgnbd::{self, BgNbdParams};
 use crate::clv::gamma_gamma::{self, GammaGammaFit, GammaGammaParams};
+use crate::clv::sbg::{self, SbgParams};
 use crate::clv::{FitOptions, FitReport};
 
 fn bg(params: (f64, f64, f64, f64)) -> BgNbdParams {
@@ -202,6 +203,56 @@ fn gamma_gamma_expected_spend<'py>(
     })
 }
 
+/// The cohorts of `survivors` (the counts of every cohort one after the other) cut by `lengths`.
+fn cohorts<'a>(survivors: &'a [f64], lengths: &[i64]) -> PyResult<Vec<&'a [f64]>> {
+    let mut out = Vec::with_capacity(lengths.len());
+    let mut start = 0usize;
+    for &length in lengths {
+        let end = usize::try_from(length)
+            .ok()
+            .and_then(|n| start.checked_add(n))
+            .filter(|&end| end <= survivors.len())
+            .ok_or_else(|| {
+                pyo3::exceptions::PyValueError::new_err("cohort lengths do not match the survivors")
+            })?;
+        out.push(&survivors[start..end]);
+        start = end;
+    }
+    Ok(out)
+}
+
+/// sBG maximum-likelihood fit on the survivors of one or several cohorts (see
+/// `rfmkit::clv::sbg::fit`): `survivors` all cohorts' counts in a row, `lengths` each cohort's.
+#[pyfunction]
+#[pyo3(signature = (survivors, lengths, *, penalizer_coef, initial_params, tol, max_iterations))]
+fn sbg_fit<'py>(
+    py: Python<'py>,
+    survivors: PyReadonlyArray1<'py, f64>,
+    lengths: PyReadonlyArray1<'py, i64>,
+    penalizer_coef: f64,
+    initial_params: Option<Vec<f64>>,
+    tol: f64,
+    max_iterations: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let cohorts = cohorts(survivors.as_slice()?, lengths.as_slice()?)?;
+    let options = options(penalizer_coef, initial_params, tol, max_iterations);
+    let report = compute(py, || sbg::fit(&cohorts, &options))?;
+    report_to_py(py, &report)
+}
+
+/// Total sBG log-likelihood of cohorts under given parameters `(alpha, beta)`.
+#[pyfunction]
+fn sbg_log_likelihood<'py>(
+    py: Python<'py>,
+    params: (f64, f64),
+    survivors: PyReadonlyArray1<'py, f64>,
+    lengths: PyReadonlyArray1<'py, i64>,
+) -> PyResult<f64> {
+    let cohorts = cohorts(survivors.as_slice()?, lengths.as_slice()?)?;
+    let (alpha, beta) = params;
+    compute(py, || sbg::log_likelihood(&SbgParams { alpha, beta }, &cohorts))
+}
+
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     add_functions!(
         m,
@@ -213,7 +264,9 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         bgnbd_probability_of_n,
         bgnbd_lifetime_value,
         gamma_gamma_fit,
-        gamma_gamma_expected_spend
+        gamma_gamma_expected_spend,
+        sbg_fit,
+        sbg_log_likelihood
     );
     Ok(())
 }

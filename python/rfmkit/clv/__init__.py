@@ -7,7 +7,16 @@ last purchase, in periods. Those are not the RFM ``frequency`` / ``recency`` of
 """
 
 from rfmkit.clv._models import BetaGeoFitter, GammaGammaFitter
+from rfmkit.clv._retention import ShiftedBetaGeoFitter
 from rfmkit.clv._summary import calibration_holdout, summary
 from rfmkit.clv._value import historical, simple
 
-__all__ = ["BetaGeoFitter", "GammaGammaFitter", "calibration_holdout", "historical", "simple", "summary"]
+__all__ = [
+    "BetaGeoFitter",
+    "GammaGammaFitter",
+    "ShiftedBetaGeoFitter",
+    "calibration_holdout",
+    "historical",
+    "simple",
+    "summary",
+]
