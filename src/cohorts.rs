@@ -6,22 +6,27 @@ use crate::error::{Result, RfmError};
 use crate::money::fsum;
 use crate::rows::{kind_of_amount, Kind, RowPolicy, Transactions};
 
-/// One entry per customer and period with a purchase in it, by customer then period.
+/// One entry per customer and period with a counted row (a purchase, or a return under
+/// `returns="net"`), by customer then period.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Activity {
     /// Customer code.
     pub customer: Vec<i64>,
-    /// Period index: position in the `period_starts` given to [`activity`].
+    /// Period index: position in the `period_starts` given to [`activity`]; rows before
+    /// the first period count in period 0.
     pub period: Vec<i64>,
-    /// The customer's amounts in the period: its purchases, and its returns under
-    /// `returns="net"` (the exactly rounded sum, in any row order).
+    /// The customer's amounts in the period: its purchases and returns (the exactly
+    /// rounded sum, in any row order).
     pub spend: Vec<f64>,
+    /// Whether the customer made a purchase in the period (else only returns).
+    pub purchased: Vec<bool>,
 }
 
-/// The periods with a purchase of every customer of `tx`: period `p` holds the days in
-/// `[period_starts[p], period_starts[p + 1])` (the last one up to `as_of_day`, exclusive).
-/// Invalid rows, rows on or after `as_of_day` or before the first period, and rows the
-/// policy drops are left out (they are counted by the RFM table of the same rows).
+/// What every customer of `tx` bought and returned in each period: period `p` holds the
+/// days in `[period_starts[p], period_starts[p + 1])` (the last one up to `as_of_day`,
+/// exclusive; days before the first period count in it). Invalid rows, rows on or after
+/// `as_of_day` and rows the policy drops are left out (they are counted by the RFM table
+/// of the same rows), so that the spends add up to the RFM table's monetary.
 ///
 /// # Errors
 /// [`RfmError::Parameter`] when `period_starts` is empty or does not increase, and the
@@ -47,10 +52,10 @@ pub fn activity(
             continue;
         }
         let day = tx.day(tx.time[i]);
-        let position = period_starts.partition_point(|&start| start <= day);
-        if day >= as_of_day || position == 0 {
+        if day >= as_of_day {
             continue;
         }
+        let position = period_starts.partition_point(|&start| start <= day).max(1);
         let amount = tx.amount.map_or(0.0, |a| a[i]);
         let purchase = match tx
             .amount
@@ -66,12 +71,11 @@ pub fn activity(
     rows.sort_by_key(|row| row.0);
     let mut out = Activity::default();
     for group in rows.chunk_by(|a, b| a.0 == b.0) {
-        if group.iter().any(|row| row.2) {
-            let key = group[0].0;
-            out.customer.push((key / periods) as i64);
-            out.period.push((key % periods) as i64);
-            out.spend.push(fsum(group.iter().map(|row| row.1)));
-        }
+        let key = group[0].0;
+        out.customer.push((key / periods) as i64);
+        out.period.push((key % periods) as i64);
+        out.spend.push(fsum(group.iter().map(|row| row.1)));
+        out.purchased.push(group.iter().any(|row| row.2));
     }
     Ok(out)
 }
@@ -83,7 +87,7 @@ mod tests {
     use crate::testing::table;
 
     #[test]
-    fn periods_with_a_purchase_and_their_spend() {
+    fn periods_with_their_purchases_and_returns() {
         // periods: days [0, 10), [10, 20), [20, as_of = 25)
         let customer = [0, 0, 0, 1, 1, 2, NULL_CODE, 0, 2];
         let time = [1, 12, 13, 5, 21, 30, 3, NAT, 24];
@@ -91,10 +95,11 @@ mod tests {
         let policy = RowPolicy::default();
         let got = activity(&table(&customer, &time, &amount), 25, &[0, 10, 20], &policy).unwrap();
         // customer 1's zero-amount row is dropped (no purchase in period 2); customer 2
-        // bought after as_of only, its return alone makes no activity
-        assert_eq!(got.customer, vec![0, 0, 1]);
-        assert_eq!(got.period, vec![0, 1, 0]);
-        assert_eq!(got.spend, vec![10.0, 3.0, 7.0]);
+        // bought after as_of only: its return in period 2 is spend without a purchase
+        assert_eq!(got.customer, vec![0, 0, 1, 2]);
+        assert_eq!(got.period, vec![0, 1, 0, 2]);
+        assert_eq!(got.spend, vec![10.0, 3.0, 7.0, -1.0]);
+        assert_eq!(got.purchased, vec![true, true, true, false]);
 
         let keep = RowPolicy {
             zero: ZeroPolicy::Keep,
@@ -105,12 +110,13 @@ mod tests {
         assert_eq!(got.customer, vec![0, 0, 1, 1]);
         assert_eq!(got.period, vec![0, 1, 0, 2]);
         assert_eq!(got.spend, vec![10.0, 5.0, 7.0, 0.0]);
+        assert!(got.purchased.iter().all(|&p| p));
     }
 
     #[test]
-    fn rows_before_the_first_period_are_outside() {
+    fn rows_before_the_first_period_count_in_it() {
         let got = activity(
-            &table(&[0, 0], &[-5, 2], &[3.0, 4.0]),
+            &table(&[0, 0], &[-5, 2], &[-3.0, 4.0]),
             10,
             &[0],
             &RowPolicy::default(),
@@ -118,7 +124,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             (got.customer, got.period, got.spend),
-            (vec![0], vec![0], vec![4.0])
+            (vec![0], vec![0], vec![1.0])
         );
     }
 

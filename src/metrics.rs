@@ -122,8 +122,7 @@ pub fn silhouette_score(points: ArrayView2<'_, f64>, labels: &[usize]) -> Result
 }
 
 /// [`silhouette_score`] of several labellings of the same points (e.g. the fits of
-/// several k), sharing the work: each distance between two points is computed once, for
-/// both points and every labelling.
+/// several k), sharing the work: each distance is computed once for every labelling.
 ///
 /// # Errors
 /// As [`silhouette_score`], for each labelling.
@@ -138,64 +137,56 @@ pub fn silhouette_scores(points: ArrayView2<'_, f64>, labellings: &[&[usize]]) -
         offsets.push(width);
         width += k;
     }
+    if labellings.is_empty() {
+        return Ok(Vec::new());
+    }
     let standard = points.as_standard_layout();
     let (n, d) = (standard.nrows(), standard.ncols());
     let flat = standard.as_slice().unwrap_or(&[]);
     let m = labellings.len();
-    // slot[i * m + l]: the column of point i's cluster under labelling l
+    // slot[j * m + l]: the column of point j's cluster under labelling l
     let mut slot = vec![0usize; n * m];
     for (l, labels) in dense_labels.iter().enumerate() {
-        for (i, &label) in labels.iter().enumerate() {
-            slot[i * m + l] = offsets[l] + label;
+        for (j, &label) in labels.iter().enumerate() {
+            slot[j * m + l] = offsets[l] + label;
         }
     }
-    // sums[i * width + column]: the summed distances from point i to the points of a
-    // cluster; each pair (i < j) is visited once, the rows split into a fixed number of
-    // chunks of about equal numbers of pairs, each summed into its own table, and the
-    // tables added in chunk order (the same result whatever the number of threads).
-    let parts: Vec<Vec<f64>> = triangle_chunks(n, SILHOUETTE_CHUNKS)
-        .par_iter()
-        .map(|range| {
-            let mut sums = vec![0.0; n * width];
-            for i in range.clone() {
-                let x = &flat[i * d..(i + 1) * d];
-                let own = &slot[i * m..(i + 1) * m];
-                for j in i + 1..n {
+    let sizes: Vec<Vec<usize>> = dense_labels
+        .iter()
+        .map(|labels| {
+            let mut sizes = vec![0usize; labels.iter().max().map_or(0, |&l| l + 1)];
+            for &label in labels {
+                sizes[label] += 1;
+            }
+            sizes
+        })
+        .collect();
+    // Per point, its distances to every other point summed by cluster under every
+    // labelling at once (one distance for all labellings; memory: one row of sums a
+    // point), then its coefficient under each labelling.
+    let coefficients: Vec<Vec<f64>> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let x = &flat[i * d..(i + 1) * d];
+            let mut sums = vec![0.0; width];
+            for j in 0..n {
+                if j != i {
                     let distance = distance(x, &flat[j * d..(j + 1) * d]);
-                    for (&mine, &theirs) in own.iter().zip(&slot[j * m..(j + 1) * m]) {
-                        sums[i * width + theirs] += distance;
-                        sums[j * width + mine] += distance;
+                    for &column in &slot[j * m..(j + 1) * m] {
+                        sums[column] += distance;
                     }
                 }
             }
-            sums
-        })
-        .collect();
-    let mut sums = vec![0.0; n * width];
-    for part in parts {
-        sums.iter_mut()
-            .zip(part)
-            .for_each(|(total, value)| *total += value);
-    }
-    Ok(dense_labels
-        .iter()
-        .zip(&offsets)
-        .map(|(labels, &offset)| {
-            let k = labels.iter().max().map_or(0, |&l| l + 1);
-            let mut sizes = vec![0usize; k];
-            for &l in labels {
-                sizes[l] += 1;
-            }
-            let total: f64 = labels
-                .iter()
-                .enumerate()
-                .map(|(i, &own)| {
+            (0..m)
+                .map(|l| {
+                    let own = dense_labels[l][i];
+                    let sizes = &sizes[l];
                     if sizes[own] <= 1 {
                         return 0.0;
                     }
-                    let row = &sums[i * width + offset..i * width + offset + k];
+                    let row = &sums[offsets[l]..offsets[l] + sizes.len()];
                     let a = row[own] / (sizes[own] - 1) as f64;
-                    let b = (0..k)
+                    let b = (0..sizes.len())
                         .filter(|&c| c != own)
                         .map(|c| row[c] / sizes[c] as f64)
                         .fold(f64::INFINITY, f64::min);
@@ -206,31 +197,12 @@ pub fn silhouette_scores(points: ArrayView2<'_, f64>, labellings: &[&[usize]]) -
                         s
                     }
                 })
-                .sum();
-            total / labels.len() as f64
+                .collect()
         })
+        .collect();
+    Ok((0..m)
+        .map(|l| coefficients.iter().map(|row| row[l]).sum::<f64>() / n as f64)
         .collect())
-}
-
-/// The chunks of rows of [`silhouette_scores`]: enough to keep the cores busy, few
-/// enough that their tables of sums stay small.
-const SILHOUETTE_CHUNKS: usize = 8;
-
-/// Up to `parts` ranges of `0..n` with about equal numbers of pairs `(i, j > i)` each.
-fn triangle_chunks(n: usize, parts: usize) -> Vec<std::ops::Range<usize>> {
-    let pairs = n * n.saturating_sub(1) / 2;
-    let target = pairs.div_ceil(parts.max(1)).max(1);
-    let mut chunks = Vec::new();
-    let (mut start, mut count) = (0, 0);
-    for i in 0..n {
-        count += n - 1 - i;
-        if count >= target || i + 1 == n {
-            chunks.push(start..i + 1);
-            start = i + 1;
-            count = 0;
-        }
-    }
-    chunks
 }
 
 /// Calinski-Harabasz index (variance ratio criterion), as
@@ -547,10 +519,9 @@ mod tests {
                 assert_eq!(silhouette_score(points.view(), labels).unwrap(), *score);
             }
         }
-        assert_eq!(triangle_chunks(0, 8), Vec::<std::ops::Range<usize>>::new());
-        let chunks = triangle_chunks(1000, 8);
-        assert_eq!(chunks.first().unwrap().start, 0);
-        assert_eq!(chunks.last().unwrap().end, 1000);
-        assert!(chunks.len() <= 8 && chunks.windows(2).all(|w| w[0].end == w[1].start));
+        assert_eq!(
+            silhouette_scores(Array2::<f64>::zeros((3, 2)).view(), &[]).unwrap(),
+            Vec::<f64>::new()
+        );
     }
 }

@@ -582,8 +582,8 @@ def reference_cohorts(
     """Acquisition cohorts by the definition, row by row: ``(customers, revenue)``, indexed
     by the cohort's period label, columns 0..n-1 periods since the first purchase, NaN
     after `as_of`. A customer's cohort is the period of its first purchase; it is active in
-    a period with a purchase in it; revenue is the amounts (purchases, and returns under
-    "net") in the period of the customers active in it."""
+    a period with a purchase in it; revenue is all its customers' amounts in the period
+    (purchases, and returns under "net"; a return before the first purchase in period 0)."""
     period_freq = {"W": "W-SUN", "M": "M", "Q": "Q", "Y": "Y"}[freq]
     customers = column_values(df[customer])
     stamps = [to_stamp(v) for v in column_values(df[date])]
@@ -620,20 +620,22 @@ def reference_cohorts(
     for c, p, _, _ in purchases:
         first[c] = min(first.get(c, p), p)
     active = {(c, p) for c, p, _, _ in purchases}
-    spend: dict[tuple[Any, pd.Period], float] = {}
-    for c, p, _, a in rows:
-        if (c, p) in active:
-            spend[(c, p)] = spend.get((c, p), 0.0) + a
     periods = pd.period_range(min(first.values()), pd.Period(ordinal_stamp(end - 1), freq=period_freq))
     labels = [str(p) if freq != "W" else p.start_time.date().isoformat() for p in periods]
     n = len(periods)
     counts = np.zeros((n, n))
     revenue = np.zeros((n, n))
     position = {p: k for k, p in enumerate(periods)}
-    for (c, p), value in spend.items():
+    for c, p in active:
         cohort = position[first[c]]
         counts[cohort, position[p] - cohort] += 1
-        revenue[cohort, position[p] - cohort] += value
+    # every counted amount of a customer with a purchase; a return before its first
+    # purchase's period counts in period 0
+    for c, p, _, a in rows:
+        if c in first:
+            cohort = position[first[c]]
+            since = max(position[p] - cohort, 0) if p in position else 0
+            revenue[cohort, since] += a
     after = np.add.outer(np.arange(n), np.arange(n)) >= n
     counts[after] = np.nan
     revenue[after] = np.nan

@@ -70,6 +70,11 @@ def test_user_actions_override_the_builtin_ones():
     assert summary.loc["General Win-back", "action"] == rfmkit.segment_actions("classic8")["General Win-back"]
     with pytest.raises(rfmkit.InvalidParameterError, match="mapping of segment label"):
         rfmkit.segment_summary(table, actions=["Send a gift"])
+    # a typo, or a label of the other language, is refused rather than lost
+    with pytest.raises(rfmkit.InvalidParameterError, match="'Important Valu' is not among the groups"):
+        rfmkit.segment_summary(table, actions={"Important Valu": "Send a gift"})
+    with pytest.raises(rfmkit.InvalidParameterError, match="'重要价值客户' is not among the groups"):
+        rfmkit.segment_summary(table, actions={"重要价值客户": "送礼"})
 
 
 def test_custom_scheme_carries_its_actions_in_both_languages():

@@ -153,3 +153,25 @@ def test_cdnow_monthly_cohorts():
     assert int(kept[0].sum()) == 23_570 and (kept[0].iloc[3:] == 0).all()
     assert got.quality["last_period_partial"] is False  # as_of 1998-07-01
     _assert_matches(got, orders, freq="M")
+
+
+def test_revenue_adds_up_to_the_rfm_tables_monetary():
+    """Nothing is lost: returns in a period without a purchase, or before the first
+    purchase, are in the cohort's revenue too."""
+    orders = rfmkit.datasets.make_transactions(3000, seed=1)
+    got = _cohorts(orders)
+    assert np.nansum(got.pandas("revenue").to_numpy()) == pytest.approx(_rfm(orders)["monetary"].sum(), rel=1e-12)
+
+
+def test_time_zone_aware_dates_use_their_wall_clock():
+    orders = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "ordered_at": pd.to_datetime(["2024-01-31 23:30", "2024-02-01 00:30", "2024-02-10 12:00"]).tz_localize(
+                "Asia/Shanghai"
+            ),
+            "amount": [10.0, 5.0, 7.0],
+        }
+    )
+    counts = _cohorts(orders).pandas("customers")
+    assert counts.fillna(-1).to_dict("list") == {0: [1, 1], 1: [1, -1]}  # January: customer 1; February: 2

@@ -190,7 +190,8 @@ def test_html_repr_and_files(report, tmp_path):
     report.to_parquet(tmp_path / "pq")
     back = pd.read_parquet(tmp_path / "pq" / "customers.parquet")
     assert list(back["segment"].astype(str)) == list(report.customers["segment"].astype(str))
-    html = report.to_html(tmp_path / "report.html")
+    assert report.to_html(tmp_path / "report.html") == tmp_path / "report.html"
+    html = report.to_html()
     assert (tmp_path / "report.html").read_text(encoding="utf-8") == html
     assert html.startswith("<!DOCTYPE html>")
 

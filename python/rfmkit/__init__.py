@@ -4,7 +4,7 @@
 >>> table = rfmkit.rfm(orders, customer="customer_id", date="ordered_at", amount="amount")  # doctest: +SKIP
 """
 
-from importlib.metadata import PackageNotFoundError, version
+import importlib.metadata as _metadata
 
 from rfmkit import clv, datasets, exceptions, plot
 from rfmkit._actions import segment_actions
@@ -22,8 +22,8 @@ from rfmkit._summaries import Migration, kpis, migration, segment_summary
 from rfmkit.exceptions import *  # noqa: F403 (every exception and warning, as listed in its __all__)
 
 try:
-    __version__ = version("rfmkit")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = _metadata.version("rfmkit")
+except _metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [

@@ -222,6 +222,12 @@ def action_column(groups: Sequence[Any], actions: Any) -> list[str] | None:
         given = {**actions.actions("en"), **actions.actions("zh")}
     elif isinstance(actions, Mapping) and all(isinstance(k, str) and isinstance(v, str) for k, v in actions.items()):
         given = actions
+        unknown = [label for label in given if label not in groups]
+        if unknown and groups:
+            raise InvalidParameterError(
+                f"actions: {', '.join(map(repr, unknown))} is not among the groups, so its action would be lost; "
+                f"the groups are {', '.join(repr(g) for g in groups if isinstance(g, str))}"
+            )
     else:
         raise InvalidParameterError(
             f"actions={actions!r} must be a mapping of segment label to action text, a rfmkit.SegmentScheme, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,8 +36,9 @@ class Cohorts:
     shares : same kind
         `customers` divided by the cohort's size (column 0 is 1).
     revenue : same kind
-        The spend in the period of the cohort's customers active in it (their purchases,
-        and their returns in it under ``returns="net"``).
+        The cohort's spend in the period: its customers' purchases, and their returns
+        under ``returns="net"`` (a return dated before a customer's first purchase counts
+        in period 0), so that the cells add up to the RFM table's monetary.
     freq : str
         The period: ``"W"`` (weeks ending on Sunday), ``"M"``, ``"Q"`` or ``"Y"``.
     quality : dict
@@ -80,7 +82,7 @@ def cohorts(
     period when it has a purchase in it. Purchases, returns, zero amounts and invalid
     rows are read as `rfmkit.rfm` reads them (same parameters, same accounting): the
     counts are those of `rfmkit.rfm` with a window on each period. The core reads the rows
-    twice: for the RFM table, then for the periods with a purchase.
+    twice: for the RFM table, then for each customer's purchases and returns by period.
 
     Parameters
     ----------
@@ -150,11 +152,16 @@ def cohorts(
     cohort_of = np.full(prepared.table.n_customers, -1, dtype=np.int64)
     cohort_of[np.asarray(whole["customer"], dtype=np.int64)] = first.asi8 - periods[0].ordinal
     cohort = cohort_of[activity["customer"]]
-    since = activity["period"] - cohort
+    # the customers of the RFM table (a customer with returns only is not one: the RFM
+    # table counts its rows as dropped); returns before the first purchase count in period 0
+    known = cohort >= 0
+    cohort, period = cohort[known], activity["period"][known]
+    since = np.maximum(period - cohort, 0)
+    purchased = activity["purchased"][known]
     counts = np.zeros((len(periods), len(periods)))
     revenue = np.zeros((len(periods), len(periods)))
-    np.add.at(counts, (cohort, since), 1.0)
-    np.add.at(revenue, (cohort, since), activity["spend"])
+    np.add.at(counts, (cohort[purchased], since[purchased]), 1.0)
+    np.add.at(revenue, (cohort, since), activity["spend"][known])
     _columns.release_codes(prepared)
     info["last_period_partial"] = bool(_columns.day_of_stamp(last.end_time) + 1 > end)
     labels = [str(p) if freq != "W" else p.start_time.date().isoformat() for p in periods]
@@ -175,5 +182,5 @@ def _result(
     share_table = pd.DataFrame(shares, index=index, columns=columns).mask(after)
     revenue_table = pd.DataFrame(revenue, index=index, columns=columns).mask(after)
     own = {"customers": count_table, "shares": share_table, "revenue": revenue_table}
-    given = {name: frames.from_pandas(table.copy(), kind, info) for name, table in own.items()}
+    given = {name: frames.from_pandas(table.copy(), kind, copy.deepcopy(info)) for name, table in own.items()}
     return Cohorts(given["customers"], given["shares"], given["revenue"], freq, info, own)

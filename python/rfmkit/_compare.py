@@ -43,9 +43,10 @@ class Comparison:
     explained : DataFrame or None
         With `holdout`: the share of the variance of each holdout column (e.g. the
         purchases and the spend in the period after the labels were made) that each
-        grouping explains (rows ``segments`` and ``clusters``): the between-group sum of
-        squares over the total, as the R² of a regression on the group (0: the grouping
-        says nothing about what customers did next; 1: it tells it exactly). NaN for a
+        grouping explains (rows ``segments`` and ``clusters``), adjusted for the number
+        of groups (`explained_share`: the adjusted R² of a regression on the group, so
+        that 11 segments and 3 clusters compare fairly; about 0 when the grouping says
+        nothing about what customers did next, 1 when it tells it exactly). NaN for a
         column that does not vary.
     holdout : dict
         What the holdout was (``analyze`` records its period: ``start``, ``end``, ``days``).
@@ -209,7 +210,10 @@ def compare(segments: Any, clusters: Any, *, holdout: Any = None) -> Comparison:
         raise InvalidDataError("there are no customers to compare: the labels are empty (or all null)")
     true_codes, true_names = _codes(true)
     pred_codes, pred_names = _codes(pred)
-    explained = None if holdout is None else _explained(holdout, true, true_codes, pred_codes)
+    by_index = isinstance(segments, pd.Series) and isinstance(clusters, pd.Series)
+    explained = None
+    if holdout is not None:
+        explained = _explained(holdout, true.index, by_index, len(keep), true_codes, pred_codes)
     result = _core.compare_labels(true_codes, pred_codes)
     counts = pd.DataFrame(
         result["crosstab"],
@@ -248,49 +252,77 @@ def compare(segments: Any, clusters: Any, *, holdout: Any = None) -> Comparison:
     )
 
 
-def _explained(holdout: Any, labels: pd.Series, segments: np.ndarray, clusters: np.ndarray) -> pd.DataFrame:
-    """The share of the variance of each holdout column explained by each grouping."""
+def _explained(
+    holdout: Any, customers: pd.Index, by_index: bool, n: int, segments: np.ndarray, clusters: np.ndarray
+) -> pd.DataFrame:
+    """The share of the variance of each holdout column explained by each grouping, the
+    holdout lined up with the customers compared: by index when the labels were Series
+    (a customer it leaves out did nothing: 0), else by position (one row per label)."""
     if not isinstance(holdout, pd.DataFrame):
+        kind = type(holdout).__module__.split(".")[0]
         raise DtypeError(
-            f"holdout must be a pandas DataFrame of what customers did next (e.g. purchases, spend), "
-            f"got {type(holdout).__name__}"
+            f"holdout must be a pandas DataFrame of what customers did next (e.g. purchases, spend), got a "
+            f"{kind} {type(holdout).__name__}; convert it with .to_pandas() (indexed by customer for Series labels)"
         )
-    if isinstance(labels.index, pd.RangeIndex) and len(holdout) == len(labels):
-        values = holdout.reset_index(drop=True)
-    else:
-        values = holdout.reindex(labels.index).fillna(0.0)
-    out = {}
-    for column in values.columns:
+    columns = {}
+    for column in holdout.columns:
         try:
-            y = values[column].to_numpy(dtype=np.float64)
+            values = holdout[column].to_numpy(dtype=np.float64)
         except (TypeError, ValueError):
             raise DtypeError(f"holdout column {column!r} is not numeric") from None
-        if not np.isfinite(y).all():
+        if not np.isfinite(values).all():
             raise InvalidDataError(f"holdout column {column!r} has a value that is not a finite number")
-        out[column] = [eta_squared(segments, y), eta_squared(clusters, y)]
+        columns[column] = values
+    if by_index:
+        if not holdout.index.is_unique:
+            repeated = holdout.index[holdout.index.duplicated()].tolist()[0]
+            raise InvalidDataError(f"holdout has customer {repeated!r} more than once in its index")
+        table = pd.DataFrame(columns, index=holdout.index).reindex(customers).fillna(0.0)
+    else:
+        if len(holdout) != n:
+            raise InvalidDataError(
+                f"holdout has {len(holdout)} rows for {n} labels: with labels that are not pandas Series it is "
+                f"lined up by position, one row per label (or pass the labels as Series indexed by customer)"
+            )
+        table = pd.DataFrame(columns).take(np.asarray(customers, dtype=np.int64))
+    out = {
+        column: [
+            explained_share(segments, table[column].to_numpy()),
+            explained_share(clusters, table[column].to_numpy()),
+        ]
+        for column in table.columns
+    }
     return pd.DataFrame(out, index=pd.Index(["segments", "clusters"], name="grouping"))
 
 
-def eta_squared(groups: np.ndarray, values: np.ndarray) -> float:
-    """Between-group over total sum of squares of `values` grouped by the codes `groups`
-    (the R² of a least-squares fit on the group); NaN when the values do not vary.
+def explained_share(groups: np.ndarray, values: np.ndarray) -> float:
+    """The share of the variance of `values` that the grouping `groups` (codes) explains,
+    adjusted for the number of groups (epsilon squared, the adjusted R² of a least-squares
+    fit on the group): ``1 − (SSW / (n − k)) / (SST / (n − 1))`` with ``k`` the groups that
+    hold a value. Unadjusted, the share grows with the number of groups even for random
+    labels (by about ``(k − 1) / (n − 1)``); adjusted, random labels give about 0 (and it
+    can be slightly negative). NaN when the values do not vary or ``n <= k``.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from rfmkit._compare import eta_squared
-    >>> eta_squared(np.array([0, 0, 1, 1]), np.array([1.0, 1.0, 3.0, 3.0]))
+    >>> from rfmkit._compare import explained_share
+    >>> explained_share(np.array([0, 0, 1, 1]), np.array([1.0, 1.0, 3.0, 3.0]))
     1.0
-    >>> eta_squared(np.array([0, 1, 0, 1]), np.array([1.0, 1.0, 3.0, 3.0]))
-    0.0
+    >>> round(explained_share(np.array([0, 1, 0, 1]), np.array([1.0, 1.0, 3.0, 3.0])), 3)
+    -0.5
     """
-    if len(values) == 0 or values.min() == values.max():
-        return float("nan")
-    total = float(((values - values.mean()) ** 2).sum())
+    n = len(values)
     counts = np.bincount(groups)
+    k = int((counts > 0).sum())
+    if n <= k or values.min() == values.max():
+        return float("nan")
     means = np.bincount(groups, weights=values) / np.where(counts > 0, counts, 1)
-    between = float((counts * (means - values.mean()) ** 2).sum())
-    return min(between / total, 1.0)
+    within = float(((values - means[groups]) ** 2).sum())
+    total = float(((values - values.mean()) ** 2).sum())
+    if total == 0.0:  # values that differ below the smallest double's square
+        return float("nan")
+    return 1.0 - (within / (n - k)) / (total / (n - 1))
 
 
 def _align(true: pd.Series, pred: pd.Series) -> tuple[pd.Series, pd.Series]:

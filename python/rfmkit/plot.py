@@ -279,7 +279,7 @@ def segments(summary: Any, *, ax: Any = None, by: str = "segment", lang: str = "
     ax.set_yticks(positions, [label(i) for i in frame.index])
     ax.invert_yaxis()
     _words(ax, font, title=text("segments title", lang), xlabel=text("share (%)", lang))
-    ax.legend(loc="lower right")
+    ax.legend(loc="best")
     _use_font(ax, font)
     return ax
 
@@ -360,7 +360,7 @@ def cluster_centers(centers: Any, *, ax: Any = None, lang: str = "en") -> Any:
     positions = np.arange(frame.shape[1])
     lang, label, font = _language(lang, list(frame.index))
     for name, row in scaled.iterrows():
-        raw = ", ".join(f"{c}={v:,.3g}" for c, v in frame.loc[name].items())
+        raw = ", ".join(f"{c if lang == 'en' else column_label(c, lang)}={v:,.3g}" for c, v in frame.loc[name].items())
         ax.plot(positions, row.to_numpy(), marker="o", label=f"{label(name)}: {raw}")
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=1, frameon=False)
     _use_font(ax, font)
@@ -415,7 +415,9 @@ def choose_k(curves: Any, *, ax: Any = None, lang: str = "en") -> Any:
     suggested = frame.attrs.get("rfmkit", {}).get("suggested_k")
     if suggested is not None:
         ax.axvline(suggested, color="grey", linestyle="--", linewidth=1, label=text("suggested k", lang, suggested))
-        ax.legend(loc="upper right", fontsize=8)
+    # one legend for the lines of both axes
+    lines = [line for axes in ax.figure.axes if axes.bbox.bounds == ax.bbox.bounds for line in axes.get_lines()]
+    ax.legend(lines, [line.get_label() for line in lines], loc="upper right", fontsize=8)
     ax.set_xticks(ks)
     _use_font(ax, font)
     return ax
@@ -439,8 +441,8 @@ def clv_distribution(values: Any, *, ax: Any = None, bins: int = 50, column: str
     --------
     >>> import numpy as np, rfmkit.plot
     >>> ax = rfmkit.plot.clv_distribution(np.array([10.0, 20.0, 35.0, 400.0]))
-    >>> ax.get_xlabel()
-    'customer lifetime value\\n(1 above 389, the 99th percentile, not shown)'
+    >>> [text.get_text() for text in ax.get_legend().get_texts()][-1]
+    '(1 above 389, the 99th percentile, not shown)'
     """
     if frames.is_table(values) or hasattr(values, "customers"):
         frame = _frame_of(values, "customers")
@@ -458,10 +460,10 @@ def clv_distribution(values: Any, *, ax: Any = None, bins: int = 50, column: str
         ax.hist(shown, bins=bins, color="#4c72b0", alpha=0.85)
         ax.axvline(np.mean(data), color="#c44e52", linestyle="--", label=text("mean value", lang, np.mean(data)))
         ax.axvline(np.median(data), color="#55a868", linestyle=":", label=text("median value", lang, np.median(data)))
-        ax.legend()
         above = data.size - shown.size
-        if above:
-            xlabel += "\n" + text("clv cut", lang, above, cut)
+        if above:  # said in the legend, one line of its own
+            ax.plot([], [], " ", label=text("clv cut", lang, above, cut))
+        ax.legend()
     _words(ax, font, title=text("clv title", lang), xlabel=xlabel, ylabel=text("customers", lang).lower())
     _use_font(ax, font)
     return ax
@@ -585,21 +587,29 @@ def cohorts(table: Any, *, ax: Any = None, value: str = "shares", lang: str = "e
     """
     if value not in ("shares", "customers", "revenue"):
         raise InvalidParameterError(f"value={value!r} is not one of 'shares', 'customers', 'revenue'")
-    if hasattr(table, "pandas") and hasattr(table, "freq"):
+    freq = getattr(table, "freq", None)
+    if hasattr(table, "pandas") and freq is not None:
         frame = table.pandas(value)
+        sizes = table.pandas("customers").iloc[:, 0] if frame.shape[1] else None
     else:
         frame = _frame_of(table, value, labels_first=True)
+        sizes = frame.iloc[:, 0] if value == "customers" and frame.shape[1] else None
     frame = frame.astype("float64")
-    frame = frame[frame.iloc[:, 0].fillna(0) > 0] if frame.shape[1] else frame
+    if sizes is not None:  # cohorts without customers are left out; the others show their size
+        keep = (sizes.fillna(0) > 0).to_numpy()
+        frame = frame[keep]
+        frame.index = [f"{cohort} ({int(size):,})" for cohort, size in zip(frame.index, sizes[keep])]
     ax = _axes(ax, (0.35 * frame.shape[1] + 4, 0.3 * frame.shape[0] + 2))
     lang, _, font = _language(lang)
     fmt = ".0%" if value == "shares" else ",.0f"
     bar = text("share of the cohort" if value == "shares" else value, lang)
-    # the colours spread over the later periods: period 0 is the whole cohort (100 %)
+    # the colours spread over the later periods: period 0 is the whole cohort
     later = frame.iloc[:, 1:].to_numpy(dtype=np.float64, na_value=np.nan)
-    vmax = float(np.nanmax(later)) if value == "shares" and np.isfinite(later).any() else None
+    vmax = float(np.nanmax(later)) if value != "revenue" and np.isfinite(later).any() else None
     annotate = frame.shape[1] <= 13
     _heatmap(ax, frame, fmt=fmt, cmap="Greens", label=str, colorbar=bar, font=font, annotate=annotate, vmax=vmax)
     ax.set_xticks(range(frame.shape[1]), [str(c) for c in frame.columns], rotation=0, ha="center")
-    _words(ax, font, title=text("cohort title", lang), xlabel=text("cohort axis", lang), ylabel=text("cohort", lang))
+    axis = text(f"cohort axis {freq}", lang) if freq in ("M", "W", "Q", "Y") else text("cohort axis", lang)
+    title = text(f"cohort title {value}", lang)
+    _words(ax, font, title=title, xlabel=axis, ylabel=text("cohort", lang))
     return ax

@@ -386,7 +386,7 @@ fn cohort_activity<'py>(
     let tx = table.transactions()?;
     let result = compute(py, || crate::cohorts::activity(&tx, as_of_day, starts, &policy))?;
     let out = PyDict::new(py);
-    set_arrays!(out, py, result => customer, period, spend);
+    set_arrays!(out, py, result => customer, period, spend, purchased);
     Ok(out)
 }
 

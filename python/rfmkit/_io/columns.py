@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime as _dt
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -727,8 +728,35 @@ def _amounts_arrow(array: Any, hint: str) -> np.ndarray:
 # --------------------------------------------------------------------------- dates given as parameters
 
 
+#: Text dates that read one way only: year first (ISO 8601 and its kin).
+_YEAR_FIRST = re.compile(r"^\s*\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T].*)?$")
+
+
+def _unambiguous(value: str, name: str) -> None:
+    """Refuses a text date that reads as two different days, day first or month first
+    ('01/07/1998': 1 July or 7 January), rather than guessing."""
+    if _YEAR_FIRST.match(value):
+        return
+    readings = set()
+    for dayfirst in (False, True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                readings.add(pd.to_datetime(value, dayfirst=dayfirst))
+            except (ValueError, TypeError, OverflowError):
+                continue
+    if len(readings) > 1:
+        first, second = sorted(readings)
+        raise InvalidParameterError(
+            f"{name}={value!r} reads as {first.date().isoformat()} or {second.date().isoformat()} (month or day "
+            f"first); write it year first, e.g. {name}={first.date().isoformat()!r} or {second.date().isoformat()!r}"
+        )
+
+
 def to_timestamp(value: Any, name: str) -> pd.Timestamp:
     if isinstance(value, (str, _dt.date, np.datetime64, pd.Timestamp)):
+        if isinstance(value, str):
+            _unambiguous(value, name)
         try:
             stamp = pd.Timestamp(value)
         except (ValueError, TypeError):

@@ -43,6 +43,24 @@ WORDS: dict[str, tuple[str, str]] = {
         ),
         "按 {scheme} 规则根据 R、F、M 评分（1–{bins}，5 为最好）对客户分群；每个分群附有建议行动。",
     ),
+    "segments intro classic8": (
+        (
+            "Customers grouped by comparing their recency, purchases and spend with the {split} of all customers "
+            "(R↑: last purchase less than {r:,.0f} days ago; F↑: more than {f:,.2f} purchases; M↑: spend above "
+            "{m:,.2f}); each segment comes with a recommended action."
+        ),
+        (
+            "将每位客户的最近购买距今天数、购买次数和消费金额与全体客户的{split}比较后分群（R↑：距今少于 {r:,.0f} 天；"
+            "F↑：购买多于 {f:,.2f} 次；M↑：消费高于 {m:,.2f}）；每个分群附有建议行动。"
+        ),
+    ),
+    "segments intro custom": (
+        "Customers grouped by your own rules; each segment comes with the action you gave it.",
+        "按您定义的规则对客户分群；每个分群附有您给出的行动。",
+    ),
+    "mean": ("mean", "均值"),
+    "median": ("median", "中位数"),
+    "more rows": ("{n:,} more rows in the files", "其余 {n:,} 行见导出文件"),
     "heatmap": ("Recency × frequency", "最近购买 × 购买频次"),
     "heatmap intro": (
         "Mean spend of the customers in each cell of recency score (rows) × frequency score (columns).",
@@ -198,11 +216,14 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "def purchase": (
         (
-            "A purchase is a row with a positive amount; rows without a customer, a date or a numeric "
+            "A purchase is a row with a {amount} amount{order_lines}; rows without a customer, a date or a numeric "
             "amount are dropped and counted (see Data quality)."
         ),
-        "金额为正的记录算一次购买；缺少客户编号、日期或金额无效的记录被剔除并计数（见数据质量）。",
+        "金额{amount}的记录算一次购买{order_lines}；缺少客户编号、日期或金额无效的记录被剔除并计数（见数据质量）。",
     ),
+    "positive": ("positive", "为正"),
+    "positive or zero": ("positive or zero", "为正或为零"),
+    "order lines": (" (the lines of one order make one purchase)", "（同一订单的多行算一次购买）"),
     "def scores": (
         (
             "Scores: quantile scores 1–{bins} of recency (shorter is better), frequency and spend; equal "
@@ -231,7 +252,13 @@ def _money(value: float) -> str:
 
 
 def _share(value: float) -> str:
-    return f"{value:.1%}"
+    return "<0.1%" if 0 < abs(value) < 0.0005 else f"{value:.1%}"
+
+
+def _days(value: Any) -> str:
+    """A number of days as people write it (a timedelta as its days)."""
+    days = value.days if hasattr(value, "days") else value
+    return f"{days:,}"
 
 
 def _count(value: float) -> str:
@@ -248,7 +275,7 @@ def _ratio(value: float) -> str:
 
 def _formatter(column: str) -> Callable[[float], str]:
     """How a number of `column` is written."""
-    if column.endswith("_share") or column == "p_alive":
+    if column.endswith("_share") or column.startswith("p_"):
         return _share
     if column.endswith("_vs_all"):
         return _ratio
@@ -288,7 +315,7 @@ def table(frame: pd.DataFrame, lang: str, *, max_rows: int = 50, label: str | No
         rows.append("<tr>" + "".join(cells) + "</tr>")
     more = ""
     if len(frame) > max_rows:
-        more = f"<p class='more'>{len(frame) - max_rows:,} more rows in the files / 其余 {len(frame) - max_rows:,} 行见导出文件</p>"
+        more = f"<p class='more'>{html.escape(word('more rows', lang, n=len(frame) - max_rows))}</p>"
     return (
         "<div class='scroll'><table><thead><tr>"
         + "".join(head)
@@ -363,7 +390,7 @@ def _headline(report: Report, lang: str) -> str:
         (word("kpi customers", lang), _count(len(customers))),
         (word("kpi revenue", lang), _money(revenue)),
         (word("kpi repeat", lang), _maybe(_share, k.get("repeat_purchase_rate"))),
-        (word("kpi churn", lang).format(churn_after), _maybe(_share, k.get("churn_rate"))),
+        (word("kpi churn", lang).format(_days(churn_after)), _maybe(_share, k.get("churn_rate"))),
         (word("kpi aov", lang), _money(revenue / purchases) if purchases else "–"),
         (word("kpi top20", lang), _maybe(_share, k.get("top20_revenue_share"))),
         (word("kpi active", lang), _count(k.get("active_customers", 0))),
@@ -389,7 +416,6 @@ def _segments(report: Report, lang: str, charts: Charts) -> str:
     from rfmkit import plot
 
     summary = report.pandas("segments")
-    scheme = report.settings.get("scheme", "rfm11")
     columns = [
         c
         for c in (
@@ -408,10 +434,34 @@ def _segments(report: Report, lang: str, charts: Charts) -> str:
     return _section(
         "segments",
         word("segments", lang),
-        _p(word("segments intro", lang, scheme=scheme, bins=report.settings.get("bins", 5))),
+        _p(_segments_intro(report, lang)),
         chart,
         table(summary[columns], lang),
     )
+
+
+def _segments_intro(report: Report, lang: str) -> str:
+    """How the segments were made: the scores of a score scheme, classic8's split values,
+    or the user's rules."""
+    from rfmkit._segments import SCHEMES, split_values
+
+    scheme = report.settings.get("scheme", "rfm11")
+    customers = report.pandas("customers")
+    if scheme == "classic8" and len(customers):
+        # analyze splits at the mean, as segment(..., "classic8") does by default
+        columns = {name: customers[name].to_numpy(dtype=np.float64) for name in ("recency", "frequency", "monetary")}
+        split = split_values(columns, "mean")
+        return word(
+            "segments intro classic8",
+            lang,
+            split=word("mean", lang),
+            r=split["recency"],
+            f=split["frequency"],
+            m=split["monetary"],
+        )
+    if scheme not in SCHEMES:
+        return word("segments intro custom", lang)
+    return word("segments intro", lang, scheme=scheme, bins=report.settings.get("bins", 5))
 
 
 def _heatmap(report: Report, lang: str, charts: Charts) -> str:
@@ -561,7 +611,16 @@ def _clv(report: Report, lang: str, charts: Charts) -> str:
     chart = charts.svg(lambda ax: plot.clv_distribution(customers["clv"], ax=ax, lang=lang), (7, 4))
     columns = [
         c
-        for c in ("segment", "recency", "frequency", "monetary", "p_alive", "expected_purchases", "clv")
+        for c in (
+            "segment",
+            "recency",
+            "frequency",
+            "monetary",
+            "p_alive",
+            "p_purchase_30d",
+            "next_purchase_days",
+            "clv",
+        )
         if c in customers.columns
     ]
     top = customers.sort_values("clv", ascending=False).head(20)[columns]
@@ -599,7 +658,9 @@ def _method(report: Report, lang: str) -> str:
     settings = report.settings
     lines = [word(key, lang) for key in ("def as_of", "def rfm", "def purchase", "def scores")]
     values = {
-        "as_of": info.get("as_of"),
+        "amount": word("positive or zero" if settings.get("zero") == "keep" else "positive", lang),
+        "order_lines": word("order lines", lang) if settings.get("order") else "",
+        "as_of": info.get("as_of") or "–",
         "bins": settings.get("bins", 5),
         "orders": word("orders", lang) if settings.get("order") else "",
         "returns": word("net returns", lang) if info.get("returns", "net") == "net" else "",
@@ -633,7 +694,7 @@ def _header(report: Report, lang: str) -> str:
 
     info = frames.info_of(report.customers)
     subtitle = word(
-        "subtitle", lang, customers=len(report.customers), as_of=info.get("as_of"), version=rfmkit.__version__
+        "subtitle", lang, customers=len(report.customers), as_of=info.get("as_of") or "–", version=rfmkit.__version__
     )
     return f"<header><h1>{html.escape(word('title', lang))}</h1>{_p(subtitle, 'sub')}</header>"
 
@@ -711,7 +772,7 @@ padding-bottom:4px}.rfmkit h3{font-size:15px;margin:16px 0 6px}.rfmkit .sub{colo
 .rfmkit svg.chart{max-width:100%;height:auto;display:block;margin:8px 0}
 .rfmkit .note{color:#52606d;font-size:13px}.rfmkit .more{color:#52606d;font-size:12px}
 .rfmkit .warning{background:#fff4e5;border-left:4px solid #f0a202;padding:8px 12px}
-.rfmkit code{font-size:12px;word-break:break-all}
+.rfmkit code{font-size:12px;overflow-wrap:anywhere}
 @media print{.rfmkit nav{display:none}.rfmkit section{break-inside:avoid-page}.rfmkit{max-width:none;padding:0}
 .rfmkit h2{break-after:avoid}}
 """

@@ -105,13 +105,15 @@ def analyze(
         Days without a purchase after which a customer counts as churned (`rfmkit.kpis`).
     holdout_days : int or None, default 90
         With clusters: which grouping tells more about what customers do next. The
-        segments and clusters are made again as of `holdout_days` before `as_of`, and
-        ``report.comparison.explained`` gives the share of the variance of each
-        customer's purchases and spend in those last days that each grouping explains
-        (``comparison.holdout`` the period); ``comparison.stability`` how well the
-        clusters agree with refits under 3 other seeds. Skipped (with a note) when the
-        history before the holdout is shorter than twice the holdout, or the input is
-        read in batches. None skips it.
+        segments and clusters are made again as of `holdout_days` before `as_of` (same
+        window, scheme, bins and k), and ``report.comparison.explained`` gives the share
+        of the variance of each customer's purchases and spend in those last days that
+        each grouping explains, adjusted for the number of groups
+        (``comparison.holdout``: the period, its ``end`` the last day). Skipped (with a
+        note) when the history before the holdout is shorter than twice the holdout or
+        has fewer than 100 customers, or the input is read in batches. None skips it.
+        With clusters, ``comparison.stability`` gives their adjusted Rand index against
+        refits with 3 other seeds.
     cohorts : {"M", "W", "Q", "Y"} or None, default "M"
         The period of the acquisition cohorts (`rfmkit.cohorts`, in ``report.cohorts``);
         None skips them. An input read in batches gets none (a note says so).
@@ -148,9 +150,13 @@ def analyze(
         data, lang=lang, k=k, clv=clv, clv_horizon=clv_horizon, margin=margin, scheme=scheme, bins=bins, actions=actions
     )
     if holdout_days is not None and not (
-        isinstance(holdout_days, (int, np.integer)) and not isinstance(holdout_days, bool) and holdout_days >= 1
+        isinstance(holdout_days, (int, np.integer))
+        and not isinstance(holdout_days, bool)
+        and 1 <= holdout_days <= 36_500
     ):
-        raise InvalidParameterError(f"holdout_days={holdout_days!r} must be a whole number of days (e.g. 90) or None")
+        raise InvalidParameterError(
+            f"holdout_days={holdout_days!r} must be a positive whole number of days, at most 36,500 (e.g. 90), or None"
+        )
     if cohorts is not None and cohorts not in rfmkit._cohorts.PERIODS:
         raise InvalidParameterError(f"cohorts={cohorts!r} is not one of 'M', 'W', 'Q', 'Y' or None (no cohorts)")
     settings = arguments(
@@ -162,7 +168,7 @@ def analyze(
         names.append("CLV models")
     if cohorts is not None:
         names.append("cohorts")
-    if k is not None and holdout_days is not None:
+    if k is not None:
         names.append("which grouping predicts")
     if k is not None:
         names += ["choosing k"] * (k == "auto") + ["clusters", "comparison"]
@@ -199,17 +205,18 @@ def analyze(
         cohort_table = None
         if cohorts is not None and len(customers) > 0:
             steps.start("cohorts")
-            cohort_table = _cohort_step(data, passed, cohorts, notes)
+            cohort_table = _cohort_step(data, {**passed, "date_format": date_format}, cohorts, notes)
         tier_by = "clv" if "clv" in customers.columns else "monetary"
         customers = rfmkit.value_tiers(customers, by=tier_by, lang=lang)
         clustering = _Clustering()
         if k is not None and len(customers) > 0:
             clustering = _cluster_step(customers, k, k_range, random_state, scheme, lang, steps, notes)
-        if clustering.comparison is not None and holdout_days is not None:
+        if clustering.comparison is not None:
             steps.start("which grouping predicts")
-            clustering.comparison = _predictive_step(
-                data, passed, clustering, info, bins=bins, holdout_days=holdout_days, notes=notes
-            )
+            found = {"stability": _stability(clustering, random_state)}
+            if holdout_days is not None:
+                found.update(_holdout(data, passed, clustering, info, bins=bins, notes=notes))
+            clustering.comparison = dataclasses.replace(clustering.comparison, **found)
         clusters, choose, comparison = clustering.profile, clustering.choose_k, clustering.comparison
         if len(customers) == 0:
             notes.append(
@@ -285,6 +292,11 @@ def _check_options(
         )
     check_bins(bins)
     action_column([], actions)
+    if isinstance(actions, dict) and isinstance(scheme, str) and scheme in SCHEMES:
+        # the labels the segments will have: a key among none of them would be lost
+        from rfmkit._segments import labels
+
+        action_column(labels(scheme, lang), actions)
     if not isinstance(clv, bool):
         raise InvalidParameterError(f"clv must be True or False, got {clv!r}")
     if clv:
@@ -382,62 +394,73 @@ def _cluster_step(
 STABILITY_SEEDS = 3
 
 
-def _predictive_step(
-    data: Any,
-    passed: dict[str, Any],
-    clustering: _Clustering,
-    info: dict[str, Any],
-    *,
-    bins: int,
-    holdout_days: int,
-    notes: list[str],
-) -> Any:
-    """The comparison with what the groupings tell about the next `holdout_days`: segments
-    and clusters made again as of the start of the holdout, the variance of each
-    customer's purchases and spend in the holdout they explain; and the stability of the
-    clusters under other seeds."""
+def _stability(clustering: _Clustering, seed: Any) -> dict[str, Any]:
+    """How reproducible the clusters are: the adjusted Rand index of their labels against
+    refits of the same model with `STABILITY_SEEDS` other seeds."""
     import rfmkit
 
-    comparison = clustering.comparison
     model = clustering.model
-    assert comparison is not None and model is not None
-    seed = passed["random_state"]
     others = [None if seed is None else int(seed) + i for i in range(1, STABILITY_SEEDS + 1)]
-    labels = model.labels_
-    agreements = []
-    for other in others:
-        refit = rfmkit.KMeans(**{**model.get_params(), "random_state": other}).fit(clustering.features)
-        agreements.append(rfmkit.compare(labels, refit.labels_).adjusted_rand)
-    stability = {"seeds": len(others), "ari_mean": float(np.mean(agreements)), "ari_min": float(np.min(agreements))}
-    comparison = dataclasses.replace(comparison, stability=stability)
+    agreements = [
+        rfmkit.compare(
+            model.labels_,
+            rfmkit.KMeans(**{**model.get_params(), "random_state": other}).fit(clustering.features).labels_,
+        ).adjusted_rand
+        for other in others
+    ]
+    return {"seeds": len(others), "ari_mean": float(np.mean(agreements)), "ari_min": float(np.min(agreements))}
+
+
+#: Customers the history before the holdout needs for the comparison of what groupings predict.
+HOLDOUT_CUSTOMERS = 100
+
+
+def _holdout(
+    data: Any, passed: dict[str, Any], clustering: _Clustering, info: dict[str, Any], *, bins: int, notes: list[str]
+) -> dict[str, Any]:
+    """What the groupings tell about the last `holdout_days` before `as_of`: segments and
+    clusters made again as of the start of those days (with the report's window, scheme,
+    bins and k), and the share of the variance of each customer's purchases and spend in
+    them they explain (`rfmkit.compare(..., holdout=)`). Empty (with a note) when the
+    history before is too short or too small."""
+    import rfmkit
+
+    days = passed["holdout_days"]
     end = pd.Timestamp(info["as_of"])
-    start = end - pd.Timedelta(days=holdout_days)
+    start = end - pd.Timedelta(days=days)
     if _sources.is_source(data):
         notes.append("which grouping predicts: skipped, it reads the data again and the input is read in batches")
-        return comparison
+        return {}
+    rows = {**pick(passed, ROWS, "as_of", "window", "zero"), **_zero_option(passed["zero"])}
+    rows["date_format"] = rows["date_format"] or info.get("date_format")  # as the RFM step read the dates
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
-        rows = pick(passed, ROWS, "as_of", "window", "zero")
-        before = rfmkit.rfm(data, **rows, **_zero_option(passed["zero"]), as_of=start.date().isoformat())
-        before = frames.indexed_pandas(before)
-        first = before["tenure"].max() if len(before) else 0
-        if len(before) < 20 or first < 2 * holdout_days:
-            notes.append(
-                f"which grouping predicts: skipped, the history before the last {holdout_days} days is "
-                f"{int(first)} days long (it needs {2 * holdout_days}) or has fewer than 20 customers"
-            )
-            return comparison
-        after = rfmkit.rfm(
-            data, **rows, **_zero_option(passed["zero"]), as_of=end.date().isoformat(), window=holdout_days
+        before = frames.indexed_pandas(
+            rfmkit.rfm(data, **rows, as_of=start.date().isoformat(), window=passed["window"])
         )
-    after = frames.indexed_pandas(after)
-    scheme = passed["scheme"]
-    segments = rfmkit.segment(rfmkit.score(before, bins=bins), scheme)["segment"]
-    clusters = rfmkit.KMeans(**model.get_params()).fit(before).labels_
+        history = int(before["tenure"].max()) if len(before) else 0
+        k = clustering.model.n_clusters
+        if len(before) < max(HOLDOUT_CUSTOMERS, k + 1) or history < 2 * days:
+            notes.append(
+                f"which grouping predicts: skipped, the history before the last {days} days is {history} days long "
+                f"with {len(before):,} customers (it needs {2 * days} days and {max(HOLDOUT_CUSTOMERS, k + 1)} customers)"
+            )
+            return {}
+        after = frames.indexed_pandas(rfmkit.rfm(data, **rows, as_of=end.date().isoformat(), window=days))
+    try:
+        segments = rfmkit.segment(rfmkit.score(before, bins=bins), passed["scheme"])["segment"]
+        clusters = rfmkit.KMeans(**clustering.model.get_params()).fit(before).labels_
+    except RfmkitError as error:
+        notes.append(f"which grouping predicts: skipped, the history before the last {days} days: {error}")
+        return {}
     holdout = pd.DataFrame({"purchases": after["frequency"], "spend": after["monetary"]})
     explained = rfmkit.compare(segments, pd.Series(clusters, index=before.index), holdout=holdout).explained
-    period = {"start": start.date().isoformat(), "end": (end - pd.Timedelta(days=1)).date().isoformat()}
-    return dataclasses.replace(comparison, explained=explained, holdout={**period, "days": holdout_days})
+    if explained.isna().all().all():
+        notes.append(f"which grouping predicts: skipped, none of the customers bought in the last {days} days")
+        return {}
+    # the last day of the holdout (as_of is exclusive)
+    period = {"start": start.date().isoformat(), "end": (end - pd.Timedelta(days=1)).date().isoformat(), "days": days}
+    return {"explained": explained, "holdout": period}
 
 
 def _quality_table(info: dict[str, Any], net_negative: int | None) -> pd.DataFrame:
@@ -550,6 +573,13 @@ def _clv(
         columns["p_alive"] = np.asarray(bgf.conditional_probability_alive(f, r, big_t), dtype=np.float64)
         columns["expected_purchases"] = np.asarray(
             bgf.conditional_expected_number_of_purchases_up_to_time(t, f, r, big_t), dtype=np.float64
+        )
+        # the next month, in days (the summary's unit)
+        columns["p_purchase_30d"] = np.asarray(
+            bgf.conditional_probability_of_purchase_within(30.0 / unit.days, f, r, big_t), dtype=np.float64
+        )
+        columns["next_purchase_days"] = unit.days * np.asarray(
+            bgf.conditional_median_time_to_next_purchase(f, r, big_t), dtype=np.float64
         )
         value = ggf.customer_lifetime_value(
             bgf,

@@ -33,7 +33,10 @@ class Report:
         One row per customer, indexed by customer id: the RFM features (`rfmkit.rfm`),
         the scores (`rfmkit.score`), ``segment``, ``tier``, ``cluster`` and
         ``cluster_name`` (when clustered) and, with CLV, ``p_alive``,
-        ``expected_purchases`` (over the CLV horizon) and ``clv``.
+        ``expected_purchases`` (over the CLV horizon), ``p_purchase_30d`` (the
+        probability of a purchase in the next 30 days), ``next_purchase_days`` (the median
+        time to the next purchase, in days; NaN when the customer is more likely never to
+        buy again) and ``clv``.
     segments : pandas.DataFrame
         `rfmkit.segment_summary` by segment.
     clusters : pandas.DataFrame or None
@@ -161,7 +164,9 @@ class Report:
             draw(ax)
         for ax in axes[len(panels) :]:
             ax.set_visible(False)
-        figure.suptitle(self._title())
+        figure.suptitle(
+            self._title(lang), **({"fontfamily": plot.cjk_font()} if lang == "zh" and plot.cjk_font() else {})
+        )
         return figure
 
     def _lang(self, lang: str | None) -> str:
@@ -179,13 +184,19 @@ class Report:
             centres.index = [f"{i} {n}" for i, n in zip(clusters.index, clusters[name])]
         return centres
 
-    def _title(self) -> str:
+    def _title(self, lang: str = "en") -> str:
+        import rfmkit
+        from rfmkit._report.page import word
+
         info = frames.info_of(self.customers)
-        return f"rfmkit report: {len(self.customers):,} customers as of {info.get('as_of')}"
+        subtitle = word(
+            "subtitle", lang, customers=len(self.customers), as_of=info.get("as_of") or "–", version=rfmkit.__version__
+        )
+        return f"{word('title', lang)}: {subtitle}"
 
     # ------------------------------------------------------------------ HTML
 
-    def to_html(self, path: str | Path | None = None, *, lang: str | None = None) -> str:
+    def to_html(self, path: str | Path | None = None, *, lang: str | None = None) -> Any:
         """The report as one self-contained HTML page: inline CSS and charts (SVG; with
         matplotlib installed), no network, printable; in English or Chinese throughout.
 
@@ -202,15 +213,17 @@ class Report:
 
         Returns
         -------
-        str
-            The page (a string: a notebook does not display it).
+        str or Path
+            The page as a string when no `path` is given (a notebook does not display it),
+            else the path written (as `to_excel`, so that a notebook cell does not echo the page).
         """
         from rfmkit._report.page import page
 
         html = page(self, self._lang(lang))
-        if path is not None:
-            Path(path).write_text(html, encoding="utf-8")
-        return html
+        if path is None:
+            return html
+        Path(path).write_text(html, encoding="utf-8")
+        return Path(path)
 
     def _repr_html_(self) -> str:
         from rfmkit._report.page import notebook
