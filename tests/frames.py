@@ -339,3 +339,23 @@ def as_pandas_result(out, customer: str) -> pd.DataFrame:
 
 #: The column options of the CLI for the orders of `rfmkit.datasets.make_transactions`.
 CLI_COLUMNS = ["--customer", "customer_id", "--date", "ordered_at", "--amount", "amount"]
+
+
+def analyze_sample(orders: pd.DataFrame, **options):
+    """`rfmkit.analyze` of `rfmkit.datasets.make_transactions` output (its column names,
+    orders, no progress bar), its warnings about dropped rows silenced."""
+    import warnings
+
+    import rfmkit
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rfmkit.DataQualityWarning)
+        return rfmkit.analyze(
+            orders,
+            customer="customer_id",
+            date="ordered_at",
+            amount="amount",
+            order="order_id",
+            progress=False,
+            **options,
+        )

@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rfmkit
-from rfmkit._report.page import WORDS
+from frames import analyze_sample
+from rfmkit._text import WORDS
 
 
 def r_squared_on_groups(groups: np.ndarray, y: np.ndarray) -> float:
@@ -101,18 +102,7 @@ def test_a_bad_holdout_is_a_clear_error():
         rfmkit.compare(*series, holdout=pd.DataFrame({"spend": [1.0, 2.0]}, index=[1, 1]))
 
 
-def _analyze(orders, **options):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", rfmkit.DataQualityWarning)
-        return rfmkit.analyze(
-            orders,
-            customer="customer_id",
-            date="ordered_at",
-            amount="amount",
-            order="order_id",
-            progress=False,
-            **options,
-        )
+_analyze = analyze_sample
 
 
 def test_analyze_says_which_grouping_predicts_the_holdout():

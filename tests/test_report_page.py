@@ -8,16 +8,15 @@ import os
 import re
 import shutil
 import subprocess
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import rfmkit
+from frames import analyze_sample
 from rfmkit import plot
-from rfmkit._report.page import WORDS
-from rfmkit._text import TEXT
+from rfmkit._text import TEXT, WORDS
 
 FIGURES = Path(__file__).resolve().parent.parent / "examples" / "figures"
 SECTIONS = ("headline", "segments", "heatmap", "cohorts", "tiers", "clusters", "comparison", "clv", "quality", "method")
@@ -29,19 +28,7 @@ def orders():
 
 
 def _analyze(orders, lang, scheme="rfm11"):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", rfmkit.DataQualityWarning)
-        return rfmkit.analyze(
-            orders,
-            customer="customer_id",
-            date="ordered_at",
-            amount="amount",
-            order="order_id",
-            k=3,
-            lang=lang,
-            scheme=scheme,
-            progress=False,
-        )
+    return analyze_sample(orders, k=3, lang=lang, scheme=scheme)
 
 
 @pytest.fixture(scope="module")

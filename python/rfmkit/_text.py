@@ -112,6 +112,225 @@ TEXT: dict[str, tuple[str, str]] = {
 }
 
 
+#: The sentences of the HTML report (rfmkit._report.page): key -> (English, Chinese), with
+#: named fields formatted by `word`.
+WORDS: dict[str, tuple[str, str]] = {
+    "title": ("Customer value report", "客户价值分析报告"),
+    "subtitle": (
+        "{customers:,} customers · observed up to {as_of} (exclusive) · made by rfmkit {version}",
+        "{customers:,} 位客户 · 观察截止 {as_of}（不含当日）· rfmkit {version} 生成",
+    ),
+    "contents": ("Contents", "目录"),
+    "headline": ("Headline figures", "核心指标"),
+    "segments": ("Segments and what to do", "客户分群与建议行动"),
+    "segments intro": (
+        (
+            "Customers grouped by the {scheme} rules on their R, F, M scores (1–{bins}, 5 best); "
+            "each segment comes with a recommended action."
+        ),
+        "按 {scheme} 规则根据 R、F、M 评分（1–{bins}，5 为最好）对客户分群；每个分群附有建议行动。",
+    ),
+    "segments intro classic8": (
+        (
+            "Customers grouped by comparing their recency, purchases and spend with the {split} of all customers "
+            "(R↑: last purchase less than {r:,.0f} days ago; F↑: more than {f:,.2f} purchases; M↑: spend above "
+            "{m:,.2f}); each segment comes with a recommended action."
+        ),
+        (
+            "将每位客户的最近购买距今天数、购买次数和消费金额与全体客户的{split}比较后分群（R↑：距今少于 {r:,.0f} 天；"
+            "F↑：购买多于 {f:,.2f} 次；M↑：消费高于 {m:,.2f}）；每个分群附有建议行动。"
+        ),
+    ),
+    "segments intro custom": (
+        "Customers grouped by your own rules; each segment comes with the action you gave it.",
+        "按您定义的规则对客户分群；每个分群附有您给出的行动。",
+    ),
+    "mean": ("mean", "均值"),
+    "median": ("median", "中位数"),
+    "more rows": ("{n:,} more rows in the files", "其余 {n:,} 行见导出文件"),
+    "heatmap": ("Recency × frequency", "最近购买 × 购买频次"),
+    "heatmap intro": (
+        "Mean spend of the customers in each cell of recency score (rows) × frequency score (columns).",
+        "按最近购买评分（行）× 购买频次评分（列）统计的每格客户平均消费金额。",
+    ),
+    "cohorts": ("Retention by acquisition cohort", "按获客批次的留存"),
+    "cohorts intro": (
+        (
+            "Customers grouped by the {period} of their first purchase (rows); each cell is the share of the "
+            "cohort that bought again {n} {period}s later (columns). Read down a column to see whether newer "
+            "customers come back more or less than older ones."
+        ),
+        (
+            "按首次购买所在的{period}把客户分批（行）；每格是该批客户在首次购买后第 n 个{period}（列）"
+            "再次购买的比例。沿一列向下看，可比较新客户与老客户的回购情况。"
+        ),
+    ),
+    "cohorts partial": (
+        "The last {period} ends at the observation date and is not complete.",
+        "最后一个{period}截至观察日，并不完整。",
+    ),
+    "period M": ("month", "月"),
+    "period W": ("week", "周"),
+    "period Q": ("quarter", "季度"),
+    "period Y": ("year", "年"),
+    "tiers": ("Value tiers and the value matrix", "价值等级与价值矩阵"),
+    "tiers intro": (
+        (
+            "Tiers by {by}: platinum the top 1 % of customers, gold the next 4 %, iron the next 15 %, "
+            "lead the other 80 %. The value matrix splits customers by purchases and average order "
+            "value at their means."
+        ),
+        (
+            "按{by}分级：白金为前 1 % 的客户，黄金为其后 4 %，铁为其后 15 %，铅为其余 80 %。"
+            "价值矩阵按购买次数和客单价（以均值为界）把客户分为四类。"
+        ),
+    ),
+    "clusters": ("Clusters", "聚类"),
+    "clusters intro": (
+        (
+            "K-means on log-transformed, standardised recency, frequency and spend, k = {k}{how}; "
+            "each cluster is named after the segment most of its customers hold."
+        ),
+        (
+            "对取对数并标准化后的最近购买、购买频次和消费金额做 K-means 聚类，k = {k}{how}；"
+            "每个聚类以其多数客户所属的分群命名。"
+        ),
+    ),
+    "chosen k": (" (the highest silhouette over k = {})", "（在 k = {} 中轮廓系数最高）"),
+    "comparison": ("Segments vs clusters", "分群与聚类的对比"),
+    "agree high": ("closely", "高度一致"),
+    "agree mid": ("in part", "部分一致"),
+    "agree low": ("little", "差别很大"),
+    "comparison sentence": (
+        (
+            "Adjusted Rand index {ari:.2f} and normalised mutual information {nmi:.2f}: the clusters agree "
+            "{agree} with the segments (1 means the same grouping, 0 no more agreement than chance). "
+            "The rules are easier to explain; the clusters follow the data's own shape."
+        ),
+        (
+            "调整兰德指数 {ari:.2f}，标准化互信息 {nmi:.2f}：聚类与分群{agree}（1 表示分组完全相同，"
+            "0 表示与随机分组无异）。规则分群更易解释，聚类更贴合数据本身的结构。"
+        ),
+    ),
+    "predicts sentence": (
+        (
+            "Which grouping to act on: over the last {days} days ({start} to {end}), the segments made as of the "
+            "start of that period explain {sp:.0%} of the differences between customers in purchases and {ss:.0%} "
+            "in spend; the clusters {cp:.0%} and {cs:.0%}. {verdict}"
+        ),
+        (
+            "该按哪种分组行动：在最近 {days} 天（{start} 至 {end}）中，按该期开始时划分的规则分群解释了客户之间"
+            "购买次数差异的 {sp:.0%}、消费金额差异的 {ss:.0%}；聚类分别为 {cp:.0%} 和 {cs:.0%}。{verdict}"
+        ),
+    ),
+    "segments predict": ("The segments tell more about what customers do next.", "规则分群更能预示客户接下来的行为。"),
+    "clusters predict": ("The clusters tell more about what customers do next.", "聚类更能预示客户接下来的行为。"),
+    "both predict": ("Both tell about as much.", "两者的预示能力相当。"),
+    "stability sentence": (
+        (
+            "The clusters are {stable}: refitted with {seeds} other seeds they agree with these at an adjusted Rand "
+            "index of {mean:.2f} on average (lowest {min:.2f})."
+        ),
+        "聚类{stable}：换用 {seeds} 个其他随机种子重新拟合，与当前聚类的调整兰德指数平均为 {mean:.2f}（最低 {min:.2f}）。",
+    ),
+    "stable": ("stable", "很稳定"),
+    "fairly stable": ("fairly stable", "较稳定"),
+    "unstable": ("unstable, so read their boundaries with care", "不稳定，其边界需谨慎看待"),
+    "clv": ("Customer lifetime value", "客户终身价值"),
+    "clv intro": (
+        (
+            "Expected value of each customer over the next {months} months (BG/NBD for purchases, Gamma-Gamma "
+            "for spend, discounted at {rate:.1%} a month, margin {margin:.0%}): {total} in all."
+        ),
+        (
+            "每位客户未来 {months} 个月的预期价值（购买次数用 BG/NBD 模型，消费金额用 Gamma-Gamma 模型，"
+            "月折现率 {rate:.1%}，利润率 {margin:.0%}）：合计 {total}。"
+        ),
+    ),
+    "p_alive note": (
+        (
+            "P(alive) is the BG/NBD probability that a customer has not dropped out. The model lets a customer "
+            "drop out only right after a purchase, so everyone who bought once gets P(alive) = 1: read it for "
+            "repeat customers only."
+        ),
+        (
+            "存活概率是 BG/NBD 模型估计的客户尚未流失的概率。该模型假设客户只会在某次购买之后流失，"
+            "因此只购买过一次的客户存活概率都为 1：请只对复购客户参考此值。"
+        ),
+    ),
+    "top customers": ("Top customers by {}", "{}最高的客户"),
+    "quality": ("Data quality", "数据质量"),
+    "quality intro": (
+        "Every row read is either used or dropped for a reason; nothing is lost silently.",
+        "读取的每一行要么被使用，要么因某个原因被剔除并计数，不会悄悄丢失。",
+    ),
+    "method": ("Method notes", "方法说明"),
+    "notes": ("Notes", "提示"),
+    "no charts": (
+        "Install matplotlib (pip install 'rfmkit[plot]') to see the charts.",
+        "安装 matplotlib（pip install 'rfmkit[plot]'）后可查看图表。",
+    ),
+    "no cjk font": (
+        "",
+        (
+            "本机没有可显示中文的字体，图表中的中文标签已改用英文。安装一个中文字体即可显示中文，例如 "
+            "Debian/Ubuntu：apt install fonts-noto-cjk；macOS 和 Windows 自带中文字体。"
+        ),
+    ),
+    "kpi customers": ("Customers", "客户数"),
+    "kpi revenue": ("Revenue", "销售额"),
+    "kpi repeat": ("Repeat-purchase rate", "复购率"),
+    "kpi churn": ("Churn rate (no purchase for {} days)", "流失率（{} 天未购买）"),
+    "kpi aov": ("Average order value", "客单价"),
+    "kpi top20": ("Revenue from the top 20 % of customers", "前 20 % 客户贡献的销售额"),
+    "kpi active": ("Active customers", "活跃客户"),
+    "kpi rows": ("Rows used of rows read", "使用行数 / 读取行数"),
+    "kpi clv": ("Expected {}-month CLV, all customers", "全部客户未来 {} 个月的预期价值"),
+    "kpi clusters": ("Clusters", "聚类数"),
+    "def as_of": (
+        "Observation date (as_of): {as_of}, exclusive; rows on or after it are not counted.",
+        "观察日（as_of）：{as_of}，不含当日；当日及之后的记录不计入。",
+    ),
+    "def rfm": (
+        (
+            "Recency: whole days from the day of the last purchase to the observation date. "
+            "Frequency: the number of purchases{orders}. Spend (monetary): the sum of the amounts{returns}."
+        ),
+        (
+            "最近购买距今（R）：最后一次购买日到观察日的整天数。购买次数（F）：购买的次数{orders}。"
+            "消费金额（M）：金额之和{returns}。"
+        ),
+    ),
+    "def purchase": (
+        (
+            "A purchase is a row with a {amount} amount{order_lines}; rows without a customer, a date or a numeric "
+            "amount are dropped and counted (see Data quality)."
+        ),
+        "金额{amount}的记录算一次购买{order_lines}；缺少客户编号、日期或金额无效的记录被剔除并计数（见数据质量）。",
+    ),
+    "positive": ("positive", "为正"),
+    "positive or zero": ("positive or zero", "为正或为零"),
+    "order lines": (" (the lines of one order make one purchase)", "（同一订单的多行算一次购买）"),
+    "def scores": (
+        (
+            "Scores: quantile scores 1–{bins} of recency (shorter is better), frequency and spend; equal "
+            "values share a score."
+        ),
+        "评分：R、F、M 按分位数评 1–{bins} 分（距今越短越好），相同的值得相同的分。",
+    ),
+    "orders": (" (distinct orders)", "（按不同订单计）"),
+    "net returns": (", returns netted", "，已扣除退货"),
+    "parameters": ("Parameters", "参数"),
+    "versions": ("Versions", "版本"),
+}
+
+
+def word(key: str, lang: str, **values: Any) -> str:
+    en, zh = WORDS[key]
+    words = zh if lang == "zh" else en
+    return words.format(**values) if values else words
+
+
 def text(key: str, lang: str = "en", *values: Any) -> str:
     """The words of `key` in `lang` (``"en"`` or ``"zh"``), formatted with `values`; a key
     with no entry is shown as it is."""

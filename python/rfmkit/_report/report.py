@@ -186,7 +186,7 @@ class Report:
 
     def _title(self, lang: str = "en") -> str:
         import rfmkit
-        from rfmkit._report.page import word
+        from rfmkit._text import word
 
         info = frames.info_of(self.customers)
         subtitle = word(
