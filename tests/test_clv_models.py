@@ -385,3 +385,17 @@ def test_gamma_gamma_expected_spend_lies_between_own_and_population_mean(rows):
         population = v * p / (q - 1)
         low, high = np.minimum(spend, population), np.maximum(spend, population)
         assert ((expected >= low * (1 - 1e-9)) & (expected <= high * (1 + 1e-9))).all()
+
+
+@pytest.mark.parametrize("margin", [30, 0, -0.1, float("nan")])
+def test_a_margin_that_is_no_share_of_revenue_is_refused(margin):
+    orders = rfmkit.datasets.make_transactions(100, seed=2)
+    with pytest.warns(rfmkit.DataQualityWarning):
+        table = rfmkit.rfm(orders, customer="customer_id", date="ordered_at", amount="amount")
+    hint = "for a 30 % margin pass margin=0.3" if margin == 30 else "above 0 and at most 1"
+    for value in (
+        rfmkit.clv.historical,
+        lambda t, margin: rfmkit.clv.simple(t, margin=margin, discount_rate=0.01, horizon=12),
+    ):
+        with pytest.raises(rfmkit.InvalidParameterError, match=hint):
+            value(table, margin=margin)

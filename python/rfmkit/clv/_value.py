@@ -22,6 +22,20 @@ def _number(value: Any, name: str, *, low: float, high: float = math.inf, exampl
     return float(value)
 
 
+def _margin(value: Any) -> float:
+    """The profit margin: a share of revenue in (0, 1]. A value above 1 is refused (30 for a
+    30 % margin would value customers at 30 times their revenue)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InvalidParameterError(f"margin must be a number such as 0.3 (a 30 % margin), got {value!r}")
+    if not (math.isfinite(value) and 0 < value <= 1):
+        hint = f"; for a {value:g} % margin pass margin={value / 100:g}" if 1 < value <= 100 else ""
+        raise InvalidParameterError(
+            f"margin={value!r} must be the profit share of revenue, above 0 and at most 1 (e.g. 0.3 for 30 %, 1.0 "
+            f"for revenue){hint}"
+        )
+    return float(value)
+
+
 def _rfm_columns(table: Any, wanted: tuple[str, ...], function: str) -> tuple[dict[str, np.ndarray], Any, frames.Frame]:
     """The wanted columns as float arrays, the customer ids (pandas index, or the first
     column of a polars or pyarrow table) and the table's frame."""
@@ -72,7 +86,7 @@ def historical(table: Any, *, margin: float = 1.0) -> Any:
     2    24.0
     Name: historical_clv, dtype: float64
     """
-    margin = _number(margin, "margin", low=0.0, example="0.3")
+    margin = _margin(margin)
     columns, ids, frame = _rfm_columns(table, ("monetary",), "rfmkit.clv.historical")
     return _result(margin * columns["monetary"], ids, frame, "historical_clv", {"margin": margin})
 
@@ -141,7 +155,7 @@ def simple(
     >>> round(value.attrs["rfmkit"]["retention"], 4)
     0.3333
     """
-    margin = _number(margin, "margin", low=0.0, example="0.3")
+    margin = _margin(margin)
     discount_rate = _number(discount_rate, "discount_rate", low=0.0, example="0.01")
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
         raise InvalidParameterError(f"horizon must be a whole number of periods >= 1 (e.g. 12), got {horizon!r}")
