@@ -78,6 +78,8 @@ def test_rfm_parquet_to_csv(sample, tmp_path):
             ["rfm", "{csv}", "{out}", *ARGS, "--invalid", "raise"],
             "(0-based position): customer column 'customer_id' is null",
         ),
+        (["rfm", "{csv}", "{out}", *ARGS, "--as-of", "01/07/2024"], "reads as 2024-01-07 or 2024-07-01"),
+        (["analyze", "{csv}", "--out", "{tmp}/r", *ARGS, "--holdout-days", "soon"], "--holdout-days must be"),
     ],
 )
 def test_errors_are_one_line_and_exit_2(sample, tmp_path, capsys, argv, message):
@@ -132,3 +134,17 @@ def test_rfm_parquet_reads_back_in_every_kind_with_its_accounting(tmp_path):
     assert frame.index.name == "customer_id" and frame.columns[0] == "recency"
     assert table.column_names[0] == polars_frame.columns[0] == "customer_id"
     assert rfmkit.quality(table)["rows_in"] == rfmkit.quality(frame)["rows_in"] == len(orders)
+
+
+@pytest.mark.filterwarnings("ignore::rfmkit.DataQualityWarning")
+def test_analyze_takes_the_report_options(sample, tmp_path):
+    _, csv, _ = sample
+    out = tmp_path / "report"
+    argv = ["analyze", str(csv), "--out", str(out), *ARGS, "--order", "order_id", "--k", "3"]
+    argv += ["--cohorts", "Q", "--holdout-days", "none", "--churn-after", "180", "--clv-horizon", "6", "--no-clv"]
+    assert main(argv) == 0
+    shares = pd.read_csv(out / "cohort_shares.csv", index_col=0)
+    assert shares.index[0] == "2023Q1"
+    kpis = pd.read_csv(out / "kpis.csv", index_col=0)["value"]
+    expected = rfmkit.kpis(pd.read_csv(out / "customers.csv", index_col=0), churn_after=180)["churn_rate"]
+    assert float(kpis["churn_rate"]) == pytest.approx(expected)

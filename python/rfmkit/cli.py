@@ -176,11 +176,21 @@ def _analysis_options(args: argparse.Namespace) -> dict[str, Any]:
             k = int(k)
         except ValueError:
             raise CliError(f"--k must be 'auto', a number of clusters or 'none', got {args.k!r}") from None
+    holdout: int | None = None
+    if args.holdout_days != "none":
+        try:
+            holdout = int(args.holdout_days)
+        except ValueError:
+            raise CliError(f"--holdout-days must be a number of days or 'none', got {args.holdout_days!r}") from None
     return {
         "scheme": args.scheme,
         "k": k,
         "clv": not args.no_clv,
         "margin": args.margin,
+        "clv_horizon": args.clv_horizon,
+        "churn_after": args.churn_after,
+        "cohorts": None if args.cohorts == "none" else args.cohorts,
+        "holdout_days": holdout,
         "lang": args.lang,
         "random_state": args.seed,
         "progress": sys.stderr.isatty(),
@@ -432,6 +442,29 @@ def _analysis_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=1.0,
         help="profit share of revenue applied to CLV, above 0 and at most 1 (default 1.0: CLV in revenue)",
+    )
+    parser.add_argument(
+        "--clv-horizon", dest="clv_horizon", type=int, default=12, help="CLV horizon in months (default 12)"
+    )
+    parser.add_argument(
+        "--churn-after",
+        dest="churn_after",
+        type=int,
+        default=365,
+        help="days without a purchase after which a customer counts as churned (default 365)",
+    )
+    parser.add_argument(
+        "--cohorts",
+        choices=("M", "W", "Q", "Y", "none"),
+        default="M",
+        help="period of the acquisition cohorts: months, weeks, quarters, years, or none (default M)",
+    )
+    parser.add_argument(
+        "--holdout-days",
+        dest="holdout_days",
+        default="90",
+        help="days at the end of the history on which segments and clusters are compared for what they "
+        "predict, or 'none' (default 90)",
     )
     parser.add_argument("--lang", choices=("en", "zh"), default="en", help="labels: English or Chinese")
 
