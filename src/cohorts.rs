@@ -80,6 +80,29 @@ pub fn activity(
     Ok(out)
 }
 
+/// The first days of the periods (`period`: a day-based unit of the one table of time
+/// units, [`crate::periods::Period`]) that hold the days `first_day..=last_day`, in order:
+/// the `period_starts` of [`activity`] for cohorts in that unit.
+///
+/// # Errors
+/// [`RfmError::Parameter`] for hours (cohorts are made of days) or `last_day < first_day`.
+pub fn period_starts(period: crate::periods::Period, first_day: i64, last_day: i64) -> Result<Vec<i64>> {
+    if period == crate::periods::Period::Hour {
+        return Err(RfmError::parameter(
+            "freq",
+            "cohorts are periods of days: use D, W (or W-MON ...), M, Q or Y",
+        ));
+    }
+    if last_day < first_day {
+        return Err(RfmError::parameter(
+            "last_day",
+            format!("{last_day} is before {first_day}"),
+        ));
+    }
+    let (first, last) = (period.index(first_day, 1), period.index(last_day, 1));
+    Ok((first..=last).map(|index| period.start_tick(index, 1)).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +149,18 @@ mod tests {
             (got.customer, got.period, got.spend),
             (vec![0], vec![0], vec![1.0])
         );
+    }
+
+    #[test]
+    fn period_starts_follow_the_table_of_time_units() {
+        use crate::periods::{Period, Weekday};
+        // 2024-01-31 (Wednesday) .. 2024-03-02: day numbers 19753 .. 19784
+        let months = period_starts(Period::Month, 19753, 19784).unwrap();
+        assert_eq!(months, vec![19723, 19754, 19783]); // 1 Jan, 1 Feb, 1 Mar 2024
+        let weeks = period_starts(Period::Week(Weekday::Wed), 19753, 19760).unwrap();
+        assert_eq!(weeks, vec![19747, 19754]); // weeks ending on Wednesday start on Thursday
+        assert!(period_starts(Period::Hour, 0, 1).is_err());
+        assert!(period_starts(Period::Day, 5, 1).is_err());
     }
 
     #[test]

@@ -584,7 +584,7 @@ def reference_cohorts(
     after `as_of`. A customer's cohort is the period of its first purchase; it is active in
     a period with a purchase in it; revenue is all its customers' amounts in the period
     (purchases, and returns under "net"; a return before the first purchase in period 0)."""
-    period_freq = {"W": "W-SUN", "M": "M", "Q": "Q", "Y": "Y"}[freq]
+    period_freq = {"W": "W-SUN", "M": "M", "Q": "Q", "Y": "Y", "D": "D"}.get(freq, freq)  # "W-WED" as it is
     customers = column_values(df[customer])
     stamps = [to_stamp(v) for v in column_values(df[date])]
     amounts = [amount_of(v) for v in column_values(df[amount])]
@@ -621,7 +621,7 @@ def reference_cohorts(
         first[c] = min(first.get(c, p), p)
     active = {(c, p) for c, p, _, _ in purchases}
     periods = pd.period_range(min(first.values()), pd.Period(ordinal_stamp(end - 1), freq=period_freq))
-    labels = [str(p) if freq != "W" else p.start_time.date().isoformat() for p in periods]
+    labels = [str(p) if freq in ("M", "Q", "Y") else p.start_time.date().isoformat() for p in periods]
     n = len(periods)
     counts = np.zeros((n, n))
     revenue = np.zeros((n, n))

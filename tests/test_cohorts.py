@@ -37,7 +37,7 @@ def _assert_matches(got: rfmkit.Cohorts, orders: pd.DataFrame, **options) -> Non
     np.testing.assert_allclose(got.pandas("shares").to_numpy(), want_shares, equal_nan=True)
 
 
-@pytest.mark.parametrize("freq", ["M", "W", "Q", "Y"])
+@pytest.mark.parametrize("freq", ["M", "W", "W-WED", "Q", "Y", "D"])
 def test_generated_orders_match_the_definition(freq):
     orders = rfmkit.datasets.make_transactions(300, seed=5)
     got = _cohorts(orders, freq=freq)
@@ -117,8 +117,10 @@ def test_polars_and_pyarrow_in_give_their_own_kind():
 
 def test_bad_input_gets_a_clear_error(tmp_path):
     orders = rfmkit.datasets.make_transactions(20, seed=1)
-    with pytest.raises(rfmkit.InvalidParameterError, match="freq='D' is not a cohort period"):
-        rfmkit.cohorts(orders, **ROLES, freq="D")
+    with pytest.raises(rfmkit.InvalidParameterError, match="cohorts are periods of days"):
+        rfmkit.cohorts(orders, **ROLES, freq="h")
+    with pytest.raises(rfmkit.InvalidParameterError, match="freq='X' is not a time unit"):
+        rfmkit.cohorts(orders, **ROLES, freq="X")
     with pytest.raises(rfmkit.ColumnNotFoundError, match="'when'"):
         rfmkit.cohorts(orders, customer="customer_id", date="when", amount="amount")
     path = tmp_path / "orders.csv"

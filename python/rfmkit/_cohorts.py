@@ -15,10 +15,30 @@ from rfmkit._io import frames
 from rfmkit._io import sources as _sources
 from rfmkit._params import pick
 from rfmkit._rfm import as_of_day
+from rfmkit._units import time_unit
 from rfmkit.exceptions import InvalidParameterError
 
-#: Cohort periods: freq -> the pandas period (calendar weeks end on Sunday, as the time unit "W").
-PERIODS = {"W": "W-SUN", "M": "M", "Q": "Q", "Y": "Y"}
+
+def check_freq(freq: Any) -> str:
+    """The canonical name of a cohort period: a unit of days of the one table of time
+    units (D, W and the anchored weeks W-MON ... W-SAT, M, Q, Y and their aliases)."""
+    unit = time_unit(freq, "freq")
+    if unit.canonical == "h":
+        raise InvalidParameterError(
+            f"freq={freq!r}: cohorts are periods of days; pass 'M', 'W', 'W-MON', 'Q', 'Y' or 'D'"
+        )
+    return unit.canonical
+
+
+def _label(start: pd.Timestamp, freq: str) -> str:
+    """How a period is named: 2024-03, 2024Q1, 2024, or the first day of a week or day."""
+    if freq == "M":
+        return f"{start.year}-{start.month:02d}"
+    if freq == "Q":
+        return f"{start.year}Q{(start.month - 1) // 3 + 1}"
+    if freq == "Y":
+        return str(start.year)
+    return start.date().isoformat()
 
 
 @dataclass
@@ -40,7 +60,8 @@ class Cohorts:
         under ``returns="net"`` (a return dated before a customer's first purchase counts
         in period 0), so that the cells add up to the RFM table's monetary.
     freq : str
-        The period: ``"W"`` (weeks ending on Sunday), ``"M"``, ``"Q"`` or ``"Y"``.
+        The period, by the canonical name of the table of time units: ``"M"``, ``"Q"``,
+        ``"Y"``, ``"W"`` (weeks ending on Sunday), ``"W-WED"`` ... or ``"D"``.
     quality : dict
         The row accounting (as `rfmkit.quality`), ``as_of`` and ``last_period_partial``
         (whether the last period is cut short by `as_of`).
@@ -90,8 +111,11 @@ def cohorts(
         One row per transaction (or order line with `order`). Never modified.
     customer, date, amount, order, as_of, zero, returns, invalid, date_format, dayfirst
         As for `rfmkit.rfm`.
-    freq : {"M", "W", "Q", "Y"}, default "M"
-        The period: calendar months, weeks ending on Sunday, quarters or years.
+    freq : str, default "M"
+        The period, a unit of days of the one table of time units: ``"M"`` calendar
+        months, ``"Q"`` quarters, ``"Y"`` years, ``"W"`` weeks ending on Sunday (or
+        ``"W-MON"`` ... ``"W-SAT"``), ``"D"`` days. Rows are named ``2024-03``, ``2024Q1``,
+        ``2024``, or by the first day of the week or the day.
 
     Returns
     -------
@@ -122,10 +146,7 @@ def cohorts(
     >>> float(table.shares.loc["2024-01", 1])
     0.5
     """
-    if freq not in PERIODS:
-        raise InvalidParameterError(
-            f"freq={freq!r} is not a cohort period; pass 'M' (months), 'W' (weeks ending on Sunday), 'Q' or 'Y'"
-        )
+    freq = check_freq(freq)
     if _sources.is_source(data):
         raise InvalidParameterError(
             "rfmkit.cohorts reads a table in memory; read the files first, e.g. "
@@ -139,18 +160,17 @@ def cohorts(
     info = _columns.quality(whole, "rfmkit.cohorts", prepared)
     end = whole["as_of_day"]
     info["as_of"] = _columns.stamp_of_day(end).date().isoformat() if end is not None else None
-    period = PERIODS[freq]
     if end is None or len(whole["customer"]) == 0:
         _columns.release_codes(prepared)
         return _result(np.zeros((0, 0)), np.zeros((0, 0)), [], freq, {**info, "last_period_partial": False}, kind)
     first_day = end - np.asarray(whole["tenure"], dtype=np.int64)
-    first = pd.PeriodIndex(pd.to_datetime(first_day, unit="D"), freq=period)
-    last = pd.Period(_columns.stamp_of_day(end - 1), freq=period)
-    periods = pd.period_range(first.min(), last, freq=period)
-    starts = np.array([_columns.day_of_stamp(p.start_time) for p in periods], dtype=np.int64)
+    # the periods from the first purchase to as_of (included: it tells whether the last
+    # period before it is whole), from the core's table of time units
+    bounds = np.asarray(_core.cohort_period_starts(freq, int(first_day.min()), int(end)), dtype=np.int64)
+    starts = bounds[bounds < end]
     activity = _core.cohort_activity(prepared.table, as_of_day=end, period_starts=starts, zero=zero, returns=returns)
     cohort_of = np.full(prepared.table.n_customers, -1, dtype=np.int64)
-    cohort_of[np.asarray(whole["customer"], dtype=np.int64)] = first.asi8 - periods[0].ordinal
+    cohort_of[np.asarray(whole["customer"], dtype=np.int64)] = np.searchsorted(starts, first_day, side="right") - 1
     cohort = cohort_of[activity["customer"]]
     # the customers of the RFM table (a customer with returns only is not one: the RFM
     # table counts its rows as dropped); returns before the first purchase count in period 0
@@ -158,13 +178,13 @@ def cohorts(
     cohort, period = cohort[known], activity["period"][known]
     since = np.maximum(period - cohort, 0)
     purchased = activity["purchased"][known]
-    counts = np.zeros((len(periods), len(periods)))
-    revenue = np.zeros((len(periods), len(periods)))
+    counts = np.zeros((len(starts), len(starts)))
+    revenue = np.zeros((len(starts), len(starts)))
     np.add.at(counts, (cohort[purchased], since[purchased]), 1.0)
     np.add.at(revenue, (cohort, since), activity["spend"][known])
     _columns.release_codes(prepared)
-    info["last_period_partial"] = bool(_columns.day_of_stamp(last.end_time) + 1 > end)
-    labels = [str(p) if freq != "W" else p.start_time.date().isoformat() for p in periods]
+    info["last_period_partial"] = bool(bounds[-1] != end)
+    labels = [_label(_columns.stamp_of_day(int(day)), freq) for day in starts]
     return _result(counts, revenue, labels, freq, info, kind)
 
 

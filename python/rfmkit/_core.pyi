@@ -30,6 +30,7 @@ __all__ = [
     "canonical_order",
     "classic8",
     "cohort_activity",
+    "cohort_period_starts",
     "compare_labels",
     "exact_partials",
     "factorize_float",
@@ -42,6 +43,11 @@ __all__ = [
     "kmeans_distances",
     "kmeans_fit",
     "kmeans_predict",
+    "mbgnbd_conditional_expected",
+    "mbgnbd_expected",
+    "mbgnbd_fit",
+    "mbgnbd_log_likelihood",
+    "mbgnbd_probability_alive",
     "rfm",
     "rfm_ids",
     "sbg_fit",
@@ -162,6 +168,7 @@ class State:
     @staticmethod
     def from_columns(options: dict[str, Any], columns: dict[str, Any]) -> State: ...
 
+def cohort_period_starts(freq: str, first_day: int, last_day: int) -> list[int]: ...
 def cohort_activity(
     table: _Table,
     *,
@@ -322,6 +329,23 @@ def bgnbd_lifetime_value(
     step: float,
     discount_rate: float,
 ) -> _F64: ...
+def mbgnbd_fit(
+    frequency: _F64,
+    recency: _F64,
+    T: _F64,
+    weights: _F64 | None = None,
+    *,
+    penalizer_coef: float,
+    initial_params: list[float] | None,
+    tol: float,
+    max_iterations: int,
+) -> dict[str, Any]: ...
+def mbgnbd_log_likelihood(
+    params: _BgParams, frequency: _F64, recency: _F64, T: _F64, weights: _F64 | None = None
+) -> float: ...
+def mbgnbd_conditional_expected(params: _BgParams, t: _F64, frequency: _F64, recency: _F64, T: _F64) -> _F64: ...
+def mbgnbd_probability_alive(params: _BgParams, frequency: _F64, recency: _F64, T: _F64) -> _F64: ...
+def mbgnbd_expected(params: _BgParams, t: _F64) -> _F64: ...
 def gamma_gamma_fit(
     frequency: _F64,
     monetary_value: _F64,

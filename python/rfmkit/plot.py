@@ -609,7 +609,8 @@ def cohorts(table: Any, *, ax: Any = None, value: str = "shares", lang: str = "e
     annotate = frame.shape[1] <= 13
     _heatmap(ax, frame, fmt=fmt, cmap="Greens", label=str, colorbar=bar, font=font, annotate=annotate, vmax=vmax)
     ax.set_xticks(range(frame.shape[1]), [str(c) for c in frame.columns], rotation=0, ha="center")
-    axis = text(f"cohort axis {freq}", lang) if freq in ("M", "W", "Q", "Y") else text("cohort axis", lang)
+    unit = str(freq)[:1] if freq else ""
+    axis = text(f"cohort axis {unit}", lang) if unit in ("D", "W", "M", "Q", "Y") else text("cohort axis", lang)
     title = text(f"cohort title {value}", lang)
     _words(ax, font, title=title, xlabel=axis, ylabel=text("cohort", lang))
     return ax

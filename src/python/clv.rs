@@ -180,6 +180,52 @@ bgnbd_binding!(
 );
 
 fit_binding!(
+    /// MBG/NBD maximum-likelihood fit (see `rfmkit::clv::bgnbd::fit_modified`).
+    fn mbgnbd_fit(frequency as frequency, recency as recency, T as age) => bgnbd::fit_modified,
+    |py, report| report_to_py(py, &report)
+);
+
+/// Total MBG/NBD log-likelihood of customers under given parameters.
+#[pyfunction]
+#[pyo3(signature = (params, frequency, recency, T, weights=None))]
+#[allow(non_snake_case)]
+fn mbgnbd_log_likelihood<'py>(
+    py: Python<'py>,
+    params: (f64, f64, f64, f64),
+    frequency: PyReadonlyArray1<'py, f64>,
+    recency: PyReadonlyArray1<'py, f64>,
+    T: PyReadonlyArray1<'py, f64>,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+) -> PyResult<f64> {
+    let (frequency, recency, age) = slices!(frequency, recency, T);
+    let weights = optional_slice(&weights)?;
+    compute(py, || {
+        bgnbd::modified_log_likelihood(&bg(params), frequency, recency, age, weights)
+    })
+}
+
+bgnbd_binding!(
+    /// MBG/NBD conditional expected repeat purchases in (T, T + t].
+    fn mbgnbd_conditional_expected(params, t, [frequency, recency, T]) => bgnbd::modified_conditional_expected_purchases
+);
+
+bgnbd_binding!(
+    /// MBG/NBD P(alive) of each customer.
+    fn mbgnbd_probability_alive(params, [frequency, recency, T]) => bgnbd::modified_probability_alive
+);
+
+/// MBG/NBD expected repeat purchases of a new customer in `t`.
+#[pyfunction]
+fn mbgnbd_expected<'py>(
+    py: Python<'py>,
+    params: (f64, f64, f64, f64),
+    t: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let t = t.as_slice()?;
+    compute_array(py, || bgnbd::modified_expected_purchases(&bg(params), t))
+}
+
+fit_binding!(
     /// Gamma-Gamma maximum-likelihood fit on the repeat customers.
     fn gamma_gamma_fit(frequency as frequency, monetary_value as spend) => gamma_gamma::fit,
     |py, fit: GammaGammaFit| -> PyResult<_> {
@@ -263,6 +309,11 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         bgnbd_expected,
         bgnbd_probability_of_n,
         bgnbd_lifetime_value,
+        mbgnbd_fit,
+        mbgnbd_log_likelihood,
+        mbgnbd_conditional_expected,
+        mbgnbd_probability_alive,
+        mbgnbd_expected,
         gamma_gamma_fit,
         gamma_gamma_expected_spend,
         sbg_fit,

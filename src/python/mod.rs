@@ -390,6 +390,14 @@ fn cohort_activity<'py>(
     Ok(out)
 }
 
+/// The first days of the periods of unit `freq` that hold the days `first_day..=last_day`
+/// (`crate::cohorts::period_starts`).
+#[pyfunction]
+fn cohort_period_starts(py: Python<'_>, freq: &str, first_day: i64, last_day: i64) -> PyResult<Vec<i64>> {
+    let period = Period::parse(freq).map_err(to_py_err)?;
+    compute(py, || crate::cohorts::period_starts(period, first_day, last_day))
+}
+
 /// An id column as Python hands it over: `(values, validity)` for integers,
 /// `(offsets, data, validity)` for Arrow strings (int32 or int64 offsets).
 #[derive(FromPyObject)]
@@ -703,6 +711,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         rfm,
         rfm_ids,
         cohort_activity,
+        cohort_period_starts,
         time_unit,
         time_unit_aliases,
         vocabulary,

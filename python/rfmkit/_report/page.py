@@ -262,7 +262,7 @@ def _cohorts(report: Report, lang: str, charts: Charts) -> str:
     cohorts = report.cohorts
     if cohorts is None or cohorts.pandas("shares").empty:
         return ""
-    period = word(f"period {cohorts.freq}", lang)
+    period = word(f"period {cohorts.freq[:1]}", lang)
     shares = cohorts.pandas("shares")
     sized = shares[shares.iloc[:, 0].fillna(0) > 0]
     parts = [_p(word("cohorts intro", lang, period=period, n="n"))]

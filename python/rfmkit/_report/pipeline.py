@@ -114,7 +114,7 @@ def analyze(
         has fewer than 100 customers, or the input is read in batches. None skips it.
         With clusters, ``comparison.stability`` gives their adjusted Rand index against
         refits with 3 other seeds.
-    cohorts : {"M", "W", "Q", "Y"} or None, default "M"
+    cohorts : str or None, default "M"
         The period of the acquisition cohorts (`rfmkit.cohorts`, in ``report.cohorts``);
         None skips them. An input read in batches gets none (a note says so).
     lang : {"en", "zh"}
@@ -157,8 +157,8 @@ def analyze(
         raise InvalidParameterError(
             f"holdout_days={holdout_days!r} must be a positive whole number of days, at most 36,500 (e.g. 90), or None"
         )
-    if cohorts is not None and cohorts not in rfmkit._cohorts.PERIODS:
-        raise InvalidParameterError(f"cohorts={cohorts!r} is not one of 'M', 'W', 'Q', 'Y' or None (no cohorts)")
+    if cohorts is not None:
+        rfmkit._cohorts.check_freq(cohorts)
     settings = arguments(
         analyze, passed, "data", "k_range", "progress", "returns", "invalid", "date_format", "dayfirst"
     )

@@ -6,7 +6,7 @@ last purchase, in periods. Those are not the RFM ``frequency`` / ``recency`` of
 `rfmkit.rfm` (all purchases; days since the last purchase).
 """
 
-from rfmkit.clv._models import BetaGeoFitter, GammaGammaFitter
+from rfmkit.clv._models import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter
 from rfmkit.clv._retention import ShiftedBetaGeoFitter
 from rfmkit.clv._summary import calibration_holdout, summary
 from rfmkit.clv._value import historical, simple
@@ -14,6 +14,7 @@ from rfmkit.clv._value import historical, simple
 __all__ = [
     "BetaGeoFitter",
     "GammaGammaFitter",
+    "ModifiedBetaGeoFitter",
     "ShiftedBetaGeoFitter",
     "calibration_holdout",
     "historical",

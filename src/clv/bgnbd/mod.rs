@@ -1,6 +1,8 @@
-//! The BG/NBD model (Fader, Hardie & Lee 2005): likelihood with its analytic gradient
-//! and the fit here, the prediction formulas of `lifetimes.BetaGeoFitter` in
-//! `predict.rs`.
+//! The BG/NBD model (Fader, Hardie & Lee 2005) and its modification MBG/NBD (Batislam,
+//! Denizel & Filiztekin 2007, where a customer may also drop out right after the first
+//! purchase, so that P(alive) < 1 for one-time buyers): likelihood with its analytic
+//! gradient and the fit here, the prediction formulas of `lifetimes.BetaGeoFitter` and
+//! `ModifiedBetaGeoFitter` in `predict.rs`.
 
 mod predict;
 #[cfg(test)]
@@ -15,8 +17,9 @@ use super::{
 use crate::error::{Result, RfmError};
 
 pub use predict::{
-    conditional_expected_purchases, expected_purchases, lifetime_value, probability_alive,
-    probability_of_n_purchases,
+    conditional_expected_purchases, expected_purchases, lifetime_value,
+    modified_conditional_expected_purchases, modified_expected_purchases, modified_probability_alive,
+    probability_alive, probability_of_n_purchases,
 };
 
 /// BG/NBD parameters in the data's time unit.
@@ -50,6 +53,8 @@ impl BgNbdParams {
 /// Per customer, `ln L = A(x) + ln(e^{a3} + e^{a4})` with
 /// `A(x) = lnΓ(r+x) − lnΓ(r) + r ln alpha + lnΓ(b+x) − lnΓ(b) − lnΓ(a+b+x) + lnΓ(a+b)`,
 /// `a3 = −(r+x) ln(alpha+T)` and, when x > 0, `a4 = ln a − ln(b+x−1) − (r+x) ln(alpha+t_x)`.
+/// MBG/NBD (`modified`) is the same with `b+x`, `a+b+x` one higher in `A` and `a4` (`ln(b+x)`),
+/// and `a4` for every customer, x = 0 included (lifetimes' `ModifiedBetaGeoFitter`).
 /// `A` depends on x only: it is summed once per distinct x with its total weight. The
 /// logarithms of `alpha + T` and `alpha + t_x` are taken once per distinct time, so a
 /// pass over the patterns evaluates one `exp` and one `ln_1p` each.
@@ -66,6 +71,7 @@ struct Likelihood {
     times: Vec<f64>,
     total_weight: f64,
     penalizer: f64,
+    modified: bool,
 }
 
 /// Distinct values (bit-exact) of the recencies and ages, with each row's indices.
@@ -90,6 +96,7 @@ impl Likelihood {
         age: &[f64],
         weight: Vec<f64>,
         penalizer: f64,
+        modified: bool,
     ) -> Likelihood {
         let (distinct, position) = distinct_frequencies(frequency.iter().copied());
         let mut distinct_weight = vec![0.0; distinct.len()];
@@ -108,6 +115,7 @@ impl Likelihood {
             distinct_weight,
             times,
             penalizer,
+            modified,
         }
     }
 }
@@ -127,28 +135,29 @@ impl Totals<4> for Likelihood {
         let mut ll = 0.0;
         let mut g = [0.0; 4];
         let mut h = [[0.0; 4]; 4];
+        // MBG/NBD: b + x and a + b + x one higher.
+        let shift = if self.modified { 1.0 } else { 0.0 };
         // A(x), once per distinct x; ln(b+x−1) and 1/(b+x−1) for the pattern pass.
         let mut ln_b1 = vec![0.0; self.distinct.len()];
         let mut inv_b1 = vec![0.0; self.distinct.len()];
         for (k, (&x, &w)) in self.distinct.iter().zip(&self.distinct_weight).enumerate() {
-            let tg_abx = trigamma(a + b + x) - tg_ab;
-            let dg_abx = digamma(a + b + x) - dg_ab;
-            ll += w
-                * (ln_gamma(r + x) - lg_r + r * ln_alpha + ln_gamma(b + x) - lg_b - ln_gamma(a + b + x)
-                    + lg_ab);
+            let (bx, abx) = (b + x + shift, a + b + x + shift);
+            let tg_abx = trigamma(abx) - tg_ab;
+            let dg_abx = digamma(abx) - dg_ab;
+            ll += w * (ln_gamma(r + x) - lg_r + r * ln_alpha + ln_gamma(bx) - lg_b - ln_gamma(abx) + lg_ab);
             g[0] += w * (digamma(r + x) - dg_r + ln_alpha);
             g[1] += w * r / alpha;
             g[2] -= w * dg_abx;
-            g[3] += w * (digamma(b + x) - dg_b - dg_abx);
+            g[3] += w * (digamma(bx) - dg_b - dg_abx);
             h[0][0] += w * (trigamma(r + x) - tg_r);
             h[0][1] += w / alpha;
             h[1][1] -= w * r / (alpha * alpha);
             h[2][2] -= w * tg_abx;
             h[2][3] -= w * tg_abx;
-            h[3][3] += w * (trigamma(b + x) - tg_b - tg_abx);
-            if x > 0.0 {
-                ln_b1[k] = (b + x - 1.0).ln();
-                inv_b1[k] = 1.0 / (b + x - 1.0);
+            h[3][3] += w * (trigamma(bx) - tg_b - tg_abx);
+            if x > 0.0 || self.modified {
+                ln_b1[k] = (bx - 1.0).ln();
+                inv_b1[k] = 1.0 / (bx - 1.0);
             }
         }
         let ln_t: Vec<f64> = self.times.iter().map(|&t| (alpha + t).ln()).collect();
@@ -167,7 +176,7 @@ impl Totals<4> for Likelihood {
                     let it = self.age_index[i] as usize;
                     let (l3, i3) = (ln_t[it], inv_t[it]);
                     let a3 = -s * l3;
-                    if x == 0.0 {
+                    if x == 0.0 && !self.modified {
                         acc[0] += w * a3;
                         acc[1] -= w * l3;
                         acc[2] -= w * s * i3;
@@ -246,6 +255,32 @@ pub fn fit(
     weights: Option<&[f64]>,
     options: &FitOptions,
 ) -> Result<FitReport<4>> {
+    fit_model(false, frequency, recency, age, weights, options)
+}
+
+/// Fits the MBG/NBD model, as `lifetimes.ModifiedBetaGeoFitter.fit` (the same scaling,
+/// objective and start as [`fit`]).
+///
+/// # Errors
+/// As [`fit`].
+pub fn fit_modified(
+    frequency: &[f64],
+    recency: &[f64],
+    age: &[f64],
+    weights: Option<&[f64]>,
+    options: &FitOptions,
+) -> Result<FitReport<4>> {
+    fit_model(true, frequency, recency, age, weights, options)
+}
+
+fn fit_model(
+    modified: bool,
+    frequency: &[f64],
+    recency: &[f64],
+    age: &[f64],
+    weights: Option<&[f64]>,
+    options: &FitOptions,
+) -> Result<FitReport<4>> {
     let n = check_btyd_lengths(frequency, recency, age)?;
     check_weights(weights, n)?;
     let start = options.check::<4>()?;
@@ -282,6 +317,7 @@ pub fn fit(
             &pick(&rows, &pattern_age),
             pick(&rows, &patterns.weights),
             options.penalizer_coef,
+            modified,
         )
     });
     let likelihood = Likelihood::new(
@@ -290,6 +326,7 @@ pub fn fit(
         &pattern_age,
         patterns.weights,
         options.penalizer_coef,
+        modified,
     );
     let found = warm_minimize(&likelihood, subsample.as_ref(), start, options);
     let scaled = found.x.map(f64::exp);
@@ -306,7 +343,7 @@ pub fn fit(
         .map(|(x, w)| x * w)
         .sum();
     fit_report(
-        "BG/NBD",
+        if modified { "MBG/NBD" } else { "BG/NBD" },
         ["r", "alpha", "a", "b"],
         found,
         params,
@@ -328,6 +365,31 @@ pub fn log_likelihood(
     age: &[f64],
     weights: Option<&[f64]>,
 ) -> Result<f64> {
+    log_likelihood_of(false, params, frequency, recency, age, weights)
+}
+
+/// Total MBG/NBD log-likelihood (no penalty) of customers under `params`.
+///
+/// # Errors
+/// As [`log_likelihood`].
+pub fn modified_log_likelihood(
+    params: &BgNbdParams,
+    frequency: &[f64],
+    recency: &[f64],
+    age: &[f64],
+    weights: Option<&[f64]>,
+) -> Result<f64> {
+    log_likelihood_of(true, params, frequency, recency, age, weights)
+}
+
+fn log_likelihood_of(
+    modified: bool,
+    params: &BgNbdParams,
+    frequency: &[f64],
+    recency: &[f64],
+    age: &[f64],
+    weights: Option<&[f64]>,
+) -> Result<f64> {
     params.check()?;
     let n = check_btyd_lengths(frequency, recency, age)?;
     check_weights(weights, n)?;
@@ -340,6 +402,7 @@ pub fn log_likelihood(
         &patterns.values.iter().map(|v| v[2]).collect::<Vec<_>>(),
         patterns.weights,
         0.0,
+        modified,
     );
     Ok(likelihood.totals(&[params.r, params.alpha, params.a, params.b]).0)
 }

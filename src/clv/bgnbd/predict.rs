@@ -14,14 +14,84 @@ fn probability_alive_one(p: &BgNbdParams, x: f64, recency: f64, age: f64) -> f64
     if x == 0.0 {
         return 1.0;
     }
-    let log_odds = (p.a / (b_plus(p.b, x))).ln() + (p.r + x) * ((p.alpha + age) / (p.alpha + recency)).ln();
-    // expit(−log_odds), stable for large |log_odds|.
+    alive(p, b_plus(p.b, x), x, recency, age)
+}
+
+/// `1 / (1 + a/bx · ((alpha+T)/(alpha+recency))^(r+x))`, stable for large odds.
+fn alive(p: &BgNbdParams, bx: f64, x: f64, recency: f64, age: f64) -> f64 {
+    let log_odds = (p.a / bx).ln() + (p.r + x) * ((p.alpha + age) / (p.alpha + recency)).ln();
     if log_odds > 0.0 {
         let e = (-log_odds).exp();
         e / (1.0 + e)
     } else {
         1.0 / (1.0 + log_odds.exp())
     }
+}
+
+/// MBG/NBD P(alive): `1 / (1 + a/(b+x) · ((alpha+T)/(alpha+recency))^(r+x))` for every
+/// customer (one who bought once may have dropped out right after).
+fn modified_alive_one(p: &BgNbdParams, x: f64, recency: f64, age: f64) -> f64 {
+    alive(p, p.b + x, x, recency, age)
+}
+
+/// MBG/NBD E[repeat purchases in (T, T+t]]: P(alive) times the purchases of a live
+/// customer, which are BG/NBD's with b one higher (among the customers still alive after
+/// x + 1 chances to drop out, p ~ Beta(a, b+x+1)): lifetimes' `ModifiedBetaGeoFitter`
+/// formula `(a+b+x)/(a−1) · (1 − 2F1(r+x, b+x+1; a+b+x; z) ((alpha+T)/(alpha+T+t))^(r+x))`,
+/// with the numerics of [`expected_if_alive`].
+fn modified_expected_one(p: &BgNbdParams, t: f64, x: f64, recency: f64, age: f64) -> f64 {
+    if t == 0.0 {
+        return 0.0;
+    }
+    let shifted = BgNbdParams { b: p.b + 1.0, ..*p };
+    expected_if_alive(&shifted, t, x, age) * modified_alive_one(p, x, recency, age)
+}
+
+/// MBG/NBD `conditional_probability_alive(frequency, recency, T)`.
+///
+/// # Errors
+/// As [`conditional_expected_purchases`].
+pub fn modified_probability_alive(
+    params: &BgNbdParams,
+    frequency: &[f64],
+    recency: &[f64],
+    age: &[f64],
+) -> Result<Vec<f64>> {
+    let n = check_inputs(params, frequency, recency, age)?;
+    Ok(map_rows(n, |i| {
+        modified_alive_one(params, frequency[i], recency[i], age[i])
+    }))
+}
+
+/// MBG/NBD `conditional_expected_number_of_purchases_up_to_time(t, frequency, recency, T)`.
+///
+/// # Errors
+/// As [`conditional_expected_purchases`].
+pub fn modified_conditional_expected_purchases(
+    params: &BgNbdParams,
+    t: &[f64],
+    frequency: &[f64],
+    recency: &[f64],
+    age: &[f64],
+) -> Result<Vec<f64>> {
+    let n = check_inputs(params, frequency, recency, age)?;
+    check_times(t, n)?;
+    Ok(map_rows(n, |i| {
+        modified_expected_one(params, t[i], frequency[i], recency[i], age[i])
+    }))
+}
+
+/// MBG/NBD `expected_number_of_purchases_up_to_time(t)` of a new customer:
+/// `b/(a−1) · (1 − 2F1(r, b+1; a+b; t/(alpha+t)) (alpha/(alpha+t))^r)`.
+///
+/// # Errors
+/// As [`conditional_expected_purchases`].
+pub fn modified_expected_purchases(params: &BgNbdParams, t: &[f64]) -> Result<Vec<f64>> {
+    params.check()?;
+    check_times(t, t.len())?;
+    Ok(map_rows(t.len(), |i| {
+        modified_expected_one(params, t[i], 0.0, 0.0, 0.0)
+    }))
 }
 
 fn b_plus(b: f64, x: f64) -> f64 {

@@ -207,18 +207,40 @@ fn closed_form_keeps_a_tiny_power_against_a_huge_series() {
 
 #[test]
 fn gradient_matches_finite_differences() {
-    let likelihood = Likelihood::new(
-        vec![0.0, 2.0, 5.0, 1.0, 2.0],
-        &[0.0, 0.3, 0.8, 0.1, 0.3],
-        &[0.5, 0.9, 1.0, 0.2, 0.5],
-        vec![3.0, 1.0, 2.0, 1.0, 0.5],
-        0.1,
-    );
-    let x = [-0.3, 0.2, 0.4, 1.1];
-    assert_gradient(&likelihood, &x);
-    for x in [x, [2.0, -1.0, -3.0, 0.5], [-4.0, 3.0, 1.0, -2.0]] {
-        assert_hessian(&likelihood, &x);
+    for modified in [false, true] {
+        let likelihood = Likelihood::new(
+            vec![0.0, 2.0, 5.0, 1.0, 2.0],
+            &[0.0, 0.3, 0.8, 0.1, 0.3],
+            &[0.5, 0.9, 1.0, 0.2, 0.5],
+            vec![3.0, 1.0, 2.0, 1.0, 0.5],
+            0.1,
+            modified,
+        );
+        let x = [-0.3, 0.2, 0.4, 1.1];
+        assert_gradient(&likelihood, &x);
+        for x in [x, [2.0, -1.0, -3.0, 0.5], [-4.0, 3.0, 1.0, -2.0]] {
+            assert_hessian(&likelihood, &x);
+        }
     }
+}
+
+#[test]
+fn the_modified_model_lets_one_time_buyers_drop_out() {
+    // MBG/NBD: P(alive) = 1 / (1 + a/(b+x) ((alpha+T)/(alpha+t_x))^(r+x)), below 1 at x = 0.
+    let alive = modified_probability_alive(&CDNOW, &[0.0, 2.0], &[0.0, 30.43], &[38.86, 38.86]).unwrap();
+    let odds = |x: f64, tx: f64| {
+        CDNOW.a / (CDNOW.b + x) * ((CDNOW.alpha + 38.86) / (CDNOW.alpha + tx)).powf(CDNOW.r + x)
+    };
+    assert!((alive[0] - 1.0 / (1.0 + odds(0.0, 0.0))).abs() < 1e-15 && alive[0] < 1.0);
+    assert!((alive[1] - 1.0 / (1.0 + odds(2.0, 30.43))).abs() < 1e-15);
+    // a new customer: P(alive at 0) = b/(a+b) times BG/NBD's purchases with b + 1
+    let shifted = BgNbdParams {
+        b: CDNOW.b + 1.0,
+        ..CDNOW
+    };
+    let new = modified_expected_purchases(&CDNOW, &[52.0]).unwrap()[0];
+    let alive_new = expected_if_alive(&shifted, 52.0, 0.0, 0.0) * CDNOW.b / (CDNOW.a + CDNOW.b);
+    assert!((new - alive_new).abs() < 1e-12 * new);
 }
 
 #[test]
