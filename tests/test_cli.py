@@ -80,6 +80,7 @@ def test_rfm_parquet_to_csv(sample, tmp_path):
         ),
         (["rfm", "{csv}", "{out}", *ARGS, "--as-of", "01/07/2024"], "reads as 2024-01-07 or 2024-07-01"),
         (["analyze", "{csv}", "--out", "{tmp}/r", *ARGS, "--holdout-days", "soon"], "--holdout-days must be"),
+        (["analyze", "{csv}", "--out", "{tmp}/r", *ARGS, "--cohorts", "h"], "--cohorts must be"),
     ],
 )
 def test_errors_are_one_line_and_exit_2(sample, tmp_path, capsys, argv, message):

@@ -155,3 +155,10 @@ def test_more_clusters_than_customers_before_the_holdout_is_a_note_not_a_crash()
     report = _analyze(recent, k=8, holdout_days=90)
     assert report.comparison.explained is None
     assert any("which grouping predicts: skipped" in note for note in report.notes)
+
+
+def test_a_holdout_indexed_by_other_customers_is_an_error_not_nans():
+    segments, clusters = pd.Series(["a", "b", "a"]), pd.Series([0, 1, 1])
+    holdout = pd.DataFrame({"purchases": [1.0, 2.0, 3.0]}, index=["c0", "c1", "c2"])
+    with pytest.raises(rfmkit.InvalidDataError, match="holdout shares no customer with the labels"):
+        rfmkit.compare(segments, clusters, holdout=holdout)

@@ -49,3 +49,19 @@ def test_sbg_round_trip_and_wrong_files(tmp_path):
         ShiftedBetaGeoFitter.load(tmp_path / "bad.json")
     with pytest.raises(rfmkit.NotFittedError):
         ShiftedBetaGeoFitter().save(tmp_path / "unfitted.json")
+
+
+def test_modified_model_numpy_penalizer_and_bad_files(summary, tmp_path):
+    model = rfmkit.clv.ModifiedBetaGeoFitter(penalizer_coef=np.int64(0)).fit(summary)
+    back = rfmkit.clv.ModifiedBetaGeoFitter.load(model.save(tmp_path / "mbg.json"))
+    f, r, age = summary["frequency"], summary["recency"], summary["T"]
+    np.testing.assert_array_equal(
+        back.conditional_probability_alive(f, r, age), model.conditional_probability_alive(f, r, age)
+    )
+    by_hand = BetaGeoFitter()
+    by_hand.params_ = rfmkit.datasets.cdnow_params("bgnbd")
+    with pytest.raises(rfmkit.NotFittedError, match="parameters but no fit"):
+        by_hand.save(tmp_path / "hand.json")
+    (tmp_path / "half.json").write_text('{"model": "BetaGeoFitter"}')
+    with pytest.raises(rfmkit.InvalidParameterError, match="is not a model written by save"):
+        BetaGeoFitter.load(tmp_path / "half.json")

@@ -112,3 +112,20 @@ def test_bad_survivors_get_clear_errors():
         model.retention_rate([0])
     with pytest.raises(rfmkit.InvalidParameterError, match="whole numbers of periods >= 0"):
         model.survival_function([1.5])
+
+
+def test_survivors_that_cannot_identify_the_model_are_refused():
+    for survivors, message in (
+        ([100, 60], "cannot tell alpha and beta apart"),
+        ([100, 100, 100], "cannot tell alpha and beta apart"),
+        ([100, 0, 0], "cannot tell alpha and beta apart"),
+        ([1.0, 0.631, 0.468], "counts of customers"),
+        ([[1000, 631], 468], "mixes counts and lists of counts"),
+    ):
+        with pytest.raises(rfmkit.InvalidDataError, match=message):
+            ShiftedBetaGeoFitter().fit(survivors)
+    # a 2-D array is a row per cohort
+    both = np.array([REGULAR[:8], HIGH_END[:8]])
+    np.testing.assert_allclose(
+        ShiftedBetaGeoFitter().fit(both).params_, ShiftedBetaGeoFitter().fit([REGULAR[:8], HIGH_END[:8]]).params_
+    )

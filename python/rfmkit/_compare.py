@@ -277,6 +277,13 @@ def _explained(
         if not holdout.index.is_unique:
             repeated = holdout.index[holdout.index.duplicated()].tolist()[0]
             raise InvalidDataError(f"holdout has customer {repeated!r} more than once in its index")
+        if len(customers) and not holdout.index.isin(customers).any():
+            raise InvalidDataError(
+                f"holdout shares no customer with the labels (its index holds e.g. {holdout.index[0]!r}, the labels' "
+                f"{customers[0]!r}): index the holdout by the labels' customers (a customer it leaves out did nothing)"
+                if len(holdout)
+                else "holdout is empty: it holds what the customers did next, one row per customer"
+            )
         table = pd.DataFrame(columns, index=holdout.index).reindex(customers).fillna(0.0)
     else:
         if len(holdout) != n:

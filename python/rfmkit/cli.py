@@ -165,6 +165,15 @@ def _headline(table: pd.DataFrame) -> list[str]:
     ]
 
 
+def _cohort_period(value: str) -> str:
+    from rfmkit._cohorts import check_freq
+
+    try:
+        return check_freq(value)
+    except rfmkit.InvalidParameterError:
+        raise CliError(f"--cohorts must be M, Q, Y, W (or W-MON ... W-SAT), D or none, got {value!r}") from None
+
+
 def _analysis_options(args: argparse.Namespace) -> dict[str, Any]:
     k: Any = args.k
     if k == "auto":
@@ -189,7 +198,7 @@ def _analysis_options(args: argparse.Namespace) -> dict[str, Any]:
         "margin": args.margin,
         "clv_horizon": args.clv_horizon,
         "churn_after": args.churn_after,
-        "cohorts": None if args.cohorts == "none" else args.cohorts,
+        "cohorts": None if args.cohorts == "none" else _cohort_period(args.cohorts),
         "holdout_days": holdout,
         "lang": args.lang,
         "random_state": args.seed,
@@ -455,9 +464,8 @@ def _analysis_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--cohorts",
-        choices=("M", "W", "Q", "Y", "none"),
         default="M",
-        help="period of the acquisition cohorts: months, weeks, quarters, years, or none (default M)",
+        help="period of the acquisition cohorts: M, Q, Y, W (or W-MON ... W-SAT), D, or none (default M)",
     )
     parser.add_argument(
         "--holdout-days",

@@ -138,6 +138,23 @@ fn check_cohorts(cohorts: &[&[f64]]) -> Result<()> {
         if !(survivors[0] > 0.0) {
             return Err(RfmError::data(format!("cohort {c} starts with no customer")));
         }
+        if let Some((t, &n)) = survivors.iter().enumerate().find(|(_, n)| n.fract() != 0.0) {
+            return Err(RfmError::data(format!(
+                "cohort {c}: {n} survivors at t = {t}; survivors are counts of customers (the standard errors \
+                 count them): multiply shares by the cohort's size"
+            )));
+        }
+    }
+    // The model needs churn, survivors beyond it, and two periods to tell the spread of the
+    // churn probabilities from their mean (with one period only alpha/(alpha+beta) is known).
+    let churned: f64 = cohorts.iter().map(|s| s[0] - s[s.len() - 1]).sum();
+    let lasting = cohorts.iter().any(|s| s.len() >= 3 && s[2] > 0.0);
+    if !(churned > 0.0 && lasting) {
+        return Err(RfmError::data(
+            "the survivors cannot tell alpha and beta apart: the model needs some customers who leave, and a cohort \
+             with customers still active after two periods (three counts or more)"
+                .to_string(),
+        ));
     }
     Ok(())
 }
@@ -238,12 +255,16 @@ mod tests {
 
     #[test]
     fn bad_survivors_are_data_errors() {
-        let cases: [(&[f64], &str); 5] = [
+        let cases: [(&[f64], &str); 9] = [
             (&[100.0], "at least two"),
             (&[100.0, 120.0], "never increase"),
             (&[100.0, f64::NAN], "finite numbers"),
             (&[0.0, 0.0], "starts with no customer"),
             (&[100.0, -1.0], "finite numbers >= 0"),
+            (&[1.0, 0.631, 0.468], "counts of customers"),
+            (&[100.0, 60.0], "cannot tell alpha and beta apart"),
+            (&[100.0, 100.0, 100.0], "cannot tell alpha and beta apart"),
+            (&[100.0, 0.0, 0.0], "cannot tell alpha and beta apart"),
         ];
         for (survivors, message) in cases {
             let error = fit(&[survivors], &FitOptions::default()).unwrap_err();

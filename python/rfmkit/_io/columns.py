@@ -749,7 +749,8 @@ def _unambiguous(value: str, name: str) -> None:
         first, second = sorted(readings)
         raise InvalidParameterError(
             f"{name}={value!r} reads as {first.date().isoformat()} or {second.date().isoformat()} (month or day "
-            f"first); write it year first, e.g. {name}={first.date().isoformat()!r} or {second.date().isoformat()!r}"
+            f"first); write it year first, e.g. {name}={first.date().isoformat()!r} or {second.date().isoformat()!r} "
+            f"(dayfirst and date_format read the date column, not {name})"
         )
 
 

@@ -347,9 +347,13 @@ def _comparison(report: Report, lang: str, charts: Charts) -> str:
     )
     parts = [_p(word("comparison sentence", lang, ari=ari, nmi=nmi, agree=agree))]
     comparison = report.comparison
+    shares = None
     if comparison.explained is not None:
         explained = frames.indexed_pandas(comparison.explained)
-        (sp, ss), (cp, cs) = explained.loc["segments"], explained.loc["clusters"]
+        shares = explained.loc[["segments", "clusters"], ["purchases", "spend"]].to_numpy(dtype=np.float64)
+    if shares is not None and np.isfinite(shares).all():
+        # an adjusted share below 0 explains nothing: shown as 0 %
+        (sp, ss), (cp, cs) = np.maximum(shares, 0.0)
         margin = (sp + ss) / 2 - (cp + cs) / 2
         verdict = word(
             "segments predict" if margin > 0.02 else "clusters predict" if margin < -0.02 else "both predict", lang

@@ -151,10 +151,15 @@ class _Fitter:
         import rfmkit
 
         self._require_fitted()
+        if not hasattr(self, "variance_matrix_"):
+            raise NotFittedError(
+                f"this {type(self).__name__} has parameters but no fit (set by hand?): save() keeps what fit() "
+                f"measured (covariance, log-likelihood); fit it first, or keep params_ yourself"
+            )
         state = {
             "model": type(self).__name__,
             "rfmkit": rfmkit.__version__,
-            "penalizer_coef": self.penalizer_coef,
+            "penalizer_coef": float(self.penalizer_coef),
             "params": self.params_.to_dict(),
             "covariance": _plain_numbers(self.variance_matrix_.to_numpy()),
             "hessian": _plain_numbers(self.hessian_),
@@ -182,25 +187,26 @@ class _Fitter:
         try:
             state = json.loads(Path(path).read_text(encoding="utf-8"))
             model = state["model"]
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise InvalidParameterError(f"{str(path)!r} is not a model written by save(): {error}") from None
-        if model != cls.__name__:
-            raise InvalidParameterError(
-                f"{str(path)!r} holds a {model}, not a {cls.__name__}: load it with rfmkit.clv.{model}.load"
+            if model != cls.__name__:
+                raise InvalidParameterError(
+                    f"{str(path)!r} holds a {model}, not a {cls.__name__}: load it with rfmkit.clv.{model}.load"
+                )
+            fitted = cls(penalizer_coef=float(state["penalizer_coef"]))
+            covariance = state["covariance"]
+            fitted._store(
+                {
+                    **state,
+                    "params": [float(state["params"][name]) for name in cls._param_names],
+                    "covariance": None if covariance is None else _numbers(covariance),
+                    "hessian": _numbers(state["hessian"]),
+                }
             )
-        fitted = cls(penalizer_coef=state["penalizer_coef"])
-        names = list(cls._param_names)
-        covariance = state["covariance"]
-        fitted._store(
-            {
-                **state,
-                "params": [state["params"][name] for name in names],
-                "covariance": None if covariance is None else _numbers(covariance),
-                "hessian": _numbers(state["hessian"]),
-            }
-        )
-        for name, value in state["attributes"].items():
-            setattr(fitted, name, value)
+            for name, value in state["attributes"].items():
+                setattr(fitted, name, value)
+        except InvalidParameterError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            raise InvalidParameterError(f"{str(path)!r} is not a model written by save(): {error!r}") from None
         return fitted
 
     def __repr__(self) -> str:

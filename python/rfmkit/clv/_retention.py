@@ -64,11 +64,15 @@ class ShiftedBetaGeoFitter(_Fitter):
 
         Parameters
         ----------
-        survivors : array-like, list of array-likes, or pandas.DataFrame
+        survivors : array-like, list of array-likes, 2-D array or pandas.DataFrame
             The customers of a cohort still active at t = 0, 1, 2, ... (the first count is
-            the cohort's size; counts or shares, never increasing). Several cohorts: a list
-            of such sequences (of any lengths), or a DataFrame with a row per cohort and a
-            column per t, empty (NaN) after a cohort's last observed period.
+            the cohort's size; whole numbers of customers, never increasing: the standard
+            errors count customers). Several cohorts: a list of such sequences (of any
+            lengths), a 2-D array (a row per cohort), or a DataFrame with a row per cohort
+            and a column per t, empty (NaN) after a cohort's last observed period. The
+            model needs some customers who leave and a cohort observed for two periods
+            (three counts) with customers left: with one period only ``alpha / (alpha +
+            beta)`` can be known.
         initial_params : (float, float), optional
             Starting log-parameters; default 0.1 each.
         tol, max_iterations
@@ -81,10 +85,12 @@ class ShiftedBetaGeoFitter(_Fitter):
         Raises
         ------
         InvalidDataError
-            Survivors that increase, are negative or not finite, a cohort with fewer than
-            two counts or without customers.
+            Survivors that increase, are negative, not whole or not finite; a cohort with
+            fewer than two counts or without customers; cohorts that cannot tell the
+            parameters apart (nobody leaves, everybody has left after one period, or no
+            cohort has three counts).
         ConvergenceError
-            The optimum was not found (e.g. nobody ever churned).
+            The optimiser stopped before an optimum.
         """
         flat, lengths = _cohorts(survivors)
         out = _core.sbg_fit(
@@ -153,15 +159,22 @@ def _cohorts(survivors: Any) -> tuple[np.ndarray, np.ndarray]:
                     "only the periods after the last observed one may be empty"
                 )
             cohorts.append(row[:length])
+    elif isinstance(survivors, np.ndarray) and survivors.ndim == 2:
+        cohorts = [np.asarray(row, dtype=np.float64) for row in survivors]
     else:
         values = survivors if isinstance(survivors, (list, tuple)) else [survivors]
         nested = bool(values) and all(np.ndim(v) == 1 for v in values)
+        if not nested and any(np.ndim(v) == 1 for v in values):
+            raise InvalidDataError(
+                "survivors mixes counts and lists of counts: pass one cohort's counts, or a list with one list per cohort"
+            )
         cohorts = (
             [np.asarray(v, dtype=np.float64) for v in values] if nested else [np.asarray(values, dtype=np.float64)]
         )
     if any(c.ndim != 1 for c in cohorts):
         raise InvalidDataError(
-            "survivors must be one cohort's counts (1-D), a list of them, or a DataFrame with a row per cohort"
+            "survivors must be one cohort's counts (1-D), a list of them, a 2-D array or a DataFrame with a row per "
+            "cohort"
         )
     lengths = np.array([len(c) for c in cohorts], dtype=np.int64)
     flat = np.concatenate(cohorts) if cohorts else np.empty(0)
