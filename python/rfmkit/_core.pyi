@@ -19,6 +19,8 @@ __all__ = [
     "SchemeError",
     "State",
     "analyze_scheme",
+    "bgbb_fit",
+    "bgbb_log_likelihoods",
     "bgnbd_conditional_expected",
     "bgnbd_expected",
     "bgnbd_fit",
@@ -300,6 +302,20 @@ _BgParams: TypeAlias = tuple[float, float, float, float]
 _GgParams: TypeAlias = tuple[float, float, float]
 _F64: TypeAlias = npt.NDArray[np.float64]
 
+def bgbb_fit(
+    frequency: _F64,
+    recency: _F64,
+    n_periods: _F64,
+    weights: _F64 | None = None,
+    *,
+    penalizer_coef: float,
+    initial_params: list[float] | None,
+    tol: float,
+    max_iterations: int,
+) -> dict[str, Any]: ...
+def bgbb_log_likelihoods(
+    params: tuple[float, float, float, float], frequency: _F64, recency: _F64, n_periods: _F64
+) -> _F64: ...
 def bgnbd_fit(
     frequency: _F64,
     recency: _F64,

@@ -12,6 +12,7 @@
 // Small fixed-size matrices (Hessians, Cholesky factors) read best with index loops.
 #![allow(clippy::needless_range_loop)]
 
+pub mod bgbb;
 pub mod bgnbd;
 pub mod gamma_gamma;
 mod optimize;

@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::{add_functions, compute, compute_array, optional_slice, set_fields, slices};
+use crate::clv::bgbb::{self, BgBbParams};
 use crate::clv::bgnbd::{self, BgNbdParams};
 use crate::clv::gamma_gamma::{self, GammaGammaFit, GammaGammaParams};
 use crate::clv::sbg::{self, SbgParams};
@@ -226,6 +227,38 @@ fn mbgnbd_expected<'py>(
 }
 
 fit_binding!(
+    /// BG/BB maximum-likelihood fit (see `rfmkit::clv::bgbb::fit`).
+    fn bgbb_fit(frequency as frequency, recency as recency, n_periods as periods) => bgbb::fit,
+    |py, report| report_to_py(py, &report)
+);
+
+/// Each customer's BG/BB log-likelihood under `params = (alpha, beta, gamma, delta)`.
+#[pyfunction]
+fn bgbb_log_likelihoods<'py>(
+    py: Python<'py>,
+    params: (f64, f64, f64, f64),
+    frequency: PyReadonlyArray1<'py, f64>,
+    recency: PyReadonlyArray1<'py, f64>,
+    n_periods: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let (frequency, recency, periods) = slices!(frequency, recency, n_periods);
+    let (alpha, beta, gamma, delta) = params;
+    compute_array(py, || {
+        bgbb::log_likelihoods(
+            &BgBbParams {
+                alpha,
+                beta,
+                gamma,
+                delta,
+            },
+            frequency,
+            recency,
+            periods,
+        )
+    })
+}
+
+fit_binding!(
     /// Gamma-Gamma maximum-likelihood fit on the repeat customers.
     fn gamma_gamma_fit(frequency as frequency, monetary_value as spend) => gamma_gamma::fit,
     |py, fit: GammaGammaFit| -> PyResult<_> {
@@ -310,6 +343,8 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         bgnbd_probability_of_n,
         bgnbd_lifetime_value,
         mbgnbd_fit,
+        bgbb_fit,
+        bgbb_log_likelihoods,
         mbgnbd_log_likelihood,
         mbgnbd_conditional_expected,
         mbgnbd_probability_alive,

@@ -6,12 +6,14 @@ last purchase, in periods. Those are not the RFM ``frequency`` / ``recency`` of
 `rfmkit.rfm` (all purchases; days since the last purchase).
 """
 
+from rfmkit.clv._bgbb import BetaGeoBetaBinomFitter
 from rfmkit.clv._models import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter
 from rfmkit.clv._retention import ShiftedBetaGeoFitter
 from rfmkit.clv._summary import calibration_holdout, summary
 from rfmkit.clv._value import historical, simple
 
 __all__ = [
+    "BetaGeoBetaBinomFitter",
     "BetaGeoFitter",
     "GammaGammaFitter",
     "ModifiedBetaGeoFitter",

@@ -1,0 +1,150 @@
+"""`BetaGeoBetaBinomFitter`: repeat purchases at discrete opportunities (BG/BB, Fader, Hardie
+& Shang 2010), with the names of `lifetimes.BetaGeoBetaBinomFitter`, fitted in the Rust core."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from rfmkit import _core
+from rfmkit._io import frames
+from rfmkit.clv import _inputs
+from rfmkit.clv._models import _check_penalizer, _Fitter, _initial, _non_negative
+
+_lgamma = np.frompyfunc(math.lgamma, 1, 1)
+
+
+def _ln_gamma(values: Any) -> np.ndarray:
+    return np.asarray(_lgamma(np.asarray(values, dtype=np.float64)), dtype=np.float64)
+
+
+def _ln_beta(x: Any, y: Any) -> np.ndarray:
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    return _ln_gamma(x) + _ln_gamma(y) - _ln_gamma(x + y)
+
+
+class BetaGeoBetaBinomFitter(_Fitter):
+    """The BG/BB model of purchases at discrete opportunities (yearly donations, a weekly
+    event, an issue of a magazine): at each of ``n_periods`` opportunities an active customer
+    buys with probability ``p ~ Beta(alpha, beta)``, then drops out with probability
+    ``theta ~ Beta(gamma, delta)`` (Fader, Hardie & Shang 2010). As
+    `lifetimes.BetaGeoBetaBinomFitter`: ``frequency`` is the number of opportunities with a
+    purchase, ``recency`` the opportunity of the last one (0 without any), ``n_periods`` the
+    opportunities; fitted by maximum likelihood in the Rust core.
+
+    Parameters
+    ----------
+    penalizer_coef : float, default 0.0
+        L2 penalty ``penalizer_coef * (alpha² + beta² + gamma² + delta²)`` on the mean
+        negative log-likelihood.
+
+    Examples
+    --------
+    Donors followed over 6 yearly opportunities, as patterns with their counts (on the
+    paper's 11,104 donors, lifetimes' ``donations`` data, the fit gives the paper's 1.204,
+    0.750, 0.657, 2.783; see the tests):
+
+    >>> import pandas as pd, rfmkit
+    >>> donations = pd.DataFrame({"frequency": [0, 1, 2, 6], "recency": [0, 1, 5, 6], "periods": 6,
+    ...                           "weights": [3464, 1091, 197, 1203]})
+    >>> model = rfmkit.clv.BetaGeoBetaBinomFitter().fit(
+    ...     donations["frequency"], donations["recency"], donations["periods"], weights=donations["weights"])
+    >>> model.conditional_probability_alive(1, [6, 0], [6, 0], [6, 6]).round(3)
+    array([0.947, 0.037])
+    """
+
+    _param_names = ("alpha", "beta", "gamma", "delta")
+
+    def fit(
+        self,
+        frequency: Any,
+        recency: Any = None,
+        n_periods: Any = None,
+        weights: Any = None,
+        initial_params: Any = None,
+        tol: float = 1e-10,
+        max_iterations: int = 2000,
+    ) -> BetaGeoBetaBinomFitter:
+        """Fits the model.
+
+        Parameters
+        ----------
+        frequency, recency, n_periods : array-like, or a frame as `frequency`
+            Per customer (or per pattern with `weights`): opportunities with a purchase,
+            the opportunity of the last purchase (0 without any), opportunities. A frame
+            gives them by these names (``periods`` is read for ``n_periods``, as
+            lifetimes' ``donations``) and ``weights`` when it has it.
+        weights : array-like, optional
+            Customers per row.
+
+        Raises
+        ------
+        InvalidDataError
+            A row that is not whole numbers with ``0 <= frequency <= recency <= n_periods``
+            (``recency`` 0 exactly when ``frequency`` is 0).
+        """
+        if frames.is_table(frequency):
+            table = frames.indexed_pandas(frequency)
+            periods = "n_periods" if "n_periods" in table.columns else "periods"
+            frequency, recency, n_periods = table["frequency"], table["recency"], table[periods]
+            if weights is None and "weights" in table.columns:
+                weights = table["weights"]
+        columns = {"frequency": frequency, "recency": recency, "n_periods": n_periods}
+        extra = {} if weights is None else {"weights": weights}
+        data = _inputs.broadcast(**columns, **extra)
+        out = _core.bgbb_fit(
+            data["frequency"],
+            data["recency"],
+            data["n_periods"],
+            data.get("weights"),
+            penalizer_coef=_check_penalizer(self.penalizer_coef),
+            initial_params=_initial(initial_params, 4),
+            tol=float(tol),
+            max_iterations=int(max_iterations),
+        )
+        self._store(out)
+        return self
+
+    def _log_likelihoods(self, frequency: Any, recency: Any, n_periods: Any) -> dict[str, np.ndarray]:
+        data = _inputs.broadcast(frequency=frequency, recency=recency, n_periods=n_periods)
+        data["ll"] = np.asarray(
+            _core.bgbb_log_likelihoods(self._params(), data["frequency"], data["recency"], data["n_periods"])
+        )
+        return data
+
+    def conditional_probability_alive(
+        self, m_periods_in_future: Any, frequency: Any, recency: Any, n_periods: Any
+    ) -> Any:
+        """The probability that a customer with history ``(frequency, recency, n_periods)``
+        is still active at opportunity ``n_periods + m_periods_in_future``:
+        ``B(alpha+x, beta+n−x)/B(alpha,beta) · B(gamma, delta+n+m)/B(gamma,delta) / L``."""
+        m = np.asarray(_non_negative("m_periods_in_future", m_periods_in_future), dtype=np.float64)
+        data = self._log_likelihoods(frequency, recency, n_periods)
+        alpha, beta, gamma, delta = self._params()
+        x, n = data["frequency"], data["n_periods"]
+        ln_alive = (
+            _ln_beta(alpha + x, beta + n - x)
+            - _ln_beta(alpha, beta)
+            + _ln_beta(gamma, delta + n + m)
+            - _ln_beta(gamma, delta)
+        )
+        return frames.column_like(frequency, np.exp(ln_alive - data["ll"]), "probability_alive")
+
+    def conditional_expected_number_of_purchases_up_to_time(
+        self, m_periods_in_future: Any, frequency: Any, recency: Any, n_periods: Any
+    ) -> Any:
+        """Expected purchases in the next `m_periods_in_future` opportunities of customers
+        with history ``(frequency, recency, n_periods)`` (equation 13 of the paper, as
+        lifetimes)."""
+        m = np.asarray(_non_negative("m_periods_in_future", m_periods_in_future), dtype=np.float64)
+        data = self._log_likelihoods(frequency, recency, n_periods)
+        alpha, beta, gamma, delta = self._params()
+        x, n = data["frequency"], data["n_periods"]
+        ln_p2 = _ln_beta(alpha + x + 1, beta + n - x) - _ln_beta(alpha, beta)
+        p3 = delta / (gamma - 1) * math.exp(math.lgamma(gamma + delta) - math.lgamma(1 + delta))
+        p4 = np.exp(_ln_gamma(1 + delta + n) - _ln_gamma(gamma + delta + n))
+        p5 = np.exp(_ln_gamma(1 + delta + n + m) - _ln_gamma(gamma + delta + n + m))
+        out = np.exp(ln_p2 - data["ll"]) * p3 * (p4 - p5)
+        return frames.column_like(frequency, out, "expected_purchases")

@@ -1,0 +1,342 @@
+//! The beta-geometric/beta-binomial model of discrete-time repeat purchases (Fader, Hardie
+//! & Shang 2010, "Customer-base analysis in a discrete-time noncontractual setting"): at each
+//! of `n` transaction opportunities an active customer buys with probability `p ~ Beta(α, β)`
+//! and then drops out with probability `θ ~ Beta(γ, δ)`. Fitted by maximum likelihood on the
+//! customers' `(x, t_x, n)`: purchases, the opportunity of the last one, opportunities.
+//!
+//! With `B` the beta function, a customer's likelihood is
+//! `B(α+x, β+n−x)/B(α,β) · B(γ, δ+n)/B(γ,δ) + Σ_{i=0}^{n−t_x−1} B(α+x, β+t_x−x+i)/B(α,β) · B(γ+1, δ+t_x+i)/B(γ,δ)`:
+//! alive through the `n` opportunities, or gone after opportunity `t_x + i`.
+
+use super::special::{digamma, ln_gamma, trigamma};
+use super::{check_lengths, check_params, check_weights, compress, fit_report, invalid, map_rows, optimize};
+use super::{symmetrize, FitOptions, FitReport, Totals};
+use crate::error::{Result, RfmError};
+
+/// BG/BB parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BgBbParams {
+    pub alpha: f64,
+    pub beta: f64,
+    pub gamma: f64,
+    pub delta: f64,
+}
+
+impl BgBbParams {
+    /// Checks that every parameter is finite and > 0.
+    ///
+    /// # Errors
+    /// [`RfmError::Parameter`] naming the first bad parameter.
+    pub fn check(&self) -> Result<()> {
+        check_params(
+            "BG/BB",
+            &[
+                ("alpha", self.alpha),
+                ("beta", self.beta),
+                ("gamma", self.gamma),
+                ("delta", self.delta),
+            ],
+        )
+    }
+}
+
+fn ln_beta(x: f64, y: f64) -> f64 {
+    ln_gamma(x) + ln_gamma(y) - ln_gamma(x + y)
+}
+
+/// One pattern's terms `ln B(α+x, β+b) + ln B(γ+c, δ+d)` as `(b, c, d)`: the first is being
+/// alive through the n opportunities, the others dropping out after opportunity t_x + i.
+fn terms(x: f64, recency: f64, n: f64) -> impl Iterator<Item = (f64, f64, f64)> {
+    let gone = (n - recency).max(0.0) as usize;
+    std::iter::once((n - x, 0.0, n))
+        .chain((0..gone).map(move |i| (recency - x + i as f64, 1.0, recency + i as f64)))
+}
+
+/// `ln B(u + a, v + b)` with its gradient and Hessian in `(u, v)`.
+fn ln_beta_derivatives(u: f64, v: f64) -> (f64, [f64; 2], [f64; 3]) {
+    let (dg_uv, tg_uv) = (digamma(u + v), trigamma(u + v));
+    (
+        ln_beta(u, v),
+        [digamma(u) - dg_uv, digamma(v) - dg_uv],
+        [trigamma(u) - tg_uv, -tg_uv, trigamma(v) - tg_uv],
+    )
+}
+
+struct Likelihood {
+    /// (x, t_x, n, weight) per distinct pattern.
+    patterns: Vec<[f64; 4]>,
+    total_weight: f64,
+    penalizer: f64,
+}
+
+impl Totals<4> for Likelihood {
+    fn scale(&self) -> (f64, f64) {
+        (self.total_weight, self.penalizer)
+    }
+
+    /// In (α, β, γ, δ): per pattern `−ln B(α,β) − ln B(γ,δ) + ln Σ_k e^{v_k}`, the log-sum by
+    /// its softmax weights (gradient `Σ w_k ∇v_k`, Hessian `Σ w_k (∇²v_k + ∇v_k ∇v_kᵀ) − g gᵀ`).
+    fn totals(&self, params: &[f64; 4]) -> (f64, [f64; 4], [[f64; 4]; 4]) {
+        let [alpha, beta, gamma, delta] = *params;
+        let (mut ll, mut g, mut h) = (0.0, [0.0; 4], [[0.0; 4]; 4]);
+        let (lb_ab, g_ab, h_ab) = ln_beta_derivatives(alpha, beta);
+        let (lb_gd, g_gd, h_gd) = ln_beta_derivatives(gamma, delta);
+        for &[x, recency, n, w] in &self.patterns {
+            // the terms and their derivatives (4-vectors; the Hessian is block-diagonal)
+            let parts: Vec<(f64, [f64; 4], [f64; 6])> = terms(x, recency, n)
+                .map(|(b, c, d)| {
+                    let (v1, g1, h1) = ln_beta_derivatives(alpha + x, beta + b);
+                    let (v2, g2, h2) = ln_beta_derivatives(gamma + c, delta + d);
+                    (
+                        v1 + v2,
+                        [g1[0], g1[1], g2[0], g2[1]],
+                        [h1[0], h1[1], h1[2], h2[0], h2[1], h2[2]],
+                    )
+                })
+                .collect();
+            let top = parts.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+            let weights: Vec<f64> = parts.iter().map(|p| (p.0 - top).exp()).collect();
+            let sum: f64 = weights.iter().sum();
+            ll += w * (top + sum.ln() - lb_ab - lb_gd);
+            let mut grad = [0.0; 4];
+            let mut hess = [[0.0; 4]; 4];
+            for (part, weight) in parts.iter().zip(&weights) {
+                let share = weight / sum;
+                let (gk, hk) = (part.1, part.2);
+                for i in 0..4 {
+                    grad[i] += share * gk[i];
+                    for j in 0..4 {
+                        hess[i][j] += share * gk[i] * gk[j];
+                    }
+                }
+                hess[0][0] += share * hk[0];
+                hess[0][1] += share * hk[1];
+                hess[1][1] += share * hk[2];
+                hess[2][2] += share * hk[3];
+                hess[2][3] += share * hk[4];
+                hess[3][3] += share * hk[5];
+            }
+            hess[1][0] = hess[0][1];
+            hess[3][2] = hess[2][3];
+            for i in 0..4 {
+                for j in 0..4 {
+                    hess[i][j] -= grad[i] * grad[j];
+                }
+            }
+            let constant_g = [g_ab[0], g_ab[1], g_gd[0], g_gd[1]];
+            for i in 0..4 {
+                g[i] += w * (grad[i] - constant_g[i]);
+                for j in i..4 {
+                    h[i][j] += w * hess[i][j];
+                }
+            }
+            h[0][0] -= w * h_ab[0];
+            h[0][1] -= w * h_ab[1];
+            h[1][1] -= w * h_ab[2];
+            h[2][2] -= w * h_gd[0];
+            h[2][3] -= w * h_gd[1];
+            h[3][3] -= w * h_gd[2];
+        }
+        symmetrize(&mut h);
+        (ll, g, h)
+    }
+}
+
+/// Checks each customer's `(x, t_x, n)`: whole numbers, `0 <= x <= t_x <= n`, `t_x = 0`
+/// when `x = 0`, `x >= 1` when `t_x > 0`.
+fn check_customers(frequency: &[f64], recency: &[f64], periods: &[f64]) -> Result<usize> {
+    let n = check_lengths(&[
+        ("frequency", frequency.len()),
+        ("recency", recency.len()),
+        ("n_periods", periods.len()),
+    ])?;
+    let whole = |v: f64| v.is_finite() && v >= 0.0 && v == v.floor();
+    for row in 0..n {
+        let (x, tx, np) = (frequency[row], recency[row], periods[row]);
+        if !whole(x) {
+            return Err(invalid(
+                "frequency",
+                row,
+                x,
+                "frequency (purchases) must be a whole number >= 0",
+            ));
+        }
+        if !whole(np) || np > 1e6 {
+            return Err(invalid(
+                "n_periods",
+                row,
+                np,
+                "n_periods (opportunities) must be a whole number >= 0, at most 1e6",
+            ));
+        }
+        if !whole(tx) || tx > np {
+            return Err(invalid(
+                "recency",
+                row,
+                tx,
+                "recency (the opportunity of the last purchase) must be a whole number between 0 and n_periods",
+            ));
+        }
+        if x > tx || (x == 0.0) != (tx == 0.0) {
+            return Err(invalid(
+                "recency",
+                row,
+                tx,
+                "recency must be at least frequency, and 0 exactly when frequency is 0 (the last purchase's opportunity)",
+            ));
+        }
+    }
+    Ok(n)
+}
+
+fn patterns(frequency: &[f64], recency: &[f64], periods: &[f64], weights: Option<&[f64]>) -> Likelihood {
+    let compressed = compress((0..frequency.len()).map(|i| {
+        (
+            [frequency[i], recency[i], periods[i]],
+            weights.map_or(1.0, |w| w[i]),
+        )
+    }));
+    let patterns: Vec<[f64; 4]> = compressed
+        .values
+        .iter()
+        .zip(&compressed.weights)
+        .filter(|(_, &w)| w > 0.0)
+        .map(|(v, &w)| [v[0], v[1], v[2], w])
+        .collect();
+    Likelihood {
+        total_weight: patterns.iter().map(|p| p[3]).sum(),
+        patterns,
+        penalizer: 0.0,
+    }
+}
+
+/// Fits BG/BB by maximum likelihood, as `lifetimes.BetaGeoBetaBinomFitter.fit`: the mean
+/// negative log-likelihood over the (weighted) customers plus `penalizer_coef · Σ params²`,
+/// minimised over log-parameters from 0.1.
+///
+/// # Errors
+/// [`RfmError::InvalidValue`] for an invalid row, [`RfmError::Parameter`] when the weights
+/// sum to 0, [`RfmError::Convergence`] when the optimiser stops before an optimum.
+pub fn fit(
+    frequency: &[f64],
+    recency: &[f64],
+    periods: &[f64],
+    weights: Option<&[f64]>,
+    options: &FitOptions,
+) -> Result<FitReport<4>> {
+    let n = check_customers(frequency, recency, periods)?;
+    check_weights(weights, n)?;
+    let start = options.check::<4>()?;
+    let mut likelihood = patterns(frequency, recency, periods, weights);
+    if !(likelihood.total_weight > 0.0) {
+        return Err(RfmError::parameter(
+            "weights",
+            "there is no customer (or the weights sum to 0): nothing to fit",
+        ));
+    }
+    likelihood.penalizer = options.penalizer_coef;
+    let found = optimize::minimize(
+        &likelihood,
+        start,
+        options.gradient_tolerance,
+        options.max_iterations,
+    );
+    let params = found.x.map(f64::exp);
+    let log_likelihood = likelihood.totals(&params).0;
+    let count = likelihood.patterns.len();
+    let total = likelihood.total_weight;
+    fit_report(
+        "BG/BB",
+        ["alpha", "beta", "gamma", "delta"],
+        found,
+        params,
+        &likelihood,
+        log_likelihood,
+        count,
+        total,
+    )
+}
+
+/// Each customer's log-likelihood under `params`.
+///
+/// # Errors
+/// [`BgBbParams::check`] and the row checks of [`fit`].
+pub fn log_likelihoods(
+    params: &BgBbParams,
+    frequency: &[f64],
+    recency: &[f64],
+    periods: &[f64],
+) -> Result<Vec<f64>> {
+    params.check()?;
+    let n = check_customers(frequency, recency, periods)?;
+    let BgBbParams {
+        alpha,
+        beta,
+        gamma,
+        delta,
+    } = *params;
+    let constant = ln_beta(alpha, beta) + ln_beta(gamma, delta);
+    Ok(map_rows(n, |i| {
+        let values: Vec<f64> = terms(frequency[i], recency[i], periods[i])
+            .map(|(b, c, d)| ln_beta(alpha + frequency[i], beta + b) + ln_beta(gamma + c, delta + d))
+            .collect();
+        let top = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        top + values.iter().map(|v| (v - top).exp()).sum::<f64>().ln() - constant
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gradient_and_hessian_are_the_objectives() {
+        let likelihood = Likelihood {
+            patterns: vec![
+                [0.0, 0.0, 6.0, 30.0],
+                [1.0, 1.0, 6.0, 10.0],
+                [3.0, 5.0, 6.0, 4.0],
+                [6.0, 6.0, 6.0, 2.0],
+            ],
+            total_weight: 46.0,
+            penalizer: 0.01,
+        };
+        for x in [
+            [0.1, 0.1, 0.1, 0.1],
+            [0.2, -0.3, -0.4, 1.0],
+            [-1.0, 0.5, 0.3, -0.2],
+        ] {
+            optimize::assert_gradient(&likelihood, &x);
+            optimize::assert_hessian(&likelihood, &x);
+        }
+    }
+
+    #[test]
+    fn one_customers_likelihood_by_hand() {
+        // x = 1, t_x = 1, n = 2: alive through both, or gone after opportunity 1.
+        let p = BgBbParams {
+            alpha: 1.2,
+            beta: 0.8,
+            gamma: 0.7,
+            delta: 2.5,
+        };
+        let (a, b, g, d) = (p.alpha, p.beta, p.gamma, p.delta);
+        let want = (ln_beta(a + 1.0, b + 1.0) - ln_beta(a, b) + ln_beta(g, d + 2.0) - ln_beta(g, d)).exp()
+            + (ln_beta(a + 1.0, b) - ln_beta(a, b) + ln_beta(g + 1.0, d + 1.0) - ln_beta(g, d)).exp();
+        let got = log_likelihoods(&p, &[1.0], &[1.0], &[2.0]).unwrap()[0];
+        assert!((got - want.ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bad_rows_are_errors() {
+        for (x, tx, n, field) in [
+            (1.5, 2.0, 6.0, "frequency"),
+            (2.0, 1.0, 6.0, "recency"),
+            (0.0, 2.0, 6.0, "recency"),
+            (1.0, 7.0, 6.0, "recency"),
+        ] {
+            let error = fit(&[x], &[tx], &[n], None, &FitOptions::default()).unwrap_err();
+            assert!(error.to_string().contains(field), "{error}");
+        }
+    }
+}

@@ -1,0 +1,66 @@
+"""BG/BB against the paper (Fader, Hardie & Shang 2010) and lifetimes'
+BetaGeoBetaBinomFitter on the donations data, and its errors."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import rfmkit
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    import lifetimes
+    from lifetimes.datasets import load_donations
+
+
+@pytest.fixture(scope="module")
+def donations():
+    return load_donations()
+
+
+def test_reproduces_the_papers_estimates_and_lifetimes(donations):
+    model = rfmkit.clv.BetaGeoBetaBinomFitter().fit(donations)  # the frame: frequency, recency, periods, weights
+    np.testing.assert_allclose(model.params_.round(3), [1.204, 0.750, 0.657, 2.783])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = lifetimes.BetaGeoBetaBinomFitter().fit(
+            donations["frequency"], donations["recency"], donations["periods"], weights=donations["weights"]
+        )
+    names = ["alpha", "beta", "gamma", "delta"]
+    np.testing.assert_allclose(model.params_[names], theirs.params_[names], rtol=1e-4)
+    assert model.objective_ == pytest.approx(theirs._negative_log_likelihood_, rel=1e-9)
+    assert model.n_customers_ == 11_104
+    model.params_ = theirs.params_[names].copy()
+    f, r, n = donations["frequency"], donations["recency"], donations["periods"]
+    for m in (1, 5, 10):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            want_alive = theirs.conditional_probability_alive(m, f, r, n)
+            want_expected = theirs.conditional_expected_number_of_purchases_up_to_time(m, f, r, n)
+        np.testing.assert_allclose(model.conditional_probability_alive(m, f, r, n), want_alive, rtol=1e-9)
+        np.testing.assert_allclose(
+            model.conditional_expected_number_of_purchases_up_to_time(m, f, r, n), want_expected, rtol=1e-9
+        )
+
+
+def test_weights_equal_repeated_rows(donations):
+    small = donations.head(8)
+    weighted = rfmkit.clv.BetaGeoBetaBinomFitter().fit(small)
+    rows = small.loc[small.index.repeat(small["weights"])].drop(columns="weights")
+    repeated = rfmkit.clv.BetaGeoBetaBinomFitter().fit(rows["frequency"], rows["recency"], rows["periods"])
+    np.testing.assert_allclose(weighted.params_, repeated.params_, rtol=1e-8)
+
+
+def test_bad_rows_are_clear_errors():
+    for frequency, recency, message in ((2, 1, "recency must be at least frequency"), (1.5, 2, "whole number")):
+        with pytest.raises(rfmkit.InvalidDataError, match=message):
+            rfmkit.clv.BetaGeoBetaBinomFitter().fit([frequency, 0], [recency, 0], [6, 6])
+    model = rfmkit.clv.BetaGeoBetaBinomFitter().fit(
+        pd.DataFrame({"frequency": [0, 1, 3], "recency": [0, 2, 5], "periods": 6})
+    )
+    with pytest.raises(rfmkit.InvalidParameterError, match="m_periods_in_future must be a finite time >= 0"):
+        model.conditional_probability_alive(-1, [0], [0], [6])
