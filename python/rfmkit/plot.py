@@ -28,12 +28,16 @@ from rfmkit.exceptions import InvalidParameterError
 
 __all__ = [
     "PlotFontWarning",
+    "calibration_holdout",
     "choose_k",
     "cluster_centers",
     "clv_distribution",
     "cohorts",
     "crosstab",
+    "frequency_recency_matrix",
     "migration",
+    "period_transactions",
+    "probability_alive_matrix",
     "rf_heatmap",
     "segments",
 ]
@@ -613,4 +617,222 @@ def cohorts(table: Any, *, ax: Any = None, value: str = "shares", lang: str = "e
     axis = text(f"cohort axis {unit}", lang) if unit in ("D", "W", "M", "Q", "Y") else text("cohort axis", lang)
     title = text(f"cohort title {value}", lang)
     _words(ax, font, title=title, xlabel=axis, ylabel=text("cohort", lang))
+    return ax
+
+
+# --------------------------------------------------------------------------- BTYD diagnostics
+
+
+def _history_grid(
+    model: Any, max_frequency: int | None, max_recency: float | None
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """The frequency × recency grid of lifetimes' matrix plots: T is the longest history."""
+    model._require_fitted()
+    age = float(max_recency) if max_recency is not None else 52.0
+    frequencies = np.arange(int(max_frequency) + 1 if max_frequency is not None else 21, dtype=np.float64)
+    recencies = np.arange(int(age) + 1, dtype=np.float64)
+    return frequencies, recencies, age
+
+
+def _matrix_plot(ax: Any, grid: np.ndarray, title: str, bar: str, lang: str) -> Any:
+    lang, _, font = _language(lang)
+    image = ax.imshow(grid, aspect="auto", cmap="viridis", origin="upper")
+    bar_axes = ax.figure.colorbar(image, ax=ax)
+    bar_axes.set_label(bar, **({"fontfamily": font} if font else {}))
+    _words(
+        ax,
+        font,
+        title=title,
+        xlabel=text("customer's recency", lang),
+        ylabel=text("customer's frequency", lang),
+    )
+    return ax
+
+
+def frequency_recency_matrix(
+    model: Any,
+    *,
+    t: float = 1.0,
+    max_frequency: int | None = None,
+    max_recency: float | None = None,
+    ax: Any = None,
+    lang: str = "en",
+) -> Any:
+    """Expected purchases in the next `t` time units of a customer by frequency (rows,
+    repeat purchases) and recency (columns, age at the last purchase), for a customer
+    observed for ``T = max_recency`` — lifetimes' ``plot_frequency_recency_matrix``.
+
+    Parameters
+    ----------
+    model : a fitted `rfmkit.clv.BetaGeoFitter` or `ModifiedBetaGeoFitter`
+    t : float, default 1.0
+        The horizon, in the model's time unit.
+    max_frequency, max_recency : optional
+        The grid's extent (default 20 repeat purchases, 52 time units).
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import rfmkit, rfmkit.plot
+    >>> model = rfmkit.clv.BetaGeoFitter()
+    >>> model.params_ = rfmkit.datasets.cdnow_params("bgnbd")
+    >>> ax = rfmkit.plot.frequency_recency_matrix(model, max_frequency=5, max_recency=38)
+    >>> ax.images[0].get_array().shape
+    (6, 39)
+    """
+    frequencies, recencies, age = _history_grid(model, max_frequency, max_recency)
+    x, r = np.meshgrid(frequencies, recencies, indexing="ij")
+    valid = (x > 0) | (r == 0)
+    expected = np.asarray(
+        model.conditional_expected_number_of_purchases_up_to_time(t, x.ravel(), np.where(valid, r, 0).ravel(), age),
+        dtype=np.float64,
+    ).reshape(x.shape)
+    grid = np.where(valid, expected, np.nan)
+    ax = _axes(ax, (7, 5))
+    lang_used = _language(lang)[0]
+    return _matrix_plot(
+        ax, grid, text("frequency recency title", lang_used, t), text("expected purchases", lang_used), lang
+    )
+
+
+def probability_alive_matrix(
+    model: Any, *, max_frequency: int | None = None, max_recency: float | None = None, ax: Any = None, lang: str = "en"
+) -> Any:
+    """P(alive) of a customer by frequency (rows) and recency (columns), observed for
+    ``T = max_recency`` — lifetimes' ``plot_probability_alive_matrix``.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import rfmkit, rfmkit.plot
+    >>> model = rfmkit.clv.BetaGeoFitter()
+    >>> model.params_ = rfmkit.datasets.cdnow_params("bgnbd")
+    >>> ax = rfmkit.plot.probability_alive_matrix(model, max_frequency=3, max_recency=10)
+    >>> round(float(ax.images[0].get_array()[3, 10]), 3)  # 3 repeat purchases, the last just now
+    0.848
+    """
+    frequencies, recencies, age = _history_grid(model, max_frequency, max_recency)
+    x, r = np.meshgrid(frequencies, recencies, indexing="ij")
+    valid = (x > 0) | (r == 0)
+    alive = np.asarray(
+        model.conditional_probability_alive(x.ravel(), np.where(valid, r, 0).ravel(), age), dtype=np.float64
+    ).reshape(x.shape)
+    ax = _axes(ax, (7, 5))
+    lang_used = _language(lang)[0]
+    return _matrix_plot(ax, np.where(valid, alive, np.nan), text("alive title", lang_used), "P(alive)", lang)
+
+
+def period_transactions(model: Any, summary: Any, *, max_frequency: int = 7, ax: Any = None, lang: str = "en") -> Any:
+    """Customers by number of repeat purchases: observed (the summary) against the model's
+    expectation for the same customers, ``Σ_i P(N(T_i) = n)`` (the last bar is
+    ``max_frequency`` or more) — the check of lifetimes' ``plot_period_transactions``,
+    as an exact expectation instead of a simulation.
+
+    Parameters
+    ----------
+    model : a fitted `rfmkit.clv.BetaGeoFitter`
+    summary : table
+        The BTYD summary the model was fitted on (``frequency``, ``T``).
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import pandas as pd, rfmkit, rfmkit.plot
+    >>> model = rfmkit.clv.BetaGeoFitter()
+    >>> model.params_ = rfmkit.datasets.cdnow_params("bgnbd")
+    >>> summary = pd.DataFrame({"frequency": [0, 0, 1, 3], "recency": [0, 0, 5.0, 20.0], "T": [30.0, 38, 38, 38]})
+    >>> ax = rfmkit.plot.period_transactions(model, summary, max_frequency=3)
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['0', '1', '2', '3+']
+    """
+    frame = _frame_of(summary, "summary")
+    _require(frame, ["frequency", "T"], "plot.period_transactions")
+    observed_x = frame["frequency"].to_numpy(dtype=np.float64)
+    ages = frame["T"].to_numpy(dtype=np.float64)
+    counts = np.arange(max_frequency + 1)
+    observed = np.array([(np.minimum(observed_x, max_frequency) == n).sum() for n in counts], dtype=np.float64)
+    expected = np.array(
+        [float(np.sum(model.probability_of_n_purchases_up_to_time(ages, np.full(len(ages), n)))) for n in counts[:-1]]
+    )
+    expected = np.append(expected, len(ages) - expected.sum())
+    ax = _axes(ax, (7, 4))
+    lang, _, font = _language(lang)
+    width = 0.4
+    ax.bar(counts - width / 2, observed, width, label=text("observed", lang), color="#4c72b0")
+    ax.bar(counts + width / 2, expected, width, label=text("model", lang), color="#dd8452")
+    ax.set_xticks(counts, [str(n) for n in counts[:-1]] + [f"{max_frequency}+"])
+    _words(
+        ax,
+        font,
+        title=text("period title", lang),
+        xlabel=text("repeat purchases", lang),
+        ylabel=text("customers", lang).lower(),
+    )
+    ax.legend()
+    _use_font(ax, font)
+    return ax
+
+
+def calibration_holdout(model: Any, table: Any, *, max_frequency: int = 7, ax: Any = None, lang: str = "en") -> Any:
+    """Average purchases in the holdout against the model's prediction from the
+    calibration period, by calibration frequency (the last point: ``max_frequency`` or
+    more) — lifetimes' ``plot_calibration_purchases_vs_holdout_purchases``.
+
+    Parameters
+    ----------
+    model : a fitted BG/NBD or MBG/NBD model, fitted on the calibration columns
+    table : the result of `rfmkit.clv.calibration_holdout`
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import pandas as pd, rfmkit, rfmkit.plot
+    >>> model = rfmkit.clv.BetaGeoFitter()
+    >>> model.params_ = rfmkit.datasets.cdnow_params("bgnbd")
+    >>> table = pd.DataFrame({"frequency_cal": [0, 1, 2], "recency_cal": [0, 10.0, 30.0], "T_cal": 39.0,
+    ...                       "frequency_holdout": [0, 1, 2], "duration_holdout": 39.0})
+    >>> ax = rfmkit.plot.calibration_holdout(model, table, max_frequency=2)
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['observed', 'model']
+    """
+    frame = _frame_of(table, "table")
+    columns = ["frequency_cal", "recency_cal", "T_cal", "frequency_holdout", "duration_holdout"]
+    _require(frame, columns, "plot.calibration_holdout")
+    predicted = np.asarray(
+        model.conditional_expected_number_of_purchases_up_to_time(
+            frame["duration_holdout"], frame["frequency_cal"], frame["recency_cal"], frame["T_cal"]
+        ),
+        dtype=np.float64,
+    )
+    group = np.minimum(frame["frequency_cal"].to_numpy(dtype=np.float64), max_frequency)
+    data = pd.DataFrame(
+        {"group": group, "observed": frame["frequency_holdout"].to_numpy(dtype=np.float64), "model": predicted}
+    )
+    means = data.groupby("group")[["observed", "model"]].mean()
+    ax = _axes(ax, (7, 4))
+    lang, _, font = _language(lang)
+    ax.plot(means.index, means["observed"], marker="o", label=text("observed", lang))
+    ax.plot(means.index, means["model"], marker="s", label=text("model", lang))
+    ax.set_xticks(means.index, [str(int(g)) if g < max_frequency else f"{max_frequency}+" for g in means.index])
+    _words(
+        ax,
+        font,
+        title=text("calibration title", lang),
+        xlabel=text("calibration purchases", lang),
+        ylabel=text("holdout purchases", lang),
+    )
+    ax.legend()
+    _use_font(ax, font)
     return ax
