@@ -95,3 +95,22 @@ def test_the_default_summary_feeds_gamma_gamma_with_free_repeat_purchases(orders
     assert spend == pytest.approx((1 - weight) * v * p / (q - 1), rel=1e-12)
     with pytest.raises(rfmkit.InvalidDataError, match=r"monetary_value\[0\] is -1.*mean repeat spend >= 0"):
         model.conditional_expected_average_profit([1], [-1.0])
+
+
+def test_the_purchase_model_can_be_chosen_on_a_holdout():
+    from frames import analyze_sample
+    from rfmkit._text import WORDS
+
+    orders = rfmkit.datasets.make_transactions(1500, seed=6)
+    report = analyze_sample(orders, k=None, clv_model="auto")
+    choice = report.clv_model["choice"]
+    assert list(choice.index) == ["bgnbd", "mbgnbd"]
+    assert report.clv_model["purchase_model"] == choice["holdout_mae"].idxmin()
+    assert choice["actual_purchases"].nunique() == 1  # the same customers and days for both
+    assert WORDS["clv choice"][0].split(" was chosen")[1][:10] in report.to_html()
+    # MBG/NBD: one-time buyers may have dropped out
+    mbg = analyze_sample(orders, k=None, clv_model="mbgnbd")
+    assert isinstance(mbg.clv_model["mbgnbd"], rfmkit.clv.ModifiedBetaGeoFitter)
+    assert (mbg.customers["p_alive"] < 1).any()
+    with pytest.raises(rfmkit.InvalidParameterError, match="clv_model='pareto' is not one of"):
+        analyze_sample(orders, k=None, clv_model="pareto")

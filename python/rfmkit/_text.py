@@ -253,13 +253,31 @@ WORDS: dict[str, tuple[str, str]] = {
     "clv": ("Customer lifetime value", "客户终身价值"),
     "clv intro": (
         (
-            "Expected value of each customer over the next {months} months (BG/NBD for purchases, Gamma-Gamma "
+            "Expected value of each customer over the next {months} months ({model} for purchases, Gamma-Gamma "
             "for spend, discounted at {rate:.1%} a month, margin {margin:.0%}): {total} in all."
         ),
         (
-            "每位客户未来 {months} 个月的预期价值（购买次数用 BG/NBD 模型，消费金额用 Gamma-Gamma 模型，"
+            "每位客户未来 {months} 个月的预期价值（购买次数用 {model} 模型，消费金额用 Gamma-Gamma 模型，"
             "月折现率 {rate:.1%}，利润率 {margin:.0%}）：合计 {total}。"
         ),
+    ),
+    "p_alive note mbgnbd": (
+        (
+            "P(alive) is the MBG/NBD probability that a customer has not dropped out. The model lets a customer "
+            "drop out right after any purchase, the first included, so a one-time buyer who has not come back "
+            "for long gets a low P(alive)."
+        ),
+        (
+            "存活概率是 MBG/NBD 模型估计的客户尚未流失的概率。该模型允许客户在任何一次购买（包括首次）之后流失，"
+            "因此只买过一次且久未回购的客户存活概率较低。"
+        ),
+    ),
+    "clv choice": (
+        (
+            "{model} was chosen: over the last {days} days its predictions of each customer's purchases were off "
+            "by {mae:.3f} on average, {other} by {other_mae:.3f}."
+        ),
+        "选择了 {model}：在最近 {days} 天中，它对每位客户购买次数的预测平均误差为 {mae:.3f}，{other} 为 {other_mae:.3f}。",
     ),
     "p_alive note": (
         (

@@ -196,6 +196,7 @@ def _analysis_options(args: argparse.Namespace) -> dict[str, Any]:
         "k": k,
         "clv": not args.no_clv,
         "margin": args.margin,
+        "clv_model": args.clv_model,
         "clv_horizon": args.clv_horizon,
         "churn_after": args.churn_after,
         "cohorts": None if args.cohorts == "none" else _cohort_period(args.cohorts),
@@ -451,6 +452,13 @@ def _analysis_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=1.0,
         help="profit share of revenue applied to CLV, above 0 and at most 1 (default 1.0: CLV in revenue)",
+    )
+    parser.add_argument(
+        "--clv-model",
+        dest="clv_model",
+        choices=("bgnbd", "mbgnbd", "auto"),
+        default="bgnbd",
+        help="purchase model of the CLV: BG/NBD, MBG/NBD, or auto (the better on the last --holdout-days)",
     )
     parser.add_argument(
         "--clv-horizon", dest="clv_horizon", type=int, default=12, help="CLV horizon in months (default 12)"

@@ -386,9 +386,12 @@ def _clv(report: Report, lang: str, charts: Charts) -> str:
     if "clv" not in customers.columns:
         return ""
     model = report.clv_model
+    chosen = model.get("purchase_model", "bgnbd")
+    name = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD"}.get(chosen, chosen)
     intro = word(
         "clv intro",
         lang,
+        model=name,
         months=model.get("horizon_months"),
         rate=model.get("discount_rate_per_month", 0.0),
         margin=model.get("margin", 1.0),
@@ -415,10 +418,34 @@ def _clv(report: Report, lang: str, charts: Charts) -> str:
         word("clv", lang),
         _p(intro),
         chart,
-        _p(word("p_alive note", lang), "note"),
+        *_clv_choice(model, name, lang),
+        _p(word("p_alive note mbgnbd" if chosen == "mbgnbd" else "p_alive note", lang), "note"),
         f"<h3>{html.escape(word('top customers', lang).format(text('clv', lang)))}</h3>",
         table(top, lang, label="customer"),
     )
+
+
+def _clv_choice(model: dict[str, Any], name: str, lang: str) -> list[str]:
+    """The sentence that says why the purchase model was chosen (analyze(clv_model="auto"))."""
+    choice = model.get("choice")
+    if choice is None or len(choice) < 2:
+        return []
+    names = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD"}
+    chosen = model["purchase_model"]
+    other = next(m for m in choice.index if m != chosen)
+    return [
+        _p(
+            word(
+                "clv choice",
+                lang,
+                model=name,
+                days=choice.attrs["rfmkit"]["days"],
+                mae=choice.loc[chosen, "holdout_mae"],
+                other=names.get(other, other),
+                other_mae=choice.loc[other, "holdout_mae"],
+            )
+        )
+    ]
 
 
 def _quality(report: Report, lang: str) -> str:

@@ -15,6 +15,7 @@ from rfmkit._io import sources as _sources
 from rfmkit._params import ROWS, arguments, pick
 from rfmkit._progress import Steps
 from rfmkit._report.report import NET_NEGATIVE_ROW, Report
+from rfmkit.clv._models import BetaGeoFitter, ModifiedBetaGeoFitter
 from rfmkit.exceptions import (
     DataQualityWarning,
     InternalError,
@@ -39,6 +40,7 @@ def analyze(
     k: Any = "auto",
     k_range: Any = range(3, 9),
     clv: bool = True,
+    clv_model: str = "bgnbd",
     margin: float = 1.0,
     clv_horizon: int = 12,
     discount_rate: float = 0.01,
@@ -95,6 +97,12 @@ def analyze(
         ``p_alive``, ``expected_purchases`` and ``clv`` per customer. When the models
         cannot be fitted (too few repeat customers, no convergence) the report says so in
         ``notes`` and the tiers use monetary instead.
+    clv_model : {"bgnbd", "mbgnbd", "auto"}, default "bgnbd"
+        The purchase model of the CLV step: BG/NBD, MBG/NBD (one-time buyers may have
+        dropped out: P(alive) < 1 for them), or ``"auto"``: both fitted on the history
+        before the last `holdout_days` (90 when None), the one whose predictions of each
+        customer's purchases in those days have the lowest mean absolute error is kept
+        (``report.clv_model["choice"]`` the comparison), then fitted on the whole history.
     margin : float, default 1.0
         Profit margin applied to CLV (1.0: CLV in revenue).
     clv_horizon : int, default 12
@@ -149,6 +157,8 @@ def analyze(
     _check_options(
         data, lang=lang, k=k, clv=clv, clv_horizon=clv_horizon, margin=margin, scheme=scheme, bins=bins, actions=actions
     )
+    if clv_model not in CLV_MODELS and clv_model != "auto":
+        raise InvalidParameterError(f"clv_model={clv_model!r} is not one of 'bgnbd', 'mbgnbd', 'auto'")
     if holdout_days is not None and not (
         isinstance(holdout_days, (int, np.integer))
         and not isinstance(holdout_days, bool)
@@ -183,10 +193,10 @@ def analyze(
         steps.start("scores and segments")
         scored = rfmkit.score(table, bins=bins)
         customers = rfmkit.segment(scored, scheme, lang=lang)
-        clv_model: dict[str, Any] = {}
+        fitted_clv: dict[str, Any] = {}
         if clv:
             steps.start("CLV models")
-            clv_columns, clv_model = _clv(
+            clv_columns, fitted_clv = _clv(
                 data,
                 customer,
                 date,
@@ -199,6 +209,8 @@ def analyze(
                 invalid,
                 notes,
                 {"date_format": date_format, "dayfirst": dayfirst},
+                choice=clv_model,
+                holdout_days=holdout_days or 90,
             )
             if clv_columns is not None:
                 customers = customers.join(clv_columns)
@@ -262,7 +274,7 @@ def analyze(
         tiers=back(tiers),
         kpis=kpis,
         quality=back(quality),
-        clv_model=clv_model,
+        clv_model=fitted_clv,
         settings=settings,
         notes=notes,
         kind=kind,
@@ -390,6 +402,10 @@ def _cluster_step(
     return _Clustering(profile, choose, comparison, net_negative, model, customers[list(model.feature_names_in_)])
 
 
+#: The purchase models of the CLV step, by the name `analyze(clv_model=...)` takes.
+CLV_MODELS: dict[str, Any] = {"bgnbd": BetaGeoFitter, "mbgnbd": ModifiedBetaGeoFitter}
+
+
 #: Seeds of the refits that measure how stable the clusters are.
 STABILITY_SEEDS = 3
 
@@ -499,6 +515,52 @@ def _cohort_step(data: Any, passed: dict[str, Any], freq: str, notes: list[str])
         return rfmkit.cohorts(data, **pick(passed, ROWS, "window", "zero"), **_zero_option(passed["zero"]), freq=freq)
 
 
+def _choose_purchase_model(
+    data: Any, reading: dict[str, Any], end: str, days: int, notes: list[str]
+) -> tuple[str, pd.DataFrame | None]:
+    """The purchase model with the lowest mean absolute error of each customer's purchases
+    (distinct days) in the last `days` before `end` (inclusive), predicted by the models
+    fitted on the history before; BG/NBD (with a note) when that history is too short."""
+    import rfmkit
+
+    start = (pd.Timestamp(end) - pd.Timedelta(days=days)).date().isoformat()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        table = frames.indexed_pandas(
+            rfmkit.clv.calibration_holdout(
+                data, calibration_period_end=start, observation_period_end=end, freq="D", **reading
+            )
+        )
+    f, r, age = table["frequency_cal"], table["recency_cal"], table["T_cal"]
+    if len(table) < 20 or (f > 0).sum() < 10 or float(age.max()) < 2 * days:
+        notes.append(
+            f"CLV model: BG/NBD; choosing needs a history of at least {2 * days} days before the last {days} "
+            "and 10 repeat customers in it"
+        )
+        return "bgnbd", None
+    rows = {}
+    for name, model in CLV_MODELS.items():
+        try:
+            fitted = model().fit(f, r, age, freq="D")
+        except RfmkitError:
+            continue
+        predicted = np.asarray(
+            fitted.conditional_expected_number_of_purchases_up_to_time(table["duration_holdout"], f, r, age)
+        )
+        actual = table["frequency_holdout"].to_numpy(dtype=np.float64)
+        rows[name] = {
+            "holdout_mae": float(np.mean(np.abs(predicted - actual))),
+            "holdout_rmse": float(np.sqrt(np.mean((predicted - actual) ** 2))),
+            "predicted_purchases": float(predicted.sum()),
+            "actual_purchases": float(actual.sum()),
+        }
+    if not rows:
+        return "bgnbd", None
+    comparison = pd.DataFrame(rows).T.rename_axis("model")
+    comparison.attrs["rfmkit"] = {"start": start, "end": end, "days": days}
+    return str(comparison["holdout_mae"].idxmin()), comparison
+
+
 def _zero_option(zero: str | None) -> dict[str, Any]:
     """`zero=` for one step: nothing when None, so that the step keeps its own default."""
     return {} if zero is None else {"zero": zero}
@@ -524,6 +586,9 @@ def _clv(
     invalid: str,
     notes: list[str],
     dates: dict[str, Any],
+    *,
+    choice: str = "bgnbd",
+    holdout_days: int = 90,
 ) -> tuple[pd.DataFrame | None, dict[str, Any]]:
     """BG/NBD + Gamma-Gamma on the daily BTYD summary up to the day before `as_of`.
 
@@ -560,8 +625,12 @@ def _clv(
         )
         notes.append(note)
         return None, {"skipped": note}
+    comparison = None
+    if choice == "auto":
+        reading = {"customer": customer, "date": date, "invalid": invalid, **dates, **_zero_option(zero)}
+        choice, comparison = _choose_purchase_model(data, reading, end, holdout_days, notes)
     try:
-        bgf = rfmkit.clv.BetaGeoFitter().fit(summary)
+        bgf = CLV_MODELS[choice]().fit(summary)
         spenders = repeat & (summary["monetary_value"] > 0)
         ggf = rfmkit.clv.GammaGammaFitter().fit(
             summary.loc[spenders, "frequency"], summary.loc[spenders, "monetary_value"]
@@ -597,7 +666,9 @@ def _clv(
         notes.append(note)
         return None, {"skipped": note}
     model = {
-        "bgnbd": bgf,
+        choice: bgf,
+        "purchase_model": choice,
+        "choice": comparison,
         "gamma_gamma": ggf,
         "horizon_months": horizon,
         "discount_rate_per_month": discount_rate,
