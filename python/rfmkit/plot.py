@@ -623,15 +623,17 @@ def cohorts(table: Any, *, ax: Any = None, value: str = "shares", lang: str = "e
 # --------------------------------------------------------------------------- BTYD diagnostics
 
 
-def _history_grid(
-    model: Any, max_frequency: int | None, max_recency: float | None
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """The frequency × recency grid of lifetimes' matrix plots: T is the longest history."""
+def _model_grid(predict: Any, model: Any, max_frequency: int | None, max_recency: float | None) -> np.ndarray:
+    """`predict(frequency, recency, T)` on the frequency (rows) × recency (columns) grid of
+    lifetimes' matrix plots, T the longest history (default 20 repeat purchases, 52 time
+    units); NaN where no customer can be (repeat purchases 0 with a recency)."""
     model._require_fitted()
     age = float(max_recency) if max_recency is not None else 52.0
     frequencies = np.arange(int(max_frequency) + 1 if max_frequency is not None else 21, dtype=np.float64)
-    recencies = np.arange(int(age) + 1, dtype=np.float64)
-    return frequencies, recencies, age
+    x, r = np.meshgrid(frequencies, np.arange(int(age) + 1, dtype=np.float64), indexing="ij")
+    valid = (x > 0) | (r == 0)
+    values = np.asarray(predict(x.ravel(), np.where(valid, r, 0).ravel(), age), dtype=np.float64).reshape(x.shape)
+    return np.where(valid, values, np.nan)
 
 
 def _matrix_plot(ax: Any, grid: np.ndarray, title: str, bar: str, lang: str) -> Any:
@@ -683,14 +685,12 @@ def frequency_recency_matrix(
     >>> ax.images[0].get_array().shape
     (6, 39)
     """
-    frequencies, recencies, age = _history_grid(model, max_frequency, max_recency)
-    x, r = np.meshgrid(frequencies, recencies, indexing="ij")
-    valid = (x > 0) | (r == 0)
-    expected = np.asarray(
-        model.conditional_expected_number_of_purchases_up_to_time(t, x.ravel(), np.where(valid, r, 0).ravel(), age),
-        dtype=np.float64,
-    ).reshape(x.shape)
-    grid = np.where(valid, expected, np.nan)
+    grid = _model_grid(
+        lambda x, r, age: model.conditional_expected_number_of_purchases_up_to_time(t, x, r, age),
+        model,
+        max_frequency,
+        max_recency,
+    )
     ax = _axes(ax, (7, 5))
     lang_used = _language(lang)[0]
     return _matrix_plot(
@@ -717,15 +717,10 @@ def probability_alive_matrix(
     >>> round(float(ax.images[0].get_array()[3, 10]), 3)  # 3 repeat purchases, the last just now
     0.848
     """
-    frequencies, recencies, age = _history_grid(model, max_frequency, max_recency)
-    x, r = np.meshgrid(frequencies, recencies, indexing="ij")
-    valid = (x > 0) | (r == 0)
-    alive = np.asarray(
-        model.conditional_probability_alive(x.ravel(), np.where(valid, r, 0).ravel(), age), dtype=np.float64
-    ).reshape(x.shape)
+    grid = _model_grid(model.conditional_probability_alive, model, max_frequency, max_recency)
     ax = _axes(ax, (7, 5))
     lang_used = _language(lang)[0]
-    return _matrix_plot(ax, np.where(valid, alive, np.nan), text("alive title", lang_used), "P(alive)", lang)
+    return _matrix_plot(ax, grid, text("alive title", lang_used), "P(alive)", lang)
 
 
 def period_transactions(model: Any, summary: Any, *, max_frequency: int = 7, ax: Any = None, lang: str = "en") -> Any:

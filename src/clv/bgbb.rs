@@ -9,7 +9,7 @@
 //! alive through the `n` opportunities, or gone after opportunity `t_x + i`.
 
 use super::special::{digamma, ln_gamma, trigamma};
-use super::{check_lengths, check_params, check_weights, compress, fit_report, invalid, map_rows, optimize};
+use super::{check_lengths, check_params, check_weights, compress, fit_unscaled, invalid, map_rows};
 use super::{symmetrize, FitOptions, FitReport, Totals};
 use crate::error::{Result, RfmError};
 
@@ -226,7 +226,6 @@ pub fn fit(
 ) -> Result<FitReport<4>> {
     let n = check_customers(frequency, recency, periods)?;
     check_weights(weights, n)?;
-    let start = options.check::<4>()?;
     let mut likelihood = patterns(frequency, recency, periods, weights);
     if !(likelihood.total_weight > 0.0) {
         return Err(RfmError::parameter(
@@ -235,26 +234,8 @@ pub fn fit(
         ));
     }
     likelihood.penalizer = options.penalizer_coef;
-    let found = optimize::minimize(
-        &likelihood,
-        start,
-        options.gradient_tolerance,
-        options.max_iterations,
-    );
-    let params = found.x.map(f64::exp);
-    let log_likelihood = likelihood.totals(&params).0;
-    let count = likelihood.patterns.len();
-    let total = likelihood.total_weight;
-    fit_report(
-        "BG/BB",
-        ["alpha", "beta", "gamma", "delta"],
-        found,
-        params,
-        &likelihood,
-        log_likelihood,
-        count,
-        total,
-    )
+    let names = ["alpha", "beta", "gamma", "delta"];
+    fit_unscaled("BG/BB", names, &likelihood, likelihood.patterns.len(), options)
 }
 
 /// Each customer's log-likelihood under `params`.
@@ -288,6 +269,7 @@ pub fn log_likelihoods(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clv::optimize;
 
     #[test]
     fn the_gradient_and_hessian_are_the_objectives() {

@@ -431,6 +431,37 @@ fn warm_minimize<const N: usize, F: optimize::Objective<N>>(
     optimize::minimize(full, start, options.gradient_tolerance, options.max_iterations)
 }
 
+/// Fits `likelihood` (a model whose parameters need no time scaling) from `options`: the
+/// minimum over log-parameters, and its report with the log-likelihood at the optimum.
+fn fit_unscaled<const N: usize, L: Totals<N>>(
+    model: &'static str,
+    names: [&str; N],
+    likelihood: &L,
+    n_patterns: usize,
+    options: &FitOptions,
+) -> Result<FitReport<N>> {
+    let start = options.check::<N>()?;
+    let found = optimize::minimize(
+        likelihood,
+        start,
+        options.gradient_tolerance,
+        options.max_iterations,
+    );
+    let params = found.x.map(f64::exp);
+    let log_likelihood = likelihood.totals(&params).0;
+    let total_weight = likelihood.scale().0;
+    fit_report(
+        model,
+        names,
+        found,
+        params,
+        likelihood,
+        log_likelihood,
+        n_patterns,
+        total_weight,
+    )
+}
+
 /// The optimum of a fit as its report: [`RfmError::Convergence`] unless the optimiser
 /// converged to finite, positive `params` (the parameters in the data's unit, named
 /// `names`); the Hessian is the optimiser's or, when it kept none, the objective's at the

@@ -8,7 +8,7 @@
 //! periods), and the retention rate `r(t) = S(t) / S(t − 1) = (β + t − 1) / (α + β + t − 1)`.
 
 use super::special::{digamma, ln_gamma, trigamma};
-use super::{check_params, fit_report, optimize, symmetrize, FitOptions, FitReport, Totals};
+use super::{check_params, fit_unscaled, symmetrize, FitOptions, FitReport, Totals};
 use crate::error::{Result, RfmError};
 
 /// sBG parameters.
@@ -169,26 +169,13 @@ fn check_cohorts(cohorts: &[&[f64]]) -> Result<()> {
 /// an optimum (e.g. nobody ever churns).
 pub fn fit(cohorts: &[&[f64]], options: &FitOptions) -> Result<FitReport<2>> {
     check_cohorts(cohorts)?;
-    let start = options.check::<2>()?;
     let likelihood = Likelihood::new(cohorts, options.penalizer_coef);
-    let found = optimize::minimize(
-        &likelihood,
-        start,
-        options.gradient_tolerance,
-        options.max_iterations,
-    );
-    let params = found.x.map(f64::exp);
-    let log_likelihood = likelihood.totals(&params).0;
-    let patterns = likelihood.terms.len();
-    fit_report(
+    fit_unscaled(
         "sBG",
         ["alpha", "beta"],
-        found,
-        params,
         &likelihood,
-        log_likelihood,
-        patterns,
-        likelihood.customers,
+        likelihood.terms.len(),
+        options,
     )
 }
 
@@ -207,6 +194,7 @@ pub fn log_likelihood(params: &SbgParams, cohorts: &[&[f64]]) -> Result<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clv::optimize;
 
     /// Fader & Hardie (2007), table 1: customers of 1,000 still active after 0..7 years.
     const REGULAR: [f64; 8] = [1000.0, 631.0, 468.0, 382.0, 326.0, 289.0, 262.0, 241.0];

@@ -89,24 +89,33 @@ fit_binding!(
     |py, report| report_to_py(py, &report)
 );
 
-/// Total BG/NBD log-likelihood of customers under given parameters.
-#[pyfunction]
-#[pyo3(signature = (params, frequency, recency, T, weights=None))]
-#[allow(non_snake_case)]
-fn bgnbd_log_likelihood<'py>(
-    py: Python<'py>,
-    params: (f64, f64, f64, f64),
-    frequency: PyReadonlyArray1<'py, f64>,
-    recency: PyReadonlyArray1<'py, f64>,
-    T: PyReadonlyArray1<'py, f64>,
-    weights: Option<PyReadonlyArray1<'py, f64>>,
-) -> PyResult<f64> {
-    let (frequency, recency, age) = slices!(frequency, recency, T);
-    let weights = optional_slice(&weights)?;
-    compute(py, || {
-        bgnbd::log_likelihood(&bg(params), frequency, recency, age, weights)
-    })
+/// The binding of a model's total log-likelihood of customers under given parameters:
+/// the pyfunction `$name(params, frequency, recency, T, weights=None)` of `$core`.
+macro_rules! log_likelihood_binding {
+    ($(#[$attr:meta])* fn $name:ident => $core:path) => {
+        $(#[$attr])*
+        #[pyfunction]
+        #[pyo3(signature = (params, frequency, recency, T, weights=None))]
+        #[allow(non_snake_case)]
+        fn $name<'py>(
+            py: Python<'py>,
+            params: (f64, f64, f64, f64),
+            frequency: PyReadonlyArray1<'py, f64>,
+            recency: PyReadonlyArray1<'py, f64>,
+            T: PyReadonlyArray1<'py, f64>,
+            weights: Option<PyReadonlyArray1<'py, f64>>,
+        ) -> PyResult<f64> {
+            let (frequency, recency, age) = slices!(frequency, recency, T);
+            let weights = optional_slice(&weights)?;
+            compute(py, || $core(&bg(params), frequency, recency, age, weights))
+        }
+    };
 }
+
+log_likelihood_binding!(
+    /// Total BG/NBD log-likelihood of customers under given parameters.
+    fn bgnbd_log_likelihood => bgnbd::log_likelihood
+);
 
 /// The binding of a BG/NBD function of each customer: the pyfunction
 /// `$name(params, $($before,)* frequency, recency, T, $($after,)* $($number)*)` (the
@@ -186,24 +195,10 @@ fit_binding!(
     |py, report| report_to_py(py, &report)
 );
 
-/// Total MBG/NBD log-likelihood of customers under given parameters.
-#[pyfunction]
-#[pyo3(signature = (params, frequency, recency, T, weights=None))]
-#[allow(non_snake_case)]
-fn mbgnbd_log_likelihood<'py>(
-    py: Python<'py>,
-    params: (f64, f64, f64, f64),
-    frequency: PyReadonlyArray1<'py, f64>,
-    recency: PyReadonlyArray1<'py, f64>,
-    T: PyReadonlyArray1<'py, f64>,
-    weights: Option<PyReadonlyArray1<'py, f64>>,
-) -> PyResult<f64> {
-    let (frequency, recency, age) = slices!(frequency, recency, T);
-    let weights = optional_slice(&weights)?;
-    compute(py, || {
-        bgnbd::modified_log_likelihood(&bg(params), frequency, recency, age, weights)
-    })
-}
+log_likelihood_binding!(
+    /// Total MBG/NBD log-likelihood of customers under given parameters.
+    fn mbgnbd_log_likelihood => bgnbd::modified_log_likelihood
+);
 
 bgnbd_binding!(
     /// MBG/NBD conditional expected repeat purchases in (T, T + t].

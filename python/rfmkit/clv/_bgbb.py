@@ -11,7 +11,7 @@ import numpy as np
 from rfmkit import _core
 from rfmkit._io import frames
 from rfmkit.clv import _inputs
-from rfmkit.clv._models import _check_penalizer, _Fitter, _initial, _non_negative
+from rfmkit.clv._models import _check_penalizer, _Fitter, _non_negative
 
 _lgamma = np.frompyfunc(math.lgamma, 1, 1)
 
@@ -92,19 +92,8 @@ class BetaGeoBetaBinomFitter(_Fitter):
             if weights is None and "weights" in table.columns:
                 weights = table["weights"]
         columns = {"frequency": frequency, "recency": recency, "n_periods": n_periods}
-        extra = {} if weights is None else {"weights": weights}
-        data = _inputs.broadcast(**columns, **extra)
-        out = _core.bgbb_fit(
-            data["frequency"],
-            data["recency"],
-            data["n_periods"],
-            data.get("weights"),
-            penalizer_coef=_check_penalizer(self.penalizer_coef),
-            initial_params=_initial(initial_params, 4),
-            tol=float(tol),
-            max_iterations=int(max_iterations),
-        )
-        self._store(out)
+        penalizer = _check_penalizer(self.penalizer_coef)
+        self._fit(_core.bgbb_fit, penalizer, columns, weights, initial_params, tol, max_iterations)
         return self
 
     def _log_likelihoods(self, frequency: Any, recency: Any, n_periods: Any) -> dict[str, np.ndarray]:

@@ -57,10 +57,9 @@ pub fn modified_probability_alive(
     recency: &[f64],
     age: &[f64],
 ) -> Result<Vec<f64>> {
-    let n = check_inputs(params, frequency, recency, age)?;
-    Ok(map_rows(n, |i| {
-        modified_alive_one(params, frequency[i], recency[i], age[i])
-    }))
+    each_customer(params, None, frequency, recency, age, |_, x, r, a| {
+        modified_alive_one(params, x, r, a)
+    })
 }
 
 /// MBG/NBD `conditional_expected_number_of_purchases_up_to_time(t, frequency, recency, T)`.
@@ -74,11 +73,9 @@ pub fn modified_conditional_expected_purchases(
     recency: &[f64],
     age: &[f64],
 ) -> Result<Vec<f64>> {
-    let n = check_inputs(params, frequency, recency, age)?;
-    check_times(t, n)?;
-    Ok(map_rows(n, |i| {
-        modified_expected_one(params, t[i], frequency[i], recency[i], age[i])
-    }))
+    each_customer(params, Some(t), frequency, recency, age, |t, x, r, a| {
+        modified_expected_one(params, t, x, r, a)
+    })
 }
 
 /// MBG/NBD `expected_number_of_purchases_up_to_time(t)` of a new customer:
@@ -419,10 +416,27 @@ pub fn conditional_expected_purchases(
     recency: &[f64],
     age: &[f64],
 ) -> Result<Vec<f64>> {
+    each_customer(params, Some(t), frequency, recency, age, |t, x, r, a| {
+        conditional_expected_one(params, t, x, r, a)
+    })
+}
+
+/// `one(t, frequency, recency, T)` of every customer (`t` 0 without times), the inputs
+/// checked first: the shape of every prediction of both models.
+fn each_customer(
+    params: &BgNbdParams,
+    t: Option<&[f64]>,
+    frequency: &[f64],
+    recency: &[f64],
+    age: &[f64],
+    one: impl Fn(f64, f64, f64, f64) -> f64 + Sync + Send,
+) -> Result<Vec<f64>> {
     let n = check_inputs(params, frequency, recency, age)?;
-    check_times(t, n)?;
+    if let Some(t) = t {
+        check_times(t, n)?;
+    }
     Ok(map_rows(n, |i| {
-        conditional_expected_one(params, t[i], frequency[i], recency[i], age[i])
+        one(t.map_or(0.0, |t| t[i]), frequency[i], recency[i], age[i])
     }))
 }
 
@@ -436,10 +450,9 @@ pub fn probability_alive(
     recency: &[f64],
     age: &[f64],
 ) -> Result<Vec<f64>> {
-    let n = check_inputs(params, frequency, recency, age)?;
-    Ok(map_rows(n, |i| {
-        probability_alive_one(params, frequency[i], recency[i], age[i])
-    }))
+    each_customer(params, None, frequency, recency, age, |_, x, r, a| {
+        probability_alive_one(params, x, r, a)
+    })
 }
 
 /// `expected_number_of_purchases_up_to_time(t)`: repeat purchases in `t` of a new customer,
