@@ -50,6 +50,15 @@ __all__ = [
     "mbgnbd_fit",
     "mbgnbd_log_likelihood",
     "mbgnbd_probability_alive",
+    "mbgnbd_probability_of_n",
+    "pareto_conditional_expected",
+    "pareto_expected",
+    "pareto_fit",
+    "pareto_log_likelihood",
+    "pareto_median_time_to_next_purchase",
+    "pareto_probability_alive",
+    "pareto_probability_of_n",
+    "pareto_probability_of_purchase_within",
     "rfm",
     "rfm_ids",
     "sbg_fit",
@@ -362,6 +371,29 @@ def mbgnbd_log_likelihood(
 def mbgnbd_conditional_expected(params: _BgParams, t: _F64, frequency: _F64, recency: _F64, T: _F64) -> _F64: ...
 def mbgnbd_probability_alive(params: _BgParams, frequency: _F64, recency: _F64, T: _F64) -> _F64: ...
 def mbgnbd_expected(params: _BgParams, t: _F64) -> _F64: ...
+def mbgnbd_probability_of_n(params: _BgParams, t: _F64, n: _F64) -> _F64: ...
+def pareto_fit(
+    frequency: _F64,
+    recency: _F64,
+    T: _F64,
+    weights: _F64 | None = None,
+    *,
+    penalizer_coef: float,
+    initial_params: list[float] | None,
+    tol: float,
+    max_iterations: int,
+) -> dict[str, Any]: ...
+def pareto_log_likelihood(
+    params: _BgParams, frequency: _F64, recency: _F64, T: _F64, weights: _F64 | None = None
+) -> float: ...
+def pareto_conditional_expected(params: _BgParams, t: _F64, frequency: _F64, recency: _F64, T: _F64) -> _F64: ...
+def pareto_probability_alive(params: _BgParams, frequency: _F64, recency: _F64, T: _F64) -> _F64: ...
+def pareto_probability_of_purchase_within(
+    params: _BgParams, t: _F64, frequency: _F64, recency: _F64, T: _F64
+) -> _F64: ...
+def pareto_median_time_to_next_purchase(params: _BgParams, frequency: _F64, recency: _F64, T: _F64) -> _F64: ...
+def pareto_probability_of_n(params: _BgParams, n: _F64, t: _F64, frequency: _F64, recency: _F64, T: _F64) -> _F64: ...
+def pareto_expected(params: _BgParams, t: _F64) -> _F64: ...
 def gamma_gamma_fit(
     frequency: _F64,
     monetary_value: _F64,

@@ -15,7 +15,9 @@
 pub mod bgbb;
 pub mod bgnbd;
 pub mod gamma_gamma;
+mod jet;
 mod optimize;
+pub mod pareto;
 mod quadrature;
 pub mod sbg;
 mod special;
@@ -248,6 +250,41 @@ fn check_weights(weights: Option<&[f64]>, n: usize) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Checks the prediction horizons `t` of `n` customers: finite and >= 0.
+pub(crate) fn check_times(t: &[f64], n: usize) -> Result<()> {
+    check_lengths(&[("frequency", n), ("t", t.len())])?;
+    for (row, &value) in t.iter().enumerate() {
+        if !(value.is_finite() && value >= 0.0) {
+            return Err(invalid(
+                "t",
+                row,
+                value,
+                "the prediction horizon t must be a finite number >= 0, in the time unit of T",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `one(t, frequency, recency, T)` of every customer (`t` 0 without times), the customers'
+/// rows and the times checked first: the shape of the BTYD models' predictions.
+fn each_customer(
+    t: Option<&[f64]>,
+    frequency: &[f64],
+    recency: &[f64],
+    age: &[f64],
+    one: impl Fn(f64, f64, f64, f64) -> f64 + Sync + Send,
+) -> Result<Vec<f64>> {
+    let n = check_btyd_lengths(frequency, recency, age)?;
+    check_customers(frequency, recency, age)?;
+    if let Some(t) = t {
+        check_times(t, n)?;
+    }
+    Ok(map_rows(n, |i| {
+        one(t.map_or(0.0, |t| t[i]), frequency[i], recency[i], age[i])
+    }))
 }
 
 /// Identical rows merged with their weights summed: the likelihood of a pattern is the

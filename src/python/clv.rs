@@ -10,12 +10,18 @@ use super::{add_functions, compute, compute_array, optional_slice, set_fields, s
 use crate::clv::bgbb::{self, BgBbParams};
 use crate::clv::bgnbd::{self, BgNbdParams};
 use crate::clv::gamma_gamma::{self, GammaGammaFit, GammaGammaParams};
+use crate::clv::pareto::{self, ParetoNbdParams};
 use crate::clv::sbg::{self, SbgParams};
 use crate::clv::{FitOptions, FitReport};
 
 fn bg(params: (f64, f64, f64, f64)) -> BgNbdParams {
     let (r, alpha, a, b) = params;
     BgNbdParams { r, alpha, a, b }
+}
+
+fn pnbd(params: (f64, f64, f64, f64)) -> ParetoNbdParams {
+    let (r, alpha, s, beta) = params;
+    ParetoNbdParams { r, alpha, s, beta }
 }
 
 fn gg(params: (f64, f64, f64)) -> GammaGammaParams {
@@ -92,7 +98,7 @@ fit_binding!(
 /// The binding of a model's total log-likelihood of customers under given parameters:
 /// the pyfunction `$name(params, frequency, recency, T, weights=None)` of `$core`.
 macro_rules! log_likelihood_binding {
-    ($(#[$attr:meta])* fn $name:ident => $core:path) => {
+    ($(#[$attr:meta])* fn $name:ident => $core:path, $to:ident) => {
         $(#[$attr])*
         #[pyfunction]
         #[pyo3(signature = (params, frequency, recency, T, weights=None))]
@@ -107,25 +113,25 @@ macro_rules! log_likelihood_binding {
         ) -> PyResult<f64> {
             let (frequency, recency, age) = slices!(frequency, recency, T);
             let weights = optional_slice(&weights)?;
-            compute(py, || $core(&bg(params), frequency, recency, age, weights))
+            compute(py, || $core(&$to(params), frequency, recency, age, weights))
         }
     };
 }
 
 log_likelihood_binding!(
     /// Total BG/NBD log-likelihood of customers under given parameters.
-    fn bgnbd_log_likelihood => bgnbd::log_likelihood
+    fn bgnbd_log_likelihood => bgnbd::log_likelihood, bg
 );
 
-/// The binding of a BG/NBD function of each customer: the pyfunction
+/// The binding of a purchase model's function of each customer: the pyfunction
 /// `$name(params, $($before,)* frequency, recency, T, $($after,)* $($number)*)` (the
 /// customers' columns in brackets; the `$before` and `$after` columns float64 arrays too),
-/// the array of `$core(&params, $($before,)* frequency, recency, T, $($after,)* $($number)*)`.
-macro_rules! bgnbd_binding {
+/// the array of `$core(&$to(params), $($before,)* frequency, recency, T, $($after,)* $($number)*)`.
+macro_rules! customer_binding {
     (
         $(#[$attr:meta])*
         fn $name:ident(params, $($before:ident,)* [frequency, recency, T] $(, $after:ident)* $(; $($number:ident: $ty:ty),+)?)
-            => $core:path
+            => $core:path, $to:ident
     ) => {
         #[pyfunction]
         $(#[$attr])*
@@ -143,20 +149,20 @@ macro_rules! bgnbd_binding {
             let ($($before,)* frequency, recency, age, $($after,)*) =
                 slices!($($before,)* frequency, recency, T, $($after,)*);
             compute_array(py, || {
-                $core(&bg(params), $($before,)* frequency, recency, age, $($after,)* $($($number,)+)?)
+                $core(&$to(params), $($before,)* frequency, recency, age, $($after,)* $($($number,)+)?)
             })
         }
     };
 }
 
-bgnbd_binding!(
+customer_binding!(
     /// Conditional expected repeat purchases in (T, T + t].
-    fn bgnbd_conditional_expected(params, t, [frequency, recency, T]) => bgnbd::conditional_expected_purchases
+    fn bgnbd_conditional_expected(params, t, [frequency, recency, T]) => bgnbd::conditional_expected_purchases, bg
 );
 
-bgnbd_binding!(
+customer_binding!(
     /// P(alive) of each customer.
-    fn bgnbd_probability_alive(params, [frequency, recency, T]) => bgnbd::probability_alive
+    fn bgnbd_probability_alive(params, [frequency, recency, T]) => bgnbd::probability_alive, bg
 );
 
 /// Expected repeat purchases of a new customer in `t`.
@@ -182,11 +188,11 @@ fn bgnbd_probability_of_n<'py>(
     compute_array(py, || bgnbd::probability_of_n_purchases(&bg(params), t, n))
 }
 
-bgnbd_binding!(
+customer_binding!(
     /// Discounted lifetime value over `horizon` periods of `step` time units.
     #[pyo3(signature = (params, frequency, recency, T, spend, *, horizon, step, discount_rate))]
     fn bgnbd_lifetime_value(params, [frequency, recency, T], spend; horizon: usize, step: f64, discount_rate: f64)
-        => bgnbd::lifetime_value
+        => bgnbd::lifetime_value, bg
 );
 
 fit_binding!(
@@ -197,18 +203,32 @@ fit_binding!(
 
 log_likelihood_binding!(
     /// Total MBG/NBD log-likelihood of customers under given parameters.
-    fn mbgnbd_log_likelihood => bgnbd::modified_log_likelihood
+    fn mbgnbd_log_likelihood => bgnbd::modified_log_likelihood, bg
 );
 
-bgnbd_binding!(
+customer_binding!(
     /// MBG/NBD conditional expected repeat purchases in (T, T + t].
-    fn mbgnbd_conditional_expected(params, t, [frequency, recency, T]) => bgnbd::modified_conditional_expected_purchases
+    fn mbgnbd_conditional_expected(params, t, [frequency, recency, T]) => bgnbd::modified_conditional_expected_purchases, bg
 );
 
-bgnbd_binding!(
+customer_binding!(
     /// MBG/NBD P(alive) of each customer.
-    fn mbgnbd_probability_alive(params, [frequency, recency, T]) => bgnbd::modified_probability_alive
+    fn mbgnbd_probability_alive(params, [frequency, recency, T]) => bgnbd::modified_probability_alive, bg
 );
+
+/// MBG/NBD P(N(t) = n) of a new customer.
+#[pyfunction]
+fn mbgnbd_probability_of_n<'py>(
+    py: Python<'py>,
+    params: (f64, f64, f64, f64),
+    t: PyReadonlyArray1<'py, f64>,
+    n: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let (t, n) = slices!(t, n);
+    compute_array(py, || {
+        bgnbd::modified_probability_of_n_purchases(&bg(params), t, n)
+    })
+}
 
 /// MBG/NBD expected repeat purchases of a new customer in `t`.
 #[pyfunction]
@@ -219,6 +239,53 @@ fn mbgnbd_expected<'py>(
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let t = t.as_slice()?;
     compute_array(py, || bgnbd::modified_expected_purchases(&bg(params), t))
+}
+
+fit_binding!(
+    /// Pareto/NBD maximum-likelihood fit (see `rfmkit::clv::pareto::fit`).
+    fn pareto_fit(frequency as frequency, recency as recency, T as age) => pareto::fit,
+    |py, report| report_to_py(py, &report)
+);
+
+log_likelihood_binding!(
+    /// Total Pareto/NBD log-likelihood of customers under given parameters.
+    fn pareto_log_likelihood => pareto::log_likelihood, pnbd
+);
+
+customer_binding!(
+    /// Pareto/NBD conditional expected repeat purchases in (T, T + t].
+    fn pareto_conditional_expected(params, t, [frequency, recency, T]) => pareto::conditional_expected_purchases, pnbd
+);
+
+customer_binding!(
+    /// Pareto/NBD P(alive) of each customer.
+    fn pareto_probability_alive(params, [frequency, recency, T]) => pareto::probability_alive, pnbd
+);
+
+customer_binding!(
+    /// Pareto/NBD probability of at least one purchase in the next t.
+    fn pareto_probability_of_purchase_within(params, t, [frequency, recency, T]) => pareto::probability_of_purchase_within, pnbd
+);
+
+customer_binding!(
+    /// Pareto/NBD median time to the next purchase (NaN when never reached).
+    fn pareto_median_time_to_next_purchase(params, [frequency, recency, T]) => pareto::median_time_to_next_purchase, pnbd
+);
+
+customer_binding!(
+    /// Pareto/NBD P(n purchases in the next t) of each customer.
+    fn pareto_probability_of_n(params, n, t, [frequency, recency, T]) => pareto::probability_of_n_purchases, pnbd
+);
+
+/// Pareto/NBD expected repeat purchases of a new customer in `t`.
+#[pyfunction]
+fn pareto_expected<'py>(
+    py: Python<'py>,
+    params: (f64, f64, f64, f64),
+    t: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let t = t.as_slice()?;
+    compute_array(py, || pareto::expected_purchases(&pnbd(params), t))
 }
 
 fit_binding!(
@@ -338,12 +405,21 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         bgnbd_probability_of_n,
         bgnbd_lifetime_value,
         mbgnbd_fit,
+        pareto_fit,
+        pareto_log_likelihood,
+        pareto_conditional_expected,
+        pareto_probability_alive,
+        pareto_probability_of_purchase_within,
+        pareto_median_time_to_next_purchase,
+        pareto_probability_of_n,
+        pareto_expected,
         bgbb_fit,
         bgbb_log_likelihoods,
         mbgnbd_log_likelihood,
         mbgnbd_conditional_expected,
         mbgnbd_probability_alive,
         mbgnbd_expected,
+        mbgnbd_probability_of_n,
         gamma_gamma_fit,
         gamma_gamma_expected_spend,
         sbg_fit,

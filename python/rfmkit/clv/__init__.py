@@ -8,6 +8,7 @@ last purchase, in periods. Those are not the RFM ``frequency`` / ``recency`` of
 
 from rfmkit.clv._bgbb import BetaGeoBetaBinomFitter
 from rfmkit.clv._models import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter
+from rfmkit.clv._pareto import ParetoNBDFitter
 from rfmkit.clv._retention import ShiftedBetaGeoFitter
 from rfmkit.clv._summary import calibration_holdout, summary
 from rfmkit.clv._value import historical, simple
@@ -17,6 +18,7 @@ __all__ = [
     "BetaGeoFitter",
     "GammaGammaFitter",
     "ModifiedBetaGeoFitter",
+    "ParetoNBDFitter",
     "ShiftedBetaGeoFitter",
     "calibration_holdout",
     "historical",

@@ -1,5 +1,6 @@
-"""`BetaGeoFitter` (BG/NBD) and `GammaGammaFitter`, with the names and semantics of
-`lifetimes` 0.11.3, fitted and evaluated in the Rust core."""
+"""`BetaGeoFitter` (BG/NBD), `ModifiedBetaGeoFitter` (MBG/NBD) and `GammaGammaFitter`,
+with the names and semantics of `lifetimes` 0.11.3, fitted and evaluated in the Rust core;
+`_PurchaseFitter`, what every purchase model of a BTYD summary shares."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import math
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,9 @@ from rfmkit import _core, _units
 from rfmkit._io import frames
 from rfmkit.clv import _inputs
 from rfmkit.exceptions import InvalidParameterError, NotFittedError, TimeUnitWarning
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 _Z_95 = 1.96
 
@@ -214,66 +218,19 @@ class _Fitter:
         if not hasattr(self, "params_"):
             return f"<rfmkit.clv.{name}: not fitted, penalizer_coef={self.penalizer_coef}>"
         params = ", ".join(f"{k}: {v:.2f}" for k, v in self.params_.items())
+        if not hasattr(self, "n_customers_"):
+            return f"<rfmkit.clv.{name}: parameters set by hand, {params}>"
         return f"<rfmkit.clv.{name}: fitted with {self.n_customers_:g} customers, {params}>"
 
 
-class BetaGeoFitter(_Fitter):
-    """The BG/NBD purchase model (Fader, Hardie & Lee 2005), as `lifetimes.BetaGeoFitter`.
+class _PurchaseFitter(_Fitter):
+    """What the purchase models of a BTYD summary share (BG/NBD, MBG/NBD, Pareto/NBD): the
+    fit on ``frequency, recency, T`` with its time unit, and the predictions every one of
+    them has, each computed by the core's ``_core.<model>_<function>``."""
 
-    Each customer buys as a Poisson process with rate ``λ ~ Gamma(r, alpha)`` and after
-    each purchase drops out with probability ``p ~ Beta(a, b)``. The fit maximises the
-    likelihood in the Rust core (analytic gradient, BFGS on log-parameters, identical
-    ``(frequency, recency, T)`` rows compressed) and gives lifetimes' optimum: same
-    objective (mean negative log-likelihood + ``penalizer_coef * (r² + alpha² + a² + b²)``
-    with times scaled so that the largest ``T`` is 1), same starting point.
-
-    Parameters
-    ----------
-    penalizer_coef : float, default 0.0
-        L2 penalty on the parameters; 0.001 to 0.1 helps when the fit does not converge.
-
-    Attributes
-    ----------
-    params_ : pandas.Series
-        ``r, alpha, a, b``; ``alpha`` is in the time unit of the data.
-    log_likelihood_ : float
-        Total log-likelihood of the data at ``params_`` (no penalty), in the data's unit.
-    objective_ : float
-        The minimised objective (lifetimes' ``_negative_log_likelihood_``).
-    variance_matrix_, standard_errors_, confidence_intervals_
-        From the Hessian of the objective (delta method, as lifetimes).
-    time_unit_ : str or None
-        The time unit of ``recency`` and ``T`` when known, by its canonical name ("h", "D",
-        "W", "W-WED", ..., "M", "Q", "Y"): from the summary's attrs or ``fit(freq=...)``.
-        `customer_lifetime_value` checks it.
-    freq_multiplier_ : float
-        The summary's ``freq_multiplier`` (its times are in units of ``freq_multiplier`` × freq).
-    n_customers_, n_patterns_, n_iter_, gradient_norm_
-        Customers fitted (sum of weights), distinct patterns, BFGS iterations, final gradient.
-
-    Examples
-    --------
-    >>> import rfmkit
-    >>> orders = rfmkit.datasets.make_transactions(2000, seed=1)
-    >>> summary = rfmkit.clv.summary(orders, customer="customer_id", date="ordered_at",
-    ...                              amount="amount", freq="D")
-    >>> model = rfmkit.clv.BetaGeoFitter().fit(summary)
-    >>> model.params_.round(3).to_dict()
-    {'r': 0.362, 'alpha': 31.046, 'a': 0.737, 'b': 4.822}
-    >>> model.time_unit_, model.n_customers_, model.n_patterns_
-    ('D', 2000.0, 1630)
-    >>> model.conditional_probability_alive(summary["frequency"], summary["recency"], summary["T"]).head(3).round(3)
-    customer_id
-    10967    0.926
-    11675    1.000
-    11564    0.980
-    Name: probability_alive, dtype: float64
-    """
-
-    _param_names = ("r", "alpha", "a", "b")
     _extra_attributes = ("time_unit_", "freq_multiplier_")
     #: The model's functions in the core (`_core.<model>_<function>`).
-    _core_model = "bgnbd"
+    _core_model = ""
 
     def _core(self, function: str) -> Callable[..., Any]:
         return getattr(_core, f"{self._core_model}_{function}")
@@ -289,7 +246,7 @@ class BetaGeoFitter(_Fitter):
         max_iterations: int = 2000,
         *,
         freq: str | None = None,
-    ) -> BetaGeoFitter:
+    ) -> Self:
         """Fits the model to a BTYD summary.
 
         Parameters
@@ -314,7 +271,7 @@ class BetaGeoFitter(_Fitter):
 
         Returns
         -------
-        BetaGeoFitter
+        The model
             ``self``, fitted.
 
         Raises
@@ -441,6 +398,78 @@ class BetaGeoFitter(_Fitter):
         earlier = np.asarray(self.conditional_expected_number_of_purchases_up_to_time(first, frequency, recency, T))
         return frames.column_like(frequency, later - earlier, "expected_purchases")
 
+    def expected_number_of_purchases_up_to_time(self, t: Any) -> Any:
+        """Expected repeat purchases in `t` time units of a new customer (equation 9).
+
+        Examples
+        --------
+        >>> import rfmkit
+        >>> model = rfmkit.clv.BetaGeoFitter()
+        >>> model.params_ = rfmkit.datasets.cdnow_params("bgnbd")
+        >>> model.expected_number_of_purchases_up_to_time([13, 52]).round(4)
+        array([0.5336, 1.444 ])
+        """
+        data = _inputs.broadcast(t=t)
+        out = self._core("expected")(self._params(), data["t"])
+        return frames.column_like(t, out, "expected_purchases")
+
+
+class BetaGeoFitter(_PurchaseFitter):
+    """The BG/NBD purchase model (Fader, Hardie & Lee 2005), as `lifetimes.BetaGeoFitter`.
+
+    Each customer buys as a Poisson process with rate ``λ ~ Gamma(r, alpha)`` and after
+    each purchase drops out with probability ``p ~ Beta(a, b)``. The fit maximises the
+    likelihood in the Rust core (analytic gradient, BFGS on log-parameters, identical
+    ``(frequency, recency, T)`` rows compressed) and gives lifetimes' optimum: same
+    objective (mean negative log-likelihood + ``penalizer_coef * (r² + alpha² + a² + b²)``
+    with times scaled so that the largest ``T`` is 1), same starting point.
+
+    Parameters
+    ----------
+    penalizer_coef : float, default 0.0
+        L2 penalty on the parameters; 0.001 to 0.1 helps when the fit does not converge.
+
+    Attributes
+    ----------
+    params_ : pandas.Series
+        ``r, alpha, a, b``; ``alpha`` is in the time unit of the data.
+    log_likelihood_ : float
+        Total log-likelihood of the data at ``params_`` (no penalty), in the data's unit.
+    objective_ : float
+        The minimised objective (lifetimes' ``_negative_log_likelihood_``).
+    variance_matrix_, standard_errors_, confidence_intervals_
+        From the Hessian of the objective (delta method, as lifetimes).
+    time_unit_ : str or None
+        The time unit of ``recency`` and ``T`` when known, by its canonical name ("h", "D",
+        "W", "W-WED", ..., "M", "Q", "Y"): from the summary's attrs or ``fit(freq=...)``.
+        `customer_lifetime_value` checks it.
+    freq_multiplier_ : float
+        The summary's ``freq_multiplier`` (its times are in units of ``freq_multiplier`` × freq).
+    n_customers_, n_patterns_, n_iter_, gradient_norm_
+        Customers fitted (sum of weights), distinct patterns, BFGS iterations, final gradient.
+
+    Examples
+    --------
+    >>> import rfmkit
+    >>> orders = rfmkit.datasets.make_transactions(2000, seed=1)
+    >>> summary = rfmkit.clv.summary(orders, customer="customer_id", date="ordered_at",
+    ...                              amount="amount", freq="D")
+    >>> model = rfmkit.clv.BetaGeoFitter().fit(summary)
+    >>> model.params_.round(3).to_dict()
+    {'r': 0.362, 'alpha': 31.046, 'a': 0.737, 'b': 4.822}
+    >>> model.time_unit_, model.n_customers_, model.n_patterns_
+    ('D', 2000.0, 1630)
+    >>> model.conditional_probability_alive(summary["frequency"], summary["recency"], summary["T"]).head(3).round(3)
+    customer_id
+    10967    0.926
+    11675    1.000
+    11564    0.980
+    Name: probability_alive, dtype: float64
+    """
+
+    _param_names = ("r", "alpha", "a", "b")
+    _core_model = "bgnbd"
+
     def conditional_probability_of_purchase_within(self, t: Any, frequency: Any, recency: Any, T: Any) -> Any:
         """The probability of at least one purchase in the next `t` time units, given the
         history ``(frequency, recency, T)``: ``P(alive) · (1 − ((alpha+T) / (alpha+T+t))^(r+x))``
@@ -486,21 +515,6 @@ class BetaGeoFitter(_Fitter):
             median = (alpha + age) * np.expm1(-np.log1p(-0.5 / alive) / (r + x))
         return frames.column_like(frequency, np.where(alive > 0.5, median, np.nan), "median_time_to_next_purchase")
 
-    def expected_number_of_purchases_up_to_time(self, t: Any) -> Any:
-        """Expected repeat purchases in `t` time units of a new customer (equation 9).
-
-        Examples
-        --------
-        >>> import rfmkit
-        >>> model = rfmkit.clv.BetaGeoFitter()
-        >>> model.params_ = rfmkit.datasets.cdnow_params("bgnbd")
-        >>> model.expected_number_of_purchases_up_to_time([13, 52]).round(4)
-        array([0.5336, 1.444 ])
-        """
-        data = _inputs.broadcast(t=t)
-        out = self._core("expected")(self._params(), data["t"])
-        return frames.column_like(t, out, "expected_purchases")
-
     def probability_of_n_purchases_up_to_time(self, t: Any, n: Any) -> Any:
         """P(N(t) = n): probability that a new customer makes `n` repeat purchases in `t`
         time units (equation 8). Returns a float for scalar inputs.
@@ -514,7 +528,7 @@ class BetaGeoFitter(_Fitter):
         0.5389
         """
         data = _inputs.broadcast(t=t, n=n)
-        out = _core.bgnbd_probability_of_n(self._params(), data["t"], data["n"])
+        out = self._core("probability_of_n")(self._params(), data["t"], data["n"])
         if np.ndim(t) == 0 and np.ndim(n) == 0:
             return float(out[0])
         return out
@@ -795,8 +809,7 @@ class ModifiedBetaGeoFitter(BetaGeoFitter):
     after the first purchase, so that one-time buyers have ``P(alive) < 1`` (under
     BG/NBD they all have 1, which misleads in a retail report where half the customers
     bought once). Fitted in the Rust core with the same scaling, objective and start as
-    `BetaGeoFitter`; the same methods and attributes (`probability_of_n_purchases_up_to_time`
-    excepted).
+    `BetaGeoFitter`; the same methods and attributes.
 
     Examples
     --------
@@ -808,9 +821,3 @@ class ModifiedBetaGeoFitter(BetaGeoFitter):
     """
 
     _core_model = "mbgnbd"
-
-    def probability_of_n_purchases_up_to_time(self, t: Any, n: Any) -> Any:
-        """Not available for MBG/NBD in rfmkit yet; `BetaGeoFitter` has it."""
-        raise InvalidParameterError(
-            "probability_of_n_purchases_up_to_time is not available for MBG/NBD in rfmkit yet; BetaGeoFitter has it"
-        )

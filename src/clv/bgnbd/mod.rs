@@ -10,16 +10,16 @@ mod tests;
 
 use super::special::{digamma, ln_gamma, trigamma};
 use super::{
-    check_btyd_lengths, check_customers, check_lengths, check_params, check_weights, chunked_sum, compress,
-    distinct_frequencies, fit_report, invalid, pick, symmetrize, warm_minimize, warm_subsample, FitOptions,
-    FitReport, Totals,
+    check_btyd_lengths, check_customers, check_params, check_weights, chunked_sum, compress,
+    distinct_frequencies, fit_report, pick, symmetrize, warm_minimize, warm_subsample, FitOptions, FitReport,
+    Totals,
 };
 use crate::error::{Result, RfmError};
 
 pub use predict::{
     conditional_expected_purchases, expected_purchases, lifetime_value,
     modified_conditional_expected_purchases, modified_expected_purchases, modified_probability_alive,
-    probability_alive, probability_of_n_purchases,
+    modified_probability_of_n_purchases, probability_alive, probability_of_n_purchases,
 };
 
 /// BG/NBD parameters in the data's time unit.
@@ -413,19 +413,4 @@ fn check_inputs(params: &BgNbdParams, frequency: &[f64], recency: &[f64], age: &
     let n = check_btyd_lengths(frequency, recency, age)?;
     check_customers(frequency, recency, age)?;
     Ok(n)
-}
-
-fn check_times(t: &[f64], n: usize) -> Result<()> {
-    check_lengths(&[("frequency", n), ("t", t.len())])?;
-    for (row, &value) in t.iter().enumerate() {
-        if !(value.is_finite() && value >= 0.0) {
-            return Err(invalid(
-                "t",
-                row,
-                value,
-                "the prediction horizon t must be a finite number >= 0, in the time unit of T",
-            ));
-        }
-    }
-    Ok(())
 }

@@ -4,9 +4,9 @@
 
 use rayon::prelude::*;
 
-use super::{check_inputs, check_times, BgNbdParams};
+use super::{check_inputs, BgNbdParams};
 use crate::clv::special::{hyp2f1_minus_one, ln_gamma, ln_hyp2f1_positive};
-use crate::clv::{check_lengths, invalid, map_rows};
+use crate::clv::{check_lengths, check_times, invalid, map_rows};
 use crate::error::{Result, RfmError};
 
 /// P(alive) of one customer: 1 without repeat purchases, else
@@ -421,8 +421,7 @@ pub fn conditional_expected_purchases(
     })
 }
 
-/// `one(t, frequency, recency, T)` of every customer (`t` 0 without times), the inputs
-/// checked first: the shape of every prediction of both models.
+/// `one(t, frequency, recency, T)` of every customer, the parameters checked first.
 fn each_customer(
     params: &BgNbdParams,
     t: Option<&[f64]>,
@@ -431,13 +430,8 @@ fn each_customer(
     age: &[f64],
     one: impl Fn(f64, f64, f64, f64) -> f64 + Sync + Send,
 ) -> Result<Vec<f64>> {
-    let n = check_inputs(params, frequency, recency, age)?;
-    if let Some(t) = t {
-        check_times(t, n)?;
-    }
-    Ok(map_rows(n, |i| {
-        one(t.map_or(0.0, |t| t[i]), frequency[i], recency[i], age[i])
-    }))
+    params.check()?;
+    crate::clv::each_customer(t, frequency, recency, age, one)
 }
 
 /// `conditional_probability_alive(frequency, recency, T)`.
@@ -474,6 +468,21 @@ pub fn expected_purchases(params: &BgNbdParams, t: &[f64]) -> Result<Vec<f64>> {
 /// # Errors
 /// As [`conditional_expected_purchases`]; `n` must be a whole number >= 0.
 pub fn probability_of_n_purchases(params: &BgNbdParams, t: &[f64], n: &[f64]) -> Result<Vec<f64>> {
+    probability_of_n_of(false, params, t, n)
+}
+
+/// P(N(t) = n) for a new MBG/NBD customer (lifetimes' `ModifiedBetaGeoFitter`): alive
+/// after the first purchase and each of the `n` repeats with no purchase since
+/// (`B(a, b+n+1)/B(a, b)` × the NBD probability of n), or gone right after the n-th
+/// (`B(a+1, b+n)/B(a, b)` × P(at least n purchases)); n = 0 includes leaving at once.
+///
+/// # Errors
+/// As [`probability_of_n_purchases`].
+pub fn modified_probability_of_n_purchases(params: &BgNbdParams, t: &[f64], n: &[f64]) -> Result<Vec<f64>> {
+    probability_of_n_of(true, params, t, n)
+}
+
+fn probability_of_n_of(modified: bool, params: &BgNbdParams, t: &[f64], n: &[f64]) -> Result<Vec<f64>> {
     params.check()?;
     check_times(t, t.len())?;
     check_lengths(&[("t", t.len()), ("n", n.len())])?;
@@ -497,8 +506,10 @@ pub fn probability_of_n_purchases(params: &BgNbdParams, t: &[f64], n: &[f64]) ->
         let ln_nb = ln_gamma(r + n) - ln_gamma(r) - ln_gamma(n + 1.0)
             + ln_base
             + if n > 0.0 { n * ln_q } else { 0.0 };
-        let first = (ln_beta(a, b + n) - ln_beta_ab + ln_nb).exp();
-        if n == 0.0 {
+        // MBG/NBD: one more chance to leave (after the first purchase).
+        let shift = if modified { 1.0 } else { 0.0 };
+        let first = (ln_beta(a, b + n + shift) - ln_beta_ab + ln_nb).exp();
+        if n == 0.0 && !modified {
             return first;
         }
         // Σ_{j<n} Γ(r+j)/(Γ(r) j!) q^j by the ratio of consecutive terms.
@@ -510,7 +521,8 @@ pub fn probability_of_n_purchases(params: &BgNbdParams, t: &[f64], n: &[f64]) ->
             sum += term;
             j += 1.0;
         }
-        let second = (ln_beta(a + 1.0, b + n - 1.0) - ln_beta_ab).exp() * (1.0 - ln_base.exp() * sum);
+        let sum = if n == 0.0 { 0.0 } else { sum };
+        let second = (ln_beta(a + 1.0, b + n - 1.0 + shift) - ln_beta_ab).exp() * (1.0 - ln_base.exp() * sum);
         first + second
     }))
 }
