@@ -10,6 +10,7 @@ from rfmkit.clv._bgbb import BetaGeoBetaBinomFitter
 from rfmkit.clv._models import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter
 from rfmkit.clv._retention import ShiftedBetaGeoFitter
 from rfmkit.clv._summary import calibration_holdout, summary
+from rfmkit.clv._tracking import tracking_transactions
 from rfmkit.clv._value import historical, simple
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "historical",
     "simple",
     "summary",
+    "tracking_transactions",
 ]
