@@ -278,3 +278,97 @@ def test_no_purchase_gives_an_empty_table():
     with pytest.warns(rfmkit.DataQualityWarning, match="2 return"):
         got = rfmkit.clv.tracking_transactions(model, none, customer="id", date="day", amount="amount")
     assert got.empty and list(got.columns) == ["period", "period_start", "actual", "predicted"]
+
+
+# --------------------------------------------------------------------------- the plot
+
+
+def test_the_plot_draws_the_table_with_the_calibration_end(orders):
+    import matplotlib.pyplot as plt
+
+    model = bgnbd("W")
+    names = dict(customer="customer_id", date="ordered_at", amount="amount")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rfmkit.DataQualityWarning)
+        for kind in ("cumulative", "incremental"):
+            table = rfmkit.clv.tracking_transactions(model, orders, **names, kind=kind)
+            ax = rfmkit.plot.tracking_transactions(
+                model, orders, **names, kind=kind, calibration_period_end="2023-04-12 18:00"
+            )
+            observed, predicted, calibration = ax.get_lines()
+            np.testing.assert_array_equal(observed.get_ydata(), table["actual"])
+            np.testing.assert_array_equal(predicted.get_ydata(), table["predicted"])
+            np.testing.assert_array_equal(observed.get_xdata(), table["period"])
+            # 2023-04-12 is in the week of Monday 2023-04-10
+            week = int(np.flatnonzero(table["period_start"] == pd.Timestamp("2023-04-10"))[0])
+            assert list(calibration.get_xdata()) == [week, week]
+            assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+                "observed",
+                "model",
+                "end of the calibration",
+            ]
+            start = table["period_start"].iloc[0].date().isoformat()
+            assert ax.get_xlabel() == f"weeks since {start}"
+            plt.close(ax.figure)
+    assert ax.get_title() == "Tracking repeat transactions per period"
+    assert ax.get_ylabel() == "repeat transactions in the period"
+
+
+def test_the_plot_without_a_calibration_end_and_on_a_given_axes(orders):
+    import matplotlib.pyplot as plt
+
+    _, given_ax = plt.subplots()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rfmkit.DataQualityWarning)
+        ax = rfmkit.plot.tracking_transactions(
+            bgnbd("M"), orders, customer="customer_id", date="ordered_at", ax=given_ax
+        )
+    assert ax is given_ax
+    assert len(ax.get_lines()) == 2
+    assert ax.get_title() == "Tracking cumulative repeat transactions"
+    assert ax.get_xlabel().startswith("months since ")
+    assert ax.get_ylabel() == "cumulative repeat transactions"
+    plt.close(ax.figure)
+
+
+def test_the_plot_refuses_a_calibration_end_outside_the_periods(orders):
+    with pytest.raises(rfmkit.InvalidParameterError, match="outside the tracked periods"):
+        rfmkit.plot.tracking_transactions(
+            bgnbd("W"), orders.dropna(), customer="customer_id", date="ordered_at", calibration_period_end="2030-01-01"
+        )
+
+
+def test_the_plot_in_chinese(orders, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setattr(rfmkit.plot, "cjk_font", lambda: "DejaVu Sans")  # the words, whatever the font
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rfmkit.DataQualityWarning)
+        warnings.simplefilter("error", rfmkit.plot.PlotFontWarning)
+        ax = rfmkit.plot.tracking_transactions(
+            bgnbd("W"),
+            orders,
+            customer="customer_id",
+            date="ordered_at",
+            calibration_period_end="2023-04-12",
+            lang="zh",
+        )
+    assert ax.get_title() == "累计复购交易：实际与模型"
+    assert ax.get_ylabel() == "累计复购交易次数"
+    assert ax.get_xlabel().startswith("自 ") and ax.get_xlabel().endswith(" 起的周数")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["实际", "模型", "校准期结束"]
+    plt.close(ax.figure)
+
+
+def test_without_a_cjk_font_the_chinese_plot_is_drawn_in_english(orders, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setattr(rfmkit.plot, "cjk_font", lambda: None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rfmkit.DataQualityWarning)
+        with pytest.warns(rfmkit.plot.PlotFontWarning):
+            ax = rfmkit.plot.tracking_transactions(
+                bgnbd("W"), orders, customer="customer_id", date="ordered_at", lang="zh"
+            )
+    assert ax.get_title() == "Tracking cumulative repeat transactions"
+    plt.close(ax.figure)
