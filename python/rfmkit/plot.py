@@ -40,6 +40,7 @@ __all__ = [
     "probability_alive_matrix",
     "rf_heatmap",
     "segments",
+    "tracking_transactions",
 ]
 
 
@@ -827,6 +828,99 @@ def calibration_holdout(model: Any, table: Any, *, max_frequency: int = 7, ax: A
         title=text("calibration title", lang),
         xlabel=text("calibration purchases", lang),
         ylabel=text("holdout purchases", lang),
+    )
+    ax.legend()
+    _use_font(ax, font)
+    return ax
+
+
+def tracking_transactions(
+    model: Any,
+    data: Any,
+    *,
+    customer: str,
+    date: str,
+    amount: str | None = None,
+    kind: str = "cumulative",
+    calibration_period_end: Any = None,
+    freq: str | None = None,
+    observation_period_end: Any = None,
+    zero: str = "keep",
+    returns: str = "drop",
+    invalid: str = "drop",
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+    ax: Any = None,
+    lang: str = "en",
+) -> Any:
+    """Repeat transactions over calendar time, actual against the model's exact
+    expectation, cumulative or per period, with the end of the calibration marked —
+    lifetimes' ``plot_cumulative_transactions`` and ``plot_incremental_transactions``.
+
+    Draws the table of `rfmkit.clv.tracking_transactions` (same parameters): one line
+    of the actual repeat transactions, one of the model's, by period since the first
+    purchase in the data.
+
+    Parameters
+    ----------
+    model : a fitted `rfmkit.clv.BetaGeoFitter` or `ModifiedBetaGeoFitter`
+    data : table
+        The transactions (pandas, polars or pyarrow), read as `rfmkit.clv.summary` reads them.
+    customer, date, amount, freq, observation_period_end, zero, returns, invalid, date_format, dayfirst
+        As for `rfmkit.clv.tracking_transactions`.
+    kind : {"cumulative", "incremental"}, default "cumulative"
+        Repeat transactions up to the end of each period, or in each period.
+    calibration_period_end : date-like, optional
+        The end of the calibration (as for `rfmkit.clv.calibration_holdout`): a vertical
+        line at the period that holds it.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import rfmkit, rfmkit.plot
+    >>> orders = rfmkit.datasets.make_transactions(300, seed=1)
+    >>> model = rfmkit.clv.BetaGeoFitter()
+    >>> model.params_ = rfmkit.datasets.cdnow_params("bgnbd")
+    >>> ax = rfmkit.plot.tracking_transactions(model, orders, customer="customer_id", date="ordered_at",
+    ...                                        freq="W", calibration_period_end="2024-06-30")
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['observed', 'model', 'end of the calibration']
+    """
+    from rfmkit.clv._tracking import tracking_table
+
+    table, calibration = tracking_table(
+        model,
+        data,
+        customer=customer,
+        date=date,
+        amount=amount,
+        kind=kind,
+        freq=freq,
+        observation_period_end=observation_period_end,
+        zero=zero,
+        returns=returns,
+        invalid=invalid,
+        date_format=date_format,
+        dayfirst=dayfirst,
+        calibration_period_end=calibration_period_end,
+    )
+    unit = str(table.attrs["rfmkit"]["freq"])[:1]  # W-WED: weeks
+    ax = _axes(ax, (8, 4.5))
+    lang, _, font = _language(lang)
+    ax.plot(table["period"], table["actual"], label=text("observed", lang), color="#4c72b0")
+    ax.plot(table["period"], table["predicted"], label=text("model", lang), color="#dd8452", linestyle="--")
+    if calibration is not None:
+        ax.axvline(calibration, color="grey", linestyle=":", label=text("calibration end", lang))
+    since = table["period_start"].iloc[0].date().isoformat() if len(table) else "—"
+    _words(
+        ax,
+        font,
+        title=text(f"tracking title {kind}", lang),
+        xlabel=text(f"tracking periods {unit}", lang, since),
+        ylabel=text(f"tracking axis {kind}", lang),
     )
     ax.legend()
     _use_font(ax, font)

@@ -965,10 +965,13 @@ def release_codes(prepared: Prepared) -> None:
     prepared.customers.codes = np.empty(0, dtype=np.int64)
 
 
-def quality(result: dict[str, Any], function: str, prepared: Prepared | None = None) -> dict[str, Any]:
+def quality(
+    result: dict[str, Any], function: str, prepared: Prepared | None = None, *, stacklevel: int = 4
+) -> dict[str, Any]:
     """The accounting dict, with a warning when rows were dropped. The core counts every
     row without a date as `missing_date`; the ones whose text or number was not a date
-    move to their own reasons here."""
+    move to their own reasons here. The warning's `stacklevel` is counted from `account`
+    (4: the caller of the function that calls this)."""
     from rfmkit._io import files as _files
 
     dates = prepared.dates if prepared is not None else None
@@ -979,7 +982,7 @@ def quality(result: dict[str, Any], function: str, prepared: Prepared | None = N
         date_format=dates.format if dates is not None else None,
         notes=dates.notes if dates is not None else (),
         amount_example=_files.amount_example(prepared.frame.data) if prepared is not None else None,
-        stacklevel=4,
+        stacklevel=stacklevel,
     )
 
 

@@ -11,6 +11,7 @@ from rfmkit.clv._models import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoF
 from rfmkit.clv._pareto import ParetoNBDFitter
 from rfmkit.clv._retention import ShiftedBetaGeoFitter
 from rfmkit.clv._summary import calibration_holdout, summary
+from rfmkit.clv._tracking import tracking_transactions
 from rfmkit.clv._value import historical, simple
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "historical",
     "simple",
     "summary",
+    "tracking_transactions",
 ]

@@ -59,6 +59,31 @@ def _non_negative(name: str, value: Any) -> Any:
     return value
 
 
+def model_unit(model: Any, freq: str | None) -> str:
+    """The time unit of a purchase model's times, by its canonical name: `freq` when given
+    (an error when the model was fitted in another unit), else the model's ``time_unit_``
+    (an error when it has none: the unit must be said)."""
+    known = getattr(model, "time_unit_", None)
+    if known is not None:
+        # A unit set by hand (``model.time_unit_ = "W-SUN"``) is read like a fitted one.
+        known = _inputs.normalize_freq(known, "the purchase model's time_unit_")
+    if freq is None:
+        if known is None:
+            raise InvalidParameterError(
+                "freq= is required: the purchase model does not know the time unit of recency and T; "
+                "pass freq='D' (days), 'W' (weeks), 'M' (months), 'h' (hours) or another unit of "
+                "rfmkit.clv.summary, or fit it on a summary frame from rfmkit.clv.summary, which records it"
+            )
+        return known
+    unit = _inputs.normalize_freq(freq)
+    if known is not None and unit != known:
+        raise InvalidParameterError(
+            f"freq={freq!r} but the purchase model was fitted on times in {known!r}: "
+            f"pass freq={known!r} (or nothing), or refit on a summary in {unit!r}"
+        )
+    return unit
+
+
 class _Fitter:
     """What both fitters share: the fitted-state checks, the summary and the repr."""
 
@@ -701,7 +726,7 @@ class GammaGammaFitter(_Fitter):
         >>> ggf.customer_lifetime_value(bgf, [2, 0], [30.43, 0.0], [38.86, 38.86], [30.0, 0.0]).round(2)
         array([45.51,  8.34])
         """
-        unit = self._unit(transaction_prediction_model, freq)
+        unit = model_unit(transaction_prediction_model, freq)
         horizon = self._horizon(time)
         if isinstance(discount_rate, bool) or not isinstance(discount_rate, (int, float, np.integer, np.floating)):
             raise InvalidParameterError(f"discount_rate must be a monthly rate such as 0.01, got {discount_rate!r}")
@@ -749,28 +774,6 @@ class GammaGammaFitter(_Fitter):
         if not (math.isfinite(time) and time == int(time) and 0 < time <= 12_000):
             raise InvalidParameterError(f"time is the horizon in months, a whole number in 1..12000, got {time!r}")
         return int(time)
-
-    @staticmethod
-    def _unit(model: Any, freq: str | None) -> str:
-        known = getattr(model, "time_unit_", None)
-        if known is not None:
-            # A unit set by hand (``model.time_unit_ = "W-SUN"``) is read like a fitted one.
-            known = _inputs.normalize_freq(known, "the purchase model's time_unit_")
-        if freq is None:
-            if known is None:
-                raise InvalidParameterError(
-                    "freq= is required: the purchase model does not know the time unit of recency and T; "
-                    "pass freq='D' (days), 'W' (weeks), 'M' (months), 'h' (hours) or another unit of "
-                    "rfmkit.clv.summary, or fit it on a summary frame from rfmkit.clv.summary, which records it"
-                )
-            return known
-        unit = _inputs.normalize_freq(freq)
-        if known is not None and unit != known:
-            raise InvalidParameterError(
-                f"freq={freq!r} but the purchase model was fitted on times in {known!r}: "
-                f"pass freq={known!r} (or nothing), or refit on a summary in {unit!r}"
-            )
-        return unit
 
     @staticmethod
     def _check_scale(unit: str, ages: np.ndarray) -> None:
