@@ -7,6 +7,7 @@ last purchase, in periods. Those are not the RFM ``frequency`` / ``recency`` of
 """
 
 from rfmkit.clv._bgbb import BetaGeoBetaBinomFitter
+from rfmkit.clv._customer_value import cash_flows, value
 from rfmkit.clv._models import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter
 from rfmkit.clv._retention import ShiftedBetaGeoFitter
 from rfmkit.clv._summary import calibration_holdout, summary
@@ -19,7 +20,9 @@ __all__ = [
     "ModifiedBetaGeoFitter",
     "ShiftedBetaGeoFitter",
     "calibration_holdout",
+    "cash_flows",
     "historical",
     "simple",
     "summary",
+    "value",
 ]
