@@ -490,5 +490,9 @@ def test_errors_name_the_fix():
     with pytest.raises(rfmkit.InvalidParameterError, match="freq= is required"):
         call(model=unknown)
     assert rfmkit.quality(call(model=unknown, summary=dated.assign(T=[90.0, 40.0, 80.0])))["time_unit"] == "D"
+    with pytest.raises(
+        rfmkit.InvalidParameterError, match=r"freq='W' but the summary's times are in 'D' \(its attrs\)"
+    ):
+        call(model=unknown, summary=dated, freq="W")
     with pytest.raises(rfmkit.InvalidParameterError, match="margin"):
         rfmkit.clv.cash_flows(model, 10.0, summary, margin=1.5)

@@ -53,6 +53,12 @@ def time_unit(value: Any, name: str = "freq") -> TimeUnit:
     )
 
 
+def is_calendar(unit: TimeUnit) -> bool:
+    """Months, quarters and years: units of no fixed length, which the table counts in
+    months (hours, days and weeks have a fixed length in days)."""
+    return unit.days >= time_unit("M").days
+
+
 def length_in(period: TimeUnit, unit: TimeUnit) -> float:
     """The length of one `period` in `unit`s, read from the table.
 
@@ -70,10 +76,9 @@ def length_in(period: TimeUnit, unit: TimeUnit) -> float:
     >>> round(length_in(time_unit("M"), time_unit("W")), 3), length_in(time_unit("Y"), time_unit("M"))
     (4.345, 12.0)
     """
-    month = time_unit("M").days
-    calendar_period, calendar_unit = period.days >= month, unit.days >= month
-    if calendar_period == calendar_unit:
+    if is_calendar(period) == is_calendar(unit):
         return period.days / unit.days
-    if calendar_period:
+    month = time_unit("M").days
+    if is_calendar(period):
         return period.days / month * unit.periods_per_month
     return 1.0 / period.periods_per_month / (unit.days / month)

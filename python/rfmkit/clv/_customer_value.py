@@ -75,6 +75,11 @@ def _model_unit(model: Any, summary: Any, freq: str | None) -> tuple[str, float]
             f"{known!r}: pass the summary the model was fitted on, or refit the model on this one"
         )
     unit = GammaGammaFitter._unit(model, freq if freq is not None else recorded)
+    if recorded is not None and unit != recorded:  # freq= says another unit than the summary
+        raise InvalidParameterError(
+            f"freq={freq!r} but the summary's times are in {recorded!r} (its attrs): drop freq=, or pass the "
+            f"summary the model was fitted on"
+        )
     multiplier = float(getattr(model, "freq_multiplier_", recorded_multiplier))
     if recorded is not None and multiplier != recorded_multiplier:
         raise InvalidParameterError(
@@ -93,8 +98,8 @@ def _period_length(period: Any, unit: str, multiplier: float) -> tuple[_units.Ti
         model_unit = repr(unit) if multiplier == 1.0 else f"{multiplier:g} × {unit!r}"
         raise InvalidParameterError(
             f"period={period!r} is shorter than the purchase model's time unit ({model_unit}): the model's "
-            f"times are counted in whole units of it; pass period={unit!r} or a longer unit ('W', 'M', 'Q', 'Y'), "
-            f"or fit the model on a summary in a shorter freq"
+            f"times are counted in whole units of it; pass period={unit!r} or a longer unit, or fit the "
+            f"model on a summary in a shorter freq"
         )
     return period_unit, length
 
@@ -202,13 +207,13 @@ def _margins(margin: Any, frame: frames.Frame, ids: Any) -> tuple[np.ndarray, An
     return values, f"per customer ({source})"
 
 
-def _spend(spend_model: Any, summary: Any, frame: frames.Frame, ids: Any) -> tuple[np.ndarray, str]:
-    """Expected spend per order: from a spend model on the summary's frequency and
+def _spend(spend_model: Any, frame: frames.Frame, ids: Any, frequency: np.ndarray) -> tuple[np.ndarray, str]:
+    """Expected spend per order: from a spend model on the summary's `frequency` and
     monetary_value, or as given."""
     if callable(getattr(spend_model, _SPEND, None)):
         _require_fitted(spend_model, "spend model", _SPEND, "GammaGammaFitter")
-        columns = _inputs.broadcast(**_inputs.summary_columns(summary, ("frequency", "monetary_value")))
-        spend = getattr(spend_model, _SPEND)(columns["frequency"], columns["monetary_value"])
+        monetary = _inputs.summary_columns(frame.data, ("monetary_value",))["monetary_value"]
+        spend = getattr(spend_model, _SPEND)(frequency, _inputs.column(monetary, "monetary_value"))
         return np.asarray(spend, dtype=np.float64), f"{type(spend_model).__name__}.{_SPEND}"
     if spend_model is None or isinstance(spend_model, bool):
         raise InvalidParameterError(
@@ -263,7 +268,7 @@ def _plan(
     per_order = _number(cost_per_order, "cost_per_order", low=0.0, example="2.5")
     per_customer = _number(cost_per_customer, "cost_per_customer", low=0.0, example="1.0")
     margins, margin_info = _margins(margin, frame, ids)
-    spend, spend_info = _spend(spend_model, summary, frame, ids)
+    spend, spend_info = _spend(spend_model, frame, ids, history["frequency"])
     require_finite({"spend": spend}, f"{function} needs a finite expected spend per order")
     info: dict[str, Any] = {
         "purchase_model": type(purchase_model).__name__,
@@ -278,8 +283,7 @@ def _plan(
         "freq_multiplier": multiplier,
         "period_length": length,
     }
-    month = _units.time_unit("M").days
-    if (period_unit.days >= month) != (_units.time_unit(unit).days >= month):
+    if _units.is_calendar(period_unit) != _units.is_calendar(_units.time_unit(unit)):
         info["month"] = _MONTH_NOTE  # a calendar unit in a fixed one: through the 30-day month
     return _Plan(
         frame=frame,
@@ -501,11 +505,16 @@ def cash_flows(
     """The expected cash flow of every customer in every period of the horizon: the terms
     whose discounted sum is `value`'s ``potential_value`` (CPV, 潜在价值).
 
-    The arguments are those of `value` (without ``revenue``: the terms are the future's);
-    period ``k`` (1 .. `horizon`) runs from ``(k−1)·L`` to ``k·L`` after the end of the
+    Period ``k`` (1 .. `horizon`) runs from ``(k−1)·L`` to ``k·L`` after the end of the
     observation, ``L`` the length of one `period` in the purchase model's time unit
     (``attrs["rfmkit"]["period_length"]``; a month of a daily model is the table's 30
     days, of a weekly one 4.345 weeks, and ``attrs`` say so).
+
+    Parameters
+    ----------
+    purchase_model, spend_model, summary, margin, period, horizon, discount_rate, cost_per_order, cost_per_customer, freq
+        As for `value` (which also takes ``revenue``, for the current value: the terms here
+        are the future's).
 
     Returns
     -------
