@@ -2,7 +2,9 @@
 
 - `historical` and `simple` as the README and docstrings state them, row by row;
 - a BG/NBD simulator in continuous time (no bucketing) for parameter recovery;
-- a Gamma-Gamma spend simulator.
+- a Gamma-Gamma spend simulator;
+- `value` / `cash_flows` (current + potential value on profit) from their definition,
+  customer by customer and period by period, with the period lengths written out.
 """
 
 from __future__ import annotations
@@ -11,6 +13,27 @@ import numpy as np
 import pandas as pd
 
 PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 30.0}
+
+#: One period of `value` in the purchase model's time unit, as the README states them: a
+#: week is 7 days, a quarter 3 months, a year 12; a month is 30 days, 4.345 weeks, 720 hours.
+PERIOD_IN_UNIT = {
+    ("h", "h"): 1.0,
+    ("D", "h"): 24.0,
+    ("M", "h"): 720.0,
+    ("D", "D"): 1.0,
+    ("W", "D"): 7.0,
+    ("M", "D"): 30.0,
+    ("Q", "D"): 90.0,
+    ("Y", "D"): 360.0,
+    ("W", "W"): 1.0,
+    ("M", "W"): 4.345,
+    ("Q", "W"): 3 * 4.345,
+    ("Y", "W"): 12 * 4.345,
+    ("M", "M"): 1.0,
+    ("Q", "M"): 3.0,
+    ("Y", "M"): 12.0,
+    ("Y", "Q"): 4.0,
+}
 
 
 def reference_historical(table: pd.DataFrame, margin: float) -> pd.Series:
@@ -125,3 +148,52 @@ def reference_expected_if_alive_mp(params, t: float, x: float, age: float, dps: 
             points.update({mode + width * 2**k, mode - width * 2**k})
         points = sorted(points)
         return float(mp.quad(integrand, [-mp.inf, *points, mp.inf], maxdegree=10))
+
+
+def reference_cash_flows(
+    model,
+    spend,
+    summary: pd.DataFrame,
+    *,
+    margin,
+    period: str,
+    unit: str,
+    horizon: int,
+    discount_rate: float,
+    cost_per_order: float = 0.0,
+    cost_per_customer: float = 0.0,
+    multiplier: float = 1.0,
+) -> pd.DataFrame:
+    """Every customer's terms of every period, one scalar prediction at a time:
+    ``orders_k = C(k·L) − C((k−1)·L)``, ``profit_k = m·s·orders_k − c_o·orders_k − c_c``,
+    discounted by ``(1 + d)^k``. `spend` and `margin` are a number or one per row."""
+    length = PERIOD_IN_UNIT[(period, unit)] / multiplier
+    spends = np.broadcast_to(np.asarray(spend, dtype=float), (len(summary),))
+    margins = np.broadcast_to(np.asarray(margin, dtype=float), (len(summary),))
+    records = []
+    for i, (customer, row) in enumerate(summary.iterrows()):
+        previous = 0.0
+        for k in range(1, horizon + 1):
+            cumulative = float(
+                model.conditional_expected_number_of_purchases_up_to_time(
+                    k * length, row["frequency"], row["recency"], row["T"]
+                )
+            )
+            orders, previous = cumulative - previous, cumulative
+            revenue = spends[i] * orders
+            cost = cost_per_order * orders + cost_per_customer
+            profit = margins[i] * revenue - cost
+            records.append((customer, k, orders, revenue, cost, profit, profit / (1 + discount_rate) ** k))
+    columns = ["customer", "period", "expected_orders", "expected_revenue", "expected_cost", "expected_profit"]
+    return pd.DataFrame.from_records(records, columns=[*columns, "discounted_profit"]).set_index(["customer", "period"])
+
+
+def reference_value(model, spend, summary: pd.DataFrame, revenue, *, margin, **options) -> pd.DataFrame:
+    """current_value = m · revenue to date; potential_value = the sum of the discounted
+    profits of `reference_cash_flows`; total_value = their sum."""
+    flows = reference_cash_flows(model, spend, summary, margin=margin, **options)
+    potential = flows["discounted_profit"].groupby(level="customer", sort=False).sum()
+    current = np.broadcast_to(np.asarray(margin, dtype=float), (len(summary),)) * np.asarray(revenue, dtype=float)
+    out = pd.DataFrame({"current_value": current, "potential_value": potential.to_numpy()}, index=summary.index)
+    out["total_value"] = out["current_value"] + out["potential_value"]
+    return out

@@ -7,6 +7,7 @@ last purchase, in periods. Those are not the RFM ``frequency`` / ``recency`` of
 """
 
 from rfmkit.clv._bgbb import BetaGeoBetaBinomFitter
+from rfmkit.clv._customer_value import cash_flows, value
 from rfmkit.clv._models import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter
 from rfmkit.clv._pareto import ParetoNBDFitter
 from rfmkit.clv._retention import ShiftedBetaGeoFitter
@@ -22,8 +23,10 @@ __all__ = [
     "ParetoNBDFitter",
     "ShiftedBetaGeoFitter",
     "calibration_holdout",
+    "cash_flows",
     "historical",
     "simple",
     "summary",
     "tracking_transactions",
+    "value",
 ]

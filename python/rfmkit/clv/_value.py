@@ -36,6 +36,13 @@ def _margin(value: Any) -> float:
     return float(value)
 
 
+def _horizon(value: Any) -> int:
+    """A horizon: a whole number of periods >= 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise InvalidParameterError(f"horizon must be a whole number of periods >= 1 (e.g. 12), got {value!r}")
+    return int(value)
+
+
 def _rfm_columns(table: Any, wanted: tuple[str, ...], function: str) -> tuple[dict[str, np.ndarray], Any, frames.Frame]:
     """The wanted columns as float arrays, the customer ids (pandas index, or the first
     column of a polars or pyarrow table) and the table's frame."""
@@ -157,8 +164,7 @@ def simple(
     """
     margin = _margin(margin)
     discount_rate = _number(discount_rate, "discount_rate", low=0.0, example="0.01")
-    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-        raise InvalidParameterError(f"horizon must be a whole number of periods >= 1 (e.g. 12), got {horizon!r}")
+    horizon = _horizon(horizon)
     unit = _units.time_unit(period, "period")
     if unit.days < 1:
         raise InvalidParameterError(
@@ -179,7 +185,7 @@ def simple(
         retention = float(np.mean(columns["recency"][eligible] <= days))
     else:
         retention = _number(retention, "retention", low=0.0, high=1.0, example="0.8")
-    k = np.arange(1, int(horizon) + 1, dtype=np.float64)
+    k = np.arange(1, horizon + 1, dtype=np.float64)
     discounted_retention = float(np.sum((retention / (1.0 + discount_rate)) ** k))
     rate = columns["frequency"] / np.maximum(columns["tenure"] / days, 1.0)
     values = margin * columns["avg_order_value"] * rate * discounted_retention
@@ -188,7 +194,7 @@ def simple(
         "retention_estimated": estimated,
         "period": unit.canonical,
         "period_days": days,
-        "horizon": int(horizon),
+        "horizon": horizon,
         "discount_rate": discount_rate,
         "margin": margin,
         "discounted_retention": discounted_retention,
