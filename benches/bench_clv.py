@@ -2,9 +2,10 @@
 
     python benches/bench_clv.py [--customers 100000] [--repeats 5]
 
-Times the BG/NBD fit, the MBG/NBD fit, the Gamma-Gamma fit and the 12-month CLV of every
-customer, each library in turn per repeat; prints medians, ratios and both log-likelihoods (the fits
-must reach the same optimum for the timing to mean anything).
+Times the BG/NBD, MBG/NBD and Pareto/NBD fits, the Gamma-Gamma fit and the 12-month CLV
+of every customer, and the BG/BB fit on as many customers with 6 discrete opportunities,
+each library in turn per repeat; prints medians, ratios and both objectives (the fits must
+reach the same optimum for the timing to mean anything).
 """
 
 from __future__ import annotations
@@ -27,6 +28,21 @@ import rfmkit  # noqa: E402
 from clv_reference import simulate_bgnbd, simulate_spend  # noqa: E402
 
 
+def simulate_bgbb(n: int, alpha: float, beta: float, gamma: float, delta: float, periods: int, seed: int):
+    """BG/BB customers over `periods` opportunities: alive ones leave with probability
+    θ ~ Beta(gamma, delta) before each opportunity and buy at it with p ~ Beta(alpha, beta)."""
+    rng = np.random.default_rng(seed)
+    p, theta = rng.beta(alpha, beta, n), rng.beta(gamma, delta, n)
+    alive = np.ones(n, dtype=bool)
+    frequency, recency = np.zeros(n), np.zeros(n)
+    for t in range(1, periods + 1):
+        alive &= rng.random(n) >= theta
+        bought = alive & (rng.random(n) < p)
+        frequency += bought
+        recency[bought] = t
+    return frequency, recency, np.full(n, float(periods))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=100_000)
@@ -37,6 +53,7 @@ def main() -> None:
     data["monetary_value"] = simulate_spend(data["frequency"].values, 6.0, 4.0, 15.0, seed=2)
     repeat = data[data["frequency"] > 0]
     f, r, t_age, m = data["frequency"], data["recency"], data["T"], data["monetary_value"]
+    bb_f, bb_r, bb_n = simulate_bgbb(args.customers, 1.2, 0.75, 0.66, 2.8, periods=6, seed=3)
 
     times: dict[str, list[float]] = {}
 
@@ -51,6 +68,11 @@ def main() -> None:
         theirs_bg = timed("lifetimes BG/NBD fit", lambda: lifetimes.BetaGeoFitter().fit(f, r, t_age))
         ours_mbg = timed("rfmkit MBG/NBD fit", lambda: rfmkit.clv.ModifiedBetaGeoFitter().fit(f, r, t_age, freq="D"))
         theirs_mbg = timed("lifetimes MBG/NBD fit", lambda: lifetimes.ModifiedBetaGeoFitter().fit(f, r, t_age))
+        ours_pnbd = timed("rfmkit Pareto/NBD fit", lambda: rfmkit.clv.ParetoNBDFitter().fit(f, r, t_age, freq="D"))
+        np.random.seed(0)  # lifetimes starts Nelder-Mead at a random point
+        theirs_pnbd = timed("lifetimes Pareto/NBD fit", lambda: lifetimes.ParetoNBDFitter().fit(f, r, t_age))
+        ours_bb = timed("rfmkit BG/BB fit", lambda: rfmkit.clv.BetaGeoBetaBinomFitter().fit(bb_f, bb_r, bb_n))
+        theirs_bb = timed("lifetimes BG/BB fit", lambda: lifetimes.BetaGeoBetaBinomFitter().fit(bb_f, bb_r, bb_n))
         ours_gg = timed("rfmkit Gamma-Gamma fit", lambda: rfmkit.clv.GammaGammaFitter().fit(f, m))
         theirs_gg = timed(
             "lifetimes Gamma-Gamma fit",
@@ -67,7 +89,7 @@ def main() -> None:
         f"{args.repeats} repeats, medians:"
     )
     print(f"{'step':<22}{'rfmkit (s)':>12}{'lifetimes (s)':>15}{'speed-up':>10}")
-    for step in ("BG/NBD fit", "MBG/NBD fit", "Gamma-Gamma fit", "12-month CLV"):
+    for step in ("BG/NBD fit", "MBG/NBD fit", "Pareto/NBD fit", "BG/BB fit", "Gamma-Gamma fit", "12-month CLV"):
         ours = statistics.median(times[f"rfmkit {step}"])
         theirs = statistics.median(times[f"lifetimes {step}"])
         print(f"{step:<22}{ours:>12.4f}{theirs:>15.4f}{theirs / ours:>9.1f}x")
@@ -76,6 +98,10 @@ def main() -> None:
     ) * len(f)
     print(f"BG/NBD log-likelihood: rfmkit {ours_bg.log_likelihood_:.6f}, lifetimes {theirs_ll:.6f}")
     print(f"MBG/NBD objective: rfmkit {ours_mbg.objective_:.9f}, lifetimes {theirs_mbg._negative_log_likelihood_:.9f}")
+    print(
+        f"Pareto/NBD objective: rfmkit {ours_pnbd.objective_:.9f}, lifetimes {theirs_pnbd._negative_log_likelihood_:.9f}"
+    )
+    print(f"BG/BB objective: rfmkit {ours_bb.objective_:.9f}, lifetimes {theirs_bb._negative_log_likelihood_:.9f}")
     print(
         f"Gamma-Gamma objective: rfmkit {ours_gg.objective_:.9f}, lifetimes {theirs_gg._negative_log_likelihood_:.9f}"
     )

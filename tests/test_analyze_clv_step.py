@@ -104,13 +104,20 @@ def test_the_purchase_model_can_be_chosen_on_a_holdout():
     orders = rfmkit.datasets.make_transactions(1500, seed=6)
     report = analyze_sample(orders, k=None, clv_model="auto")
     choice = report.clv_model["choice"]
-    assert list(choice.index) == ["bgnbd", "mbgnbd"]
+    assert list(choice.index) == ["bgnbd", "mbgnbd", "pareto"]
     assert report.clv_model["purchase_model"] == choice["holdout_mae"].idxmin()
-    assert choice["actual_purchases"].nunique() == 1  # the same customers and days for both
-    assert WORDS["clv choice"][0].split(" was chosen")[1][:10] in report.to_html()
-    # MBG/NBD: one-time buyers may have dropped out
-    mbg = analyze_sample(orders, k=None, clv_model="mbgnbd")
-    assert isinstance(mbg.clv_model["mbgnbd"], rfmkit.clv.ModifiedBetaGeoFitter)
-    assert (mbg.customers["p_alive"] < 1).any()
-    with pytest.raises(rfmkit.InvalidParameterError, match="clv_model='pareto' is not one of"):
-        analyze_sample(orders, k=None, clv_model="pareto")
+    assert choice["actual_purchases"].nunique() == 1  # the same customers and days for every model
+    page = report.to_html()
+    assert WORDS["clv choice"][0].split(" was chosen")[1][:10] in page
+    # the comparison table, with every model by name
+    assert "Mean absolute error" in page and all(name in page for name in ("BG/NBD", "MBG/NBD", "Pareto/NBD"))
+    # MBG/NBD and Pareto/NBD: one-time buyers may have dropped out
+    for name, fitter in (("mbgnbd", rfmkit.clv.ModifiedBetaGeoFitter), ("pareto", rfmkit.clv.ParetoNBDFitter)):
+        other = analyze_sample(orders, k=None, clv_model=name)
+        assert isinstance(other.clv_model[name], fitter)
+        one_time = other.customers["frequency"] == 1
+        assert (other.customers.loc[one_time, "p_alive"] < 1).all()
+        assert other.customers[["p_purchase_30d", "clv"]].notna().all().all()
+        assert WORDS[f"p_alive note {name}"][0][:40] in other.to_html()
+    with pytest.raises(rfmkit.InvalidParameterError, match="clv_model='nbd' is not one of 'bgnbd', 'mbgnbd', 'pareto'"):
+        analyze_sample(orders, k=None, clv_model="nbd")

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+#: The purchase models' names (the same in both languages).
+CLV_MODEL_NAMES = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "pareto": "Pareto/NBD"}
+
 #: key -> (English, Chinese). Keys with ``{}`` fields are formatted by `text`.
 TEXT: dict[str, tuple[str, str]] = {
     # columns of the customer table and of the summaries
@@ -47,6 +50,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "p_purchase_30d": ("P(purchase in 30 days)", "30 天内购买概率"),
     "next_purchase_days": ("Median days to next purchase", "距下次购买天数（中位数）"),
     "clv": ("CLV", "客户终身价值"),
+    "purchase_model": ("Purchase model", "购买模型"),
+    "holdout_mae": ("Mean absolute error", "平均绝对误差"),
+    "holdout_rmse": ("Root mean squared error", "均方根误差"),
+    "predicted_purchases": ("Predicted purchases", "预测购买次数"),
+    "actual_purchases": ("Actual purchases", "实际购买次数"),
     "action": ("Recommended action", "建议行动"),
     "rows": ("Rows", "行数"),
     # data quality
@@ -285,9 +293,20 @@ WORDS: dict[str, tuple[str, str]] = {
     "clv choice": (
         (
             "{model} was chosen: over the last {days} days its predictions of each customer's purchases were off "
-            "by {mae:.3f} on average, {other} by {other_mae:.3f}."
+            "by {mae:.3f} on average ({others})."
         ),
-        "选择了 {model}：在最近 {days} 天中，它对每位客户购买次数的预测平均误差为 {mae:.3f}，{other} 为 {other_mae:.3f}。",
+        "选择了 {model}：在最近 {days} 天中，它对每位客户购买次数的预测平均误差为 {mae:.3f}（{others}）。",
+    ),
+    "p_alive note pareto": (
+        (
+            "P(alive) is the Pareto/NBD probability that a customer has not dropped out. The model lets a customer "
+            "leave at any time, unseen, so P(alive) falls the longer a customer stays silent, one-time buyers "
+            "included."
+        ),
+        (
+            "存活概率是 Pareto/NBD 模型估计的客户尚未流失的概率。该模型允许客户在任何时刻悄然流失，"
+            "因此客户沉默越久存活概率越低，只购买过一次的客户也是如此。"
+        ),
     ),
     "p_alive note": (
         (

@@ -456,9 +456,9 @@ def _analysis_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--clv-model",
         dest="clv_model",
-        choices=("bgnbd", "mbgnbd", "auto"),
+        choices=("bgnbd", "mbgnbd", "pareto", "auto"),
         default="bgnbd",
-        help="purchase model of the CLV: BG/NBD, MBG/NBD, or auto (the better on the last --holdout-days)",
+        help="purchase model of the CLV: BG/NBD, MBG/NBD, Pareto/NBD, or auto (the best on the last --holdout-days)",
     )
     parser.add_argument(
         "--clv-horizon", dest="clv_horizon", type=int, default=12, help="CLV horizon in months (default 12)"

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from rfmkit._io import frames
-from rfmkit._text import column_label, dropped_label, text, word
+from rfmkit._text import CLV_MODEL_NAMES, column_label, dropped_label, text, word
 
 if TYPE_CHECKING:
     from rfmkit._report.report import Report
@@ -387,7 +387,7 @@ def _clv(report: Report, lang: str, charts: Charts) -> str:
         return ""
     model = report.clv_model
     chosen = model.get("purchase_model", "bgnbd")
-    name = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD"}.get(chosen, chosen)
+    name = CLV_MODEL_NAMES.get(chosen, chosen)
     intro = word(
         "clv intro",
         lang,
@@ -419,20 +419,29 @@ def _clv(report: Report, lang: str, charts: Charts) -> str:
         _p(intro),
         chart,
         *_clv_choice(model, name, lang),
-        _p(word("p_alive note mbgnbd" if chosen == "mbgnbd" else "p_alive note", lang), "note"),
+        _p(word(ALIVE_NOTES.get(chosen, "p_alive note"), lang), "note"),
         f"<h3>{html.escape(word('top customers', lang).format(text('clv', lang)))}</h3>",
         table(top, lang, label="customer"),
     )
 
 
+#: The note on P(alive) under each purchase model.
+ALIVE_NOTES = {"mbgnbd": "p_alive note mbgnbd", "pareto": "p_alive note pareto"}
+
+
 def _clv_choice(model: dict[str, Any], name: str, lang: str) -> list[str]:
-    """The sentence that says why the purchase model was chosen (analyze(clv_model="auto"))."""
+    """Why the purchase model was chosen (analyze(clv_model="auto")): one sentence and the
+    comparison of the models on the holdout days."""
     choice = model.get("choice")
     if choice is None or len(choice) < 2:
         return []
-    names = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD"}
     chosen = model["purchase_model"]
-    other = next(m for m in choice.index if m != chosen)
+    others = ", ".join(
+        f"{CLV_MODEL_NAMES.get(other, other)} {choice.loc[other, 'holdout_mae']:.3f}"
+        for other in choice.index
+        if other != chosen
+    )
+    shown = choice.rename(index=lambda m: CLV_MODEL_NAMES.get(m, m))
     return [
         _p(
             word(
@@ -441,10 +450,10 @@ def _clv_choice(model: dict[str, Any], name: str, lang: str) -> list[str]:
                 model=name,
                 days=choice.attrs["rfmkit"]["days"],
                 mae=choice.loc[chosen, "holdout_mae"],
-                other=names.get(other, other),
-                other_mae=choice.loc[other, "holdout_mae"],
+                others=others,
             )
-        )
+        ),
+        table(shown, lang, label="purchase_model"),
     ]
 
 

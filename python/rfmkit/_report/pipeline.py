@@ -16,6 +16,7 @@ from rfmkit._params import ROWS, arguments, pick
 from rfmkit._progress import Steps
 from rfmkit._report.report import NET_NEGATIVE_ROW, Report
 from rfmkit.clv._models import BetaGeoFitter, ModifiedBetaGeoFitter
+from rfmkit.clv._pareto import ParetoNBDFitter
 from rfmkit.exceptions import (
     DataQualityWarning,
     InternalError,
@@ -97,12 +98,13 @@ def analyze(
         ``p_alive``, ``expected_purchases`` and ``clv`` per customer. When the models
         cannot be fitted (too few repeat customers, no convergence) the report says so in
         ``notes`` and the tiers use monetary instead.
-    clv_model : {"bgnbd", "mbgnbd", "auto"}, default "bgnbd"
+    clv_model : {"bgnbd", "mbgnbd", "pareto", "auto"}, default "bgnbd"
         The purchase model of the CLV step: BG/NBD, MBG/NBD (one-time buyers may have
-        dropped out: P(alive) < 1 for them), or ``"auto"``: both fitted on the history
-        before the last `holdout_days` (90 when None), the one whose predictions of each
-        customer's purchases in those days have the lowest mean absolute error is kept
-        (``report.clv_model["choice"]`` the comparison), then fitted on the whole history.
+        dropped out: P(alive) < 1 for them), Pareto/NBD (customers may leave at any time),
+        or ``"auto"``: the three fitted on the history before the last `holdout_days` (90
+        when None), the one whose predictions of each customer's purchases in those days
+        have the lowest mean absolute error is kept (``report.clv_model["choice"]`` the
+        comparison, shown on the page), then fitted on the whole history.
     margin : float, default 1.0
         Profit margin applied to CLV (1.0: CLV in revenue).
     clv_horizon : int, default 12
@@ -158,7 +160,8 @@ def analyze(
         data, lang=lang, k=k, clv=clv, clv_horizon=clv_horizon, margin=margin, scheme=scheme, bins=bins, actions=actions
     )
     if clv_model not in CLV_MODELS and clv_model != "auto":
-        raise InvalidParameterError(f"clv_model={clv_model!r} is not one of 'bgnbd', 'mbgnbd', 'auto'")
+        choices = ", ".join(repr(name) for name in [*CLV_MODELS, "auto"])
+        raise InvalidParameterError(f"clv_model={clv_model!r} is not one of {choices}")
     if holdout_days is not None and not (
         isinstance(holdout_days, (int, np.integer))
         and not isinstance(holdout_days, bool)
@@ -403,7 +406,7 @@ def _cluster_step(
 
 
 #: The purchase models of the CLV step, by the name `analyze(clv_model=...)` takes.
-CLV_MODELS: dict[str, Any] = {"bgnbd": BetaGeoFitter, "mbgnbd": ModifiedBetaGeoFitter}
+CLV_MODELS: dict[str, Any] = {"bgnbd": BetaGeoFitter, "mbgnbd": ModifiedBetaGeoFitter, "pareto": ParetoNBDFitter}
 
 
 #: Seeds of the refits that measure how stable the clusters are.
