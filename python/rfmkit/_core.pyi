@@ -31,6 +31,7 @@ __all__ = [
     "calibration_holdout",
     "canonical_order",
     "classic8",
+    "clv_value_draws",
     "cohort_activity",
     "cohort_period_starts",
     "compare_labels",
@@ -48,12 +49,14 @@ __all__ = [
     "mbgnbd_conditional_expected",
     "mbgnbd_expected",
     "mbgnbd_fit",
+    "mbgnbd_lifetime_value",
     "mbgnbd_log_likelihood",
     "mbgnbd_probability_alive",
     "mbgnbd_probability_of_n",
     "pareto_conditional_expected",
     "pareto_expected",
     "pareto_fit",
+    "pareto_lifetime_value",
     "pareto_log_likelihood",
     "pareto_median_time_to_next_purchase",
     "pareto_probability_alive",
@@ -371,6 +374,46 @@ def mbgnbd_log_likelihood(
 def mbgnbd_conditional_expected(params: _BgParams, t: _F64, frequency: _F64, recency: _F64, T: _F64) -> _F64: ...
 def mbgnbd_probability_alive(params: _BgParams, frequency: _F64, recency: _F64, T: _F64) -> _F64: ...
 def mbgnbd_expected(params: _BgParams, t: _F64) -> _F64: ...
+def mbgnbd_lifetime_value(
+    params: _BgParams,
+    frequency: _F64,
+    recency: _F64,
+    T: _F64,
+    spend: _F64,
+    *,
+    horizon: int,
+    step: float,
+    discount_rate: float,
+) -> _F64: ...
+def pareto_lifetime_value(
+    params: _BgParams,
+    frequency: _F64,
+    recency: _F64,
+    T: _F64,
+    spend: _F64,
+    *,
+    horizon: int,
+    step: float,
+    discount_rate: float,
+) -> _F64: ...
+def clv_value_draws(
+    family: str,
+    purchase_params: list[float],
+    purchase_covariance: list[list[float]],
+    spend_params: list[float],
+    spend_covariance: list[list[float]],
+    frequency: _F64,
+    recency: _F64,
+    T: _F64,
+    monetary_value: _F64,
+    *,
+    horizon: int,
+    step: float,
+    discount_rate: float,
+    draws: int,
+    seed: int,
+    probabilities: list[float],
+) -> dict[str, Any]: ...
 def mbgnbd_probability_of_n(params: _BgParams, t: _F64, n: _F64) -> _F64: ...
 def pareto_fit(
     frequency: _F64,

@@ -21,6 +21,7 @@ pub mod pareto;
 mod quadrature;
 pub mod sbg;
 mod special;
+pub mod value;
 
 use hashbrown::HashMap;
 

@@ -375,7 +375,7 @@ fn predict(
     each_customer(t, frequency, recency, age, one)
 }
 
-fn probability_alive_one(params: &ParetoNbdParams, x: f64, tx: f64, age: f64) -> f64 {
+pub(crate) fn probability_alive_one(params: &ParetoNbdParams, x: f64, tx: f64, age: f64) -> f64 {
     match terms(&params.jets::<0>(), x, tx, age) {
         (_, None) => 1.0,
         (alive, Some(gone)) => 1.0 / (1.0 + (gone.v - alive.v).exp()),
@@ -421,11 +421,15 @@ pub fn conditional_expected_purchases(
     recency: &[f64],
     age: &[f64],
 ) -> Result<Vec<f64>> {
-    let ParetoNbdParams { r, alpha, s, beta } = *params;
     predict(params, Some(t), frequency, recency, age, |t, x, tx, a| {
-        let rate = (r + x) / (alpha + a);
-        probability_alive_one(params, x, tx, a) * rate * (beta + a) * truncated_power(s, beta + a, t)
+        probability_alive_one(params, x, tx, a) * expected_if_alive(params, t, x, a)
     })
+}
+
+/// E[repeat purchases in (T, T+t] | alive]: `(r+x)(β+T)/(α+T) · (1 − ((β+T)/(β+T+t))^(s−1))/(s−1)`.
+pub(crate) fn expected_if_alive(params: &ParetoNbdParams, t: f64, x: f64, age: f64) -> f64 {
+    let ParetoNbdParams { r, alpha, s, beta } = *params;
+    (r + x) / (alpha + age) * (beta + age) * truncated_power(s, beta + age, t)
 }
 
 /// `expected_number_of_purchases_up_to_time(t)` of a new customer:

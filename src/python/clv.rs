@@ -12,6 +12,7 @@ use crate::clv::bgnbd::{self, BgNbdParams};
 use crate::clv::gamma_gamma::{self, GammaGammaFit, GammaGammaParams};
 use crate::clv::pareto::{self, ParetoNbdParams};
 use crate::clv::sbg::{self, SbgParams};
+use crate::clv::value;
 use crate::clv::{FitOptions, FitReport};
 
 fn bg(params: (f64, f64, f64, f64)) -> BgNbdParams {
@@ -194,6 +195,96 @@ customer_binding!(
     fn bgnbd_lifetime_value(params, [frequency, recency, T], spend; horizon: usize, step: f64, discount_rate: f64)
         => bgnbd::lifetime_value, bg
 );
+
+customer_binding!(
+    /// MBG/NBD discounted lifetime value over `horizon` periods of `step` time units.
+    #[pyo3(signature = (params, frequency, recency, T, spend, *, horizon, step, discount_rate))]
+    fn mbgnbd_lifetime_value(params, [frequency, recency, T], spend; horizon: usize, step: f64, discount_rate: f64)
+        => value::modified_lifetime_value, bg
+);
+
+customer_binding!(
+    /// Pareto/NBD discounted lifetime value over `horizon` periods of `step` time units.
+    #[pyo3(signature = (params, frequency, recency, T, spend, *, horizon, step, discount_rate))]
+    fn pareto_lifetime_value(params, [frequency, recency, T], spend; horizon: usize, step: f64, discount_rate: f64)
+        => value::pareto_lifetime_value, pnbd
+);
+
+/// Each customer's discounted lifetime value under `draws` parameter vectors drawn from
+/// the purchase model's and Gamma-Gamma's estimates (see `rfmkit::clv::value::lifetime_value_draws`):
+/// a dict of `mean`, `sd`, `quantiles` (one array per probability) and `redrawn`.
+#[pyfunction]
+#[pyo3(signature = (family, purchase_params, purchase_covariance, spend_params, spend_covariance, frequency, recency, T, monetary_value, *, horizon, step, discount_rate, draws, seed, probabilities))]
+#[allow(non_snake_case, clippy::too_many_arguments)]
+fn clv_value_draws<'py>(
+    py: Python<'py>,
+    family: &str,
+    purchase_params: [f64; 4],
+    purchase_covariance: [[f64; 4]; 4],
+    spend_params: [f64; 3],
+    spend_covariance: [[f64; 3]; 3],
+    frequency: PyReadonlyArray1<'py, f64>,
+    recency: PyReadonlyArray1<'py, f64>,
+    T: PyReadonlyArray1<'py, f64>,
+    monetary_value: PyReadonlyArray1<'py, f64>,
+    horizon: usize,
+    step: f64,
+    discount_rate: f64,
+    draws: usize,
+    seed: u64,
+    probabilities: Vec<f64>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let family = match family {
+        "bgnbd" => value::Family::BgNbd,
+        "mbgnbd" => value::Family::ModifiedBgNbd,
+        "pareto" => value::Family::ParetoNbd,
+        other => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "unknown purchase model {other:?}"
+            )))
+        }
+    };
+    let (frequency, recency, age, monetary) = slices!(frequency, recency, T, monetary_value);
+    let purchase = value::Estimate {
+        params: purchase_params,
+        covariance: purchase_covariance,
+    };
+    let spend = value::Estimate {
+        params: spend_params,
+        covariance: spend_covariance,
+    };
+    let periods = value::Horizon {
+        horizon,
+        step,
+        discount_rate,
+    };
+    let out = compute(py, || {
+        value::lifetime_value_draws(
+            family,
+            &purchase,
+            &spend,
+            frequency,
+            recency,
+            age,
+            monetary,
+            &periods,
+            draws,
+            seed,
+            &probabilities,
+        )
+    })?;
+    let result = PyDict::new(py);
+    result.set_item("mean", PyArray1::from_vec(py, out.mean))?;
+    result.set_item("sd", PyArray1::from_vec(py, out.sd))?;
+    let quantiles: Vec<Bound<'py, PyArray1<f64>>> = out
+        .quantiles
+        .into_iter()
+        .map(|q| PyArray1::from_vec(py, q))
+        .collect();
+    result.set_item("quantiles", quantiles)?;
+    result.set_item("redrawn", out.redrawn)?;
+    Ok(result)
+}
 
 fit_binding!(
     /// MBG/NBD maximum-likelihood fit (see `rfmkit::clv::bgnbd::fit_modified`).
@@ -405,6 +496,9 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         bgnbd_probability_of_n,
         bgnbd_lifetime_value,
         mbgnbd_fit,
+        mbgnbd_lifetime_value,
+        pareto_lifetime_value,
+        clv_value_draws,
         pareto_fit,
         pareto_log_likelihood,
         pareto_conditional_expected,

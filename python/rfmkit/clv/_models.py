@@ -726,37 +726,10 @@ class GammaGammaFitter(_Fitter):
         >>> ggf.customer_lifetime_value(bgf, [2, 0], [30.43, 0.0], [38.86, 38.86], [30.0, 0.0]).round(2)
         array([45.51,  8.34])
         """
-        unit = model_unit(transaction_prediction_model, freq)
-        horizon = self._horizon(time)
-        if isinstance(discount_rate, bool) or not isinstance(discount_rate, (int, float, np.integer, np.floating)):
-            raise InvalidParameterError(f"discount_rate must be a monthly rate such as 0.01, got {discount_rate!r}")
-        if not (math.isfinite(discount_rate) and discount_rate > -1):
-            raise InvalidParameterError(f"discount_rate must be a finite monthly rate > -1, got {discount_rate!r}")
-        if discount_rate > 0.1:
-            warnings.warn(
-                f"discount_rate={discount_rate} is per month ({(1 + discount_rate) ** 12 - 1:.0%} a year); "
-                f"for an annual rate R pass (1 + R) ** (1 / 12) - 1",
-                TimeUnitWarning,
-                stacklevel=2,
-            )
-        data = _inputs.broadcast(frequency=frequency, recency=recency, T=T, monetary_value=monetary_value)
-        self._check_scale(unit, data["T"])
-        multiplier = float(getattr(transaction_prediction_model, "freq_multiplier_", 1.0))
-        step = _units.time_unit(unit).periods_per_month / multiplier
-        spend = np.asarray(self.conditional_expected_average_profit(data["frequency"], data["monetary_value"]))
-        if type(transaction_prediction_model) is BetaGeoFitter:
-            values = _core.bgnbd_lifetime_value(
-                transaction_prediction_model._params(),
-                data["frequency"],
-                data["recency"],
-                data["T"],
-                np.ascontiguousarray(spend, dtype=np.float64),
-                horizon=horizon,
-                step=step,
-                discount_rate=float(discount_rate),
-            )
-        else:
-            values = self._generic_value(transaction_prediction_model, data, spend, horizon, step, discount_rate)
+        unit, horizon, data, step, spend = self._value_inputs(
+            transaction_prediction_model, frequency, recency, T, monetary_value, time, discount_rate, freq
+        )
+        values = self._value(transaction_prediction_model, data, spend, horizon, step, float(discount_rate))
         out = frames.column_like(frequency, values, "clv")
         if isinstance(out, pd.Series):
             out.attrs["rfmkit"] = {
@@ -767,6 +740,160 @@ class GammaGammaFitter(_Fitter):
             }
         return out
 
+    def customer_lifetime_value_interval(
+        self,
+        transaction_prediction_model: Any,
+        frequency: Any,
+        recency: Any,
+        T: Any,
+        monetary_value: Any,
+        time: int = 12,
+        discount_rate: float = 0.01,
+        freq: str | None = None,
+        *,
+        draws: int = 500,
+        level: float = 0.9,
+        seed: int = 0,
+    ) -> pd.DataFrame:
+        """`customer_lifetime_value` with its uncertainty from the estimation of both
+        models: a parametric bootstrap. `draws` parameter vectors of the purchase model and
+        of this model are drawn from their fits' sampling distributions (log-normal, with the
+        delta-method covariance ``variance_matrix_`` of each fit), and each customer's value
+        is computed under every draw (in the Rust core).
+
+        Parameters
+        ----------
+        transaction_prediction_model : BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter
+            Fitted (its ``variance_matrix_`` is needed: parameters set by hand have none).
+        frequency, recency, T, monetary_value, time, discount_rate, freq
+            As `customer_lifetime_value`.
+        draws : int, default 500
+            Parameter draws (10 to 100,000); the run time grows with ``draws × customers``
+            (100,000 customers, 500 draws: about 3 s with BG/NBD or MBG/NBD, 40 s with
+            Pareto/NBD, whose P(alive) sums two series per customer and draw).
+        level : float, default 0.9
+            Coverage of the interval: ``clv_low`` and ``clv_high`` are the
+            ``(1 − level)/2`` and ``(1 + level)/2`` quantiles of the draws.
+        seed : int, default 0
+            Seed of the draws: the same seed gives the same numbers.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per customer (the index of `frequency` when it is a Series): ``clv`` (at
+            the fitted parameters, as `customer_lifetime_value`), ``clv_mean``, ``clv_sd``,
+            ``clv_low``, ``clv_high``; ``attrs["rfmkit"]`` records draws, level, seed and the
+            horizon. This is the uncertainty of the *expected* value from estimating the
+            parameters; a single customer's realised value varies far more.
+
+        Examples
+        --------
+        >>> import rfmkit
+        >>> orders = rfmkit.datasets.make_transactions(2000, seed=1)
+        >>> summary = rfmkit.clv.summary(orders, customer="customer_id", date="ordered_at",
+        ...                              amount="amount", freq="D")
+        >>> bgf = rfmkit.clv.BetaGeoFitter().fit(summary)
+        >>> ggf = rfmkit.clv.GammaGammaFitter().fit(summary)
+        >>> f, r, t, m = (summary[c] for c in ("frequency", "recency", "T", "monetary_value"))
+        >>> interval = ggf.customer_lifetime_value_interval(bgf, f, r, t, m, draws=200, seed=1)
+        >>> list(interval.columns)
+        ['clv', 'clv_mean', 'clv_sd', 'clv_low', 'clv_high']
+        >>> bool(((interval["clv_low"] <= interval["clv"]) & (interval["clv"] <= interval["clv_high"])).mean() > 0.9)
+        True
+        """
+        model = transaction_prediction_model
+        if not isinstance(model, _PurchaseFitter) or not model._core_model:
+            raise InvalidParameterError(
+                "the interval needs an rfmkit purchase model (BetaGeoFitter, ModifiedBetaGeoFitter or "
+                f"ParetoNBDFitter), got {type(model).__name__}"
+            )
+        for fitted in (model, self):
+            fitted._require_fitted()
+            if not hasattr(fitted, "variance_matrix_"):
+                raise NotFittedError(
+                    f"this {type(fitted).__name__} has parameters but no fit (set by hand?): the interval draws "
+                    "from the fit's covariance; fit it first"
+                )
+        if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
+            raise InvalidParameterError(f"level is the coverage of the interval, in (0, 1) (e.g. 0.9), got {level!r}")
+        if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)):
+            raise InvalidParameterError(f"draws must be a whole number between 10 and 100000, got {draws!r}")
+        unit, horizon, data, step, spend = self._value_inputs(
+            model, frequency, recency, T, monetary_value, time, discount_rate, freq
+        )
+        point = self._value(model, data, spend, horizon, step, float(discount_rate))
+        out = _core.clv_value_draws(
+            model._core_model,
+            list(model._params()),
+            model.variance_matrix_.to_numpy().tolist(),
+            list(self._params()),
+            self.variance_matrix_.to_numpy().tolist(),
+            data["frequency"],
+            data["recency"],
+            data["T"],
+            data["monetary_value"],
+            horizon=horizon,
+            step=step,
+            discount_rate=float(discount_rate),
+            draws=int(draws),
+            seed=int(seed),
+            probabilities=[(1 - level) / 2, (1 + level) / 2],
+        )
+        index = frequency.index if isinstance(frequency, pd.Series) else None
+        table = pd.DataFrame(
+            {
+                "clv": np.asarray(point, dtype=np.float64),
+                "clv_mean": out["mean"],
+                "clv_sd": out["sd"],
+                "clv_low": out["quantiles"][0],
+                "clv_high": out["quantiles"][1],
+            },
+            index=index,
+        )
+        table.attrs["rfmkit"] = {
+            "draws": int(draws),
+            "level": float(level),
+            "seed": int(seed),
+            "horizon_months": horizon,
+            "discount_rate_per_month": float(discount_rate),
+            "time_unit": unit,
+            "spend_draws_redrawn": int(out["redrawn"]),
+        }
+        return table
+
+    def _value_inputs(
+        self,
+        model: Any,
+        frequency: Any,
+        recency: Any,
+        T: Any,
+        monetary_value: Any,
+        time: Any,
+        discount_rate: Any,
+        freq: str | None,
+    ) -> tuple[str, int, dict[str, np.ndarray], float, np.ndarray]:
+        """The checked inputs of a lifetime value: the time unit, the horizon in months, the
+        columns, a month in the unit, the expected spend per purchase."""
+        unit = model_unit(model, freq)
+        horizon = self._horizon(time)
+        if isinstance(discount_rate, bool) or not isinstance(discount_rate, (int, float, np.integer, np.floating)):
+            raise InvalidParameterError(f"discount_rate must be a monthly rate such as 0.01, got {discount_rate!r}")
+        if not (math.isfinite(discount_rate) and discount_rate > -1):
+            raise InvalidParameterError(f"discount_rate must be a finite monthly rate > -1, got {discount_rate!r}")
+        if discount_rate > 0.1:
+            warnings.warn(
+                f"discount_rate={discount_rate} is per month ({(1 + discount_rate) ** 12 - 1:.0%} a year); "
+                f"for an annual rate R pass (1 + R) ** (1 / 12) - 1",
+                TimeUnitWarning,
+                stacklevel=3,
+            )
+        data = _inputs.broadcast(frequency=frequency, recency=recency, T=T, monetary_value=monetary_value)
+        self._check_scale(unit, data["T"], stacklevel=4)
+        multiplier = float(getattr(model, "freq_multiplier_", 1.0))
+        step = _units.time_unit(unit).periods_per_month / multiplier
+        spend = np.asarray(self.conditional_expected_average_profit(data["frequency"], data["monetary_value"]))
+        return unit, horizon, data, step, np.ascontiguousarray(spend, dtype=np.float64)
+
     @staticmethod
     def _horizon(time: Any) -> int:
         if isinstance(time, bool) or not isinstance(time, (int, np.integer, float, np.floating)):
@@ -776,7 +903,7 @@ class GammaGammaFitter(_Fitter):
         return int(time)
 
     @staticmethod
-    def _check_scale(unit: str, ages: np.ndarray) -> None:
+    def _check_scale(unit: str, ages: np.ndarray, stacklevel: int = 3) -> None:
         finite = ages[np.isfinite(ages)]
         if finite.size == 0:
             return
@@ -790,7 +917,33 @@ class GammaGammaFitter(_Fitter):
             message = f"the oldest customer's T is {longest:g} with freq={unit!r}, over 100 years; is T in days?"
         else:
             return
-        warnings.warn(message, TimeUnitWarning, stacklevel=3)
+        warnings.warn(message, TimeUnitWarning, stacklevel=stacklevel)
+
+    def _value(
+        self,
+        model: Any,
+        data: dict[str, np.ndarray],
+        spend: np.ndarray,
+        horizon: int,
+        step: float,
+        discount_rate: float,
+    ) -> np.ndarray:
+        """The discounted values: in the core for rfmkit's purchase models, from the
+        model's own predictions for any other (lifetimes' fitters, ...)."""
+        if isinstance(model, _PurchaseFitter) and model._core_model:
+            return np.asarray(
+                model._core("lifetime_value")(
+                    model._params(),
+                    data["frequency"],
+                    data["recency"],
+                    data["T"],
+                    spend,
+                    horizon=horizon,
+                    step=step,
+                    discount_rate=discount_rate,
+                )
+            )
+        return self._generic_value(model, data, spend, horizon, step, discount_rate)
 
     @staticmethod
     def _generic_value(

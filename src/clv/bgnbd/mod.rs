@@ -21,6 +21,9 @@ pub use predict::{
     modified_conditional_expected_purchases, modified_expected_purchases, modified_probability_alive,
     modified_probability_of_n_purchases, probability_alive, probability_of_n_purchases,
 };
+pub(crate) use predict::{
+    expected_if_alive, modified_alive_one, modified_expected_if_alive, probability_alive_one,
+};
 
 /// BG/NBD parameters in the data's time unit.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -405,12 +408,4 @@ fn log_likelihood_of(
         modified,
     );
     Ok(likelihood.totals(&[params.r, params.alpha, params.a, params.b]).0)
-}
-
-/// Checks the parameters, then the customers' columns; their length.
-fn check_inputs(params: &BgNbdParams, frequency: &[f64], recency: &[f64], age: &[f64]) -> Result<usize> {
-    params.check()?;
-    let n = check_btyd_lengths(frequency, recency, age)?;
-    check_customers(frequency, recency, age)?;
-    Ok(n)
 }

@@ -2,15 +2,13 @@
 //! expected purchases (conditional on a customer's history or not), P(alive), the
 //! probability of n purchases, and the discounted lifetime value.
 
-use rayon::prelude::*;
-
-use super::{check_inputs, BgNbdParams};
+use super::BgNbdParams;
 use crate::clv::special::{hyp2f1_minus_one, ln_gamma, ln_hyp2f1_positive};
 use crate::clv::{check_lengths, check_times, invalid, map_rows};
-use crate::error::{Result, RfmError};
+use crate::error::Result;
 
 /// P(alive) of one customer: 1 without repeat purchases, else
-fn probability_alive_one(p: &BgNbdParams, x: f64, recency: f64, age: f64) -> f64 {
+pub(crate) fn probability_alive_one(p: &BgNbdParams, x: f64, recency: f64, age: f64) -> f64 {
     if x == 0.0 {
         return 1.0;
     }
@@ -30,7 +28,7 @@ fn alive(p: &BgNbdParams, bx: f64, x: f64, recency: f64, age: f64) -> f64 {
 
 /// MBG/NBD P(alive): `1 / (1 + a/(b+x) · ((alpha+T)/(alpha+recency))^(r+x))` for every
 /// customer (one who bought once may have dropped out right after).
-fn modified_alive_one(p: &BgNbdParams, x: f64, recency: f64, age: f64) -> f64 {
+pub(crate) fn modified_alive_one(p: &BgNbdParams, x: f64, recency: f64, age: f64) -> f64 {
     alive(p, p.b + x, x, recency, age)
 }
 
@@ -43,8 +41,12 @@ fn modified_expected_one(p: &BgNbdParams, t: f64, x: f64, recency: f64, age: f64
     if t == 0.0 {
         return 0.0;
     }
-    let shifted = BgNbdParams { b: p.b + 1.0, ..*p };
-    expected_if_alive(&shifted, t, x, age) * modified_alive_one(p, x, recency, age)
+    modified_expected_if_alive(p, t, x, age) * modified_alive_one(p, x, recency, age)
+}
+
+/// MBG/NBD E[repeat purchases in (T, T+t] | alive]: BG/NBD's with b one higher.
+pub(crate) fn modified_expected_if_alive(p: &BgNbdParams, t: f64, x: f64, age: f64) -> f64 {
+    expected_if_alive(&BgNbdParams { b: p.b + 1.0, ..*p }, t, x, age)
 }
 
 /// MBG/NBD `conditional_probability_alive(frequency, recency, T)`.
@@ -113,7 +115,7 @@ pub(super) fn conditional_expected_one(p: &BgNbdParams, t: f64, x: f64, recency:
 /// and whenever the closed form is not finite or falls outside the bounds of
 /// [`expected_if_alive_bounds`] (its cancellations can lose every digit when a is near
 /// 0 and z near 1), [`expected_if_alive_positive`].
-pub(super) fn expected_if_alive(p: &BgNbdParams, t: f64, x: f64, age: f64) -> f64 {
+pub(crate) fn expected_if_alive(p: &BgNbdParams, t: f64, x: f64, age: f64) -> f64 {
     if t == 0.0 {
         return 0.0;
     }
@@ -547,69 +549,10 @@ pub fn lifetime_value(
     step: f64,
     discount_rate: f64,
 ) -> Result<Vec<f64>> {
-    let n = check_inputs(params, frequency, recency, age)?;
-    check_lengths(&[("frequency", n), ("monetary_value", spend.len())])?;
-    if !(step.is_finite() && step > 0.0) {
-        return Err(RfmError::parameter(
-            "freq",
-            format!("the period length must be > 0, got {step}"),
-        ));
-    }
-    if !(discount_rate.is_finite() && discount_rate > -1.0) {
-        return Err(RfmError::parameter(
-            "discount_rate",
-            format!("must be a finite rate per period > -1 (0.01 is 1 %), got {discount_rate}"),
-        ));
-    }
-    for (row, &value) in spend.iter().enumerate() {
-        if !value.is_finite() {
-            return Err(invalid(
-                "monetary_value",
-                row,
-                value,
-                "the expected spend per purchase must be finite",
-            ));
-        }
-    }
-    let discounts: Vec<f64> = (1..=horizon)
-        .map(|k| (1.0 + discount_rate).powi(k as i32).recip())
-        .collect();
-    // The value is spend · P(alive) · K(x, T) with K the discounted sum of the monthly
-    // increments of E[purchases | alive], which depends on (x, T) only: K is computed
-    // once per distinct (x, T) (a few thousand on a daily summary of any size).
-    let mut index: hashbrown::HashMap<[u64; 2], usize> = hashbrown::HashMap::new();
-    let mut groups: Vec<(f64, f64)> = Vec::new();
-    let group: Vec<usize> = (0..n)
-        .map(|i| {
-            let key = [(frequency[i] + 0.0).to_bits(), (age[i] + 0.0).to_bits()];
-            *index.entry(key).or_insert_with(|| {
-                groups.push((frequency[i], age[i]));
-                groups.len() - 1
-            })
-        })
-        .collect();
-    // Each group costs `horizon` 2F1 series: parallel from a few dozen groups on.
-    let one_group = |g: usize| {
-        let (x, t_age) = groups[g];
-        let mut previous = 0.0;
-        let mut value = 0.0;
-        for (k, discount) in discounts.iter().enumerate() {
-            let cumulative = expected_if_alive(params, (k + 1) as f64 * step, x, t_age);
-            value += (cumulative - previous) * discount;
-            previous = cumulative;
-        }
-        value
+    let periods = crate::clv::value::Horizon {
+        horizon,
+        step,
+        discount_rate,
     };
-    let discounted: Vec<f64> = if groups.len() >= 64 {
-        (0..groups.len())
-            .into_par_iter()
-            .with_min_len(16)
-            .map(one_group)
-            .collect()
-    } else {
-        (0..groups.len()).map(one_group).collect()
-    };
-    Ok(map_rows(n, |i| {
-        spend[i] * discounted[group[i]] * probability_alive_one(params, frequency[i], recency[i], age[i])
-    }))
+    crate::clv::value::lifetime_value(params, frequency, recency, age, spend, &periods)
 }
