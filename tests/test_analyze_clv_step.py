@@ -118,6 +118,11 @@ def test_the_purchase_model_can_be_chosen_on_a_holdout():
         one_time = other.customers["frequency"] == 1
         assert (other.customers.loc[one_time, "p_alive"] < 1).all()
         assert other.customers[["p_purchase_30d", "clv"]].notna().all().all()
-        assert WORDS[f"p_alive note {name}"][0][:40] in other.to_html()
+        page = other.to_html()
+        assert WORDS[f"p_alive note {name}"][0][:40] in page
+        # the fit check: observed against expected customers by repeat purchases
+        assert WORDS["fit check"][0] in page
+        summary = other.clv_model["summary"]
+        assert other.clv_model[name].n_customers_ == len(summary)
     with pytest.raises(rfmkit.InvalidParameterError, match="clv_model='nbd' is not one of 'bgnbd', 'mbgnbd', 'pareto'"):
         analyze_sample(orders, k=None, clv_model="nbd")

@@ -66,3 +66,18 @@ def test_calibration_holdout_averages_by_calibration_frequency(model):
     np.testing.assert_allclose(observed.get_ydata(), [1.0, 1.0, 4.0])  # 0, 1 and "5+" (5 and 9)
     expected = model.conditional_expected_number_of_purchases_up_to_time(39.0, [1], [10.0], [39.0])[0]
     assert predicted.get_ydata()[1] == pytest.approx(expected)
+
+
+def test_period_transactions_of_pareto_with_repeated_ages():
+    """Customers of one age are counted once per age and weighted: the same expectation as
+    customer by customer (Pareto/NBD's conditional PMF at x = t_x = T = 0)."""
+    pareto = rfmkit.clv.ParetoNBDFitter()
+    pareto.params_ = rfmkit.datasets.cdnow_params("pareto")
+    rng = np.random.default_rng(2)
+    summary = pd.DataFrame({"frequency": rng.integers(0, 4, 200), "T": rng.integers(20, 25, 200).astype(float)})
+    ax = rfmkit.plot.period_transactions(pareto, summary, max_frequency=3)
+    heights = [bar.get_height() for bar in ax.containers[1]]
+    for n in range(3):
+        want = sum(pareto.probability_of_n_purchases_up_to_time(t, n) for t in summary["T"])
+        assert heights[n] == pytest.approx(want, rel=1e-12)
+    assert sum(heights) == pytest.approx(200)

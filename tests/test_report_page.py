@@ -52,7 +52,8 @@ def test_one_self_contained_page_with_every_section(reports, lang):
     assert "@import" not in page and not re.search(r"url\((?!#)", page)  # only the SVGs' own clip paths
     for anchor in SECTIONS:
         assert f"<section id='{anchor}'>" in page
-    assert page.count("<svg") == 6  # segments, R x F heat map, cohorts, cluster centres, crosstab, CLV
+    # segments, R x F heat map, cohorts, cluster centres, crosstab, CLV and its fit check
+    assert page.count("<svg") == 7
     assert "@media print" in page
 
 

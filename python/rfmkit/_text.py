@@ -297,6 +297,14 @@ WORDS: dict[str, tuple[str, str]] = {
         ),
         "选择了 {model}：在最近 {days} 天中，它对每位客户购买次数的预测平均误差为 {mae:.3f}（{others}）。",
     ),
+    "fit check": ("How well the model fits", "模型拟合检验"),
+    "fit check intro": (
+        (
+            "Customers by the number of repeat purchases they made, as observed and as {model} expects for the "
+            "same customers: bars that differ much mean its predictions deserve less trust."
+        ),
+        "按复购次数统计的客户数：实际值与 {model} 对同一批客户的期望值。两者差异大时，其预测的可信度较低。",
+    ),
     "p_alive note pareto": (
         (
             "P(alive) is the Pareto/NBD probability that a customer has not dropped out. The model lets a customer "

@@ -732,7 +732,7 @@ def period_transactions(model: Any, summary: Any, *, max_frequency: int = 7, ax:
 
     Parameters
     ----------
-    model : a fitted `rfmkit.clv.BetaGeoFitter`
+    model : a fitted `rfmkit.clv.BetaGeoFitter`, `ModifiedBetaGeoFitter` or `ParetoNBDFitter`
     summary : table
         The BTYD summary the model was fitted on (``frequency``, ``T``).
 
@@ -756,8 +756,13 @@ def period_transactions(model: Any, summary: Any, *, max_frequency: int = 7, ax:
     ages = frame["T"].to_numpy(dtype=np.float64)
     counts = np.arange(max_frequency + 1)
     observed = np.array([(np.minimum(observed_x, max_frequency) == n).sum() for n in counts], dtype=np.float64)
+    # P(N(T) = n) depends on T only: once per distinct age, weighted by its customers.
+    distinct, customers = np.unique(ages, return_counts=True)
     expected = np.array(
-        [float(np.sum(model.probability_of_n_purchases_up_to_time(ages, np.full(len(ages), n)))) for n in counts[:-1]]
+        [
+            float(np.dot(customers, model.probability_of_n_purchases_up_to_time(distinct, np.full(len(distinct), n))))
+            for n in counts[:-1]
+        ]
     )
     expected = np.append(expected, len(ages) - expected.sum())
     ax = _axes(ax, (7, 4))

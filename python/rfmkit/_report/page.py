@@ -420,9 +420,22 @@ def _clv(report: Report, lang: str, charts: Charts) -> str:
         chart,
         *_clv_choice(model, name, lang),
         _p(word(ALIVE_NOTES.get(chosen, "p_alive note"), lang), "note"),
+        *_fit_check(model, chosen, name, lang, charts),
         f"<h3>{html.escape(word('top customers', lang).format(text('clv', lang)))}</h3>",
         table(top, lang, label="customer"),
     )
+
+
+def _fit_check(model: dict[str, Any], chosen: str, name: str, lang: str, charts: Charts) -> list[str]:
+    """How well the purchase model fits: customers by repeat purchases, observed and
+    expected by the model (`plot.period_transactions`)."""
+    from rfmkit import plot
+
+    fitted, summary = model.get(chosen), model.get("summary")
+    if fitted is None or summary is None:
+        return []
+    chart = charts.svg(lambda ax: plot.period_transactions(fitted, summary, ax=ax, lang=lang), (7, 4))
+    return [f"<h3>{html.escape(word('fit check', lang))}</h3>", _p(word("fit check intro", lang, model=name)), chart]
 
 
 #: The note on P(alive) under each purchase model.

@@ -678,5 +678,6 @@ def _clv(
         "margin": margin,
         "time_unit": unit.canonical,
         "observation_period_end": end,
+        "summary": summary,
     }
     return columns, model

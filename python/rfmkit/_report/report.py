@@ -55,8 +55,11 @@ class Report:
         clustered, also the number of customers with net-negative monetary (returns
         above purchases), who are clustered on the signed log like everyone else.
     clv_model : dict
-        The fitted BG/NBD and Gamma-Gamma models (``"bgnbd"``, ``"gamma_gamma"``) and
-        the CLV settings, or the reason CLV was skipped (``"skipped"``).
+        The fitted purchase model (under its name: ``"bgnbd"``, ``"mbgnbd"`` or
+        ``"pareto"``; ``"purchase_model"`` says which) and Gamma-Gamma model
+        (``"gamma_gamma"``), the BTYD summary they were fitted on (``"summary"``), the
+        holdout comparison of ``clv_model="auto"`` (``"choice"``) and the CLV settings, or
+        the reason CLV was skipped (``"skipped"``).
     settings : dict
         The arguments of the call.
     notes : list of str
