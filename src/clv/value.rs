@@ -183,13 +183,14 @@ pub(crate) fn lifetime_value(
     }))
 }
 
-/// [`lifetime_value`] of MBG/NBD, with the arguments of [`bgnbd::lifetime_value`].
+/// [`lifetime_value`] with the arguments of [`bgnbd::lifetime_value`], for any purchase
+/// model (the bindings of MBG/NBD and Pareto/NBD).
 ///
 /// # Errors
 /// As [`lifetime_value`].
 #[allow(clippy::too_many_arguments)]
-pub fn modified_lifetime_value(
-    params: &BgNbdParams,
+pub(crate) fn lifetime_value_over(
+    model: &impl Purchases,
     frequency: &[f64],
     recency: &[f64],
     age: &[f64],
@@ -203,30 +204,7 @@ pub fn modified_lifetime_value(
         step,
         discount_rate,
     };
-    lifetime_value(&Modified(*params), frequency, recency, age, spend, &periods)
-}
-
-/// [`lifetime_value`] of Pareto/NBD, with the arguments of [`bgnbd::lifetime_value`].
-///
-/// # Errors
-/// As [`lifetime_value`].
-#[allow(clippy::too_many_arguments)]
-pub fn pareto_lifetime_value(
-    params: &ParetoNbdParams,
-    frequency: &[f64],
-    recency: &[f64],
-    age: &[f64],
-    spend: &[f64],
-    horizon: usize,
-    step: f64,
-    discount_rate: f64,
-) -> Result<Vec<f64>> {
-    let periods = Horizon {
-        horizon,
-        step,
-        discount_rate,
-    };
-    lifetime_value(params, frequency, recency, age, spend, &periods)
+    lifetime_value(model, frequency, recency, age, spend, &periods)
 }
 
 /// The purchase models the bootstrap draws.

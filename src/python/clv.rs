@@ -20,6 +20,10 @@ fn bg(params: (f64, f64, f64, f64)) -> BgNbdParams {
     BgNbdParams { r, alpha, a, b }
 }
 
+fn mbg(params: (f64, f64, f64, f64)) -> value::Modified {
+    value::Modified(bg(params))
+}
+
 fn pnbd(params: (f64, f64, f64, f64)) -> ParetoNbdParams {
     let (r, alpha, s, beta) = params;
     ParetoNbdParams { r, alpha, s, beta }
@@ -166,29 +170,6 @@ customer_binding!(
     fn bgnbd_probability_alive(params, [frequency, recency, T]) => bgnbd::probability_alive, bg
 );
 
-/// Expected repeat purchases of a new customer in `t`.
-#[pyfunction]
-fn bgnbd_expected<'py>(
-    py: Python<'py>,
-    params: (f64, f64, f64, f64),
-    t: PyReadonlyArray1<'py, f64>,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let t = t.as_slice()?;
-    compute_array(py, || bgnbd::expected_purchases(&bg(params), t))
-}
-
-/// P(N(t) = n) of a new customer.
-#[pyfunction]
-fn bgnbd_probability_of_n<'py>(
-    py: Python<'py>,
-    params: (f64, f64, f64, f64),
-    t: PyReadonlyArray1<'py, f64>,
-    n: PyReadonlyArray1<'py, f64>,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let (t, n) = slices!(t, n);
-    compute_array(py, || bgnbd::probability_of_n_purchases(&bg(params), t, n))
-}
-
 customer_binding!(
     /// Discounted lifetime value over `horizon` periods of `step` time units.
     #[pyo3(signature = (params, frequency, recency, T, spend, *, horizon, step, discount_rate))]
@@ -200,14 +181,14 @@ customer_binding!(
     /// MBG/NBD discounted lifetime value over `horizon` periods of `step` time units.
     #[pyo3(signature = (params, frequency, recency, T, spend, *, horizon, step, discount_rate))]
     fn mbgnbd_lifetime_value(params, [frequency, recency, T], spend; horizon: usize, step: f64, discount_rate: f64)
-        => value::modified_lifetime_value, bg
+        => value::lifetime_value_over, mbg
 );
 
 customer_binding!(
     /// Pareto/NBD discounted lifetime value over `horizon` periods of `step` time units.
     #[pyo3(signature = (params, frequency, recency, T, spend, *, horizon, step, discount_rate))]
     fn pareto_lifetime_value(params, [frequency, recency, T], spend; horizon: usize, step: f64, discount_rate: f64)
-        => value::pareto_lifetime_value, pnbd
+        => value::lifetime_value_over, pnbd
 );
 
 /// Each customer's discounted lifetime value under `draws` parameter vectors drawn from
@@ -307,31 +288,6 @@ customer_binding!(
     fn mbgnbd_probability_alive(params, [frequency, recency, T]) => bgnbd::modified_probability_alive, bg
 );
 
-/// MBG/NBD P(N(t) = n) of a new customer.
-#[pyfunction]
-fn mbgnbd_probability_of_n<'py>(
-    py: Python<'py>,
-    params: (f64, f64, f64, f64),
-    t: PyReadonlyArray1<'py, f64>,
-    n: PyReadonlyArray1<'py, f64>,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let (t, n) = slices!(t, n);
-    compute_array(py, || {
-        bgnbd::modified_probability_of_n_purchases(&bg(params), t, n)
-    })
-}
-
-/// MBG/NBD expected repeat purchases of a new customer in `t`.
-#[pyfunction]
-fn mbgnbd_expected<'py>(
-    py: Python<'py>,
-    params: (f64, f64, f64, f64),
-    t: PyReadonlyArray1<'py, f64>,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let t = t.as_slice()?;
-    compute_array(py, || bgnbd::modified_expected_purchases(&bg(params), t))
-}
-
 fit_binding!(
     /// Pareto/NBD maximum-likelihood fit (see `rfmkit::clv::pareto::fit`).
     fn pareto_fit(frequency as frequency, recency as recency, T as age) => pareto::fit,
@@ -368,17 +324,6 @@ customer_binding!(
     fn pareto_probability_of_n(params, n, t, [frequency, recency, T]) => pareto::probability_of_n_purchases, pnbd
 );
 
-/// Pareto/NBD expected repeat purchases of a new customer in `t`.
-#[pyfunction]
-fn pareto_expected<'py>(
-    py: Python<'py>,
-    params: (f64, f64, f64, f64),
-    t: PyReadonlyArray1<'py, f64>,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let t = t.as_slice()?;
-    compute_array(py, || pareto::expected_purchases(&pnbd(params), t))
-}
-
 fit_binding!(
     /// BG/BB maximum-likelihood fit (see `rfmkit::clv::bgbb::fit`).
     fn bgbb_fit(frequency as frequency, recency as recency, n_periods as periods) => bgbb::fit,
@@ -410,6 +355,48 @@ fn bgbb_log_likelihoods<'py>(
         )
     })
 }
+
+/// The binding of a purchase model's function of a new customer: the pyfunction
+/// `$name(params, $($column),+)` (float64 arrays) of `$core(&$to(params), $($column),+)`.
+macro_rules! new_customer_binding {
+    ($(#[$attr:meta])* fn $name:ident(params, $($column:ident),+) => $core:path, $to:ident) => {
+        #[pyfunction]
+        $(#[$attr])*
+        fn $name<'py>(
+            py: Python<'py>,
+            params: (f64, f64, f64, f64),
+            $($column: PyReadonlyArray1<'py, f64>,)+
+        ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+            $(let $column = $column.as_slice()?;)+
+            compute_array(py, || $core(&$to(params), $($column),+))
+        }
+    };
+}
+
+new_customer_binding!(
+    /// Expected repeat purchases of a new customer in `t`.
+    fn bgnbd_expected(params, t) => bgnbd::expected_purchases, bg
+);
+
+new_customer_binding!(
+    /// P(N(t) = n) of a new customer.
+    fn bgnbd_probability_of_n(params, t, n) => bgnbd::probability_of_n_purchases, bg
+);
+
+new_customer_binding!(
+    /// MBG/NBD expected repeat purchases of a new customer in `t`.
+    fn mbgnbd_expected(params, t) => bgnbd::modified_expected_purchases, bg
+);
+
+new_customer_binding!(
+    /// MBG/NBD P(N(t) = n) of a new customer.
+    fn mbgnbd_probability_of_n(params, t, n) => bgnbd::modified_probability_of_n_purchases, bg
+);
+
+new_customer_binding!(
+    /// Pareto/NBD expected repeat purchases of a new customer in `t`.
+    fn pareto_expected(params, t) => pareto::expected_purchases, pnbd
+);
 
 fit_binding!(
     /// Gamma-Gamma maximum-likelihood fit on the repeat customers.

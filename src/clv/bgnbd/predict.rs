@@ -549,10 +549,14 @@ pub fn lifetime_value(
     step: f64,
     discount_rate: f64,
 ) -> Result<Vec<f64>> {
-    let periods = crate::clv::value::Horizon {
+    crate::clv::value::lifetime_value_over(
+        params,
+        frequency,
+        recency,
+        age,
+        spend,
         horizon,
         step,
         discount_rate,
-    };
-    crate::clv::value::lifetime_value(params, frequency, recency, age, spend, &periods)
+    )
 }
