@@ -126,11 +126,36 @@ def test_bad_requests_are_clear(fitted):
         spend.customer_lifetime_value_interval(hand, f, r, t, m)
     with pytest.raises(rfmkit.InvalidParameterError, match="level is the coverage"):
         spend.customer_lifetime_value_interval(model, f, r, t, m, level=90)
-    with pytest.raises(rfmkit.InvalidParameterError, match="draws.*must be between 10 and 100000"):
-        spend.customer_lifetime_value_interval(model, f, r, t, m, draws=5)
+    for bad in (5, -5, 2.5):
+        with pytest.raises(rfmkit.InvalidParameterError, match="draws must be a whole number between 10 and 100000"):
+            spend.customer_lifetime_value_interval(model, f, r, t, m, draws=bad)
+    for bad in (-1, 2**70):
+        with pytest.raises(rfmkit.InvalidParameterError, match="seed must be a whole number"):
+            spend.customer_lifetime_value_interval(model, f, r, t, m, seed=bad)
+    assert len(spend.customer_lifetime_value_interval(model, f, r, t, m, level=np.float32(0.8), draws=10)) == len(f)
+    infinite = GammaGammaFitter()
+    infinite.params_ = spend.params_.copy()
+    infinite.params_["q"] = 0.6
+    infinite.variance_matrix_ = spend.variance_matrix_
+    with pytest.raises(rfmkit.InvalidParameterError, match="q is 0.6 <= 1"):
+        infinite.customer_lifetime_value_interval(model, f, r, t, m)
 
     class Foreign:
         params_ = model.params_
 
     with pytest.raises(rfmkit.InvalidParameterError, match="needs an rfmkit purchase model"):
         spend.customer_lifetime_value_interval(Foreign(), f, r, t, m, freq="W")
+
+
+def test_spend_draws_without_a_mean_are_drawn_again(fitted, tmp_path):
+    data, spend = fitted
+    model = BetaGeoFitter().fit(data["frequency"], data["recency"], data["T"], freq="W")
+    uncertain = GammaGammaFitter.load(spend.save(tmp_path / "gg.json"))
+    q = float(uncertain.params_["q"])
+    # a standard error of q twice q - 1: about a sixth of the draws falls at or below 1
+    uncertain.variance_matrix_ = uncertain.variance_matrix_ * 0.0
+    uncertain.variance_matrix_.loc["q", "q"] = (2.0 * (q - 1.0)) ** 2
+    interval = uncertain.customer_lifetime_value_interval(model, *columns(data.iloc[:50]), draws=400, seed=3)
+    assert interval.attrs["rfmkit"]["spend_draws_redrawn"] > 20
+    assert np.isfinite(interval[["clv_mean", "clv_low", "clv_high"]].to_numpy()).all()
+    assert interval.attrs["rfmkit"]["draws_not_finite"] == 0

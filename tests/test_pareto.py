@@ -223,3 +223,27 @@ def test_bad_rows_and_save_load(tmp_path):
         back.conditional_probability_alive(f, r, age), model.conditional_probability_alive(f, r, age)
     )
     assert back.time_unit_ == "W" and back.summary.equals(model.summary)
+
+
+def test_heavy_buyers_fit_to_lifetimes_optimum():
+    """Customers with hundreds of purchases and beta 100 times alpha: the series of the
+    likelihood (b = r + x in the hundreds) stays finite and the fit reaches lifetimes'
+    optimum (the reviewer's case that gave NaN)."""
+    params = {"r": 2.0, "alpha": 1.0, "s": 0.5, "beta": 100.0}
+    summary, _, _ = simulate(2000, params, seed=3)
+    f, r, age = columns(summary)
+    assert (f > 150).sum() > 100
+    ours = ParetoNBDFitter().fit(f, r, age, freq="W")
+    np.random.seed(0)
+    theirs = quiet(lifetimes.ParetoNBDFitter().fit, f, r, age)
+    assert ours.objective_ <= theirs._negative_log_likelihood_ + 1e-9
+    # s and beta are weakly identified (few drop out): lifetimes' Nelder-Mead stops a few % away
+    np.testing.assert_allclose(ours.params_[NAMES], theirs.params_[NAMES], rtol=0.1)
+    at_theirs = ParetoNBDFitter()
+    at_theirs.params_ = theirs.params_[NAMES].copy()
+    np.testing.assert_allclose(
+        at_theirs.conditional_probability_alive(f, r, age),
+        quiet(theirs.conditional_probability_alive, f, r, age),
+        rtol=1e-9,
+    )
+    assert np.isfinite(ours.conditional_probability_of_n_purchases_up_to_time(10, 4.0, f, r, age)).all()

@@ -8,7 +8,7 @@
 //! `B(α+x, β+n−x)/B(α,β) · B(γ, δ+n)/B(γ,δ) + Σ_{i=0}^{n−t_x−1} B(α+x, β+t_x−x+i)/B(α,β) · B(γ+1, δ+t_x+i)/B(γ,δ)`:
 //! alive through the `n` opportunities, or gone after opportunity `t_x + i`.
 
-use super::special::{digamma, ln_gamma, trigamma};
+use super::special::{digamma, ln_beta, trigamma};
 use super::{check_lengths, check_params, check_weights, compress, fit_unscaled, invalid, map_rows};
 use super::{symmetrize, FitOptions, FitReport, Totals};
 use crate::error::{Result, RfmError};
@@ -38,10 +38,6 @@ impl BgBbParams {
             ],
         )
     }
-}
-
-fn ln_beta(x: f64, y: f64) -> f64 {
-    ln_gamma(x) + ln_gamma(y) - ln_gamma(x + y)
 }
 
 /// One pattern's terms `ln B(α+x, β+b) + ln B(γ+c, δ+d)` as `(b, c, d)`: the first is being

@@ -265,14 +265,17 @@ pub fn conditional_expected_average_profit(
     params.check()?;
     check_lengths(&[("frequency", frequency.len()), ("monetary_value", spend.len())])?;
     check_spend(frequency, spend)?;
+    Ok(map_rows(frequency.len(), |i| {
+        expected_spend_one(params, frequency[i], spend[i])
+    }))
+}
+
+/// One customer's expected spend per purchase, `(1 − w) · v p/(q − 1) + w · m` with
+/// `w = p x/(p x + q − 1)`.
+pub(crate) fn expected_spend_one(params: &GammaGammaParams, x: f64, m: f64) -> f64 {
     let GammaGammaParams { p, q, v } = *params;
-    let population_mean = v * p / (q - 1.0);
-    let one = |i: usize| {
-        let x = frequency[i];
-        let weight = p * x / (p * x + q - 1.0);
-        (1.0 - weight) * population_mean + weight * spend[i]
-    };
-    Ok(map_rows(frequency.len(), one))
+    let weight = p * x / (p * x + q - 1.0);
+    (1.0 - weight) * v * p / (q - 1.0) + weight * m
 }
 
 #[cfg(test)]

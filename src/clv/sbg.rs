@@ -7,7 +7,7 @@
 //! churns at period t = 1, 2, ...), `S(t) = B(α, β + t) / B(α, β)` (still active after t
 //! periods), and the retention rate `r(t) = S(t) / S(t − 1) = (β + t − 1) / (α + β + t − 1)`.
 
-use super::special::{digamma, ln_gamma, trigamma};
+use super::special::{digamma, ln_beta, trigamma};
 use super::{check_params, fit_unscaled, symmetrize, FitOptions, FitReport, Totals};
 use crate::error::{Result, RfmError};
 
@@ -26,10 +26,6 @@ impl SbgParams {
     pub fn check(&self) -> Result<()> {
         check_params("sBG", &[("alpha", self.alpha), ("beta", self.beta)])
     }
-}
-
-fn ln_beta(x: f64, y: f64) -> f64 {
-    ln_gamma(x) + ln_gamma(y) - ln_gamma(x + y)
 }
 
 /// The likelihood as weighted terms `sign · w · ln B(α + dα, β + dβ)`: churn at t

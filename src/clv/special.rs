@@ -15,6 +15,11 @@ fn ln_gamma_signed(x: f64) -> (f64, f64) {
     (value, if sign < 0 { -1.0 } else { 1.0 })
 }
 
+/// `ln B(x, y) = ln Γ(x) + ln Γ(y) − ln Γ(x + y)` for `x, y > 0`.
+pub(crate) fn ln_beta(x: f64, y: f64) -> f64 {
+    ln_gamma(x) + ln_gamma(y) - ln_gamma(x + y)
+}
+
 /// The digamma function ψ(x) = d ln Γ(x) / dx for `x > 0`: the recurrence
 /// ψ(x) = ψ(x + 1) − 1/x up to x ≥ 10, then the asymptotic series (error < 1e-15).
 pub(crate) fn digamma(mut x: f64) -> f64 {

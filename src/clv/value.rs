@@ -12,13 +12,13 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use super::bgnbd::{self, BgNbdParams};
-use super::gamma_gamma::GammaGammaParams;
+use super::gamma_gamma::{expected_spend_one, GammaGammaParams};
 use super::pareto::{self, ParetoNbdParams};
 use super::{check_btyd_lengths, check_customers, check_lengths, invalid};
 use crate::error::{Result, RfmError};
 
 /// What the lifetime value needs of a purchase model, per customer.
-pub(crate) trait Purchases: Sync {
+pub trait Purchases: Sync {
     /// Checks the parameters.
     fn check(&self) -> Result<()>;
     /// P(alive) of a customer with history `(x, t_x, T)`.
@@ -40,7 +40,8 @@ impl Purchases for BgNbdParams {
 }
 
 /// MBG/NBD parameters (BG/NBD's, with its own P(alive) and live purchases).
-pub(crate) struct Modified(pub BgNbdParams);
+#[derive(Debug, Clone, Copy)]
+pub struct Modified(pub BgNbdParams);
 
 impl Purchases for Modified {
     fn check(&self) -> Result<()> {
@@ -119,7 +120,7 @@ fn groups(frequency: &[f64], age: &[f64]) -> (Vec<(f64, f64)>, Vec<usize>) {
 
 /// `Σ_k (E(k·step) − E((k−1)·step)) · discount_k` of each `(x, T)` group.
 fn discounted_increments(
-    model: &impl Purchases,
+    model: &(impl Purchases + ?Sized),
     groups: &[(f64, f64)],
     step: f64,
     discounts: &[f64],
@@ -163,7 +164,7 @@ fn check_spend(spend: &[f64], n: usize) -> Result<()> {
 /// # Errors
 /// [`RfmError::Parameter`] for invalid parameters, a bad step or discount rate;
 /// [`RfmError::InvalidValue`] for an invalid customer row or a non-finite spend.
-pub(crate) fn lifetime_value(
+pub fn lifetime_value(
     model: &impl Purchases,
     frequency: &[f64],
     recency: &[f64],
@@ -189,7 +190,7 @@ pub(crate) fn lifetime_value(
 /// # Errors
 /// As [`lifetime_value`].
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn lifetime_value_over(
+pub fn lifetime_value_over(
     model: &impl Purchases,
     frequency: &[f64],
     recency: &[f64],
@@ -213,6 +214,37 @@ pub enum Family {
     BgNbd,
     ModifiedBgNbd,
     ParetoNbd,
+}
+
+/// A drawn purchase model of a [`Family`].
+enum Drawn {
+    BgNbd(BgNbdParams),
+    Modified(Modified),
+    ParetoNbd(ParetoNbdParams),
+}
+
+impl Drawn {
+    fn new(family: Family, [r, alpha, a, b]: [f64; 4]) -> Self {
+        let bg = BgNbdParams { r, alpha, a, b };
+        match family {
+            Family::BgNbd => Drawn::BgNbd(bg),
+            Family::ModifiedBgNbd => Drawn::Modified(Modified(bg)),
+            Family::ParetoNbd => Drawn::ParetoNbd(ParetoNbdParams {
+                r,
+                alpha,
+                s: a,
+                beta: b,
+            }),
+        }
+    }
+
+    fn model(&self) -> &dyn Purchases {
+        match self {
+            Drawn::BgNbd(p) => p,
+            Drawn::Modified(p) => p,
+            Drawn::ParetoNbd(p) => p,
+        }
+    }
 }
 
 /// Parameters with their covariance (delta-method, from a fit).
@@ -293,6 +325,8 @@ pub struct ValueDraws {
     pub quantiles: Vec<Vec<f64>>,
     /// Draws of Gamma-Gamma parameters with `q <= 1` (no finite mean spend) drawn again.
     pub redrawn: usize,
+    /// (customer, draw) values that were not finite, left out of the summaries.
+    pub not_finite: usize,
 }
 
 /// The lifetime value of each customer (as [`lifetime_value`], spend from Gamma-Gamma's
@@ -354,92 +388,58 @@ pub fn lifetime_value_draws(
             ));
         }
     }
+    let models: Vec<Drawn> = purchases.iter().map(|p| Drawn::new(family, *p)).collect();
+    let spends: Vec<GammaGammaParams> = spends
+        .iter()
+        .map(|&[p, q, v]| GammaGammaParams { p, q, v })
+        .collect();
     let (distinct, group) = groups(frequency, age);
     // The discounted live purchases of each (x, T) group under each draw.
-    let increments: Vec<Vec<f64>> = purchases
+    let increments: Vec<Vec<f64>> = models
         .par_iter()
-        .map(|p| {
-            let [r, alpha, a, b] = *p;
-            match family {
-                Family::BgNbd => discounted_increments(
-                    &BgNbdParams { r, alpha, a, b },
-                    &distinct,
-                    periods.step,
-                    &discounts,
-                ),
-                Family::ModifiedBgNbd => discounted_increments(
-                    &Modified(BgNbdParams { r, alpha, a, b }),
-                    &distinct,
-                    periods.step,
-                    &discounts,
-                ),
-                Family::ParetoNbd => discounted_increments(
-                    &ParetoNbdParams {
-                        r,
-                        alpha,
-                        s: a,
-                        beta: b,
-                    },
-                    &distinct,
-                    periods.step,
-                    &discounts,
-                ),
-            }
-        })
+        .map(|model| discounted_increments(model.model(), &distinct, periods.step, &discounts))
         .collect();
-    let one = |i: usize| -> (f64, f64, Vec<f64>) {
+    let one = |i: usize| -> (f64, f64, Vec<f64>, usize) {
         let (x, tx, t) = (frequency[i], recency[i], age[i]);
         let mut values: Vec<f64> = (0..draws)
             .map(|d| {
-                let [r, alpha, a, b] = purchases[d];
-                let alive = match family {
-                    Family::BgNbd => BgNbdParams { r, alpha, a, b }.alive(x, tx, t),
-                    Family::ModifiedBgNbd => Modified(BgNbdParams { r, alpha, a, b }).alive(x, tx, t),
-                    Family::ParetoNbd => ParetoNbdParams {
-                        r,
-                        alpha,
-                        s: a,
-                        beta: b,
-                    }
-                    .alive(x, tx, t),
-                };
-                let GammaGammaParams { p, q, v } = gamma_gamma(&spends[d]);
-                let weight = p * x / (p * x + q - 1.0);
-                let per_purchase = (1.0 - weight) * v * p / (q - 1.0) + weight * monetary[i];
-                per_purchase * alive * increments[d][group[i]]
+                let alive = models[d].model().alive(x, tx, t);
+                expected_spend_one(&spends[d], x, monetary[i]) * alive * increments[d][group[i]]
             })
             .collect();
-        let mean = values.iter().sum::<f64>() / draws as f64;
-        let variance = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (draws - 1) as f64;
+        // A draw where a prediction is not finite (a series that did not converge) is left
+        // out of this customer's summaries and counted.
+        let total = values.len();
+        values.retain(|v| v.is_finite());
+        let left_out = total - values.len();
+        if values.len() < 2 {
+            return (f64::NAN, f64::NAN, vec![f64::NAN; probabilities.len()], left_out);
+        }
+        let count = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / count;
+        let variance = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (count - 1.0);
         values.sort_by(f64::total_cmp);
         let quantiles = probabilities.iter().map(|&q| quantile(&values, q)).collect();
-        (mean, variance.sqrt(), quantiles)
+        (mean, variance.sqrt(), quantiles, left_out)
     };
-    let rows: Vec<(f64, f64, Vec<f64>)> = (0..n).into_par_iter().with_min_len(256).map(one).collect();
+    let rows: Vec<(f64, f64, Vec<f64>, usize)> = (0..n).into_par_iter().with_min_len(256).map(one).collect();
     let mut out = ValueDraws {
         mean: Vec::with_capacity(n),
         sd: Vec::with_capacity(n),
         quantiles: vec![Vec::with_capacity(n); probabilities.len()],
         redrawn,
+        not_finite: 0,
     };
-    for (mean, sd, quantiles) in rows {
+    for (mean, sd, quantiles, left_out) in rows {
         out.mean.push(mean);
         out.sd.push(sd);
+        out.not_finite += left_out;
         for (k, q) in quantiles.into_iter().enumerate() {
             out.quantiles[k].push(q);
         }
     }
     Ok(out)
 }
-
-fn gamma_gamma(p: &[f64; 3]) -> GammaGammaParams {
-    GammaGammaParams {
-        p: p[0],
-        q: p[1],
-        v: p[2],
-    }
-}
-
 /// The `q` quantile of sorted `values` (numpy's default, linear interpolation).
 fn quantile(values: &[f64], q: f64) -> f64 {
     let position = q * (values.len() - 1) as f64;

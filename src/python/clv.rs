@@ -264,6 +264,7 @@ fn clv_value_draws<'py>(
         .collect();
     result.set_item("quantiles", quantiles)?;
     result.set_item("redrawn", out.redrawn)?;
+    result.set_item("not_finite", out.not_finite)?;
     Ok(result)
 }
 

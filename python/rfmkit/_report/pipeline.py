@@ -15,6 +15,7 @@ from rfmkit._io import sources as _sources
 from rfmkit._params import ROWS, arguments, pick
 from rfmkit._progress import Steps
 from rfmkit._report.report import NET_NEGATIVE_ROW, Report
+from rfmkit._text import CLV_MODEL_NAMES
 from rfmkit.clv._models import BetaGeoFitter, ModifiedBetaGeoFitter
 from rfmkit.clv._pareto import ParetoNBDFitter
 from rfmkit.exceptions import (
@@ -545,11 +546,15 @@ def _choose_purchase_model(
     for name, model in CLV_MODELS.items():
         try:
             fitted = model().fit(f, r, age, freq="D")
-        except RfmkitError:
+        except RfmkitError as error:
+            notes.append(f"CLV model choice: {CLV_MODEL_NAMES[name]} left out, it could not be fitted: {error}")
             continue
         predicted = np.asarray(
             fitted.conditional_expected_number_of_purchases_up_to_time(table["duration_holdout"], f, r, age)
         )
+        if not np.isfinite(predicted).all():
+            notes.append(f"CLV model choice: {CLV_MODEL_NAMES[name]} left out, some of its predictions are not finite")
+            continue
         actual = table["frequency_holdout"].to_numpy(dtype=np.float64)
         rows[name] = {
             "holdout_mae": float(np.mean(np.abs(predicted - actual))),
@@ -629,11 +634,24 @@ def _clv(
         notes.append(note)
         return None, {"skipped": note}
     comparison = None
+    candidates = [choice]
     if choice == "auto":
         reading = {"customer": customer, "date": date, "invalid": invalid, **dates, **_zero_option(zero)}
-        choice, comparison = _choose_purchase_model(data, reading, end, holdout_days, notes)
+        best, comparison = _choose_purchase_model(data, reading, end, holdout_days, notes)
+        candidates = [best] if comparison is None else [str(m) for m in comparison["holdout_mae"].sort_values().index]
     try:
-        bgf = CLV_MODELS[choice]().fit(summary)
+        # the best model on the holdout; the next best when it cannot be fitted on the whole history
+        for choice in candidates:
+            try:
+                bgf = CLV_MODELS[choice]().fit(summary)
+                break
+            except RfmkitError as error:
+                if choice == candidates[-1]:
+                    raise
+                notes.append(
+                    f"CLV model: {CLV_MODEL_NAMES[choice]} could not be fitted on the whole history ({error}); "
+                    "the next best on the holdout is used"
+                )
         spenders = repeat & (summary["monetary_value"] > 0)
         ggf = rfmkit.clv.GammaGammaFitter().fit(
             summary.loc[spenders, "frequency"], summary.loc[spenders, "monetary_value"]

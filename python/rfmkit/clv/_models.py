@@ -775,7 +775,15 @@ class GammaGammaFitter(_Fitter):
             Coverage of the interval: ``clv_low`` and ``clv_high`` are the
             ``(1 − level)/2`` and ``(1 + level)/2`` quantiles of the draws.
         seed : int, default 0
-            Seed of the draws: the same seed gives the same numbers.
+            Seed of the draws (0 to 2**64 − 1): the same seed gives the same numbers.
+
+        Notes
+        -----
+        Gamma-Gamma's mean spend exists only for ``q > 1``: draws with ``q <= 1`` are drawn
+        again (their count is ``attrs["rfmkit"]["spend_draws_redrawn"]``), which truncates
+        the distribution of ``q`` there; a fit with ``q <= 1`` is refused. Customer-draws
+        whose value is not finite are left out and counted (``draws_not_finite``, with a
+        ``RuntimeWarning``).
 
         Returns
         -------
@@ -814,10 +822,17 @@ class GammaGammaFitter(_Fitter):
                     f"this {type(fitted).__name__} has parameters but no fit (set by hand?): the interval draws "
                     "from the fit's covariance; fit it first"
                 )
-        if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
+        if isinstance(level, bool) or not isinstance(level, (int, float, np.integer, np.floating)) or not 0 < level < 1:
             raise InvalidParameterError(f"level is the coverage of the interval, in (0, 1) (e.g. 0.9), got {level!r}")
-        if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)):
+        if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or not 10 <= draws <= 100_000:
             raise InvalidParameterError(f"draws must be a whole number between 10 and 100000, got {draws!r}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**64:
+            raise InvalidParameterError(f"seed must be a whole number between 0 and 2**64 - 1, got {seed!r}")
+        if not float(self.params_["q"]) > 1:
+            raise InvalidParameterError(
+                f"the Gamma-Gamma q is {float(self.params_['q']):.3g} <= 1: its mean spend per purchase is infinite, "
+                "so the value has no expectation to draw around; fit on more repeat customers"
+            )
         unit, horizon, data, step, spend = self._value_inputs(
             model, frequency, recency, T, monetary_value, time, discount_rate, freq
         )
@@ -858,7 +873,15 @@ class GammaGammaFitter(_Fitter):
             "discount_rate_per_month": float(discount_rate),
             "time_unit": unit,
             "spend_draws_redrawn": int(out["redrawn"]),
+            "draws_not_finite": int(out["not_finite"]),
         }
+        if out["not_finite"]:
+            warnings.warn(
+                f"{int(out['not_finite'])} of {int(draws) * len(table)} customer-draws gave no finite value (a "
+                "prediction under extreme drawn parameters); they are left out of each customer's summaries",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         return table
 
     def _value_inputs(

@@ -51,9 +51,10 @@ def tracking_transactions(
     a customer whose first purchase is in period ``s`` makes ``E[N(k + 1 - s)]`` repeat
     transactions by the end of period ``k`` (the model's
     ``expected_number_of_purchases_up_to_time``, ages divided by the model's
-    ``freq_multiplier_``), summed over the customers. This is lifetimes' convention: a
-    customer is born at the start of the period of its first purchase, as the summary's
-    ``T`` counts. When the observation end is not the last day of its period (a week
+    ``freq_multiplier_``), summed over the customers. This is lifetimes' convention
+    (``expected_cumulative_transactions``): a customer's age at the end of period ``k`` is
+    ``k + 1 − s``, one period more than the summary's ``T`` counts for the same period
+    (``T = k − s``), as if born at the start of its first period. When the observation end is not the last day of its period (a week
     that ends after it), that last period is partial (``last_period_partial`` in the
     attrs): its actual transactions cover the days up to the end, the prediction the
     whole period; end the observation on a period's last day to compare whole periods.

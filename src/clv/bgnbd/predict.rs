@@ -3,7 +3,7 @@
 //! probability of n purchases, and the discounted lifetime value.
 
 use super::BgNbdParams;
-use crate::clv::special::{hyp2f1_minus_one, ln_gamma, ln_hyp2f1_positive};
+use crate::clv::special::{hyp2f1_minus_one, ln_beta, ln_gamma, ln_hyp2f1_positive};
 use crate::clv::{check_lengths, check_times, invalid, map_rows};
 use crate::error::Result;
 
@@ -499,7 +499,6 @@ fn probability_of_n_of(modified: bool, params: &BgNbdParams, t: &[f64], n: &[f64
         }
     }
     let BgNbdParams { r, alpha, a, b } = *params;
-    let ln_beta = |x: f64, y: f64| ln_gamma(x) + ln_gamma(y) - ln_gamma(x + y);
     let ln_beta_ab = ln_beta(a, b);
     Ok(map_rows(t.len(), |i| {
         let (t, n) = (t[i], n[i]);
