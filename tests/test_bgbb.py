@@ -64,3 +64,46 @@ def test_bad_rows_are_clear_errors():
     )
     with pytest.raises(rfmkit.InvalidParameterError, match="m_periods_in_future must be a finite time >= 0"):
         model.conditional_probability_alive(-1, [0], [0], [6])
+
+
+def simulate_bgbb(n: int, params: dict[str, float], periods: int, seed: int) -> np.ndarray:
+    """BG/BB customers over `periods` opportunities: an active one may leave (theta) before
+    each opportunity, then buys at it with probability p. Returns who bought at which
+    opportunity (customers x opportunities)."""
+    rng = np.random.default_rng(seed)
+    p = rng.beta(params["alpha"], params["beta"], n)
+    theta = rng.beta(params["gamma"], params["delta"], n)
+    alive = np.ones(n, dtype=bool)
+    bought = np.zeros((n, periods), dtype=bool)
+    for t in range(periods):
+        alive &= rng.random(n) >= theta
+        bought[:, t] = alive & (rng.random(n) < p)
+    return bought
+
+
+def test_next_purchase_matches_a_simulation_of_the_model():
+    """Discrete histories condition exactly: customers with the same (x, t_x) after 6
+    opportunities, and whether they buy in the next m."""
+    params = {"alpha": 1.204, "beta": 0.750, "gamma": 0.657, "delta": 2.783}
+    model = rfmkit.clv.BetaGeoBetaBinomFitter()
+    model.params_ = pd.Series(params)
+    bought = simulate_bgbb(400_000, params, periods=6 + 8, seed=4)
+    history, future = bought[:, :6], bought[:, 6:]
+    x = history.sum(axis=1).astype(float)
+    last = np.where(history.any(axis=1), 6 - np.argmax(history[:, ::-1], axis=1), 0).astype(float)
+    first_after = np.where(future.any(axis=1), np.argmax(future, axis=1) + 1, np.inf)
+    checked = 0
+    for fx, ftx in {(a, b) for a, b in zip(x, last)}:
+        group = (x == fx) & (last == ftx)
+        if group.sum() < 3000:
+            continue
+        for m in (1, 3, 8):
+            share = (first_after[group] <= m).mean()
+            predicted = model.conditional_probability_of_purchase_within(m, fx, ftx, 6)
+            assert abs(predicted - share) < 4 * np.sqrt(share * (1 - share) / group.sum()) + 1e-3, (fx, ftx, m)
+            checked += 1
+        median = model.conditional_median_time_to_next_purchase(fx, ftx, 6)
+        if np.isfinite(median) and median <= 8:
+            assert (first_after[group] <= median).mean() >= 0.5 - 0.01
+            assert (first_after[group] <= median - 1).mean() < 0.5 + 0.01
+    assert checked >= 15
