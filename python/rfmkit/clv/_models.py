@@ -690,9 +690,10 @@ class GammaGammaFitter(_Fitter):
 
         Parameters
         ----------
-        transaction_prediction_model : BetaGeoFitter
-            A fitted purchase model (any object with
-            ``conditional_expected_number_of_purchases_up_to_time`` works, more slowly).
+        transaction_prediction_model : BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter
+            A fitted purchase model, valued in the core (any other object with
+            ``conditional_expected_number_of_purchases_up_to_time``, such as lifetimes'
+            fitters, works through its own predictions, month by month).
         frequency, recency, T, monetary_value : array-like
             The BTYD summary the purchase model was fitted on (same time unit).
         time : int, default 12
