@@ -72,14 +72,20 @@ pub enum RfmError {
         message: String,
     },
 
-    /// The maximum-likelihood fit stopped before reaching an optimum.
-    #[error("the {model} fit did not converge after {iterations} iterations ({reason}); last parameters {params}, gradient norm {gradient_norm:.3e}. Check that the inputs are a BTYD summary in one time unit, or add a penalty (penalizer_coef=0.001 or more) to keep the parameters finite")]
+    /// A maximum-likelihood fit that gives no estimate: the optimiser stopped before an
+    /// optimum, or what it found is a limit (a parameter ran off towards 0 or infinity, or
+    /// the likelihood is flat there), which the data cannot tell from other values.
+    #[error("the {model} fit {outcome}. {reason} {advice}")]
     Convergence {
         model: &'static str,
-        iterations: usize,
-        reason: &'static str,
-        params: String,
-        gradient_norm: f64,
+        /// Where the optimiser stopped and what is wrong with it: "is a limit, not an
+        /// estimate: a ran off towards 0, to 5.13e-8", or "did not converge after 50
+        /// iterations (...); last parameters ..., gradient norm ...".
+        outcome: String,
+        /// Why, in the data's terms, and the data's counts (customers, repeat customers, ...).
+        reason: String,
+        /// What to do (more customers, a penalty that was tried on the same data, ...).
+        advice: String,
     },
 
     /// A negative amount under `returns="raise"`.

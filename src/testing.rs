@@ -49,3 +49,36 @@ pub(crate) fn table<'a>(customer: &'a [i64], day: &'a [i64], amount: &'a [f64]) 
         names: ColumnNames::default(),
     }
 }
+
+/// Random draws for simulated model data: uniforms, exponentials and gammas of whole shapes.
+pub(crate) struct Draws(pub(crate) XorShift);
+
+impl Draws {
+    /// A uniform in (0, 1).
+    pub(crate) fn uniform(&mut self) -> f64 {
+        (self.0.next(1 << 53) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+
+    /// An exponential of rate 1.
+    pub(crate) fn exponential(&mut self) -> f64 {
+        -self.uniform().ln()
+    }
+
+    /// A gamma of whole `shape` and `rate` (a sum of `shape` exponentials over `rate`).
+    pub(crate) fn gamma(&mut self, shape: u32, rate: f64) -> f64 {
+        (0..shape).map(|_| self.exponential()).sum::<f64>() / rate
+    }
+}
+
+/// Whether `error` is a [`crate::RfmError::Convergence`] whose message holds every one of
+/// `parts`; panics with the message otherwise.
+pub(crate) fn assert_convergence_error(error: &crate::error::RfmError, parts: &[&str]) {
+    let message = error.to_string();
+    assert!(
+        matches!(error, crate::error::RfmError::Convergence { .. }),
+        "not a convergence error: {message}"
+    );
+    for part in parts {
+        assert!(message.contains(part), "{part:?} is not in: {message}");
+    }
+}

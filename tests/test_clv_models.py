@@ -268,13 +268,15 @@ def summaries(draw):
 
 @settings(**SETTINGS)
 @given(summaries(), st.sampled_from([0.0, 0.01]))
-# One customer: the fit degenerates (r, alpha ~1e8, a, b ~1e-3) and the 2F1 series of
-# the expectation overflowed to NaN before the negative binomial form took over.
+# Inputs whose fits used to return the limits they run off to (now a ConvergenceError;
+# the predictions of those parameters, set by hand, are tested below). One customer: r,
+# alpha ~1e8, a, b ~1e-3, where the 2F1 series of the expectation overflowed to NaN before
+# the negative binomial form took over.
 @example(pd.DataFrame([(1.0, 1.0, 1.0)], columns=["frequency", "recency", "T"]), 0.0)
-# Degenerate fits with r ~1e8–1e9: an expected count r/alpha · t beyond ten million,
-# where neither the series nor the negative binomial sum can be used (NaN before the
-# quadrature), and a ~1e-8 with T = 0.6, where the 2F1 closed form lost every digit
-# (3e9 purchases in 10 days, fewer in 100).
+# r ~1e8–1e9: an expected count r/alpha · t beyond ten million, where neither the series
+# nor the negative binomial sum can be used (NaN before the quadrature), and a ~1e-8 with
+# T = 0.6, where the 2F1 closed form lost every digit (3e9 purchases in 10 days, fewer in
+# 100).
 @example(pd.DataFrame([(2.0, 5.960464e-08, 1.0)], columns=["frequency", "recency", "T"]), 0.0)
 @example(pd.DataFrame([(1.0, 1.1102230246251565e-16, 0.5)], columns=["frequency", "recency", "T"]), 0.0)
 @example(
@@ -335,10 +337,10 @@ def test_degenerate_fits_give_finite_expectations_equal_to_the_integral(a, b):
     ],
 )
 def test_degenerate_fits_give_accurate_expectations(rows, params):
-    """Fits on one or two customers, whose likelihood has no interior maximum: the
-    parameters run off to ~1e8 (or a to ~1e-8). The expectation given alive matches a
-    40-digit mpmath integral, and the conditional expectation is finite, >= 0 and
-    increasing in t."""
+    """The parameters fits on one or two customers used to return (their likelihood has
+    no interior maximum: the parameters run off to ~1e8, or a to ~1e-8; fit now raises
+    ConvergenceError), set by hand: the expectation given alive matches a 40-digit mpmath
+    integral, and the conditional expectation is finite, >= 0 and increasing in t."""
     pytest.importorskip("mpmath")
     model = rfmkit.clv.BetaGeoFitter()
     model.params_ = pd.Series(params, index=["r", "alpha", "a", "b"])
@@ -356,12 +358,17 @@ def test_degenerate_fits_give_accurate_expectations(rows, params):
             previous = value
 
 
-def test_one_customer_fit_predicts_finite_expectations():
+def test_one_customer_fit_is_an_error_and_its_limit_predicts_finite_expectations():
     # The first falsifying example of the property test, directly: this fit used to
-    # give NaN for t >= 1.
+    # return r ~ 4e8 (no interior maximum: the fit runs off), whose predictions were NaN
+    # for t >= 1. The fit is now a ConvergenceError; the predictions of the parameters it
+    # ran off to, set by hand, stay finite.
     data = pd.DataFrame([(2.0, 5.960464e-08, 1.0)], columns=["frequency", "recency", "T"])
-    model = rfmkit.clv.BetaGeoFitter().fit(data, freq="D")
-    assert model.params_["r"] > 1e6  # no interior maximum: the fit runs off
+    with pytest.raises(rfmkit.ConvergenceError, match="Only 1 of 1 customers made a repeat purchase"):
+        rfmkit.clv.BetaGeoFitter().fit(data, freq="D")
+    model = rfmkit.clv.BetaGeoFitter()
+    limit = (377597769.1196293, 11.25328958778994, 9239696.029906653, 9239695.980497098)
+    model.params_ = pd.Series(limit, index=["r", "alpha", "a", "b"])
     expected = [
         float(model.conditional_expected_number_of_purchases_up_to_time(t, 2.0, 5.960464e-08, 1.0))
         for t in (0.1, 1.0, 10.0, 100.0)

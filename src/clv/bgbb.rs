@@ -8,6 +8,7 @@
 //! `B(α+x, β+n−x)/B(α,β) · B(γ, δ+n)/B(γ,δ) + Σ_{i=0}^{n−t_x−1} B(α+x, β+t_x−x+i)/B(α,β) · B(γ+1, δ+t_x+i)/B(γ,δ)`:
 //! alive through the `n` opportunities, or gone after opportunity `t_x + i`.
 
+use super::limit::{count, with_penalty_advice, Evidence, Model, Shape, FEW};
 use super::special::{digamma, ln_beta, trigamma};
 use super::{check_lengths, check_params, check_weights, compress, fit_unscaled, invalid, map_rows};
 use super::{symmetrize, FitOptions, FitReport, Totals};
@@ -206,13 +207,84 @@ fn patterns(frequency: &[f64], recency: &[f64], periods: &[f64], weights: Option
     }
 }
 
+const BG_BB: Model<4> = Model {
+    name: "BG/BB",
+    scaled_as: "",
+    scales: &[],
+    names: ["alpha", "beta", "gamma", "delta"],
+    shapes: &[
+        Shape::Beta {
+            first: 0,
+            second: 1,
+            what: "purchase probabilities",
+        },
+        Shape::Beta {
+            first: 2,
+            second: 3,
+            what: "drop-out probabilities",
+        },
+    ],
+};
+
+/// What the patterns hold, for the message of a fit that is a limit.
+fn evidence(likelihood: &Likelihood) -> Evidence {
+    let customers = likelihood.total_weight;
+    let buyers: f64 = likelihood
+        .patterns
+        .iter()
+        .filter(|p| p[0] > 0.0)
+        .map(|p| p[3])
+        .sum();
+    let every: f64 = likelihood
+        .patterns
+        .iter()
+        .filter(|p| p[0] == p[2])
+        .map(|p| p[3])
+        .sum();
+    let (all, some) = (count(customers), count(buyers));
+    let why = if buyers == 0.0 {
+        Some(format!(
+            "None of the {all} customers made a purchase in their opportunities: nothing tells the purchase \
+             probability from the drop-out."
+        ))
+    } else if every == customers {
+        Some(format!(
+            "All {all} customers bought at every opportunity: nothing tells how likely they are to buy or to drop \
+             out."
+        ))
+    } else if buyers < FEW {
+        Some(format!(
+            "Only {some} of {all} customers made a purchase: the data cannot tell the purchase probability from the \
+             drop-out."
+        ))
+    } else {
+        None
+    };
+    let advice = if why.is_some() {
+        "Fit on more customers (hundreds, with dozens who bought)"
+    } else {
+        "The data do not support this model's shape: use a simpler model (rfmkit.clv.simple: one retention \
+         rate for everyone)"
+    };
+    Evidence {
+        why,
+        counts: format!(
+            "Data: {all} customers, {some} with a purchase (frequency > 0), {} distinct (frequency, recency, \
+             n_periods) patterns.",
+            likelihood.patterns.len()
+        ),
+        advice: advice.to_string(),
+    }
+}
+
 /// Fits BG/BB by maximum likelihood, as `lifetimes.BetaGeoBetaBinomFitter.fit`: the mean
 /// negative log-likelihood over the (weighted) customers plus `penalizer_coef · Σ params²`,
 /// minimised over log-parameters from 0.1.
 ///
 /// # Errors
 /// [`RfmError::InvalidValue`] for an invalid row, [`RfmError::Parameter`] when the weights
-/// sum to 0, [`RfmError::Convergence`] when the optimiser stops before an optimum.
+/// sum to 0, [`RfmError::Convergence`] when the optimiser stops before an optimum or what it
+/// found is a limit, not an estimate (see [`super::bgnbd::fit`]).
 pub fn fit(
     frequency: &[f64],
     recency: &[f64],
@@ -229,9 +301,16 @@ pub fn fit(
             "there is no customer (or the weights sum to 0): nothing to fit",
         ));
     }
-    likelihood.penalizer = options.penalizer_coef;
-    let names = ["alpha", "beta", "gamma", "delta"];
-    fit_unscaled("BG/BB", names, &likelihood, likelihood.patterns.len(), options)
+    let evidence = evidence(&likelihood);
+    with_penalty_advice(
+        options,
+        BG_BB.names,
+        |report: &FitReport<4>| report.params,
+        |options| {
+            likelihood.penalizer = options.penalizer_coef;
+            fit_unscaled(&BG_BB, &likelihood, likelihood.patterns.len(), &evidence, options)
+        },
+    )
 }
 
 /// Each customer's log-likelihood under `params`.
@@ -266,6 +345,59 @@ pub fn log_likelihoods(
 mod tests {
     use super::*;
     use crate::clv::optimize;
+    use crate::testing::{assert_convergence_error, Draws, XorShift};
+
+    #[test]
+    fn an_ordinary_sample_gives_an_estimate_and_degenerate_ones_an_error_that_says_why() {
+        // 3,000 customers over 6 opportunities, p ~ Beta(1, 1), θ ~ Beta(1, 3).
+        let mut draws = Draws(XorShift(0x5eed_0004));
+        let (mut frequency, mut recency) = (Vec::new(), Vec::new());
+        for _ in 0..3000 {
+            let buy = draws.uniform();
+            let drop_out = 1.0 - draws.uniform().powf(1.0 / 3.0);
+            let (mut x, mut last) = (0.0, 0.0);
+            // Alive at opportunity t with probability (1 − θ)^t: a customer may leave before it.
+            for t in 1..=6 {
+                if draws.uniform() < drop_out {
+                    break;
+                }
+                if draws.uniform() < buy {
+                    x += 1.0;
+                    last = t as f64;
+                }
+            }
+            frequency.push(x);
+            recency.push(last);
+        }
+        let options = FitOptions::default();
+        let report = fit(&frequency, &recency, &[6.0; 3000], None, &options).unwrap();
+        let [alpha, beta, gamma, delta] = report.params;
+        assert!(
+            (alpha / (alpha + beta) / 0.5 - 1.0).abs() < 0.15,
+            "{:?}",
+            report.params
+        );
+        assert!(
+            (gamma / (gamma + delta) / 0.25 - 1.0).abs() < 0.3,
+            "{:?}",
+            report.params
+        );
+        let error = fit(&[6.0; 3], &[6.0; 3], &[6.0; 3], None, &options).unwrap_err();
+        assert_convergence_error(
+            &error,
+            &[
+                "the BG/BB fit is a limit, not an estimate: ",
+                "All 3 customers bought at every opportunity",
+                "Data: 3 customers, 3 with a purchase (frequency > 0), 1 distinct (frequency, recency, n_periods) \
+                 patterns.",
+            ],
+        );
+        let error = fit(&[0.0, 1.0, 3.0], &[0.0, 2.0, 5.0], &[6.0; 3], None, &options).unwrap_err();
+        assert_convergence_error(
+            &error,
+            &["Only 2 of 3 customers made a purchase", "Fit on more customers"],
+        );
+    }
 
     #[test]
     fn the_gradient_and_hessian_are_the_objectives() {

@@ -2,11 +2,12 @@
 //! gradient, the fit and the conditional expected average spend of
 //! `lifetimes.GammaGammaFitter`.
 
+use super::limit::{count, with_penalty_advice, Evidence, Model, Shape, FEW};
 use super::special::{digamma, ln_gamma, trigamma};
 use super::{
     check_frequency, check_lengths, check_params, check_weights, chunked_sum, compress, distinct_frequencies,
     fit_report, invalid, map_rows, pick, symmetrize, warm_minimize, warm_subsample, FitOptions, FitReport,
-    Totals,
+    Optimum, Totals,
 };
 use crate::error::{Result, RfmError};
 
@@ -152,6 +153,62 @@ pub struct GammaGammaFit {
     pub n_without_repeat_spend: usize,
 }
 
+const GAMMA_GAMMA: Model<3> = Model {
+    name: "Gamma-Gamma",
+    scaled_as: "over the mean spend",
+    scales: &[2],
+    names: ["p", "q", "v"],
+    shapes: &[
+        Shape::Single {
+            index: 0,
+            large: "each customer pays (nearly) the same amount at every purchase",
+            small: "a customer's spends vary without bound from one purchase to the next",
+        },
+        Shape::Single {
+            index: 1,
+            large: "the customers' mean spends collapse to one value (every customer alike)",
+            small: "the customers' mean spends spread without bound",
+        },
+    ],
+};
+
+/// What the repeat customers' spends hold, for the message of a fit that is a limit: the
+/// customers fitted, the distinct mean spends, and the rows left out.
+fn spend_evidence(fitted: f64, distinct: usize, mean: f64, rows: usize, without_repeat: usize) -> Evidence {
+    let customers = count(fitted);
+    let why = if distinct == 1 {
+        Some(format!(
+            "All {customers} repeat customers have the same mean spend ({mean}): there is no spread of spends to \
+             estimate."
+        ))
+    } else if fitted < FEW {
+        Some(format!(
+            "Only {customers} repeat customers with a spend: too few to tell how spends vary within and across \
+             customers."
+        ))
+    } else {
+        None
+    };
+    Evidence {
+        why,
+        counts: format!(
+            "Data: {customers} repeat customers with a spend > 0 fitted ({rows} rows, {without_repeat} without a \
+             repeat purchase), {distinct} distinct mean spend{}.",
+            if distinct == 1 { "" } else { "s" }
+        ),
+        advice: if distinct == 1 || fitted < FEW {
+            format!(
+                "Fit on more repeat customers; where every customer spends about the same, use the mean spend \
+                 ({mean:.4}) instead of a spend model"
+            )
+        } else {
+            format!(
+                "A spend model adds little here: use each customer's mean spend, or the overall mean ({mean:.4})"
+            )
+        },
+    }
+}
+
 /// Fits the Gamma-Gamma model, as `lifetimes.GammaGammaFitter.fit`, on the rows with
 /// `frequency > 0` and `monetary_value > 0` (rows with `frequency == 0` carry no repeat
 /// spend and are counted in [`GammaGammaFit::n_without_repeat`], repeat rows with a zero
@@ -162,8 +219,23 @@ pub struct GammaGammaFit {
 /// [`RfmError::InvalidValue`] for a frequency that is not a whole number >= 0, a
 /// non-finite spend, or a negative spend of a repeat customer; [`RfmError::Parameter`]
 /// when no customer has a repeat purchase with a positive spend; [`RfmError::Convergence`] when the optimiser stops
-/// before an optimum.
+/// before an optimum, or when what it found is a limit, not an estimate (p and q run off to
+/// infinity when every repeat customer has the same mean spend; see [`super::bgnbd::fit`]).
 pub fn fit(
+    frequency: &[f64],
+    spend: &[f64],
+    weights: Option<&[f64]>,
+    options: &FitOptions,
+) -> Result<GammaGammaFit> {
+    with_penalty_advice(
+        options,
+        GAMMA_GAMMA.names,
+        |fit: &GammaGammaFit| fit.report.params,
+        |options| fit_spend(frequency, spend, weights, options),
+    )
+}
+
+fn fit_spend(
     frequency: &[f64],
     spend: &[f64],
     weights: Option<&[f64]>,
@@ -210,16 +282,35 @@ pub fn fit(
     let penalty: f64 = params.iter().map(|v| v * v).sum();
     let log_likelihood = -(found.value - options.penalizer_coef * penalty) * total_weight;
     let n_patterns = likelihood.frequency.len();
+    // v is in the currency of the spend: its bounds apply to v over the mean spend.
+    let mean_spend = likelihood
+        .spend
+        .iter()
+        .zip(&likelihood.weight)
+        .map(|(m, w)| m * w)
+        .sum::<f64>()
+        / total_weight;
+    let distinct_spends = {
+        let mut spends: Vec<u64> = likelihood.spend.iter().map(|m| m.to_bits()).collect();
+        spends.sort_unstable();
+        spends.dedup();
+        spends.len()
+    };
+    let scaled = [params[0], params[1], params[2] / mean_spend];
+    let evidence = spend_evidence(total_weight, distinct_spends, mean_spend, n, n_without_repeat);
     Ok(GammaGammaFit {
         report: fit_report(
-            "Gamma-Gamma",
-            ["p", "q", "v"],
-            found,
-            params,
+            &GAMMA_GAMMA,
+            Optimum {
+                found,
+                params,
+                scaled,
+            },
             &likelihood,
             log_likelihood,
             n_patterns,
             total_weight,
+            &evidence,
         )?,
         n_without_repeat,
         n_without_repeat_spend,
@@ -282,6 +373,45 @@ pub(crate) fn expected_spend_one(params: &GammaGammaParams, x: f64, m: f64) -> f
 mod tests {
     use super::*;
     use crate::clv::optimize::{assert_gradient, assert_hessian};
+    use crate::testing::{assert_convergence_error, Draws, XorShift};
+
+    #[test]
+    fn an_ordinary_sample_gives_an_estimate_and_equal_spends_an_error_that_says_why() {
+        // 2,000 customers with 1..6 repeat purchases, p = 2, q = 3, v = 20: mean spend
+        // p v / (q − 1) = 20.
+        let mut draws = Draws(XorShift(0x5eed_0003));
+        let (mut frequency, mut spend) = (Vec::new(), Vec::new());
+        for _ in 0..2000 {
+            let x = 1 + draws.0.next(6);
+            let nu = draws.gamma(3, 20.0);
+            let total: f64 = (0..x).map(|_| draws.gamma(2, nu)).sum();
+            frequency.push(x as f64);
+            spend.push(total / x as f64);
+        }
+        let options = FitOptions::default();
+        let [p, q, v] = fit(&frequency, &spend, None, &options).unwrap().report.params;
+        assert!((p * v / (q - 1.0) / 20.0 - 1.0).abs() < 0.1, "{p} {q} {v}");
+        assert!((p / 2.0 - 1.0).abs() < 0.2, "{p} {q} {v}");
+        // Two repeat customers who spend the same: every parameter runs off.
+        let error = fit(&[2.0, 3.0, 0.0], &[20.0, 20.0, 0.0], None, &options).unwrap_err();
+        assert_convergence_error(
+            &error,
+            &[
+                "the Gamma-Gamma fit is a limit, not an estimate: ",
+                "ran off towards infinity",
+                "All 2 repeat customers have the same mean spend (20): there is no spread of spends to estimate.",
+                "Data: 2 repeat customers with a spend > 0 fitted (3 rows, 1 without a repeat purchase), 1 distinct \
+                 mean spend.",
+                "use the mean spend (20.0000) instead of a spend model",
+                "penalizer_coef=0.01 gives a finite fit on this data (p = ",
+            ],
+        );
+        let penalised = FitOptions {
+            penalizer_coef: 0.01,
+            ..FitOptions::default()
+        };
+        assert!(fit(&[2.0, 3.0, 0.0], &[20.0, 20.0, 0.0], None, &penalised).is_ok());
+    }
 
     #[test]
     fn gradient_matches_finite_differences() {
@@ -330,7 +460,12 @@ mod tests {
     fn free_repeat_purchases_are_left_out_of_the_fit_and_shrink_the_spend() {
         let frequency = [1.0, 2.0, 7.0, 2.0, 3.0, 1.0];
         let spend = [10.0, 35.5, 3.2, 8.0, 22.0, 14.0];
-        let options = FitOptions::default();
+        // Six customers are too few for an estimate (p runs off to infinity): a penalty keeps
+        // the fit finite.
+        let options = FitOptions {
+            penalizer_coef: 0.01,
+            ..FitOptions::default()
+        };
         let paid = fit(&frequency, &spend, None, &options).unwrap();
         let with_free = fit(
             &[&frequency[..], &[4.0, 0.0]].concat(),

@@ -16,6 +16,7 @@ pub mod bgbb;
 pub mod bgnbd;
 pub mod gamma_gamma;
 mod jet;
+mod limit;
 mod optimize;
 pub mod pareto;
 mod quadrature;
@@ -26,6 +27,7 @@ pub mod value;
 use hashbrown::HashMap;
 
 use crate::error::{Result, RfmError};
+use limit::{Evidence, Model};
 
 /// Options of a maximum-likelihood fit.
 #[derive(Debug, Clone)]
@@ -472,10 +474,10 @@ fn warm_minimize<const N: usize, F: optimize::Objective<N>>(
 /// Fits `likelihood` (a model whose parameters need no time scaling) from `options`: the
 /// minimum over log-parameters, and its report with the log-likelihood at the optimum.
 fn fit_unscaled<const N: usize, L: Totals<N>>(
-    model: &'static str,
-    names: [&str; N],
+    model: &Model<N>,
     likelihood: &L,
     n_patterns: usize,
+    evidence: &Evidence,
     options: &FitOptions,
 ) -> Result<FitReport<N>> {
     let start = options.check::<N>()?;
@@ -490,45 +492,87 @@ fn fit_unscaled<const N: usize, L: Totals<N>>(
     let total_weight = likelihood.scale().0;
     fit_report(
         model,
-        names,
-        found,
-        params,
+        Optimum {
+            found,
+            params,
+            scaled: params,
+        },
         likelihood,
         log_likelihood,
         n_patterns,
         total_weight,
+        evidence,
     )
 }
 
-/// The optimum of a fit as its report: [`RfmError::Convergence`] unless the optimiser
-/// converged to finite, positive `params` (the parameters in the data's unit, named
-/// `names`); the Hessian is the optimiser's or, when it kept none, the objective's at the
-/// optimum.
-#[allow(clippy::too_many_arguments)]
-fn fit_report<const N: usize>(
-    model: &'static str,
-    names: [&str; N],
+/// Where a fit's optimiser stopped, with the parameters in the data's units and in the
+/// fit's own (times scaled so that the longest T is 1, spends to their mean).
+struct Optimum<const N: usize> {
     found: optimize::Minimum<N>,
     params: [f64; N],
+    scaled: [f64; N],
+}
+
+/// The optimum of a fit as its report: [`RfmError::Convergence`] when the optimiser did not
+/// converge, or when it stopped at a limit rather than an estimate ([`limit::check`]: a
+/// parameter ran off towards 0 or infinity, or the likelihood is flat), with `evidence`
+/// in the message; the Hessian is the optimiser's or, when it kept none, the objective's
+/// at the optimum.
+fn fit_report<const N: usize>(
+    model: &Model<N>,
+    optimum: Optimum<N>,
     objective: &impl optimize::Objective<N>,
     log_likelihood: f64,
     n_patterns: usize,
     total_weight: f64,
+    evidence: &Evidence,
 ) -> Result<FitReport<N>> {
+    let Optimum {
+        found,
+        params,
+        scaled,
+    } = optimum;
     let gradient_norm = optimize::norm_inf(&found.gradient);
-    if !found.converged || params.iter().any(|p| !(p.is_finite() && *p > 0.0)) {
-        return Err(RfmError::Convergence {
-            model,
-            iterations: found.iterations,
-            reason: found.reason,
-            params: format_params(names, &params),
-            gradient_norm,
-        });
-    }
     let hessian = match found.hessian {
         Some(hessian) => hessian,
         None => objective.value_gradient_hessian(&found.x).2,
     };
+    let stop = limit::Stop {
+        objective,
+        x: &found.x,
+        value: found.value,
+        converged: found.converged,
+    };
+    let judged = limit::check(model, &params, &scaled, &stop, &hessian);
+    if let Some((outcome, meaning)) = judged {
+        return Err(limit::limit_error(model.name, outcome, &meaning, evidence));
+    }
+    if !found.converged {
+        let advice = if found.reason == optimize::ITERATION_LIMIT {
+            format!(
+                "Raise max_iterations (the fit stopped after {}).",
+                found.iterations
+            )
+        } else if evidence.why.is_some() {
+            format!("{}.", evidence.advice)
+        } else {
+            "Check that the inputs are plausible and in one time unit (rfmkit.clv.summary makes them), or start \
+             from other initial_params."
+                .to_string()
+        };
+        let why = evidence.why.as_deref().map_or(String::new(), |w| format!("{w} "));
+        return Err(RfmError::Convergence {
+            model: model.name,
+            outcome: format!(
+                "did not converge after {} iterations ({}); last parameters {}, gradient norm {gradient_norm:.3e}",
+                found.iterations,
+                found.reason,
+                format_params(model.names, &params)
+            ),
+            reason: format!("{why}{}", evidence.counts),
+            advice,
+        });
+    }
     Ok(FitReport {
         params,
         log_likelihood,

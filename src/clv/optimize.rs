@@ -8,6 +8,9 @@
 //! control the stopping rules and the diagnostics of a failure (last point, gradient
 //! norm) that `ConvergenceError` reports.
 
+/// The reason of a minimiser that stopped at its iteration limit.
+pub(crate) const ITERATION_LIMIT: &str = "the iteration limit was reached";
+
 /// A smooth objective: value and gradient at `x`. Non-finite values mean "outside the
 /// domain" and make the line search step back.
 pub(crate) trait Objective<const N: usize> {
@@ -211,7 +214,7 @@ fn damped_newton<const N: usize, F: Objective<N>>(
     let (mut f, mut g, mut h) = objective.value_gradient_hessian(&x0);
     let mut x = x0;
     let mut iterations = 0;
-    let mut reason = "the iteration limit was reached";
+    let mut reason = ITERATION_LIMIT;
     let finite = |f: f64, g: &[f64; N]| f.is_finite() && g.iter().all(|v| v.is_finite());
     if !finite(f, &g) {
         reason = "the objective is not finite at the initial parameters";
@@ -308,7 +311,7 @@ fn bfgs_then_newton<const N: usize, F: Objective<N>>(
     }
     let mut inverse = identity::<N>();
     let mut iterations = 0;
-    let mut reason = "the iteration limit was reached";
+    let mut reason = ITERATION_LIMIT;
     while iterations < max_iterations {
         if norm_inf(&current.g) <= gradient_tolerance {
             break;

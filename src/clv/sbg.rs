@@ -7,6 +7,7 @@
 //! churns at period t = 1, 2, ...), `S(t) = B(α, β + t) / B(α, β)` (still active after t
 //! periods), and the retention rate `r(t) = S(t) / S(t − 1) = (β + t − 1) / (α + β + t − 1)`.
 
+use super::limit::{count, with_penalty_advice, Evidence, Model, Shape};
 use super::special::{digamma, ln_beta, trigamma};
 use super::{check_params, fit_unscaled, symmetrize, FitOptions, FitReport, Totals};
 use crate::error::{Result, RfmError};
@@ -155,6 +156,36 @@ fn check_cohorts(cohorts: &[&[f64]]) -> Result<()> {
     Ok(())
 }
 
+const SBG: Model<2> = Model {
+    name: "sBG",
+    scaled_as: "",
+    scales: &[],
+    names: ["alpha", "beta"],
+    shapes: &[Shape::Beta {
+        first: 0,
+        second: 1,
+        what: "churn probabilities",
+    }],
+};
+
+/// What the survivors hold, for the message of a fit that is a limit.
+fn evidence(cohorts: &[&[f64]]) -> Evidence {
+    let customers: f64 = cohorts.iter().map(|s| s[0]).sum();
+    let active: f64 = cohorts.iter().map(|s| s[s.len() - 1]).sum();
+    let periods = cohorts.iter().map(|s| s.len() - 1).max().unwrap_or(0);
+    Evidence {
+        why: None,
+        counts: format!(
+            "Data: {} cohort(s), {} customers, {} who left, {} still active at the end, up to {periods} periods.",
+            cohorts.len(),
+            count(customers),
+            count(customers - active),
+            count(active)
+        ),
+        advice: "Fit on more cohorts or more periods".to_string(),
+    }
+}
+
 /// Fits the sBG model to the survivors of `cohorts` (each the customers still active at
 /// t = 0, 1, ..., its own length), by maximum likelihood over log-parameters from 0.1:
 /// objective the mean negative log-likelihood per customer plus `penalizer_coef · (α² + β²)`.
@@ -162,16 +193,18 @@ fn check_cohorts(cohorts: &[&[f64]]) -> Result<()> {
 /// # Errors
 /// [`RfmError::Data`] for survivors that are not finite, negative, increasing, or a cohort
 /// with fewer than two counts; [`RfmError::Convergence`] when the optimiser stops before
-/// an optimum (e.g. nobody ever churns).
+/// an optimum, or what it found is a limit, not an estimate (see [`super::bgnbd::fit`]).
 pub fn fit(cohorts: &[&[f64]], options: &FitOptions) -> Result<FitReport<2>> {
     check_cohorts(cohorts)?;
-    let likelihood = Likelihood::new(cohorts, options.penalizer_coef);
-    fit_unscaled(
-        "sBG",
-        ["alpha", "beta"],
-        &likelihood,
-        likelihood.terms.len(),
+    let evidence = evidence(cohorts);
+    with_penalty_advice(
         options,
+        SBG.names,
+        |report: &FitReport<2>| report.params,
+        |options| {
+            let likelihood = Likelihood::new(cohorts, options.penalizer_coef);
+            fit_unscaled(&SBG, &likelihood, likelihood.terms.len(), &evidence, options)
+        },
     )
 }
 
@@ -191,6 +224,7 @@ pub fn log_likelihood(params: &SbgParams, cohorts: &[&[f64]]) -> Result<f64> {
 mod tests {
     use super::*;
     use crate::clv::optimize;
+    use crate::testing::assert_convergence_error;
 
     /// Fader & Hardie (2007), table 1: customers of 1,000 still active after 0..7 years.
     const REGULAR: [f64; 8] = [1000.0, 631.0, 468.0, 382.0, 326.0, 289.0, 262.0, 241.0];
@@ -213,6 +247,37 @@ mod tests {
             .unwrap();
             assert!((report.log_likelihood - at_optimum).abs() < 1e-9);
         }
+    }
+
+    #[test]
+    fn survivors_without_spread_give_an_error_that_says_why() {
+        let options = FitOptions::default();
+        // Half leave at once, the others never: the churn probabilities split into 0 and 1.
+        let error = fit(&[&[100.0, 50.0, 50.0, 50.0][..]], &options).unwrap_err();
+        assert_convergence_error(
+            &error,
+            &[
+                "the sBG fit is a limit, not an estimate: alpha ran off towards 0",
+                "The churn probabilities split between 0 and 1.",
+                "Data: 1 cohort(s), 100 customers, 50 who left, 50 still active at the end, up to 3 periods.",
+                "A penalty does not help here",
+            ],
+        );
+        // Exactly half leave in each period: one churn probability for everyone.
+        let halving = [1000.0, 500.0, 250.0, 125.0, 62.0, 31.0];
+        let error = fit(&[&halving[..]], &options).unwrap_err();
+        assert_convergence_error(
+            &error,
+            &[
+                "The churn probabilities collapse to one value (every customer alike).",
+                "penalizer_coef=0.01 gives a finite fit on this data (alpha = 1.5845, beta = 1.1691)",
+            ],
+        );
+        let penalised = FitOptions {
+            penalizer_coef: 0.01,
+            ..FitOptions::default()
+        };
+        assert!(fit(&[&halving[..]], &penalised).is_ok());
     }
 
     #[test]

@@ -81,7 +81,7 @@ pyo3::create_exception!(
     rfmkit,
     ConvergenceError,
     RfmkitError,
-    "A model fit stopped before reaching an optimum (the message gives the last parameters and gradient norm)."
+    "A model fit that gives no estimate: the optimiser stopped before an optimum, or what it found is a limit (a parameter ran off towards 0 or infinity, or the likelihood is flat). The message says which, why, the data's counts and what to do."
 );
 pyo3::create_exception!(
     rfmkit,

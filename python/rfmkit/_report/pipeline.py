@@ -19,6 +19,7 @@ from rfmkit._text import CLV_MODEL_NAMES
 from rfmkit.clv._models import BetaGeoFitter, ModifiedBetaGeoFitter
 from rfmkit.clv._pareto import ParetoNBDFitter
 from rfmkit.exceptions import (
+    ConvergenceError,
     DataQualityWarning,
     InternalError,
     InvalidDataError,
@@ -97,8 +98,9 @@ def analyze(
         the day before `as_of`, returns left out and zero amounts kept as that summary
         does by default) and add
         ``p_alive``, ``expected_purchases`` and ``clv`` per customer. When the models
-        cannot be fitted (too few repeat customers, no convergence) the report says so in
-        ``notes`` and the tiers use monetary instead.
+        cannot be fitted (fewer than 10 repeat customers, or a fit that is a limit rather
+        than an estimate: `rfmkit.ConvergenceError`, e.g. every repeat customer paying the
+        same) the report says why in ``notes`` and the tiers use monetary instead.
     clv_model : {"bgnbd", "mbgnbd", "pareto", "auto"}, default "bgnbd"
         The purchase model of the CLV step: BG/NBD, MBG/NBD (one-time buyers may have
         dropped out: P(alive) < 1 for them), Pareto/NBD (customers may leave at any time),
@@ -569,6 +571,13 @@ def _choose_purchase_model(
     return str(comparison["holdout_mae"].idxmin()), comparison
 
 
+def _sentence(error: Exception) -> str:
+    """An error's message as a sentence: capitalised, ending in a full stop."""
+    text = str(error).strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith(".") else f"{text}."
+
+
 def _zero_option(zero: str | None) -> dict[str, Any]:
     """`zero=` for one step: nothing when None, so that the step keeps its own default."""
     return {} if zero is None else {"zero": zero}
@@ -682,6 +691,14 @@ def _clv(
             freq=unit.canonical,
         )
         columns["clv"] = margin * np.asarray(value, dtype=np.float64)
+    except ConvergenceError as error:
+        note = (
+            f"CLV skipped, the value tiers use monetary instead: {_sentence(error)} analyze fits without a penalty; "
+            "where the message says one gives a finite fit, fit the models on rfmkit.clv.summary of the data "
+            "yourself with it."
+        )
+        notes.append(note)
+        return None, {"skipped": note}
     except RfmkitError as error:
         note = f"CLV skipped: {error}"
         notes.append(note)

@@ -85,6 +85,12 @@ class BetaGeoBetaBinomFitter(_Fitter):
         InvalidDataError
             A row that is not whole numbers with ``0 <= frequency <= recency <= n_periods``
             (``recency`` 0 exactly when ``frequency`` is 0).
+        ConvergenceError
+            When the fit gives no estimate, as `BetaGeoFitter.fit`: the optimiser stopped
+            before an optimum, or a parameter ran off (outside 1e-6..1e6) or the likelihood
+            is flat (few customers with a purchase, everyone buying at every opportunity).
+            The message says which, why, the counts and whether ``penalizer_coef=0.01``
+            gives a finite fit.
         """
         if frames.is_table(frequency):
             table = frames.indexed_pandas(frequency)

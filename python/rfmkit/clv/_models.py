@@ -302,27 +302,49 @@ class _PurchaseFitter(_Fitter):
         Raises
         ------
         rfmkit.ConvergenceError
-            When the optimiser stops before an optimum (message: last parameters, gradient).
+            When the fit gives no estimate: the optimiser stopped before an optimum, or what
+            it found is a limit (see Notes). The message names the parameter that ran off and
+            its value, says why (e.g. "Only 1 of 5 customers made a repeat purchase: the data
+            cannot tell the purchase rate from the drop-out"), gives the data's counts
+            (customers, repeat customers, distinct patterns) and what to do; when the fit had
+            no penalty, it was tried again with ``penalizer_coef=0.01`` on the same data and
+            the message says whether that gives a finite fit (and its parameters).
         rfmkit.InvalidParameterError
             For recency > T, a negative or fractional frequency, NaN, ... (names the row).
 
         Notes
         -----
-        With very few customers (one or two, or all alike) the likelihood may have no
-        interior maximum: it keeps increasing as parameters grow without bound. The
-        optimiser then either stops without converging (``ConvergenceError``) or, where
-        the likelihood has become flat, returns huge parameters (``r`` ~ 1e8, or ``a``
-        ~ 1e-8), as ``lifetimes`` does; such a fit is a limit, not an estimate (its
-        ``standard_errors_`` are not meaningful): fit on more customers. Its predictions
-        are still exact for those parameters: finite, >= 0 and increasing in ``t``.
+        With few customers who bought again (one to three), one-time buyers only, or data
+        that show no spread the model can measure (every repeat customer recent, every
+        customer alike), the likelihood has no interior maximum: it keeps rising as
+        parameters run off towards 0 or infinity (``r`` ~ 1e8, ``a`` ~ 1e-8), or it is flat.
+        ``lifetimes`` then raises its ``ConvergenceError`` or returns those parameters;
+        rfmkit raises `rfmkit.ConvergenceError` in both cases, since such a fit is a limit,
+        not an estimate. The rule, on the parameters with times scaled so that the largest
+        ``T`` is 1: a shape (``r``, ``a``, ``b``) outside 1e-6..1e6 or a scale (``alpha``)
+        outside 1e-8..1e6 ran off (estimates of real and simulated data stay within about
+        1e-3..400, penalised ones down to 1e-4); the objective still falling a log-unit
+        further out along the flattest direction means the parameters along it are running
+        off; a Hessian singular or not positive there means the likelihood is flat. A penalty (``penalizer_coef`` > 0) keeps parameters
+        from running off to infinity, and a penalised fit that stays within the bounds is
+        returned; it pulls them towards 0, so it does not help where the data show no
+        drop-out.
 
         Examples
         --------
         >>> import rfmkit
-        >>> rfmkit.clv.BetaGeoFitter().fit([0, 2, 1, 5], [0, 5.0, 2, 9], [10, 8.0, 9, 10], freq="D").n_customers_
-        4.0
-        >>> rfmkit.clv.BetaGeoFitter().fit([0, 2, 1, 5], [0, 5.0, 2, 9], [10, 8.0, 9, 10], freq="W-SUN").time_unit_
-        'W'
+        >>> summary = rfmkit.clv.summary(rfmkit.datasets.make_transactions(500, seed=1), customer="customer_id",
+        ...                              date="ordered_at", freq="W-SUN")
+        >>> model = rfmkit.clv.BetaGeoFitter().fit(summary)
+        >>> model.n_customers_, model.time_unit_
+        (500.0, 'W')
+
+        Four customers are too few: the fit is a limit, and the message says so.
+
+        >>> rfmkit.clv.BetaGeoFitter().fit([0, 2, 1, 5], [0, 5.0, 2, 9], [10, 8.0, 9, 10], freq="D")
+        Traceback (most recent call last):
+        ...
+        rfmkit.ConvergenceError: the BG/NBD fit is a limit, not an estimate: ...
         """
         penalizer = _check_penalizer(self.penalizer_coef)
         unit, multiplier = None, 1.0
@@ -631,11 +653,28 @@ class GammaGammaFitter(_Fitter):
         GammaGammaFitter
             ``self``, fitted.
 
+        Raises
+        ------
+        rfmkit.ConvergenceError
+            When the fit gives no estimate, as `BetaGeoFitter.fit`: with few repeat
+            customers, or spends that hardly vary (the same mean spend for every customer),
+            ``p`` and ``q`` run off to infinity (scaled bounds: ``p`` and ``q`` 1e-6..1e6,
+            ``v`` over the mean spend 1e-8..1e6). The message says which, why, the counts
+            (repeat customers fitted, distinct mean spends) and whether
+            ``penalizer_coef=0.01`` gives a finite fit.
+
         Examples
         --------
+        Four repeat customers are too few for an estimate; a penalty gives a (shrunk) fit:
+
         >>> import rfmkit
-        >>> rfmkit.clv.GammaGammaFitter().fit([1, 2, 4, 1], [20.0, 35.0, 28.5, 12.0]).params_.index.tolist()
-        ['p', 'q', 'v']
+        >>> rfmkit.clv.GammaGammaFitter().fit([1, 2, 4, 1], [20.0, 35.0, 28.5, 12.0])
+        Traceback (most recent call last):
+        ...
+        rfmkit.ConvergenceError: the Gamma-Gamma fit is a limit, not an estimate: q ran off towards infinity ...
+        >>> model = rfmkit.clv.GammaGammaFitter(penalizer_coef=0.01).fit([1, 2, 4, 1], [20.0, 35.0, 28.5, 12.0])
+        >>> model.params_.round(3).to_dict()
+        {'p': 4.424, 'q': 1.207, 'v': 4.012}
         """
         penalizer = _check_penalizer(self.penalizer_coef)
         if frames.is_table(frequency):

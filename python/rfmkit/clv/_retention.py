@@ -90,7 +90,12 @@ class ShiftedBetaGeoFitter(_Fitter):
             parameters apart (nobody leaves, everybody has left after one period, or no
             cohort has three counts).
         ConvergenceError
-            The optimiser stopped before an optimum.
+            The fit gives no estimate: the optimiser stopped before an optimum, or alpha and
+            beta ran off (outside 1e-6..1e6) or the likelihood is flat. That happens when the
+            survivors show no spread of churn probabilities: the same share leaves in every
+            period (alpha and beta run off to infinity), or those left after the first
+            period never leave (both run off to 0). The message says which, the counts, and
+            whether ``penalizer_coef=0.01`` gives a finite fit.
         """
         flat, lengths = _cohorts(survivors)
         out = _core.sbg_fit(

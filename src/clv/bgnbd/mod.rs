@@ -8,11 +8,12 @@ mod predict;
 #[cfg(test)]
 mod tests;
 
+use super::limit::{purchase_evidence, with_penalty_advice, Model, Shape};
 use super::special::{digamma, ln_gamma, trigamma};
 use super::{
     check_btyd_lengths, check_customers, check_params, check_weights, chunked_sum, compress,
     distinct_frequencies, fit_report, pick, symmetrize, warm_minimize, warm_subsample, FitOptions, FitReport,
-    Totals,
+    Optimum, Totals,
 };
 use crate::error::{Result, RfmError};
 
@@ -237,6 +238,37 @@ impl Totals<4> for Likelihood {
     }
 }
 
+/// The distributions BG/NBD's and MBG/NBD's parameters shape, for the messages of a fit
+/// that is a limit.
+const SHAPES: &[Shape] = &[
+    Shape::Gamma {
+        shape: 0,
+        rate: 1,
+        what: "purchase rates",
+    },
+    Shape::Beta {
+        first: 2,
+        second: 3,
+        what: "drop-out probabilities",
+    },
+];
+
+const BG_NBD: Model<4> = Model {
+    name: "BG/NBD",
+    scaled_as: "with times scaled so that the longest T is 1",
+    scales: &[1],
+    names: ["r", "alpha", "a", "b"],
+    shapes: SHAPES,
+};
+
+const MBG_NBD: Model<4> = Model {
+    name: "MBG/NBD",
+    scaled_as: "with times scaled so that the longest T is 1",
+    scales: &[1],
+    names: ["r", "alpha", "a", "b"],
+    shapes: SHAPES,
+};
+
 /// Fits the BG/NBD model by maximum likelihood, as `lifetimes.BetaGeoFitter.fit`.
 ///
 /// Times are scaled so that the largest `T` is 1 (lifetimes' `_scale_time`), the
@@ -247,10 +279,14 @@ impl Totals<4> for Likelihood {
 /// [`RfmError::InvalidValue`] for an invalid input row (see the checks of `frequency`,
 /// `recency`, `T`, `weights`), [`RfmError::Length`] for columns of different lengths,
 /// [`RfmError::Parameter`] for bad options or no customers, and
-/// [`RfmError::Convergence`] when the optimiser stops before an optimum. On one or two
-/// customers the likelihood may have no interior maximum; where it has become flat the
-/// optimiser converges to huge parameters (r ~ 1e8, as lifetimes), which are returned:
-/// the predictions stay exact for them (see [`conditional_expected_purchases`]).
+/// [`RfmError::Convergence`] when the optimiser stops before an optimum, or when what it
+/// found is a limit, not an estimate: on one to three repeat customers, or one-time buyers
+/// only, the likelihood has no interior maximum and parameters run off towards 0 or
+/// infinity (r ~ 1e8, a ~ 1e-8; lifetimes returns them, or raises its `ConvergenceError`),
+/// or it is flat (see `limit::check` for the rule). The message names the parameter, its
+/// value, what that means, the data's counts, and what to do; when the fit had no penalty,
+/// it was tried again with `penalizer_coef = 0.01` and the message says whether that gives a
+/// finite fit.
 pub fn fit(
     frequency: &[f64],
     recency: &[f64],
@@ -258,7 +294,12 @@ pub fn fit(
     weights: Option<&[f64]>,
     options: &FitOptions,
 ) -> Result<FitReport<4>> {
-    fit_model(false, frequency, recency, age, weights, options)
+    with_penalty_advice(
+        options,
+        BG_NBD.names,
+        |report: &FitReport<4>| report.params,
+        |options| fit_model(false, frequency, recency, age, weights, options),
+    )
 }
 
 /// Fits the MBG/NBD model, as `lifetimes.ModifiedBetaGeoFitter.fit` (the same scaling,
@@ -273,7 +314,12 @@ pub fn fit_modified(
     weights: Option<&[f64]>,
     options: &FitOptions,
 ) -> Result<FitReport<4>> {
-    fit_model(true, frequency, recency, age, weights, options)
+    with_penalty_advice(
+        options,
+        MBG_NBD.names,
+        |report: &FitReport<4>| report.params,
+        |options| fit_model(true, frequency, recency, age, weights, options),
+    )
 }
 
 fn fit_model(
@@ -345,15 +391,26 @@ fn fit_model(
         .zip(&likelihood.weight)
         .map(|(x, w)| x * w)
         .sum();
+    let repeat: f64 = likelihood
+        .frequency
+        .iter()
+        .zip(&likelihood.weight)
+        .filter(|(x, _)| **x > 0.0)
+        .map(|(_, w)| w)
+        .sum();
+    let n_patterns = likelihood.frequency.len();
     fit_report(
-        if modified { "MBG/NBD" } else { "BG/NBD" },
-        ["r", "alpha", "a", "b"],
-        found,
-        params,
+        if modified { &MBG_NBD } else { &BG_NBD },
+        Optimum {
+            found,
+            params,
+            scaled,
+        },
         &likelihood,
         ll_scaled + frequency_total * scale.ln(),
-        likelihood.frequency.len(),
+        n_patterns,
         total_weight,
+        &purchase_evidence(total_weight, repeat, n_patterns),
     )
 }
 

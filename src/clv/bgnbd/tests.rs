@@ -4,6 +4,7 @@ use super::predict::{
 };
 use super::*;
 use crate::clv::optimize::{assert_gradient, assert_hessian};
+use crate::testing::{assert_convergence_error, Draws, XorShift};
 
 const CDNOW: BgNbdParams = BgNbdParams {
     r: 0.242_594,
@@ -322,5 +323,139 @@ fn invalid_rows_are_named() {
             }
         ),
         "{error}"
+    );
+}
+
+/// 1,000 BG/NBD customers (r = 2, alpha = 10, a = 1, b = 3, ages uniform in 20..52 weeks):
+/// frequency, recency, T.
+fn simulated() -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let mut draws = Draws(XorShift(0x5eed_0001));
+    let (mut frequency, mut recency, mut ages) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..1000 {
+        let rate = draws.gamma(2, 10.0);
+        // p ~ Beta(1, 3): 1 − U^(1/3).
+        let drop_out = 1.0 - draws.uniform().powf(1.0 / 3.0);
+        let age = 20.0 + 32.0 * draws.uniform();
+        let (mut now, mut x, mut last) = (0.0, 0.0, 0.0);
+        loop {
+            now += draws.exponential() / rate;
+            if now > age {
+                break;
+            }
+            x += 1.0;
+            last = now;
+            if draws.uniform() < drop_out {
+                break;
+            }
+        }
+        frequency.push(x);
+        recency.push(last);
+        ages.push(age);
+    }
+    (frequency, recency, ages)
+}
+
+/// Five customers, one of them with two repeat purchases.
+const ONE_REPEAT: ([f64; 5], [f64; 5], [f64; 5]) = (
+    [0.0, 0.0, 0.0, 0.0, 2.0],
+    [0.0, 0.0, 0.0, 0.0, 20.0],
+    [30.0, 25.0, 40.0, 10.0, 38.0],
+);
+/// Six customers, three with repeat purchases.
+const THREE_REPEAT: ([f64; 6], [f64; 6], [f64; 6]) = (
+    [0.0, 0.0, 0.0, 1.0, 2.0, 1.0],
+    [0.0, 0.0, 0.0, 5.0, 20.0, 3.0],
+    [30.0, 25.0, 40.0, 10.0, 38.0, 20.0],
+);
+
+#[test]
+fn an_ordinary_sample_gives_an_estimate_near_its_parameters() {
+    let (frequency, recency, ages) = simulated();
+    for modified in [false, true] {
+        let fitter = if modified { fit_modified } else { fit };
+        let report = fitter(&frequency, &recency, &ages, None, &FitOptions::default()).unwrap();
+        let [r, alpha, a, b] = report.params;
+        assert!(
+            (r / alpha / 0.2 - 1.0).abs() < 0.15,
+            "{modified}: {:?}",
+            report.params
+        );
+        // MBG/NBD, a model of another drop-out, fits its own a and b (~1e3, 7e3) on them.
+        assert!(
+            modified || (a / (a + b) / 0.25 - 1.0).abs() < 0.2,
+            "{:?}",
+            report.params
+        );
+    }
+}
+
+#[test]
+fn few_repeat_customers_give_a_convergence_error_that_says_why() {
+    let options = FitOptions::default();
+    for fitter in [fit, fit_modified] {
+        // One repeat customer of five: the drop-out runs off; a penalty does not help.
+        let (frequency, recency, ages) = ONE_REPEAT;
+        let error = fitter(&frequency, &recency, &ages, None, &options).unwrap_err();
+        assert_convergence_error(
+            &error,
+            &[
+                "fit is a limit, not an estimate: ",
+                "ran off towards ",
+                "Only 1 of 5 customers made a repeat purchase: the data cannot tell the purchase rate from the \
+                 drop-out.",
+                "Data: 5 customers, 1 with a repeat purchase (frequency > 0), 5 distinct (frequency, recency, T) \
+                 patterns.",
+                "Fit on more customers",
+            ],
+        );
+        // One-time buyers only.
+        let error = fitter(&[0.0; 5], &[0.0; 5], &ONE_REPEAT.2, None, &options).unwrap_err();
+        assert_convergence_error(
+            &error,
+            &[
+                "None of the 5 customers made a repeat purchase",
+                "Data: 5 customers, 0 with a repeat purchase",
+                "rfmkit.clv.historical",
+                "A penalty does not help here: with penalizer_coef=0.01 too, ",
+            ],
+        );
+    }
+    // Three repeat customers of six: a and b run off to infinity; the penalty the message
+    // advises gives the finite fit it shows.
+    let (frequency, recency, ages) = THREE_REPEAT;
+    let error = fit(&frequency, &recency, &ages, None, &options).unwrap_err();
+    assert_convergence_error(
+        &error,
+        &[
+            "the BG/NBD fit is a limit, not an estimate: a ran off towards infinity",
+            "The drop-out probabilities collapse to one value (every customer alike).",
+            "Only 3 of 6 customers made a repeat purchase",
+            "penalizer_coef=0.01 gives a finite fit on this data (r = 0.5262, alpha = 10.4393, a = 0.9030, \
+             b = 0.7407)",
+        ],
+    );
+    let penalised = FitOptions {
+        penalizer_coef: 0.01,
+        ..FitOptions::default()
+    };
+    let report = fit(&frequency, &recency, &ages, None, &penalised).unwrap();
+    assert_eq!(format!("{:.4}", report.params[3]), "0.7407");
+}
+
+#[test]
+fn an_unfinished_optimisation_is_still_told_as_such() {
+    let options = FitOptions {
+        max_iterations: 1,
+        ..FitOptions::default()
+    };
+    let (frequency, recency, ages) = simulated();
+    let error = fit(&frequency, &recency, &ages, None, &options).unwrap_err();
+    assert_convergence_error(
+        &error,
+        &[
+            "the BG/NBD fit did not converge after 1 iterations (the iteration limit was reached); last parameters r=",
+            "Data: 1000 customers, ",
+            "Raise max_iterations (the fit stopped after 1). penalizer_coef=0.01 gives a finite fit",
+        ],
     );
 }
