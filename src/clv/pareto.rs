@@ -777,6 +777,9 @@ mod tests {
         (frequency, recency, ages)
     }
 
+    /// Degenerate inputs whose fits run off take seconds to minutes on this series (one-time
+    /// buyers only: tests/test_fit_meaning.py); one that the objective's precision stops early
+    /// stands for them here.
     #[test]
     fn an_ordinary_sample_gives_an_estimate_and_a_degenerate_one_an_error_that_says_why() {
         let options = FitOptions::default();
@@ -785,20 +788,6 @@ mod tests {
         let [r, alpha, s, beta] = report.params;
         assert!((r / alpha / 0.2 - 1.0).abs() < 0.15, "{:?}", report.params);
         assert!((s / beta / 0.05 - 1.0).abs() < 0.5, "{:?}", report.params);
-        // One-time buyers only (of one age, which keeps the series short): the likelihood is
-        // flat in the purchase and drop-out rates, or rises as they run off (which of the two
-        // the optimiser meets first depends on the rounding of its path).
-        let error = fit(&[0.0; 5], &[0.0; 5], &[40.0; 5], None, &options).unwrap_err();
-        assert_convergence_error(
-            &error,
-            &[
-                "the Pareto/NBD fit is ",
-                "None of the 5 customers made a repeat purchase",
-                "Data: 5 customers, 0 with a repeat purchase (frequency > 0), 1 distinct (frequency, recency, T) \
-                 patterns.",
-                "rfmkit.clv.historical",
-            ],
-        );
         // One repeat customer of two: the optimiser runs off until the precision of the
         // objective stops it (or its parameters pass the bounds of an estimate); the penalty
         // the message advises gives the fit it shows.
