@@ -13,14 +13,19 @@ from rfmkit.clv import BetaGeoFitter
 PARAMS = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}  # the BG/NBD paper's CDNOW fit (weeks)
 
 
-def simulate(n: int, T: float, horizon: float, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+def simulate(
+    n: int, T: float, horizon: float, seed: int, *, modified: bool = False
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """BG/NBD customers who start with a purchase at 0: their summary at T, and the times of
-    their purchases after T (first one, and count up to T + horizon)."""
+    their purchases after T (first one, and count up to T + horizon). `modified`: MBG/NBD,
+    where a customer may also drop out right after that first purchase."""
     rng = np.random.default_rng(seed)
     rate = rng.gamma(PARAMS["r"], 1.0 / PARAMS["alpha"], n)
     drop = rng.beta(PARAMS["a"], PARAMS["b"], n)
     time = np.zeros(n)
     alive = np.ones(n, dtype=bool)
+    if modified:
+        alive &= rng.random(n) >= drop
     frequency = np.zeros(n)
     recency = np.zeros(n)
     first_after = np.full(n, np.inf)
@@ -99,3 +104,21 @@ def test_purchases_in_an_interval_match_the_simulation(simulated, model):
         model.conditional_expected_number_of_purchases_in_interval(5, 2, f, r, age)
     with pytest.raises(rfmkit.InvalidParameterError, match="t must be a finite time >= 0"):
         model.conditional_probability_of_purchase_within(-1, f, r, age)
+
+
+@pytest.mark.parametrize("t", [4.0, 13.0, 39.0])
+def test_mbgnbd_probability_of_a_purchase_within_t_matches_a_simulation_of_mbgnbd(t):
+    """MBG/NBD's own simulation (a customer may leave right after the first purchase too):
+    its P(purchase within t) by history, one-time buyers included."""
+    summary, wait, _ = simulate(300_000, T=39.0, horizon=39.0, seed=12, modified=True)
+    model = rfmkit.clv.ModifiedBetaGeoFitter()
+    model.params_ = pd.Series(PARAMS)
+    predicted = model.conditional_probability_of_purchase_within(
+        t, summary["frequency"], summary["recency"], summary["T"]
+    )
+    groups = _by_history(summary)
+    assert len(groups) >= 6
+    for group in groups:
+        share = (wait[group] <= t).mean()
+        error = np.sqrt(share * (1 - share) / group.sum())
+        assert abs(predicted[group].mean() - share) < 4 * error + 2e-3
