@@ -327,6 +327,67 @@ fn compress<const K: usize>(rows: impl Iterator<Item = ([f64; K], f64)> + Clone)
     Patterns { values, weights }
 }
 
+/// The checked inputs of a BTYD fit (BG/NBD, MBG/NBD, Pareto/NBD) with times scaled so that
+/// the largest T is 1 (lifetimes' `_scale_time`), compressed into weighted patterns of
+/// `(frequency, recency, T)`.
+struct ScaledBtyd {
+    /// Input rows.
+    rows: usize,
+    /// The optimiser's start (log-parameters).
+    start: [f64; 4],
+    /// 1 / the largest T.
+    scale: f64,
+    patterns: Patterns<3>,
+    /// Sum of the patterns' weights (> 0).
+    total_weight: f64,
+}
+
+/// The inputs of a BTYD fit, checked ([`RfmError::InvalidValue`], [`RfmError::Length`],
+/// [`RfmError::Parameter`] for bad options, no customer with T > 0 or weights summing to 0),
+/// scaled and compressed.
+fn scaled_btyd(
+    frequency: &[f64],
+    recency: &[f64],
+    age: &[f64],
+    weights: Option<&[f64]>,
+    options: &FitOptions,
+) -> Result<ScaledBtyd> {
+    let n = check_btyd_lengths(frequency, recency, age)?;
+    check_weights(weights, n)?;
+    let start = options.check::<4>()?;
+    check_customers(frequency, recency, age)?;
+    let max_age = age.iter().fold(0.0_f64, |m, &t| m.max(t));
+    if !(max_age > 0.0) {
+        return Err(RfmError::parameter(
+            "T",
+            format!(
+                "no customer with T > 0 among {n} rows: the model needs customers observed for some time"
+            ),
+        ));
+    }
+    let scale = 1.0 / max_age;
+    let patterns = compress((0..n).map(|i| {
+        (
+            [frequency[i], recency[i] * scale, age[i] * scale],
+            weights.map_or(1.0, |w| w[i]),
+        )
+    }));
+    let total_weight: f64 = patterns.weights.iter().sum();
+    if !(total_weight > 0.0) {
+        return Err(RfmError::parameter(
+            "weights",
+            "the weights sum to 0: there is nothing to fit",
+        ));
+    }
+    Ok(ScaledBtyd {
+        rows: n,
+        start,
+        scale,
+        patterns,
+        total_weight,
+    })
+}
+
 /// Whether merging identical rows pays: true when a leading sample of the rows holds at
 /// least 10 % repeats (the merge is exact either way; this only picks the faster path).
 fn worth_compressing<const K: usize>(rows: impl Iterator<Item = ([f64; K], f64)>) -> bool {

@@ -18,11 +18,14 @@ use super::jet::Jet;
 use super::limit::{purchase_evidence, with_penalty_advice, Model, Shape};
 use super::special::{ln_beta, ln_gamma, ln_hyp2f1_positive};
 use super::{
-    check_btyd_lengths, check_customers, check_params, check_times, check_weights, chunked_sum, compress,
+    check_btyd_lengths, check_customers, check_params, check_times, check_weights, chunked_sum,
     each_customer, fit_report, map_rows, pick, warm_minimize, warm_subsample, FitOptions, FitReport, Optimum,
     Totals,
 };
-use crate::error::{Result, RfmError};
+use crate::clv::{scaled_btyd, ScaledBtyd};
+use crate::error::Result;
+#[cfg(doc)]
+use crate::error::RfmError;
 
 /// Pareto/NBD parameters in the data's time unit.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -391,38 +394,19 @@ fn fit_pareto(
     weights: Option<&[f64]>,
     options: &FitOptions,
 ) -> Result<FitReport<4>> {
-    let n = check_btyd_lengths(frequency, recency, age)?;
-    check_weights(weights, n)?;
-    let start = options.check::<4>()?;
-    check_customers(frequency, recency, age)?;
-    let max_age = age.iter().fold(0.0_f64, |m, &t| m.max(t));
-    if !(max_age > 0.0) {
-        return Err(RfmError::parameter(
-            "T",
-            format!(
-                "no customer with T > 0 among {n} rows: the model needs customers observed for some time"
-            ),
-        ));
-    }
-    let scale = 1.0 / max_age;
-    let patterns = compress((0..n).map(|i| {
-        (
-            [frequency[i], recency[i] * scale, age[i] * scale],
-            weights.map_or(1.0, |w| w[i]),
-        )
-    }));
+    let ScaledBtyd {
+        rows: n,
+        start,
+        scale,
+        patterns,
+        ..
+    } = scaled_btyd(frequency, recency, age, weights, options)?;
     let likelihood = Likelihood::new(
         &patterns.values,
         patterns.weights,
         options.penalizer_coef / n as f64,
     );
     let total_weight = likelihood.total_weight;
-    if !(total_weight > 0.0) {
-        return Err(RfmError::parameter(
-            "weights",
-            "the weights sum to 0: there is nothing to fit",
-        ));
-    }
     let subsample = warm_subsample(likelihood.frequency.len()).map(|rows| likelihood.subsample(&rows));
     let found = warm_minimize(&likelihood, subsample.as_ref(), start, options);
     let scaled = found.x.map(f64::exp);

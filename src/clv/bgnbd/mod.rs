@@ -15,7 +15,10 @@ use super::{
     distinct_frequencies, fit_report, pick, symmetrize, warm_minimize, warm_subsample, FitOptions, FitReport,
     Optimum, Totals,
 };
-use crate::error::{Result, RfmError};
+use crate::clv::{scaled_btyd, ScaledBtyd};
+use crate::error::Result;
+#[cfg(any(test, doc))]
+use crate::error::RfmError;
 
 pub use predict::{
     conditional_expected_purchases, expected_purchases, lifetime_value,
@@ -330,33 +333,13 @@ fn fit_model(
     weights: Option<&[f64]>,
     options: &FitOptions,
 ) -> Result<FitReport<4>> {
-    let n = check_btyd_lengths(frequency, recency, age)?;
-    check_weights(weights, n)?;
-    let start = options.check::<4>()?;
-    check_customers(frequency, recency, age)?;
-    let max_age = age.iter().fold(0.0_f64, |m, &t| m.max(t));
-    if !(max_age > 0.0) {
-        return Err(RfmError::parameter(
-            "T",
-            format!(
-                "no customer with T > 0 among {n} rows: the model needs customers observed for some time"
-            ),
-        ));
-    }
-    let scale = 1.0 / max_age;
-    let patterns = compress((0..n).map(|i| {
-        (
-            [frequency[i], recency[i] * scale, age[i] * scale],
-            weights.map_or(1.0, |w| w[i]),
-        )
-    }));
-    let total_weight: f64 = patterns.weights.iter().sum();
-    if !(total_weight > 0.0) {
-        return Err(RfmError::parameter(
-            "weights",
-            "the weights sum to 0: there is nothing to fit",
-        ));
-    }
+    let ScaledBtyd {
+        start,
+        scale,
+        patterns,
+        total_weight,
+        ..
+    } = scaled_btyd(frequency, recency, age, weights, options)?;
     let column = |k: usize| -> Vec<f64> { patterns.values.iter().map(|v| v[k]).collect() };
     let (pattern_frequency, pattern_recency, pattern_age) = (column(0), column(1), column(2));
     let subsample = warm_subsample(pattern_frequency.len()).map(|rows| {
